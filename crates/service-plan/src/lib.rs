@@ -1,0 +1,20 @@
+//! The rules of Kubernetes Services, exactly as kube-apiserver v1.32 applies them.
+//!
+//! A request flows one way through this crate: [`codec`] decodes the body, [`service::defaults`]
+//! applies static defaulting, [`service::pipeline`] normalises, plans allocations with [`alloc`]
+//! and prepares the object, and [`service::validate`] checks it. Errors are data
+//! ([`field::FieldErrors`], [`status`]) so that every front door prints kube-apiserver's words.
+//! No I/O and no async live here.
+
+pub mod alloc;
+pub mod codec;
+pub mod field;
+pub mod format;
+pub mod meta;
+pub mod patch;
+pub mod selector;
+pub mod service;
+pub mod status;
+pub mod table;
+
+pub use k8s_openapi;

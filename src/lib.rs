@@ -1,0 +1,22 @@
+//! service-console: a web console for Kubernetes Services with a Kubernetes-compatible API.
+//!
+//! Requests enter through [`health`] (and, later, the API and the console), call the
+//! [`registry`] once, and the registry plans with `service-plan` and commits to the [`store`].
+
+pub mod cli;
+pub mod config;
+pub mod health;
+pub mod manifest;
+pub mod registry;
+pub mod server;
+pub mod state;
+pub mod store;
+
+use axum::Router;
+
+pub use state::AppState;
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    Router::new().merge(health::routes()).with_state(state)
+}

@@ -1,0 +1,24 @@
+//! The `service-console` binary: parse flags, set up logging, run the chosen command.
+
+use clap::Parser;
+use service_console::cli;
+use service_console::config::{Cli, Command};
+use service_console::server;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    match &cli.command {
+        None => server::run(&cli.serve).await,
+        Some(Command::Serve(args)) => server::run(args).await,
+        Some(Command::Validate(args)) => {
+            let code = cli::validate::run(args)?;
+            std::process::exit(code);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! The registry's one error type; each front door maps it once.
+
+use service_plan::field::FieldErrors;
+use service_plan::status::{Resource, Status};
+
+use crate::store::StoreError;
+
+/// What went wrong with a registry call, in terms a client understands.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("{} \"{name}\" not found", resource.qualified())]
+    NotFound { resource: Resource, name: String },
+    #[error("{} \"{name}\" already exists", resource.qualified())]
+    AlreadyExists { resource: Resource, name: String },
+    #[error("Operation cannot be fulfilled on {} \"{name}\": {}", resource.qualified(), service_plan::status::CONFLICT_TEXT)]
+    Conflict { resource: Resource, name: String },
+    /// A failed delete precondition: a Conflict with its own text.
+    #[error("Operation cannot be fulfilled on {} \"{name}\": {detail}", resource.qualified())]
+    Precondition { resource: Resource, name: String, detail: String },
+    #[error("{} \"{name}\" is invalid: {}", resource.qualified_kind(), errors.aggregate())]
+    Invalid { resource: Resource, name: String, errors: FieldErrors },
+    #[error("{0}")]
+    BadRequest(String),
+    /// An internal error whose detail the client may see (`Internal error occurred: …`).
+    #[error("Internal error occurred: {0}")]
+    Internal(String),
+    /// A watch or continue token older than the compaction point.
+    #[error("{0}")]
+    Expired(String),
+    /// A storage failure: logged, and reported to the client without its text.
+    #[error("storage error")]
+    Store(#[from] StoreError),
+}
+
+impl RegistryError {
+    /// The `metav1.Status` kube-apiserver would answer with.
+    pub fn status(&self) -> Status {
+        match self {
+            RegistryError::NotFound { resource, name } => Status::not_found(*resource, name),
+            RegistryError::AlreadyExists { resource, name } => Status::already_exists(*resource, name),
+            RegistryError::Conflict { resource, name } => Status::conflict(*resource, name),
+            RegistryError::Precondition { resource, name, detail } => Status::conflict_with(*resource, name, detail),
+            RegistryError::Invalid { resource, name, errors } => Status::invalid(*resource, name, errors),
+            RegistryError::BadRequest(message) => Status::bad_request(message.clone()),
+            RegistryError::Internal(detail) => Status::internal(detail.clone()),
+            RegistryError::Expired(message) => Status::expired(message.clone()),
+            RegistryError::Store(StoreError::Expired { requested, oldest }) => {
+                Status::expired(format!("too old resource version: {requested} ({oldest})"))
+            }
+            RegistryError::Store(_) => Status::internal("an internal storage error occurred; see the server log"),
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! The registry: kube-apiserver's create/update/patch/delete/get/list/watch pipeline over the
+//! store. Front doors (the Kubernetes API and the console) call it and map its one error
+//! type to their responses; the rules themselves live in `service-plan`.
+
+mod error;
+mod namespaces;
+mod services;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use serde_json::Value;
+use service_plan::alloc::{Allocated, AllocationPlan, POOL_NODE_PORTS, POOL_SERVICE_IPS, Pools};
+use service_plan::codec::FieldValidation;
+use service_plan::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use service_plan::k8s_openapi::jiff::Timestamp;
+use service_plan::service::pipeline::{GENERATE_NAME_ALPHABET, NewObjectMeta};
+
+pub use error::RegistryError;
+pub use services::SERVICES;
+
+use crate::store::{Allocation, Event, ObjectKey, Revision, Store, StoreError, StoredObject};
+
+/// How many times a write is planned again when a concurrent write got in first.
+const MAX_WRITE_ATTEMPTS: usize = 16;
+
+/// Options every write accepts (`dryRun`, `fieldValidation`, `fieldManager`).
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    pub dry_run: bool,
+    pub field_validation: FieldValidation,
+    pub field_manager: Option<String>,
+}
+
+/// Preconditions of a delete (`DeleteOptions.preconditions`).
+#[derive(Debug, Clone, Default)]
+pub struct DeletePreconditions {
+    pub uid: Option<String>,
+    pub resource_version: Option<String>,
+}
+
+/// The result of a write: the object as stored (or as it would be, for a dry run) and the
+/// `Warning`s to return.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub object: Value,
+    pub warnings: Vec<String>,
+    /// False when the write changed nothing and so stored nothing.
+    pub changed: bool,
+}
+
+/// One page of a list, with the revision it was read at.
+#[derive(Debug, Clone)]
+pub struct ListPage {
+    pub items: Vec<Value>,
+    pub revision: Revision,
+    /// Where the next page starts, when there is one.
+    pub continue_after: Option<(String, String)>,
+}
+
+/// Filters and paging of a list or watch.
+#[derive(Debug, Clone, Default)]
+pub struct ListOptions {
+    pub label_selector: Option<service_plan::selector::LabelSelector>,
+    pub field_selector: Option<service_plan::selector::FieldSelector>,
+    pub limit: Option<usize>,
+    pub continue_after: Option<(String, String)>,
+}
+
+/// The registry; cheap to clone.
+#[derive(Clone)]
+pub struct Registry {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    pools: Pools,
+}
+
+impl Registry {
+    /// Opens the registry over a store and makes sure a new cluster has its `default`
+    /// namespace and its `kubernetes` Service.
+    pub async fn open(store: Store, pools: Pools) -> Result<Registry, RegistryError> {
+        let registry = Registry { inner: Arc::new(Inner { store, pools }) };
+        registry.bootstrap().await?;
+        Ok(registry)
+    }
+
+    /// The store underneath, for controllers and health checks.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The cluster's allocation pools.
+    pub fn pools(&self) -> &Pools {
+        &self.inner.pools
+    }
+
+    async fn bootstrap(&self) -> Result<(), RegistryError> {
+        for ns in namespaces::SYSTEM_NAMESPACES {
+            self.ensure_namespace(ns).await?;
+        }
+        self.ensure_kubernetes_service().await
+    }
+
+    /// The allocations currently held in the cluster, from the store's mirror.
+    fn allocated(&self) -> Allocated {
+        let store = &self.inner.store;
+        Allocated {
+            ips: store.allocated(POOL_SERVICE_IPS).iter().filter_map(|s| s.parse::<IpAddr>().ok()).collect(),
+            node_ports: store.allocated(POOL_NODE_PORTS).iter().filter_map(|s| s.parse::<i32>().ok()).collect(),
+        }
+    }
+
+    /// Reads one object.
+    pub async fn get_raw(&self, resource: &str, namespace: &str, name: &str) -> Result<Option<StoredObject>, RegistryError> {
+        Ok(self.inner.store.get(&ObjectKey::new(resource, namespace, name)).await?)
+    }
+
+    /// Lists objects of one resource, filtered by selectors, ordered by namespace and name.
+    pub async fn list(&self, resource: &str, namespace: Option<&str>, opts: &ListOptions) -> Result<ListPage, RegistryError> {
+        let mut items = Vec::new();
+        let mut after = opts.continue_after.clone();
+        let mut revision = None;
+        // Selectors filter after reading, so read in batches until the page is full.
+        loop {
+            let batch = opts.limit.map(|l| l.max(64) + 1);
+            let (rows, rev) = self
+                .inner
+                .store
+                .list(resource, namespace, after.as_ref().map(|(n, m)| (n.as_str(), m.as_str())), batch)
+                .await?;
+            revision.get_or_insert(rev);
+            let exhausted = batch.is_none_or(|b| rows.len() < b);
+            for row in rows {
+                after = Some((row.key.namespace.clone(), row.key.name.clone()));
+                let object = self.decorate(resource, row.object);
+                if self.matches(resource, &object, opts) {
+                    if opts.limit.is_some_and(|l| items.len() >= l) {
+                        let last = items_key(items.last());
+                        return Ok(ListPage { items, revision: revision.unwrap_or(rev), continue_after: last });
+                    }
+                    items.push(object);
+                }
+            }
+            if exhausted {
+                return Ok(ListPage { items, revision: revision.unwrap_or(rev), continue_after: None });
+            }
+        }
+    }
+
+    /// Whether an object passes the list options' selectors.
+    pub fn matches(&self, resource: &str, object: &Value, opts: &ListOptions) -> bool {
+        if let Some(sel) = &opts.label_selector {
+            let labels = object
+                .pointer("/metadata/labels")
+                .and_then(Value::as_object)
+                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+                .unwrap_or_default();
+            if !sel.matches(&labels) {
+                return false;
+            }
+        }
+        if let Some(sel) = &opts.field_selector {
+            if !sel.matches(object, kind_of(resource)) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Read-time decoration of stored objects (Services get their read-time defaults).
+    pub fn decorate(&self, resource: &str, object: Value) -> Value {
+        if resource == SERVICES.plural { services::decorate(object) } else { object }
+    }
+
+    /// Events of one resource after `from`, for watches.
+    pub async fn watch(
+        &self,
+        resource: &str,
+        from: Revision,
+    ) -> Result<impl futures::Stream<Item = Result<Event, StoreError>> + Send + 'static, RegistryError> {
+        Ok(self.inner.store.watch(Some(resource), from).await?)
+    }
+
+    /// Commits one write, retrying planning when a concurrent write took an allocation first.
+    async fn commit(&self, write: crate::store::Write) -> Result<Event, StoreError> {
+        self.inner.store.commit(write).await
+    }
+}
+
+fn items_key(item: Option<&Value>) -> Option<(String, String)> {
+    let item = item?;
+    let ns = item.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string();
+    let name = item.pointer("/metadata/name").and_then(Value::as_str)?.to_string();
+    Some((ns, name))
+}
+
+/// The Kind of a resource, for field selectors.
+pub fn kind_of(resource: &str) -> &'static str {
+    match resource {
+        "services" => "Service",
+        "namespaces" => "Namespace",
+        "pods" => "Pod",
+        "nodes" => "Node",
+        "endpoints" => "Endpoints",
+        "endpointslices" => "EndpointSlice",
+        "events" => "Event",
+        "deployments" => "Deployment",
+        _ => "",
+    }
+}
+
+/// Server-chosen metadata for a new object: uid, creation time, a generateName suffix.
+fn new_object_meta() -> NewObjectMeta {
+    let suffix: String = (0..5)
+        .map(|_| {
+            let i = rand::random_range(0..GENERATE_NAME_ALPHABET.len());
+            char::from(GENERATE_NAME_ALPHABET[i])
+        })
+        .collect();
+    NewObjectMeta { uid: uuid::Uuid::new_v4().to_string(), now: now(), name_suffix: suffix }
+}
+
+/// The current time at the second, as Kubernetes timestamps are stored.
+pub fn now() -> Time {
+    let ts = Timestamp::now();
+    Time(Timestamp::from_second(ts.as_second()).unwrap_or(ts))
+}
+
+/// The store allocations of a plan, as (allocate, release).
+fn store_allocations(plan: &AllocationPlan) -> (Vec<Allocation>, Vec<Allocation>) {
+    let ips = |v: &[IpAddr]| v.iter().map(|ip| Allocation::new(POOL_SERVICE_IPS, ip.to_string())).collect::<Vec<_>>();
+    let ports = |v: &[i32]| v.iter().map(|p| Allocation::new(POOL_NODE_PORTS, p.to_string())).collect::<Vec<_>>();
+    let mut allocate = ips(&plan.allocate_ips);
+    allocate.extend(ports(&plan.allocate_node_ports));
+    let mut release = ips(&plan.release_ips);
+    release.extend(ports(&plan.release_node_ports));
+    (allocate, release)
+}
+

@@ -1,0 +1,56 @@
+//! Namespaces: the system namespaces of a new cluster, and the existence check of creates.
+
+use serde_json::json;
+use service_plan::status::Resource;
+
+use super::{Registry, RegistryError};
+use crate::store::{ObjectKey, Precondition, StoreError, Write, WriteOp};
+
+/// The `namespaces` resource.
+pub const NAMESPACES: Resource = Resource { group: "", plural: "namespaces", kind: "Namespace" };
+
+/// Namespaces every cluster starts with.
+pub const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// The label kube-apiserver puts on every namespace.
+const NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+impl Registry {
+    /// A create in a namespace that does not exist is a 404 for the namespace.
+    pub async fn require_namespace(&self, namespace: &str) -> Result<(), RegistryError> {
+        match self.get_raw(NAMESPACES.plural, "", namespace).await? {
+            Some(_) => Ok(()),
+            None => Err(RegistryError::NotFound { resource: NAMESPACES, name: namespace.to_string() }),
+        }
+    }
+
+    /// Creates an Active namespace if it is missing.
+    pub async fn ensure_namespace(&self, name: &str) -> Result<(), RegistryError> {
+        if self.get_raw(NAMESPACES.plural, "", name).await?.is_some() {
+            return Ok(());
+        }
+        let meta = super::new_object_meta();
+        let object = json!({
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": name,
+                "uid": meta.uid,
+                "creationTimestamp": meta.now,
+                "labels": {NAME_LABEL: name},
+            },
+            "spec": {"finalizers": ["kubernetes"]},
+            "status": {"phase": "Active"},
+        });
+        let write = Write::new(WriteOp::Put {
+            key: ObjectKey::new(NAMESPACES.plural, "", name),
+            uid: meta.uid,
+            object,
+            precondition: Precondition::MustNotExist,
+        });
+        match self.commit(write).await {
+            Ok(_) | Err(StoreError::AlreadyExists) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! Service hooks of the registry: decode, plan with `service-plan`, commit with allocations.
+
+use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde_json::Value;
+use service_plan::codec::{self, Decoded, FieldValidation};
+use service_plan::service::defaults::default_on_read;
+use service_plan::service::pipeline::{self, ClusterView, PlanError, Planned};
+use service_plan::service::validate::validate_service_status_update;
+use service_plan::status::Resource;
+
+use super::{Applied, DeletePreconditions, MAX_WRITE_ATTEMPTS, Registry, RegistryError, WriteOptions};
+use crate::store::{ObjectKey, Precondition, StoreError, Write, WriteOp};
+
+/// The `services` resource.
+pub const SERVICES: Resource = Resource::SERVICES;
+
+/// The namespace of the `kubernetes` Service.
+const DEFAULT_NAMESPACE: &str = "default";
+
+/// Applies read-time defaults to a stored Service's JSON.
+pub fn decorate(object: Value) -> Value {
+    match serde_json::from_value::<Service>(object.clone()) {
+        Ok(mut svc) => {
+            default_on_read(&mut svc);
+            serde_json::to_value(&svc).unwrap_or(object)
+        }
+        Err(_) => object,
+    }
+}
+
+fn to_value(svc: &Service) -> Result<Value, RegistryError> {
+    let mut v = serde_json::to_value(svc).map_err(|e| RegistryError::Internal(format!("encoding service: {e}")))?;
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("apiVersion".into(), Value::String("v1".into()));
+        obj.insert("kind".into(), Value::String("Service".into()));
+    }
+    Ok(v)
+}
+
+fn from_stored(object: &Value) -> Result<Service, RegistryError> {
+    serde_json::from_value(object.clone()).map_err(|e| RegistryError::Internal(format!("decoding stored service: {e}")))
+}
+
+fn plan_error(e: PlanError, name: &str) -> RegistryError {
+    match e {
+        PlanError::BadRequest(m) => RegistryError::BadRequest(m),
+        PlanError::Conflict => RegistryError::Conflict { resource: SERVICES, name: name.to_string() },
+        PlanError::Invalid { name, errors } => RegistryError::Invalid { resource: SERVICES, name, errors },
+        PlanError::Internal(detail) => RegistryError::Internal(detail),
+    }
+}
+
+/// Decodes a Service body and applies `fieldValidation` to its unknown/duplicated fields.
+fn decode(body: &Value, validation: FieldValidation) -> Result<Decoded<Service>, RegistryError> {
+    let decoded = codec::decode_service(body).map_err(|e| RegistryError::BadRequest(e.message))?;
+    if validation == FieldValidation::Strict && !decoded.strict_errors.is_empty() {
+        let version = body
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .map(|v| v.rsplit('/').next().unwrap_or(v).to_string())
+            .unwrap_or_else(|| "v1".into());
+        return Err(RegistryError::BadRequest(codec::strict_error("Service", &version, &decoded.strict_errors).message));
+    }
+    Ok(decoded)
+}
+
+fn warnings_with(decoded: &Decoded<Service>, validation: FieldValidation, planned: &Planned) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if validation == FieldValidation::Warn {
+        warnings.extend(decoded.strict_errors.iter().cloned());
+    }
+    warnings.extend(planned.warnings.iter().cloned());
+    warnings
+}
+
+impl Registry {
+    /// POST a Service to `namespace`.
+    pub async fn create_service(&self, namespace: &str, body: &Value, opts: &WriteOptions) -> Result<Applied, RegistryError> {
+        let decoded = decode(body, opts.field_validation)?;
+        self.require_namespace(namespace).await?;
+        let meta = super::new_object_meta();
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let allocated = self.allocated();
+            let cluster = ClusterView { pools: self.pools(), allocated: &allocated, seed: rand::random() };
+            let planned = pipeline::plan_create(decoded.object.clone(), namespace, &meta, cluster)
+                .map_err(|e| plan_error(e, decoded.object.metadata.name.as_deref().unwrap_or("")))?;
+            let name = planned.service.metadata.name.clone().unwrap_or_default();
+            let warnings = warnings_with(&decoded, opts.field_validation, &planned);
+            let object = to_value(&planned.service)?;
+            if opts.dry_run {
+                return Ok(Applied { object, warnings, changed: true });
+            }
+            let (allocate, release) = super::store_allocations(&planned.allocations);
+            let write = Write {
+                op: WriteOp::Put {
+                    key: ObjectKey::new(SERVICES.plural, namespace, &name),
+                    uid: meta.uid.clone(),
+                    object,
+                    precondition: Precondition::MustNotExist,
+                },
+                allocate,
+                release,
+            };
+            match self.commit(write).await {
+                Ok(event) => return Ok(Applied { object: decorate(event.object), warnings, changed: true }),
+                Err(StoreError::AlreadyExists) => {
+                    return Err(RegistryError::AlreadyExists { resource: SERVICES, name });
+                }
+                // Another write took an allocation after our snapshot: plan again.
+                Err(StoreError::AllocationTaken(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(RegistryError::Internal("too many concurrent allocations; please retry".into()))
+    }
+
+    /// Reads one Service as the API returns it.
+    pub async fn get_service(&self, namespace: &str, name: &str) -> Result<Value, RegistryError> {
+        match self.get_raw(SERVICES.plural, namespace, name).await? {
+            Some(stored) => Ok(decorate(stored.object)),
+            None => Err(RegistryError::NotFound { resource: SERVICES, name: name.to_string() }),
+        }
+    }
+
+    /// PUT a Service: `body` replaces the stored object through the update pipeline.
+    pub async fn update_service(
+        &self,
+        namespace: &str,
+        name: &str,
+        body: &Value,
+        opts: &WriteOptions,
+    ) -> Result<Applied, RegistryError> {
+        let decoded = decode(body, opts.field_validation)?;
+        self.update_service_with(namespace, name, opts, |_| Ok(decoded.clone())).await
+    }
+
+    /// PATCH a Service: `patch` turns the stored JSON into the new body, which then takes
+    /// the update path. The patch is applied again to the latest object on a conflict.
+    pub async fn patch_service(
+        &self,
+        namespace: &str,
+        name: &str,
+        opts: &WriteOptions,
+        patch: impl Fn(&Value) -> Result<Value, RegistryError>,
+    ) -> Result<Applied, RegistryError> {
+        self.update_service_with(namespace, name, opts, |stored| decode(&patch(stored)?, opts.field_validation)).await
+    }
+
+    async fn update_service_with(
+        &self,
+        namespace: &str,
+        name: &str,
+        opts: &WriteOptions,
+        body_for: impl Fn(&Value) -> Result<Decoded<Service>, RegistryError>,
+    ) -> Result<Applied, RegistryError> {
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let Some(stored) = self.get_raw(SERVICES.plural, namespace, name).await? else {
+                return Err(RegistryError::NotFound { resource: SERVICES, name: name.to_string() });
+            };
+            let current = decorate(stored.object.clone());
+            let decoded = body_for(&current)?;
+            let explicit_rv = decoded.object.metadata.resource_version.as_deref().is_some_and(|rv| !rv.is_empty());
+            let old = from_stored(&stored.object)?;
+            let allocated = self.allocated();
+            let cluster = ClusterView { pools: self.pools(), allocated: &allocated, seed: rand::random() };
+            let planned = pipeline::plan_update(decoded.object.clone(), &old, namespace, name, cluster)
+                .map_err(|e| plan_error(e, name))?;
+            let warnings = warnings_with(&decoded, opts.field_validation, &planned);
+            let object = to_value(&planned.service)?;
+            if object == current || object == stored.object {
+                return Ok(Applied { object: current, warnings, changed: false });
+            }
+            if opts.dry_run {
+                return Ok(Applied { object: decorate(object), warnings, changed: true });
+            }
+            let (allocate, release) = super::store_allocations(&planned.allocations);
+            let write = Write {
+                op: WriteOp::Put {
+                    key: ObjectKey::new(SERVICES.plural, namespace, name),
+                    uid: stored.uid.clone(),
+                    object,
+                    precondition: Precondition::Revision(stored.revision),
+                },
+                allocate,
+                release,
+            };
+            match self.commit(write).await {
+                Ok(event) => return Ok(Applied { object: decorate(event.object), warnings, changed: true }),
+                Err(StoreError::Conflict { .. }) if explicit_rv => {
+                    return Err(RegistryError::Conflict { resource: SERVICES, name: name.to_string() });
+                }
+                Err(StoreError::Conflict { .. }) | Err(StoreError::AllocationTaken(_)) => continue,
+                Err(StoreError::NotFound) => {
+                    return Err(RegistryError::NotFound { resource: SERVICES, name: name.to_string() });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(RegistryError::Conflict { resource: SERVICES, name: name.to_string() })
+    }
+
+    /// PUT `services/{name}/status`: only the status changes.
+    pub async fn update_service_status(
+        &self,
+        namespace: &str,
+        name: &str,
+        body: &Value,
+        opts: &WriteOptions,
+    ) -> Result<Applied, RegistryError> {
+        let decoded = decode(body, opts.field_validation)?;
+        self.update_service_status_with(namespace, name, opts, |_| Ok(decoded.clone())).await
+    }
+
+    /// PATCH `services/{name}/status`.
+    pub async fn patch_service_status(
+        &self,
+        namespace: &str,
+        name: &str,
+        opts: &WriteOptions,
+        patch: impl Fn(&Value) -> Result<Value, RegistryError>,
+    ) -> Result<Applied, RegistryError> {
+        self.update_service_status_with(namespace, name, opts, |stored| decode(&patch(stored)?, opts.field_validation))
+            .await
+    }
+
+    async fn update_service_status_with(
+        &self,
+        namespace: &str,
+        name: &str,
+        opts: &WriteOptions,
+        body_for: impl Fn(&Value) -> Result<Decoded<Service>, RegistryError>,
+    ) -> Result<Applied, RegistryError> {
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let Some(stored) = self.get_raw(SERVICES.plural, namespace, name).await? else {
+                return Err(RegistryError::NotFound { resource: SERVICES, name: name.to_string() });
+            };
+            let current = decorate(stored.object.clone());
+            let mut decoded = body_for(&current)?;
+            service_plan::service::defaults::set_defaults(&mut decoded.object);
+            let body_rv = decoded.object.metadata.resource_version.clone().unwrap_or_default();
+            if !body_rv.is_empty() && body_rv != stored.revision.to_string() {
+                return Err(RegistryError::Conflict { resource: SERVICES, name: name.to_string() });
+            }
+            let old = from_stored(&current)?;
+            // PrepareForUpdate of the status strategy: everything but status comes from storage.
+            let mut new = old.clone();
+            new.status = decoded.object.status.clone();
+            let errors = validate_service_status_update(&new, &old);
+            if !errors.is_empty() {
+                return Err(RegistryError::Invalid { resource: SERVICES, name: name.to_string(), errors });
+            }
+            codec::canonicalize(&mut new);
+            let object = to_value(&new)?;
+            if object == current {
+                return Ok(Applied { object: current, warnings: Vec::new(), changed: false });
+            }
+            if opts.dry_run {
+                return Ok(Applied { object, warnings: Vec::new(), changed: true });
+            }
+            let write = Write::new(WriteOp::Put {
+                key: ObjectKey::new(SERVICES.plural, namespace, name),
+                uid: stored.uid.clone(),
+                object,
+                precondition: Precondition::Revision(stored.revision),
+            });
+            match self.commit(write).await {
+                Ok(event) => return Ok(Applied { object: decorate(event.object), warnings: Vec::new(), changed: true }),
+                Err(StoreError::Conflict { .. }) if !body_rv.is_empty() => {
+                    return Err(RegistryError::Conflict { resource: SERVICES, name: name.to_string() });
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(RegistryError::Conflict { resource: SERVICES, name: name.to_string() })
+    }
+
+    /// DELETE a Service, releasing what it holds; returns its last state.
+    pub async fn delete_service(
+        &self,
+        namespace: &str,
+        name: &str,
+        preconditions: &DeletePreconditions,
+        opts: &WriteOptions,
+    ) -> Result<Value, RegistryError> {
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let Some(stored) = self.get_raw(SERVICES.plural, namespace, name).await? else {
+                return Err(RegistryError::NotFound { resource: SERVICES, name: name.to_string() });
+            };
+            check_delete_preconditions(SERVICES, name, &stored, preconditions)?;
+            let old = from_stored(&stored.object)?;
+            let plan = pipeline::plan_delete(&old, self.pools(), &self.allocated());
+            if opts.dry_run {
+                return Ok(decorate(stored.object));
+            }
+            let (_, release) = super::store_allocations(&plan);
+            let write = Write {
+                op: WriteOp::Delete {
+                    key: ObjectKey::new(SERVICES.plural, namespace, name),
+                    precondition: Precondition::Revision(stored.revision),
+                },
+                allocate: Vec::new(),
+                release,
+            };
+            match self.commit(write).await {
+                Ok(event) => return Ok(decorate(event.object)),
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(StoreError::NotFound) => {
+                    return Err(RegistryError::NotFound { resource: SERVICES, name: name.to_string() });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(RegistryError::Conflict { resource: SERVICES, name: name.to_string() })
+    }
+
+    /// Creates the `kubernetes` Service on the CIDR's first address if it is missing.
+    pub(super) async fn ensure_kubernetes_service(&self) -> Result<(), RegistryError> {
+        if self.get_raw(SERVICES.plural, DEFAULT_NAMESPACE, "kubernetes").await?.is_some() {
+            return Ok(());
+        }
+        let first = self.pools().service_cidr.first().to_string();
+        let svc = Service {
+            metadata: ObjectMeta {
+                name: Some("kubernetes".into()),
+                namespace: Some(DEFAULT_NAMESPACE.into()),
+                labels: Some(
+                    [("component".to_string(), "apiserver".to_string()), ("provider".to_string(), "kubernetes".to_string())]
+                        .into(),
+                ),
+                ..Default::default()
+            },
+            spec: Some(ServiceSpec {
+                cluster_ip: Some(first),
+                ports: Some(vec![ServicePort {
+                    name: Some("https".into()),
+                    port: 443,
+                    protocol: Some("TCP".into()),
+                    target_port: Some(IntOrString::Int(6443)),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            status: None,
+        };
+        match self.create_service(DEFAULT_NAMESPACE, &to_value(&svc)?, &WriteOptions::default()).await {
+            Ok(_) | Err(RegistryError::AlreadyExists { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// `DeleteOptions.preconditions`: a mismatch is a Conflict with upstream's text.
+pub(super) fn check_delete_preconditions(
+    resource: Resource,
+    name: &str,
+    stored: &crate::store::StoredObject,
+    pre: &DeletePreconditions,
+) -> Result<(), RegistryError> {
+    if let Some(uid) = pre.uid.as_deref().filter(|u| *u != stored.uid) {
+        return Err(RegistryError::Precondition {
+            resource,
+            name: name.to_string(),
+            detail: format!(
+                "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                stored.uid
+            ),
+        });
+    }
+    if let Some(rv) = pre.resource_version.as_deref().filter(|rv| *rv != stored.revision.to_string()) {
+        return Err(RegistryError::Precondition {
+            resource,
+            name: name.to_string(),
+            detail: format!(
+                "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                stored.revision
+            ),
+        });
+    }
+    Ok(())
+}

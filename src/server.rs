@@ -1,0 +1,41 @@
+//! Start-up of `serve`: open the store, the registry, bind, serve until Ctrl-C.
+
+use std::path::Path;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::ServeArgs;
+use crate::registry::Registry;
+use crate::store::Store;
+use crate::{AppState, app};
+
+/// The database file inside the data directory.
+pub const DATABASE_FILE: &str = "service-console.db";
+
+/// Opens the store in `data_dir` (created if missing) and the registry over it.
+pub async fn open_state(data_dir: &Path, pools: service_plan::alloc::Pools) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    let store = Store::open_sqlite(&data_dir.join(DATABASE_FILE)).await.context("opening the store")?;
+    let registry = Registry::open(store, pools).await.map_err(|e| anyhow::anyhow!("bootstrapping the cluster: {e}"))?;
+    Ok(AppState { registry })
+}
+
+/// Runs the server on an already-bound listener until the process is interrupted.
+pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving")
+}
+
+/// `service-console serve`.
+pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
+    let state = open_state(&args.data_dir, args.cluster.pools()).await?;
+    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    tracing::info!(address = %args.listen, data_dir = %args.data_dir.display(), "service-console listening");
+    println!("service-console listening on http://{}", args.listen);
+    serve(listener, state).await
+}

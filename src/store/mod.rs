@@ -1,0 +1,678 @@
+//! Revisioned object store, like etcd: objects under one global revision counter, an event log
+//! that watches resume from, and allocations committed in the same transaction as their owner.
+//! It stores what it is given; whether an object is valid is for the registry to decide.
+
+mod sqlite;
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use futures::stream::{self, BoxStream, StreamExt};
+use serde_json::Value;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// A point in the store's history: the global counter that every committed write advances by one.
+pub type Revision = i64;
+
+/// How many of the newest events [`Store::compact_keeping`] keeps by default.
+pub const DEFAULT_KEEP_EVENTS: i64 = 100_000;
+
+/// Most writes committed together in one transaction (one fsync).
+const MAX_BATCH_WRITES: usize = 256;
+/// Writes that may wait for the writer before `commit` callers wait for room.
+const WRITE_QUEUE_LEN: usize = 1024;
+/// Committed events kept for live watchers; a watcher further behind re-reads the event log.
+const EVENT_BROADCAST_LEN: usize = 4096;
+/// Events a watch reads from the log per query while catching up.
+const WATCH_PAGE_EVENTS: i64 = 1000;
+
+/// Identifies one object: its resource, namespace and name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectKey {
+    /// The resource's plural name, e.g. `"services"`.
+    pub kind: String,
+    /// The namespace, or `""` for a cluster-scoped object.
+    pub namespace: String,
+    /// The object's name.
+    pub name: String,
+}
+
+impl ObjectKey {
+    /// Builds a key from its three parts.
+    pub fn new(
+        kind: impl Into<String>,
+        namespace: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind: kind.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+}
+
+/// An object as stored, with the revision of its last write.
+#[derive(Clone, Debug)]
+pub struct StoredObject {
+    /// Where the object is stored.
+    pub key: ObjectKey,
+    /// The uid given by the last write.
+    pub uid: String,
+    /// The revision of the last write to this object.
+    pub revision: Revision,
+    /// The object, with `metadata.resourceVersion` set to `revision` as a decimal string.
+    pub object: Value,
+}
+
+/// A condition on the object's current state that a write needs, checked inside the transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Precondition {
+    /// No condition: a put creates or replaces, a delete needs only the object to exist.
+    None,
+    /// The key must be free, else [`StoreError::AlreadyExists`].
+    MustNotExist,
+    /// The object must exist, else [`StoreError::NotFound`].
+    MustExist,
+    /// The object must exist with exactly this revision, else [`StoreError::Conflict`].
+    Revision(Revision),
+    /// The object must exist with exactly this uid, else [`StoreError::Conflict`].
+    Uid(String),
+}
+
+impl Precondition {
+    /// Checks the condition against the current (uid, revision) of the object, if any.
+    fn check(&self, current: Option<(&str, Revision)>) -> Result<(), StoreError> {
+        match (self, current) {
+            (Precondition::None, _) => Ok(()),
+            (Precondition::MustNotExist, None) => Ok(()),
+            (Precondition::MustNotExist, Some(_)) => Err(StoreError::AlreadyExists),
+            (_, None) => Err(StoreError::NotFound),
+            (Precondition::MustExist, Some(_)) => Ok(()),
+            (Precondition::Revision(wanted), Some((_, current))) => {
+                if *wanted == current {
+                    Ok(())
+                } else {
+                    Err(StoreError::Conflict { current })
+                }
+            }
+            (Precondition::Uid(wanted), Some((uid, current))) => {
+                if wanted == uid {
+                    Ok(())
+                } else {
+                    Err(StoreError::Conflict { current })
+                }
+            }
+        }
+    }
+}
+
+/// One value taken from a pool, e.g. pool `"node-ports"`, value `"30080"`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Allocation {
+    /// The pool the value comes from.
+    pub pool: String,
+    /// The value, unique within its pool.
+    pub value: String,
+}
+
+impl Allocation {
+    /// Builds an allocation from its pool and value.
+    pub fn new(pool: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            pool: pool.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// What a write does to its object.
+#[derive(Clone, Debug)]
+pub enum WriteOp {
+    /// Creates or replaces the object.
+    Put {
+        /// Where to store it.
+        key: ObjectKey,
+        /// The object's uid, stored beside it.
+        uid: String,
+        /// The object; it must be a JSON object (its `metadata.resourceVersion` is overwritten).
+        object: Value,
+        /// What the current state must be.
+        precondition: Precondition,
+    },
+    /// Removes the object and releases every allocation it owns.
+    Delete {
+        /// The object to delete.
+        key: ObjectKey,
+        /// What the current state must be.
+        precondition: Precondition,
+    },
+}
+
+impl WriteOp {
+    /// The key the operation writes.
+    pub fn key(&self) -> &ObjectKey {
+        match self {
+            WriteOp::Put { key, .. } | WriteOp::Delete { key, .. } => key,
+        }
+    }
+
+    fn precondition(&self) -> &Precondition {
+        match self {
+            WriteOp::Put { precondition, .. } | WriteOp::Delete { precondition, .. } => {
+                precondition
+            }
+        }
+    }
+}
+
+/// One atomic write: an object operation plus the allocations it takes and gives back.
+#[derive(Clone, Debug)]
+pub struct Write {
+    /// The object operation.
+    pub op: WriteOp,
+    /// Values to take, owned by the written object; any already taken fails the whole write.
+    pub allocate: Vec<Allocation>,
+    /// Values to give back; only those owned by the written object are released.
+    pub release: Vec<Allocation>,
+}
+
+impl Write {
+    /// A write with no allocation changes.
+    pub fn new(op: WriteOp) -> Self {
+        Self {
+            op,
+            allocate: Vec::new(),
+            release: Vec::new(),
+        }
+    }
+}
+
+/// What happened to an object, in the words of a Kubernetes watch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventType {
+    /// The object was created.
+    Added,
+    /// The object was replaced.
+    Modified,
+    /// The object was deleted.
+    Deleted,
+}
+
+impl EventType {
+    /// The watch event type as Kubernetes writes it: `ADDED`, `MODIFIED` or `DELETED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "ADDED" => Some(EventType::Added),
+            "MODIFIED" => Some(EventType::Modified),
+            "DELETED" => Some(EventType::Deleted),
+            _ => None,
+        }
+    }
+}
+
+/// One committed write, as the event log and watches carry it.
+#[derive(Clone, Debug)]
+pub struct Event {
+    /// The revision the write committed at.
+    pub revision: Revision,
+    /// Whether the object was added, modified or deleted.
+    pub event_type: EventType,
+    /// The written object's key.
+    pub key: ObjectKey,
+    /// The object after the write; for a delete, its last state. Its
+    /// `metadata.resourceVersion` is `revision`.
+    pub object: Value,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A `MustNotExist` write found the key taken.
+    #[error("object already exists")]
+    AlreadyExists,
+    /// The object a write or precondition needs does not exist.
+    #[error("object not found")]
+    NotFound,
+    /// A `Revision` or `Uid` precondition did not match the object's current state.
+    #[error("object has changed: its current revision is {current}")]
+    Conflict {
+        /// The object's current revision.
+        current: Revision,
+    },
+    /// A value the write allocates is already taken; nothing of the write was stored.
+    #[error("value {} of pool {} is already allocated", .0.value, .0.pool)]
+    AllocationTaken(Allocation),
+    /// A watch asked for events that compaction has removed.
+    ///
+    /// The text is kube-apiserver's, for the 410 Gone a client then receives.
+    #[error("too old resource version: {requested} ({oldest})")]
+    Expired {
+        /// The revision the watch asked to start after.
+        requested: Revision,
+        /// The compaction revision: the oldest revision a watch may still start after.
+        oldest: Revision,
+    },
+    /// The store's writer has stopped.
+    #[error("store is closed")]
+    Closed,
+    /// The database failed; the message is for logs, never for users.
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    /// Data the store cannot interpret: a stored row, or an object that is not a JSON object.
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+}
+
+/// A stream of committed events, in revision order, as [`Store::watch`] returns it.
+pub type EventStream = BoxStream<'static, Result<Event, StoreError>>;
+
+/// The revisioned object store; cheap to clone, all clones share one database.
+#[derive(Clone)]
+pub struct Store {
+    reader: sqlite::Reader,
+    requests: mpsc::Sender<Request>,
+    shared: Arc<Shared>,
+}
+
+/// State the writer task maintains and every clone of the store reads.
+struct Shared {
+    revision: AtomicI64,
+    compacted: AtomicI64,
+    allocations: RwLock<HashMap<String, BTreeSet<String>>>,
+    events: broadcast::Sender<Event>,
+}
+
+/// A request for the writer task.
+struct Request {
+    op: BatchOp,
+    reply: oneshot::Sender<Result<Applied, StoreError>>,
+}
+
+/// One item of a group-committed batch.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "nearly every item is a write; boxing it would only add an allocation"
+)]
+enum BatchOp {
+    Write(Write),
+    Compact(Revision),
+}
+
+/// What one batch item changed, once its savepoint is released.
+enum Applied {
+    Write {
+        event: Event,
+        allocated: Vec<Allocation>,
+        released: Vec<Allocation>,
+    },
+    Compacted(Revision),
+}
+
+impl Store {
+    /// Opens (creating if missing) the SQLite database at `path`, migrates it and starts the writer.
+    ///
+    /// Must be called inside a tokio runtime; the writer task stops when the last clone is dropped.
+    pub async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
+        let (writer, reader, state) = sqlite::open(path).await?;
+        Ok(Store::start(writer, reader, state))
+    }
+
+    fn start(writer: sqlite::Writer, reader: sqlite::Reader, state: sqlite::StartState) -> Store {
+        let mut allocations: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for allocation in state.allocations {
+            allocations
+                .entry(allocation.pool)
+                .or_default()
+                .insert(allocation.value);
+        }
+        let (events, _) = broadcast::channel(EVENT_BROADCAST_LEN);
+        let shared = Arc::new(Shared {
+            revision: AtomicI64::new(state.revision),
+            compacted: AtomicI64::new(state.compacted),
+            allocations: RwLock::new(allocations),
+            events,
+        });
+        let (requests, queue) = mpsc::channel(WRITE_QUEUE_LEN);
+        tokio::spawn(run_writer(writer, queue, Arc::clone(&shared)));
+        Store {
+            reader,
+            requests,
+            shared,
+        }
+    }
+
+    /// Reads one object.
+    pub async fn get(&self, key: &ObjectKey) -> Result<Option<StoredObject>, StoreError> {
+        self.reader.get(key).await
+    }
+
+    /// Lists objects of `kind` ordered by (namespace, name), with the store's revision at the time.
+    ///
+    /// `namespace` `None` lists all namespaces; `after` is an exclusive (namespace, name) to
+    /// continue from; `limit` `None` returns all. The revision is read in the same read
+    /// transaction as the rows, so a watch from it misses nothing and repeats nothing.
+    pub async fn list(
+        &self,
+        kind: &str,
+        namespace: Option<&str>,
+        after: Option<(&str, &str)>,
+        limit: Option<usize>,
+    ) -> Result<(Vec<StoredObject>, Revision), StoreError> {
+        self.reader.list(kind, namespace, after, limit).await
+    }
+
+    /// Counts objects of `kind` in `namespace` (`None`: in all namespaces).
+    pub async fn count(&self, kind: &str, namespace: Option<&str>) -> Result<u64, StoreError> {
+        self.reader.count(kind, namespace).await
+    }
+
+    /// Commits one write, group-committed with concurrent ones, and returns its event.
+    ///
+    /// The write is durable on disk when this returns. A put sets `metadata.resourceVersion` to
+    /// the new revision and is `ADDED` for an absent key, `MODIFIED` for a present one. A delete
+    /// stores a `DELETED` event whose object is the last state with `metadata.resourceVersion`
+    /// set to the new revision, and releases every allocation the object owns. Each of
+    /// `allocate` is inserted (a taken one fails the whole write with
+    /// [`StoreError::AllocationTaken`]); each of `release` owned by the object is deleted.
+    /// Dropping the returned future does not withdraw a write already queued.
+    pub async fn commit(&self, write: Write) -> Result<Event, StoreError> {
+        match self.request(BatchOp::Write(write)).await? {
+            Applied::Write { event, .. } => Ok(event),
+            Applied::Compacted(_) => Err(StoreError::Corrupt(
+                "writer answered a write with a compaction".to_owned(),
+            )),
+        }
+    }
+
+    /// The values taken in `pool`, from an in-memory mirror of the allocations table.
+    pub fn allocated(&self, pool: &str) -> BTreeSet<String> {
+        let allocations = self
+            .shared
+            .allocations
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        allocations.get(pool).cloned().unwrap_or_default()
+    }
+
+    /// The revision of the newest committed write (0 for an empty store).
+    pub fn current_revision(&self) -> Revision {
+        self.shared.revision.load(Ordering::Acquire)
+    }
+
+    /// The compaction revision: events at or below it are gone from the log.
+    pub fn compacted_revision(&self) -> Revision {
+        self.shared.compacted.load(Ordering::Acquire)
+    }
+
+    /// Streams the events of `kind` (`None`: all kinds) with revision greater than `from`.
+    ///
+    /// Events come first from the log, then live as they commit, in revision order without gaps
+    /// or repeats. `from` below the compaction revision fails with [`StoreError::Expired`]; so
+    /// does a stream whose catching up is overtaken by compaction (as its last item). The stream
+    /// ends after a [`StoreError::Closed`] item when the store shuts down.
+    pub async fn watch(
+        &self,
+        kind: Option<&str>,
+        from: Revision,
+    ) -> Result<EventStream, StoreError> {
+        // Subscribing before the first log read is what makes the hand-over gap-free: an event
+        // missing from the log read was committed later, so it is published to this receiver.
+        let live = self.shared.events.subscribe();
+        let oldest = self.compacted_revision();
+        if from < oldest {
+            return Err(StoreError::Expired {
+                requested: from,
+                oldest,
+            });
+        }
+        let watch = Watch {
+            reader: self.reader.clone(),
+            live,
+            kind: kind.map(str::to_owned),
+            last: from,
+            pending: VecDeque::new(),
+            catching_up: true,
+            done: false,
+        };
+        Ok(stream::unfold(watch, |mut watch| async move {
+            let item = watch.next().await?;
+            Some((item, watch))
+        })
+        .boxed())
+    }
+
+    /// Deletes the events with revision at most `below` (objects stay) and records the
+    /// compaction revision; `below` is capped at the current revision, and compaction never
+    /// moves back.
+    pub async fn compact(&self, below: Revision) -> Result<(), StoreError> {
+        self.request(BatchOp::Compact(below)).await.map(|_| ())
+    }
+
+    /// Compacts so that the newest `keep_events` events remain, e.g. [`DEFAULT_KEEP_EVENTS`].
+    ///
+    /// Every revision has exactly one event, so this compacts below `current - keep_events`.
+    pub async fn compact_keeping(&self, keep_events: i64) -> Result<(), StoreError> {
+        let below = self.current_revision().saturating_sub(keep_events.max(0));
+        if below <= self.compacted_revision() {
+            return Ok(());
+        }
+        self.compact(below).await
+    }
+
+    async fn request(&self, op: BatchOp) -> Result<Applied, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request { op, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+/// The writer task: drains queued requests, commits them as one batch, then publishes.
+async fn run_writer(
+    mut writer: sqlite::Writer,
+    mut queue: mpsc::Receiver<Request>,
+    shared: Arc<Shared>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH_WRITES);
+    while queue.recv_many(&mut batch, MAX_BATCH_WRITES).await > 0 {
+        let (ops, replies): (Vec<BatchOp>, Vec<_>) = batch
+            .drain(..)
+            .map(|request| (request.op, request.reply))
+            .unzip();
+        match writer.commit_batch(&ops).await {
+            Ok(outcomes) => {
+                shared.publish(&outcomes, writer.revision(), writer.compacted());
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    // The caller may have gone away; its write is committed regardless.
+                    let _ = reply.send(outcome);
+                }
+            }
+            Err(error) => {
+                tracing::error!(error = %error, writes = replies.len(), "group commit failed");
+                for reply in replies {
+                    let failed = sqlx::Error::Protocol(format!("group commit failed: {error}"));
+                    let _ = reply.send(Err(StoreError::Database(failed)));
+                }
+            }
+        }
+    }
+    writer.close().await;
+}
+
+impl Shared {
+    /// Mirrors a committed batch: counters and allocations first, so that a caller that has its
+    /// answer sees them, then the events, in revision order.
+    fn publish(
+        &self,
+        outcomes: &[Result<Applied, StoreError>],
+        revision: Revision,
+        compacted: Revision,
+    ) {
+        {
+            let mut allocations = self
+                .allocations
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            for outcome in outcomes {
+                if let Ok(Applied::Write {
+                    allocated,
+                    released,
+                    ..
+                }) = outcome
+                {
+                    for allocation in released {
+                        if let Some(values) = allocations.get_mut(&allocation.pool) {
+                            values.remove(&allocation.value);
+                        }
+                    }
+                    for allocation in allocated {
+                        allocations
+                            .entry(allocation.pool.clone())
+                            .or_default()
+                            .insert(allocation.value.clone());
+                    }
+                }
+            }
+            allocations.retain(|_, values| !values.is_empty());
+        }
+        self.compacted.store(compacted, Ordering::Release);
+        self.revision.store(revision, Ordering::Release);
+        for outcome in outcomes {
+            if let Ok(Applied::Write { event, .. }) = outcome {
+                // No receivers is fine: nobody is watching.
+                let _ = self.events.send(event.clone());
+            }
+        }
+    }
+}
+
+/// The state of one watch stream.
+struct Watch {
+    reader: sqlite::Reader,
+    live: broadcast::Receiver<Event>,
+    kind: Option<String>,
+    /// The revision of the last event delivered (or the watch's start).
+    last: Revision,
+    pending: VecDeque<Event>,
+    /// True while reading the log; false while following the broadcast.
+    catching_up: bool,
+    done: bool,
+}
+
+impl Watch {
+    async fn next(&mut self) -> Option<Result<Event, StoreError>> {
+        loop {
+            if self.done {
+                return None;
+            }
+            if let Some(event) = self.pending.pop_front() {
+                self.last = event.revision;
+                return Some(Ok(event));
+            }
+            if self.catching_up {
+                match self
+                    .reader
+                    .events_after(self.kind.as_deref(), self.last, WATCH_PAGE_EVENTS)
+                    .await
+                {
+                    Ok(page) => {
+                        let full = page.len() as i64 >= WATCH_PAGE_EVENTS;
+                        self.pending.extend(page);
+                        // A short page means the log is read up to some commit after the
+                        // subscription; everything newer is in the broadcast.
+                        self.catching_up = full;
+                    }
+                    Err(error) => {
+                        self.done = true;
+                        return Some(Err(error));
+                    }
+                }
+                continue;
+            }
+            match self.live.recv().await {
+                Ok(event) => {
+                    let wanted = self
+                        .kind
+                        .as_deref()
+                        .is_none_or(|kind| event.key.kind == kind);
+                    if event.revision > self.last && wanted {
+                        self.pending.push_back(event);
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::debug!(
+                        missed,
+                        after = self.last,
+                        "watch lagged; re-reading the event log"
+                    );
+                    self.catching_up = true;
+                }
+                Err(broadcast::error::RecvError::Closed) => {
+                    self.done = true;
+                    return Some(Err(StoreError::Closed));
+                }
+            }
+        }
+    }
+}
+
+/// Sets `metadata.resourceVersion` of a JSON object to `revision`.
+fn with_resource_version(mut object: Value, revision: Revision) -> Result<Value, StoreError> {
+    let Some(fields) = object.as_object_mut() else {
+        return Err(StoreError::Corrupt(
+            "object is not a JSON object".to_owned(),
+        ));
+    };
+    let metadata = fields
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    let Some(metadata) = metadata.as_object_mut() else {
+        return Err(StoreError::Corrupt(
+            "metadata is not a JSON object".to_owned(),
+        ));
+    };
+    metadata.insert(
+        "resourceVersion".to_owned(),
+        Value::String(revision.to_string()),
+    );
+    Ok(object)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revision_precondition_on_other_revision_is_conflict() {
+        let result = Precondition::Revision(3).check(Some(("u", 4)));
+        assert!(matches!(result, Err(StoreError::Conflict { current: 4 })));
+    }
+
+    #[test]
+    fn uid_precondition_on_missing_object_is_not_found() {
+        let result = Precondition::Uid("u".to_owned()).check(None);
+        assert!(matches!(result, Err(StoreError::NotFound)));
+    }
+
+    #[test]
+    fn resource_version_is_added_to_missing_metadata() {
+        let object = with_resource_version(serde_json::json!({"kind": "Service"}), 7);
+        assert_eq!(
+            object.ok(),
+            Some(serde_json::json!({"kind": "Service", "metadata": {"resourceVersion": "7"}}))
+        );
+    }
+}

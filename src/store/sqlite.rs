@@ -1,0 +1,552 @@
+//! SQLite specifics: connection options (WAL, `synchronous=FULL`, busy timeout), the one write
+//! connection committing batches with `BEGIN IMMEDIATE` and a savepoint per write, and the
+//! read pool. Queries use `$n` placeholders and portable types so PostgreSQL can share them.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Connection};
+
+use super::{
+    Allocation, Applied, BatchOp, Event, EventType, ObjectKey, Revision, StoreError, StoredObject,
+    Write, WriteOp, with_resource_version,
+};
+
+/// How long a statement waits for a lock held by another connection before failing.
+const BUSY_TIMEOUT_SECS: u64 = 5;
+/// Connections in the read pool.
+const READ_CONNECTIONS: u32 = 4;
+/// SQLite's `LIMIT` for "no limit".
+const NO_LIMIT: i64 = -1;
+
+/// The counters and allocations found in the database when it was opened.
+pub(super) struct StartState {
+    pub(super) revision: Revision,
+    pub(super) compacted: Revision,
+    pub(super) allocations: Vec<Allocation>,
+}
+
+/// Opens the database: the write connection (which also migrates it) and the read pool.
+pub(super) async fn open(path: &Path) -> Result<(Writer, Reader, StartState), StoreError> {
+    // synchronous=FULL in WAL mode fsyncs the WAL on every COMMIT: an acknowledged write
+    // survives power loss, and group commit keeps that to one fsync per batch.
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(BUSY_TIMEOUT_SECS));
+
+    let mut conn = options.clone().connect().await?;
+    sqlx::migrate!("./migrations/sqlite")
+        .run(&mut conn)
+        .await
+        .map_err(sqlx::Error::from)?;
+
+    let (revision, compacted): (i64, i64) =
+        sqlx::query_as("SELECT revision, compacted_revision FROM meta WHERE id = 1")
+            .fetch_one(&mut conn)
+            .await?;
+    let allocations: Vec<(String, String)> = sqlx::query_as("SELECT pool, value FROM allocations")
+        .fetch_all(&mut conn)
+        .await?;
+
+    // Readers never write; query_only turns a stray write into an error instead of a lock fight.
+    let pool = SqlitePoolOptions::new()
+        .max_connections(READ_CONNECTIONS)
+        .connect_with(options.pragma("query_only", "ON"))
+        .await?;
+
+    let start = StartState {
+        revision,
+        compacted,
+        allocations: allocations
+            .into_iter()
+            .map(|(pool, value)| Allocation { pool, value })
+            .collect(),
+    };
+    let writer = Writer {
+        conn,
+        revision,
+        compacted,
+    };
+    Ok((writer, Reader { pool }, start))
+}
+
+#[derive(sqlx::FromRow)]
+struct ObjectRow {
+    namespace: String,
+    name: String,
+    uid: String,
+    revision: i64,
+    object: String,
+}
+
+impl ObjectRow {
+    fn into_stored(self, kind: &str) -> Result<StoredObject, StoreError> {
+        Ok(StoredObject {
+            object: parse_json(&self.object, self.revision)?,
+            key: ObjectKey {
+                kind: kind.to_owned(),
+                namespace: self.namespace,
+                name: self.name,
+            },
+            uid: self.uid,
+            revision: self.revision,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    revision: i64,
+    kind: String,
+    namespace: String,
+    name: String,
+    event_type: String,
+    object: String,
+}
+
+impl EventRow {
+    fn into_event(self) -> Result<Event, StoreError> {
+        let Some(event_type) = EventType::parse(&self.event_type) else {
+            return Err(StoreError::Corrupt(format!(
+                "event {} has unknown type {:?}",
+                self.revision, self.event_type
+            )));
+        };
+        Ok(Event {
+            object: parse_json(&self.object, self.revision)?,
+            revision: self.revision,
+            event_type,
+            key: ObjectKey {
+                kind: self.kind,
+                namespace: self.namespace,
+                name: self.name,
+            },
+        })
+    }
+}
+
+fn parse_json(text: &str, revision: Revision) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|error| StoreError::Corrupt(format!("object at revision {revision}: {error}")))
+}
+
+fn to_json(object: &serde_json::Value) -> Result<String, StoreError> {
+    serde_json::to_string(object)
+        .map_err(|error| StoreError::Corrupt(format!("object cannot be serialized: {error}")))
+}
+
+/// The read side: a pool of query-only connections, each read in its own snapshot.
+#[derive(Clone)]
+pub(super) struct Reader {
+    pool: SqlitePool,
+}
+
+impl Reader {
+    pub(super) async fn get(&self, key: &ObjectKey) -> Result<Option<StoredObject>, StoreError> {
+        let row: Option<ObjectRow> = sqlx::query_as(
+            "SELECT namespace, name, uid, revision, object FROM objects \
+             WHERE kind = $1 AND namespace = $2 AND name = $3",
+        )
+        .bind(&key.kind)
+        .bind(&key.namespace)
+        .bind(&key.name)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| row.into_stored(&key.kind)).transpose()
+    }
+
+    pub(super) async fn list(
+        &self,
+        kind: &str,
+        namespace: Option<&str>,
+        after: Option<(&str, &str)>,
+        limit: Option<usize>,
+    ) -> Result<(Vec<StoredObject>, Revision), StoreError> {
+        // Names are never empty, so ("", "") sorts before every key: "from the start".
+        let (after_namespace, after_name) = after.unwrap_or(("", ""));
+        let limit = limit.map_or(NO_LIMIT, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+        // One read transaction: the revision and the rows come from the same snapshot.
+        let mut tx = self.pool.begin().await?;
+        let (revision,): (i64,) = sqlx::query_as("SELECT revision FROM meta WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let rows: Vec<ObjectRow> = match namespace {
+            Some(namespace) => {
+                sqlx::query_as(
+                    "SELECT namespace, name, uid, revision, object FROM objects \
+                     WHERE kind = $1 AND namespace = $2 AND (namespace, name) > ($3, $4) \
+                     ORDER BY namespace, name LIMIT $5",
+                )
+                .bind(kind)
+                .bind(namespace)
+                .bind(after_namespace)
+                .bind(after_name)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+            None => {
+                sqlx::query_as(
+                    "SELECT namespace, name, uid, revision, object FROM objects \
+                     WHERE kind = $1 AND (namespace, name) > ($2, $3) \
+                     ORDER BY namespace, name LIMIT $4",
+                )
+                .bind(kind)
+                .bind(after_namespace)
+                .bind(after_name)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+        };
+        tx.commit().await?;
+        let objects = rows
+            .into_iter()
+            .map(|row| row.into_stored(kind))
+            .collect::<Result<_, _>>()?;
+        Ok((objects, revision))
+    }
+
+    pub(super) async fn count(
+        &self,
+        kind: &str,
+        namespace: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let (count,): (i64,) = match namespace {
+            Some(namespace) => {
+                sqlx::query_as("SELECT COUNT(*) FROM objects WHERE kind = $1 AND namespace = $2")
+                    .bind(kind)
+                    .bind(namespace)
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_as("SELECT COUNT(*) FROM objects WHERE kind = $1")
+                    .bind(kind)
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+        };
+        u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("negative count {count}")))
+    }
+
+    /// Up to `limit` events of `kind` after revision `after`, oldest first; `Expired` if
+    /// compaction has removed any of them.
+    pub(super) async fn events_after(
+        &self,
+        kind: Option<&str>,
+        after: Revision,
+        limit: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (oldest,): (i64,) = sqlx::query_as("SELECT compacted_revision FROM meta WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        if after < oldest {
+            return Err(StoreError::Expired {
+                requested: after,
+                oldest,
+            });
+        }
+        let rows: Vec<EventRow> = match kind {
+            Some(kind) => {
+                sqlx::query_as(
+                    "SELECT revision, kind, namespace, name, event_type, object FROM events \
+                     WHERE kind = $1 AND revision > $2 ORDER BY revision LIMIT $3",
+                )
+                .bind(kind)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+            None => {
+                sqlx::query_as(
+                    "SELECT revision, kind, namespace, name, event_type, object FROM events \
+                     WHERE revision > $1 ORDER BY revision LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?
+            }
+        };
+        tx.commit().await?;
+        rows.into_iter().map(EventRow::into_event).collect()
+    }
+}
+
+/// The one write connection, owned by the writer task, with the committed counters.
+pub(super) struct Writer {
+    conn: SqliteConnection,
+    revision: Revision,
+    compacted: Revision,
+}
+
+impl Writer {
+    /// The revision of the last committed write.
+    pub(super) fn revision(&self) -> Revision {
+        self.revision
+    }
+
+    /// The committed compaction revision.
+    pub(super) fn compacted(&self) -> Revision {
+        self.compacted
+    }
+
+    /// Commits `ops` in one transaction, each in its own savepoint, and returns each outcome.
+    ///
+    /// A failing op rolls back only its savepoint. `Err` means nothing was committed.
+    pub(super) async fn commit_batch(
+        &mut self,
+        ops: &[BatchOp],
+    ) -> Result<Vec<Result<Applied, StoreError>>, sqlx::Error> {
+        // IMMEDIATE takes the write lock up front, so no statement in the batch can hit
+        // SQLITE_BUSY halfway through (a deferred transaction cannot wait for an upgrade).
+        let mut tx = self.conn.begin_with("BEGIN IMMEDIATE").await?;
+        let mut revision = self.revision;
+        let mut compacted = self.compacted;
+        let mut outcomes = Vec::with_capacity(ops.len());
+        for op in ops {
+            let mut savepoint = Connection::begin(&mut *tx).await?;
+            let outcome = match op {
+                BatchOp::Write(write) => apply_write(&mut savepoint, write, revision + 1).await,
+                BatchOp::Compact(below) => {
+                    apply_compact(&mut savepoint, *below, revision, compacted).await
+                }
+            };
+            match outcome {
+                Ok(applied) => {
+                    savepoint.commit().await?;
+                    match &applied {
+                        Applied::Write { event, .. } => revision = event.revision,
+                        Applied::Compacted(below) => compacted = *below,
+                    }
+                    outcomes.push(Ok(applied));
+                }
+                Err(error) => {
+                    savepoint.rollback().await?;
+                    outcomes.push(Err(error));
+                }
+            }
+        }
+        if (revision, compacted) != (self.revision, self.compacted) {
+            sqlx::query("UPDATE meta SET revision = $1, compacted_revision = $2 WHERE id = 1")
+                .bind(revision)
+                .bind(compacted)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.revision = revision;
+        self.compacted = compacted;
+        Ok(outcomes)
+    }
+
+    /// Closes the write connection, checkpointing the WAL.
+    pub(super) async fn close(self) {
+        if let Err(error) = self.conn.close().await {
+            tracing::warn!(error = %error, "closing the store's write connection failed");
+        }
+    }
+}
+
+/// The current (uid, revision, object JSON) of a key.
+#[derive(sqlx::FromRow)]
+struct CurrentRow {
+    uid: String,
+    revision: i64,
+    object: String,
+}
+
+async fn apply_write(
+    conn: &mut SqliteConnection,
+    write: &Write,
+    revision: Revision,
+) -> Result<Applied, StoreError> {
+    let key = write.op.key();
+    let current: Option<CurrentRow> = sqlx::query_as(
+        "SELECT uid, revision, object FROM objects \
+         WHERE kind = $1 AND namespace = $2 AND name = $3",
+    )
+    .bind(&key.kind)
+    .bind(&key.namespace)
+    .bind(&key.name)
+    .fetch_optional(&mut *conn)
+    .await?;
+    write
+        .op
+        .precondition()
+        .check(current.as_ref().map(|row| (row.uid.as_str(), row.revision)))?;
+
+    let mut released = Vec::new();
+    for allocation in &write.release {
+        let deleted = sqlx::query(
+            "DELETE FROM allocations WHERE pool = $1 AND value = $2 \
+             AND owner_kind = $3 AND owner_namespace = $4 AND owner_name = $5",
+        )
+        .bind(&allocation.pool)
+        .bind(&allocation.value)
+        .bind(&key.kind)
+        .bind(&key.namespace)
+        .bind(&key.name)
+        .execute(&mut *conn)
+        .await?;
+        if deleted.rows_affected() > 0 {
+            released.push(allocation.clone());
+        }
+    }
+
+    let mut allocated = Vec::new();
+    for allocation in &write.allocate {
+        let inserted = sqlx::query(
+            "INSERT INTO allocations (pool, value, owner_kind, owner_namespace, owner_name) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (pool, value) DO NOTHING",
+        )
+        .bind(&allocation.pool)
+        .bind(&allocation.value)
+        .bind(&key.kind)
+        .bind(&key.namespace)
+        .bind(&key.name)
+        .execute(&mut *conn)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::AllocationTaken(allocation.clone()));
+        }
+        released.retain(|released| released != allocation);
+        allocated.push(allocation.clone());
+    }
+
+    let (event_type, object, text) = match (&write.op, current) {
+        (WriteOp::Put { uid, object, .. }, current) => {
+            let object = with_resource_version(object.clone(), revision)?;
+            let text = to_json(&object)?;
+            let statement = if current.is_some() {
+                "UPDATE objects SET uid = $4, revision = $5, object = $6 \
+                 WHERE kind = $1 AND namespace = $2 AND name = $3"
+            } else {
+                "INSERT INTO objects (kind, namespace, name, uid, revision, object) \
+                 VALUES ($1, $2, $3, $4, $5, $6)"
+            };
+            sqlx::query(statement)
+                .bind(&key.kind)
+                .bind(&key.namespace)
+                .bind(&key.name)
+                .bind(uid)
+                .bind(revision)
+                .bind(&text)
+                .execute(&mut *conn)
+                .await?;
+            let event_type = match current {
+                Some(_) => EventType::Modified,
+                None => EventType::Added,
+            };
+            (event_type, object, text)
+        }
+        (WriteOp::Delete { .. }, None) => return Err(StoreError::NotFound),
+        (WriteOp::Delete { .. }, Some(current)) => {
+            let last = parse_json(&current.object, current.revision)?;
+            let object = with_resource_version(last, revision)?;
+            let text = to_json(&object)?;
+            sqlx::query("DELETE FROM objects WHERE kind = $1 AND namespace = $2 AND name = $3")
+                .bind(&key.kind)
+                .bind(&key.namespace)
+                .bind(&key.name)
+                .execute(&mut *conn)
+                .await?;
+            let owned: Vec<(String, String)> = sqlx::query_as(
+                "DELETE FROM allocations \
+                 WHERE owner_kind = $1 AND owner_namespace = $2 AND owner_name = $3 \
+                 RETURNING pool, value",
+            )
+            .bind(&key.kind)
+            .bind(&key.namespace)
+            .bind(&key.name)
+            .fetch_all(&mut *conn)
+            .await?;
+            for (pool, value) in owned {
+                let allocation = Allocation { pool, value };
+                if let Some(index) = allocated.iter().position(|a| *a == allocation) {
+                    allocated.swap_remove(index);
+                } else if !released.contains(&allocation) {
+                    released.push(allocation);
+                }
+            }
+            (EventType::Deleted, object, text)
+        }
+    };
+
+    sqlx::query(
+        "INSERT INTO events (revision, kind, namespace, name, event_type, object) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(revision)
+    .bind(&key.kind)
+    .bind(&key.namespace)
+    .bind(&key.name)
+    .bind(event_type.as_str())
+    .bind(&text)
+    .execute(&mut *conn)
+    .await?;
+
+    Ok(Applied::Write {
+        event: Event {
+            revision,
+            event_type,
+            key: key.clone(),
+            object,
+        },
+        allocated,
+        released,
+    })
+}
+
+async fn apply_compact(
+    conn: &mut SqliteConnection,
+    below: Revision,
+    revision: Revision,
+    compacted: Revision,
+) -> Result<Applied, StoreError> {
+    // Compacting past the newest write would let a watch "resume" from a future revision.
+    let below = below.min(revision);
+    if below <= compacted {
+        return Ok(Applied::Compacted(compacted));
+    }
+    sqlx::query("DELETE FROM events WHERE revision <= $1")
+        .bind(below)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Applied::Compacted(below))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn write_connection_uses_wal_and_full_sync() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let (mut writer, _reader, _start) = open(&dir.path().join("store.db"))
+            .await
+            .expect("a fresh temporary directory holds a new database");
+
+        let (journal_mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut writer.conn)
+            .await
+            .expect("journal_mode");
+        let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(&mut writer.conn)
+            .await
+            .expect("synchronous");
+
+        assert_eq!(journal_mode, "wal");
+        assert_eq!(synchronous, 2, "2 is FULL");
+    }
+}

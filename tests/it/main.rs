@@ -1,0 +1,5 @@
+//! The one integration-test binary: every suite is a module here.
+
+mod registry;
+mod store;
+mod support;

@@ -1,0 +1,677 @@
+//! The revisioned store against real SQLite files: objects, revisions, preconditions,
+//! allocations, restarts, watches, compaction and group commit.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::future::join_all;
+use serde_json::{Value, json};
+use service_console::store::{
+    Allocation, Event, EventStream, EventType, ObjectKey, Precondition, Revision, Store,
+    StoreError, Write, WriteOp,
+};
+use tempfile::TempDir;
+
+const WATCH_WAIT: Duration = Duration::from_secs(10);
+
+async fn open(dir: &TempDir) -> Store {
+    Store::open_sqlite(&dir.path().join("store.db"))
+        .await
+        .expect("a fresh temporary directory holds a new database")
+}
+
+fn service_key(namespace: &str, name: &str) -> ObjectKey {
+    ObjectKey::new("services", namespace, name)
+}
+
+fn service(namespace: &str, name: &str, port: u16) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"ports": [{"port": port}]},
+    })
+}
+
+fn put(key: ObjectKey, object: Value, precondition: Precondition) -> Write {
+    let uid = format!("uid-{}-{}", key.namespace, key.name);
+    Write::new(WriteOp::Put {
+        key,
+        uid,
+        object,
+        precondition,
+    })
+}
+
+fn create(namespace: &str, name: &str) -> Write {
+    put(
+        service_key(namespace, name),
+        service(namespace, name, 80),
+        Precondition::MustNotExist,
+    )
+}
+
+fn delete(key: ObjectKey) -> Write {
+    Write::new(WriteOp::Delete {
+        key,
+        precondition: Precondition::None,
+    })
+}
+
+fn resource_version(object: &Value) -> Option<&str> {
+    object["metadata"]["resourceVersion"].as_str()
+}
+
+async fn next_event(stream: &mut EventStream) -> Event {
+    tokio::time::timeout(WATCH_WAIT, stream.next())
+        .await
+        .expect("the event arrives before the deadline")
+        .expect("the watch stream is still open")
+        .expect("the watch yields an event, not an error")
+}
+
+fn summary(event: &Event) -> (Revision, EventType, String) {
+    (event.revision, event.event_type, event.key.name.clone())
+}
+
+#[tokio::test]
+async fn put_then_get_returns_object_with_resource_version() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+
+    let event = store
+        .commit(create("default", "web"))
+        .await
+        .expect("commit");
+
+    let stored = store
+        .get(&service_key("default", "web"))
+        .await
+        .expect("get")
+        .expect("the object exists");
+    assert_eq!(event.revision, 1);
+    assert_eq!(event.event_type, EventType::Added);
+    assert_eq!(stored.revision, 1);
+    assert_eq!(stored.uid, "uid-default-web");
+    assert_eq!(stored.object["spec"], json!({"ports": [{"port": 80}]}));
+    assert_eq!(resource_version(&stored.object), Some("1"));
+    assert_eq!(stored.object, event.object);
+}
+
+#[tokio::test]
+async fn put_of_present_key_is_modified_with_new_revision() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    store
+        .commit(create("default", "web"))
+        .await
+        .expect("create");
+
+    let event = store
+        .commit(put(
+            service_key("default", "web"),
+            service("default", "web", 8080),
+            Precondition::MustExist,
+        ))
+        .await
+        .expect("update");
+
+    let stored = store
+        .get(&service_key("default", "web"))
+        .await
+        .expect("get")
+        .expect("the object exists");
+    assert_eq!(summary(&event), (2, EventType::Modified, "web".to_owned()));
+    assert_eq!(stored.revision, 2);
+    assert_eq!(stored.object["spec"]["ports"][0]["port"], 8080);
+    assert_eq!(resource_version(&stored.object), Some("2"));
+}
+
+#[tokio::test]
+async fn delete_removes_object_and_carries_last_state_at_new_revision() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    store
+        .commit(create("default", "web"))
+        .await
+        .expect("create");
+
+    let event = store
+        .commit(delete(service_key("default", "web")))
+        .await
+        .expect("delete");
+
+    assert_eq!(summary(&event), (2, EventType::Deleted, "web".to_owned()));
+    assert_eq!(event.object["spec"]["ports"][0]["port"], 80);
+    assert_eq!(resource_version(&event.object), Some("2"));
+    let gone = store
+        .get(&service_key("default", "web"))
+        .await
+        .expect("get");
+    assert!(gone.is_none(), "deleted object is still stored: {gone:?}");
+}
+
+#[tokio::test]
+async fn list_orders_by_namespace_and_name_and_continues_after_a_key() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    for (namespace, name) in [("b", "x"), ("a", "z"), ("a", "y"), ("c", "w")] {
+        store.commit(create(namespace, name)).await.expect("create");
+    }
+    let names = |objects: &[service_console::store::StoredObject]| {
+        objects
+            .iter()
+            .map(|o| format!("{}/{}", o.key.namespace, o.key.name))
+            .collect::<Vec<_>>()
+    };
+
+    let (all, revision) = store
+        .list("services", None, None, None)
+        .await
+        .expect("list");
+    let (first_page, _) = store
+        .list("services", None, None, Some(2))
+        .await
+        .expect("first page");
+    let (second_page, _) = store
+        .list("services", None, Some(("a", "z")), Some(2))
+        .await
+        .expect("second page");
+    let (in_a, _) = store
+        .list("services", Some("a"), Some(("a", "y")), None)
+        .await
+        .expect("namespace a after a/y");
+
+    assert_eq!(names(&all), ["a/y", "a/z", "b/x", "c/w"]);
+    assert_eq!(revision, 4);
+    assert_eq!(names(&first_page), ["a/y", "a/z"]);
+    assert_eq!(names(&second_page), ["b/x", "c/w"]);
+    assert_eq!(names(&in_a), ["a/z"]);
+}
+
+#[tokio::test]
+async fn count_counts_one_kind_in_one_or_all_namespaces() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    for (namespace, name) in [("a", "one"), ("a", "two"), ("b", "three")] {
+        store.commit(create(namespace, name)).await.expect("create");
+    }
+    store
+        .commit(put(
+            ObjectKey::new("endpoints", "a", "one"),
+            json!({"kind": "Endpoints"}),
+            Precondition::None,
+        ))
+        .await
+        .expect("endpoints");
+
+    assert_eq!(store.count("services", Some("a")).await.expect("count"), 2);
+    assert_eq!(store.count("services", None).await.expect("count"), 3);
+    assert_eq!(store.count("endpoints", None).await.expect("count"), 1);
+}
+
+#[tokio::test]
+async fn revisions_are_global_across_kinds_and_strictly_increasing() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+
+    let mut revisions = Vec::new();
+    for kind in ["services", "endpoints", "services", "pods"] {
+        let key = ObjectKey::new(kind, "default", format!("obj-{}", revisions.len()));
+        let event = store
+            .commit(put(key, json!({}), Precondition::None))
+            .await
+            .expect("commit");
+        revisions.push(event.revision);
+    }
+
+    assert_eq!(revisions, [1, 2, 3, 4]);
+    assert_eq!(store.current_revision(), 4);
+}
+
+#[tokio::test]
+async fn revision_precondition_on_changed_object_is_conflict() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    store
+        .commit(create("default", "web"))
+        .await
+        .expect("create");
+    store
+        .commit(put(
+            service_key("default", "web"),
+            service("default", "web", 81),
+            Precondition::Revision(1),
+        ))
+        .await
+        .expect("update at the current revision");
+
+    let stale = store
+        .commit(put(
+            service_key("default", "web"),
+            service("default", "web", 82),
+            Precondition::Revision(1),
+        ))
+        .await;
+
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { current: 2 })),
+        "{stale:?}"
+    );
+    assert_eq!(store.current_revision(), 2);
+}
+
+#[tokio::test]
+async fn uid_precondition_on_recreated_object_is_conflict() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    store
+        .commit(create("default", "web"))
+        .await
+        .expect("create");
+
+    let result = store
+        .commit(Write::new(WriteOp::Delete {
+            key: service_key("default", "web"),
+            precondition: Precondition::Uid("another-uid".to_owned()),
+        }))
+        .await;
+
+    assert!(
+        matches!(result, Err(StoreError::Conflict { current: 1 })),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn must_not_exist_on_present_key_is_already_exists() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    store
+        .commit(create("default", "web"))
+        .await
+        .expect("create");
+
+    let again = store.commit(create("default", "web")).await;
+
+    assert!(matches!(again, Err(StoreError::AlreadyExists)), "{again:?}");
+    assert_eq!(store.current_revision(), 1);
+}
+
+#[tokio::test]
+async fn must_exist_on_missing_key_is_not_found() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+
+    let result = store
+        .commit(put(
+            service_key("default", "web"),
+            service("default", "web", 80),
+            Precondition::MustExist,
+        ))
+        .await;
+
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+}
+
+#[tokio::test]
+async fn delete_of_missing_key_is_not_found() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+
+    let result = store.commit(delete(service_key("default", "web"))).await;
+
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+    assert_eq!(store.current_revision(), 0);
+}
+
+#[tokio::test]
+async fn allocations_are_committed_with_their_object() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    let mut write = create("default", "web");
+    write.allocate = vec![
+        Allocation::new("cluster-ips", "10.96.0.10"),
+        Allocation::new("node-ports", "30080"),
+    ];
+
+    store.commit(write).await.expect("create with allocations");
+
+    assert_eq!(
+        store.allocated("cluster-ips"),
+        BTreeSet::from(["10.96.0.10".to_owned()])
+    );
+    assert_eq!(
+        store.allocated("node-ports"),
+        BTreeSet::from(["30080".to_owned()])
+    );
+}
+
+#[tokio::test]
+async fn taken_allocation_fails_the_whole_write_and_stores_nothing() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    let mut first = create("default", "first");
+    first.allocate = vec![Allocation::new("node-ports", "30080")];
+    store.commit(first).await.expect("first takes 30080");
+    let mut second = create("default", "second");
+    second.allocate = vec![
+        Allocation::new("cluster-ips", "10.96.0.11"),
+        Allocation::new("node-ports", "30080"),
+    ];
+
+    let result = store.commit(second).await;
+
+    assert!(
+        matches!(&result, Err(StoreError::AllocationTaken(a)) if *a == Allocation::new("node-ports", "30080")),
+        "{result:?}"
+    );
+    assert_eq!(
+        result.err().map(|e| e.to_string()).as_deref(),
+        Some("value 30080 of pool node-ports is already allocated")
+    );
+    let second = store
+        .get(&service_key("default", "second"))
+        .await
+        .expect("get");
+    assert!(second.is_none(), "the failed write stored its object");
+    assert_eq!(store.allocated("cluster-ips"), BTreeSet::new());
+    assert_eq!(store.current_revision(), 1);
+    let reopened = open(&dir).await;
+    assert_eq!(reopened.allocated("cluster-ips"), BTreeSet::new());
+}
+
+#[tokio::test]
+async fn release_frees_a_value_for_another_object() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    let mut first = create("default", "first");
+    first.allocate = vec![Allocation::new("node-ports", "30080")];
+    store.commit(first).await.expect("first takes 30080");
+    let mut update = put(
+        service_key("default", "first"),
+        service("default", "first", 80),
+        Precondition::MustExist,
+    );
+    update.release = vec![Allocation::new("node-ports", "30080")];
+    store.commit(update).await.expect("first releases 30080");
+    let mut second = create("default", "second");
+    second.allocate = vec![Allocation::new("node-ports", "30080")];
+
+    store.commit(second).await.expect("second takes 30080");
+
+    assert_eq!(
+        store.allocated("node-ports"),
+        BTreeSet::from(["30080".to_owned()])
+    );
+}
+
+#[tokio::test]
+async fn delete_releases_every_allocation_the_object_owns() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    let mut web = create("default", "web");
+    web.allocate = vec![
+        Allocation::new("cluster-ips", "10.96.0.10"),
+        Allocation::new("node-ports", "30080"),
+    ];
+    store.commit(web).await.expect("create");
+    let mut db = create("default", "db");
+    db.allocate = vec![Allocation::new("node-ports", "30081")];
+    store.commit(db).await.expect("create");
+
+    store
+        .commit(delete(service_key("default", "web")))
+        .await
+        .expect("delete");
+
+    assert_eq!(store.allocated("cluster-ips"), BTreeSet::new());
+    assert_eq!(
+        store.allocated("node-ports"),
+        BTreeSet::from(["30081".to_owned()])
+    );
+    let reopened = open(&dir).await;
+    assert_eq!(
+        reopened.allocated("node-ports"),
+        BTreeSet::from(["30081".to_owned()])
+    );
+}
+
+#[tokio::test]
+async fn reopening_keeps_objects_allocations_and_the_revision() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    let mut web = create("default", "web");
+    web.allocate = vec![Allocation::new("node-ports", "30080")];
+    store.commit(web).await.expect("create");
+    store.commit(create("default", "db")).await.expect("create");
+    drop(store);
+
+    let store = open(&dir).await;
+
+    let web = store
+        .get(&service_key("default", "web"))
+        .await
+        .expect("get")
+        .expect("web survives the restart");
+    assert_eq!(resource_version(&web.object), Some("1"));
+    assert_eq!(store.count("services", None).await.expect("count"), 2);
+    assert_eq!(
+        store.allocated("node-ports"),
+        BTreeSet::from(["30080".to_owned()])
+    );
+    assert_eq!(store.current_revision(), 2);
+    let next = store
+        .commit(create("default", "cache"))
+        .await
+        .expect("create");
+    assert_eq!(next.revision, 3);
+}
+
+#[tokio::test]
+async fn revisions_are_never_reused_after_delete_compaction_and_restart() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    store
+        .commit(create("default", "web"))
+        .await
+        .expect("create");
+    store
+        .commit(delete(service_key("default", "web")))
+        .await
+        .expect("delete");
+    store.compact(2).await.expect("compact");
+    drop(store);
+
+    let store = open(&dir).await;
+    let event = store
+        .commit(create("default", "web"))
+        .await
+        .expect("create");
+
+    assert_eq!(event.revision, 3);
+    assert_eq!(store.compacted_revision(), 2);
+}
+
+#[tokio::test]
+async fn committed_write_is_visible_to_a_fresh_connection() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+
+    let event = store
+        .commit(create("default", "web"))
+        .await
+        .expect("create");
+    // A second store on the same file has its own connections; the first stays open, so the
+    // write cannot have reached the second through a close-time checkpoint.
+    let fresh = open(&dir).await;
+
+    let seen = fresh
+        .get(&service_key("default", "web"))
+        .await
+        .expect("get")
+        .expect("the committed write is on disk");
+    assert_eq!(seen.revision, event.revision);
+    assert_eq!(fresh.current_revision(), event.revision);
+}
+
+#[tokio::test]
+async fn watch_from_a_revision_yields_later_events_then_live_ones_in_order() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    store.commit(create("default", "a")).await.expect("rev 1");
+    store.commit(create("default", "b")).await.expect("rev 2");
+    store
+        .commit(delete(service_key("default", "a")))
+        .await
+        .expect("rev 3");
+
+    let mut watch = store.watch(Some("services"), 1).await.expect("watch");
+    let replayed = [next_event(&mut watch).await, next_event(&mut watch).await];
+    store.commit(create("default", "c")).await.expect("rev 4");
+    let live = next_event(&mut watch).await;
+
+    assert_eq!(
+        replayed.iter().map(summary).collect::<Vec<_>>(),
+        [
+            (2, EventType::Added, "b".to_owned()),
+            (3, EventType::Deleted, "a".to_owned()),
+        ]
+    );
+    assert_eq!(summary(&live), (4, EventType::Added, "c".to_owned()));
+    assert_eq!(resource_version(&live.object), Some("4"));
+}
+
+#[tokio::test]
+async fn watch_of_one_kind_skips_other_kinds() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    let mut watch = store.watch(Some("services"), 0).await.expect("watch");
+    store
+        .commit(put(
+            ObjectKey::new("endpoints", "default", "web"),
+            json!({"kind": "Endpoints"}),
+            Precondition::None,
+        ))
+        .await
+        .expect("rev 1");
+    store.commit(create("default", "web")).await.expect("rev 2");
+
+    let event = next_event(&mut watch).await;
+
+    assert_eq!(summary(&event), (2, EventType::Added, "web".to_owned()));
+    assert_eq!(event.key.kind, "services");
+}
+
+#[tokio::test]
+async fn watch_that_falls_behind_the_broadcast_rereads_the_log() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    let mut watch = store.watch(None, 0).await.expect("watch");
+    store
+        .commit(create("default", "first"))
+        .await
+        .expect("rev 1");
+    // Reading the first event drains the log, so the watch now follows the broadcast.
+    let mut revisions = vec![next_event(&mut watch).await.revision];
+    // More events than the broadcast buffers, committed while nobody reads the watch.
+    let total: Revision = 5000;
+    let results =
+        join_all((2..=total).map(|i| store.commit(create("default", &format!("s{i}"))))).await;
+    assert!(results.iter().all(Result::is_ok), "every commit succeeds");
+
+    while revisions.len() < total as usize {
+        revisions.push(next_event(&mut watch).await.revision);
+    }
+
+    assert_eq!(revisions, (1..=total).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn watch_below_the_compaction_point_is_expired() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    for name in ["a", "b", "c", "d"] {
+        store.commit(create("default", name)).await.expect("create");
+    }
+    store.compact(3).await.expect("compact");
+
+    let expired = store.watch(None, 2).await.err();
+    let mut from_compaction_point = store.watch(None, 3).await.expect("watch from 3");
+
+    assert!(
+        matches!(
+            expired,
+            Some(StoreError::Expired {
+                requested: 2,
+                oldest: 3
+            })
+        ),
+        "{expired:?}"
+    );
+    assert_eq!(
+        expired.map(|e| e.to_string()).as_deref(),
+        Some("too old resource version: 2 (3)")
+    );
+    assert_eq!(next_event(&mut from_compaction_point).await.revision, 4);
+}
+
+#[tokio::test]
+async fn compact_keeping_keeps_the_newest_events() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    for name in ["a", "b", "c", "d", "e"] {
+        store.commit(create("default", name)).await.expect("create");
+    }
+
+    store.compact_keeping(2).await.expect("compact");
+
+    assert_eq!(store.compacted_revision(), 3);
+    let mut watch = store.watch(None, 3).await.expect("watch from 3");
+    assert_eq!(next_event(&mut watch).await.revision, 4);
+    assert_eq!(store.count("services", None).await.expect("count"), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_commits_all_succeed_with_distinct_revisions() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+
+    let handles = (0..32).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move { store.commit(create("default", &format!("s{i}"))).await })
+    });
+    let results = join_all(handles).await;
+
+    let revisions: BTreeSet<Revision> = results
+        .into_iter()
+        .map(|joined| joined.expect("task completes").expect("commit").revision)
+        .collect();
+    assert_eq!(revisions, (1..=32).collect::<BTreeSet<_>>());
+    assert_eq!(store.count("services", None).await.expect("count"), 32);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_write_in_a_batch_fails_alone() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+
+    let handles = (0..16).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.commit(create("default", "same")).await })
+    });
+    let results: Vec<_> = join_all(handles)
+        .await
+        .into_iter()
+        .map(|joined| joined.expect("task completes"))
+        .collect();
+
+    let created = results.iter().filter(|r| r.is_ok()).count();
+    let already_exists = results
+        .iter()
+        .filter(|r| matches!(r, Err(StoreError::AlreadyExists)))
+        .count();
+    assert_eq!((created, already_exists), (1, 15));
+    assert_eq!(store.current_revision(), 1);
+}
