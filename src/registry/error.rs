@@ -19,6 +19,9 @@ pub enum RegistryError {
     Precondition { resource: Resource, name: String, detail: String },
     #[error("{} \"{name}\" is invalid: {}", resource.qualified_kind(), errors.aggregate())]
     Invalid { resource: Resource, name: String, errors: FieldErrors },
+    /// 403: the operation is refused on this object.
+    #[error("{} \"{name}\" is forbidden: {detail}", resource.qualified())]
+    Forbidden { resource: Resource, name: String, detail: String },
     #[error("{0}")]
     BadRequest(String),
     /// An internal error whose detail the client may see (`Internal error occurred: …`).
@@ -41,6 +44,17 @@ impl RegistryError {
             RegistryError::Conflict { resource, name } => Status::conflict(*resource, name),
             RegistryError::Precondition { resource, name, detail } => Status::conflict_with(*resource, name, detail),
             RegistryError::Invalid { resource, name, errors } => Status::invalid(*resource, name, errors),
+            RegistryError::Forbidden { resource, name, .. } => Status::failure(
+                403,
+                "Forbidden",
+                self.to_string(),
+                Some(service_plan::status::StatusDetails {
+                    name: name.clone(),
+                    group: resource.group.to_string(),
+                    kind: resource.plural.to_string(),
+                    ..Default::default()
+                }),
+            ),
             RegistryError::BadRequest(message) => Status::bad_request(message.clone()),
             RegistryError::Internal(detail) => Status::internal(detail.clone()),
             RegistryError::Expired(message) => Status::expired(message.clone()),

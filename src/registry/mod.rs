@@ -4,6 +4,7 @@
 
 mod error;
 mod namespaces;
+mod objects;
 mod services;
 
 use std::net::IpAddr;
@@ -17,6 +18,8 @@ use service_plan::k8s_openapi::jiff::Timestamp;
 use service_plan::service::pipeline::{GENERATE_NAME_ALPHABET, NewObjectMeta};
 
 pub use error::RegistryError;
+pub use namespaces::NAMESPACES;
+pub use objects::{KINDS, Kind, kind_by_plural, kind_for};
 pub use services::SERVICES;
 
 use crate::store::{Allocation, Event, ObjectKey, Revision, Store, StoreError, StoredObject};

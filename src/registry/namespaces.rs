@@ -12,6 +12,9 @@ pub const NAMESPACES: Resource = Resource { group: "", plural: "namespaces", kin
 /// Namespaces every cluster starts with.
 pub const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
+/// Namespaces kube-apiserver refuses to delete.
+pub const PROTECTED_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-public"];
+
 /// The label kube-apiserver puts on every namespace.
 const NAME_LABEL: &str = "kubernetes.io/metadata.name";
 

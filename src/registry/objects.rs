@@ -1,0 +1,596 @@
+//! The kinds served besides Services, and one entry point per verb that dispatches Services
+//! to their own pipeline. Other kinds get kube-apiserver's decoding and generic metadata
+//! rules; their behaviour (pods for deployments, endpoints for services) is the controllers'.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use service_plan::codec::{self, FieldValidation, Gvk};
+use service_plan::field::FieldErrors;
+use service_plan::format;
+use service_plan::meta::{NameCheck, validate_object_meta_generic, validate_object_meta_update_generic};
+use service_plan::status::Resource;
+
+use super::namespaces::{NAMESPACES, PROTECTED_NAMESPACES};
+use super::services::{SERVICES, check_delete_preconditions};
+use super::{Applied, DeletePreconditions, MAX_WRITE_ATTEMPTS, Registry, RegistryError, WriteOptions};
+use crate::store::{ObjectKey, Precondition, StoreError, Write, WriteOp};
+
+/// A resource the server serves: its names, scope and how its objects are decoded.
+#[derive(Debug)]
+pub struct Kind {
+    pub resource: Resource,
+    pub version: &'static str,
+    pub namespaced: bool,
+    pub singular: &'static str,
+    pub short_names: &'static [&'static str],
+    pub categories: &'static [&'static str],
+    /// Subresources served besides the object itself.
+    pub subresources: &'static [&'static str],
+    name_check: NameCheck,
+    decode: fn(&Value) -> Result<(Value, Vec<String>), String>,
+}
+
+impl Kind {
+    /// `v1` or `apps/v1`.
+    pub fn api_version(&self) -> String {
+        if self.resource.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.resource.group, self.version)
+        }
+    }
+
+    fn gvk(&self) -> Gvk {
+        Gvk { group: self.resource.group, version: self.version, kind: self.resource.kind }
+    }
+
+    /// True for Services, which have their own pipeline.
+    pub fn is_services(&self) -> bool {
+        self.resource == SERVICES
+    }
+}
+
+/// Decodes through the k8s-openapi type: unknown fields are those the type drops.
+fn decode_typed<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(Value, Vec<String>), String> {
+    let typed: T = serde_json::from_value(value.clone()).map_err(|e| format!("json: {e}"))?;
+    let canonical = serde_json::to_value(&typed).map_err(|e| format!("json: {e}"))?;
+    let mut unknown = Vec::new();
+    unknown_fields(value, &canonical, "", &mut unknown);
+    Ok((canonical, unknown))
+}
+
+fn unknown_fields(input: &Value, known: &Value, path: &str, out: &mut Vec<String>) {
+    match (input, known) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in a {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                match b.get(k) {
+                    Some(kv) => unknown_fields(v, kv, &p, out),
+                    None if v.is_null() => {}
+                    None if matches!(k.as_str(), "apiVersion" | "kind") && path.is_empty() => {}
+                    None => out.push(format!("unknown field {}", service_plan::field::go_quote(&p))),
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                unknown_fields(x, y, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+const NO_STRINGS: &[&str] = &[];
+
+/// Every resource served, in discovery order.
+pub static KINDS: [Kind; 8] = [
+    Kind {
+        resource: SERVICES,
+        version: "v1",
+        namespaced: true,
+        singular: "service",
+        short_names: &["svc"],
+        categories: &["all"],
+        subresources: &["status"],
+        name_check: format::name_is_dns1035_label,
+        decode: decode_typed::<k8s_openapi::api::core::v1::Service>,
+    },
+    Kind {
+        resource: Resource { group: "", plural: "endpoints", kind: "Endpoints" },
+        version: "v1",
+        namespaced: true,
+        singular: "endpoints",
+        short_names: &["ep"],
+        categories: NO_STRINGS,
+        subresources: NO_STRINGS,
+        name_check: format::validate_path_segment_name,
+        decode: decode_typed::<Endpoints>,
+    },
+    Kind {
+        resource: Resource { group: "", plural: "pods", kind: "Pod" },
+        version: "v1",
+        namespaced: true,
+        singular: "pod",
+        short_names: &["po"],
+        categories: &["all"],
+        subresources: &["status"],
+        name_check: format::name_is_dns1123_subdomain,
+        decode: decode_typed::<Pod>,
+    },
+    Kind {
+        resource: Resource { group: "", plural: "nodes", kind: "Node" },
+        version: "v1",
+        namespaced: false,
+        singular: "node",
+        short_names: &["no"],
+        categories: NO_STRINGS,
+        subresources: &["status"],
+        name_check: format::name_is_dns1123_subdomain,
+        decode: decode_typed::<Node>,
+    },
+    Kind {
+        resource: NAMESPACES,
+        version: "v1",
+        namespaced: false,
+        singular: "namespace",
+        short_names: &["ns"],
+        categories: NO_STRINGS,
+        subresources: &["status"],
+        name_check: format::name_is_dns1123_label,
+        decode: decode_typed::<Namespace>,
+    },
+    Kind {
+        resource: Resource { group: "", plural: "events", kind: "Event" },
+        version: "v1",
+        namespaced: true,
+        singular: "event",
+        short_names: &["ev"],
+        categories: NO_STRINGS,
+        subresources: NO_STRINGS,
+        name_check: format::validate_path_segment_name,
+        decode: decode_typed::<Event>,
+    },
+    Kind {
+        resource: Resource { group: "apps", plural: "deployments", kind: "Deployment" },
+        version: "v1",
+        namespaced: true,
+        singular: "deployment",
+        short_names: &["deploy"],
+        categories: &["all"],
+        subresources: &["status", "scale"],
+        name_check: format::name_is_dns1123_subdomain,
+        decode: decode_typed::<Deployment>,
+    },
+    Kind {
+        resource: Resource { group: "discovery.k8s.io", plural: "endpointslices", kind: "EndpointSlice" },
+        version: "v1",
+        namespaced: true,
+        singular: "endpointslice",
+        short_names: NO_STRINGS,
+        categories: NO_STRINGS,
+        subresources: NO_STRINGS,
+        name_check: format::name_is_dns1123_subdomain,
+        decode: decode_typed::<EndpointSlice>,
+    },
+];
+
+/// The kind served at `group`/`version`/`plural`.
+pub fn kind_for(group: &str, version: &str, plural: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.resource.group == group && k.version == version && k.resource.plural == plural)
+}
+
+/// The kind of a plural resource name in any group.
+pub fn kind_by_plural(plural: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.resource.plural == plural)
+}
+
+fn meta_of(object: &Value) -> ObjectMeta {
+    object.get("metadata").cloned().and_then(|m| serde_json::from_value(m).ok()).unwrap_or_default()
+}
+
+fn set_meta(object: &mut Value, key: &str, value: Value) {
+    if let Some(meta) = object.as_object_mut().map(|o| o.entry("metadata").or_insert_with(|| Value::Object(Map::new()))) {
+        if let Some(m) = meta.as_object_mut() {
+            if value.is_null() {
+                m.remove(key);
+            } else {
+                m.insert(key.to_string(), value);
+            }
+        }
+    }
+}
+
+fn str_at<'a>(object: &'a Value, pointer: &str) -> &'a str {
+    object.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+impl Registry {
+    fn decode_object(&self, kind: &Kind, body: &Value, validation: FieldValidation) -> Result<(Value, Vec<String>), RegistryError> {
+        codec::check_type_meta(body, kind.gvk()).map_err(|e| RegistryError::BadRequest(e.message))?;
+        let version = str_at(body, "/apiVersion").rsplit('/').next().unwrap_or(kind.version).to_string();
+        let version = if version.is_empty() { kind.version.to_string() } else { version };
+        let (mut object, unknown) = (kind.decode)(body).map_err(|e| {
+            RegistryError::BadRequest(format!(
+                "{} in version {} cannot be handled as a {}: {e}",
+                kind.resource.kind,
+                service_plan::field::go_quote(&version),
+                kind.resource.kind
+            ))
+        })?;
+        if validation == FieldValidation::Strict && !unknown.is_empty() {
+            return Err(RegistryError::BadRequest(codec::strict_error(kind.resource.kind, &version, &unknown).message));
+        }
+        if let Some(o) = object.as_object_mut() {
+            o.insert("apiVersion".into(), Value::String(kind.api_version()));
+            o.insert("kind".into(), Value::String(kind.resource.kind.into()));
+        }
+        let warnings = if validation == FieldValidation::Warn { unknown } else { Vec::new() };
+        Ok((object, warnings))
+    }
+
+    fn invalid(kind: &Kind, object: &Value, errors: FieldErrors) -> RegistryError {
+        RegistryError::Invalid { resource: kind.resource, name: str_at(object, "/metadata/name").to_string(), errors }
+    }
+
+    /// POST an object of any served kind.
+    pub async fn create(&self, kind: &'static Kind, namespace: &str, body: &Value, opts: &WriteOptions) -> Result<Applied, RegistryError> {
+        if kind.is_services() {
+            return self.create_service(namespace, body, opts).await;
+        }
+        let (mut object, warnings) = self.decode_object(kind, body, opts.field_validation)?;
+        if kind.namespaced {
+            match str_at(&object, "/metadata/namespace") {
+                "" => set_meta(&mut object, "namespace", Value::String(namespace.into())),
+                ns if ns == namespace => {}
+                _ => {
+                    return Err(RegistryError::BadRequest(
+                        "the namespace of the provided object does not match the namespace sent on the request".into(),
+                    ));
+                }
+            }
+            self.require_namespace(namespace).await?;
+        } else {
+            set_meta(&mut object, "namespace", Value::Null);
+        }
+        let meta = super::new_object_meta();
+        if str_at(&object, "/metadata/name").is_empty() {
+            let base = str_at(&object, "/metadata/generateName").to_string();
+            if !base.is_empty() {
+                let name = service_plan::service::pipeline::generate_name(&base, &meta.name_suffix);
+                set_meta(&mut object, "name", Value::String(name));
+            }
+        }
+        set_meta(&mut object, "uid", Value::String(meta.uid.clone()));
+        set_meta(&mut object, "creationTimestamp", serde_json::to_value(&meta.now).unwrap_or(Value::Null));
+        for server_owned in ["deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields"] {
+            set_meta(&mut object, server_owned, Value::Null);
+        }
+        default_on_create(kind, &mut object);
+        let errors = validate_object_meta_generic(&meta_of(&object), kind.namespaced, kind.name_check, "metadata");
+        if !errors.is_empty() {
+            return Err(Self::invalid(kind, &object, errors));
+        }
+        if !str_at(&object, "/metadata/resourceVersion").is_empty() {
+            return Err(RegistryError::BadRequest("resourceVersion should not be set on objects to be created".into()));
+        }
+        let name = str_at(&object, "/metadata/name").to_string();
+        let ns = if kind.namespaced { namespace } else { "" };
+        if opts.dry_run {
+            return Ok(Applied { object, warnings, changed: true });
+        }
+        let write = Write::new(WriteOp::Put {
+            key: ObjectKey::new(kind.resource.plural, ns, &name),
+            uid: meta.uid,
+            object,
+            precondition: Precondition::MustNotExist,
+        });
+        match self.commit(write).await {
+            Ok(event) => Ok(Applied { object: event.object, warnings, changed: true }),
+            Err(StoreError::AlreadyExists) => Err(RegistryError::AlreadyExists { resource: kind.resource, name }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// GET one object of any served kind.
+    pub async fn get(&self, kind: &'static Kind, namespace: &str, name: &str) -> Result<Value, RegistryError> {
+        let ns = if kind.namespaced { namespace } else { "" };
+        match self.get_raw(kind.resource.plural, ns, name).await? {
+            Some(stored) => Ok(self.decorate(kind.resource.plural, stored.object)),
+            None => Err(RegistryError::NotFound { resource: kind.resource, name: name.to_string() }),
+        }
+    }
+
+    /// PUT an object of any served kind.
+    pub async fn update(
+        &self,
+        kind: &'static Kind,
+        namespace: &str,
+        name: &str,
+        body: &Value,
+        opts: &WriteOptions,
+    ) -> Result<Applied, RegistryError> {
+        if kind.is_services() {
+            return self.update_service(namespace, name, body, opts).await;
+        }
+        let body = body.clone();
+        self.update_with(kind, namespace, name, opts, false, move |_| Ok(body.clone())).await
+    }
+
+    /// PATCH an object of any served kind; `patch` maps the current object to the new body.
+    pub async fn patch(
+        &self,
+        kind: &'static Kind,
+        namespace: &str,
+        name: &str,
+        opts: &WriteOptions,
+        patch: impl Fn(&Value) -> Result<Value, RegistryError>,
+    ) -> Result<Applied, RegistryError> {
+        if kind.is_services() {
+            return self.patch_service(namespace, name, opts, patch).await;
+        }
+        self.update_with(kind, namespace, name, opts, false, patch).await
+    }
+
+    /// PUT the `status` subresource of any served kind.
+    pub async fn update_status(
+        &self,
+        kind: &'static Kind,
+        namespace: &str,
+        name: &str,
+        body: &Value,
+        opts: &WriteOptions,
+    ) -> Result<Applied, RegistryError> {
+        if kind.is_services() {
+            return self.update_service_status(namespace, name, body, opts).await;
+        }
+        let body = body.clone();
+        self.update_with(kind, namespace, name, opts, true, move |_| Ok(body.clone())).await
+    }
+
+    /// PATCH the `status` subresource of any served kind.
+    pub async fn patch_status(
+        &self,
+        kind: &'static Kind,
+        namespace: &str,
+        name: &str,
+        opts: &WriteOptions,
+        patch: impl Fn(&Value) -> Result<Value, RegistryError>,
+    ) -> Result<Applied, RegistryError> {
+        if kind.is_services() {
+            return self.patch_service_status(namespace, name, opts, patch).await;
+        }
+        self.update_with(kind, namespace, name, opts, true, patch).await
+    }
+
+    async fn update_with(
+        &self,
+        kind: &'static Kind,
+        namespace: &str,
+        name: &str,
+        opts: &WriteOptions,
+        status_only: bool,
+        body_for: impl Fn(&Value) -> Result<Value, RegistryError>,
+    ) -> Result<Applied, RegistryError> {
+        let ns = if kind.namespaced { namespace } else { "" };
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let Some(stored) = self.get_raw(kind.resource.plural, ns, name).await? else {
+                return Err(RegistryError::NotFound { resource: kind.resource, name: name.to_string() });
+            };
+            let body = body_for(&stored.object)?;
+            let (mut object, warnings) = self.decode_object(kind, &body, opts.field_validation)?;
+            let body_name = str_at(&object, "/metadata/name").to_string();
+            if body_name != name {
+                return Err(RegistryError::BadRequest(format!(
+                    "the name of the object ({body_name}) does not match the name on the URL ({name})"
+                )));
+            }
+            if kind.namespaced {
+                match str_at(&object, "/metadata/namespace").to_string() {
+                    n if n.is_empty() => set_meta(&mut object, "namespace", Value::String(namespace.into())),
+                    n if n == namespace => {}
+                    n => {
+                        return Err(RegistryError::BadRequest(format!(
+                            "the namespace of the object ({n}) does not match the namespace on the request ({namespace})"
+                        )));
+                    }
+                }
+            }
+            let stored_rv = stored.revision.to_string();
+            let explicit_rv = match str_at(&object, "/metadata/resourceVersion") {
+                "" => false,
+                rv if rv == stored_rv => true,
+                _ => return Err(RegistryError::Conflict { resource: kind.resource, name: name.to_string() }),
+            };
+            set_meta(&mut object, "resourceVersion", Value::String(stored_rv));
+            let old = &stored.object;
+            if status_only {
+                // The status strategy keeps everything but status from storage.
+                let status = object.get("status").cloned();
+                object = old.clone();
+                match status {
+                    Some(s) => object["status"] = s,
+                    None => {
+                        if let Some(o) = object.as_object_mut() {
+                            o.remove("status");
+                        }
+                    }
+                }
+            } else {
+                // A spec write keeps the stored status, uid and creation time.
+                match old.get("status") {
+                    Some(s) if kind.subresources.contains(&"status") => object["status"] = s.clone(),
+                    _ => {}
+                }
+                for keep in ["uid", "creationTimestamp", "deletionTimestamp", "generation"] {
+                    if let Some(v) = old.pointer(&format!("/metadata/{keep}")) {
+                        if keep == "uid" && !str_at(&object, "/metadata/uid").is_empty() {
+                            continue;
+                        }
+                        set_meta(&mut object, keep, v.clone());
+                    }
+                }
+                bump_generation(kind, old, &mut object);
+            }
+            let mut errors = validate_object_meta_generic(&meta_of(&object), kind.namespaced, kind.name_check, "metadata");
+            errors.extend(validate_object_meta_update_generic(&meta_of(&object), &meta_of(old), "metadata"));
+            if !errors.is_empty() {
+                return Err(Self::invalid(kind, &object, errors));
+            }
+            if &object == old {
+                return Ok(Applied { object: object.clone(), warnings, changed: false });
+            }
+            if opts.dry_run {
+                return Ok(Applied { object, warnings, changed: true });
+            }
+            let write = Write::new(WriteOp::Put {
+                key: ObjectKey::new(kind.resource.plural, ns, name),
+                uid: stored.uid.clone(),
+                object,
+                precondition: Precondition::Revision(stored.revision),
+            });
+            match self.commit(write).await {
+                Ok(event) => return Ok(Applied { object: event.object, warnings, changed: true }),
+                Err(StoreError::Conflict { .. }) if explicit_rv => {
+                    return Err(RegistryError::Conflict { resource: kind.resource, name: name.to_string() });
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(StoreError::NotFound) => {
+                    return Err(RegistryError::NotFound { resource: kind.resource, name: name.to_string() });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(RegistryError::Conflict { resource: kind.resource, name: name.to_string() })
+    }
+
+    /// DELETE an object of any served kind; returns its last state. Deleting a namespace
+    /// deletes everything in it first.
+    pub async fn delete(
+        &self,
+        kind: &'static Kind,
+        namespace: &str,
+        name: &str,
+        preconditions: &DeletePreconditions,
+        opts: &WriteOptions,
+    ) -> Result<Value, RegistryError> {
+        if kind.is_services() {
+            return self.delete_service(namespace, name, preconditions, opts).await;
+        }
+        if kind.resource == NAMESPACES {
+            if PROTECTED_NAMESPACES.contains(&name) {
+                return Err(RegistryError::Forbidden {
+                    resource: NAMESPACES,
+                    name: name.to_string(),
+                    detail: "this namespace may not be deleted".into(),
+                });
+            }
+            if self.get_raw(NAMESPACES.plural, "", name).await?.is_none() {
+                return Err(RegistryError::NotFound { resource: NAMESPACES, name: name.to_string() });
+            }
+            if !opts.dry_run {
+                self.delete_namespace_contents(name).await?;
+            }
+        }
+        self.delete_object(kind, namespace, name, preconditions, opts).await
+    }
+
+    async fn delete_object(
+        &self,
+        kind: &'static Kind,
+        namespace: &str,
+        name: &str,
+        preconditions: &DeletePreconditions,
+        opts: &WriteOptions,
+    ) -> Result<Value, RegistryError> {
+        let ns = if kind.namespaced { namespace } else { "" };
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let Some(stored) = self.get_raw(kind.resource.plural, ns, name).await? else {
+                return Err(RegistryError::NotFound { resource: kind.resource, name: name.to_string() });
+            };
+            check_delete_preconditions(kind.resource, name, &stored, preconditions)?;
+            if opts.dry_run {
+                return Ok(stored.object);
+            }
+            let write = Write::new(WriteOp::Delete {
+                key: ObjectKey::new(kind.resource.plural, ns, name),
+                precondition: Precondition::Revision(stored.revision),
+            });
+            match self.commit(write).await {
+                Ok(event) => return Ok(event.object),
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(StoreError::NotFound) => {
+                    return Err(RegistryError::NotFound { resource: kind.resource, name: name.to_string() });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(RegistryError::Conflict { resource: kind.resource, name: name.to_string() })
+    }
+
+    async fn delete_namespace_contents(&self, namespace: &str) -> Result<(), RegistryError> {
+        for kind in KINDS.iter().filter(|k| k.namespaced) {
+            let page = self.list(kind.resource.plural, Some(namespace), &Default::default()).await?;
+            for item in page.items {
+                let name = str_at(&item, "/metadata/name").to_string();
+                let (pre, opts) = (DeletePreconditions::default(), WriteOptions::default());
+                let deleted = if kind.is_services() {
+                    self.delete_service(namespace, &name, &pre, &opts).await
+                } else {
+                    self.delete_object(kind, namespace, &name, &pre, &opts).await
+                };
+                match deleted {
+                    Ok(_) | Err(RegistryError::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Defaults kube-apiserver applies to the other kinds on create.
+fn default_on_create(kind: &Kind, object: &mut Value) {
+    match kind.resource.kind {
+        "Namespace" => {
+            let name = str_at(object, "/metadata/name").to_string();
+            if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+                let labels = meta.entry("labels").or_insert_with(|| Value::Object(Map::new()));
+                if let Some(l) = labels.as_object_mut() {
+                    l.insert("kubernetes.io/metadata.name".into(), Value::String(name));
+                }
+            }
+            object["spec"] = serde_json::json!({"finalizers": ["kubernetes"]});
+            object["status"] = serde_json::json!({"phase": "Active"});
+        }
+        "Deployment" => {
+            set_meta(object, "generation", Value::from(1));
+            if object.pointer("/spec/replicas").is_none() {
+                if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
+                    spec.insert("replicas".into(), Value::from(1));
+                }
+            }
+        }
+        "Pod" => {
+            if object.pointer("/status/phase").is_none() {
+                object["status"] = serde_json::json!({"phase": "Pending", "qosClass": "BestEffort"});
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Deployments count spec changes in `metadata.generation`.
+fn bump_generation(kind: &Kind, old: &Value, object: &mut Value) {
+    if kind.resource.kind != "Deployment" {
+        return;
+    }
+    let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
+    let next = if old.get("spec") != object.get("spec") { generation + 1 } else { generation };
+    set_meta(object, "generation", Value::from(next));
+}
