@@ -13,13 +13,35 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
         }
         out
     } else {
-        serde_saphyr::from_multiple::<Value>(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?
+        let mut out = Vec::new();
+        for doc in split_yaml_documents(text) {
+            out.push(serde_saphyr::from_str::<Value>(doc).map_err(|e| format!("error converting YAML to JSON: {e}"))?);
+        }
+        out
     };
     let mut out = Vec::new();
     for doc in docs {
         expand(doc, &mut out);
     }
     Ok(out)
+}
+
+/// Splits a YAML stream at `---` separator lines, as kubectl's document decoder does, so
+/// that each document is parsed on its own (and a stream may hold any number of them).
+fn split_yaml_documents(text: &str) -> Vec<&str> {
+    let mut docs = Vec::new();
+    let mut start = 0;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t") {
+            docs.push(&text[start..offset]);
+            start = offset + line.len();
+        }
+        offset += line.len();
+    }
+    docs.push(&text[start..]);
+    docs.into_iter().filter(|d| d.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))).collect()
 }
 
 fn expand(doc: Value, out: &mut Vec<Value>) {
@@ -57,6 +79,12 @@ mod tests {
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1]["metadata"]["name"], "b");
         assert_eq!(docs[0]["metadata"]["name"], "a");
+    }
+
+    #[test]
+    fn more_documents_than_the_yaml_parsers_default_budget() {
+        let text = "kind: Service\n---\n".repeat(3000);
+        assert_eq!(parse_documents(&text).unwrap().len(), 3000);
     }
 
     #[test]

@@ -13,6 +13,9 @@ use crate::{AppState, app};
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "service-console.db";
 
+/// How often the event log is compacted; watches older than the kept events get 410 Gone.
+const COMPACTION_INTERVAL_SECS: u64 = 300;
+
 /// Opens the store in `data_dir` (created if missing) and the registry over it.
 pub async fn open_state(data_dir: &Path, pools: service_plan::alloc::Pools) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
@@ -21,8 +24,23 @@ pub async fn open_state(data_dir: &Path, pools: service_plan::alloc::Pools) -> a
     Ok(AppState { registry })
 }
 
+/// Keeps the event log bounded, as kube-apiserver's etcd compaction does.
+fn spawn_compaction(state: &AppState) {
+    let store = state.registry.store().clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(COMPACTION_INTERVAL_SECS));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.compact_keeping(crate::store::DEFAULT_KEEP_EVENTS).await {
+                tracing::warn!(error = %e, "event log compaction failed");
+            }
+        }
+    });
+}
+
 /// Runs the server on an already-bound listener until the process is interrupted.
 pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
+    spawn_compaction(&state);
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
