@@ -24,6 +24,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Default and validate Service manifests as kube-apiserver would, without a server.
     Validate(ValidateArgs),
+    /// Print a kubeconfig that points kubectl at this server.
+    Kubeconfig(KubeconfigArgs),
 }
 
 /// Flags of `serve`.
@@ -78,4 +80,12 @@ pub struct ValidateArgs {
     pub output: OutputFormat,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+}
+
+/// Flags of `kubeconfig`.
+#[derive(Debug, Clone, Args)]
+pub struct KubeconfigArgs {
+    /// URL of the server kubectl should talk to.
+    #[arg(long, env = "SERVICE_CONSOLE_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
 }

@@ -1,20 +1,18 @@
-//! Health endpoints and the plain home page.
+//! Health endpoints (`/` belongs to the console, which redirects it to the Services list).
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Html;
 use axum::routing::get;
 
 use crate::AppState;
 
-/// `/healthz`, `/livez`, `/readyz` and `/`.
+/// `/healthz`, `/livez` and `/readyz`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(ready))
         .route("/livez", get(live))
         .route("/readyz", get(ready))
-        .route("/", get(home))
 }
 
 async fn live() -> &'static str {
@@ -30,13 +28,4 @@ async fn ready(State(app): State<AppState>) -> (StatusCode, &'static str) {
             (StatusCode::SERVICE_UNAVAILABLE, "store unavailable")
         }
     }
-}
-
-async fn home() -> Html<&'static str> {
-    Html(concat!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>service-console</title></head>",
-        "<body><h1>service-console</h1>",
-        "<p>A web console for Kubernetes Services with a Kubernetes-compatible API. ",
-        "Health: <a href=\"/healthz\">/healthz</a>.</p></body></html>"
-    ))
 }

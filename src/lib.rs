@@ -3,8 +3,10 @@
 //! Requests enter through [`health`] (and, later, the API and the console), call the
 //! [`registry`] once, and the registry plans with `service-plan` and commits to the [`store`].
 
+pub mod api;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod health;
 pub mod manifest;
 pub mod registry;
@@ -18,5 +20,5 @@ pub use state::AppState;
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    Router::new().merge(health::routes()).with_state(state)
+    Router::new().merge(health::routes()).merge(api::routes()).merge(console::routes()).fallback(api::error::not_found).with_state(state)
 }

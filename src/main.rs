@@ -20,5 +20,6 @@ async fn main() -> anyhow::Result<()> {
             let code = cli::validate::run(args)?;
             std::process::exit(code);
         }
+        Some(Command::Kubeconfig(args)) => cli::kubeconfig::run(args),
     }
 }

@@ -22,7 +22,9 @@ const SERVICE_API_VERSION: &str = "v1";
 /// every non-pointer field even when empty, so empty strings, zeros, `false` and empty messages
 /// are left out as JSON `omitempty` would; pointer fields keep a present `false`, `0` or `""`.
 pub fn decode(body: &[u8]) -> Result<Value, String> {
-    let payload = body.strip_prefix(MAGIC).ok_or("protobuf body does not start with the k8s magic number")?;
+    let payload = body
+        .strip_prefix(MAGIC)
+        .ok_or("protobuf body does not start with the k8s magic number")?;
     let unknown = Unknown::decode(payload).map_err(|e| format!("decoding runtime.Unknown: {e}"))?;
     let type_meta = unknown.type_meta.unwrap_or_default();
     if type_meta.kind != SERVICE_KIND || type_meta.api_version != SERVICE_API_VERSION {
@@ -32,13 +34,23 @@ pub fn decode(body: &[u8]) -> Result<Value, String> {
         ));
     }
     if !unknown.content_encoding.is_empty() {
-        return Err(format!("unsupported protobuf content encoding {:?}", unknown.content_encoding));
+        return Err(format!(
+            "unsupported protobuf content encoding {:?}",
+            unknown.content_encoding
+        ));
     }
-    let service = Service::decode(unknown.raw.as_slice()).map_err(|e| format!("decoding v1.Service: {e}"))?;
+    let service =
+        Service::decode(unknown.raw.as_slice()).map_err(|e| format!("decoding v1.Service: {e}"))?;
     let mut object = Map::new();
     object.insert("apiVersion".to_owned(), json!(type_meta.api_version));
     object.insert("kind".to_owned(), json!(type_meta.kind));
-    object.insert("metadata".to_owned(), service.metadata.map(|m| m.to_json()).unwrap_or_else(|| json!({})));
+    object.insert(
+        "metadata".to_owned(),
+        service
+            .metadata
+            .map(|m| m.to_json())
+            .unwrap_or_else(|| json!({})),
+    );
     put_object(&mut object, "spec", service.spec.map(|s| s.to_json()));
     put_object(&mut object, "status", service.status.map(|s| s.to_json()));
     Ok(Value::Object(object))
@@ -260,15 +272,27 @@ impl ObjectMeta {
         if self.generation != 0 {
             m.insert("generation".to_owned(), json!(self.generation));
         }
-        put_time(&mut m, "creationTimestamp", self.creation_timestamp.as_ref());
-        put_time(&mut m, "deletionTimestamp", self.deletion_timestamp.as_ref());
+        put_time(
+            &mut m,
+            "creationTimestamp",
+            self.creation_timestamp.as_ref(),
+        );
+        put_time(
+            &mut m,
+            "deletionTimestamp",
+            self.deletion_timestamp.as_ref(),
+        );
         if let Some(seconds) = self.deletion_grace_period_seconds {
             m.insert("deletionGracePeriodSeconds".to_owned(), json!(seconds));
         }
         put_map(&mut m, "labels", &self.labels);
         put_map(&mut m, "annotations", &self.annotations);
         if !self.owner_references.is_empty() {
-            let refs = self.owner_references.iter().map(OwnerReference::to_json).collect();
+            let refs = self
+                .owner_references
+                .iter()
+                .map(OwnerReference::to_json)
+                .collect();
             m.insert("ownerReferences".to_owned(), Value::Array(refs));
         }
         put_list(&mut m, "finalizers", &self.finalizers);
@@ -293,7 +317,10 @@ impl ServiceSpec {
     fn to_json(&self) -> Value {
         let mut m = Map::new();
         if !self.ports.is_empty() {
-            m.insert("ports".to_owned(), Value::Array(self.ports.iter().map(ServicePort::to_json).collect()));
+            m.insert(
+                "ports".to_owned(),
+                Value::Array(self.ports.iter().map(ServicePort::to_json).collect()),
+            );
         }
         put_map(&mut m, "selector", &self.selector);
         put_str(&mut m, "clusterIP", &self.cluster_ip);
@@ -302,11 +329,22 @@ impl ServiceSpec {
         put_list(&mut m, "externalIPs", &self.external_ips);
         put_str(&mut m, "sessionAffinity", &self.session_affinity);
         put_str(&mut m, "loadBalancerIP", &self.load_balancer_ip);
-        put_list(&mut m, "loadBalancerSourceRanges", &self.load_balancer_source_ranges);
+        put_list(
+            &mut m,
+            "loadBalancerSourceRanges",
+            &self.load_balancer_source_ranges,
+        );
         put_str(&mut m, "externalName", &self.external_name);
-        put_str(&mut m, "externalTrafficPolicy", &self.external_traffic_policy);
+        put_str(
+            &mut m,
+            "externalTrafficPolicy",
+            &self.external_traffic_policy,
+        );
         if self.health_check_node_port != 0 {
-            m.insert("healthCheckNodePort".to_owned(), json!(self.health_check_node_port));
+            m.insert(
+                "healthCheckNodePort".to_owned(),
+                json!(self.health_check_node_port),
+            );
         }
         if self.publish_not_ready_addresses {
             m.insert("publishNotReadyAddresses".to_owned(), json!(true));
@@ -324,10 +362,26 @@ impl ServiceSpec {
         }
         put_list(&mut m, "ipFamilies", &self.ip_families);
         put_opt(&mut m, "ipFamilyPolicy", self.ip_family_policy.clone());
-        put_opt(&mut m, "allocateLoadBalancerNodePorts", self.allocate_load_balancer_node_ports);
-        put_opt(&mut m, "loadBalancerClass", self.load_balancer_class.clone());
-        put_opt(&mut m, "internalTrafficPolicy", self.internal_traffic_policy.clone());
-        put_opt(&mut m, "trafficDistribution", self.traffic_distribution.clone());
+        put_opt(
+            &mut m,
+            "allocateLoadBalancerNodePorts",
+            self.allocate_load_balancer_node_ports,
+        );
+        put_opt(
+            &mut m,
+            "loadBalancerClass",
+            self.load_balancer_class.clone(),
+        );
+        put_opt(
+            &mut m,
+            "internalTrafficPolicy",
+            self.internal_traffic_policy.clone(),
+        );
+        put_opt(
+            &mut m,
+            "trafficDistribution",
+            self.traffic_distribution.clone(),
+        );
         Value::Object(m)
     }
 }
@@ -366,13 +420,20 @@ impl IntOrString {
 impl ServiceStatus {
     fn to_json(&self) -> Value {
         let mut m = Map::new();
-        if let Some(lb) = &self.load_balancer {
-            let mut status = Map::new();
-            if !lb.ingress.is_empty() {
-                let ingress = lb.ingress.iter().map(LoadBalancerIngress::to_json).collect();
-                status.insert("ingress".to_owned(), Value::Array(ingress));
-            }
-            m.insert("loadBalancer".to_owned(), Value::Object(status));
+        if let Some(lb) = self
+            .load_balancer
+            .as_ref()
+            .filter(|lb| !lb.ingress.is_empty())
+        {
+            let ingress = lb
+                .ingress
+                .iter()
+                .map(LoadBalancerIngress::to_json)
+                .collect();
+            m.insert(
+                "loadBalancer".to_owned(),
+                json!({"ingress": Value::Array(ingress)}),
+            );
         }
         Value::Object(m)
     }
@@ -420,9 +481,14 @@ fn put_object(m: &mut Map<String, Value>, key: &str, value: Option<Value>) {
 
 /// An RFC 3339 timestamp in seconds, as `metav1.Time` marshals; the zero Time is unset.
 fn put_time(m: &mut Map<String, Value>, key: &str, time: Option<&Time>) {
-    let Some(time) = time.filter(|t| t.seconds != 0) else { return };
+    let Some(time) = time.filter(|t| t.seconds != 0) else {
+        return;
+    };
     if let Ok(ts) = jiff::Timestamp::from_second(time.seconds) {
-        m.insert(key.to_owned(), json!(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()));
+        m.insert(
+            key.to_owned(),
+            json!(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        );
     }
 }
 
@@ -432,10 +498,10 @@ mod tests {
 
     /// The body `kubectl create service clusterip foo --tcp=80:8080` sent (kubernetes-api.md §8.11).
     const CAPTURED_CLUSTERIP_FOO: &str = "\
-        6b387300 0a0d0a02 76311207 53657276 69636512 690a1f0a 03666f6f 12001a00\
-        22002a00 32003800 42005a0a 0a036170 7012036f 6f6f1242 0a1b0a07 38302d38\
-        30383012 03544350 18502207 08001090 3f1a0028 00120a0a 03617070 1203666f\
-        6f1a0022 09436c75 73746572 49503a00 42005200 5a006000 68001a02 0a001a00\
+        6b3873000a0d0a02763112075365727669636512690a1f0a03666f6f12001a00\
+        22002a003200380042005a0a0a036170701203666f6f12420a1b0a0738302d38\
+        303830120354435018502207080010903f1a002800120a0a036170701203666f\
+        6f1a002209436c757374657249503a00420052005a00600068001a020a001a00\
         2200";
 
     fn hex(s: &str) -> Vec<u8> {
@@ -448,7 +514,10 @@ mod tests {
 
     fn envelope(kind: &str, service: &Service) -> Vec<u8> {
         let unknown = Unknown {
-            type_meta: Some(TypeMeta { api_version: "v1".to_owned(), kind: kind.to_owned() }),
+            type_meta: Some(TypeMeta {
+                api_version: "v1".to_owned(),
+                kind: kind.to_owned(),
+            }),
             raw: service.encode_to_vec(),
             content_encoding: String::new(),
             content_type: String::new(),
@@ -459,9 +528,15 @@ mod tests {
     fn named(name: &str, spec: ServiceSpec) -> Service {
         let labels = BTreeMap::from([("app".to_owned(), name.to_owned())]);
         Service {
-            metadata: Some(ObjectMeta { name: name.to_owned(), labels, ..Default::default() }),
+            metadata: Some(ObjectMeta {
+                name: name.to_owned(),
+                labels,
+                ..Default::default()
+            }),
             spec: Some(spec),
-            status: Some(ServiceStatus { load_balancer: Some(LoadBalancerStatus::default()) }),
+            status: Some(ServiceStatus {
+                load_balancer: Some(LoadBalancerStatus::default()),
+            }),
         }
     }
 
@@ -470,7 +545,11 @@ mod tests {
             name: name.to_owned(),
             protocol: "TCP".to_owned(),
             port,
-            target_port: Some(IntOrString { r#type: 0, int_val: target, str_val: String::new() }),
+            target_port: Some(IntOrString {
+                r#type: 0,
+                int_val: target,
+                str_val: String::new(),
+            }),
             node_port,
             app_protocol: None,
         }
@@ -498,7 +577,12 @@ mod tests {
     #[test]
     fn captured_body_key_order_is_kubernetes_order() {
         let decoded = decode(&hex(CAPTURED_CLUSTERIP_FOO)).unwrap();
-        let keys: Vec<&str> = decoded.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = decoded
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(keys, ["apiVersion", "kind", "metadata", "spec"]);
     }
 
@@ -519,13 +603,17 @@ mod tests {
                 "type": "NodePort"
             })
         );
-        assert!(decoded.get("status").is_some_and(|s| s == &json!({"loadBalancer": {}})));
+        assert_eq!(decoded.get("status"), None, "an empty status is unset");
     }
 
     #[test]
     fn loadbalancer_keeps_pointer_fields_and_named_target_port() {
         let mut port = tcp_port("http", 443, 0, 0);
-        port.target_port = Some(IntOrString { r#type: 1, int_val: 0, str_val: "https".to_owned() });
+        port.target_port = Some(IntOrString {
+            r#type: 1,
+            int_val: 0,
+            str_val: "https".to_owned(),
+        });
         port.app_protocol = Some("https".to_owned());
         let spec = ServiceSpec {
             ports: vec![port],
@@ -535,7 +623,9 @@ mod tests {
             external_traffic_policy: "Local".to_owned(),
             session_affinity: "ClientIP".to_owned(),
             session_affinity_config: Some(SessionAffinityConfig {
-                client_ip: Some(ClientIpConfig { timeout_seconds: Some(600) }),
+                client_ip: Some(ClientIpConfig {
+                    timeout_seconds: Some(600),
+                }),
             }),
             ..Default::default()
         };
@@ -545,7 +635,10 @@ mod tests {
                 "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type".to_owned(),
                 "intranet".to_owned(),
             );
-            meta.creation_timestamp = Some(Time { seconds: 1_795_000_000, nanos: 0 });
+            meta.creation_timestamp = Some(Time {
+                seconds: 1_795_000_000,
+                nanos: 0,
+            });
             meta.deletion_timestamp = Some(Time::default());
         }
         let decoded = decode(&envelope("Service", &service)).unwrap();
@@ -553,7 +646,7 @@ mod tests {
             decoded["metadata"],
             json!({
                 "name": "lb",
-                "creationTimestamp": "2026-11-18T08:26:40Z",
+                "creationTimestamp": "2026-11-18T11:06:40Z",
                 "labels": {"app": "lb"},
                 "annotations": {"service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type": "intranet"}
             })
@@ -590,25 +683,41 @@ mod tests {
             }),
         });
         let decoded = decode(&envelope("Service", &service)).unwrap();
-        assert_eq!(decoded["spec"], json!({"type": "ExternalName", "externalName": "db.example.com"}));
-        assert_eq!(decoded["status"], json!({"loadBalancer": {"ingress": [{"ip": "192.168.49.11", "ipMode": "VIP"}]}}));
+        assert_eq!(
+            decoded["spec"],
+            json!({"type": "ExternalName", "externalName": "db.example.com"})
+        );
+        assert_eq!(
+            decoded["status"],
+            json!({"loadBalancer": {"ingress": [{"ip": "192.168.49.11", "ipMode": "VIP"}]}})
+        );
     }
 
     #[test]
     fn other_kinds_are_rejected() {
         let err = decode(&envelope("ConfigMap", &named("x", ServiceSpec::default()))).unwrap_err();
-        assert_eq!(err, "protobuf bodies of kind \"ConfigMap\" in version \"v1\" are not supported");
+        assert_eq!(
+            err,
+            "protobuf bodies of kind \"ConfigMap\" in version \"v1\" are not supported"
+        );
     }
 
     #[test]
     fn missing_magic_is_rejected() {
         let err = decode(b"{\"kind\":\"Service\"}").unwrap_err();
-        assert_eq!(err, "protobuf body does not start with the k8s magic number");
+        assert_eq!(
+            err,
+            "protobuf body does not start with the k8s magic number"
+        );
     }
 
     #[test]
     fn truncated_body_is_rejected() {
         let body = hex(CAPTURED_CLUSTERIP_FOO);
-        assert!(decode(&body[..60]).unwrap_err().starts_with("decoding runtime.Unknown: "));
+        assert!(
+            decode(&body[..60])
+                .unwrap_err()
+                .starts_with("decoding runtime.Unknown: ")
+        );
     }
 }

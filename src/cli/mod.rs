@@ -1,3 +1,4 @@
 //! Subcommands other than `serve`.
 
+pub mod kubeconfig;
 pub mod validate;

@@ -24,6 +24,9 @@ pub enum RegistryError {
     Forbidden { resource: Resource, name: String, detail: String },
     #[error("{0}")]
     BadRequest(String),
+    /// 409: a server-side apply would change fields other managers own.
+    #[error("{conflicts}")]
+    ApplyConflict { conflicts: service_plan::apply::Conflicts },
     /// An internal error whose detail the client may see (`Internal error occurred: …`).
     #[error("Internal error occurred: {0}")]
     Internal(String),
@@ -56,6 +59,7 @@ impl RegistryError {
                 }),
             ),
             RegistryError::BadRequest(message) => Status::bad_request(message.clone()),
+            RegistryError::ApplyConflict { conflicts } => conflicts.status(),
             RegistryError::Internal(detail) => Status::internal(detail.clone()),
             RegistryError::Expired(message) => Status::expired(message.clone()),
             RegistryError::Store(StoreError::Expired { requested, oldest }) => {

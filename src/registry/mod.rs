@@ -2,7 +2,9 @@
 //! store. Front doors (the Kubernetes API and the console) call it and map its one error
 //! type to their responses; the rules themselves live in `service-plan`.
 
+mod apply;
 mod error;
+mod list;
 mod namespaces;
 mod objects;
 mod services;

@@ -15,6 +15,7 @@ use service_plan::format;
 use service_plan::meta::{NameCheck, validate_object_meta_generic, validate_object_meta_update_generic};
 use service_plan::status::Resource;
 
+use super::apply::Tracking;
 use super::namespaces::{NAMESPACES, PROTECTED_NAMESPACES};
 use super::services::{SERVICES, check_delete_preconditions};
 use super::{Applied, DeletePreconditions, MAX_WRITE_ATTEMPTS, Registry, RegistryError, WriteOptions};
@@ -240,8 +241,20 @@ impl Registry {
 
     /// POST an object of any served kind.
     pub async fn create(&self, kind: &'static Kind, namespace: &str, body: &Value, opts: &WriteOptions) -> Result<Applied, RegistryError> {
+        self.create_tracked(kind, namespace, body, opts, Tracking::Update).await
+    }
+
+    /// POST an object, recording `metadata.managedFields` as `tracking` says.
+    pub(super) async fn create_tracked(
+        &self,
+        kind: &'static Kind,
+        namespace: &str,
+        body: &Value,
+        opts: &WriteOptions,
+        tracking: Tracking,
+    ) -> Result<Applied, RegistryError> {
         if kind.is_services() {
-            return self.create_service(namespace, body, opts).await;
+            return self.create_service_tracked(namespace, body, opts, tracking).await;
         }
         let (mut object, warnings) = self.decode_object(kind, body, opts.field_validation)?;
         if kind.namespaced {
@@ -268,10 +281,12 @@ impl Registry {
         }
         set_meta(&mut object, "uid", Value::String(meta.uid.clone()));
         set_meta(&mut object, "creationTimestamp", serde_json::to_value(&meta.now).unwrap_or(Value::Null));
+        let request = object.clone();
         for server_owned in ["deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields"] {
             set_meta(&mut object, server_owned, Value::Null);
         }
         default_on_create(kind, &mut object);
+        tracking.record(opts, None, Some(&request), &mut object, None);
         let errors = validate_object_meta_generic(&meta_of(&object), kind.namespaced, kind.name_check, "metadata");
         if !errors.is_empty() {
             return Err(Self::invalid(kind, &object, errors));
@@ -377,6 +392,21 @@ impl Registry {
         status_only: bool,
         body_for: impl Fn(&Value) -> Result<Value, RegistryError>,
     ) -> Result<Applied, RegistryError> {
+        self.update_with_tracked(kind, namespace, name, opts, status_only, Tracking::Update, body_for).await
+    }
+
+    /// The update path, recording `metadata.managedFields` as `tracking` says.
+    #[expect(clippy::too_many_arguments, reason = "the update path's inputs, passed through unchanged")]
+    pub(super) async fn update_with_tracked(
+        &self,
+        kind: &'static Kind,
+        namespace: &str,
+        name: &str,
+        opts: &WriteOptions,
+        status_only: bool,
+        tracking: Tracking,
+        body_for: impl Fn(&Value) -> Result<Value, RegistryError>,
+    ) -> Result<Applied, RegistryError> {
         let ns = if kind.namespaced { namespace } else { "" };
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let Some(stored) = self.get_raw(kind.resource.plural, ns, name).await? else {
@@ -437,6 +467,7 @@ impl Registry {
                 }
                 bump_generation(kind, old, &mut object);
             }
+            tracking.record(opts, Some(old), None, &mut object, status_only.then_some("status"));
             let mut errors = validate_object_meta_generic(&meta_of(&object), kind.namespaced, kind.name_check, "metadata");
             errors.extend(validate_object_meta_update_generic(&meta_of(&object), &meta_of(old), "metadata"));
             if !errors.is_empty() {

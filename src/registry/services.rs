@@ -10,6 +10,7 @@ use service_plan::service::pipeline::{self, ClusterView, PlanError, Planned};
 use service_plan::service::validate::validate_service_status_update;
 use service_plan::status::Resource;
 
+use super::apply::{Tracking, service_request};
 use super::{Applied, DeletePreconditions, MAX_WRITE_ATTEMPTS, Registry, RegistryError, WriteOptions};
 use crate::store::{ObjectKey, Precondition, StoreError, Write, WriteOp};
 
@@ -78,6 +79,17 @@ fn warnings_with(decoded: &Decoded<Service>, validation: FieldValidation, planne
 impl Registry {
     /// POST a Service to `namespace`.
     pub async fn create_service(&self, namespace: &str, body: &Value, opts: &WriteOptions) -> Result<Applied, RegistryError> {
+        self.create_service_tracked(namespace, body, opts, Tracking::Update).await
+    }
+
+    /// POST a Service, recording `metadata.managedFields` as `tracking` says.
+    pub(super) async fn create_service_tracked(
+        &self,
+        namespace: &str,
+        body: &Value,
+        opts: &WriteOptions,
+        tracking: Tracking,
+    ) -> Result<Applied, RegistryError> {
         let decoded = decode(body, opts.field_validation)?;
         self.require_namespace(namespace).await?;
         let meta = super::new_object_meta();
@@ -88,7 +100,8 @@ impl Registry {
                 .map_err(|e| plan_error(e, decoded.object.metadata.name.as_deref().unwrap_or("")))?;
             let name = planned.service.metadata.name.clone().unwrap_or_default();
             let warnings = warnings_with(&decoded, opts.field_validation, &planned);
-            let object = to_value(&planned.service)?;
+            let mut object = to_value(&planned.service)?;
+            tracking.record(opts, None, Some(&service_request(&decoded.object)), &mut object, None);
             if opts.dry_run {
                 return Ok(Applied { object, warnings, changed: true });
             }
@@ -133,7 +146,7 @@ impl Registry {
         opts: &WriteOptions,
     ) -> Result<Applied, RegistryError> {
         let decoded = decode(body, opts.field_validation)?;
-        self.update_service_with(namespace, name, opts, |_| Ok(decoded.clone())).await
+        self.update_service_with(namespace, name, opts, Tracking::Update, |_| Ok(decoded.clone())).await
     }
 
     /// PATCH a Service: `patch` turns the stored JSON into the new body, which then takes
@@ -145,7 +158,20 @@ impl Registry {
         opts: &WriteOptions,
         patch: impl Fn(&Value) -> Result<Value, RegistryError>,
     ) -> Result<Applied, RegistryError> {
-        self.update_service_with(namespace, name, opts, |stored| decode(&patch(stored)?, opts.field_validation)).await
+        self.patch_service_tracked(namespace, name, opts, Tracking::Update, patch).await
+    }
+
+    /// PATCH a Service, recording `metadata.managedFields` as `tracking` says.
+    pub(super) async fn patch_service_tracked(
+        &self,
+        namespace: &str,
+        name: &str,
+        opts: &WriteOptions,
+        tracking: Tracking,
+        patch: impl Fn(&Value) -> Result<Value, RegistryError>,
+    ) -> Result<Applied, RegistryError> {
+        self.update_service_with(namespace, name, opts, tracking, |stored| decode(&patch(stored)?, opts.field_validation))
+            .await
     }
 
     async fn update_service_with(
@@ -153,6 +179,7 @@ impl Registry {
         namespace: &str,
         name: &str,
         opts: &WriteOptions,
+        tracking: Tracking,
         body_for: impl Fn(&Value) -> Result<Decoded<Service>, RegistryError>,
     ) -> Result<Applied, RegistryError> {
         for _ in 0..MAX_WRITE_ATTEMPTS {
@@ -168,7 +195,8 @@ impl Registry {
             let planned = pipeline::plan_update(decoded.object.clone(), &old, namespace, name, cluster)
                 .map_err(|e| plan_error(e, name))?;
             let warnings = warnings_with(&decoded, opts.field_validation, &planned);
-            let object = to_value(&planned.service)?;
+            let mut object = to_value(&planned.service)?;
+            tracking.record(opts, Some(&current), Some(&service_request(&decoded.object)), &mut object, None);
             if object == current || object == stored.object {
                 return Ok(Applied { object: current, warnings, changed: false });
             }
@@ -252,7 +280,8 @@ impl Registry {
                 return Err(RegistryError::Invalid { resource: SERVICES, name: name.to_string(), errors });
             }
             codec::canonicalize(&mut new);
-            let object = to_value(&new)?;
+            let mut object = to_value(&new)?;
+            Tracking::Update.record(opts, Some(&current), None, &mut object, Some("status"));
             if object == current {
                 return Ok(Applied { object: current, warnings: Vec::new(), changed: false });
             }

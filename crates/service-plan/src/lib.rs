@@ -7,13 +7,17 @@
 //! No I/O and no async live here.
 
 pub mod alloc;
+pub mod apply;
+pub mod annotations;
 pub mod codec;
+pub mod endpoints;
 pub mod field;
 pub mod format;
 pub mod meta;
 pub mod patch;
 pub mod selector;
 pub mod service;
+pub mod slb;
 pub mod status;
 pub mod table;
 

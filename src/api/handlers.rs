@@ -1,0 +1,222 @@
+//! Resource handlers: one per HTTP method on `/api/...` and `/apis/...` paths. Each reads
+//! the target, the query and the body, calls the registry once and shapes the answer.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::body::RawBody;
+use super::discovery;
+use super::error::{ApiError, PATCH_MEDIA_TYPES};
+use super::list;
+use super::params::{self, Params};
+use super::patch::{Patch, PatchType};
+use super::response::{Negotiated, list_body, respond};
+use super::target::{Subresource, Target};
+use super::{scale, watch};
+use crate::AppState;
+use crate::registry::WriteOptions;
+
+/// GET: watch or list a collection, read an object or its status.
+pub async fn get(
+    State(app): State<AppState>,
+    target: Target,
+    params: Params,
+    negotiated: Negotiated,
+) -> Result<Response, ApiError> {
+    let kind = target.kind;
+    let Some(name) = target.name.as_deref() else {
+        if params.watch()? {
+            return watch::watch(&app.registry, &target, &params, negotiated).await;
+        }
+        let listed = list::list(&app.registry, &target, &params).await?;
+        return Ok(negotiated.list(
+            kind,
+            listed.items,
+            listed.revision.to_string(),
+            listed.continue_token,
+        ));
+    };
+    if target.subresource == Some(Subresource::Scale) {
+        return scale::get(&app.registry, kind, target.namespace_or_empty(), name).await;
+    }
+    let object = app
+        .registry
+        .get(kind, target.namespace_or_empty(), name)
+        .await?;
+    Ok(negotiated.object(kind, StatusCode::OK, object, &[]))
+}
+
+/// POST to a collection: create.
+pub async fn create(
+    State(app): State<AppState>,
+    target: Target,
+    params: Params,
+    negotiated: Negotiated,
+    body: RawBody,
+) -> Result<Response, ApiError> {
+    let kind = target.kind;
+    // Objects are created in their namespace's collection only.
+    if target.name.is_some() || (kind.namespaced && target.namespace.is_none()) {
+        return Err(ApiError::method_not_allowed());
+    }
+    let opts = params.write_options("CreateOptions")?;
+    let object = body.object(kind)?;
+    let applied = app
+        .registry
+        .create(kind, target.namespace_or_empty(), &object, &opts)
+        .await?;
+    Ok(negotiated.object(kind, StatusCode::CREATED, applied.object, &applied.warnings))
+}
+
+/// PUT an object or its status: replace.
+pub async fn replace(
+    State(app): State<AppState>,
+    target: Target,
+    params: Params,
+    negotiated: Negotiated,
+    body: RawBody,
+) -> Result<Response, ApiError> {
+    let (kind, namespace) = (target.kind, target.namespace_or_empty());
+    let Some(name) = target.name.as_deref() else {
+        return Err(ApiError::method_not_allowed());
+    };
+    let opts = params.write_options("UpdateOptions")?;
+    let applied = match target.subresource {
+        Some(Subresource::Scale) => {
+            return scale::write(&app.registry, kind, namespace, name, &body, None, &opts).await;
+        }
+        None => {
+            app.registry
+                .update(kind, namespace, name, &body.object(kind)?, &opts)
+                .await?
+        }
+        Some(Subresource::Status) => {
+            app.registry
+                .update_status(kind, namespace, name, &body.object(kind)?, &opts)
+                .await?
+        }
+    };
+    Ok(negotiated.object(kind, StatusCode::OK, applied.object, &applied.warnings))
+}
+
+/// PATCH an object or its status with a JSON, merge, strategic or apply patch.
+pub async fn patch(
+    State(app): State<AppState>,
+    target: Target,
+    params: Params,
+    negotiated: Negotiated,
+    body: RawBody,
+) -> Result<Response, ApiError> {
+    let (kind, namespace) = (target.kind, target.namespace_or_empty());
+    let Some(name) = target.name.as_deref() else {
+        return Err(ApiError::method_not_allowed());
+    };
+    let opts = params.write_options("PatchOptions")?;
+    let patch_type = PatchType::from_media_type(&body.media_type)?;
+    if patch_type == PatchType::Apply {
+        return apply(&app, &target, &params, negotiated, &body, &opts).await;
+    }
+    let patch = Patch::new(kind, patch_type, &body)?;
+    let applied = match target.subresource {
+        Some(Subresource::Scale) => {
+            return scale::write(&app.registry, kind, namespace, name, &body, Some(patch_type), &opts).await;
+        }
+        None => {
+            app.registry
+                .patch(kind, namespace, name, &opts, |current| patch.apply(current))
+                .await
+        }
+        Some(Subresource::Status) => {
+            app.registry
+                .patch_status(kind, namespace, name, &opts, |current| patch.apply(current))
+                .await
+        }
+    }
+    .map_err(|e| patch.error(e))?;
+    Ok(negotiated.object(kind, StatusCode::OK, applied.object, &applied.warnings))
+}
+
+/// A server-side apply: 201 when it created the object, 200 otherwise.
+async fn apply(
+    app: &AppState,
+    target: &Target,
+    params: &Params,
+    negotiated: Negotiated,
+    body: &RawBody,
+    opts: &WriteOptions,
+) -> Result<Response, ApiError> {
+    let (kind, name) = (target.kind, target.name_or_empty());
+    // Applying to a subresource is not served: answer as a server without apply there does.
+    if target.subresource.is_some() {
+        return Err(ApiError::unsupported_media_type(&PATCH_MEDIA_TYPES[..3]));
+    }
+    let configuration = body.apply_configuration()?;
+    let manager = opts.field_manager.clone().unwrap_or_default();
+    let (applied, created) = app
+        .registry
+        .apply(
+            kind,
+            target.namespace_or_empty(),
+            name,
+            &configuration,
+            &manager,
+            params.force()?,
+            opts,
+        )
+        .await?;
+    let code = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(negotiated.object(kind, code, applied.object, &applied.warnings))
+}
+
+/// DELETE an object (answering with its last state) or, on a collection, every object the
+/// selectors pick.
+pub async fn delete(
+    State(app): State<AppState>,
+    target: Target,
+    params: Params,
+    negotiated: Negotiated,
+    body: RawBody,
+) -> Result<Response, ApiError> {
+    let kind = target.kind;
+    let options = body.delete_options()?;
+    let mut opts = params.write_options("DeleteOptions")?;
+    opts.dry_run |= params::dry_run(&options.dry_run, "DeleteOptions")?;
+    match (target.name.as_deref(), target.subresource) {
+        (Some(name), None) => {
+            let object = app
+                .registry
+                .delete(
+                    kind,
+                    target.namespace_or_empty(),
+                    name,
+                    &options.preconditions,
+                    &opts,
+                )
+                .await?;
+            Ok(negotiated.object(kind, StatusCode::OK, object, &[]))
+        }
+        (None, None)
+            if kind.namespaced == target.namespace.is_some()
+                && discovery::verbs(kind).contains(&"deletecollection") =>
+        {
+            let selectors = params.selectors(kind)?;
+            let deleted = app
+                .registry
+                .delete_collection(kind, target.namespace.as_deref(), &selectors, &opts)
+                .await?;
+            let revision = app.registry.store().current_revision().to_string();
+            Ok(respond(
+                StatusCode::OK,
+                "application/json",
+                &list_body(kind, deleted, revision, None),
+                &[],
+            ))
+        }
+        _ => Err(ApiError::method_not_allowed()),
+    }
+}

@@ -1,0 +1,66 @@
+//! The Kubernetes REST API: `/version`, discovery, OpenAPI v3, and every resource in the
+//! registry's `KINDS` under `/api` and `/apis`. Handlers are thin adapters over the
+//! registry; status codes are decided in [`error`] only.
+
+pub mod audit;
+pub mod body;
+pub mod discovery;
+pub mod error;
+pub mod handlers;
+pub mod list;
+pub mod negotiate;
+pub mod openapi;
+pub mod params;
+pub mod patch;
+pub mod protobuf;
+pub mod response;
+pub mod scale;
+pub mod target;
+pub mod version;
+pub mod watch;
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::{MethodRouter, any, get};
+
+use crate::AppState;
+
+/// The methods served on resource paths; any other is a 405 Status.
+fn resource_methods() -> MethodRouter<AppState> {
+    get(handlers::get)
+        .post(handlers::create)
+        .put(handlers::replace)
+        .patch(handlers::patch)
+        .delete(handlers::delete)
+        .fallback(error::method_not_allowed)
+}
+
+/// A GET-only route whose other methods are a 405 Status.
+fn read_only<H, T>(handler: H) -> MethodRouter<AppState>
+where
+    H: axum::handler::Handler<T, AppState>,
+    T: 'static,
+{
+    get(handler).fallback(error::method_not_allowed)
+}
+
+/// Every API route. Unknown paths fall through to the application's fallback, which is
+/// [`error::not_found`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/version", read_only(version::version))
+        .route("/api", read_only(discovery::core_group))
+        .route("/apis", read_only(discovery::named_groups))
+        .route("/api/v1", read_only(discovery::core_resources))
+        .route(
+            "/apis/{group}/{version}",
+            read_only(discovery::group_resources),
+        )
+        .route("/api/{*rest}", resource_methods())
+        .route("/apis/{group}/{version}/{*rest}", resource_methods())
+        .route("/openapi/v3", read_only(openapi::index))
+        .route("/openapi/v3/{*path}", read_only(openapi::document_handler))
+        // kubectl asks for v2 (protobuf) on apply and is content with a 404 Status.
+        .route("/openapi/v2", any(error::not_found))
+        .layer(middleware::from_fn(audit::audit))
+}

@@ -1,0 +1,296 @@
+//! Watches: a chunked stream of newline-delimited `{"type","object"}` events, filtered by
+//! namespace and selectors, Table-wrapped on request, with bookmarks and a deadline. An
+//! expired resourceVersion is an ERROR event carrying the 410 Status, as upstream sends it.
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::StreamExt;
+use serde_json::{Value, json};
+use service_plan::status::Status;
+use service_plan::table::TableListMeta;
+
+use super::error::ApiError;
+use super::negotiate::Output;
+use super::params::Params;
+use super::response::{Negotiated, resource_version, with_type_meta};
+use super::target::Target;
+use crate::registry::{Kind, ListOptions, Registry, RegistryError};
+use crate::store::{Event, EventType, Revision, StoreError};
+
+/// How often a watch that allows bookmarks gets one.
+const BOOKMARK_INTERVAL_SECS: u64 = 60;
+/// Shortest life of a watch without `timeoutSeconds` (upstream: 30 to 60 minutes).
+const MIN_WATCH_TIMEOUT_SECS: u64 = 1800;
+/// The annotation on the bookmark that ends `sendInitialEvents`.
+const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
+
+/// What a watch request asked for.
+struct WatchRequest {
+    selectors: ListOptions,
+    from: Option<Revision>,
+    timeout: Duration,
+    bookmarks: bool,
+    send_initial_events: bool,
+}
+
+impl WatchRequest {
+    fn from_params(target: &Target, params: &Params) -> Result<WatchRequest, ApiError> {
+        let from =
+            match params.get("resourceVersion") {
+                None | Some("") | Some("0") => None,
+                Some(rv) => Some(rv.parse::<Revision>().ok().filter(|n| *n >= 0).ok_or_else(
+                    || ApiError::bad_request(format!("invalid resource version: {rv}")),
+                )?),
+            };
+        let timeout = match params.integer("timeoutSeconds")?.filter(|t| *t > 0) {
+            Some(secs) => Duration::from_secs(secs.unsigned_abs()),
+            None => Duration::from_secs(
+                MIN_WATCH_TIMEOUT_SECS + rand::random_range(0..MIN_WATCH_TIMEOUT_SECS),
+            ),
+        };
+        Ok(WatchRequest {
+            selectors: params.selectors(target.kind)?,
+            from,
+            timeout,
+            bookmarks: params.flag("allowWatchBookmarks")?,
+            send_initial_events: params.flag("sendInitialEvents")?,
+        })
+    }
+
+    fn filters(&self) -> bool {
+        self.selectors.label_selector.is_some() || self.selectors.field_selector.is_some()
+    }
+}
+
+/// Serves a watch on the target collection.
+pub async fn watch(
+    registry: &Registry,
+    target: &Target,
+    params: &Params,
+    negotiated: Negotiated,
+) -> Result<Response, ApiError> {
+    let request = WatchRequest::from_params(target, params)?;
+    let plural = target.kind.resource.plural;
+    let (initial, from) = match request.from {
+        Some(from) if !request.send_initial_events => (None, from),
+        _ => {
+            let page = registry
+                .list(plural, target.namespace.as_deref(), &request.selectors)
+                .await?;
+            (Some(page.items), page.revision)
+        }
+    };
+    let events = match registry.watch(plural, from).await {
+        Ok(events) => Ok(Box::pin(events)),
+        Err(e @ RegistryError::Store(StoreError::Expired { .. })) => Err(e.status()),
+        Err(e) => return Err(e.into()),
+    };
+    let encoder = Encoder {
+        kind: target.kind,
+        negotiated,
+        output: negotiated.output_for(target.kind),
+        columns_sent: false,
+    };
+    let mut filter = Filter {
+        registry: registry.clone(),
+        namespace: target.namespace.clone(),
+        // Without the starting state a first match cannot be told from a change.
+        knows_start: initial.is_some(),
+        known: HashSet::new(),
+        request,
+    };
+    let content_type = encoder.output.content_type();
+    let stream = async_stream::stream! {
+        let mut encoder = encoder;
+        let mut last = from;
+        let deadline = tokio::time::sleep(filter.request.timeout);
+        tokio::pin!(deadline);
+        let period = Duration::from_secs(BOOKMARK_INTERVAL_SECS);
+        let mut bookmark_timer = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        let sent_initial = initial.is_some();
+        for object in initial.into_iter().flatten() {
+            filter.known.insert(key_of(&object));
+            yield encoder.event(EventType::Added.as_str(), &object);
+        }
+        if sent_initial && filter.request.send_initial_events && filter.request.bookmarks {
+            yield encoder.bookmark(last, true);
+        }
+        let mut events = match events {
+            Ok(events) => events,
+            Err(status) => {
+                yield encoder.error(&status);
+                return;
+            }
+        };
+        loop {
+            let step = tokio::select! {
+                _ = &mut deadline => Step::End,
+                _ = bookmark_timer.tick(), if filter.request.bookmarks => Step::Bookmark,
+                next = events.next() => match next {
+                    None => Step::End,
+                    Some(Err(e)) => Step::Failed(e),
+                    Some(Ok(event)) => Step::Event(event),
+                },
+            };
+            match step {
+                Step::End => break,
+                Step::Bookmark => yield encoder.bookmark(last, false),
+                Step::Failed(e) => {
+                    if !matches!(e, StoreError::Expired { .. } | StoreError::Closed) {
+                        tracing::error!(error = %e, resource = plural, "watch failed");
+                    }
+                    yield encoder.error(&RegistryError::Store(e).status());
+                    break;
+                }
+                Step::Event(event) => {
+                    last = event.revision;
+                    if let Some((event_type, object)) = filter.pass(event) {
+                        yield encoder.event(event_type, &object);
+                    }
+                }
+            }
+        }
+    };
+    let mut response = (
+        StatusCode::OK,
+        Body::from_stream(stream.map(Ok::<Bytes, Infallible>)),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Ok(response)
+}
+
+/// What the watch loop does next.
+enum Step {
+    End,
+    Bookmark,
+    Failed(StoreError),
+    Event(Event),
+}
+
+fn key_of(object: &Value) -> (String, String) {
+    let text = |p: &str| {
+        object
+            .pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    (text("/metadata/namespace"), text("/metadata/name"))
+}
+
+/// Decides which store events a watcher sees, and as what.
+struct Filter {
+    registry: Registry,
+    namespace: Option<String>,
+    knows_start: bool,
+    /// Objects the watcher currently sees as matching its selectors.
+    known: HashSet<(String, String)>,
+    request: WatchRequest,
+}
+
+impl Filter {
+    /// The event to send for a store event, if any. With selectors, an object that stops
+    /// matching is DELETED for this watcher and one that starts matching is ADDED.
+    fn pass(&mut self, event: Event) -> Option<(&'static str, Value)> {
+        if self
+            .namespace
+            .as_deref()
+            .is_some_and(|ns| ns != event.key.namespace)
+        {
+            return None;
+        }
+        let plural = event.key.kind.clone();
+        let object = self.registry.decorate(&plural, event.object);
+        if !self.request.filters() {
+            return Some((event.event_type.as_str(), object));
+        }
+        let key = (event.key.namespace, event.key.name);
+        let matches = self
+            .registry
+            .matches(&plural, &object, &self.request.selectors);
+        let event_type = match (event.event_type, matches) {
+            (EventType::Deleted, true) => {
+                self.known.remove(&key);
+                EventType::Deleted
+            }
+            (EventType::Added, true) => {
+                self.known.insert(key);
+                EventType::Added
+            }
+            (EventType::Modified, true) => {
+                let newly = !self.known.contains(&key) && self.knows_start;
+                self.known.insert(key);
+                if newly {
+                    EventType::Added
+                } else {
+                    EventType::Modified
+                }
+            }
+            (EventType::Modified, false) if self.known.remove(&key) => EventType::Deleted,
+            _ => return None,
+        };
+        Some((event_type.as_str(), object))
+    }
+}
+
+/// Writes events as lines of JSON.
+struct Encoder {
+    kind: &'static Kind,
+    negotiated: Negotiated,
+    output: Output,
+    /// Upstream sends a Table's column definitions with the first event only.
+    columns_sent: bool,
+}
+
+impl Encoder {
+    fn line(value: &Value) -> Bytes {
+        let mut bytes = serde_json::to_vec(value).unwrap_or_default();
+        bytes.push(b'\n');
+        Bytes::from(bytes)
+    }
+
+    fn event(&mut self, event_type: &str, object: &Value) -> Bytes {
+        let object = with_type_meta(self.kind, object.clone());
+        let object = match self.output {
+            Output::Json => object,
+            Output::Table(_) => {
+                let metadata = TableListMeta {
+                    resource_version: resource_version(&object),
+                    ..Default::default()
+                };
+                let mut table =
+                    self.negotiated
+                        .table(self.kind, std::slice::from_ref(&object), metadata);
+                if let Some(fields) = table.as_object_mut().filter(|_| self.columns_sent) {
+                    fields.shift_remove("columnDefinitions");
+                }
+                self.columns_sent = true;
+                table
+            }
+        };
+        Self::line(&json!({"type": event_type, "object": object}))
+    }
+
+    fn bookmark(&self, revision: Revision, initial_events_end: bool) -> Bytes {
+        let mut metadata = json!({"resourceVersion": revision.to_string()});
+        if initial_events_end {
+            metadata["annotations"] = json!({INITIAL_EVENTS_END: "true"});
+        }
+        let object = json!({"kind": self.kind.resource.kind, "apiVersion": self.kind.api_version(), "metadata": metadata});
+        Self::line(&json!({"type": "BOOKMARK", "object": object}))
+    }
+
+    fn error(&self, status: &Status) -> Bytes {
+        Self::line(&json!({"type": "ERROR", "object": status}))
+    }
+}

@@ -1,0 +1,381 @@
+//! The HTML console: routes, the per-request context (request id, CSRF token, flash),
+//! security headers, error pages and the embedded static files. Handlers live in
+//! [`services`]; they call the registry and never decide a Service rule themselves.
+
+pub mod catalog;
+pub mod forms;
+pub mod services;
+pub mod views;
+
+use askama::Template;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Request};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::AppState;
+use crate::registry::RegistryError;
+
+/// Largest request body the console reads (a pasted manifest fits comfortably).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// The double-submit CSRF cookie.
+pub const CSRF_COOKIE: &str = "sc_csrf";
+/// The form field carrying the CSRF token.
+pub const CSRF_FIELD: &str = "csrf_token";
+/// The one-shot flash message cookie.
+pub const FLASH_COOKIE: &str = "sc_flash";
+/// The response header carrying the request id.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The console's Content-Security-Policy: no inline scripts or styles, no framing.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+const APP_CSS: &str = include_str!("../../static/css/app.css");
+const APP_JS: &str = include_str!("../../static/js/app.js");
+
+/// Console routes, with their middleware; merged into [`crate::app`].
+pub fn routes() -> Router<AppState> {
+    let headers = [
+        (HeaderName::from_static("content-security-policy"), CSP),
+        (HeaderName::from_static("x-content-type-options"), "nosniff"),
+        (HeaderName::from_static("x-frame-options"), "DENY"),
+        (HeaderName::from_static("referrer-policy"), "same-origin"),
+    ];
+    let mut router = Router::new()
+        .route("/", get(|| async { Redirect::to("/services") }))
+        .route("/services", get(services::index).post(services::create))
+        .route("/services/new", get(services::new))
+        .route(
+            "/services/yaml",
+            axum::routing::post(services::create_from_yaml),
+        )
+        .route("/services/preview", axum::routing::post(services::preview))
+        .route("/services/watch", get(services::watch))
+        .route(
+            "/services/delete",
+            axum::routing::post(services::bulk_delete),
+        )
+        .route(
+            "/services/{namespace}/{name}",
+            get(services::show).post(services::update),
+        )
+        .route("/services/{namespace}/{name}/edit", get(services::edit))
+        .route(
+            "/services/{namespace}/{name}/delete",
+            get(services::confirm_delete).post(services::delete),
+        )
+        .route(
+            "/static/css/app.css",
+            get(|| async { asset("text/css; charset=utf-8", APP_CSS) }),
+        )
+        .route(
+            "/static/js/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route("/{*path}", axum::routing::any(not_found))
+        .layer(middleware::from_fn(context))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (CONTENT_TYPE, content_type),
+            (CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Unknown paths: the 404 page for browsers, the API's `Status` for everything else.
+async fn not_found(headers: axum::http::HeaderMap) -> Response {
+    let html = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if html {
+        ConsoleError::NotFound("The page you asked for does not exist.".into()).into_response()
+    } else {
+        crate::api::error::not_found().await.into_response()
+    }
+}
+
+/// A flash message shown once on the next page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    /// `success` or `error`.
+    pub kind: String,
+    pub message: String,
+}
+
+/// What every console handler knows about its request; one extractor instead of five.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub request_id: String,
+    pub csrf_token: String,
+    pub flash: Option<Flash>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = ConsoleError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| ConsoleError::Internal("missing request context".into()))
+    }
+}
+
+/// Why a console request failed; rendered as an error page by [`context`], which knows the
+/// request id.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ConsoleError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ConsoleError::NotFound(_) => StatusCode::NOT_FOUND,
+            ConsoleError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ConsoleError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ConsoleError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ConsoleError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<RegistryError> for ConsoleError {
+    fn from(e: RegistryError) -> Self {
+        match &e {
+            RegistryError::NotFound { .. } => ConsoleError::NotFound(e.status().message),
+            RegistryError::Forbidden { .. } => ConsoleError::Forbidden(e.status().message),
+            RegistryError::BadRequest(m) => ConsoleError::BadRequest(m.clone()),
+            RegistryError::Store(_) | RegistryError::Internal(_) => {
+                ConsoleError::Internal(e.to_string())
+            }
+            _ => ConsoleError::BadRequest(e.status().kubectl_text()),
+        }
+    }
+}
+
+/// Marker left on an error response for [`context`] to render.
+#[derive(Debug, Clone)]
+struct ErrorMarker {
+    status: StatusCode,
+    message: String,
+}
+
+impl IntoResponse for ConsoleError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            ConsoleError::Internal(_) => "Something went wrong on our side.".to_string(),
+            other => other.to_string(),
+        };
+        if let ConsoleError::Internal(detail) = &self {
+            // The request id is logged by `context` next to this marker's page.
+            tracing::error!(error = %detail, "console request failed");
+        }
+        let mut response = status.into_response();
+        response
+            .extensions_mut()
+            .insert(ErrorMarker { status, message });
+        response
+    }
+}
+
+/// Request id, CSRF check of every POST (double-submit cookie), flash, and error pages.
+async fn context(request: Request, next: Next) -> Response {
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    let cookie_token = cookie(&request, CSRF_COOKIE)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+    let csrf_token = cookie_token
+        .clone()
+        .unwrap_or_else(|| hex::encode(rand::random::<[u8; 32]>()));
+    let flash = cookie(&request, FLASH_COOKIE).and_then(|v| decode_flash(&v));
+    let ctx = Ctx {
+        request_id: request_id.clone(),
+        csrf_token: csrf_token.clone(),
+        flash: flash.clone(),
+    };
+    let mut response = match checked(request, cookie_token.as_deref()).await {
+        Ok(mut request) => {
+            request.extensions_mut().insert(ctx.clone());
+            next.run(request).await
+        }
+        Err(e) => e.into_response(),
+    };
+    if let Some(marker) = response.extensions_mut().remove::<ErrorMarker>() {
+        tracing::warn!(request_id = %request_id, status = %marker.status, "console error page");
+        response = error_page(&ctx, marker.status, &marker.message);
+    }
+    let headers = response.headers_mut();
+    if cookie_token.is_none() {
+        let value = format!("{CSRF_COOKIE}={csrf_token}; Path=/; HttpOnly; SameSite=Strict");
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.append(SET_COOKIE, v);
+        }
+    }
+    let sets_flash = headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(FLASH_COOKIE.as_bytes()));
+    if flash.is_some() && !sets_flash {
+        headers.append(
+            SET_COOKIE,
+            HeaderValue::from_static("sc_flash=; Path=/; Max-Age=0; SameSite=Strict"),
+        );
+    }
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert(REQUEST_ID_HEADER, v);
+    }
+    response
+}
+
+/// Passes safe methods through; a POST must carry the cookie's token in its form body.
+async fn checked(request: Request, cookie_token: Option<&str>) -> Result<Request, ConsoleError> {
+    // Every console form posts under /services; other paths only answer 404.
+    if request.method() != Method::POST || !request.uri().path().starts_with("/services") {
+        return Ok(request);
+    }
+    let (parts, body) = request.into_parts();
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ConsoleError::PayloadTooLarge(format!(
+                "The request body is larger than {MAX_BODY_BYTES} bytes."
+            ))
+        })?;
+    let posted = form_pairs(&bytes)
+        .into_iter()
+        .find(|(k, _)| k == CSRF_FIELD)
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    let valid = cookie_token.is_some_and(|t| constant_time_eq(t.as_bytes(), posted.as_bytes()));
+    if !valid {
+        return Err(ConsoleError::Forbidden(
+            "The form's security token is missing or does not match your session. Reload the page and submit the form again."
+                .into(),
+        ));
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Decodes an `application/x-www-form-urlencoded` body into its pairs, in order.
+pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    body.split(|b| *b == b'&')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut kv = part.splitn(2, |b| *b == b'=');
+            let key = percent_decode(kv.next().unwrap_or_default());
+            let value = percent_decode(kv.next().unwrap_or_default());
+            (key, value)
+        })
+        .collect()
+}
+
+fn percent_decode(input: &[u8]) -> String {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        match input[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < input.len() => match hex::decode(&input[i + 1..i + 3]) {
+                Ok(byte) => {
+                    out.extend(byte);
+                    i += 2;
+                }
+                Err(_) => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn cookie(request: &Request, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then(|| v.to_string())
+        })
+}
+
+fn decode_flash(value: &str) -> Option<Flash> {
+    let bytes = URL_SAFE_NO_PAD.decode(value).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (kind, message) = text.split_once(':')?;
+    let kind = if kind == "error" { "error" } else { "success" };
+    Some(Flash {
+        kind: kind.into(),
+        message: message.into(),
+    })
+}
+
+/// A 303 redirect that shows `message` once on the page it leads to.
+pub fn redirect_with_flash(to: &str, kind: &str, message: &str) -> Response {
+    let value = URL_SAFE_NO_PAD.encode(format!("{kind}:{message}"));
+    let cookie = format!("{FLASH_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict");
+    let mut response = Redirect::to(to).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(SET_COOKIE, v);
+    }
+    response
+}
+
+fn error_page(ctx: &Ctx, status: StatusCode, message: &str) -> Response {
+    let page = views::ErrorPage::new(ctx, status, message);
+    let rendered = match status {
+        StatusCode::NOT_FOUND => views::NotFoundPage {
+            layout: page.layout,
+            message: page.message,
+        }
+        .render(),
+        StatusCode::INTERNAL_SERVER_ERROR => views::ServerErrorPage {
+            layout: page.layout,
+        }
+        .render(),
+        _ => page.render(),
+    };
+    let html = rendered.unwrap_or_else(|_| format!("{status}: request id {}", ctx.request_id));
+    (status, Html(html)).into_response()
+}

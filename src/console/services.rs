@@ -1,0 +1,933 @@
+//! Console handlers for Services: index, show, new, create, edit, update, confirm_delete,
+//! delete, plus the bulk delete, the YAML create and preview, and the live-update stream.
+//! Each extracts, calls the registry, and shapes a page or a redirect.
+
+use std::convert::Infallible;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures::{Stream, StreamExt};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use service_plan::selector::{FieldSelector, LabelSelector, escape_value};
+
+use super::forms::{Backend, FormErrors, FormOp, ServiceForm};
+use super::views::{
+    self, BulkDeletePage, BulkItem, Crumb, FormContext, Layout, ListFilters, Related,
+    ServiceDeletePage, ServiceFormPage, ServiceIndexPage, ServiceResults, ServiceResultsPartial,
+    ServiceRow, ServiceShowPage, details_url, encode, list_url, services_crumb,
+};
+use super::{ConsoleError, Ctx, redirect_with_flash};
+use crate::AppState;
+use crate::registry::{
+    DeletePreconditions, ListOptions, Registry, RegistryError, WriteOptions, kind_by_plural,
+};
+
+/// Services per list page.
+pub const PAGE_SIZE: usize = 20;
+/// How many Services a filtered list reads per registry call.
+const SCAN_BATCH: usize = 500;
+/// The namespace the console opens in.
+pub const DEFAULT_NAMESPACE: &str = "default";
+/// First-page marker in the `prev` stack of the list's pagination.
+const FIRST_PAGE: &str = "~";
+const SERVICES: &str = "services";
+
+type Pairs = Form<Vec<(String, String)>>;
+
+/// Query of `GET /services`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct IndexQuery {
+    /// Absent: `default`; empty: All Namespaces.
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub label: String,
+    #[serde(default, rename = "type")]
+    pub service_type: String,
+    #[serde(default)]
+    pub sort: String,
+    #[serde(rename = "continue")]
+    pub continue_token: Option<String>,
+    #[serde(default)]
+    pub prev: String,
+    #[serde(default)]
+    pub page: usize,
+}
+
+impl IndexQuery {
+    fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE)
+    }
+
+    fn filtered(&self) -> bool {
+        !(self.name.trim().is_empty()
+            && self.label.trim().is_empty()
+            && self.service_type.is_empty())
+    }
+
+    fn by_created(&self) -> bool {
+        self.sort == "created"
+    }
+
+    /// The list URL with these filters and `extra` paging parameters.
+    fn url(&self, extra: &str) -> String {
+        let mut url = format!(
+            "/services?namespace={}&name={}&label={}&type={}&sort={}",
+            encode(self.namespace()),
+            encode(&self.name),
+            encode(&self.label),
+            encode(&self.service_type),
+            encode(&self.sort)
+        );
+        if !extra.is_empty() {
+            url.push('&');
+            url.push_str(extra);
+        }
+        url
+    }
+}
+
+/// `GET /services`: the list page, or only its results for a live update (`HX-Request`).
+pub async fn index(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Query(query): Query<IndexQuery>,
+) -> Result<Response, ConsoleError> {
+    let found = find_services(&app.registry, &query).await?;
+    let node = node_address_for(&app.registry, &found.items).await?;
+    let results = results_view(&ctx, &query, found.clone(), node.as_deref());
+    if headers.get("hx-request").is_some() {
+        return Ok(ServiceResultsPartial { results }.into_response());
+    }
+    let namespace = query.namespace();
+    let layout = layout(
+        &app.registry,
+        &ctx,
+        "Services",
+        namespace,
+        vec![Crumb::here("Services")],
+    )
+    .await?;
+    let watch_url = format!(
+        "/services/watch?namespace={}&from={}",
+        encode(namespace),
+        found.revision
+    );
+    let filters = ListFilters::new(&query.name, &query.label, &query.service_type, &query.sort);
+    Ok(ServiceIndexPage {
+        layout,
+        filters,
+        results,
+        watch_url,
+    }
+    .into_response())
+}
+
+/// `GET /services/{namespace}/{name}`.
+pub async fn show(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Result<ServiceShowPage, ConsoleError> {
+    let svc = app.registry.get_service(&namespace, &name).await?;
+    let slices = list_objects(
+        &app.registry,
+        "endpointslices",
+        &namespace,
+        service_name_selector(&name),
+        None,
+    )
+    .await?;
+    let endpoints = get_optional(&app.registry, "endpoints", &namespace, &name).await?;
+    let events = list_objects(
+        &app.registry,
+        "events",
+        &namespace,
+        None,
+        Some(involved_selector(&name)),
+    )
+    .await?;
+    let node = node_address_for(&app.registry, std::slice::from_ref(&svc)).await?;
+    let crumbs = vec![services_crumb(&namespace), Crumb::here(&name)];
+    let layout = layout(&app.registry, &ctx, &name, &namespace, crumbs).await?;
+    let related = Related {
+        endpoint_slices: &slices,
+        endpoints: endpoints.as_ref(),
+        events: &events,
+        node: node.as_deref(),
+        now: now(),
+    };
+    Ok(ServiceShowPage::new(layout, &svc, related))
+}
+
+/// Query of `GET /services/new`.
+#[derive(Debug, Deserialize)]
+pub struct NewQuery {
+    pub namespace: Option<String>,
+}
+
+/// `GET /services/new`: the empty Create Service form.
+pub async fn new(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, ConsoleError> {
+    let namespace = q
+        .namespace
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.into());
+    let form = ServiceForm::new(&namespace);
+    let backends = backends(&app.registry, &namespace).await?;
+    render_form(
+        &app,
+        &ctx,
+        &form,
+        form_context(false, &backends, FormErrors::default()),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /services`: create from the form, or re-render it after a row button.
+pub async fn create(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Form(pairs): Pairs,
+) -> Result<Response, ConsoleError> {
+    let (mut form, op) = ServiceForm::parse(&pairs);
+    let backends = backends(&app.registry, &form.namespace).await?;
+    if op.edits_form() {
+        form.apply(op);
+        return render_form(
+            &app,
+            &ctx,
+            &form,
+            form_context(false, &backends, FormErrors::default()),
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let created = match form.manifest(&backends) {
+        Ok(body) => app
+            .registry
+            .create_service(&form.namespace, &body, &WriteOptions::default())
+            .await
+            .map_err(|e| FormErrors::from_registry(&e, &form)),
+        Err(errors) => Err(errors),
+    };
+    match created {
+        Ok(applied) => Ok(created_redirect(&applied.object)),
+        Err(errors) => {
+            let status = errors.status();
+            render_form(
+                &app,
+                &ctx,
+                &form,
+                form_context(false, &backends, errors),
+                status,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /services/yaml`: "Create from YAML" with a pasted manifest.
+pub async fn create_from_yaml(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Form(pairs): Pairs,
+) -> Result<Response, ConsoleError> {
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (text, page_namespace) = (field("manifest"), field("metadata.namespace"));
+    let created = match crate::manifest::parse_yaml_body(&text) {
+        Ok(body) => {
+            let namespace = body
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or(&page_namespace)
+                .to_string();
+            app.registry
+                .create_service(&namespace, &body, &WriteOptions::default())
+                .await
+                .map_err(|e| {
+                    FormErrors::from_registry(&e, &ServiceForm::new(&namespace)).into_summary()
+                })
+        }
+        Err(message) => Err(FormErrors::message(message)),
+    };
+    match created {
+        Ok(applied) => Ok(created_redirect(&applied.object)),
+        Err(errors) => {
+            let form = ServiceForm::new(&page_namespace);
+            let mut cx = form_context(false, &[], errors);
+            cx.manifest_text = text;
+            let status = cx.errors.status();
+            render_form(&app, &ctx, &form, cx, status).await
+        }
+    }
+}
+
+/// `POST /services/preview`: the YAML the form would send, for the YAML tab as one types.
+pub async fn preview(
+    State(app): State<AppState>,
+    Form(pairs): Pairs,
+) -> Result<Response, ConsoleError> {
+    let (form, _) = ServiceForm::parse(&pairs);
+    let backends = backends(&app.registry, &form.namespace).await?;
+    let text = match form.manifest(&backends) {
+        Ok(manifest) => views::to_yaml(&manifest),
+        Err(errors) => errors
+            .fields
+            .iter()
+            .map(|(f, m)| format!("# {f}: {m}\n"))
+            .collect(),
+    };
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
+/// `GET /services/{namespace}/{name}/edit`: the Update form, prefilled.
+pub async fn edit(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Result<Response, ConsoleError> {
+    let svc = app.registry.get_service(&namespace, &name).await?;
+    let backends = backends(&app.registry, &namespace).await?;
+    let form = ServiceForm::from_service(&svc, &backends);
+    render_form(
+        &app,
+        &ctx,
+        &form,
+        form_context(true, &backends, FormErrors::default()),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /services/{namespace}/{name}`: review the changes (a dry run and a YAML diff), or
+/// save them with the resourceVersion the form was opened at.
+pub async fn update(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path((namespace, name)): Path<(String, String)>,
+    Form(pairs): Pairs,
+) -> Result<Response, ConsoleError> {
+    let (mut form, op) = ServiceForm::parse(&pairs);
+    (form.namespace, form.name) = (namespace.clone(), name.clone());
+    let backends = backends(&app.registry, &namespace).await?;
+    let current = app.registry.get_service(&namespace, &name).await?;
+    let dry_run = op != FormOp::Submit;
+    let outcome = match form.apply_to(&current, &backends) {
+        _ if op.edits_form() => Ok(None),
+        Ok(body) => app
+            .registry
+            .update_service(
+                &namespace,
+                &name,
+                &body,
+                &WriteOptions {
+                    dry_run,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map(Some)
+            .map_err(|e| FormErrors::from_registry(&e, &form)),
+        Err(errors) => Err(errors),
+    };
+    form.apply(op);
+    match outcome {
+        Ok(Some(_)) if !dry_run => Ok(redirect_with_flash(
+            &details_url(&namespace, &name),
+            "success",
+            &format!("Service \"{name}\" updated."),
+        )),
+        Ok(applied) => {
+            let mut cx = form_context(true, &backends, FormErrors::default());
+            cx.diff = applied.map(|a| {
+                views::yaml_diff(
+                    &views::to_yaml(&comparable(&current)),
+                    &views::to_yaml(&comparable(&a.object)),
+                )
+            });
+            render_form(&app, &ctx, &form, cx, StatusCode::OK).await
+        }
+        Err(errors) => {
+            let status = errors.status();
+            render_form(
+                &app,
+                &ctx,
+                &form,
+                form_context(true, &backends, errors),
+                status,
+            )
+            .await
+        }
+    }
+}
+
+/// `GET /services/{namespace}/{name}/delete`: what deleting releases, and a confirm button.
+pub async fn confirm_delete(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Result<ServiceDeletePage, ConsoleError> {
+    let svc = app.registry.get_service(&namespace, &name).await?;
+    let crumbs = vec![
+        services_crumb(&namespace),
+        Crumb::link(&name, details_url(&namespace, &name)),
+        Crumb::here("Delete"),
+    ];
+    let layout = layout(
+        &app.registry,
+        &ctx,
+        &format!("Delete {name}"),
+        &namespace,
+        crumbs,
+    )
+    .await?;
+    Ok(ServiceDeletePage::new(layout, &svc))
+}
+
+/// `POST /services/{namespace}/{name}/delete`.
+pub async fn delete(
+    State(app): State<AppState>,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Result<Response, ConsoleError> {
+    let opts = WriteOptions::default();
+    app.registry
+        .delete_service(&namespace, &name, &DeletePreconditions::default(), &opts)
+        .await?;
+    Ok(redirect_with_flash(
+        &list_url(&namespace),
+        "success",
+        &format!("Service \"{name}\" deleted."),
+    ))
+}
+
+/// `POST /services/delete`: the selected rows; asks for confirmation, then deletes them.
+pub async fn bulk_delete(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Form(pairs): Pairs,
+) -> Result<Response, ConsoleError> {
+    let selected: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| k == "selected")
+        .filter_map(|(_, v)| {
+            v.split_once('/')
+                .map(|(ns, n)| (ns.to_string(), n.to_string()))
+        })
+        .collect();
+    let back = list_url(
+        selected
+            .first()
+            .map(|(ns, _)| ns.as_str())
+            .unwrap_or(DEFAULT_NAMESPACE),
+    );
+    if selected.is_empty() {
+        return Ok(redirect_with_flash(
+            &back,
+            "error",
+            "Select at least one Service to delete.",
+        ));
+    }
+    if !pairs.iter().any(|(k, v)| k == "confirm" && v == "yes") {
+        let mut items = Vec::new();
+        for (ns, name) in &selected {
+            match app.registry.get_service(ns, name).await {
+                Ok(svc) => items.push(BulkItem::new(&svc)),
+                Err(RegistryError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let layout = layout(
+            &app.registry,
+            &ctx,
+            "Delete Services",
+            "",
+            vec![services_crumb(""), Crumb::here("Delete")],
+        )
+        .await?;
+        return Ok(BulkDeletePage {
+            layout,
+            items,
+            cancel_url: back,
+        }
+        .into_response());
+    }
+    let mut deleted = 0;
+    for (ns, name) in &selected {
+        match app
+            .registry
+            .delete_service(
+                ns,
+                name,
+                &DeletePreconditions::default(),
+                &WriteOptions::default(),
+            )
+            .await
+        {
+            Ok(_) => deleted += 1,
+            Err(RegistryError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(redirect_with_flash(
+        &back,
+        "success",
+        &format!("{deleted} Services deleted."),
+    ))
+}
+
+/// Query of `GET /services/watch`.
+#[derive(Debug, Deserialize)]
+pub struct WatchQuery {
+    pub namespace: Option<String>,
+    pub from: Option<i64>,
+}
+
+/// `GET /services/watch`: Server-Sent Events, one `change` per Service written after `from`
+/// in the namespace (all namespaces when empty), fed by the registry's watch.
+pub async fn watch(
+    State(app): State<AppState>,
+    Query(q): Query<WatchQuery>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ConsoleError> {
+    let current = app
+        .registry
+        .list(
+            SERVICES,
+            None,
+            &ListOptions {
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await?
+        .revision;
+    let from = q.from.filter(|f| *f <= current).unwrap_or(current);
+    let namespace = q.namespace.filter(|n| !n.is_empty());
+    let registry = app.registry.clone();
+    // The stream owns the registry: the watch borrows it for as long as the client listens.
+    let stream = async_stream::stream! {
+        let events = match registry.watch(SERVICES, from).await {
+            Ok(events) => events,
+            Err(_) => match registry.watch(SERVICES, current).await {
+                Ok(events) => events,
+                Err(_) => return,
+            },
+        };
+        futures::pin_mut!(events);
+        while let Some(Ok(e)) = events.next().await {
+            if namespace.as_ref().is_some_and(|n| *n != e.key.namespace) {
+                continue;
+            }
+            let data = json!({"type": format!("{:?}", e.event_type), "namespace": e.key.namespace, "name": e.key.name, "revision": e.revision});
+            yield Ok(SseEvent::default().event("change").id(e.revision.to_string()).data(data.to_string()));
+        }
+    };
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+// ---------------------------------------------------------------- helpers
+
+impl FormErrors {
+    /// The HTTP status of a form answered with these errors.
+    pub fn status(&self) -> StatusCode {
+        if self.conflict {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
+
+    /// Every error in the summary (the YAML form has no fields to put them next to).
+    fn into_summary(mut self) -> FormErrors {
+        let fields = std::mem::take(&mut self.fields);
+        self.summary
+            .extend(fields.into_iter().map(|(f, m)| format!("{f}: {m}")));
+        self
+    }
+}
+
+fn form_context(editing: bool, backends: &[Backend], errors: FormErrors) -> FormContext<'_> {
+    FormContext {
+        editing,
+        backends,
+        errors,
+        manifest_text: String::new(),
+        diff: None,
+    }
+}
+
+async fn render_form(
+    app: &AppState,
+    ctx: &Ctx,
+    form: &ServiceForm,
+    cx: FormContext<'_>,
+    status: StatusCode,
+) -> Result<Response, ConsoleError> {
+    let namespaces = namespaces(&app.registry).await?;
+    let (title, crumbs) = if cx.editing {
+        let details = Crumb::link(&form.name, details_url(&form.namespace, &form.name));
+        (
+            "Update Service",
+            vec![
+                services_crumb(&form.namespace),
+                details,
+                Crumb::here("Update"),
+            ],
+        )
+    } else {
+        (
+            "Create Service",
+            vec![services_crumb(&form.namespace), Crumb::here("Create")],
+        )
+    };
+    let layout = Layout::new(ctx, title, &form.namespace, &namespaces, crumbs);
+    Ok((status, ServiceFormPage::new(layout, form, &namespaces, cx)).into_response())
+}
+
+fn created_redirect(object: &Value) -> Response {
+    let ns = object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let name = object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    redirect_with_flash(
+        &details_url(ns, name),
+        "success",
+        &format!("Service \"{name}\" created."),
+    )
+}
+
+/// The object without what changes on every write, for the update diff.
+fn comparable(object: &Value) -> Value {
+    let mut object = object.clone();
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("resourceVersion");
+        meta.remove("managedFields");
+    }
+    if let Some(o) = object.as_object_mut() {
+        o.remove("status");
+    }
+    object
+}
+
+async fn layout(
+    registry: &Registry,
+    ctx: &Ctx,
+    title: &str,
+    namespace: &str,
+    crumbs: Vec<Crumb>,
+) -> Result<Layout, ConsoleError> {
+    let namespaces = namespaces(registry).await?;
+    Ok(Layout::new(ctx, title, namespace, &namespaces, crumbs))
+}
+
+async fn namespaces(registry: &Registry) -> Result<Vec<String>, ConsoleError> {
+    let page = registry
+        .list("namespaces", None, &ListOptions::default())
+        .await?;
+    Ok(page
+        .items
+        .iter()
+        .filter_map(|n| n.pointer("/metadata/name")?.as_str().map(str::to_string))
+        .collect())
+}
+
+/// The backend applications of a namespace: its Deployments.
+async fn backends(registry: &Registry, namespace: &str) -> Result<Vec<Backend>, ConsoleError> {
+    if namespace.is_empty() {
+        return Ok(Vec::new());
+    }
+    let page = registry
+        .list("deployments", Some(namespace), &ListOptions::default())
+        .await?;
+    Ok(page
+        .items
+        .iter()
+        .filter_map(Backend::from_deployment)
+        .collect())
+}
+
+async fn list_objects(
+    registry: &Registry,
+    resource: &str,
+    namespace: &str,
+    label_selector: Option<LabelSelector>,
+    field_selector: Option<FieldSelector>,
+) -> Result<Vec<Value>, ConsoleError> {
+    let opts = ListOptions {
+        label_selector,
+        field_selector,
+        ..Default::default()
+    };
+    Ok(registry.list(resource, Some(namespace), &opts).await?.items)
+}
+
+async fn get_optional(
+    registry: &Registry,
+    resource: &str,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<Value>, ConsoleError> {
+    let Some(kind) = kind_by_plural(resource) else {
+        return Ok(None);
+    };
+    match registry.get(kind, namespace, name).await {
+        Ok(object) => Ok(Some(object)),
+        Err(RegistryError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn service_name_selector(name: &str) -> Option<LabelSelector> {
+    Some(LabelSelector::from_map(
+        &[("kubernetes.io/service-name".to_string(), name.to_string())].into(),
+    ))
+}
+
+fn involved_selector(name: &str) -> FieldSelector {
+    let text = format!(
+        "involvedObject.kind=Service,involvedObject.name={}",
+        escape_value(name)
+    );
+    FieldSelector::parse(&text).unwrap_or_default()
+}
+
+/// A node address for NodePort links, read only when a NodePort Service is shown.
+async fn node_address_for(
+    registry: &Registry,
+    services: &[Value],
+) -> Result<Option<String>, ConsoleError> {
+    let any_node_port = services
+        .iter()
+        .any(|s| s.pointer("/spec/type").and_then(Value::as_str) == Some("NodePort"));
+    if !any_node_port {
+        return Ok(None);
+    }
+    let page = registry
+        .list(
+            "nodes",
+            None,
+            &ListOptions {
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(page.items.first().and_then(views::node_address))
+}
+
+fn now() -> i64 {
+    service_plan::k8s_openapi::jiff::Timestamp::now().as_second()
+}
+
+/// One page of the list, with where the next starts.
+#[derive(Debug, Clone, Default)]
+struct Found {
+    items: Vec<Value>,
+    next: Option<String>,
+    revision: i64,
+    error: Option<String>,
+}
+
+fn encode_token(key: &(String, String)) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}/{}", key.0, key.1))
+}
+
+fn decode_token(token: &str) -> Option<(String, String)> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+    let (ns, name) = text.split_once('/')?;
+    Some((ns.to_string(), name.to_string()))
+}
+
+fn item_key(item: &Value) -> (String, String) {
+    let s = |p: &str| {
+        item.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    (s("/metadata/namespace"), s("/metadata/name"))
+}
+
+/// Reads one page. Sorted by name it walks the registry's key order with limit/continue,
+/// reading only one page when no filter is set; sorted by creation time it reads the
+/// (filtered) namespace and pages by offset.
+async fn find_services(registry: &Registry, q: &IndexQuery) -> Result<Found, ConsoleError> {
+    let label_selector = match q.label.trim() {
+        "" => None,
+        text => match LabelSelector::parse(text) {
+            Ok(sel) => Some(sel),
+            Err(e) => {
+                return Ok(Found {
+                    error: Some(format!("Invalid label selector: {e}")),
+                    ..Default::default()
+                });
+            }
+        },
+    };
+    let namespace = Some(q.namespace()).filter(|n| !n.is_empty());
+    let name = q.name.trim().to_string();
+    let keep = |svc: &Value| {
+        let n = svc
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let t = svc
+            .pointer("/spec/type")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        (name.is_empty() || n.contains(&name)) && (q.service_type.is_empty() || t == q.service_type)
+    };
+    if q.by_created() {
+        let page = registry
+            .list(
+                SERVICES,
+                namespace,
+                &ListOptions {
+                    label_selector,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let mut items: Vec<Value> = page.items.into_iter().filter(|s| keep(s)).collect();
+        let created = |s: &Value| {
+            s.pointer("/metadata/creationTimestamp")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        items.sort_by(|a, b| {
+            created(b)
+                .cmp(&created(a))
+                .then_with(|| item_key(a).cmp(&item_key(b)))
+        });
+        let more = items.len() > (q.page + 1) * PAGE_SIZE;
+        let items = items
+            .into_iter()
+            .skip(q.page * PAGE_SIZE)
+            .take(PAGE_SIZE)
+            .collect();
+        return Ok(Found {
+            items,
+            next: more.then(|| (q.page + 1).to_string()),
+            revision: page.revision,
+            error: None,
+        });
+    }
+    let unfiltered = name.is_empty() && q.service_type.is_empty() && label_selector.is_none();
+    let batch = if unfiltered {
+        PAGE_SIZE + 1
+    } else {
+        SCAN_BATCH
+    };
+    let mut after = q.continue_token.as_deref().and_then(decode_token);
+    let mut found = Found::default();
+    loop {
+        let opts = ListOptions {
+            label_selector: label_selector.clone(),
+            limit: Some(batch),
+            continue_after: after.clone(),
+            ..Default::default()
+        };
+        let page = registry.list(SERVICES, namespace, &opts).await?;
+        if found.revision == 0 {
+            found.revision = page.revision;
+        }
+        found.items.extend(
+            page.items
+                .into_iter()
+                .filter(|s| keep(s))
+                .take(PAGE_SIZE + 1 - found.items.len().min(PAGE_SIZE + 1)),
+        );
+        if found.items.len() > PAGE_SIZE {
+            found.items.truncate(PAGE_SIZE);
+            found.next = found.items.last().map(|i| encode_token(&item_key(i)));
+            return Ok(found);
+        }
+        match page.continue_after {
+            Some(key) => after = Some(key),
+            None => return Ok(found),
+        }
+    }
+}
+
+fn results_view(ctx: &Ctx, q: &IndexQuery, found: Found, node: Option<&str>) -> ServiceResults {
+    let now = now();
+    let (prev_url, first_url, page_number, next_url) = if q.by_created() {
+        let prev = (q.page > 0).then(|| q.url(&format!("page={}", q.page - 1)));
+        let next = found.next.as_ref().map(|p| q.url(&format!("page={p}")));
+        (prev, (q.page > 1).then(|| q.url("")), q.page + 1, next)
+    } else {
+        let stack: Vec<&str> = q.prev.split('.').filter(|s| !s.is_empty()).collect();
+        let current = q.continue_token.as_deref().unwrap_or(FIRST_PAGE);
+        let prev = stack.last().map(|last| {
+            let rest = stack[..stack.len() - 1].join(".");
+            let cont = if *last == FIRST_PAGE {
+                String::new()
+            } else {
+                format!("continue={}&", encode(last))
+            };
+            q.url(&format!("{cont}prev={}", encode(&rest)))
+        });
+        let next = found.next.as_ref().map(|token| {
+            let mut new_stack = stack.clone();
+            new_stack.push(current);
+            q.url(&format!(
+                "continue={}&prev={}",
+                encode(token),
+                encode(&new_stack.join("."))
+            ))
+        });
+        (
+            prev,
+            (stack.len() > 1).then(|| q.url("")),
+            stack.len() + 1,
+            next,
+        )
+    };
+    ServiceResults {
+        rows: found
+            .items
+            .iter()
+            .map(|s| ServiceRow::new(s, now, node))
+            .collect(),
+        all_namespaces: q.namespace().is_empty(),
+        filtered: q.filtered() || found.error.is_some(),
+        error: found.error,
+        page_number,
+        prev_url,
+        next_url,
+        first_url,
+        create_url: format!("/services/new?namespace={}", encode(q.namespace())),
+        clear_url: list_url(q.namespace()),
+        csrf_token: ctx.csrf_token.clone(),
+    }
+}

@@ -1,0 +1,1195 @@
+//! View models: one askama struct per template, with every value preformatted in Rust
+//! (using `service_plan::table` where kubectl prints the same thing, so both agree).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::http::StatusCode;
+use serde_json::Value;
+use service_plan::service::types::{
+    PROTOCOLS, TRAFFIC_POLICY_CLUSTER, TRAFFIC_POLICY_LOCAL, TYPE_CLUSTER_IP, TYPE_LOAD_BALANCER,
+    TYPE_NODE_PORT,
+};
+use service_plan::table;
+
+use super::forms::{
+    ANN_LB_ID, BACKEND_SELECTOR_PREFIX, Backend, FormErrors, ServiceForm, selector_text, string_map,
+};
+use super::{Ctx, Flash, catalog};
+
+/// The header, navigation, breadcrumbs and flash of every page.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub title: String,
+    pub request_id: String,
+    pub csrf_token: String,
+    pub flash: Option<Flash>,
+    /// The selected namespace; empty for All Namespaces.
+    pub namespace: String,
+    pub namespaces: Vec<SelectOption>,
+    pub crumbs: Vec<Crumb>,
+}
+
+impl Layout {
+    /// The layout of a page titled `title` in `namespace` ("" for all).
+    pub fn new(
+        ctx: &Ctx,
+        title: &str,
+        namespace: &str,
+        namespaces: &[String],
+        crumbs: Vec<Crumb>,
+    ) -> Layout {
+        let mut options = vec![SelectOption::new(
+            "",
+            "All Namespaces",
+            namespace.is_empty(),
+        )];
+        options.extend(
+            namespaces
+                .iter()
+                .map(|n| SelectOption::new(n, n, n == namespace)),
+        );
+        Layout {
+            title: title.to_string(),
+            request_id: ctx.request_id.clone(),
+            csrf_token: ctx.csrf_token.clone(),
+            flash: ctx.flash.clone(),
+            namespace: namespace.to_string(),
+            namespaces: options,
+            crumbs,
+        }
+    }
+}
+
+/// One breadcrumb; the last has no link.
+#[derive(Debug, Clone)]
+pub struct Crumb {
+    pub label: String,
+    pub href: Option<String>,
+}
+
+impl Crumb {
+    /// A linked crumb.
+    pub fn link(label: &str, href: String) -> Crumb {
+        Crumb {
+            label: label.to_string(),
+            href: Some(href),
+        }
+    }
+
+    /// The current page's crumb.
+    pub fn here(label: &str) -> Crumb {
+        Crumb {
+            label: label.to_string(),
+            href: None,
+        }
+    }
+}
+
+/// The crumb of the Services list in `namespace`.
+pub fn services_crumb(namespace: &str) -> Crumb {
+    Crumb::link("Services", list_url(namespace))
+}
+
+/// An `<option>`.
+#[derive(Debug, Clone)]
+pub struct SelectOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl SelectOption {
+    fn new(value: &str, label: &str, selected: bool) -> SelectOption {
+        SelectOption {
+            value: value.to_string(),
+            label: label.to_string(),
+            selected,
+        }
+    }
+}
+
+fn options(values: &[(&str, &str)], selected: &str) -> Vec<SelectOption> {
+    values
+        .iter()
+        .map(|(v, l)| SelectOption::new(v, l, *v == selected))
+        .collect()
+}
+
+/// A link, or plain text when `href` is `None`.
+#[derive(Debug, Clone)]
+pub struct EndpointLink {
+    pub text: String,
+    pub href: Option<String>,
+}
+
+/// Percent-encodes a query or path component.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `/services?namespace=…`.
+pub fn list_url(namespace: &str) -> String {
+    format!("/services?namespace={}", encode(namespace))
+}
+
+/// `/services/{namespace}/{name}`.
+pub fn details_url(namespace: &str, name: &str) -> String {
+    format!("/services/{}/{}", encode(namespace), encode(name))
+}
+
+fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
+    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+fn array_at<'a>(v: &'a Value, pointer: &str) -> &'a [Value] {
+    v.pointer(pointer)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// `2024-05-01T12:00:00Z` → `2024-05-01 12:00:00 UTC`.
+pub fn created_at(svc: &Value) -> String {
+    let ts = str_at(svc, "/metadata/creationTimestamp");
+    if ts.is_empty() {
+        String::new()
+    } else {
+        format!("{} UTC", ts.replacen('T', " ", 1).trim_end_matches('Z'))
+    }
+}
+
+fn age(obj: &Value, now: i64) -> String {
+    let ts = obj
+        .pointer("/metadata/creationTimestamp")
+        .and_then(Value::as_str);
+    table::translate_timestamp_since(ts, now)
+}
+
+/// The Cluster IP column (`None` for headless, `-` when unset), as kubectl's CLUSTER-IP.
+pub fn cluster_ip(svc: &Value) -> String {
+    let ip = str_at(svc, "/spec/clusterIP");
+    if ip.is_empty() {
+        "-".into()
+    } else {
+        ip.to_string()
+    }
+}
+
+/// In-cluster endpoints: `name.namespace.svc.cluster.local:port PROTO` per port.
+pub fn internal_endpoints(svc: &Value) -> Vec<String> {
+    let host = format!(
+        "{}.{}.svc.cluster.local",
+        str_at(svc, "/metadata/name"),
+        str_at(svc, "/metadata/namespace")
+    );
+    array_at(svc, "/spec/ports")
+        .iter()
+        .map(|p| {
+            format!(
+                "{host}:{} {}",
+                p.get("port").and_then(Value::as_i64).unwrap_or(0),
+                str_at(p, "/protocol")
+            )
+        })
+        .collect()
+}
+
+fn scheme(port: &Value) -> &'static str {
+    let app = str_at(port, "/appProtocol").to_ascii_lowercase();
+    let name = str_at(port, "/name");
+    let https =
+        app == "https" || app.ends_with("/https") || name == "https" || name.starts_with("https-");
+    if https { "https" } else { "http" }
+}
+
+fn endpoint_link(host: &str, number: i64, port: &Value) -> EndpointLink {
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    let protocol = str_at(port, "/protocol");
+    let text = format!("{host}:{number}");
+    if protocol.is_empty() || protocol == "TCP" {
+        EndpointLink {
+            href: Some(format!("{}://{text}", scheme(port))),
+            text,
+        }
+    } else {
+        EndpointLink {
+            text: format!("{text} {protocol}"),
+            href: None,
+        }
+    }
+}
+
+/// The External Endpoint: for LoadBalancer each ingress with each port (`Pending` until the
+/// load balancer has an address); for NodePort a node address with each node port; no link
+/// for UDP or SCTP.
+pub fn external_endpoints(svc: &Value, node_address: Option<&str>) -> Vec<EndpointLink> {
+    let ports = array_at(svc, "/spec/ports");
+    match str_at(svc, "/spec/type") {
+        TYPE_LOAD_BALANCER => {
+            let hosts: Vec<&str> = array_at(svc, "/status/loadBalancer/ingress")
+                .iter()
+                .map(|i| {
+                    if str_at(i, "/ip").is_empty() {
+                        str_at(i, "/hostname")
+                    } else {
+                        str_at(i, "/ip")
+                    }
+                })
+                .filter(|h| !h.is_empty())
+                .collect();
+            if hosts.is_empty() {
+                return vec![EndpointLink {
+                    text: "Pending".into(),
+                    href: None,
+                }];
+            }
+            let port_number = |p: &Value| p.get("port").and_then(Value::as_i64).unwrap_or(0);
+            hosts
+                .iter()
+                .flat_map(|h| {
+                    ports
+                        .iter()
+                        .map(move |p| endpoint_link(h, port_number(p), p))
+                })
+                .collect()
+        }
+        TYPE_NODE_PORT => match node_address {
+            Some(node) => ports
+                .iter()
+                .filter_map(|p| {
+                    Some(endpoint_link(
+                        node,
+                        p.get("nodePort").and_then(Value::as_i64)?,
+                        p,
+                    ))
+                })
+                .collect(),
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// A node's address for NodePort links: its ExternalIP, else its InternalIP.
+pub fn node_address(node: &Value) -> Option<String> {
+    let addresses = array_at(node, "/status/addresses");
+    ["ExternalIP", "InternalIP"].iter().find_map(|kind| {
+        addresses
+            .iter()
+            .find(|a| str_at(a, "/type") == *kind)
+            .map(|a| str_at(a, "/address").to_string())
+    })
+}
+
+/// YAML of an object without `managedFields`.
+pub fn to_yaml(object: &Value) -> String {
+    let mut object = object.clone();
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+    }
+    serde_saphyr::to_string(&object).unwrap_or_else(|e| format!("# cannot print YAML: {e}"))
+}
+
+// ---------------------------------------------------------------- list
+
+/// One row of the Services list.
+#[derive(Debug, Clone)]
+pub struct ServiceRow {
+    pub namespace: String,
+    pub name: String,
+    pub details_url: String,
+    pub edit_url: String,
+    pub delete_url: String,
+    pub service_type: String,
+    pub created_at: String,
+    pub age: String,
+    pub cluster_ip: String,
+    pub internal: Vec<String>,
+    pub external: Vec<EndpointLink>,
+    pub select_value: String,
+}
+
+impl ServiceRow {
+    /// The row of one Service at Unix time `now`.
+    pub fn new(svc: &Value, now: i64, node: Option<&str>) -> ServiceRow {
+        let namespace = str_at(svc, "/metadata/namespace").to_string();
+        let name = str_at(svc, "/metadata/name").to_string();
+        let details = details_url(&namespace, &name);
+        ServiceRow {
+            edit_url: format!("{details}/edit"),
+            delete_url: format!("{details}/delete"),
+            details_url: details,
+            service_type: str_at(svc, "/spec/type").to_string(),
+            created_at: created_at(svc),
+            age: age(svc, now),
+            cluster_ip: cluster_ip(svc),
+            internal: internal_endpoints(svc),
+            external: external_endpoints(svc, node),
+            select_value: format!("{namespace}/{name}"),
+            namespace,
+            name,
+        }
+    }
+}
+
+/// The table, pagination and empty state: the part live updates replace.
+#[derive(Debug, Clone)]
+pub struct ServiceResults {
+    pub rows: Vec<ServiceRow>,
+    pub all_namespaces: bool,
+    pub filtered: bool,
+    pub error: Option<String>,
+    pub page_number: usize,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+    pub first_url: Option<String>,
+    pub create_url: String,
+    pub clear_url: String,
+    pub csrf_token: String,
+}
+
+/// The list's filter values, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilters {
+    pub name: String,
+    pub label: String,
+    pub service_type: String,
+    pub sort: String,
+    pub type_options: Vec<SelectOption>,
+    pub sort_options: Vec<SelectOption>,
+}
+
+impl ListFilters {
+    /// Filters with their select options.
+    pub fn new(name: &str, label: &str, service_type: &str, sort: &str) -> ListFilters {
+        ListFilters {
+            name: name.into(),
+            label: label.into(),
+            service_type: service_type.into(),
+            sort: sort.into(),
+            type_options: options(
+                &[
+                    ("", "All types"),
+                    (TYPE_CLUSTER_IP, "Cluster IP"),
+                    (TYPE_NODE_PORT, "Node Port"),
+                    (TYPE_LOAD_BALANCER, "Server Load Balancer"),
+                    ("ExternalName", "External Name"),
+                ],
+                service_type,
+            ),
+            sort_options: options(
+                &[("name", "Name"), ("created", "Created At (newest first)")],
+                sort,
+            ),
+        }
+    }
+}
+
+/// `GET /services`.
+#[derive(Template, WebTemplate)]
+#[template(path = "services/index.html")]
+pub struct ServiceIndexPage {
+    pub layout: Layout,
+    pub filters: ListFilters,
+    pub results: ServiceResults,
+    pub watch_url: String,
+}
+
+/// The live-update fragment of the list.
+#[derive(Template, WebTemplate)]
+#[template(path = "services/index.html", block = "results")]
+pub struct ServiceResultsPartial {
+    pub results: ServiceResults,
+}
+
+// ---------------------------------------------------------------- details
+
+/// One Port Mapping row of Details.
+#[derive(Debug, Clone)]
+pub struct PortView {
+    pub name: String,
+    pub port: String,
+    pub target_port: String,
+    pub protocol: String,
+    pub node_port: String,
+    pub app_protocol: String,
+}
+
+/// One endpoint (address × port) of Details.
+#[derive(Debug, Clone)]
+pub struct EndpointView {
+    pub pod: String,
+    pub ip: String,
+    pub port: String,
+    pub node: String,
+    pub ready: &'static str,
+}
+
+/// One Event of Details.
+#[derive(Debug, Clone)]
+pub struct EventView {
+    pub event_type: String,
+    pub reason: String,
+    pub age: String,
+    pub count: String,
+    pub message: String,
+}
+
+/// A kubectl command with its copy button.
+#[derive(Debug, Clone)]
+pub struct KubectlCommand {
+    pub id: String,
+    pub label: String,
+    pub command: String,
+}
+
+/// A key/value row (labels, annotations, selector).
+#[derive(Debug, Clone)]
+pub struct Pair {
+    pub key: String,
+    pub value: String,
+}
+
+fn pairs(map: BTreeMap<String, String>) -> Vec<Pair> {
+    map.into_iter()
+        .map(|(key, value)| Pair { key, value })
+        .collect()
+}
+
+/// `GET /services/{namespace}/{name}`.
+#[derive(Template, WebTemplate)]
+#[template(path = "services/show.html")]
+pub struct ServiceShowPage {
+    pub layout: Layout,
+    pub name: String,
+    pub namespace: String,
+    pub service_type: String,
+    pub cluster_ip: String,
+    pub created_at: String,
+    pub age: String,
+    pub selector: String,
+    pub session_affinity: String,
+    pub external_traffic_policy: String,
+    pub internal_traffic_policy: String,
+    pub internal: Vec<String>,
+    pub external: Vec<EndpointLink>,
+    pub ports: Vec<PortView>,
+    pub endpoints: Vec<EndpointView>,
+    pub labels: Vec<Pair>,
+    pub annotations: Vec<Pair>,
+    pub events: Vec<EventView>,
+    pub yaml: String,
+    pub kubectl: Vec<KubectlCommand>,
+    pub edit_url: String,
+    pub delete_url: String,
+}
+
+/// What Details reads besides the Service.
+pub struct Related<'a> {
+    pub endpoint_slices: &'a [Value],
+    pub endpoints: Option<&'a Value>,
+    pub events: &'a [Value],
+    pub node: Option<&'a str>,
+    pub now: i64,
+}
+
+impl ServiceShowPage {
+    /// Details of `svc`.
+    pub fn new(layout: Layout, svc: &Value, related: Related<'_>) -> ServiceShowPage {
+        let namespace = str_at(svc, "/metadata/namespace").to_string();
+        let name = str_at(svc, "/metadata/name").to_string();
+        let details = details_url(&namespace, &name);
+        let or_dash = |s: &str| {
+            if s.is_empty() {
+                "-".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        let text = |v: Option<&Value>| match v {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => "-".into(),
+        };
+        ServiceShowPage {
+            service_type: str_at(svc, "/spec/type").to_string(),
+            cluster_ip: cluster_ip(svc),
+            created_at: created_at(svc),
+            age: age(svc, related.now),
+            selector: or_dash(&selector_text(&string_map(svc.pointer("/spec/selector")))),
+            session_affinity: or_dash(str_at(svc, "/spec/sessionAffinity")),
+            external_traffic_policy: or_dash(str_at(svc, "/spec/externalTrafficPolicy")),
+            internal_traffic_policy: or_dash(str_at(svc, "/spec/internalTrafficPolicy")),
+            internal: internal_endpoints(svc),
+            external: external_endpoints(svc, related.node),
+            ports: array_at(svc, "/spec/ports")
+                .iter()
+                .map(|p| PortView {
+                    name: or_dash(str_at(p, "/name")),
+                    port: text(p.get("port")),
+                    target_port: text(p.get("targetPort")),
+                    protocol: or_dash(str_at(p, "/protocol")),
+                    node_port: text(p.get("nodePort")),
+                    app_protocol: or_dash(str_at(p, "/appProtocol")),
+                })
+                .collect(),
+            endpoints: endpoint_views(related.endpoint_slices, related.endpoints),
+            labels: pairs(string_map(svc.pointer("/metadata/labels"))),
+            annotations: pairs(string_map(svc.pointer("/metadata/annotations"))),
+            events: related
+                .events
+                .iter()
+                .map(|e| event_view(e, related.now))
+                .collect(),
+            yaml: to_yaml(svc),
+            kubectl: kubectl_commands(&namespace, &name),
+            edit_url: format!("{details}/edit"),
+            delete_url: format!("{details}/delete"),
+            layout,
+            name,
+            namespace,
+        }
+    }
+}
+
+fn kubectl_commands(namespace: &str, name: &str) -> Vec<KubectlCommand> {
+    let ns = format!("-n {namespace}");
+    [
+        (
+            "get",
+            "View",
+            format!("kubectl get service {name} {ns} -o wide"),
+        ),
+        (
+            "yaml",
+            "View in YAML",
+            format!("kubectl get service {name} {ns} -o yaml"),
+        ),
+        (
+            "describe",
+            "Describe",
+            format!("kubectl describe service {name} {ns}"),
+        ),
+        (
+            "edit",
+            "Update",
+            format!("kubectl edit service {name} {ns}"),
+        ),
+        (
+            "delete",
+            "Delete",
+            format!("kubectl delete service {name} {ns}"),
+        ),
+    ]
+    .into_iter()
+    .map(|(id, label, command)| KubectlCommand {
+        id: format!("kubectl-{id}"),
+        label: label.into(),
+        command,
+    })
+    .collect()
+}
+
+fn endpoint_views(slices: &[Value], endpoints: Option<&Value>) -> Vec<EndpointView> {
+    let mut out = Vec::new();
+    for slice in slices {
+        for ep in array_at(slice, "/endpoints") {
+            let ready = ep
+                .pointer("/conditions/ready")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
+            for ip in array_at(ep, "/addresses").iter().filter_map(Value::as_str) {
+                for port in array_at(slice, "/ports") {
+                    out.push(EndpointView {
+                        pod: str_at(ep, "/targetRef/name").to_string(),
+                        ip: ip.to_string(),
+                        port: format!(
+                            "{}/{}",
+                            port.get("port").and_then(Value::as_i64).unwrap_or(0),
+                            str_at(port, "/protocol")
+                        ),
+                        node: str_at(ep, "/nodeName").to_string(),
+                        ready: if ready { "Yes" } else { "No" },
+                    });
+                }
+            }
+        }
+    }
+    if !out.is_empty() {
+        return out;
+    }
+    for subset in endpoints
+        .map(|e| array_at(e, "/subsets"))
+        .unwrap_or_default()
+    {
+        for (list, ready) in [("/addresses", "Yes"), ("/notReadyAddresses", "No")] {
+            for address in array_at(subset, list) {
+                for port in array_at(subset, "/ports") {
+                    out.push(EndpointView {
+                        pod: str_at(address, "/targetRef/name").to_string(),
+                        ip: str_at(address, "/ip").to_string(),
+                        port: format!(
+                            "{}/{}",
+                            port.get("port").and_then(Value::as_i64).unwrap_or(0),
+                            str_at(port, "/protocol")
+                        ),
+                        node: str_at(address, "/nodeName").to_string(),
+                        ready,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn event_view(event: &Value, now: i64) -> EventView {
+    let last = [
+        "/lastTimestamp",
+        "/eventTime",
+        "/metadata/creationTimestamp",
+    ]
+    .iter()
+    .map(|p| str_at(event, p))
+    .find(|s| !s.is_empty());
+    EventView {
+        event_type: str_at(event, "/type").to_string(),
+        reason: str_at(event, "/reason").to_string(),
+        age: table::translate_timestamp_since(last, now),
+        count: event
+            .get("count")
+            .and_then(Value::as_i64)
+            .unwrap_or(1)
+            .to_string(),
+        message: str_at(event, "/message").to_string(),
+    }
+}
+
+// ---------------------------------------------------------------- form
+
+/// One input: its name (the field path), id, value and the errors next to it.
+#[derive(Debug, Clone)]
+pub struct FieldView {
+    pub id: String,
+    pub name: String,
+    pub value: String,
+    pub errors: Vec<String>,
+    pub autofocus: bool,
+}
+
+/// One Port Mapping row of the form.
+#[derive(Debug, Clone)]
+pub struct PortRowView {
+    pub index: usize,
+    pub name: FieldView,
+    pub port: FieldView,
+    pub target_port: FieldView,
+    pub protocol: FieldView,
+    pub protocol_options: Vec<SelectOption>,
+    pub node_port: FieldView,
+    pub row_errors: Vec<String>,
+}
+
+/// One Annotations row of the form.
+#[derive(Debug, Clone)]
+pub struct AnnotationRowView {
+    pub index: usize,
+    pub catalog: bool,
+    pub type_options: Vec<SelectOption>,
+    pub key: FieldView,
+    pub key_options: Vec<SelectOption>,
+    pub value: FieldView,
+    pub hint: String,
+}
+
+/// One Label row of the form.
+#[derive(Debug, Clone)]
+pub struct LabelRowView {
+    pub index: usize,
+    pub key: FieldView,
+    pub value: FieldView,
+}
+
+/// A line of the YAML diff shown before an update is saved.
+#[derive(Debug, Clone)]
+pub struct DiffLine {
+    pub sign: &'static str,
+    pub class: &'static str,
+    pub text: String,
+}
+
+/// The Create/Update form page.
+#[derive(Template, WebTemplate)]
+#[template(path = "services/form.html")]
+pub struct ServiceFormPage {
+    pub layout: Layout,
+    pub editing: bool,
+    pub action: String,
+    pub cancel_url: String,
+    pub reload_url: String,
+    pub namespace: String,
+    pub namespace_options: Vec<SelectOption>,
+    pub name: FieldView,
+    pub type_options: Vec<SelectOption>,
+    pub type_errors: Vec<String>,
+    pub is_cluster_ip: bool,
+    pub has_node_ports: bool,
+    pub is_lb: bool,
+    pub headless: bool,
+    pub headless_errors: Vec<String>,
+    pub traffic_options: Vec<SelectOption>,
+    pub traffic_errors: Vec<String>,
+    pub backend_options: Vec<SelectOption>,
+    pub backend_errors: Vec<String>,
+    pub slb_internal: bool,
+    pub slb_existing: bool,
+    pub slb_spec_options: Vec<SelectOption>,
+    pub slb_id: FieldView,
+    pub slb_override: bool,
+    pub ports: Vec<PortRowView>,
+    pub ports_errors: Vec<String>,
+    pub annotations: Vec<AnnotationRowView>,
+    pub annotations_errors: Vec<String>,
+    pub labels: Vec<LabelRowView>,
+    pub labels_errors: Vec<String>,
+    pub resource_version: String,
+    pub summary: Vec<String>,
+    pub conflict: bool,
+    pub yaml: String,
+    pub manifest_text: String,
+    pub diff: Option<Vec<DiffLine>>,
+}
+
+/// What the form page shows besides the form itself.
+pub struct FormContext<'a> {
+    pub editing: bool,
+    pub backends: &'a [Backend],
+    pub errors: FormErrors,
+    pub manifest_text: String,
+    pub diff: Option<Vec<DiffLine>>,
+}
+
+struct Fields {
+    errors: FormErrors,
+    focused: bool,
+}
+
+impl Fields {
+    fn field(&mut self, name: &str, value: &str) -> FieldView {
+        let errors = self.errors.take(name);
+        let autofocus = !errors.is_empty() && !self.focused;
+        self.focused |= autofocus;
+        let id = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        FieldView {
+            id,
+            name: name.to_string(),
+            value: value.to_string(),
+            errors,
+            autofocus,
+        }
+    }
+}
+
+const TYPE_LABELS: [(&str, &str); 3] = [
+    (TYPE_CLUSTER_IP, "Cluster IP"),
+    (TYPE_NODE_PORT, "Node Port"),
+    (TYPE_LOAD_BALANCER, "Server Load Balancer"),
+];
+
+/// The CLB specifications of the Create SLB Instance picker.
+const SLB_SPECS: [(&str, &str); 7] = [
+    ("", "Default (pay-by-CLCU, no specification)"),
+    ("slb.s1.small", "Small I (slb.s1.small)"),
+    ("slb.s2.small", "Medium I (slb.s2.small)"),
+    ("slb.s2.medium", "Medium II (slb.s2.medium)"),
+    ("slb.s3.small", "Large I (slb.s3.small)"),
+    ("slb.s3.medium", "Large II (slb.s3.medium)"),
+    ("slb.s3.large", "Super Large I (slb.s3.large)"),
+];
+
+impl ServiceFormPage {
+    /// The form page for `form`, with `cx.errors` placed next to their fields.
+    pub fn new(
+        layout: Layout,
+        form: &ServiceForm,
+        namespaces: &[String],
+        cx: FormContext<'_>,
+    ) -> ServiceFormPage {
+        let mut f = Fields {
+            errors: cx.errors,
+            focused: false,
+        };
+        let name = f.field("metadata.name", &form.name);
+        let type_errors = f.errors.take("spec.type");
+        let headless_errors = f.errors.take_under("spec.clusterIP");
+        let traffic_errors = f.errors.take("spec.externalTrafficPolicy");
+        let slb_id = f.field("slb.id", &form.slb.id);
+        let backend_errors = [
+            f.errors.take("backend"),
+            f.errors.take_under("spec.selector"),
+        ]
+        .concat();
+        let ports = form
+            .ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| port_row(&mut f, i, p))
+            .collect();
+        let ports_errors = f.errors.take_under("spec.ports");
+        let annotations = form
+            .annotations
+            .iter()
+            .enumerate()
+            .map(|(i, a)| annotation_row(&mut f, i, a))
+            .collect();
+        let annotations_errors = f.errors.take_under("metadata.annotations");
+        let labels = form
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| label_row(&mut f, i, l))
+            .collect();
+        let labels_errors = f.errors.take_under("metadata.labels");
+        let mut summary = f.errors.summary.clone();
+        summary.extend(
+            f.errors
+                .fields
+                .iter()
+                .map(|(path, m)| format!("{path}: {m}")),
+        );
+        let (ns, nm) = (&form.namespace, &form.name);
+        let yaml = form
+            .manifest(cx.backends)
+            .map(|m| to_yaml(&m))
+            .unwrap_or_default();
+        ServiceFormPage {
+            editing: cx.editing,
+            action: if cx.editing {
+                details_url(ns, nm)
+            } else {
+                "/services".into()
+            },
+            cancel_url: if cx.editing {
+                details_url(ns, nm)
+            } else {
+                list_url(ns)
+            },
+            reload_url: format!("{}/edit", details_url(ns, nm)),
+            namespace: form.namespace.clone(),
+            namespace_options: namespaces
+                .iter()
+                .map(|n| SelectOption::new(n, n, n == ns))
+                .collect(),
+            name,
+            type_options: options(&TYPE_LABELS, &form.service_type),
+            type_errors,
+            is_cluster_ip: form.service_type == TYPE_CLUSTER_IP,
+            has_node_ports: form.service_type == TYPE_NODE_PORT
+                || form.service_type == TYPE_LOAD_BALANCER,
+            is_lb: form.service_type == TYPE_LOAD_BALANCER,
+            headless: form.headless,
+            headless_errors,
+            traffic_options: options(
+                &[
+                    (TRAFFIC_POLICY_LOCAL, TRAFFIC_POLICY_LOCAL),
+                    (TRAFFIC_POLICY_CLUSTER, TRAFFIC_POLICY_CLUSTER),
+                ],
+                &form.external_traffic_policy,
+            ),
+            traffic_errors,
+            backend_options: backend_options(form, cx.backends),
+            backend_errors,
+            slb_internal: form.slb.internal,
+            slb_existing: form.slb.existing,
+            slb_spec_options: options(&SLB_SPECS, &form.slb.spec),
+            slb_id,
+            slb_override: form.slb.override_listeners,
+            ports,
+            ports_errors,
+            annotations,
+            annotations_errors,
+            labels,
+            labels_errors,
+            resource_version: form.resource_version.clone(),
+            conflict: f.errors.conflict,
+            summary,
+            yaml,
+            manifest_text: cx.manifest_text,
+            diff: cx.diff,
+            layout,
+        }
+    }
+}
+
+fn backend_options(form: &ServiceForm, backends: &[Backend]) -> Vec<SelectOption> {
+    let mut out = vec![SelectOption::new(
+        "",
+        "None (no selector, no Endpoints)",
+        form.backend.is_empty(),
+    )];
+    out.extend(backends.iter().map(|b| {
+        let label = format!("{} ({})", b.name, selector_text(&b.match_labels));
+        SelectOption::new(&b.name, &label, b.name == form.backend)
+    }));
+    if let Some(text) = form.backend.strip_prefix(BACKEND_SELECTOR_PREFIX) {
+        out.push(SelectOption::new(
+            &form.backend,
+            &format!("Current selector ({text})"),
+            true,
+        ));
+    } else if !form.backend.is_empty() && !backends.iter().any(|b| b.name == form.backend) {
+        out.push(SelectOption::new(&form.backend, &form.backend, true));
+    }
+    out
+}
+
+fn port_row(f: &mut Fields, i: usize, p: &super::forms::PortRow) -> PortRowView {
+    let path = |field: &str| format!("spec.ports[{i}].{field}");
+    let protocol_values: Vec<(&str, &str)> = PROTOCOLS.iter().map(|p| (*p, *p)).collect();
+    PortRowView {
+        index: i,
+        name: f.field(&path("name"), &p.name),
+        port: f.field(&path("port"), &p.port),
+        target_port: f.field(&path("targetPort"), &p.target_port),
+        protocol: f.field(&path("protocol"), &p.protocol),
+        protocol_options: options(&protocol_values, &p.protocol),
+        node_port: f.field(&path("nodePort"), &p.node_port),
+        row_errors: f.errors.take(&format!("spec.ports[{i}]")),
+    }
+}
+
+fn annotation_row(f: &mut Fields, i: usize, a: &super::forms::AnnotationRow) -> AnnotationRowView {
+    let type_value = if a.catalog { "alibaba" } else { "custom" };
+    let mut key_options: Vec<SelectOption> = catalog::entries()
+        .iter()
+        .map(|e| SelectOption::new(&e.name, &e.label, e.name == a.key))
+        .collect();
+    if a.catalog && !a.key.is_empty() && !catalog::names().contains(&a.key.as_str()) {
+        key_options.insert(0, SelectOption::new(&a.key, &a.key, true));
+    }
+    AnnotationRowView {
+        index: i,
+        catalog: a.catalog,
+        type_options: options(
+            &[
+                ("custom", "Custom Annotation"),
+                ("alibaba", "Alibaba Cloud Annotation"),
+            ],
+            type_value,
+        ),
+        key: f.field(&format!("annotations[{i}].key"), &a.key),
+        key_options,
+        value: f.field(&format!("annotations[{i}].value"), &a.value),
+        hint: catalog::hint(&a.key).to_string(),
+    }
+}
+
+fn label_row(f: &mut Fields, i: usize, l: &super::forms::LabelRow) -> LabelRowView {
+    LabelRowView {
+        index: i,
+        key: f.field(&format!("labels[{i}].key"), &l.key),
+        value: f.field(&format!("labels[{i}].value"), &l.value),
+    }
+}
+
+/// A line diff of two YAML texts (longest common subsequence), unchanged lines included.
+pub fn yaml_diff(before: &str, after: &str) -> Vec<DiffLine> {
+    let a: Vec<&str> = before.lines().collect();
+    let b: Vec<&str> = after.lines().collect();
+    let (n, m) = (a.len(), b.len());
+    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let line = |sign, class, text: &str| DiffLine {
+        sign,
+        class,
+        text: text.to_string(),
+    };
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            out.push(line(" ", "same", a[i]));
+            i += 1;
+            j += 1;
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push(line("-", "removed", a[i]));
+            i += 1;
+        } else {
+            out.push(line("+", "added", b[j]));
+            j += 1;
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- delete
+
+/// What deleting a Service releases, and what it keeps.
+pub fn released(svc: &Value) -> (Vec<String>, Vec<String>) {
+    let mut released = Vec::new();
+    let mut kept = Vec::new();
+    let ips: Vec<&str> = array_at(svc, "/spec/clusterIPs")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let ips = if ips.is_empty() {
+        vec![str_at(svc, "/spec/clusterIP")]
+    } else {
+        ips
+    };
+    for ip in ips.into_iter().filter(|ip| !ip.is_empty() && *ip != "None") {
+        released.push(format!("Cluster IP {ip}"));
+    }
+    for p in array_at(svc, "/spec/ports") {
+        if let Some(node_port) = p.get("nodePort").and_then(Value::as_i64) {
+            released.push(format!("Node port {node_port}/{}", str_at(p, "/protocol")));
+        }
+    }
+    if let Some(port) = svc
+        .pointer("/spec/healthCheckNodePort")
+        .and_then(Value::as_i64)
+    {
+        released.push(format!("Health check node port {port}"));
+    }
+    if str_at(svc, "/spec/type") == TYPE_LOAD_BALANCER {
+        let annotations = string_map(svc.pointer("/metadata/annotations"));
+        match annotations.get(ANN_LB_ID) {
+            Some(id) => kept.push(format!("The existing SLB instance {id} is kept; only this Service's listeners and vServer groups are removed")),
+            None => released.push("The SLB instance created for this Service".into()),
+        }
+    }
+    (released, kept)
+}
+
+/// `GET /services/{namespace}/{name}/delete`.
+#[derive(Template, WebTemplate)]
+#[template(path = "services/delete.html")]
+pub struct ServiceDeletePage {
+    pub layout: Layout,
+    pub namespace: String,
+    pub name: String,
+    pub released: Vec<String>,
+    pub kept: Vec<String>,
+    pub action: String,
+    pub cancel_url: String,
+    pub kubectl: String,
+}
+
+impl ServiceDeletePage {
+    /// The confirmation for deleting `svc`.
+    pub fn new(layout: Layout, svc: &Value) -> ServiceDeletePage {
+        let namespace = str_at(svc, "/metadata/namespace").to_string();
+        let name = str_at(svc, "/metadata/name").to_string();
+        let (released, kept) = released(svc);
+        let details = details_url(&namespace, &name);
+        ServiceDeletePage {
+            layout,
+            action: format!("{details}/delete"),
+            cancel_url: details,
+            kubectl: format!("kubectl delete service {name} -n {namespace}"),
+            released,
+            kept,
+            namespace,
+            name,
+        }
+    }
+}
+
+/// One Service of a bulk delete.
+#[derive(Debug, Clone)]
+pub struct BulkItem {
+    pub value: String,
+    pub released: String,
+}
+
+/// `POST /services/delete` before confirmation.
+#[derive(Template, WebTemplate)]
+#[template(path = "services/bulk_delete.html")]
+pub struct BulkDeletePage {
+    pub layout: Layout,
+    pub items: Vec<BulkItem>,
+    pub cancel_url: String,
+}
+
+impl BulkItem {
+    /// The line of `svc`.
+    pub fn new(svc: &Value) -> BulkItem {
+        let (released, _) = released(svc);
+        let value = format!(
+            "{}/{}",
+            str_at(svc, "/metadata/namespace"),
+            str_at(svc, "/metadata/name")
+        );
+        let released = if released.is_empty() {
+            "nothing allocated".into()
+        } else {
+            released.join(", ")
+        };
+        BulkItem { value, released }
+    }
+}
+
+// ---------------------------------------------------------------- errors
+
+/// An error page (403, 400, 413) with the request id.
+#[derive(Template, WebTemplate)]
+#[template(path = "errors/error.html")]
+pub struct ErrorPage {
+    pub layout: Layout,
+    pub status: u16,
+    pub reason: String,
+    pub message: String,
+}
+
+impl ErrorPage {
+    /// The page for `status`.
+    pub fn new(ctx: &Ctx, status: StatusCode, message: &str) -> ErrorPage {
+        let reason = status.canonical_reason().unwrap_or("Error").to_string();
+        let layout = Layout::new(ctx, &reason, "", &[], vec![Crumb::here(&reason)]);
+        ErrorPage {
+            layout,
+            status: status.as_u16(),
+            reason,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// The 404 page.
+#[derive(Template)]
+#[template(path = "errors/404.html")]
+pub struct NotFoundPage {
+    pub layout: Layout,
+    pub message: String,
+}
+
+/// The 500 page.
+#[derive(Template)]
+#[template(path = "errors/500.html")]
+pub struct ServerErrorPage {
+    pub layout: Layout,
+}

@@ -1,0 +1,152 @@
+// service-console: small enhancements over pages that work without JavaScript.
+// Live list updates (SSE, polling fallback), auto-submitting selects, the Form/YAML tabs with
+// a live preview, copy buttons, select-all, and focus on the first error.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  // Selects that change what the server renders submit their form (the namespace picker;
+  // in the Service form, type/namespace/annotation type re-render with op=refresh).
+  function autoSubmit() {
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (sel) {
+      sel.addEventListener("change", function () { sel.form.submit(); });
+    });
+    document.querySelectorAll("select[data-refresh]").forEach(function (sel) {
+      sel.addEventListener("change", function () {
+        var op = document.createElement("input");
+        op.type = "hidden"; op.name = "op"; op.value = "refresh";
+        sel.form.appendChild(op);
+        sel.form.submit();
+      });
+    });
+  }
+
+  // Live list: re-fetch the results fragment when the watch reports a change.
+  function liveList() {
+    var live = document.getElementById("live");
+    if (!live) return;
+    var pending = null;
+    function refresh() {
+      if (pending) return;
+      pending = setTimeout(function () {
+        pending = null;
+        var checked = Array.prototype.map.call(document.querySelectorAll("#results input[name=selected]:checked"), function (c) { return c.value; });
+        fetch(window.location.href, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.text() : null; })
+          .then(function (html) {
+            if (html === null) return;
+            var results = document.getElementById("results");
+            var holder = document.createElement("div");
+            // The fragment is server-rendered with askama escaping, like the page itself.
+            holder.innerHTML = html;
+            var fresh = holder.querySelector("#results");
+            if (!results || !fresh) return;
+            results.replaceWith(fresh);
+            checked.forEach(function (v) {
+              var box = fresh.querySelector('input[name=selected][value="' + CSS.escape(v) + '"]');
+              if (box) box.checked = true;
+            });
+            selectAll();
+          });
+      }, 150);
+    }
+    var url = live.getAttribute("data-watch");
+    var polling = null;
+    function poll() { if (!polling) polling = setInterval(refresh, 5000); }
+    if (window.EventSource && url) {
+      var source = new EventSource(url);
+      source.addEventListener("change", refresh);
+      source.onerror = function () { if (source.readyState === EventSource.CLOSED) poll(); };
+    } else {
+      poll();
+    }
+  }
+
+  function selectAll() {
+    var all = document.getElementById("select-all");
+    if (!all) return;
+    all.hidden = false;
+    all.addEventListener("change", function () {
+      document.querySelectorAll("#results input[name=selected]").forEach(function (c) { c.checked = all.checked; });
+    });
+  }
+
+  function copyButtons() {
+    document.querySelectorAll("button.copy[data-copy]").forEach(function (btn) {
+      btn.hidden = false;
+      btn.addEventListener("click", function () {
+        var target = document.getElementById(btn.getAttribute("data-copy"));
+        if (!target || !navigator.clipboard) return;
+        navigator.clipboard.writeText(target.textContent).then(function () {
+          var label = btn.textContent;
+          btn.textContent = "Copied";
+          setTimeout(function () { btn.textContent = label; }, 1500);
+        });
+      });
+    });
+  }
+
+  function tabs() {
+    var list = document.querySelector(".tabs[role=tablist]");
+    if (!list) return;
+    var tabs = list.querySelectorAll("[role=tab]");
+    function show(tab) {
+      tabs.forEach(function (t) {
+        var on = t === tab;
+        t.setAttribute("aria-selected", on ? "true" : "false");
+        t.tabIndex = on ? 0 : -1;
+        document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
+      });
+    }
+    tabs.forEach(function (t, i) {
+      t.addEventListener("click", function () { show(t); });
+      t.addEventListener("keydown", function (e) {
+        if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+          var next = tabs[(i + (e.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+          show(next); next.focus();
+        }
+      });
+    });
+    list.hidden = false;
+    var manifest = document.getElementById("manifest");
+    show(manifest && manifest.value.trim() !== "" ? tabs[1] : tabs[0]);
+  }
+
+  // The YAML tab follows the form as the user types.
+  function yamlPreview() {
+    var form = document.getElementById("service-form");
+    var pre = document.getElementById("yaml-preview");
+    if (!form || !pre) return;
+    var timer = null;
+    form.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var body = new URLSearchParams(new FormData(form));
+        body.delete("op");
+        fetch("/services/preview", { method: "POST", body: body, credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.text() : null; })
+          .then(function (text) { if (text !== null) pre.textContent = text; });
+      }, 250);
+    });
+  }
+
+  function focusFirstError() {
+    if (document.querySelector("[autofocus]")) return;
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
+  }
+
+  ready(function () {
+    autoSubmit();
+    liveList();
+    selectAll();
+    copyButtons();
+    tabs();
+    yamlPreview();
+    focusFirstError();
+  });
+})();
