@@ -4,7 +4,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use ipnet::Ipv4Net;
 use service_plan::alloc::{Pools, PortRange, ServiceCidr};
+use service_plan::slb::NetworkPlugin;
+
+use crate::registry::ClusterSettings;
 
 /// service-console: a web console and Kubernetes-compatible API for Services.
 #[derive(Debug, Parser)]
@@ -26,6 +30,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print a kubeconfig that points kubectl at this server.
     Kubeconfig(KubeconfigArgs),
+    /// Show what applying Service manifests would do (allocations, SLB, conflicts) against a server.
+    Plan(PlanArgs),
 }
 
 /// Flags of `serve`.
@@ -42,6 +48,48 @@ pub struct ServeArgs {
     /// Start without the demo cluster (nodes and an nginx Deployment).
     #[arg(long, env = "SERVICE_CONSOLE_NO_DEMO")]
     pub no_demo: bool,
+    #[command(flatten)]
+    pub load_balancing: LoadBalancingArgs,
+}
+
+/// The simulated cloud around the cluster: its id, network plug-in and address pools.
+#[derive(Debug, Clone, Args)]
+pub struct LoadBalancingArgs {
+    /// Cluster id, written into listener and vServer-group names and into ACK's tags.
+    #[arg(long, env = "SERVICE_CONSOLE_CLUSTER_ID", default_value = DEFAULT_CLUSTER_ID)]
+    pub cluster_id: String,
+    /// Network plug-in: `flannel` (node backends) or `terway-eniip` (pod backends).
+    #[arg(long, env = "SERVICE_CONSOLE_NETWORK_PLUGIN", default_value = "flannel", value_parser = parse_network_plugin)]
+    pub network_plugin: NetworkPlugin,
+    /// Range the workloads controller takes pod IPs from.
+    #[arg(long, env = "SERVICE_CONSOLE_POD_CIDR", default_value = "172.20.0.0/16")]
+    pub pod_cidr: Ipv4Net,
+    /// Addresses of internet-facing SLB instances.
+    #[arg(long, env = "SERVICE_CONSOLE_SLB_IP_POOL", default_value = "47.100.0.0/24")]
+    pub slb_ip_pool: Ipv4Net,
+    /// Addresses of internal (intranet) SLB instances.
+    #[arg(long, env = "SERVICE_CONSOLE_SLB_INTRANET_IP_POOL", default_value = "192.168.0.0/24")]
+    pub slb_intranet_ip_pool: Ipv4Net,
+}
+
+/// The default `--cluster-id`.
+pub const DEFAULT_CLUSTER_ID: &str = "c-service-console";
+
+fn parse_network_plugin(value: &str) -> Result<NetworkPlugin, String> {
+    NetworkPlugin::parse(value).ok_or_else(|| format!("unknown network plug-in {value:?}; expected flannel or terway-eniip"))
+}
+
+impl LoadBalancingArgs {
+    /// The registry's view of these flags.
+    pub fn settings(&self) -> ClusterSettings {
+        ClusterSettings {
+            cluster_id: self.cluster_id.clone(),
+            network_plugin: self.network_plugin,
+            pod_cidr: self.pod_cidr,
+            slb_ip_pool: self.slb_ip_pool,
+            slb_intranet_ip_pool: self.slb_intranet_ip_pool,
+        }
+    }
 }
 
 /// The cluster's address pools, shared by `serve` and `validate`.
@@ -88,4 +136,33 @@ pub struct KubeconfigArgs {
     /// URL of the server kubectl should talk to.
     #[arg(long, env = "SERVICE_CONSOLE_SERVER", default_value = "http://127.0.0.1:8080")]
     pub server: String,
+}
+
+/// Output formats of `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanOutput {
+    /// Readable text.
+    Text,
+    /// The server's `ServicePlan` JSON, one object per document.
+    Json,
+}
+
+/// Flags of `plan`.
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// Manifest file (YAML or JSON, one or many documents); `-` reads standard input.
+    #[arg(short = 'f', long = "filename")]
+    pub file: PathBuf,
+    /// URL of the server to plan against.
+    #[arg(long, env = "SERVICE_CONSOLE_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Namespace of documents without metadata.namespace.
+    #[arg(short = 'n', long = "namespace", default_value = "default")]
+    pub namespace: String,
+    /// Plan deleting the Services the manifests name instead of applying them.
+    #[arg(long)]
+    pub delete: bool,
+    /// How to print the plans.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    pub output: PlanOutput,
 }

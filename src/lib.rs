@@ -7,6 +7,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod controllers;
 pub mod health;
 pub mod manifest;
 pub mod registry;

@@ -21,5 +21,9 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(code);
         }
         Some(Command::Kubeconfig(args)) => cli::kubeconfig::run(args),
+        Some(Command::Plan(args)) => {
+            let code = cli::plan::run(args).await?;
+            std::process::exit(code);
+        }
     }
 }

@@ -6,6 +6,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::config::ServeArgs;
+use crate::controllers::{ControllerOptions, start_controllers};
 use crate::registry::Registry;
 use crate::store::Store;
 use crate::{AppState, app};
@@ -52,6 +53,9 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
 /// `service-console serve`.
 pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let state = open_state(&args.data_dir, args.cluster.pools()).await?;
+    state.registry.configure(args.load_balancing.settings());
+    let options = ControllerOptions { demo: !args.no_demo };
+    let _controllers = start_controllers(&state, options).await.map_err(|e| anyhow::anyhow!("starting the controllers: {e}"))?;
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     tracing::info!(address = %args.listen, data_dir = %args.data_dir.display(), "service-console listening");
     println!("service-console listening on http://{}", args.listen);

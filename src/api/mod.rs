@@ -47,13 +47,23 @@ where
 /// Every API route. Unknown paths fall through to the application's fallback, which is
 /// [`error::not_found`].
 pub fn routes() -> Router<AppState> {
+    // kube-apiserver answers discovery with and without a trailing slash; the generated
+    // clients (Python's among them) ask for `/version/`, `/api/`, `/api/v1/`, ….
     Router::new()
         .route("/version", read_only(version::version))
+        .route("/version/", read_only(version::version))
         .route("/api", read_only(discovery::core_group))
+        .route("/api/", read_only(discovery::core_group))
         .route("/apis", read_only(discovery::named_groups))
+        .route("/apis/", read_only(discovery::named_groups))
         .route("/api/v1", read_only(discovery::core_resources))
+        .route("/api/v1/", read_only(discovery::core_resources))
         .route(
             "/apis/{group}/{version}",
+            read_only(discovery::group_resources),
+        )
+        .route(
+            "/apis/{group}/{version}/",
             read_only(discovery::group_resources),
         )
         .route("/api/{*rest}", resource_methods())

@@ -6,9 +6,10 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
 use service_plan::k8s_openapi::jiff::Timestamp;
-use service_plan::table::{IncludeObject, TableKind, TableListMeta};
+use service_plan::table::{IncludeObject, Table, TableKind, TableListMeta};
 
 use super::error::ApiError;
 use super::negotiate::{self, Output};
@@ -48,15 +49,20 @@ impl Negotiated {
 
     /// A Table of `objects` (with column definitions), as JSON.
     pub fn table(&self, kind: &Kind, objects: &[Value], metadata: TableListMeta) -> Value {
-        let Some(printer) = TableKind::from_kind(kind.resource.kind) else {
-            return Value::Null;
-        };
-        let table = printer.table(objects, now(), metadata, self.include);
-        let mut value = serde_json::to_value(&table).unwrap_or(Value::Null);
+        self.printed(kind, objects, metadata)
+            .and_then(|table| serde_json::to_value(&table).ok())
+            .unwrap_or(Value::Null)
+    }
+
+    /// A Table of `objects` in the apiVersion the client asked for; `None` for a kind
+    /// without a printer.
+    fn printed(&self, kind: &Kind, objects: &[Value], metadata: TableListMeta) -> Option<Table> {
+        let printer = TableKind::from_kind(kind.resource.kind)?;
+        let mut table = printer.table(objects, now(), metadata, self.include);
         if let Some(api_version) = self.output.table_api_version() {
-            value["apiVersion"] = Value::String(api_version.to_owned());
+            api_version.clone_into(&mut table.api_version);
         }
-        value
+        Some(table)
     }
 
     /// One object, or its one-row Table.
@@ -90,18 +96,26 @@ impl Negotiated {
         continue_token: Option<String>,
     ) -> Response {
         let output = self.output_for(kind);
-        let body = match output {
-            Output::Json => list_body(kind, items, revision, continue_token),
+        let content_type = output.content_type();
+        match output {
+            Output::Json => respond(
+                StatusCode::OK,
+                content_type,
+                &list_body(kind, items, revision, continue_token),
+                &[],
+            ),
             Output::Table(_) => {
                 let metadata = TableListMeta {
                     resource_version: Some(revision),
                     continue_: continue_token,
                     remaining_item_count: None,
                 };
-                self.table(kind, &items, metadata)
+                // Encoded straight from the Table: a `Value` copy of a long list first
+                // would cost as much again as the encoding.
+                let table = self.printed(kind, &items, metadata);
+                respond(StatusCode::OK, content_type, &table, &[])
             }
-        };
-        respond(StatusCode::OK, output.content_type(), &body, &[])
+        }
     }
 }
 
@@ -120,12 +134,14 @@ pub fn list_body(
     if let Some(token) = continue_token {
         metadata["continue"] = Value::String(token);
     }
-    json!({
+    let mut body = json!({
         "kind": format!("{}List", kind.resource.kind),
         "apiVersion": kind.api_version(),
         "metadata": metadata,
-        "items": items,
-    })
+    });
+    // Moved in, not through `json!`, which would copy every item with `to_value`.
+    body["items"] = Value::Array(items);
+    body
 }
 
 /// Sets `apiVersion` and `kind` on an object that lacks them.
@@ -158,7 +174,7 @@ pub fn now() -> i64 {
 pub fn respond(
     code: StatusCode,
     content_type: &'static str,
-    body: &Value,
+    body: &impl Serialize,
     warnings: &[String],
 ) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();

@@ -1,4 +1,5 @@
 //! Subcommands other than `serve`.
 
 pub mod kubeconfig;
+pub mod plan;
 pub mod validate;

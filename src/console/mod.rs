@@ -1,10 +1,17 @@
 //! The HTML console: routes, the per-request context (request id, CSRF token, flash),
 //! security headers, error pages and the embedded static files. Handlers live in
-//! [`services`]; they call the registry and never decide a Service rule themselves.
+//! [`services`], [`plan`], [`applications`], [`nodes`] and [`load_balancers`]; they call the
+//! registry and never decide a Service rule themselves.
 
+pub mod applications;
 pub mod catalog;
 pub mod forms;
+pub mod load_balancers;
+pub mod nodes;
+pub mod plan;
+pub mod plan_api;
 pub mod services;
+pub mod traffic;
 pub mod views;
 
 use askama::Template;
@@ -59,6 +66,26 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(services::create_from_yaml),
         )
         .route("/services/preview", axum::routing::post(services::preview))
+        .route("/services/plan", axum::routing::post(plan::preview_create))
+        .route(
+            "/services/{namespace}/{name}/plan",
+            axum::routing::post(plan::preview_update),
+        )
+        .route("/applications", get(applications::index))
+        .route("/applications/{namespace}/{name}", get(applications::show))
+        .route("/nodes", get(nodes::index))
+        .route(
+            "/load-balancers",
+            get(load_balancers::index).post(load_balancers::create),
+        )
+        .route(
+            "/load-balancers/{id}/delete",
+            get(load_balancers::confirm_delete).post(load_balancers::delete),
+        )
+        .route(
+            "/plan/v1/namespaces/{namespace}/services",
+            axum::routing::post(plan_api::plan),
+        )
         .route("/services/watch", get(services::watch))
         .route(
             "/services/delete",
@@ -261,10 +288,14 @@ async fn context(request: Request, next: Next) -> Response {
     response
 }
 
+/// Paths whose POSTs are console forms. The plan API (`/plan/v1/…`) changes nothing and is
+/// called by the CLI, so it is not guarded; other paths only answer 404.
+const FORM_PREFIXES: [&str; 2] = ["/services", "/load-balancers"];
+
 /// Passes safe methods through; a POST must carry the cookie's token in its form body.
 async fn checked(request: Request, cookie_token: Option<&str>) -> Result<Request, ConsoleError> {
-    // Every console form posts under /services; other paths only answer 404.
-    if request.method() != Method::POST || !request.uri().path().starts_with("/services") {
+    let path = request.uri().path();
+    if request.method() != Method::POST || !FORM_PREFIXES.iter().any(|p| path.starts_with(p)) {
         return Ok(request);
     }
     let (parts, body) = request.into_parts();

@@ -9,8 +9,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -24,14 +22,17 @@ use super::views::{
 };
 use super::{ConsoleError, Ctx, redirect_with_flash};
 use crate::AppState;
+use crate::registry::pages::{ListOrder, PageCursor, PageQuery};
 use crate::registry::{
     DeletePreconditions, ListOptions, Registry, RegistryError, WriteOptions, kind_by_plural,
 };
 
 /// Services per list page.
 pub const PAGE_SIZE: usize = 20;
-/// How many Services a filtered list reads per registry call.
-const SCAN_BATCH: usize = 500;
+/// `sort=` of the newest first order.
+pub const SORT_CREATED: &str = "created";
+/// `sort=` of the oldest first order.
+pub const SORT_CREATED_ASC: &str = "created-asc";
 /// The namespace the console opens in.
 pub const DEFAULT_NAMESPACE: &str = "default";
 /// First-page marker in the `prev` stack of the list's pagination.
@@ -57,8 +58,6 @@ pub struct IndexQuery {
     pub continue_token: Option<String>,
     #[serde(default)]
     pub prev: String,
-    #[serde(default)]
-    pub page: usize,
 }
 
 impl IndexQuery {
@@ -72,8 +71,12 @@ impl IndexQuery {
             && self.service_type.is_empty())
     }
 
-    fn by_created(&self) -> bool {
-        self.sort == "created"
+    fn order(&self) -> ListOrder {
+        match self.sort.as_str() {
+            SORT_CREATED => ListOrder::CreatedDesc,
+            SORT_CREATED_ASC => ListOrder::CreatedAsc,
+            _ => ListOrder::Name,
+        }
     }
 
     /// The list URL with these filters and `extra` paging parameters.
@@ -165,7 +168,9 @@ pub async fn show(
         node: node.as_deref(),
         now: now(),
     };
-    Ok(ServiceShowPage::new(layout, &svc, related))
+    let mut page = ServiceShowPage::new(layout, &svc, related);
+    super::plan::enrich_details(&app.registry, &svc, &events, &mut page).await?;
+    Ok(page)
 }
 
 /// Query of `GET /services/new`.
@@ -407,7 +412,9 @@ pub async fn confirm_delete(
         crumbs,
     )
     .await?;
-    Ok(ServiceDeletePage::new(layout, &svc))
+    let mut page = ServiceDeletePage::new(layout, &svc);
+    page.plan = super::plan::delete_plan(&app.registry, &svc).await;
+    Ok(page)
 }
 
 /// `POST /services/{namespace}/{name}/delete`.
@@ -571,17 +578,22 @@ impl FormErrors {
     }
 }
 
-fn form_context(editing: bool, backends: &[Backend], errors: FormErrors) -> FormContext<'_> {
+pub(super) fn form_context(
+    editing: bool,
+    backends: &[Backend],
+    errors: FormErrors,
+) -> FormContext<'_> {
     FormContext {
         editing,
         backends,
         errors,
         manifest_text: String::new(),
         diff: None,
+        plan: None,
     }
 }
 
-async fn render_form(
+pub(super) async fn render_form(
     app: &AppState,
     ctx: &Ctx,
     form: &ServiceForm,
@@ -638,7 +650,7 @@ fn comparable(object: &Value) -> Value {
     object
 }
 
-async fn layout(
+pub(super) async fn layout(
     registry: &Registry,
     ctx: &Ctx,
     title: &str,
@@ -661,7 +673,10 @@ async fn namespaces(registry: &Registry) -> Result<Vec<String>, ConsoleError> {
 }
 
 /// The backend applications of a namespace: its Deployments.
-async fn backends(registry: &Registry, namespace: &str) -> Result<Vec<Backend>, ConsoleError> {
+pub(super) async fn backends(
+    registry: &Registry,
+    namespace: &str,
+) -> Result<Vec<Backend>, ConsoleError> {
     if namespace.is_empty() {
         return Ok(Vec::new());
     }
@@ -757,29 +772,8 @@ struct Found {
     error: Option<String>,
 }
 
-fn encode_token(key: &(String, String)) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}/{}", key.0, key.1))
-}
-
-fn decode_token(token: &str) -> Option<(String, String)> {
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
-    let (ns, name) = text.split_once('/')?;
-    Some((ns.to_string(), name.to_string()))
-}
-
-fn item_key(item: &Value) -> (String, String) {
-    let s = |p: &str| {
-        item.pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    (s("/metadata/namespace"), s("/metadata/name"))
-}
-
-/// Reads one page. Sorted by name it walks the registry's key order with limit/continue,
-/// reading only one page when no filter is set; sorted by creation time it reads the
-/// (filtered) namespace and pages by offset.
+/// Reads one page through the registry's indexed pages: its cost is one page, not the
+/// namespace, for every filter and order but a label selector (a bounded scan).
 async fn find_services(registry: &Registry, q: &IndexQuery) -> Result<Found, ConsoleError> {
     let label_selector = match q.label.trim() {
         "" => None,
@@ -793,126 +787,48 @@ async fn find_services(registry: &Registry, q: &IndexQuery) -> Result<Found, Con
             }
         },
     };
-    let namespace = Some(q.namespace()).filter(|n| !n.is_empty());
-    let name = q.name.trim().to_string();
-    let keep = |svc: &Value| {
-        let n = svc
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let t = svc
-            .pointer("/spec/type")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        (name.is_empty() || n.contains(&name)) && (q.service_type.is_empty() || t == q.service_type)
+    let query = PageQuery {
+        namespace: Some(q.namespace().to_string()).filter(|n| !n.is_empty()),
+        name_contains: q.name.trim().to_string(),
+        spec_type: Some(q.service_type.clone()).filter(|t| !t.is_empty()),
+        label_selector,
+        order: q.order(),
+        after: q.continue_token.as_deref().and_then(PageCursor::from_token),
+        limit: PAGE_SIZE,
     };
-    if q.by_created() {
-        let page = registry
-            .list(
-                SERVICES,
-                namespace,
-                &ListOptions {
-                    label_selector,
-                    ..Default::default()
-                },
-            )
-            .await?;
-        let mut items: Vec<Value> = page.items.into_iter().filter(|s| keep(s)).collect();
-        let created = |s: &Value| {
-            s.pointer("/metadata/creationTimestamp")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        items.sort_by(|a, b| {
-            created(b)
-                .cmp(&created(a))
-                .then_with(|| item_key(a).cmp(&item_key(b)))
-        });
-        let more = items.len() > (q.page + 1) * PAGE_SIZE;
-        let items = items
-            .into_iter()
-            .skip(q.page * PAGE_SIZE)
-            .take(PAGE_SIZE)
-            .collect();
-        return Ok(Found {
-            items,
-            next: more.then(|| (q.page + 1).to_string()),
-            revision: page.revision,
-            error: None,
-        });
-    }
-    let unfiltered = name.is_empty() && q.service_type.is_empty() && label_selector.is_none();
-    let batch = if unfiltered {
-        PAGE_SIZE + 1
-    } else {
-        SCAN_BATCH
-    };
-    let mut after = q.continue_token.as_deref().and_then(decode_token);
-    let mut found = Found::default();
-    loop {
-        let opts = ListOptions {
-            label_selector: label_selector.clone(),
-            limit: Some(batch),
-            continue_after: after.clone(),
-            ..Default::default()
-        };
-        let page = registry.list(SERVICES, namespace, &opts).await?;
-        if found.revision == 0 {
-            found.revision = page.revision;
-        }
-        found.items.extend(
-            page.items
-                .into_iter()
-                .filter(|s| keep(s))
-                .take(PAGE_SIZE + 1 - found.items.len().min(PAGE_SIZE + 1)),
-        );
-        if found.items.len() > PAGE_SIZE {
-            found.items.truncate(PAGE_SIZE);
-            found.next = found.items.last().map(|i| encode_token(&item_key(i)));
-            return Ok(found);
-        }
-        match page.continue_after {
-            Some(key) => after = Some(key),
-            None => return Ok(found),
-        }
-    }
+    let page = registry.list_page(SERVICES, &query).await?;
+    Ok(Found {
+        items: page.items,
+        next: page.next.map(|cursor| cursor.to_token()),
+        revision: page.revision,
+        error: None,
+    })
 }
 
 fn results_view(ctx: &Ctx, q: &IndexQuery, found: Found, node: Option<&str>) -> ServiceResults {
     let now = now();
-    let (prev_url, first_url, page_number, next_url) = if q.by_created() {
-        let prev = (q.page > 0).then(|| q.url(&format!("page={}", q.page - 1)));
-        let next = found.next.as_ref().map(|p| q.url(&format!("page={p}")));
-        (prev, (q.page > 1).then(|| q.url("")), q.page + 1, next)
-    } else {
-        let stack: Vec<&str> = q.prev.split('.').filter(|s| !s.is_empty()).collect();
-        let current = q.continue_token.as_deref().unwrap_or(FIRST_PAGE);
-        let prev = stack.last().map(|last| {
-            let rest = stack[..stack.len() - 1].join(".");
-            let cont = if *last == FIRST_PAGE {
-                String::new()
-            } else {
-                format!("continue={}&", encode(last))
-            };
-            q.url(&format!("{cont}prev={}", encode(&rest)))
-        });
-        let next = found.next.as_ref().map(|token| {
-            let mut new_stack = stack.clone();
-            new_stack.push(current);
-            q.url(&format!(
-                "continue={}&prev={}",
-                encode(token),
-                encode(&new_stack.join("."))
-            ))
-        });
-        (
-            prev,
-            (stack.len() > 1).then(|| q.url("")),
-            stack.len() + 1,
-            next,
-        )
-    };
+    let stack: Vec<&str> = q.prev.split('.').filter(|s| !s.is_empty()).collect();
+    let current = q.continue_token.as_deref().unwrap_or(FIRST_PAGE);
+    let prev_url = stack.last().map(|last| {
+        let rest = stack[..stack.len() - 1].join(".");
+        let cont = if *last == FIRST_PAGE {
+            String::new()
+        } else {
+            format!("continue={}&", encode(last))
+        };
+        q.url(&format!("{cont}prev={}", encode(&rest)))
+    });
+    let next_url = found.next.as_ref().map(|token| {
+        let mut new_stack = stack.clone();
+        new_stack.push(current);
+        q.url(&format!(
+            "continue={}&prev={}",
+            encode(token),
+            encode(&new_stack.join("."))
+        ))
+    });
+    let first_url = (stack.len() > 1).then(|| q.url(""));
+    let page_number = stack.len() + 1;
     ServiceResults {
         rows: found
             .items

@@ -16,6 +16,7 @@ use service_plan::table;
 use super::forms::{
     ANN_LB_ID, BACKEND_SELECTOR_PREFIX, Backend, FormErrors, ServiceForm, selector_text, string_map,
 };
+use super::services::{SORT_CREATED, SORT_CREATED_ASC};
 use super::{Ctx, Flash, catalog};
 
 /// The header, navigation, breadcrumbs and flash of every page.
@@ -29,6 +30,8 @@ pub struct Layout {
     pub namespace: String,
     pub namespaces: Vec<SelectOption>,
     pub crumbs: Vec<Crumb>,
+    /// The left-navigation entry of the page, and where the namespace picker leads.
+    pub section: &'static str,
 }
 
 impl Layout {
@@ -58,7 +61,14 @@ impl Layout {
             namespace: namespace.to_string(),
             namespaces: options,
             crumbs,
+            section: "/services",
         }
+    }
+
+    /// The same layout for a page of another navigation `section` (`/applications`, …).
+    pub fn in_section(mut self, section: &'static str) -> Layout {
+        self.section = section;
+        self
     }
 }
 
@@ -392,7 +402,11 @@ impl ListFilters {
                 service_type,
             ),
             sort_options: options(
-                &[("name", "Name"), ("created", "Created At (newest first)")],
+                &[
+                    ("name", "Name"),
+                    (SORT_CREATED, "Created At (newest first)"),
+                    (SORT_CREATED_ASC, "Created At (oldest first)"),
+                ],
                 sort,
             ),
         }
@@ -496,6 +510,10 @@ pub struct ServiceShowPage {
     pub kubectl: Vec<KubectlCommand>,
     pub edit_url: String,
     pub delete_url: String,
+    /// The SLB listeners and backends of a LoadBalancer Service (see `plan::enrich_details`).
+    pub slb: Option<super::plan::PlanView>,
+    /// "Why no traffic?": empty when the Service has ready endpoints.
+    pub no_traffic: Vec<String>,
 }
 
 /// What Details reads besides the Service.
@@ -559,6 +577,8 @@ impl ServiceShowPage {
             kubectl: kubectl_commands(&namespace, &name),
             edit_url: format!("{details}/edit"),
             delete_url: format!("{details}/delete"),
+            slb: None,
+            no_traffic: Vec::new(),
             layout,
             name,
             namespace,
@@ -772,6 +792,10 @@ pub struct ServiceFormPage {
     pub yaml: String,
     pub manifest_text: String,
     pub diff: Option<Vec<DiffLine>>,
+    /// The plan preview, after "Preview plan".
+    pub plan: Option<super::plan::PlanView>,
+    /// Where "Preview plan" posts the form.
+    pub plan_url: String,
 }
 
 /// What the form page shows besides the form itself.
@@ -781,6 +805,7 @@ pub struct FormContext<'a> {
     pub errors: FormErrors,
     pub manifest_text: String,
     pub diff: Option<Vec<DiffLine>>,
+    pub plan: Option<super::plan::PlanView>,
 }
 
 struct Fields {
@@ -933,6 +958,12 @@ impl ServiceFormPage {
             yaml,
             manifest_text: cx.manifest_text,
             diff: cx.diff,
+            plan: cx.plan,
+            plan_url: if cx.editing {
+                format!("{}/plan", details_url(ns, nm))
+            } else {
+                "/services/plan".into()
+            },
             layout,
         }
     }
@@ -1097,6 +1128,8 @@ pub struct ServiceDeletePage {
     pub action: String,
     pub cancel_url: String,
     pub kubectl: String,
+    /// The SLB side of the delete (see `plan::delete_plan`).
+    pub plan: Option<super::plan::PlanView>,
 }
 
 impl ServiceDeletePage {
@@ -1111,6 +1144,7 @@ impl ServiceDeletePage {
             action: format!("{details}/delete"),
             cancel_url: details,
             kubectl: format!("kubectl delete service {name} -n {namespace}"),
+            plan: None,
             released,
             kept,
             namespace,

@@ -5,8 +5,11 @@
 mod apply;
 mod error;
 mod list;
+mod loadbalancers;
 mod namespaces;
 mod objects;
+mod plan;
+pub mod pages;
 mod services;
 
 use std::net::IpAddr;
@@ -20,8 +23,13 @@ use service_plan::k8s_openapi::jiff::Timestamp;
 use service_plan::service::pipeline::{GENERATE_NAME_ALPHABET, NewObjectMeta};
 
 pub use error::RegistryError;
+pub use loadbalancers::{
+    ClusterSettings, GroupBackends, InstanceRequest, LOAD_BALANCER_API_VERSION, LOAD_BALANCERS, NewLoadBalancer,
+    POOL_SLB_INTERNET, POOL_SLB_INTRANET, SPECS, VPC_ID, new_vserver_group_id, stored_backends,
+};
 pub use namespaces::NAMESPACES;
 pub use objects::{KINDS, Kind, kind_by_plural, kind_for};
+pub use plan::{AllocationView, ServicePlan};
 pub use services::SERVICES;
 
 use crate::store::{Allocation, Event, ObjectKey, Revision, Store, StoreError, StoredObject};
@@ -81,13 +89,14 @@ pub struct Registry {
 struct Inner {
     store: Store,
     pools: Pools,
+    settings: loadbalancers::SharedSettings,
 }
 
 impl Registry {
     /// Opens the registry over a store and makes sure a new cluster has its `default`
     /// namespace and its `kubernetes` Service.
     pub async fn open(store: Store, pools: Pools) -> Result<Registry, RegistryError> {
-        let registry = Registry { inner: Arc::new(Inner { store, pools }) };
+        let registry = Registry { inner: Arc::new(Inner { store, pools, settings: Default::default() }) };
         registry.bootstrap().await?;
         Ok(registry)
     }

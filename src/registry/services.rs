@@ -3,6 +3,7 @@
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde::Deserialize;
 use serde_json::Value;
 use service_plan::codec::{self, Decoded, FieldValidation};
 use service_plan::service::defaults::default_on_read;
@@ -21,14 +22,21 @@ pub const SERVICES: Resource = Resource::SERVICES;
 const DEFAULT_NAMESPACE: &str = "default";
 
 /// Applies read-time defaults to a stored Service's JSON.
-pub fn decorate(object: Value) -> Value {
-    match serde_json::from_value::<Service>(object.clone()) {
-        Ok(mut svc) => {
-            default_on_read(&mut svc);
-            serde_json::to_value(&svc).unwrap_or(object)
+///
+/// Lists decorate every Service they return, so this decodes only `spec` (the one part the
+/// defaults touch), borrowing it, and re-encodes it only when a default changed it.
+pub fn decorate(mut object: Value) -> Value {
+    let Some(Ok(spec)) = object.get("spec").map(ServiceSpec::deserialize) else {
+        return object;
+    };
+    let mut svc = Service { spec: Some(spec.clone()), ..Service::default() };
+    default_on_read(&mut svc);
+    if svc.spec.as_ref() != Some(&spec) {
+        if let Ok(defaulted) = serde_json::to_value(&svc.spec) {
+            object["spec"] = defaulted;
         }
-        Err(_) => object,
     }
+    object
 }
 
 fn to_value(svc: &Service) -> Result<Value, RegistryError> {
@@ -100,6 +108,7 @@ impl Registry {
                 .map_err(|e| plan_error(e, decoded.object.metadata.name.as_deref().unwrap_or("")))?;
             let name = planned.service.metadata.name.clone().unwrap_or_default();
             let warnings = warnings_with(&decoded, opts.field_validation, &planned);
+            let warnings = self.admit_load_balancer(&planned.service, warnings).await?;
             let mut object = to_value(&planned.service)?;
             tracking.record(opts, None, Some(&service_request(&decoded.object)), &mut object, None);
             if opts.dry_run {
@@ -195,6 +204,7 @@ impl Registry {
             let planned = pipeline::plan_update(decoded.object.clone(), &old, namespace, name, cluster)
                 .map_err(|e| plan_error(e, name))?;
             let warnings = warnings_with(&decoded, opts.field_validation, &planned);
+            let warnings = self.admit_load_balancer(&planned.service, warnings).await?;
             let mut object = to_value(&planned.service)?;
             tracking.record(opts, Some(&current), Some(&service_request(&decoded.object)), &mut object, None);
             if object == current || object == stored.object {

@@ -12,8 +12,8 @@ use sqlx::sqlite::{
 use sqlx::{ConnectOptions, Connection};
 
 use super::{
-    Allocation, Applied, BatchOp, Event, EventType, ObjectKey, Revision, StoreError, StoredObject,
-    Write, WriteOp, with_resource_version,
+    Allocation, Applied, BatchOp, Event, EventType, ListOrder, ListQuery, ObjectKey, Revision,
+    StoreError, StoredObject, Write, WriteOp, created_at, spec_type, with_resource_version,
 };
 
 /// How long a statement waits for a lock held by another connection before failing.
@@ -22,6 +22,59 @@ const BUSY_TIMEOUT_SECS: u64 = 5;
 const READ_CONNECTIONS: u32 = 4;
 /// SQLite's `LIMIT` for "no limit".
 const NO_LIMIT: i64 = -1;
+/// Sorts after every stored `created_at` (RFC 3339 text starts with a digit): where a newest
+/// first walk starts.
+const AFTER_EVERY_TIMESTAMP: &str = "\u{10FFFF}";
+
+/// The page queries of [`Reader::list_page`], one per (order, namespace or all, type filter or
+/// not). Each takes its text parameters in order and the limit last; `INDEXED BY` pins the index
+/// each is written for, so a planner without statistics cannot pick one that needs a sort.
+mod page_sql {
+    /// By name in one namespace: kind, namespace, after name, name contains.
+    pub(super) const NAME_IN_NAMESPACE: &str = "SELECT namespace, name, uid, revision, object \
+        FROM objects WHERE kind = $1 AND namespace = $2 AND name > $3 AND instr(name, $4) > 0 \
+        ORDER BY name LIMIT $5";
+    /// By name in one namespace, one type: kind, type, namespace, after name, name contains.
+    pub(super) const NAME_IN_NAMESPACE_OF_TYPE: &str = "SELECT namespace, name, uid, revision, \
+        object FROM objects INDEXED BY objects_by_type \
+        WHERE kind = $1 AND spec_type = $2 AND namespace = $3 AND name > $4 \
+        AND instr(name, $5) > 0 ORDER BY name LIMIT $6";
+    /// By (namespace, name): kind, after namespace, after name, name contains.
+    pub(super) const NAME_ALL: &str = "SELECT namespace, name, uid, revision, object \
+        FROM objects WHERE kind = $1 AND (namespace, name) > ($2, $3) AND instr(name, $4) > 0 \
+        ORDER BY namespace, name LIMIT $5";
+    /// By (namespace, name), one type: kind, type, after namespace, after name, name contains.
+    pub(super) const NAME_ALL_OF_TYPE: &str = "SELECT namespace, name, uid, revision, object \
+        FROM objects INDEXED BY objects_by_type \
+        WHERE kind = $1 AND spec_type = $2 AND (namespace, name) > ($3, $4) \
+        AND instr(name, $5) > 0 ORDER BY namespace, name LIMIT $6";
+    /// Oldest first in one namespace: kind, namespace, after created_at, after name, name
+    /// contains, type (`''`: any).
+    pub(super) const CREATED_ASC_IN_NAMESPACE: &str = "SELECT namespace, name, uid, revision, \
+        object FROM objects INDEXED BY objects_by_created \
+        WHERE kind = $1 AND namespace = $2 AND (created_at, name) > ($3, $4) \
+        AND instr(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
+        ORDER BY created_at, name LIMIT $7";
+    /// Newest first in one namespace; parameters as [`CREATED_ASC_IN_NAMESPACE`].
+    pub(super) const CREATED_DESC_IN_NAMESPACE: &str = "SELECT namespace, name, uid, revision, \
+        object FROM objects INDEXED BY objects_by_created \
+        WHERE kind = $1 AND namespace = $2 AND (created_at, name) < ($3, $4) \
+        AND instr(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
+        ORDER BY created_at DESC, name DESC LIMIT $7";
+    /// Oldest first across namespaces: kind, after created_at, after namespace, after name,
+    /// name contains, type (`''`: any).
+    pub(super) const CREATED_ASC_ALL: &str = "SELECT namespace, name, uid, revision, object \
+        FROM objects INDEXED BY objects_by_created_all \
+        WHERE kind = $1 AND (created_at, namespace, name) > ($2, $3, $4) \
+        AND instr(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
+        ORDER BY created_at, namespace, name LIMIT $7";
+    /// Newest first across namespaces; parameters as [`CREATED_ASC_ALL`].
+    pub(super) const CREATED_DESC_ALL: &str = "SELECT namespace, name, uid, revision, object \
+        FROM objects INDEXED BY objects_by_created_all \
+        WHERE kind = $1 AND (created_at, namespace, name) < ($2, $3, $4) \
+        AND instr(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
+        ORDER BY created_at DESC, namespace DESC, name DESC LIMIT $7";
+}
 
 /// The counters and allocations found in the database when it was opened.
 pub(super) struct StartState {
@@ -214,6 +267,30 @@ impl Reader {
         Ok((objects, revision))
     }
 
+    pub(super) async fn list_page(
+        &self,
+        kind: &str,
+        query: &ListQuery,
+    ) -> Result<(Vec<StoredObject>, Revision), StoreError> {
+        let (sql, params) = page_statement(kind, query);
+        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+        let mut tx = self.pool.begin().await?;
+        let (revision,): (i64,) = sqlx::query_as("SELECT revision FROM meta WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut statement = sqlx::query_as::<_, ObjectRow>(sql);
+        for param in params {
+            statement = statement.bind(param);
+        }
+        let rows = statement.bind(limit).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        let objects = rows
+            .into_iter()
+            .map(|row| row.into_stored(kind))
+            .collect::<Result<_, _>>()?;
+        Ok((objects, revision))
+    }
+
     pub(super) async fn count(
         &self,
         kind: &str,
@@ -280,6 +357,68 @@ impl Reader {
         };
         tx.commit().await?;
         rows.into_iter().map(EventRow::into_event).collect()
+    }
+}
+
+/// The statement of a page query and its text parameters (the limit is bound after them).
+fn page_statement<'q>(kind: &'q str, query: &'q ListQuery) -> (&'static str, Vec<&'q str>) {
+    let descending = query.order == ListOrder::CreatedDesc;
+    let (after_created, after_namespace, after_name) = match &query.after {
+        Some(after) => (
+            after.created_at.as_str(),
+            after.namespace.as_str(),
+            after.name.as_str(),
+        ),
+        // Names are never empty, so ("", "", "") sorts before every key: "from the start".
+        None if descending => (AFTER_EVERY_TIMESTAMP, "", ""),
+        None => ("", "", ""),
+    };
+    let contains = query.name_contains.as_str();
+    let spec_type = query.spec_type.as_deref().unwrap_or("");
+    let namespace = query.namespace.as_deref();
+    match (query.order, namespace, spec_type) {
+        (ListOrder::Name, Some(ns), "") => (
+            page_sql::NAME_IN_NAMESPACE,
+            vec![kind, ns, after_name, contains],
+        ),
+        (ListOrder::Name, Some(ns), ty) => (
+            page_sql::NAME_IN_NAMESPACE_OF_TYPE,
+            vec![kind, ty, ns, after_name, contains],
+        ),
+        (ListOrder::Name, None, "") => (
+            page_sql::NAME_ALL,
+            vec![kind, after_namespace, after_name, contains],
+        ),
+        (ListOrder::Name, None, ty) => (
+            page_sql::NAME_ALL_OF_TYPE,
+            vec![kind, ty, after_namespace, after_name, contains],
+        ),
+        (ListOrder::CreatedAsc | ListOrder::CreatedDesc, Some(ns), ty) => {
+            let sql = if descending {
+                page_sql::CREATED_DESC_IN_NAMESPACE
+            } else {
+                page_sql::CREATED_ASC_IN_NAMESPACE
+            };
+            (sql, vec![kind, ns, after_created, after_name, contains, ty])
+        }
+        (ListOrder::CreatedAsc | ListOrder::CreatedDesc, None, ty) => {
+            let sql = if descending {
+                page_sql::CREATED_DESC_ALL
+            } else {
+                page_sql::CREATED_ASC_ALL
+            };
+            (
+                sql,
+                vec![
+                    kind,
+                    after_created,
+                    after_namespace,
+                    after_name,
+                    contains,
+                    ty,
+                ],
+            )
+        }
     }
 }
 
@@ -428,12 +567,15 @@ async fn apply_write(
         (WriteOp::Put { uid, object, .. }, current) => {
             let object = with_resource_version(object.clone(), revision)?;
             let text = to_json(&object)?;
+            // created_at and spec_type are derived here, in the same statement as the object,
+            // so the list indexes can never disagree with what is stored.
             let statement = if current.is_some() {
-                "UPDATE objects SET uid = $4, revision = $5, object = $6 \
-                 WHERE kind = $1 AND namespace = $2 AND name = $3"
+                "UPDATE objects SET uid = $4, revision = $5, object = $6, created_at = $7, \
+                 spec_type = $8 WHERE kind = $1 AND namespace = $2 AND name = $3"
             } else {
-                "INSERT INTO objects (kind, namespace, name, uid, revision, object) \
-                 VALUES ($1, $2, $3, $4, $5, $6)"
+                "INSERT INTO objects \
+                 (kind, namespace, name, uid, revision, object, created_at, spec_type) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
             };
             sqlx::query(statement)
                 .bind(&key.kind)
@@ -442,6 +584,8 @@ async fn apply_write(
                 .bind(uid)
                 .bind(revision)
                 .bind(&text)
+                .bind(created_at(&object))
+                .bind(spec_type(&object))
                 .execute(&mut *conn)
                 .await?;
             let event_type = match current {

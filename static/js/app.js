@@ -134,6 +134,41 @@
     });
   }
 
+  // The plan follows the form as the user types: the server renders the plan partial
+  // (escaped by askama, like the page) and it replaces the panel's content.
+  function livePlan() {
+    var form = document.getElementById("service-form");
+    var panel = document.getElementById("plan-preview");
+    var body = document.getElementById("plan-body");
+    if (!form || !panel || !body) return;
+    var url = panel.getAttribute("data-plan-url");
+    var timer = null;
+    var seq = 0;
+    function refresh() {
+      var data = new URLSearchParams(new FormData(form));
+      data.delete("op");
+      var mine = ++seq;
+      panel.setAttribute("aria-busy", "true");
+      fetch(url, { method: "POST", body: data, credentials: "same-origin", headers: { "HX-Request": "true" } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          // A slower earlier answer must not overwrite a newer one.
+          if (html === null || mine !== seq) return;
+          body.innerHTML = html;
+        })
+        .finally(function () { if (mine === seq) panel.removeAttribute("aria-busy"); });
+    }
+    function schedule() {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 400);
+    }
+    form.addEventListener("input", schedule);
+    form.addEventListener("change", schedule);
+    // The Update form and a re-rendered form already describe a Service: plan it at once.
+    var name = form.querySelector("input[name='metadata.name']");
+    if (name && name.value !== "") schedule();
+  }
+
   function focusFirstError() {
     if (document.querySelector("[autofocus]")) return;
     var summary = document.getElementById("error-summary");
@@ -147,6 +182,7 @@
     copyButtons();
     tabs();
     yamlPreview();
+    livePlan();
     focusFirstError();
   });
 })();

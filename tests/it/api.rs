@@ -348,6 +348,21 @@ async fn legacy_discovery_documents() {
     );
 }
 
+/// The generated clients (the official Python client) ask with a trailing slash.
+#[tokio::test]
+async fn discovery_answers_with_a_trailing_slash() {
+    let api = Api::new().await;
+    for path in ["/version", "/api", "/apis", "/api/v1", "/apis/apps/v1"] {
+        let plain = api.get(path).await;
+        let slashed = api.get(&format!("{path}/")).await;
+        assert_eq!(
+            (slashed.status, slashed.json()),
+            (StatusCode::OK, plain.json()),
+            "{path}/"
+        );
+    }
+}
+
 #[tokio::test]
 async fn openapi_v3_service_patch_accepts_field_validation() {
     let api = Api::new().await;

@@ -3,10 +3,12 @@
 //! concurrency, Delete from the Actions column, and field errors in kube-apiserver's words.
 //! Screenshots of every page land in `target/browser-screenshots/<test>/`.
 
+use fantoccini::Locator;
+use fantoccini::key::Key;
 use serde_json::{Value, json};
 use service_console::registry::{RegistryError, WriteOptions, kind_by_plural};
 
-use crate::support::browser::{BrowserTest, ENTER, TAB, Using, row_of, squash};
+use crate::support::browser::{BrowserTest, row_of, squash};
 
 const NAMESPACE: &str = "default";
 
@@ -134,8 +136,8 @@ async fn click_form_button(t: &BrowserTest, text: &str) {
         "{SERVICE_FORM}//button[normalize-space()='{text}'] | {SERVICE_FORM}//input[@type='submit' and @value='{text}']"
     );
     let button = t.wait_xpath(&xpath).await;
-    t.browser
-        .click(&button)
+    button
+        .click()
         .await
         .unwrap_or_else(|e| panic!("click {text:?} in the form: {e}"));
 }
@@ -144,7 +146,7 @@ async fn click_form_button(t: &BrowserTest, text: &str) {
 /// the rows, e.g. "Port Mapping") with its add button when it does not.
 async fn ensure_row(t: &BrowserTest, field: &str, section: &str) {
     let css = format!("[name=\"{field}\"]");
-    if t.browser.displayed(Using::Css, &css).await.is_some() {
+    if t.displayed(Locator::Css(&css)).await.is_some() {
         return;
     }
     // The nearest ancestor of the section's heading that holds an add button.
@@ -154,8 +156,8 @@ async fn ensure_row(t: &BrowserTest, field: &str, section: &str) {
          or starts-with(normalize-space(), '+')])[1]"
     );
     let button = t.wait_xpath(&add).await;
-    t.browser
-        .click(&button)
+    button
+        .click()
         .await
         .unwrap_or_else(|e| panic!("add a {section} row: {e}"));
     t.wait_css(&css).await;
@@ -172,11 +174,11 @@ async fn choose_type(t: &BrowserTest, type_: &str) {
     };
     let apply = "//button[normalize-space()='Apply type']";
     t.wait_for(&format!("the fields of type {type_}"), async || {
-        if t.browser.displayed(Using::Css, marker).await.is_some() {
+        if t.displayed(Locator::Css(marker)).await.is_some() {
             return Some(());
         }
-        if let Some(button) = t.browser.displayed(Using::XPath, apply).await {
-            let _ = t.browser.click(&button).await;
+        if let Some(button) = t.displayed(Locator::XPath(apply)).await {
+            let _ = button.click().await;
         }
         None
     })
@@ -245,21 +247,17 @@ async fn wait_for_row(t: &BrowserTest, name: &str) {
         .wait_for(
             &format!("the list row or the Details of {name}"),
             async || {
-                if t.browser.displayed(Using::XPath, &row).await.is_some() {
+                if t.displayed(Locator::XPath(&row)).await.is_some() {
                     return Some(false);
                 }
-                t.browser
-                    .displayed(Using::XPath, &details)
-                    .await
-                    .map(|_| true)
+                t.displayed(Locator::XPath(&details)).await.map(|_| true)
             },
         )
         .await;
     if on_details {
         t.screenshot("details-after-save").await;
         let nav = t.wait_xpath("//nav//a[normalize-space()='Services']").await;
-        t.browser
-            .click(&nav)
+        nav.click()
             .await
             .expect("open the list from the navigation");
         t.wait_xpath(&row).await;
@@ -269,7 +267,7 @@ async fn wait_for_row(t: &BrowserTest, name: &str) {
 /// The rendered text of the list row of `name`.
 async fn row_text(t: &BrowserTest, name: &str) -> String {
     let row = t.wait_xpath(&row_of(name)).await;
-    squash(&t.browser.text(&row).await.expect("row text"))
+    squash(&row.text().await.expect("row text"))
 }
 
 /// Opens Details from the list's Actions column and waits for Basic Information.
@@ -287,24 +285,14 @@ async fn external_endpoint_links(t: &BrowserTest) -> Vec<String> {
     t.wait_xpath(label).await;
     let links = t
         .browser
-        .find_all(
-            Using::XPath,
-            &format!(
-                "{label}/following-sibling::*[1]//a | {label}/following-sibling::*[1][self::a]"
-            ),
-        )
+        .find_all(Locator::XPath(&format!(
+            "{label}/following-sibling::*[1]//a | {label}/following-sibling::*[1][self::a]"
+        )))
         .await
         .expect("find the External Endpoint links");
     let mut hrefs = Vec::new();
     for link in links {
-        hrefs.push(
-            t.browser
-                .attribute(&link, "href")
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default(),
-        );
+        hrefs.push(link.attr("href").await.ok().flatten().unwrap_or_default());
     }
     hrefs
 }
@@ -322,7 +310,7 @@ async fn text_next_to(t: &BrowserTest, field: &str) -> String {
         return box ? box.textContent : '';";
     let text = t
         .browser
-        .execute(script, vec![input.as_arg()])
+        .execute(script, vec![json!(input)])
         .await
         .expect("read the field's message");
     squash(text.as_str().unwrap_or_default())
@@ -337,26 +325,24 @@ async fn delete_from_actions(t: &BrowserTest, name: &str) -> String {
         | //dialog[@open]//button[normalize-space()='Delete']";
     let text = t
         .wait_for("a confirmation of the delete", async || {
-            if let Some(text) = t.browser.alert_text().await {
+            if let Some(text) = t.dialog_text().await {
                 t.accept_dialog().await;
                 return Some(text);
             }
-            let button = t.browser.displayed(Using::XPath, confirm_page).await?;
+            let button = t.displayed(Locator::XPath(confirm_page)).await?;
             // On the list itself every row's Delete matches: the confirmation is what names the Service.
-            let page = t.browser.page_text().await.ok()?;
-            if t.browser
-                .displayed(Using::XPath, &format!("//table{}", row_of(name)))
+            let page = t.page_text().await.ok()?;
+            if t.displayed(Locator::XPath(&format!("//table{}", row_of(name))))
                 .await
                 .is_some()
-                && t.browser
-                    .displayed(Using::XPath, "//dialog[@open]")
+                && t.displayed(Locator::XPath("//dialog[@open]"))
                     .await
                     .is_none()
             {
                 return None;
             }
             t.screenshot("confirm-delete").await;
-            t.browser.click(&button).await.ok()?;
+            button.click().await.ok()?;
             Some(page)
         })
         .await;
@@ -630,13 +616,13 @@ async fn update_of_a_service_changed_meanwhile_shows_a_conflict() {
     // The review may already see the conflict; otherwise saving does.
     let conflict = "the object has been modified";
     t.wait_for("the review or the conflict", async || {
-        let page = t.browser.page_text().await.ok()?;
+        let page = t.page_text().await.ok()?;
         if page.contains(conflict) {
             return Some(());
         }
         let update = format!("{SERVICE_FORM}//button[normalize-space()='Update']");
-        let button = t.browser.displayed(Using::XPath, &update).await?;
-        t.browser.click(&button).await.ok()?;
+        let button = t.displayed(Locator::XPath(&update)).await?;
+        button.click().await.ok()?;
         None
     })
     .await;
@@ -744,12 +730,11 @@ async fn keyboard_only_create_with_an_invalid_name_focuses_the_name_field() {
     open_list(&t).await;
     // Tab to the Create button and press Enter, as a keyboard user would.
     t.wait_for("Tab to reach the Create button", async || {
-        t.browser.press(TAB).await.ok()?;
+        t.press(Key::Tab).await.ok()?;
         let focused = t.browser.active_element().await.ok()?;
-        let text = t.browser.text(&focused).await.ok()?;
-        let value = t
-            .browser
-            .attribute(&focused, "value")
+        let text = focused.text().await.ok()?;
+        let value = focused
+            .attr("value")
             .await
             .ok()
             .flatten()
@@ -757,7 +742,7 @@ async fn keyboard_only_create_with_an_invalid_name_focuses_the_name_field() {
         (squash(&text) == "Create" || value == "Create").then_some(())
     })
     .await;
-    t.browser.press(ENTER).await.expect("press Enter");
+    t.press(Key::Enter).await.expect("press Enter");
     t.field("metadata.name").await;
     t.screenshot("form-by-keyboard").await;
 
@@ -767,12 +752,12 @@ async fn keyboard_only_create_with_an_invalid_name_focuses_the_name_field() {
         if t.focused_name().await.as_deref() == Some("metadata.name") {
             return Some(());
         }
-        t.browser.press(TAB).await.ok()?;
+        t.press(Key::Tab).await.ok()?;
         None
     })
     .await;
     t.type_keys("MyService").await;
-    t.type_keys(ENTER).await;
+    t.type_keys(&Key::Enter).await;
     t.wait_text(INVALID_NAME_MESSAGE).await;
     t.screenshot("focus-on-first-error").await;
 
@@ -785,7 +770,7 @@ async fn keyboard_only_create_with_an_invalid_name_focuses_the_name_field() {
                 .active_element()
                 .await
                 .expect("the focused summary");
-            squash(&t.browser.text(&el).await.expect("summary text"))
+            squash(&el.text().await.expect("summary text"))
         }
         _ => String::new(),
     };

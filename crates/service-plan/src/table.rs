@@ -222,12 +222,17 @@ impl TableKind {
 /// The `PartialObjectMetadata` kubectl reads namespace and labels from: the object's
 /// metadata without `managedFields`.
 pub fn partial_object_metadata(obj: &Value) -> Value {
-    let mut metadata = obj
+    // Copies all but managedFields, which can be most of the metadata.
+    let metadata: Map<String, Value> = obj
         .get("metadata")
         .and_then(Value::as_object)
-        .cloned()
+        .map(|m| {
+            m.iter()
+                .filter(|(key, _)| *key != "managedFields")
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect()
+        })
         .unwrap_or_default();
-    metadata.shift_remove("managedFields");
     json!({
         "kind": PARTIAL_OBJECT_METADATA_KIND,
         "apiVersion": TABLE_API_VERSION,

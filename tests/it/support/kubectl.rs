@@ -81,7 +81,17 @@ impl Kubectl {
     /// Starts a server on a fresh cluster and writes a kubeconfig for it; `None` means skip.
     pub async fn start() -> Option<Kubectl> {
         let kubectl = find_kubectl()?;
-        let cluster = TestCluster::new().await;
+        Some(Kubectl::start_on(kubectl, TestCluster::new().await).await)
+    }
+
+    /// Like [`Kubectl::start`], on a cluster the test prepared (e.g. with controllers).
+    #[allow(dead_code)]
+    pub async fn start_with(cluster: TestCluster) -> Option<Kubectl> {
+        let kubectl = find_kubectl()?;
+        Some(Kubectl::start_on(kubectl, cluster).await)
+    }
+
+    async fn start_on(kubectl: PathBuf, cluster: TestCluster) -> Kubectl {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
@@ -94,13 +104,13 @@ impl Kubectl {
         std::fs::create_dir_all(dir.path().join("home")).expect("home directory");
         let kubeconfig = kubeconfig_for(&base_url);
         std::fs::write(dir.path().join("kubeconfig"), kubeconfig).expect("write kubeconfig");
-        Some(Kubectl {
+        Kubectl {
             _cluster: cluster,
             base_url,
             dir,
             kubectl,
             server,
-        })
+        }
     }
 
     /// A path inside the test's directory.

@@ -11,6 +11,8 @@ use service_plan::alloc::{Pools, PortRange, ServiceCidr};
 pub struct TestCluster {
     pub state: AppState,
     pub dir: tempfile::TempDir,
+    /// The running controllers, when started with [`TestCluster::with_controllers`].
+    pub controllers: Option<service_console::controllers::Controllers>,
 }
 
 impl TestCluster {
@@ -18,15 +20,28 @@ impl TestCluster {
     pub async fn new() -> TestCluster {
         let dir = tempfile::tempdir().expect("temporary directory");
         let state = open_state(dir.path(), pools()).await.expect("open state");
-        TestCluster { state, dir }
+        TestCluster { state, dir, controllers: None }
+    }
+
+    /// A new cluster with `settings` whose workloads, endpoints and load-balancer controllers
+    /// run (as under `serve`), seeded with the demo cluster when `demo` is true.
+    #[allow(dead_code)]
+    pub async fn with_controllers(settings: service_console::registry::ClusterSettings, demo: bool) -> TestCluster {
+        let mut cluster = TestCluster::new().await;
+        cluster.state.registry.configure(settings);
+        let options = service_console::controllers::ControllerOptions { demo };
+        let controllers = service_console::controllers::start_controllers(&cluster.state, options).await.expect("start controllers");
+        cluster.controllers = Some(controllers);
+        cluster
     }
 
     /// Reopens the same data directory, as a restarted server would.
     pub async fn reopen(self) -> TestCluster {
-        let TestCluster { state, dir } = self;
+        let TestCluster { state, dir, controllers } = self;
+        drop(controllers);
         drop(state);
         let state = open_state(dir.path(), pools()).await.expect("reopen state");
-        TestCluster { state, dir }
+        TestCluster { state, dir, controllers: None }
     }
 
     pub fn registry(&self) -> &Registry {

@@ -1,0 +1,237 @@
+//! "Why no traffic?" on Details: when a Service has no ready endpoints (or its load balancer
+//! is still pending), say why, from the Service, the namespace's pods and the Service's
+//! events. Pure functions over the objects; the Details handler reads them.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use service_plan::service::types::TYPE_LOAD_BALANCER;
+
+use super::forms::{selector_text, string_map};
+use super::plan::selects;
+
+fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
+    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+fn list<'a>(v: &'a Value, pointer: &str) -> &'a [Value] {
+    v.pointer(pointer)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// The pod's `Ready` condition is `True`.
+pub fn pod_ready(pod: &Value) -> bool {
+    list(pod, "/status/conditions")
+        .iter()
+        .any(|c| s(c, "/type") == "Ready" && s(c, "/status") == "True")
+}
+
+/// Why traffic sent to `svc` reaches no pod, one sentence each; empty when nothing is wrong.
+/// `ready_endpoints` counts the ready endpoint addresses; `events` are the Service's.
+pub fn why_no_traffic(
+    svc: &Value,
+    pods: &[Value],
+    ready_endpoints: usize,
+    events: &[Value],
+) -> Vec<String> {
+    let mut reasons = Vec::new();
+    let namespace = s(svc, "/metadata/namespace");
+    let selector: BTreeMap<String, String> = string_map(svc.pointer("/spec/selector"));
+    let pending = s(svc, "/spec/type") == TYPE_LOAD_BALANCER
+        && list(svc, "/status/loadBalancer/ingress").is_empty();
+    if ready_endpoints == 0 && s(svc, "/spec/type") != "ExternalName" {
+        if selector.is_empty() {
+            reasons.push(
+                "The Service has no selector (no backend), so no Endpoints are created for it."
+                    .to_string(),
+            );
+        } else {
+            let matching: Vec<&Value> = pods
+                .iter()
+                .filter(|p| selects(&selector, p.pointer("/metadata/labels")))
+                .collect();
+            let text = selector_text(&selector);
+            if matching.is_empty() {
+                reasons.push(format!(
+                    "The selector {text} matches no pod in namespace {namespace}."
+                ));
+            } else {
+                let ready: Vec<&&Value> = matching.iter().filter(|p| pod_ready(p)).collect();
+                if ready.is_empty() {
+                    let names: Vec<String> = matching
+                        .iter()
+                        .map(|p| {
+                            let phase = match s(p, "/status/phase") {
+                                "" => "Unknown",
+                                phase => phase,
+                            };
+                            format!("{} ({phase})", s(p, "/metadata/name"))
+                        })
+                        .collect();
+                    reasons.push(format!(
+                        "{} pod(s) match the selector {text}, but none is ready: {}.",
+                        matching.len(),
+                        names.join(", ")
+                    ));
+                }
+                reasons.extend(target_port_reasons(svc, &matching));
+            }
+        }
+    }
+    if pending {
+        let last = events
+            .iter()
+            .max_by_key(|e| {
+                [
+                    "/lastTimestamp",
+                    "/eventTime",
+                    "/metadata/creationTimestamp",
+                ]
+                .iter()
+                .map(|p| s(e, p))
+                .find(|t| !t.is_empty())
+                .unwrap_or("")
+                .to_string()
+            })
+            .map(|e| format!(" Last event: {}: {}", s(e, "/reason"), s(e, "/message")));
+        reasons.push(format!(
+            "The load balancer is pending: the Service has no external address yet.{}",
+            last.unwrap_or_default()
+        ));
+    }
+    reasons
+}
+
+/// Ports whose targetPort no container of the matching pods declares.
+fn target_port_reasons(svc: &Value, pods: &[&Value]) -> Vec<String> {
+    let containers: Vec<&Value> = pods
+        .iter()
+        .flat_map(|p| list(p, "/spec/containers"))
+        .collect();
+    let declared: Vec<(i64, &str)> = containers
+        .iter()
+        .flat_map(|c| list(c, "/ports"))
+        .map(|p| {
+            (
+                p.get("containerPort").and_then(Value::as_i64).unwrap_or(0),
+                s(p, "/name"),
+            )
+        })
+        .collect();
+    let mut shown: Vec<String> = declared
+        .iter()
+        .map(|(n, name)| {
+            if name.is_empty() {
+                n.to_string()
+            } else {
+                format!("{n} ({name})")
+            }
+        })
+        .collect();
+    shown.dedup();
+    let shown = if shown.is_empty() {
+        "none declared".to_string()
+    } else {
+        shown.join(", ")
+    };
+    let mut out = Vec::new();
+    for (i, port) in list(svc, "/spec/ports").iter().enumerate() {
+        let target = port.get("targetPort").or_else(|| port.get("port"));
+        let found = match target {
+            Some(Value::Number(n)) => declared.iter().any(|(p, _)| Some(*p) == n.as_i64()),
+            Some(Value::String(name)) => declared.iter().any(|(_, n)| n == name),
+            _ => true,
+        };
+        if !found {
+            let shown_target = match target {
+                Some(Value::String(t)) => t.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            out.push(format!(
+                "spec.ports[{i}].targetPort {shown_target} is not among the containers' ports of the matching pods ({shown})."
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn svc(spec: Value) -> Value {
+        json!({"metadata": {"name": "web", "namespace": "default"}, "spec": spec})
+    }
+
+    fn pod(name: &str, ready: bool, port: i64) -> Value {
+        json!({
+            "metadata": {"name": name, "labels": {"app": "nginx"}},
+            "spec": {"containers": [{"name": "nginx", "ports": [{"containerPort": port, "name": "http"}]}]},
+            "status": {"phase": if ready { "Running" } else { "Pending" }, "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}]}
+        })
+    }
+
+    #[test]
+    fn no_selector_says_so() {
+        let reasons = why_no_traffic(&svc(json!({"type": "ClusterIP"})), &[], 0, &[]);
+        assert_eq!(
+            reasons,
+            ["The Service has no selector (no backend), so no Endpoints are created for it."]
+        );
+    }
+
+    #[test]
+    fn selector_matching_nothing_names_the_selector() {
+        let s = svc(json!({"selector": {"app": "web"}, "ports": [{"port": 80}]}));
+        let reasons = why_no_traffic(&s, &[pod("a", true, 80)], 0, &[]);
+        assert_eq!(
+            reasons,
+            ["The selector app=web matches no pod in namespace default."]
+        );
+    }
+
+    #[test]
+    fn unready_pods_and_wrong_target_port_are_both_reported() {
+        let s =
+            svc(json!({"selector": {"app": "nginx"}, "ports": [{"port": 80, "targetPort": 8080}]}));
+        let reasons = why_no_traffic(&s, &[pod("a", false, 80)], 0, &[]);
+        assert_eq!(
+            reasons,
+            [
+                "1 pod(s) match the selector app=nginx, but none is ready: a (Pending).",
+                "spec.ports[0].targetPort 8080 is not among the containers' ports of the matching pods (80 (http))."
+            ]
+        );
+    }
+
+    #[test]
+    fn named_target_port_resolves_against_container_port_names() {
+        let s = svc(
+            json!({"selector": {"app": "nginx"}, "ports": [{"port": 80, "targetPort": "http"}]}),
+        );
+        assert!(why_no_traffic(&s, &[pod("a", true, 80)], 0, &[]).is_empty());
+    }
+
+    #[test]
+    fn pending_load_balancer_quotes_the_last_event() {
+        let s = svc(
+            json!({"type": "LoadBalancer", "selector": {"app": "nginx"}, "ports": [{"port": 80, "targetPort": 80}]}),
+        );
+        let events = [
+            json!({"reason": "EnsuringLoadBalancer", "message": "old", "lastTimestamp": "2024-01-01T00:00:00Z"}),
+            json!({"reason": "SyncLoadBalancerFailed", "message": "boom", "lastTimestamp": "2024-01-01T00:00:05Z"}),
+        ];
+        let reasons = why_no_traffic(&s, &[pod("a", true, 80)], 1, &events);
+        assert_eq!(
+            reasons,
+            [
+                "The load balancer is pending: the Service has no external address yet. Last event: SyncLoadBalancerFailed: boom"
+            ]
+        );
+    }
+}

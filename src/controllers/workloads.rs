@@ -1,0 +1,464 @@
+//! The workloads controller, a small KWOK: each Deployment's replicas become Running Pods
+//! with IPs from the pod CIDR (one /24 per node, as Flannel hands out), spread over the
+//! ready Nodes deterministically, and the Deployment's status follows its Pods.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ipnet::Ipv4Net;
+use serde_json::{Value, json};
+
+use super::{Controller, Sync, delete_if_present, labels_of, str_at, upsert};
+use crate::registry::{Registry, RegistryError};
+
+/// The field manager of the controller's writes.
+pub const MANAGER: &str = "deployment-controller";
+/// The label carrying the template hash, as the ReplicaSet controller sets it.
+pub const LABEL_TEMPLATE_HASH: &str = "pod-template-hash";
+/// `utilrand.String`'s alphabet, for name suffixes and hashes.
+const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+/// Length of a pod-template hash.
+const HASH_CHARS: usize = 10;
+/// Length of a pod name suffix.
+const SUFFIX_CHARS: usize = 5;
+/// Prefix length of each node's pod subnet.
+const NODE_SUBNET_PREFIX: u8 = 24;
+
+/// Keeps Deployments' Pods and status.
+#[derive(Debug, Default)]
+pub struct Workloads;
+
+impl Controller for Workloads {
+    const NAME: &'static str = "workloads";
+    const RESOURCES: &'static [&'static str] = &["deployments", "pods", "nodes"];
+
+    async fn sync(&mut self, registry: &Registry, _sync: Sync<'_>) -> Result<(), RegistryError> {
+        reconcile(registry).await
+    }
+}
+
+/// A node the scheduler may use.
+#[derive(Debug, Clone)]
+struct NodeSlot {
+    name: String,
+    internal_ip: String,
+    subnet: Ipv4Net,
+}
+
+/// The template hash: the same template always gives the same 10 characters.
+pub fn template_hash(template: &Value) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(template.to_string().as_bytes());
+    digest
+        .iter()
+        .take(HASH_CHARS)
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect()
+}
+
+fn random_suffix() -> String {
+    (0..SUFFIX_CHARS)
+        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+fn is_ready_node(node: &Value) -> bool {
+    node.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| str_at(c, "/type") == "Ready" && str_at(c, "/status") == "True")
+        })
+}
+
+fn internal_ip(node: &Value) -> String {
+    node.pointer("/status/addresses")
+        .and_then(Value::as_array)
+        .and_then(|a| a.iter().find(|a| str_at(a, "/type") == "InternalIP"))
+        .map(|a| str_at(a, "/address").to_string())
+        .unwrap_or_default()
+}
+
+/// Each node's pod subnet: its `spec.podCIDR`, else the /24 of the pod CIDR at its index.
+fn node_slots(nodes: &[Value], pod_cidr: Ipv4Net) -> Vec<NodeSlot> {
+    let mut names: Vec<&Value> = nodes.iter().collect();
+    names.sort_by_key(|n| str_at(n, "/metadata/name").to_string());
+    names
+        .iter()
+        .enumerate()
+        .map(|(index, node)| {
+            let by_index = pod_cidr
+                .subnets(NODE_SUBNET_PREFIX.max(pod_cidr.prefix_len()))
+                .ok()
+                .and_then(|mut s| s.nth(index));
+            let subnet = str_at(node, "/spec/podCIDR")
+                .parse::<Ipv4Net>()
+                .ok()
+                .or(by_index)
+                .unwrap_or(pod_cidr);
+            NodeSlot {
+                name: str_at(node, "/metadata/name").to_string(),
+                internal_ip: internal_ip(node),
+                subnet,
+            }
+        })
+        .collect()
+}
+
+fn owner_uid(pod: &Value) -> Option<&str> {
+    pod.pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .and_then(|refs| {
+            refs.iter().find(|r| {
+                str_at(r, "/kind") == "Deployment"
+                    && r.get("controller") == Some(&Value::Bool(true))
+            })
+        })
+        .and_then(|r| r.get("uid").and_then(Value::as_str))
+}
+
+/// The Pod a Deployment's replica is, placed on `node` with `ip` (unscheduled when `None`).
+fn pod_for(
+    deploy: &Value,
+    hash: &str,
+    name: &str,
+    placement: Option<(&NodeSlot, String)>,
+    started: &Value,
+) -> Value {
+    let namespace = str_at(deploy, "/metadata/namespace");
+    let template = deploy
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut labels = template
+        .pointer("/metadata/labels")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    labels[LABEL_TEMPLATE_HASH] = json!(hash);
+    let mut spec = template
+        .get("spec")
+        .cloned()
+        .unwrap_or_else(|| json!({"containers": []}));
+    let containers: Vec<Value> = spec
+        .get("containers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut pod = json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": labels,
+            "ownerReferences": [{
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": str_at(deploy, "/metadata/name"),
+                "uid": str_at(deploy, "/metadata/uid"),
+                "controller": true,
+                "blockOwnerDeletion": true,
+            }],
+        },
+    });
+    let Some((node, ip)) = placement else {
+        pod["spec"] = spec;
+        pod["status"] = json!({"phase": "Pending", "qosClass": "BestEffort", "conditions": [
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/0 nodes are available: no ready node.", "lastTransitionTime": started}
+        ]});
+        return pod;
+    };
+    spec["nodeName"] = json!(node.name);
+    pod["spec"] = spec;
+    let condition = |t: &str| json!({"type": t, "status": "True", "lastTransitionTime": started});
+    let statuses: Vec<Value> = containers
+        .iter()
+        .map(|c| {
+            json!({
+                "name": str_at(c, "/name"),
+                "image": str_at(c, "/image"),
+                "imageID": "",
+                "ready": true,
+                "started": true,
+                "restartCount": 0,
+                "state": {"running": {"startedAt": started}},
+            })
+        })
+        .collect();
+    pod["status"] = json!({
+        "phase": "Running",
+        "conditions": [condition("PodReadyToStartContainers"), condition("Initialized"), condition("Ready"), condition("ContainersReady"), condition("PodScheduled")],
+        "hostIP": node.internal_ip,
+        "hostIPs": [{"ip": node.internal_ip}],
+        "podIP": ip,
+        "podIPs": [{"ip": ip}],
+        "startTime": started,
+        "containerStatuses": statuses,
+        "qosClass": "BestEffort",
+    });
+    pod
+}
+
+/// Picks the ready node with the fewest of this Deployment's pods, then the fewest pods,
+/// then the first name.
+fn pick_node<'a>(
+    slots: &'a [NodeSlot],
+    mine: &BTreeMap<String, usize>,
+    all: &BTreeMap<String, usize>,
+) -> Option<&'a NodeSlot> {
+    slots.iter().min_by_key(|s| {
+        (
+            mine.get(&s.name).copied().unwrap_or(0),
+            all.get(&s.name).copied().unwrap_or(0),
+            s.name.clone(),
+        )
+    })
+}
+
+/// The first free address of the node's subnet (its first host is the bridge's).
+fn pick_ip(slot: &NodeSlot, used: &BTreeSet<String>) -> Option<String> {
+    slot.subnet
+        .hosts()
+        .skip(1)
+        .map(|ip| ip.to_string())
+        .find(|ip| !used.contains(ip))
+}
+
+/// A condition of the Deployment status, keeping the old timestamps when nothing changed.
+fn condition(
+    old: &[Value],
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    now: &Value,
+) -> Value {
+    if let Some(c) = old.iter().find(|c| str_at(c, "/type") == type_) {
+        if str_at(c, "/status") == status
+            && str_at(c, "/reason") == reason
+            && str_at(c, "/message") == message
+        {
+            return c.clone();
+        }
+        let transition = if str_at(c, "/status") == status {
+            c.get("lastTransitionTime").cloned().unwrap_or(now.clone())
+        } else {
+            now.clone()
+        };
+        return json!({"type": type_, "status": status, "lastUpdateTime": now, "lastTransitionTime": transition, "reason": reason, "message": message});
+    }
+    json!({"type": type_, "status": status, "lastUpdateTime": now, "lastTransitionTime": now, "reason": reason, "message": message})
+}
+
+/// Brings every Deployment's Pods and status in step, and removes Pods of deleted Deployments.
+async fn reconcile(registry: &Registry) -> Result<(), RegistryError> {
+    let settings = registry.settings();
+    let deployments = registry
+        .list("deployments", None, &Default::default())
+        .await?
+        .items;
+    let mut pods = registry
+        .list("pods", None, &Default::default())
+        .await?
+        .items;
+    let nodes = registry
+        .list("nodes", None, &Default::default())
+        .await?
+        .items;
+    let node_names: BTreeSet<String> = nodes
+        .iter()
+        .map(|n| str_at(n, "/metadata/name").to_string())
+        .collect();
+    let ready: Vec<Value> = nodes.iter().filter(|n| is_ready_node(n)).cloned().collect();
+    let slots: Vec<NodeSlot> = node_slots(&nodes, settings.pod_cidr)
+        .into_iter()
+        .filter(|s| ready.iter().any(|n| str_at(n, "/metadata/name") == s.name))
+        .collect();
+    let now = serde_json::to_value(crate::registry::now()).unwrap_or(Value::Null);
+
+    // Pods of deleted Deployments, and pods on nodes that are gone, are removed.
+    let uids: BTreeSet<&str> = deployments
+        .iter()
+        .map(|d| str_at(d, "/metadata/uid"))
+        .collect();
+    let mut removed = BTreeSet::new();
+    for pod in &pods {
+        let orphan = owner_uid(pod).is_some_and(|uid| !uids.contains(uid));
+        let node = str_at(pod, "/spec/nodeName");
+        let lost = owner_uid(pod).is_some() && !node.is_empty() && !node_names.contains(node);
+        if orphan || lost {
+            let (ns, name) = (
+                str_at(pod, "/metadata/namespace"),
+                str_at(pod, "/metadata/name"),
+            );
+            delete_if_present(registry, "pods", ns, name).await?;
+            removed.insert((ns.to_string(), name.to_string()));
+        }
+    }
+    pods.retain(|p| {
+        !removed.contains(&(
+            str_at(p, "/metadata/namespace").to_string(),
+            str_at(p, "/metadata/name").to_string(),
+        ))
+    });
+
+    let mut used_ips: BTreeSet<String> = pods
+        .iter()
+        .map(|p| str_at(p, "/status/podIP").to_string())
+        .filter(|ip| !ip.is_empty())
+        .collect();
+    let mut per_node: BTreeMap<String, usize> = BTreeMap::new();
+    for pod in &pods {
+        *per_node
+            .entry(str_at(pod, "/spec/nodeName").to_string())
+            .or_default() += 1;
+    }
+
+    for deploy in &deployments {
+        let (namespace, name, uid) = (
+            str_at(deploy, "/metadata/namespace"),
+            str_at(deploy, "/metadata/name"),
+            str_at(deploy, "/metadata/uid"),
+        );
+        let replicas = usize::try_from(
+            deploy
+                .pointer("/spec/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(1),
+        )
+        .unwrap_or(0);
+        let template = deploy
+            .pointer("/spec/template")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let hash = template_hash(&template);
+        let mut owned: Vec<Value> = pods
+            .iter()
+            .filter(|p| owner_uid(p) == Some(uid))
+            .cloned()
+            .collect();
+        owned.sort_by_key(|p| {
+            (
+                str_at(p, "/metadata/creationTimestamp").to_string(),
+                str_at(p, "/metadata/name").to_string(),
+            )
+        });
+
+        // A changed template replaces the old pods; extra replicas go, newest first.
+        let mut keep = Vec::new();
+        for pod in owned {
+            let current = labels_of(&pod).get(LABEL_TEMPLATE_HASH) == Some(&hash);
+            if current && keep.len() < replicas {
+                keep.push(pod);
+            } else {
+                delete_if_present(registry, "pods", namespace, str_at(&pod, "/metadata/name"))
+                    .await?;
+                let node = str_at(&pod, "/spec/nodeName").to_string();
+                if let Some(n) = per_node.get_mut(&node) {
+                    *n = n.saturating_sub(1);
+                }
+                used_ips.remove(str_at(&pod, "/status/podIP"));
+            }
+        }
+        let mut mine: BTreeMap<String, usize> = BTreeMap::new();
+        for pod in &keep {
+            *mine
+                .entry(str_at(pod, "/spec/nodeName").to_string())
+                .or_default() += 1;
+        }
+
+        let mut result = Vec::new();
+        // Unscheduled pods get a node once one is ready.
+        for pod in keep {
+            if !str_at(&pod, "/spec/nodeName").is_empty() || slots.is_empty() {
+                result.push(pod);
+                continue;
+            }
+            let pod_name = str_at(&pod, "/metadata/name").to_string();
+            let Some(slot) = pick_node(&slots, &mine, &per_node) else {
+                continue;
+            };
+            let Some(ip) = pick_ip(slot, &used_ips) else {
+                continue;
+            };
+            used_ips.insert(ip.clone());
+            *mine.entry(slot.name.clone()).or_default() += 1;
+            *per_node.entry(slot.name.clone()).or_default() += 1;
+            let placed = pod_for(deploy, &hash, &pod_name, Some((slot, ip)), &now);
+            upsert(registry, "pods", namespace, &placed, MANAGER).await?;
+            result.push(placed);
+        }
+        while result.len() < replicas {
+            let pod_name = format!("{name}-{hash}-{}", random_suffix());
+            let placement = pick_node(&slots, &mine, &per_node)
+                .and_then(|slot| Some((slot, pick_ip(slot, &used_ips)?)));
+            if let Some((slot, ip)) = &placement {
+                used_ips.insert(ip.clone());
+                *mine.entry(slot.name.clone()).or_default() += 1;
+                *per_node.entry(slot.name.clone()).or_default() += 1;
+            }
+            let pod = pod_for(deploy, &hash, &pod_name, placement, &now);
+            upsert(registry, "pods", namespace, &pod, MANAGER).await?;
+            result.push(pod);
+        }
+
+        let count = i64::try_from(result.len()).unwrap_or(i64::MAX);
+        let ready_count = i64::try_from(
+            result
+                .iter()
+                .filter(|p| str_at(p, "/status/phase") == "Running")
+                .count(),
+        )
+        .unwrap_or(0);
+        let wanted = i64::try_from(replicas).unwrap_or(i64::MAX);
+        let old_conditions: Vec<Value> = deploy
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let available = ready_count >= wanted;
+        let rs = format!("{name}-{hash}");
+        let mut status = json!({
+            "observedGeneration": deploy.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1),
+            "conditions": [
+                if available {
+                    condition(&old_conditions, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", &now)
+                } else {
+                    condition(&old_conditions, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", &now)
+                },
+                if available {
+                    condition(&old_conditions, "Progressing", "True", "NewReplicaSetAvailable", &format!("ReplicaSet \"{rs}\" has successfully progressed."), &now)
+                } else {
+                    condition(&old_conditions, "Progressing", "True", "ReplicaSetUpdated", &format!("ReplicaSet \"{rs}\" is progressing."), &now)
+                },
+            ],
+        });
+        // kube-controller-manager omits zero counts.
+        for (field, value) in [
+            ("replicas", count),
+            ("updatedReplicas", count),
+            ("readyReplicas", ready_count),
+            ("availableReplicas", ready_count),
+            ("unavailableReplicas", (wanted - ready_count).max(0)),
+        ] {
+            if value > 0 {
+                status[field] = json!(value);
+            }
+        }
+        if deploy.get("status") != Some(&status) {
+            let kind = super::kind("deployments")?;
+            let body = status.clone();
+            match registry
+                .patch_status(kind, namespace, name, &super::writer(MANAGER), move |cur| {
+                    let mut next = cur.clone();
+                    next["status"] = body.clone();
+                    Ok(next)
+                })
+                .await
+            {
+                Ok(_) | Err(RegistryError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
