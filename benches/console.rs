@@ -31,7 +31,9 @@ const FILL_CONCURRENCY: usize = 512;
 const LATER_PAGE: usize = 50;
 /// Spread of creation times: one slot a minute, two Services a slot (so some tie).
 const CREATED_SPREAD_SECS: i64 = 60;
-const APP_PREFIXES: [&str; 8] = ["web", "api", "db", "cache", "worker", "auth", "billing", "search"];
+const APP_PREFIXES: [&str; 8] = [
+    "web", "api", "db", "cache", "worker", "auth", "billing", "search",
+];
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -50,7 +52,11 @@ fn service_type(i: usize) -> &'static str {
 }
 
 fn namespace_of(i: usize) -> String {
-    if i % 10 == 9 { format!("team-{}", (i / 10) % TEAM_NAMESPACES) } else { "default".to_owned() }
+    if i % 10 == 9 {
+        format!("team-{}", (i / 10) % TEAM_NAMESPACES)
+    } else {
+        "default".to_owned()
+    }
 }
 
 fn name_of(i: usize) -> String {
@@ -61,18 +67,42 @@ fn name_of(i: usize) -> String {
 async fn templates(state: &service_console::AppState) -> Vec<(&'static str, Value)> {
     let selector = json!({"app": "tpl"});
     let bodies = [
-        ("ClusterIP", json!({"type": "ClusterIP", "selector": selector, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]})),
-        ("NodePort", json!({"type": "NodePort", "selector": selector, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]})),
-        ("LoadBalancer", json!({"type": "LoadBalancer", "selector": selector, "externalTrafficPolicy": "Local", "ports": [{"name": "https", "port": 443, "targetPort": 8443}]})),
-        ("Headless", json!({"clusterIP": "None", "selector": selector, "ports": [{"port": 5432}]})),
-        ("ExternalName", json!({"type": "ExternalName", "externalName": "db.example.com"})),
+        (
+            "ClusterIP",
+            json!({"type": "ClusterIP", "selector": selector, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}),
+        ),
+        (
+            "NodePort",
+            json!({"type": "NodePort", "selector": selector, "ports": [{"name": "http", "port": 80, "targetPort": 8080, "nodePort": 32700}]}),
+        ),
+        (
+            "LoadBalancer",
+            json!({"type": "LoadBalancer", "selector": selector, "ports": [{"name": "https", "port": 443, "targetPort": 8443, "nodePort": 32701}]}),
+        ),
+        (
+            "Headless",
+            json!({"clusterIP": "None", "selector": selector, "ports": [{"port": 5432}]}),
+        ),
+        (
+            "ExternalName",
+            json!({"type": "ExternalName", "externalName": "db.example.com"}),
+        ),
     ];
     let mut out = Vec::new();
     for (kind, spec) in bodies {
         let name = format!("template-{}", kind.to_lowercase());
         let body = json!({"metadata": {"name": name, "annotations": {"service.beta.kubernetes.io/alibaba-cloud-loadbalancer-spec": "slb.s1.small"}}, "spec": spec});
-        state.registry.create_service("default", &body, &WriteOptions::default()).await.expect("template service");
-        let stored = state.registry.get_raw("services", "default", &name).await.expect("read").expect("template exists");
+        state
+            .registry
+            .create_service("default", &body, &WriteOptions::default())
+            .await
+            .expect("template service");
+        let stored = state
+            .registry
+            .get_raw("services", "default", &name)
+            .await
+            .expect("read")
+            .expect("template exists");
         out.push((kind, stored.object));
     }
     out
@@ -81,33 +111,43 @@ async fn templates(state: &service_console::AppState) -> Vec<(&'static str, Valu
 /// The i-th Service and what it allocates, from the template of its kind.
 fn service(i: usize, templates: &[(&'static str, Value)], base: i64) -> Write {
     let kind = service_type(i);
-    let mut object = templates.iter().find(|(k, _)| *k == kind).expect("a template per kind").1.clone();
+    let mut object = templates
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .expect("a template per kind")
+        .1
+        .clone();
     let (namespace, name) = (namespace_of(i), name_of(i));
     let app = format!("{}-{}", APP_PREFIXES[i % APP_PREFIXES.len()], i % 500);
     // A permutation of 0..SERVICES, so that creation order is not name order.
     let slot = (i * 7919 % SERVICES) as i64 / 2;
-    let created = jiff::Timestamp::from_second(base + slot * CREATED_SPREAD_SECS).expect("timestamp in range");
+    let created = jiff::Timestamp::from_second(base + slot * CREATED_SPREAD_SECS)
+        .expect("timestamp in range");
     let uid = uuid::Uuid::new_v4().to_string();
     let meta = &mut object["metadata"];
     meta["name"] = json!(name);
     meta["namespace"] = json!(namespace);
     meta["uid"] = json!(uid);
     meta["creationTimestamp"] = json!(created.to_string());
-    meta["labels"] = json!({"app": app, "tier": ["front", "back", "data"][i % 3]});
+    let tier = ["front", "back", "data"][i % 3];
+    meta["labels"] = json!({"app": app, "tier": tier});
     let mut allocate = Vec::new();
     if kind != "ExternalName" {
         object["spec"]["selector"] = json!({"app": app});
     }
     if matches!(kind, "ClusterIP" | "NodePort" | "LoadBalancer") {
         // 10.1.0.0 upwards: clear of 10.0.0.1, the kubernetes Service.
-        let ip = std::net::Ipv4Addr::from(u32::from(std::net::Ipv4Addr::new(10, 1, 0, 0)) + i as u32).to_string();
+        let ip =
+            std::net::Ipv4Addr::from(u32::from(std::net::Ipv4Addr::new(10, 1, 0, 0)) + i as u32)
+                .to_string();
         object["spec"]["clusterIP"] = json!(ip);
         object["spec"]["clusterIPs"] = json!([ip]);
         allocate.push(Allocation::new(POOL_SERVICE_IPS, ip));
     }
     if matches!(kind, "NodePort" | "LoadBalancer") {
-        // One node port each: 2% of 100,000 is 2,000 of the 2,768 in the default range.
-        let port = 30000 + (i / 50) as i32;
+        // One node port each, 30000..=31999: 2,000 of the 2,768 in the default range; the
+        // templates hold 32700 and 32701.
+        let port = 30000 + (i / 100 * 2 + i % 100) as i32;
         object["spec"]["ports"][0]["nodePort"] = json!(port);
         allocate.push(Allocation::new(POOL_NODE_PORTS, port.to_string()));
     }
@@ -115,12 +155,25 @@ fn service(i: usize, templates: &[(&'static str, Value)], base: i64) -> Write {
         object["status"] = json!({"loadBalancer": {"ingress": [{"ip": format!("47.100.{}.{}", (i / 256) % 256, i % 256)}]}});
     }
     let key = ObjectKey::new("services", namespace, name);
-    Write { op: WriteOp::Put { key, uid, object, precondition: Precondition::MustNotExist }, allocate, release: Vec::new() }
+    Write {
+        op: WriteOp::Put {
+            key,
+            uid,
+            object,
+            precondition: Precondition::MustNotExist,
+        },
+        allocate,
+        release: Vec::new(),
+    }
 }
 
 async fn fill(state: &service_console::AppState, store: &Store) -> Duration {
     for t in 0..TEAM_NAMESPACES {
-        state.registry.ensure_namespace(&format!("team-{t}")).await.expect("namespace");
+        state
+            .registry
+            .ensure_namespace(&format!("team-{t}"))
+            .await
+            .expect("namespace");
     }
     let templates = templates(state).await;
     let base = jiff::Timestamp::now().as_second() - (SERVICES as i64 / 2) * CREATED_SPREAD_SECS;
@@ -139,17 +192,34 @@ async fn fill(state: &service_console::AppState, store: &Store) -> Duration {
 }
 
 async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
-    let request = Request::builder().uri(uri).body(Body::empty()).expect("request");
-    let response = app.clone().oneshot(request).await.expect("infallible router");
+    let request = Request::builder()
+        .uri(uri)
+        .body(Body::empty())
+        .expect("request");
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("infallible router");
     let status = response.status();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Times `REQUESTS` GETs of `uris` (cycled) and prints p50 and p99.
 async fn measure(app: &Router, label: &str, uris: &[String]) {
     let (status, body) = get(app, &uris[0]).await;
-    assert_eq!(status, StatusCode::OK, "{label}: {}", &body[..body.len().min(500)]);
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{label}: {}",
+        &body[..body.len().min(500)]
+    );
     let rows = body.matches("name=\"selected\"").count();
     let mut times = Vec::with_capacity(REQUESTS);
     for n in 0..REQUESTS {
@@ -203,41 +273,118 @@ async fn page_weight(app: &Router, uri: &str) {
         total += body.len();
         parts.push(format!("{asset} {} B", body.len()));
     }
-    println!("list page weight: {:.1} KiB uncompressed ({})", total as f64 / 1024.0, parts.join(", "));
+    println!(
+        "list page weight: {:.1} KiB uncompressed ({})",
+        total as f64 / 1024.0,
+        parts.join(", ")
+    );
 }
 
 async fn run() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pools = Pools { service_cidr: ServiceCidr::parse("10.0.0.0/8").expect("cidr"), node_ports: PortRange::DEFAULT };
+    let pools = Pools {
+        service_cidr: ServiceCidr::parse("10.0.0.0/8").expect("cidr"),
+        node_ports: PortRange::DEFAULT,
+    };
     let state = open_state(dir.path(), pools).await.expect("open store");
     let store = state.registry.store().clone();
     let filled = fill(&state, &store).await;
     let total = store.count("services", None).await.expect("count");
-    let in_default = store.count("services", Some("default")).await.expect("count");
+    let in_default = store
+        .count("services", Some("default"))
+        .await
+        .expect("count");
     println!(
         "fill: {total} Services ({in_default} in default) committed through the store in {:.1} s; 78% ClusterIP, 10% headless, 10% ExternalName, 1% NodePort, 1% LoadBalancer",
         filled.as_secs_f64()
     );
     let app = service_console::app(state);
     let list = "/services?namespace=default".to_owned();
-    measure(&app, "list, first page (default, by name)", std::slice::from_ref(&list)).await;
+    measure(
+        &app,
+        "list, first page (default, by name)",
+        std::slice::from_ref(&list),
+    )
+    .await;
     let later = later_page(&app, &list).await;
-    measure(&app, &format!("list, page {LATER_PAGE} (default, by name)"), &[later]).await;
-    measure(&app, "list, first page (All Namespaces)", &["/services?namespace=".to_owned()]).await;
-    measure(&app, "name filter, common (\"api\")", &["/services?namespace=default&name=api".to_owned()]).await;
-    let rare: Vec<String> = (0..50).map(|n| format!("/services?namespace=default&name={}", name_of(n * 1990))).collect();
+    measure(
+        &app,
+        &format!("list, page {LATER_PAGE} (default, by name)"),
+        &[later],
+    )
+    .await;
+    measure(
+        &app,
+        "list, first page (All Namespaces)",
+        &["/services?namespace=".to_owned()],
+    )
+    .await;
+    measure(
+        &app,
+        "name filter, common (\"api\")",
+        &["/services?namespace=default&name=api".to_owned()],
+    )
+    .await;
+    let rare: Vec<String> = (0..50)
+        .map(|n| format!("/services?namespace=default&name={}", name_of(n * 1990)))
+        .collect();
     measure(&app, "name filter, one match (exact names)", &rare).await;
-    measure(&app, "name filter, no match", &["/services?namespace=default&name=zzz".to_owned()]).await;
-    measure(&app, "type filter (NodePort, 1%)", &["/services?namespace=default&type=NodePort".to_owned()]).await;
-    measure(&app, "type filter (ClusterIP, 78%)", &["/services?namespace=default&type=ClusterIP".to_owned()]).await;
+    measure(
+        &app,
+        "name filter, no match",
+        &["/services?namespace=default&name=zzz".to_owned()],
+    )
+    .await;
+    measure(
+        &app,
+        "type filter (NodePort, 1%)",
+        &["/services?namespace=default&type=NodePort".to_owned()],
+    )
+    .await;
+    measure(
+        &app,
+        "type filter (ClusterIP, 78%)",
+        &["/services?namespace=default&type=ClusterIP".to_owned()],
+    )
+    .await;
     let newest = "/services?namespace=default&sort=created".to_owned();
-    measure(&app, "sort by creation time (newest first)", std::slice::from_ref(&newest)).await;
+    measure(
+        &app,
+        "sort by creation time (newest first)",
+        std::slice::from_ref(&newest),
+    )
+    .await;
     let later_newest = later_page(&app, &newest).await;
-    measure(&app, &format!("sort by creation time, page {LATER_PAGE}"), &[later_newest]).await;
-    measure(&app, "sort by creation time (oldest first)", &["/services?namespace=default&sort=created-asc".to_owned()]).await;
-    measure(&app, "sort by creation time (All Namespaces)", &["/services?namespace=&sort=created".to_owned()]).await;
-    measure(&app, "type filter + sort by creation time (NodePort)", &["/services?namespace=default&type=NodePort&sort=created".to_owned()]).await;
-    measure(&app, "label filter, bounded scan (app=web-8, 0.1%)", &["/services?namespace=default&label=app%3Dweb-8".to_owned()]).await;
+    measure(
+        &app,
+        &format!("sort by creation time, page {LATER_PAGE}"),
+        &[later_newest],
+    )
+    .await;
+    measure(
+        &app,
+        "sort by creation time (oldest first)",
+        &["/services?namespace=default&sort=created-asc".to_owned()],
+    )
+    .await;
+    measure(
+        &app,
+        "sort by creation time (All Namespaces)",
+        &["/services?namespace=&sort=created".to_owned()],
+    )
+    .await;
+    measure(
+        &app,
+        "type filter + sort by creation time (NodePort)",
+        &["/services?namespace=default&type=NodePort&sort=created".to_owned()],
+    )
+    .await;
+    measure(
+        &app,
+        "label filter, bounded scan (app=web-8, 0.1%)",
+        &["/services?namespace=default&label=app%3Dweb-8".to_owned()],
+    )
+    .await;
     let details: Vec<String> = (0..50)
         .map(|n| n * 1999)
         .map(|i| format!("/services/{}/{}", namespace_of(i), name_of(i)))

@@ -865,6 +865,14 @@ impl ServiceFormPage {
         let type_errors = f.errors.take("spec.type");
         let headless_errors = f.errors.take_under("spec.clusterIP");
         let traffic_errors = f.errors.take("spec.externalTrafficPolicy");
+        if form.service_type == TYPE_LOAD_BALANCER && form.slb.existing {
+            // The registry names the annotation the SLB section writes; its errors (a taken
+            // port, an instance refused for reuse) belong next to the ID the user typed there.
+            let annotation = format!("metadata.annotations[{ANN_LB_ID}]");
+            for (path, _) in f.errors.fields.iter_mut().filter(|(p, _)| *p == annotation) {
+                *path = "slb.id".to_string();
+            }
+        }
         let slb_id = f.field("slb.id", &form.slb.id);
         let backend_errors = [
             f.errors.take("backend"),

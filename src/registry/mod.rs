@@ -176,11 +176,10 @@ impl Registry {
                 return false;
             }
         }
-        if let Some(sel) = &opts.field_selector {
-            if !sel.matches(object, kind_of(resource)) {
+        if let Some(sel) = &opts.field_selector
+            && !sel.matches(object, kind_of(resource)) {
                 return false;
             }
-        }
         true
     }
 
@@ -235,6 +234,20 @@ fn new_object_meta() -> NewObjectMeta {
         })
         .collect();
     NewObjectMeta { uid: uuid::Uuid::new_v4().to_string(), now: now(), name_suffix: suffix }
+}
+
+/// The seed of the allocators' random picks for one Service. Derived from its name rather
+/// than drawn, so that the plan preview of a Service shows the Cluster IP and node ports its
+/// create will really take when the cluster does not change in between; distinct names
+/// still spread over the ranges as kube-apiserver's random picks do.
+pub fn allocation_seed(namespace: &str, name: &str) -> u64 {
+    // FNV-1a: stable across runs and platforms, unlike std's randomly keyed hasher.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in namespace.bytes().chain([b'/']).chain(name.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
 }
 
 /// The current time at the second, as Kubernetes timestamps are stored.

@@ -33,8 +33,11 @@ pub struct Kind {
     /// Subresources served besides the object itself.
     pub subresources: &'static [&'static str],
     name_check: NameCheck,
-    decode: fn(&Value) -> Result<(Value, Vec<String>), String>,
+    decode: DecodeFn,
 }
+
+/// Decodes a body into the kind's canonical JSON and the unknown fields it dropped.
+type DecodeFn = fn(&Value) -> Result<(Value, Vec<String>), String>;
 
 impl Kind {
     /// `v1` or `apps/v1`.
@@ -196,15 +199,14 @@ fn meta_of(object: &Value) -> ObjectMeta {
 }
 
 fn set_meta(object: &mut Value, key: &str, value: Value) {
-    if let Some(meta) = object.as_object_mut().map(|o| o.entry("metadata").or_insert_with(|| Value::Object(Map::new()))) {
-        if let Some(m) = meta.as_object_mut() {
+    if let Some(meta) = object.as_object_mut().map(|o| o.entry("metadata").or_insert_with(|| Value::Object(Map::new())))
+        && let Some(m) = meta.as_object_mut() {
             if value.is_null() {
                 m.remove(key);
             } else {
                 m.insert(key.to_string(), value);
             }
         }
-    }
 }
 
 fn str_at<'a>(object: &'a Value, pointer: &str) -> &'a str {
@@ -601,17 +603,15 @@ fn default_on_create(kind: &Kind, object: &mut Value) {
         }
         "Deployment" => {
             set_meta(object, "generation", Value::from(1));
-            if object.pointer("/spec/replicas").is_none() {
-                if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
+            if object.pointer("/spec/replicas").is_none()
+                && let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
                     spec.insert("replicas".into(), Value::from(1));
                 }
-            }
         }
-        "Pod" => {
-            if object.pointer("/status/phase").is_none() {
+        "Pod"
+            if object.pointer("/status/phase").is_none() => {
                 object["status"] = serde_json::json!({"phase": "Pending", "qosClass": "BestEffort"});
             }
-        }
         _ => {}
     }
 }

@@ -239,7 +239,7 @@ impl Registry {
         let cluster = ClusterView {
             pools: self.pools(),
             allocated: &allocated,
-            seed: rand::random(),
+            seed: super::allocation_seed(namespace, &name),
         };
         let planned = match &old {
             Some(old) => {

@@ -31,11 +31,10 @@ pub fn decorate(mut object: Value) -> Value {
     };
     let mut svc = Service { spec: Some(spec.clone()), ..Service::default() };
     default_on_read(&mut svc);
-    if svc.spec.as_ref() != Some(&spec) {
-        if let Ok(defaulted) = serde_json::to_value(&svc.spec) {
+    if svc.spec.as_ref() != Some(&spec)
+        && let Ok(defaulted) = serde_json::to_value(&svc.spec) {
             object["spec"] = defaulted;
         }
-    }
     object
 }
 
@@ -101,9 +100,14 @@ impl Registry {
         let decoded = decode(body, opts.field_validation)?;
         self.require_namespace(namespace).await?;
         let meta = super::new_object_meta();
+        let seed_name = match decoded.object.metadata.name.as_deref().filter(|n| !n.is_empty()) {
+            Some(name) => name.to_string(),
+            None => pipeline::generate_name(decoded.object.metadata.generate_name.as_deref().unwrap_or(""), &meta.name_suffix),
+        };
+        let seed = super::allocation_seed(namespace, &seed_name);
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let allocated = self.allocated();
-            let cluster = ClusterView { pools: self.pools(), allocated: &allocated, seed: rand::random() };
+            let cluster = ClusterView { pools: self.pools(), allocated: &allocated, seed };
             let planned = pipeline::plan_create(decoded.object.clone(), namespace, &meta, cluster)
                 .map_err(|e| plan_error(e, decoded.object.metadata.name.as_deref().unwrap_or("")))?;
             let name = planned.service.metadata.name.clone().unwrap_or_default();
@@ -200,7 +204,8 @@ impl Registry {
             let explicit_rv = decoded.object.metadata.resource_version.as_deref().is_some_and(|rv| !rv.is_empty());
             let old = from_stored(&stored.object)?;
             let allocated = self.allocated();
-            let cluster = ClusterView { pools: self.pools(), allocated: &allocated, seed: rand::random() };
+            let seed = super::allocation_seed(namespace, name);
+            let cluster = ClusterView { pools: self.pools(), allocated: &allocated, seed };
             let planned = pipeline::plan_update(decoded.object.clone(), &old, namespace, name, cluster)
                 .map_err(|e| plan_error(e, name))?;
             let warnings = warnings_with(&decoded, opts.field_validation, &planned);

@@ -407,7 +407,8 @@ impl Store {
 
     /// Reads one object.
     pub async fn get(&self, key: &ObjectKey) -> Result<Option<StoredObject>, StoreError> {
-        self.reader.get(key).await
+        let (reader, key) = (self.reader.clone(), key.clone());
+        detached(async move { reader.get(&key).await }).await
     }
 
     /// Lists objects of `kind` ordered by (namespace, name), with the store's revision at the time.
@@ -422,7 +423,14 @@ impl Store {
         after: Option<(&str, &str)>,
         limit: Option<usize>,
     ) -> Result<(Vec<StoredObject>, Revision), StoreError> {
-        self.reader.list(kind, namespace, after, limit).await
+        let reader = self.reader.clone();
+        let (kind, namespace) = (kind.to_owned(), namespace.map(str::to_owned));
+        let after = after.map(|(ns, name)| (ns.to_owned(), name.to_owned()));
+        detached(async move {
+            let after = after.as_ref().map(|(ns, name)| (ns.as_str(), name.as_str()));
+            reader.list(&kind, namespace.as_deref(), after, limit).await
+        })
+        .await
     }
 
     /// Lists up to `query.limit` objects of `kind` that `query` selects, in its order, with the
@@ -437,12 +445,14 @@ impl Store {
         kind: &str,
         query: &ListQuery,
     ) -> Result<(Vec<StoredObject>, Revision), StoreError> {
-        self.reader.list_page(kind, query).await
+        let (reader, kind, query) = (self.reader.clone(), kind.to_owned(), query.clone());
+        detached(async move { reader.list_page(&kind, &query).await }).await
     }
 
     /// Counts objects of `kind` in `namespace` (`None`: in all namespaces).
     pub async fn count(&self, kind: &str, namespace: Option<&str>) -> Result<u64, StoreError> {
-        self.reader.count(kind, namespace).await
+        let (reader, kind, namespace) = (self.reader.clone(), kind.to_owned(), namespace.map(str::to_owned));
+        detached(async move { reader.count(&kind, namespace.as_deref()).await }).await
     }
 
     /// Commits one write, group-committed with concurrent ones, and returns its event.
@@ -640,6 +650,17 @@ struct Watch {
     done: bool,
 }
 
+/// Runs a read on its own task. A caller dropped mid-read (a closed watch, an abandoned
+/// request) would otherwise cancel a query halfway through and could strand its pooled
+/// connection; on its own task the read finishes and gives the connection back.
+async fn detached<T: Send + 'static>(
+    read: impl std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::spawn(read)
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("read task failed: {e}")))?
+}
+
 impl Watch {
     async fn next(&mut self) -> Option<Result<Event, StoreError>> {
         loop {
@@ -651,11 +672,8 @@ impl Watch {
                 return Some(Ok(event));
             }
             if self.catching_up {
-                match self
-                    .reader
-                    .events_after(self.kind.as_deref(), self.last, WATCH_PAGE_EVENTS)
-                    .await
-                {
+                let (reader, kind, after) = (self.reader.clone(), self.kind.clone(), self.last);
+                match detached(async move { reader.events_after(kind.as_deref(), after, WATCH_PAGE_EVENTS).await }).await {
                     Ok(page) => {
                         let full = page.len() as i64 >= WATCH_PAGE_EVENTS;
                         self.pending.extend(page);

@@ -19,7 +19,7 @@ use super::{
 /// How long a statement waits for a lock held by another connection before failing.
 const BUSY_TIMEOUT_SECS: u64 = 5;
 /// Connections in the read pool.
-const READ_CONNECTIONS: u32 = 4;
+const READ_CONNECTIONS: u32 = 8;
 /// SQLite's `LIMIT` for "no limit".
 const NO_LIMIT: i64 = -1;
 /// Sorts after every stored `created_at` (RFC 3339 text starts with a digit): where a newest
@@ -692,5 +692,38 @@ mod tests {
 
         assert_eq!(journal_mode, "wal");
         assert_eq!(synchronous, 2, "2 is FULL");
+    }
+
+    /// Every page query walks an index in its order: no full scan, no sort of the matches.
+    #[tokio::test]
+    async fn page_queries_walk_an_index_without_sorting() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let (mut writer, _reader, _start) = open(&dir.path().join("store.db"))
+            .await
+            .expect("a fresh temporary directory holds a new database");
+        let statements = [
+            page_sql::NAME_IN_NAMESPACE,
+            page_sql::NAME_IN_NAMESPACE_OF_TYPE,
+            page_sql::NAME_ALL,
+            page_sql::NAME_ALL_OF_TYPE,
+            page_sql::CREATED_ASC_IN_NAMESPACE,
+            page_sql::CREATED_DESC_IN_NAMESPACE,
+            page_sql::CREATED_ASC_ALL,
+            page_sql::CREATED_DESC_ALL,
+        ];
+        for sql in statements {
+            let explain = sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"));
+            let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(explain)
+                .fetch_all(&mut writer.conn)
+                .await
+                .expect("explain");
+            let details: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
+            assert!(
+                details
+                    .iter()
+                    .all(|d| d.starts_with("SEARCH") && !d.contains("TEMP B-TREE")),
+                "{sql}: {details:?}"
+            );
+        }
     }
 }

@@ -716,6 +716,40 @@ async fn list_pages_with_next_and_previous_links() {
 }
 
 #[tokio::test]
+async fn list_sorted_by_creation_time_pages_through_every_service_once() {
+    let cluster = TestCluster::new().await;
+    cluster.registry().ensure_namespace("paging").await.unwrap();
+    for i in 0..25 {
+        create(
+            &cluster,
+            service(
+                &format!("svc-{i:02}"),
+                "paging",
+                json!({"ports": [{"port": 80}]}),
+            ),
+        )
+        .await;
+    }
+    let browser = Browser::open(&cluster).await;
+    for sort in ["created", "created-asc"] {
+        let first = browser
+            .get(&format!("/services?namespace=paging&sort={sort}"))
+            .await;
+        let next = first.link_before("rel=\"next\"").expect("next link");
+        let second = browser.get(&next).await;
+        let seen: Vec<String> = (0..25)
+            .map(|i| format!("paging/svc-{i:02}"))
+            .filter(|key| {
+                let row = format!("value=\"{key}\"");
+                first.body.contains(&row) ^ second.body.contains(&row)
+            })
+            .collect();
+        assert_eq!(seen.len(), 25, "{sort}: each Service on exactly one page");
+        assert!(second.body.contains("Page 2") && second.link_before("rel=\"next\"").is_none());
+    }
+}
+
+#[tokio::test]
 async fn filters_by_name_label_and_type() {
     let cluster = TestCluster::new().await;
     let mut labelled = service(

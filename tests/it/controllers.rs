@@ -24,7 +24,7 @@ use service_console::controllers::{Controller, Sync};
 use crate::support::TestCluster;
 
 /// How long a controller may take to converge.
-const DEADLINE: Duration = Duration::from_secs(20);
+const DEADLINE: Duration = Duration::from_secs(60);
 const LB_ID: &str = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id";
 
 fn settings(plugin: NetworkPlugin) -> ClusterSettings {

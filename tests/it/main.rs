@@ -3,12 +3,14 @@
 mod api;
 mod apply;
 mod browser;
+mod browser_lb;
 mod cli;
 mod console;
 mod console_lb;
 mod controllers;
 mod kubectl;
 mod kubectl_endpoints;
+mod kubectl_lb;
 mod registry;
 mod store;
 mod support;

@@ -8,12 +8,12 @@ use futures::StreamExt;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use service_console::store::{
-    Allocation, Event, EventStream, EventType, ObjectKey, Precondition, Revision, Store,
-    StoreError, Write, WriteOp,
+    Allocation, Event, EventStream, EventType, ListOrder, ListQuery, ObjectKey, PageCursor,
+    Precondition, Revision, Store, StoreError, StoredObject, Write, WriteOp,
 };
 use tempfile::TempDir;
 
-const WATCH_WAIT: Duration = Duration::from_secs(10);
+const WATCH_WAIT: Duration = Duration::from_secs(30);
 
 async fn open(dir: &TempDir) -> Store {
     Store::open_sqlite(&dir.path().join("store.db"))
@@ -674,4 +674,126 @@ async fn a_failing_write_in_a_batch_fails_alone() {
         .count();
     assert_eq!((created, already_exists), (1, 15));
     assert_eq!(store.current_revision(), 1);
+}
+
+/// A Service with a creation time and a type, as the registry stores them.
+fn typed_service(namespace: &str, name: &str, created: &str, service_type: &str) -> Write {
+    let mut object = service(namespace, name, 80);
+    object["metadata"]["creationTimestamp"] = json!(created);
+    object["spec"]["type"] = json!(service_type);
+    put(
+        service_key(namespace, name),
+        object,
+        Precondition::MustNotExist,
+    )
+}
+
+/// Three Services in `a` and one in `b`; `a/old` and `a/web-2` share a creation second.
+async fn paged_store(dir: &TempDir) -> Store {
+    let store = open(dir).await;
+    for write in [
+        typed_service("a", "web-1", "2025-01-03T00:00:00Z", "NodePort"),
+        typed_service("a", "old", "2025-01-01T00:00:00Z", "ClusterIP"),
+        typed_service("a", "web-2", "2025-01-01T00:00:00Z", "ClusterIP"),
+        typed_service("b", "web-3", "2025-01-02T00:00:00Z", "NodePort"),
+    ] {
+        store.commit(write).await.expect("commit");
+    }
+    store
+}
+
+fn keys(objects: &[StoredObject]) -> Vec<String> {
+    objects
+        .iter()
+        .map(|o| format!("{}/{}", o.key.namespace, o.key.name))
+        .collect()
+}
+
+/// Every page of `query`, `limit` at a time, as one list of keys.
+async fn walk(store: &Store, mut query: ListQuery) -> Vec<String> {
+    let mut all = Vec::new();
+    loop {
+        let (page, _) = store.list_page("services", &query).await.expect("page");
+        all.extend(keys(&page));
+        match page.last() {
+            Some(last) if page.len() == query.limit => query.after = Some(PageCursor::of(last)),
+            _ => return all,
+        }
+    }
+}
+
+#[tokio::test]
+async fn list_page_orders_by_creation_time_both_ways_across_pages() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = paged_store(&dir).await;
+    let query = |order, namespace: Option<&str>| ListQuery {
+        namespace: namespace.map(str::to_owned),
+        order,
+        limit: 1,
+        ..Default::default()
+    };
+
+    let oldest_first = walk(&store, query(ListOrder::CreatedAsc, None)).await;
+    let newest_first = walk(&store, query(ListOrder::CreatedDesc, None)).await;
+    let newest_in_a = walk(&store, query(ListOrder::CreatedDesc, Some("a"))).await;
+
+    assert_eq!(oldest_first, ["a/old", "a/web-2", "b/web-3", "a/web-1"]);
+    assert_eq!(newest_first, ["a/web-1", "b/web-3", "a/web-2", "a/old"]);
+    assert_eq!(newest_in_a, ["a/web-1", "a/web-2", "a/old"]);
+}
+
+#[tokio::test]
+async fn list_page_filters_by_name_and_type_in_every_order() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = paged_store(&dir).await;
+    let query = |order, namespace: Option<&str>| ListQuery {
+        namespace: namespace.map(str::to_owned),
+        name_contains: "web".to_owned(),
+        spec_type: Some("NodePort".to_owned()),
+        order,
+        limit: 1,
+        ..Default::default()
+    };
+
+    let by_name = walk(&store, query(ListOrder::Name, None)).await;
+    let by_name_in_a = walk(&store, query(ListOrder::Name, Some("a"))).await;
+    let newest_first = walk(&store, query(ListOrder::CreatedDesc, None)).await;
+    let web_by_name = walk(
+        &store,
+        ListQuery {
+            spec_type: None,
+            ..query(ListOrder::Name, None)
+        },
+    )
+    .await;
+
+    assert_eq!(by_name, ["a/web-1", "b/web-3"]);
+    assert_eq!(by_name_in_a, ["a/web-1"]);
+    assert_eq!(newest_first, ["a/web-1", "b/web-3"]);
+    assert_eq!(web_by_name, ["a/web-1", "a/web-2", "b/web-3"]);
+}
+
+#[tokio::test]
+async fn list_page_follows_an_update_of_the_type() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = paged_store(&dir).await;
+    let mut object = store
+        .get(&service_key("a", "old"))
+        .await
+        .expect("get")
+        .expect("present")
+        .object;
+    object["spec"]["type"] = json!("NodePort");
+    let update = put(service_key("a", "old"), object, Precondition::MustExist);
+    store.commit(update).await.expect("update");
+
+    let query = ListQuery {
+        namespace: Some("a".to_owned()),
+        spec_type: Some("NodePort".to_owned()),
+        limit: 10,
+        ..Default::default()
+    };
+    let (page, _) = store.list_page("services", &query).await.expect("page");
+
+    assert_eq!(keys(&page), ["a/old", "a/web-1"]);
 }

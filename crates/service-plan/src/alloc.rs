@@ -78,11 +78,11 @@ impl ServiceCidr {
     pub fn pool_size(&self) -> u128 {
         let bits = u32::from(self.net.max_prefix_len() - self.net.prefix_len());
         let total: u128 = if bits >= 127 { u128::MAX } else { 1u128 << bits };
-        let usable = match self.net {
+        
+        match self.net {
             IpNet::V4(_) => total.saturating_sub(2),
             IpNet::V6(_) => total.saturating_sub(1).min(1 << 20),
-        };
-        usable
+        }
     }
 
     /// The pool's first address: the `kubernetes` Service's ClusterIP.
@@ -370,7 +370,7 @@ mod tests {
             "the provided IP (192.168.1.10) is not in the valid range. The range of valid IPs is 10.96.0.0/12"
         );
         assert_eq!(op.allocate_ip("10.96.0.1".parse().unwrap()).unwrap_err().to_string(), "provided IP is already allocated");
-        assert_eq!(op.allocate_ip("10.96.0.0".parse().unwrap()).unwrap_err().to_string().contains("not in the valid range"), true);
+        assert!(op.allocate_ip("10.96.0.0".parse().unwrap()).unwrap_err().to_string().contains("not in the valid range"));
         assert!(op.allocate_ip("10.111.255.255".parse().unwrap()).is_err());
     }
 

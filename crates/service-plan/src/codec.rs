@@ -646,7 +646,7 @@ fn walk_value(
             v => Err(mismatch(v)),
         },
         Ty::Obj(s) => match value {
-            Value::Object(_) => walk(value, s, strukt, stack, path, unknown).map_err(|e| e),
+            Value::Object(_) => walk(value, s, strukt, stack, path, unknown),
             v => Err(mismatch(v)),
         },
     }

@@ -122,12 +122,11 @@ impl FieldError {
     /// The text after the field path, as in `details.causes[].message`.
     pub fn body(&self) -> String {
         let mut s = self.error_type.text().to_string();
-        if self.error_type.shows_value() {
-            if let Some(v) = &self.value {
+        if self.error_type.shows_value()
+            && let Some(v) = &self.value {
                 s.push_str(": ");
                 s.push_str(v);
             }
-        }
         if !self.detail.is_empty() {
             s.push_str(": ");
             s.push_str(&self.detail);

@@ -26,7 +26,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// Where Debian's `chromium` installs the browser.
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// How long a wait polls before it fails; generous for 2-core CI machines.
-const WAIT_TIMEOUT: Duration = Duration::from_secs(20);
+const WAIT_TIMEOUT: Duration = Duration::from_secs(45);
 /// The pause between two polls of a wait.
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// How long a page load or a script may take before ChromeDriver gives up on it.

@@ -88,11 +88,10 @@ pub fn default_on_read(svc: &mut Service) {
         spec.internal_traffic_policy = None;
         return;
     }
-    if spec.cluster_ips.as_ref().is_none_or(Vec::is_empty) {
-        if let Some(ip) = spec.cluster_ip.as_ref().filter(|ip| !ip.is_empty()) {
+    if spec.cluster_ips.as_ref().is_none_or(Vec::is_empty)
+        && let Some(ip) = spec.cluster_ip.as_ref().filter(|ip| !ip.is_empty()) {
             spec.cluster_ips = Some(vec![ip.clone()]);
         }
-    }
     let ips = spec.cluster_ips.clone().unwrap_or_default();
     if ips.is_empty() {
         return;

@@ -140,11 +140,10 @@ fn prepare_create_meta(svc: &mut Service, namespace: &str, meta: &NewObjectMeta)
     m.self_link = None;
     m.managed_fields = None;
     m.generation = None;
-    if m.name.as_deref().unwrap_or("").is_empty() {
-        if let Some(base) = m.generate_name.as_deref().filter(|g| !g.is_empty()) {
+    if m.name.as_deref().unwrap_or("").is_empty()
+        && let Some(base) = m.generate_name.as_deref().filter(|g| !g.is_empty()) {
             m.name = Some(generate_name(base, &meta.name_suffix));
         }
-    }
     Ok(())
 }
 
@@ -344,11 +343,10 @@ fn init_ip_family_fields(svc: &mut Service, old: Option<&Service>, pools: &Pools
         return Ok(());
     }
     let cluster_family = pools.service_cidr.family();
-    if let Some(old) = old {
-        if matching_prefer_dual_stack(svc, old) {
+    if let Some(old) = old
+        && matching_prefer_dual_stack(svc, old) {
             return Ok(());
         }
-    }
     {
         let selectorless = svc.spec.as_ref().and_then(|s| s.selector.as_ref()).is_none_or(|s| s.is_empty());
         let headless = svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some(types::CLUSTER_IP_NONE);
@@ -503,13 +501,13 @@ fn alloc_cluster_ips(svc: &mut Service, op: &mut Operation<'_>) -> Result<(), Pl
         ips.push(String::new());
     }
     let submitted = spec.cluster_ips.clone().unwrap_or_default();
-    for i in 0..families.len() {
-        let requested = ips[i].clone();
+    for slot in ips.iter_mut().take(families.len()) {
+        let requested = slot.clone();
         if requested.is_empty() {
             let ip = op
                 .allocate_next_ip()
                 .map_err(|e| PlanError::Internal(format!("failed to allocate a serviceIP: {e}")))?;
-            ips[i] = ip.to_string();
+            *slot = ip.to_string();
         } else {
             let Some(parsed) = parse_ip_sloppy(&requested) else {
                 return Err(PlanError::Internal(format!("failed to parse service IP {}", crate::field::go_quote(&requested))));
@@ -748,11 +746,10 @@ fn drop_type_dependent_fields(svc: &mut Service, old: &Service) {
         spec.health_check_node_port = None;
     }
     if old_is_lb && !new_is_lb {
-        if let (Some(a), Some(b)) = (spec.allocate_load_balancer_node_ports, old_spec.allocate_load_balancer_node_ports) {
-            if a == b {
+        if let (Some(a), Some(b)) = (spec.allocate_load_balancer_node_ports, old_spec.allocate_load_balancer_node_ports)
+            && a == b {
                 spec.allocate_load_balancer_node_ports = None;
             }
-        }
         if spec.load_balancer_class == old_spec.load_balancer_class {
             spec.load_balancer_class = None;
         }
@@ -760,11 +757,10 @@ fn drop_type_dependent_fields(svc: &mut Service, old: &Service) {
     if was_accessible && !now_accessible && spec.external_traffic_policy == old_spec.external_traffic_policy {
         spec.external_traffic_policy = None;
     }
-    if !new_is_lb {
-        if let Some(status) = svc.status.as_mut() {
+    if !new_is_lb
+        && let Some(status) = svc.status.as_mut() {
             status.load_balancer = Some(Default::default());
         }
-    }
 }
 
 #[cfg(test)]
