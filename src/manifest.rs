@@ -34,9 +34,13 @@ fn split_yaml_documents(text: &str) -> Vec<&str> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let bare = line.trim_end_matches(['\n', '\r']);
-        if bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t") {
+        if bare == "---" {
             docs.push(&text[start..offset]);
             start = offset + line.len();
+        } else if bare.starts_with("--- ") || bare.starts_with("---\t") {
+            // `--- {a: 1}`: what follows the marker belongs to the new document.
+            docs.push(&text[start..offset]);
+            start = offset + 3;
         }
         offset += line.len();
     }
@@ -85,6 +89,12 @@ mod tests {
     fn more_documents_than_the_yaml_parsers_default_budget() {
         let text = "kind: Service\n---\n".repeat(3000);
         assert_eq!(parse_documents(&text).unwrap().len(), 3000);
+    }
+
+    #[test]
+    fn content_after_a_document_marker_is_kept() {
+        let docs = parse_documents("kind: Service\n--- {kind: Pod}\n").unwrap();
+        assert_eq!(docs[1]["kind"], "Pod");
     }
 
     #[test]

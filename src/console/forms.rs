@@ -523,7 +523,8 @@ impl ServiceForm {
         }
         if let Some(spec) = body.get_mut("spec").and_then(Value::as_object_mut) {
             spec.insert("type".into(), self.service_type.clone().into());
-            spec.insert("ports".into(), Value::Array(self.ports_json()));
+            let ports = keep_unshown_port_fields(self.ports_json(), current.pointer("/spec/ports"));
+            spec.insert("ports".into(), Value::Array(ports));
             match selector.filter(|s| !s.is_empty()) {
                 Some(s) => spec.insert("selector".into(), json!(s)),
                 None => spec.remove("selector"),
@@ -759,4 +760,29 @@ mod tests {
         assert_eq!(FormOp::parse("whatever"), FormOp::Submit);
         assert_eq!(indexed("spec.ports[1000].port"), None);
     }
+}
+
+/// Port fields the form does not show (`appProtocol`) are carried over from the stored port
+/// with the same name, or the same port and protocol, so that an update never drops them.
+fn keep_unshown_port_fields(mut ports: Vec<Value>, current: Option<&Value>) -> Vec<Value> {
+    let stored = current.and_then(Value::as_array).cloned().unwrap_or_default();
+    for port in &mut ports {
+        let same = stored.iter().find(|old| {
+            let named = port.get("name").and_then(Value::as_str).filter(|n| !n.is_empty());
+            match named {
+                Some(name) => old.get("name").and_then(Value::as_str) == Some(name),
+                None => {
+                    old.get("port") == port.get("port")
+                        && old.get("protocol").and_then(Value::as_str).unwrap_or("TCP")
+                            == port.get("protocol").and_then(Value::as_str).unwrap_or("TCP")
+                }
+            }
+        });
+        if let (Some(old), Some(new)) = (same, port.as_object_mut()) {
+            if let Some(app) = old.get("appProtocol") {
+                new.entry("appProtocol").or_insert_with(|| app.clone());
+            }
+        }
+    }
+    ports
 }

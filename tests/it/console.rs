@@ -546,6 +546,37 @@ async fn update_reviews_a_diff_then_saves() {
 }
 
 #[tokio::test]
+async fn update_keeps_port_fields_the_form_does_not_show() {
+    let cluster = TestCluster::new().await;
+    create(
+        &cluster,
+        service(
+            "web",
+            "default",
+            json!({"ports": [{"name": "web", "port": 80, "targetPort": 80, "protocol": "TCP", "appProtocol": "https"}]}),
+        ),
+    )
+    .await;
+    let browser = Browser::open(&cluster).await;
+    let edit = browser.get("/services/default/web/edit").await;
+    let rv = edit.input_value("metadata.resourceVersion");
+    let form = web_form(
+        "web",
+        &[
+            ("spec.ports[0].name", "web"),
+            ("spec.ports[0].port", "81"),
+            ("metadata.resourceVersion", &rv),
+            ("op", "submit"),
+        ],
+    );
+    let saved = browser.post("/services/default/web", &form).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let port = &cluster.registry().get_service("default", "web").await.unwrap()["spec"]["ports"][0];
+    assert_eq!(port["port"], 81);
+    assert_eq!(port["appProtocol"], "https");
+}
+
+#[tokio::test]
 async fn update_of_a_service_changed_meanwhile_is_a_conflict() {
     let cluster = TestCluster::new().await;
     create(
