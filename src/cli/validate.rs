@@ -105,6 +105,7 @@ pub fn validate_document(doc: &Value, pools: &Pools, source: &str) -> Outcome {
         Err(PlanError::Invalid { name, errors }) => server_error(Status::invalid(Resource::SERVICES, &name, &errors)),
         Err(PlanError::BadRequest(m)) => server_error(Status::bad_request(m)),
         Err(PlanError::Internal(d)) => server_error(Status::internal(d)),
+        Err(PlanError::Unknown(m)) => server_error(Status::failure(500, "", m, None)),
         Err(PlanError::Conflict) => server_error(Status::conflict(Resource::SERVICES, "")),
     }
 }
@@ -114,6 +115,6 @@ fn kubectl_error(status: &Status, source: &str) -> String {
     if status.reason == "Invalid" {
         status.kubectl_text()
     } else {
-        format!("Error from server ({}): error when creating {:?}: {}", status.reason, source, status.message)
+        format!("{}: error when creating {:?}: {}", status.server_error_prefix(), source, status.message)
     }
 }

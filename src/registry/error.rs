@@ -14,9 +14,13 @@ pub enum RegistryError {
     AlreadyExists { resource: Resource, name: String },
     #[error("Operation cannot be fulfilled on {} \"{name}\": {}", resource.qualified(), service_plan::status::CONFLICT_TEXT)]
     Conflict { resource: Resource, name: String },
-    /// A failed delete precondition: a Conflict with its own text.
+    /// A failed precondition: a Conflict with its own text.
     #[error("Operation cannot be fulfilled on {} \"{name}\": {detail}", resource.qualified())]
     Precondition { resource: Resource, name: String, detail: String },
+    /// A failed `DeleteOptions.preconditions` check of `rest.BeforeDelete`: a Conflict that
+    /// names the object by its Kind (`Service`, `Deployment.apps`), as upstream does.
+    #[error("Operation cannot be fulfilled on {} \"{name}\": {detail}", resource.qualified_kind())]
+    DeletePrecondition { resource: Resource, name: String, detail: String },
     #[error("{} \"{name}\" is invalid: {}", resource.qualified_kind(), errors.aggregate())]
     Invalid { resource: Resource, name: String, errors: FieldErrors },
     /// 403: the operation is refused on this object.
@@ -30,6 +34,10 @@ pub enum RegistryError {
     /// An internal error whose detail the client may see (`Internal error occurred: …`).
     #[error("Internal error occurred: {0}")]
     Internal(String),
+    /// A plain (non-Status) error, which apiserver answers with 500 and no reason,
+    /// e.g. an unparsable `metadata.resourceVersion` on an update.
+    #[error("{0}")]
+    Unknown(String),
     /// A watch or continue token older than the compaction point.
     #[error("{0}")]
     Expired(String),
@@ -46,6 +54,10 @@ impl RegistryError {
             RegistryError::AlreadyExists { resource, name } => Status::already_exists(*resource, name),
             RegistryError::Conflict { resource, name } => Status::conflict(*resource, name),
             RegistryError::Precondition { resource, name, detail } => Status::conflict_with(*resource, name, detail),
+            RegistryError::DeletePrecondition { resource, name, detail } => {
+                Status::conflict_on_kind(*resource, name, detail)
+            }
+            RegistryError::Unknown(message) => Status::failure(500, "", message.clone(), None),
             RegistryError::Invalid { resource, name, errors } => Status::invalid(*resource, name, errors),
             RegistryError::Forbidden { resource, name, .. } => Status::failure(
                 403,

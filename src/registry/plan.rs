@@ -111,6 +111,7 @@ fn plan_error(e: PlanError, name: &str) -> RegistryError {
             errors,
         },
         PlanError::Internal(detail) => RegistryError::Internal(detail),
+        PlanError::Unknown(message) => RegistryError::Unknown(message),
     }
 }
 

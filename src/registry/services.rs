@@ -57,6 +57,7 @@ fn plan_error(e: PlanError, name: &str) -> RegistryError {
         PlanError::Conflict => RegistryError::Conflict { resource: SERVICES, name: name.to_string() },
         PlanError::Invalid { name, errors } => RegistryError::Invalid { resource: SERVICES, name, errors },
         PlanError::Internal(detail) => RegistryError::Internal(detail),
+        PlanError::Unknown(message) => RegistryError::Unknown(message),
     }
 }
 
@@ -159,7 +160,8 @@ impl Registry {
         opts: &WriteOptions,
     ) -> Result<Applied, RegistryError> {
         let decoded = decode(body, opts.field_validation)?;
-        self.update_service_with(namespace, name, opts, Tracking::Update, |_| Ok(decoded.clone())).await
+        let uid = uid_precondition(&decoded.object);
+        self.update_service_with(namespace, name, opts, Tracking::Update, uid, |_| Ok(decoded.clone())).await
     }
 
     /// PATCH a Service: `patch` turns the stored JSON into the new body, which then takes
@@ -183,8 +185,10 @@ impl Registry {
         tracking: Tracking,
         patch: impl Fn(&Value) -> Result<Value, RegistryError>,
     ) -> Result<Applied, RegistryError> {
-        self.update_service_with(namespace, name, opts, tracking, |stored| decode(&patch(stored)?, opts.field_validation))
-            .await
+        self.update_service_with(namespace, name, opts, tracking, None, |stored| {
+            decode(&patch(stored)?, opts.field_validation)
+        })
+        .await
     }
 
     async fn update_service_with(
@@ -193,6 +197,7 @@ impl Registry {
         name: &str,
         opts: &WriteOptions,
         tracking: Tracking,
+        uid_precondition: Option<String>,
         body_for: impl Fn(&Value) -> Result<Decoded<Service>, RegistryError>,
     ) -> Result<Applied, RegistryError> {
         for _ in 0..MAX_WRITE_ATTEMPTS {
@@ -201,7 +206,7 @@ impl Registry {
             };
             let current = decorate(stored.object.clone());
             let decoded = body_for(&current)?;
-            let explicit_rv = decoded.object.metadata.resource_version.as_deref().is_some_and(|rv| !rv.is_empty());
+            check_update_request(&decoded.object, namespace, name, &stored, uid_precondition.as_deref())?;
             let old = from_stored(&stored.object)?;
             let allocated = self.allocated();
             let seed = super::allocation_seed(namespace, name);
@@ -231,9 +236,9 @@ impl Registry {
             };
             match self.commit(write).await {
                 Ok(event) => return Ok(Applied { object: decorate(event.object), warnings, changed: true }),
-                Err(StoreError::Conflict { .. }) if explicit_rv => {
-                    return Err(RegistryError::Conflict { resource: SERVICES, name: name.to_string() });
-                }
+                // Retry on the latest object, as GuaranteedUpdate does: the next round's
+                // resourceVersion check answers a stale explicit version with a Conflict, and a
+                // patch is applied again to the latest object.
                 Err(StoreError::Conflict { .. }) | Err(StoreError::AllocationTaken(_)) => continue,
                 Err(StoreError::NotFound) => {
                     return Err(RegistryError::NotFound { resource: SERVICES, name: name.to_string() });
@@ -253,7 +258,8 @@ impl Registry {
         opts: &WriteOptions,
     ) -> Result<Applied, RegistryError> {
         let decoded = decode(body, opts.field_validation)?;
-        self.update_service_status_with(namespace, name, opts, |_| Ok(decoded.clone())).await
+        let uid = uid_precondition(&decoded.object);
+        self.update_service_status_with(namespace, name, opts, uid, |_| Ok(decoded.clone())).await
     }
 
     /// PATCH `services/{name}/status`.
@@ -264,8 +270,10 @@ impl Registry {
         opts: &WriteOptions,
         patch: impl Fn(&Value) -> Result<Value, RegistryError>,
     ) -> Result<Applied, RegistryError> {
-        self.update_service_status_with(namespace, name, opts, |stored| decode(&patch(stored)?, opts.field_validation))
-            .await
+        self.update_service_status_with(namespace, name, opts, None, |stored| {
+            decode(&patch(stored)?, opts.field_validation)
+        })
+        .await
     }
 
     async fn update_service_status_with(
@@ -273,6 +281,7 @@ impl Registry {
         namespace: &str,
         name: &str,
         opts: &WriteOptions,
+        uid_precondition: Option<String>,
         body_for: impl Fn(&Value) -> Result<Decoded<Service>, RegistryError>,
     ) -> Result<Applied, RegistryError> {
         for _ in 0..MAX_WRITE_ATTEMPTS {
@@ -282,14 +291,15 @@ impl Registry {
             let current = decorate(stored.object.clone());
             let mut decoded = body_for(&current)?;
             service_plan::service::defaults::set_defaults(&mut decoded.object);
-            let body_rv = decoded.object.metadata.resource_version.clone().unwrap_or_default();
-            if !body_rv.is_empty() && body_rv != stored.revision.to_string() {
+            let explicit_rv =
+                check_update_request(&decoded.object, namespace, name, &stored, uid_precondition.as_deref())?;
+            if explicit_rv && decoded.object.metadata.resource_version.as_deref().map(pipeline::parse_resource_version)
+                != Some(pipeline::parse_resource_version(&stored.revision.to_string()))
+            {
                 return Err(RegistryError::Conflict { resource: SERVICES, name: name.to_string() });
             }
             let old = from_stored(&current)?;
-            // PrepareForUpdate of the status strategy: everything but status comes from storage.
-            let mut new = old.clone();
-            new.status = decoded.object.status.clone();
+            let mut new = prepare_status_update(decoded.object.clone(), &old, namespace);
             let errors = validate_service_status_update(&new, &old);
             if !errors.is_empty() {
                 return Err(RegistryError::Invalid { resource: SERVICES, name: name.to_string(), errors });
@@ -311,9 +321,6 @@ impl Registry {
             });
             match self.commit(write).await {
                 Ok(event) => return Ok(Applied { object: decorate(event.object), warnings: Vec::new(), changed: true }),
-                Err(StoreError::Conflict { .. }) if !body_rv.is_empty() => {
-                    return Err(RegistryError::Conflict { resource: SERVICES, name: name.to_string() });
-                }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -334,7 +341,9 @@ impl Registry {
                 return Err(RegistryError::NotFound { resource: SERVICES, name: name.to_string() });
             };
             check_delete_preconditions(SERVICES, name, &stored, preconditions)?;
-            let old = from_stored(&stored.object)?;
+            // afterDelete applies the read-time defaults before releasing (e.g. clusterIPs of
+            // an object stored with only clusterIP).
+            let old = from_stored(&decorate(stored.object.clone()))?;
             let plan = pipeline::plan_delete(&old, self.pools(), &self.allocated());
             if opts.dry_run {
                 return Ok(decorate(stored.object));
@@ -396,7 +405,70 @@ impl Registry {
     }
 }
 
-/// `DeleteOptions.preconditions`: a mismatch is a Conflict with upstream's text.
+/// The uid of a PUT body: `rest.DefaultUpdatedObjectInfo` turns it into a storage precondition.
+fn uid_precondition(body: &Service) -> Option<String> {
+    body.metadata.uid.clone().filter(|uid| !uid.is_empty())
+}
+
+/// The checks an update makes before its own pipeline, in apiserver's order: the handler's
+/// namespace and name checks, the storage's uid precondition (PUT only), and the parse of the
+/// body's resourceVersion in `Store.Update`. Returns whether the body asks for a conditional
+/// update (a resourceVersion other than empty or 0).
+fn check_update_request(
+    body: &Service,
+    namespace: &str,
+    name: &str,
+    stored: &crate::store::StoredObject,
+    uid_precondition: Option<&str>,
+) -> Result<bool, RegistryError> {
+    pipeline::check_update_target(&mut body.clone(), namespace, name).map_err(|e| plan_error(e, name))?;
+    if let Some(uid) = uid_precondition.filter(|uid| *uid != stored.uid) {
+        // storage.Preconditions.Check fails with an InvalidObj StorageError, which
+        // InterpretUpdateError turns into a Conflict quoting the whole StorageError.
+        return Err(RegistryError::Precondition {
+            resource: SERVICES,
+            name: name.to_string(),
+            detail: format!(
+                "StorageError: invalid object, Code: 4, Key: /registry/services/specs/{namespace}/{name}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                stored.uid
+            ),
+        });
+    }
+    let rv = body.metadata.resource_version.as_deref().unwrap_or("");
+    let parsed = pipeline::parse_resource_version(rv).map_err(RegistryError::Unknown)?;
+    Ok(parsed != 0)
+}
+
+/// `PrepareForUpdate` of the status strategy (spec from storage) and the generic
+/// `BeforeUpdate`: metadata comes from the body except generation, and uid, creation and
+/// deletion fields the body leaves out; the body's resourceVersion is replaced by storage's.
+fn prepare_status_update(mut new: Service, old: &Service, namespace: &str) -> Service {
+    new.spec = old.spec.clone();
+    let m = &mut new.metadata;
+    if m.namespace.as_deref().unwrap_or("").is_empty() {
+        m.namespace = Some(namespace.to_string());
+    }
+    m.resource_version = old.metadata.resource_version.clone();
+    m.generation = old.metadata.generation;
+    if m.uid.as_deref().unwrap_or("").is_empty() {
+        m.uid = old.metadata.uid.clone();
+    }
+    if old.metadata.creation_timestamp.is_some() {
+        m.creation_timestamp = old.metadata.creation_timestamp.clone();
+    }
+    if old.metadata.deletion_timestamp.is_some() {
+        m.deletion_timestamp = old.metadata.deletion_timestamp.clone();
+    }
+    if old.metadata.deletion_grace_period_seconds.is_some() && m.deletion_grace_period_seconds.is_none() {
+        m.deletion_grace_period_seconds = old.metadata.deletion_grace_period_seconds;
+    }
+    m.managed_fields = old.metadata.managed_fields.clone();
+    m.self_link = old.metadata.self_link.clone();
+    new
+}
+
+/// `DeleteOptions.preconditions`, checked early by `rest.BeforeDelete`: a mismatch is a
+/// Conflict naming the object by its Kind, with upstream's text.
 pub(super) fn check_delete_preconditions(
     resource: Resource,
     name: &str,
@@ -404,21 +476,21 @@ pub(super) fn check_delete_preconditions(
     pre: &DeletePreconditions,
 ) -> Result<(), RegistryError> {
     if let Some(uid) = pre.uid.as_deref().filter(|u| *u != stored.uid) {
-        return Err(RegistryError::Precondition {
+        return Err(RegistryError::DeletePrecondition {
             resource,
             name: name.to_string(),
             detail: format!(
-                "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                "the UID in the precondition ({uid}) does not match the UID in record ({}). The object might have been deleted and then recreated",
                 stored.uid
             ),
         });
     }
     if let Some(rv) = pre.resource_version.as_deref().filter(|rv| *rv != stored.revision.to_string()) {
-        return Err(RegistryError::Precondition {
+        return Err(RegistryError::DeletePrecondition {
             resource,
             name: name.to_string(),
             detail: format!(
-                "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({}). The object might have been modified",
                 stored.revision
             ),
         });

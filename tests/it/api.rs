@@ -614,7 +614,7 @@ async fn delete_with_a_wrong_uid_precondition_is_a_conflict() {
     assert_eq!(
         reply.json()["message"],
         format!(
-            "Operation cannot be fulfilled on services \"my-nginx-svc\": Precondition failed: UID in precondition: other, UID in object meta: {}",
+            "Operation cannot be fulfilled on Service \"my-nginx-svc\": the UID in the precondition (other) does not match the UID in record ({}). The object might have been deleted and then recreated",
             created["metadata"]["uid"].as_str().unwrap()
         )
     );

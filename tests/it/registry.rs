@@ -237,3 +237,100 @@ async fn unknown_fields_are_rejected_under_strict_and_warned_otherwise() {
     assert_eq!(applied.warnings, vec!["unknown field \"spec.foo\"".to_string()]);
     assert!(applied.object["spec"].get("foo").is_none());
 }
+
+#[tokio::test]
+async fn delete_precondition_conflicts_name_the_kind() {
+    let c = TestCluster::new().await;
+    let created = c.registry().create_service("default", &nginx(), &opts()).await.unwrap().object;
+    let uid = created["metadata"]["uid"].as_str().unwrap().to_string();
+    let rv = created["metadata"]["resourceVersion"].as_str().unwrap().to_string();
+    let pre = DeletePreconditions { uid: Some("other".into()), resource_version: None };
+    let e = c.registry().delete_service("default", "my-nginx-svc", &pre, &opts()).await.unwrap_err();
+    let status = serde_json::to_value(e.status()).unwrap();
+    assert_eq!(
+        status,
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": format!("Operation cannot be fulfilled on Service \"my-nginx-svc\": the UID in the precondition (other) does not match the UID in record ({uid}). The object might have been deleted and then recreated"),
+            "reason": "Conflict", "details": {"name": "my-nginx-svc", "kind": "Service"}, "code": 409})
+    );
+    let pre = DeletePreconditions { uid: Some(uid), resource_version: Some("1".into()) };
+    let e = c.registry().delete_service("default", "my-nginx-svc", &pre, &opts()).await.unwrap_err();
+    assert_eq!(
+        message(e),
+        format!("Operation cannot be fulfilled on Service \"my-nginx-svc\": the ResourceVersion in the precondition (1) does not match the ResourceVersion in record ({rv}). The object might have been modified")
+    );
+    assert!(c.registry().get_service("default", "my-nginx-svc").await.is_ok());
+}
+
+#[tokio::test]
+async fn put_with_another_uid_fails_the_storage_precondition() {
+    let c = TestCluster::new().await;
+    let created = c.registry().create_service("default", &nginx(), &opts()).await.unwrap().object;
+    let uid = created["metadata"]["uid"].as_str().unwrap().to_string();
+    let mut body = created.clone();
+    body["metadata"]["uid"] = json!("other");
+    // Also stale: the uid precondition is checked before the resourceVersion.
+    body["metadata"]["resourceVersion"] = json!("1");
+    let e = c.registry().update_service("default", "my-nginx-svc", &body, &opts()).await.unwrap_err();
+    let status = e.status();
+    assert_eq!((status.code, status.reason.as_str()), (409, "Conflict"));
+    assert_eq!(
+        status.message,
+        format!("Operation cannot be fulfilled on services \"my-nginx-svc\": StorageError: invalid object, Code: 4, Key: /registry/services/specs/default/my-nginx-svc, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: other, UID in object meta: {uid}")
+    );
+}
+
+#[tokio::test]
+async fn put_with_an_unparsable_resource_version_is_a_bare_500() {
+    let c = TestCluster::new().await;
+    let created = c.registry().create_service("default", &nginx(), &opts()).await.unwrap().object;
+    let mut body = created.clone();
+    body["metadata"]["resourceVersion"] = json!("abc");
+    let e = c.registry().update_service("default", "my-nginx-svc", &body, &opts()).await.unwrap_err();
+    assert_eq!(
+        serde_json::to_value(e.status()).unwrap(),
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": "strconv.ParseUint: parsing \"abc\": invalid syntax", "code": 500})
+    );
+    // resourceVersion "0" is an unconditional update.
+    body["metadata"]["resourceVersion"] = json!("0");
+    body["metadata"]["labels"]["tier"] = json!("web");
+    let applied = c.registry().update_service("default", "my-nginx-svc", &body, &opts()).await.unwrap();
+    assert!(applied.changed);
+    assert_eq!(applied.object["metadata"]["labels"]["tier"], "web");
+}
+
+#[tokio::test]
+async fn update_with_another_namespace_in_the_body_is_a_bad_request() {
+    let c = TestCluster::new().await;
+    let created = c.registry().create_service("default", &nginx(), &opts()).await.unwrap().object;
+    let mut body = created.clone();
+    body["metadata"]["namespace"] = json!("kube-system");
+    let e = c.registry().update_service("default", "my-nginx-svc", &body, &opts()).await.unwrap_err();
+    assert_eq!((e.status().code, e.status().reason), (400, "BadRequest".to_string()));
+    assert_eq!(message(e), "the namespace of the provided object does not match the namespace sent on the request");
+    let mut body = created.clone();
+    body["metadata"]["name"] = json!("other");
+    let e = c.registry().update_service_status("default", "my-nginx-svc", &body, &opts()).await.unwrap_err();
+    assert_eq!(message(e), "the name of the object (other) does not match the name on the URL (my-nginx-svc)");
+}
+
+#[tokio::test]
+async fn status_put_keeps_the_spec_and_takes_the_body_metadata() {
+    let c = TestCluster::new().await;
+    let created = c.registry().create_service("default", &nginx(), &opts()).await.unwrap().object;
+    let mut body = created.clone();
+    body["spec"]["ports"][0]["port"] = json!(8080);
+    body["metadata"]["labels"]["tier"] = json!("web");
+    body["status"] = json!({"loadBalancer": {"ingress": [{"ip": "192.168.49.11"}]}});
+    let applied = c.registry().update_service_status("default", "my-nginx-svc", &body, &opts()).await.unwrap();
+    assert_eq!(applied.object["spec"], created["spec"]);
+    assert_eq!(applied.object["metadata"]["labels"]["tier"], "web");
+    assert_eq!(applied.object["status"], json!({"loadBalancer": {"ingress": [{"ip": "192.168.49.11", "ipMode": "VIP"}]}}));
+    // The same write again stores nothing.
+    let before = c.registry().store().current_revision();
+    body["metadata"]["resourceVersion"] = applied.object["metadata"]["resourceVersion"].clone();
+    let again = c.registry().update_service_status("default", "my-nginx-svc", &body, &opts()).await.unwrap();
+    assert!(!again.changed);
+    assert_eq!(c.registry().store().current_revision(), before);
+}

@@ -223,7 +223,9 @@ pub fn decode_service(value: &Value) -> Result<Decoded<Service>, DecodeError> {
     check_type_meta(value, Gvk::SERVICE)?;
     let mut strict_errors = Vec::new();
     let mut cleaned = value.clone();
-    if let Err(type_error) = walk(&mut cleaned, &SERVICE, "Service", &mut Vec::new(), "", &mut strict_errors) {
+    let mut saved = None;
+    let walked = walk(&mut cleaned, &SERVICE, "Service", &mut Vec::new(), "", &mut strict_errors, &mut saved);
+    if let Some(type_error) = walked.err().or(saved) {
         return Err(cannot_handle(value, &type_error));
     }
     let mut service: Service =
@@ -532,8 +534,16 @@ fn type_error(what: String, strukt: &str, stack: &[String], ty: &Ty) -> String {
     )
 }
 
-/// Checks `value` against `ty`: returns the first type error (decoding stops there in Go),
-/// collects unknown fields, and removes `null`s, which Go leaves as zero values.
+/// `encoding/json`'s UnmarshalTypeError text without context: what `IntOrString.UnmarshalJSON`
+/// returns, since it decodes with a nested `json.Unmarshal` into its `int32`.
+fn int_or_string_error(what: String) -> String {
+    format!("json: cannot unmarshal {what} into Go value of type int32")
+}
+
+/// Checks `value` against `ty`, collects unknown fields, and removes `null`s, which Go leaves
+/// as zero values. Like Go's decoder, a type mismatch is saved (the first one wins) and
+/// decoding goes on, while an error from a custom `UnmarshalJSON` (`IntOrString`) aborts the
+/// decode at once and is returned as `Err`, ahead of any saved error.
 fn walk(
     value: &mut Value,
     strukt: &Struct,
@@ -541,6 +551,7 @@ fn walk(
     stack: &mut Vec<String>,
     path: &str,
     unknown: &mut Vec<String>,
+    saved: &mut Option<String>,
 ) -> Result<(), String> {
     let Value::Object(map) = value else {
         return Ok(());
@@ -565,7 +576,7 @@ fn walk(
             continue;
         }
         stack.push(key.clone());
-        let result = walk_value(child, ty, strukt.go_name, stack, &child_path, unknown);
+        let result = walk_value(child, ty, strukt.go_name, stack, &child_path, unknown, saved);
         stack.pop();
         result?;
     }
@@ -580,17 +591,21 @@ fn walk_value(
     stack: &mut Vec<String>,
     path: &str,
     unknown: &mut Vec<String>,
+    saved: &mut Option<String>,
 ) -> Result<(), String> {
+    let mut save = |e: String| {
+        saved.get_or_insert(e);
+    };
     let mismatch = |v: &Value| type_error(json_kind(v).to_string(), strukt, stack, ty);
     match ty {
-        Ty::Any => Ok(()),
+        Ty::Any => {}
         Ty::Str(_) => match value {
-            Value::String(_) => Ok(()),
-            v => Err(mismatch(v)),
+            Value::String(_) => {}
+            v => save(mismatch(v)),
         },
         Ty::Bool => match value {
-            Value::Bool(_) => Ok(()),
-            v => Err(mismatch(v)),
+            Value::Bool(_) => {}
+            v => save(mismatch(v)),
         },
         Ty::Int32 | Ty::Int64 => match value {
             Value::Number(n) => {
@@ -598,33 +613,28 @@ fn walk_value(
                     Ty::Int32 => n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()),
                     _ => n.as_i64().is_some(),
                 };
-                if fits { Ok(()) } else { Err(type_error(format!("number {n}"), strukt, stack, ty)) }
-            }
-            v => Err(mismatch(v)),
-        },
-        Ty::IntOrString => match value {
-            Value::String(_) => Ok(()),
-            Value::Number(n) => {
-                if n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()) {
-                    Ok(())
-                } else {
-                    Err(type_error(format!("number {n}"), strukt, stack, ty))
+                if !fits {
+                    save(type_error(format!("number {n}"), strukt, stack, ty));
                 }
             }
-            v => Err(mismatch(v)),
+            v => save(mismatch(v)),
+        },
+        Ty::IntOrString => match value {
+            Value::String(_) => {}
+            Value::Number(n) if n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()) => {}
+            Value::Number(n) => return Err(int_or_string_error(format!("number {n}"))),
+            v => return Err(int_or_string_error(json_kind(v).to_string())),
         },
         Ty::StrMap => match value {
             Value::Object(map) => {
-                let mut first = None;
                 map.retain(|_, v| !v.is_null());
                 for v in map.values() {
-                    if !v.is_string() && first.is_none() {
-                        first = Some(type_error(json_kind(v).to_string(), strukt, stack, &STR));
+                    if !v.is_string() {
+                        save(type_error(json_kind(v).to_string(), strukt, stack, &STR));
                     }
                 }
-                first.map_or(Ok(()), Err)
             }
-            v => Err(mismatch(v)),
+            v => save(mismatch(v)),
         },
         Ty::List(elem, _) => match value {
             Value::Array(items) => {
@@ -639,17 +649,17 @@ fn walk_value(
                         continue;
                     }
                     let item_path = format!("{path}[{i}]");
-                    walk_value(item, elem, strukt, stack, &item_path, unknown)?;
+                    walk_value(item, elem, strukt, stack, &item_path, unknown, saved)?;
                 }
-                Ok(())
             }
-            v => Err(mismatch(v)),
+            v => save(mismatch(v)),
         },
         Ty::Obj(s) => match value {
-            Value::Object(_) => walk(value, s, strukt, stack, path, unknown),
-            v => Err(mismatch(v)),
+            Value::Object(_) => return walk(value, s, strukt, stack, path, unknown, saved),
+            v => save(mismatch(v)),
         },
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -709,6 +719,40 @@ mod tests {
         assert_eq!(
             err(json!({"metadata":{"labels":{"a":1}}})),
             "Service in version \"v1\" cannot be handled as a Service: json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string"
+        );
+    }
+
+    #[test]
+    fn int_or_string_errors_have_no_struct_context_and_win_over_saved_errors() {
+        // IntOrString.UnmarshalJSON decodes with a nested encoding/json call, so its error has
+        // no field context and aborts the decode, ahead of a type error saved earlier.
+        let cases = [
+            (json!({"spec":{"ports":[{"port":80,"targetPort":80.5}]}}), "number 80.5"),
+            (json!({"spec":{"ports":[{"port":80,"targetPort":2147483648i64}]}}), "number 2147483648"),
+            (json!({"spec":{"ports":[{"port":80,"targetPort":true}]}}), "bool"),
+            (json!({"spec":{"ports":[{"port":80,"targetPort":[1]}]}}), "array"),
+            (json!({"spec":{"ports":[{"port":80,"targetPort":{}}]}}), "object"),
+            (json!({"spec":{"type":5,"ports":[{"port":"80","targetPort":false}]}}), "bool"),
+        ];
+        for (body, what) in cases {
+            assert_eq!(
+                err(body),
+                format!(
+                    "Service in version \"v1\" cannot be handled as a Service: json: cannot unmarshal {what} into Go value of type int32"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn the_first_saved_type_error_wins() {
+        assert_eq!(
+            err(json!({"spec":{"type":5,"ports":[{"port":"80"}]}})),
+            "Service in version \"v1\" cannot be handled as a Service: json: cannot unmarshal number into Go struct field ServiceSpec.spec.type of type v1.ServiceType"
+        );
+        assert_eq!(
+            err(json!({"spec":{"ports":[{"port":"80"}],"type":5}})),
+            "Service in version \"v1\" cannot be handled as a Service: json: cannot unmarshal string into Go struct field ServicePort.spec.ports.port of type int32"
         );
     }
 

@@ -154,6 +154,23 @@ impl Status {
         )
     }
 
+    /// 409 Conflict naming the object by its Kind, as `rest.BeforeDelete` builds it
+    /// (`schema.GroupResource{Group: gvk.Group, Resource: gvk.Kind}`): `Service "x"`,
+    /// `details.kind` = `Service`.
+    pub fn conflict_on_kind(resource: Resource, name: &str, detail: &str) -> Status {
+        Status::failure(
+            409,
+            "Conflict",
+            format!("Operation cannot be fulfilled on {} {}: {detail}", resource.qualified_kind(), go_quote(name)),
+            Some(StatusDetails {
+                name: name.to_string(),
+                group: resource.group.to_string(),
+                kind: resource.kind.to_string(),
+                ..Default::default()
+            }),
+        )
+    }
+
     /// 422 Invalid with one cause per field error (`errors.NewInvalid`).
     pub fn invalid(resource: Resource, name: &str, errors: &FieldErrors) -> Status {
         let causes = errors
@@ -205,11 +222,20 @@ impl Status {
         Status::failure(404, "NotFound", "the server could not find the requested resource", Some(StatusDetails::default()))
     }
 
+    /// `Error from server (Reason)`, or `Error from server` for a Status without a reason.
+    pub fn server_error_prefix(&self) -> String {
+        if self.reason.is_empty() {
+            "Error from server".to_string()
+        } else {
+            format!("Error from server ({})", self.reason)
+        }
+    }
+
     /// What `kubectl` prints for this Status: `The Service "x" is invalid: ...` for a 422,
     /// `Error from server (Reason): message` otherwise.
     pub fn kubectl_text(&self) -> String {
         let Some(details) = self.details.as_ref().filter(|_| self.reason == "Invalid") else {
-            return format!("Error from server ({}): {}", self.reason, self.message);
+            return format!("{}: {}", self.server_error_prefix(), self.message);
         };
         let kind = if details.group.is_empty() { details.kind.clone() } else { format!("{}.{}", details.kind, details.group) };
         let head = format!("The {kind} {} is invalid: ", go_quote(&details.name));
@@ -265,6 +291,23 @@ mod tests {
         );
         let deployments = Resource { group: "apps", plural: "deployments", kind: "Deployment" };
         assert_eq!(Status::not_found(deployments, "x").message, "deployments.apps \"x\" not found");
+    }
+
+    #[test]
+    fn delete_precondition_conflict_names_the_kind() {
+        let s = Status::conflict_on_kind(
+            Resource::SERVICES,
+            "web",
+            "the UID in the precondition (a) does not match the UID in record (b). The object might have been deleted and then recreated",
+        );
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Operation cannot be fulfilled on Service \"web\": the UID in the precondition (a) does not match the UID in record (b). The object might have been deleted and then recreated","reason":"Conflict","details":{"name":"web","kind":"Service"},"code":409}"#
+        );
+        let deployments = Resource { group: "apps", plural: "deployments", kind: "Deployment" };
+        let s = Status::conflict_on_kind(deployments, "x", "d");
+        assert_eq!(s.message, "Operation cannot be fulfilled on Deployment.apps \"x\": d");
+        assert_eq!(s.details.unwrap().group, "apps");
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub enum PlanError {
     /// 500 InternalError with this detail (after `Internal error occurred: `).
     #[error("{0}")]
     Internal(String),
+    /// A bare 500 without a reason: a plain error from storage, answered as its text.
+    #[error("{0}")]
+    Unknown(String),
 }
 
 /// What the cluster looks like to one request.
@@ -139,7 +142,6 @@ fn prepare_create_meta(svc: &mut Service, namespace: &str, meta: &NewObjectMeta)
     m.deletion_grace_period_seconds = None;
     m.self_link = None;
     m.managed_fields = None;
-    m.generation = None;
     if m.name.as_deref().unwrap_or("").is_empty()
         && let Some(base) = m.generate_name.as_deref().filter(|g| !g.is_empty()) {
             m.name = Some(generate_name(base, &meta.name_suffix));
@@ -173,8 +175,15 @@ pub fn plan_create(
     if !errors.is_empty() {
         return Err(PlanError::Invalid { name: svc.metadata.name.clone().unwrap_or_default(), errors });
     }
-    if svc.metadata.resource_version.as_deref().is_some_and(|rv| !rv.is_empty()) {
-        return Err(PlanError::BadRequest("resourceVersion should not be set on objects to be created".into()));
+    // The storage layer only refuses a resourceVersion that parses as a non-zero uint64
+    // (`APIObjectVersioner.ObjectResourceVersion`); anything else is dropped and replaced.
+    match svc.metadata.resource_version.as_deref().map(parse_resource_version) {
+        Some(Ok(rv)) if rv != 0 => {
+            // etcd3's store refuses it with a plain error, which reaches the client as a 500.
+            return Err(PlanError::Unknown("resourceVersion should not be set on objects to be created".into()));
+        }
+        Some(_) => svc.metadata.resource_version = None,
+        None => {}
     }
     let warnings = warnings_for_service(&svc);
     crate::codec::canonicalize(&mut svc);
@@ -191,25 +200,12 @@ pub fn plan_update(
     cluster: ClusterView<'_>,
 ) -> Result<Planned, PlanError> {
     set_defaults(&mut svc);
-    let body_name = svc.metadata.name.clone().unwrap_or_default();
-    if body_name != name {
-        return Err(PlanError::BadRequest(format!(
-            "the name of the object ({body_name}) does not match the name on the URL ({name})"
-        )));
-    }
-    match svc.metadata.namespace.as_deref() {
-        None | Some("") => svc.metadata.namespace = Some(namespace.to_string()),
-        Some(ns) if ns == namespace => {}
-        Some(ns) => {
-            return Err(PlanError::BadRequest(format!(
-                "the namespace of the object ({ns}) does not match the namespace on the request ({namespace})"
-            )));
-        }
-    }
+    check_update_target(&mut svc, namespace, name)?;
     let stored_rv = stored.metadata.resource_version.clone().unwrap_or_default();
-    match svc.metadata.resource_version.as_deref() {
-        None | Some("") => svc.metadata.resource_version = Some(stored_rv),
-        Some(rv) if rv == stored_rv => {}
+    // `Store.Update` compares the parsed numbers; 0 (or none) is an unconditional update.
+    match svc.metadata.resource_version.as_deref().map(parse_resource_version) {
+        None | Some(Ok(0)) => svc.metadata.resource_version = Some(stored_rv),
+        Some(Ok(rv)) if parse_resource_version(&stored_rv) == Ok(rv) => {}
         Some(_) => return Err(PlanError::Conflict),
     }
     let mut old = stored.clone();
@@ -229,6 +225,41 @@ pub fn plan_update(
     let warnings = warnings_for_service(&svc);
     crate::codec::canonicalize(&mut svc);
     Ok(Planned { service: svc, allocations: op.finish(), warnings })
+}
+
+/// The update handlers' checks of the body against the URL, in apiserver's order
+/// (`EnsureObjectNamespaceMatchesRequestNamespace`, then `checkName`): a body namespace
+/// other than the URL's is refused with the create path's text, an empty one is filled in.
+pub fn check_update_target(svc: &mut Service, namespace: &str, name: &str) -> Result<(), PlanError> {
+    match svc.metadata.namespace.as_deref() {
+        None | Some("") => svc.metadata.namespace = Some(namespace.to_string()),
+        Some(ns) if ns == namespace => {}
+        Some(_) => {
+            return Err(PlanError::BadRequest(
+                "the namespace of the provided object does not match the namespace sent on the request".into(),
+            ));
+        }
+    }
+    let body_name = svc.metadata.name.clone().unwrap_or_default();
+    if body_name != name {
+        return Err(PlanError::BadRequest(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    Ok(())
+}
+
+/// Parses a resourceVersion as the storage versioner does (`strconv.ParseUint(rv, 10, 64)`);
+/// the error is Go's text. An empty string is 0.
+pub fn parse_resource_version(rv: &str) -> Result<u64, String> {
+    if rv.is_empty() {
+        return Ok(0);
+    }
+    let quoted = crate::field::go_quote(rv);
+    if !rv.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("strconv.ParseUint: parsing {quoted}: invalid syntax"));
+    }
+    rv.parse::<u64>().map_err(|_| format!("strconv.ParseUint: parsing {quoted}: value out of range"))
 }
 
 /// What deleting a stored Service releases (`releaseAllocatedResources`).
@@ -285,14 +316,14 @@ fn normalize_cluster_ips(svc: &mut Service, old: Option<&Service>) {
         }
         return;
     }
+    // Otherwise (clusterIPs changed as well, or left out while clusterIP changed) the
+    // fields stay as given, for validation to judge.
     if new_ips == old_ips {
         if new_ip.is_empty() {
             spec.cluster_ips = None;
         } else {
             spec.cluster_ips = Some(vec![new_ip]);
         }
-    } else if new_ips.is_empty() && !new_ip.is_empty() {
-        spec.cluster_ips = Some(vec![new_ip]);
     }
 }
 
@@ -309,7 +340,10 @@ fn patch_allocated_values(svc: &mut Service, old: &Service) {
             spec.cluster_ips = old_spec.cluster_ips.clone();
         }
     }
-    if needs_node_port(old) && needs_node_port(svc) {
+    // storage.go's needsNodePort, unlike the strategy's, leaves out a LoadBalancer with
+    // allocateLoadBalancerNodePorts false: its nodePorts are not carried over (so they can be
+    // removed).
+    if should_allocate_node_ports(old) && should_allocate_node_ports(svc) {
         let old_used = node_ports(old);
         let new_used = node_ports(svc);
         let used: Vec<i32> = old_used.into_iter().filter(|p| new_used.contains(p)).collect();
@@ -802,6 +836,7 @@ mod tests {
         match e {
             PlanError::Invalid { name, errors } => Status::invalid(Resource::SERVICES, &name, &errors).message,
             PlanError::Internal(d) => Status::internal(d).message,
+            PlanError::Unknown(m) => m,
             PlanError::BadRequest(m) => m,
             PlanError::Conflict => "conflict".into(),
         }
@@ -809,6 +844,35 @@ mod tests {
 
     fn create_err(spec: Value) -> String {
         message(create(web(spec), &kube_allocated()).unwrap_err())
+    }
+
+    fn create_meta_err(metadata: Value) -> Result<Planned, PlanError> {
+        let body = json!({"apiVersion":"v1","kind":"Service","metadata":metadata,"spec":{"ports":[{"port":80}]}});
+        create(svc(body), &kube_allocated())
+    }
+
+    #[test]
+    fn create_keeps_the_generation_so_a_negative_one_is_invalid() {
+        // Neither the generic store nor the Service strategy touch generation on create.
+        let e = create_meta_err(json!({"name":"web","generation":-3})).unwrap_err();
+        assert_eq!(
+            message(e),
+            "Service \"web\" is invalid: metadata.generation: Invalid value: -3: must be greater than or equal to 0"
+        );
+        let planned = create_meta_err(json!({"name":"web","generation":4})).unwrap();
+        assert_eq!(planned.service.metadata.generation, Some(4));
+    }
+
+    #[test]
+    fn create_refuses_only_a_resource_version_that_parses_as_non_zero() {
+        for rv in ["5", "007", "18446744073709551615"] {
+            let e = create_meta_err(json!({"name":"web","resourceVersion":rv})).unwrap_err();
+            assert_eq!(message(e), "resourceVersion should not be set on objects to be created", "{rv}");
+        }
+        for rv in ["0", "abc", "-1", "+5", "18446744073709551616"] {
+            let planned = create_meta_err(json!({"name":"web","resourceVersion":rv})).unwrap();
+            assert_eq!(planned.service.metadata.resource_version, None, "{rv}");
+        }
     }
 
     #[test]
@@ -1013,6 +1077,163 @@ mod tests {
         let mut body = serde_json::to_value(&old).unwrap();
         body["metadata"]["resourceVersion"] = json!("6");
         assert_eq!(update(svc(body), &old, &used).unwrap_err(), PlanError::Conflict);
+    }
+
+    #[test]
+    fn load_balancer_without_node_port_allocation_does_not_keep_omitted_node_ports() {
+        // storage.go's needsNodePort: with allocateLoadBalancerNodePorts false an omitted
+        // nodePort is not carried over, so it is dropped and released.
+        let manifest = json!({"type":"LoadBalancer","allocateLoadBalancerNodePorts":false,
+            "ports":[{"name":"http","port":80}]});
+        let mut with_port = manifest.clone();
+        with_port["ports"][0]["nodePort"] = json!(30100);
+        let (old, used) = stored(with_port);
+        assert_eq!(node_ports(&old), vec![30100]);
+        let p = update(web(manifest), &old, &used).unwrap();
+        assert_eq!(p.service.spec.unwrap().ports.unwrap()[0].node_port, None);
+        assert_eq!(p.allocations.release_node_ports, vec![30100]);
+    }
+
+    #[test]
+    fn node_port_service_keeps_omitted_node_ports_by_name() {
+        let (old, used) = stored(json!({"type":"NodePort","ports":[{"name":"a","port":80},{"name":"b","port":81}]}));
+        let old_ports = old.spec.clone().unwrap().ports.unwrap();
+        // Renamed ports swap order: each keeps the nodePort of its name.
+        let body = web(json!({"type":"NodePort","ports":[{"name":"b","port":8081},{"name":"a","port":8080}]}));
+        let p = update(body, &old, &used).unwrap();
+        let ports = p.service.spec.unwrap().ports.unwrap();
+        assert_eq!(ports[0].node_port, old_ports[1].node_port);
+        assert_eq!(ports[1].node_port, old_ports[0].node_port);
+        assert!(p.allocations.is_empty());
+    }
+
+    #[test]
+    fn update_body_namespace_mismatch_is_checked_before_the_name() {
+        let (old, used) = stored(json!({"ports":[{"port":80}]}));
+        let body = svc(json!({"metadata":{"name":"other","namespace":"kube-system"},"spec":{"ports":[{"port":80}]}}));
+        assert_eq!(
+            message(update(body, &old, &used).unwrap_err()),
+            "the namespace of the provided object does not match the namespace sent on the request"
+        );
+        let body = svc(json!({"metadata":{"name":"other","namespace":"default"},"spec":{"ports":[{"port":80}]}}));
+        assert_eq!(
+            message(update(body, &old, &used).unwrap_err()),
+            "the name of the object (other) does not match the name on the URL (web)"
+        );
+    }
+
+    #[test]
+    fn resource_versions_compare_as_numbers_and_zero_is_unconditional() {
+        let (old, used) = stored(json!({"ports":[{"port":80}]}));
+        let mut body = serde_json::to_value(&old).unwrap();
+        for rv in ["0", "007"] {
+            body["metadata"]["resourceVersion"] = json!(rv);
+            let p = update(svc(body.clone()), &old, &used).unwrap();
+            assert_eq!(p.service.metadata.resource_version.as_deref(), Some(if rv == "0" { "7" } else { "007" }));
+        }
+        body["metadata"]["resourceVersion"] = json!("8");
+        assert_eq!(update(svc(body), &old, &used).unwrap_err(), PlanError::Conflict);
+        assert_eq!(parse_resource_version("abc"), Err("strconv.ParseUint: parsing \"abc\": invalid syntax".to_string()));
+        assert_eq!(parse_resource_version("+7"), Err("strconv.ParseUint: parsing \"+7\": invalid syntax".to_string()));
+        assert_eq!(
+            parse_resource_version("18446744073709551616"),
+            Err("strconv.ParseUint: parsing \"18446744073709551616\": value out of range".to_string())
+        );
+    }
+
+    #[test]
+    fn to_external_name_with_a_changed_cluster_ip_and_no_cluster_ips_keeps_the_cluster_ip() {
+        // normalizeClusterIPs leaves clusterIPs empty here (they are not the stored ones), so
+        // ExternalName's "clusterIPs may not be set" does not fire and the IP is kept as given.
+        let (old, used) = stored(json!({"clusterIP":"10.96.0.10","ports":[{"port":80}]}));
+        let body = web(json!({"type":"ExternalName","externalName":"db.example.com","clusterIP":"10.96.0.5","ports":[{"port":80}]}));
+        let p = update(body, &old, &used).unwrap();
+        let spec = p.service.spec.unwrap();
+        assert_eq!(spec.cluster_ip.as_deref(), Some("10.96.0.5"));
+        assert_eq!(spec.cluster_ips, None);
+        assert_eq!(spec.ip_families, None);
+        assert_eq!(spec.ip_family_policy, None);
+        assert_eq!(p.allocations.release_ips, vec!["10.96.0.10".parse::<IpAddr>().unwrap()]);
+    }
+
+    #[test]
+    fn switching_to_or_from_headless_may_not_change_the_cluster_ip() {
+        let (old, used) = stored(json!({"clusterIP":"10.96.0.10","selector":{"app":"a"},"ports":[{"port":80}]}));
+        let e = update(web(json!({"clusterIP":"None","selector":{"app":"a"},"ports":[{"port":80}]})), &old, &used);
+        assert_eq!(
+            message(e.unwrap_err()),
+            "Service \"web\" is invalid: spec.clusterIPs[0]: Invalid value: []string{\"None\"}: may not change once set"
+        );
+        let (old, used) = stored(json!({"clusterIP":"None","selector":{"app":"a"},"ports":[{"port":80}]}));
+        let e = update(web(json!({"clusterIP":"10.96.0.10","selector":{"app":"a"},"ports":[{"port":80}]})), &old, &used);
+        assert_eq!(
+            message(e.unwrap_err()),
+            "Service \"web\" is invalid: spec.clusterIPs[0]: Invalid value: []string{\"10.96.0.10\"}: may not change once set"
+        );
+    }
+
+    #[test]
+    fn health_check_node_port_follows_the_traffic_policy() {
+        let lb = json!({"type":"LoadBalancer","externalTrafficPolicy":"Local","ports":[{"port":80}]});
+        let (old, used) = stored(lb);
+        let hc = health_check_node_port(&old);
+        // LB+Local -> LB+Cluster with the stored value: released and wiped.
+        let mut body = serde_json::to_value(&old).unwrap();
+        body["spec"]["externalTrafficPolicy"] = json!("Cluster");
+        let p = update(svc(body.clone()), &old, &used).unwrap();
+        assert_eq!(p.service.spec.as_ref().unwrap().health_check_node_port, None);
+        assert_eq!(p.allocations.release_node_ports, vec![hc]);
+        // LB+Local with another value: immutable.
+        body["spec"]["externalTrafficPolicy"] = json!("Local");
+        body["spec"]["healthCheckNodePort"] = json!(80);
+        assert_eq!(
+            message(update(svc(body), &old, &used).unwrap_err()),
+            "Service \"web\" is invalid: spec.healthCheckNodePort: Forbidden: field is immutable"
+        );
+        // LB+Cluster -> LB+Local: allocated; an out-of-range request is a 500.
+        let (old, used) = stored(json!({"type":"LoadBalancer","ports":[{"port":80}]}));
+        let mut body = serde_json::to_value(&old).unwrap();
+        body["spec"]["externalTrafficPolicy"] = json!("Local");
+        let p = update(svc(body.clone()), &old, &used).unwrap();
+        assert!(PortRange::DEFAULT.contains(health_check_node_port(&p.service)));
+        body["spec"]["healthCheckNodePort"] = json!(80);
+        assert_eq!(
+            message(update(svc(body), &old, &used).unwrap_err()),
+            "Internal error occurred: failed to allocate requested HealthCheck NodePort 80: provided port is not in the valid range. The range of valid ports is 30000-32767"
+        );
+    }
+
+    #[test]
+    fn load_balancer_to_cluster_ip_with_a_flipped_allocate_flag_is_forbidden() {
+        let (old, used) = stored(json!({"type":"LoadBalancer","loadBalancerClass":"x/y","ports":[{"port":80}]}));
+        let mut body = serde_json::to_value(&old).unwrap();
+        body["spec"]["type"] = json!("ClusterIP");
+        let p = update(svc(body.clone()), &old, &used).unwrap();
+        let spec = p.service.spec.clone().unwrap();
+        assert_eq!((spec.allocate_load_balancer_node_ports, spec.load_balancer_class), (None, None));
+        assert_eq!(p.allocations.release_node_ports, node_ports(&old));
+        body["spec"]["allocateLoadBalancerNodePorts"] = json!(false);
+        assert_eq!(
+            message(update(svc(body), &old, &used).unwrap_err()),
+            "Service \"web\" is invalid: spec.allocateLoadBalancerNodePorts: Forbidden: may only be used when `type` is 'LoadBalancer'"
+        );
+    }
+
+    #[test]
+    fn external_name_and_back_releases_and_allocates_ips() {
+        let (old, used) = stored(json!({"clusterIP":"10.96.0.10","ports":[{"port":80}]}));
+        let mut body = serde_json::to_value(&old).unwrap();
+        body["spec"]["type"] = json!("ExternalName");
+        body["spec"]["externalName"] = json!("db.example.com");
+        let p = update(svc(body), &old, &used).unwrap();
+        let spec = p.service.spec.clone().unwrap();
+        assert_eq!((spec.cluster_ip, spec.cluster_ips, spec.ip_families), (None, None, None));
+        assert_eq!(p.allocations.release_ips, vec!["10.96.0.10".parse::<IpAddr>().unwrap()]);
+        let mut ext = p.service;
+        ext.metadata.resource_version = Some("8".into());
+        let p = update(web(json!({"ports":[{"port":80}]})), &ext, &used).unwrap();
+        assert_eq!(p.allocations.allocate_ips.len(), 1);
+        assert_eq!(p.service.spec.unwrap().ip_family_policy.as_deref(), Some("SingleStack"));
     }
 
     #[test]
