@@ -82,22 +82,25 @@ pub async fn replace(
         return Err(ApiError::method_not_allowed());
     };
     let opts = params.write_options("UpdateOptions")?;
-    let applied = match target.subresource {
+    let (applied, created) = match target.subresource {
         Some(Subresource::Scale) => {
             return scale::write(&app.registry, kind, namespace, name, &body, None, &opts).await;
         }
         None => {
             app.registry
-                .update(kind, namespace, name, &body.object(kind)?, &opts)
+                .replace(kind, namespace, name, &body.object(kind)?, &opts)
                 .await?
         }
         Some(Subresource::Status) => {
-            app.registry
+            let applied = app
+                .registry
                 .update_status(kind, namespace, name, &body.object(kind)?, &opts)
-                .await?
+                .await?;
+            (applied, false)
         }
     };
-    Ok(negotiated.object(kind, StatusCode::OK, applied.object, &applied.warnings))
+    let code = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(negotiated.object(kind, code, applied.object, &applied.warnings))
 }
 
 /// PATCH an object or its status with a JSON, merge, strategic or apply patch.

@@ -339,6 +339,30 @@ impl Registry {
         self.update_with(kind, namespace, name, opts, false, move |_| Ok(body.clone())).await
     }
 
+    /// PUT as the API serves it: an update, except that a missing Service is created, because
+    /// the Service strategy allows create-on-update (`AllowCreateOnUpdate` is true). Returns
+    /// whether the object was created.
+    pub async fn replace(
+        &self,
+        kind: &'static Kind,
+        namespace: &str,
+        name: &str,
+        body: &Value,
+        opts: &WriteOptions,
+    ) -> Result<(Applied, bool), RegistryError> {
+        let unconditional = str_at(body, "/metadata/resourceVersion").is_empty();
+        if kind.is_services() && unconditional && self.get_raw(SERVICES.plural, namespace, name).await?.is_none() {
+            let body_name = str_at(body, "/metadata/name");
+            if body_name != name {
+                return Err(RegistryError::BadRequest(format!(
+                    "the name of the object ({body_name}) does not match the name on the URL ({name})"
+                )));
+            }
+            return Ok((self.create_service(namespace, body, opts).await?, true));
+        }
+        Ok((self.update(kind, namespace, name, body, opts).await?, false))
+    }
+
     /// PATCH an object of any served kind; `patch` maps the current object to the new body.
     pub async fn patch(
         &self,

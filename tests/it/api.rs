@@ -565,6 +565,20 @@ async fn replace_keeps_allocations_and_bumps_the_resource_version() {
 }
 
 #[tokio::test]
+async fn replace_of_a_missing_service_creates_it() {
+    // The Service strategy allows create-on-update: PUT answers 201 with the new object.
+    let api = Api::new().await;
+    let reply = api.put(&format!("{SERVICES}/my-nginx-svc"), &nginx()).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let created = reply.json();
+    assert!(created["spec"]["clusterIP"].as_str().is_some_and(|ip| ip.starts_with("172.21.")));
+    let mut deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "nope"}});
+    deployment["spec"] = json!({"selector": {"matchLabels": {"app": "x"}}});
+    let reply = api.put("/apis/apps/v1/namespaces/default/deployments/nope", &deployment).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "other kinds do not create on update");
+}
+
+#[tokio::test]
 async fn replace_with_a_stale_resource_version_is_a_conflict() {
     let api = Api::new().await;
     api.create(&nginx()).await;
