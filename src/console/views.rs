@@ -195,23 +195,17 @@ pub fn cluster_ip(svc: &Value) -> String {
     }
 }
 
-/// In-cluster endpoints: `name.namespace.svc.cluster.local:port PROTO` per port.
+/// In-cluster endpoints as ACK lists them: `name:port PROTO` per port and, for ports with a
+/// node port (NodePort and LoadBalancer), `name:nodePort PROTO` as well.
 pub fn internal_endpoints(svc: &Value) -> Vec<String> {
-    let host = format!(
-        "{}.{}.svc.cluster.local",
-        str_at(svc, "/metadata/name"),
-        str_at(svc, "/metadata/namespace")
-    );
-    array_at(svc, "/spec/ports")
+    let name = str_at(svc, "/metadata/name");
+    let ports = array_at(svc, "/spec/ports");
+    let line = |number: i64, port: &Value| format!("{name}:{number} {}", str_at(port, "/protocol"));
+    let service_ports = ports.iter().map(|p| line(p.get("port").and_then(Value::as_i64).unwrap_or(0), p));
+    let node_ports = ports
         .iter()
-        .map(|p| {
-            format!(
-                "{host}:{} {}",
-                p.get("port").and_then(Value::as_i64).unwrap_or(0),
-                str_at(p, "/protocol")
-            )
-        })
-        .collect()
+        .filter_map(|p| p.get("nodePort").and_then(Value::as_i64).filter(|n| *n > 0).map(|n| line(n, p)));
+    service_ports.chain(node_ports).collect()
 }
 
 fn scheme(port: &Value) -> &'static str {
@@ -1234,4 +1228,19 @@ pub struct NotFoundPage {
 #[template(path = "errors/500.html")]
 pub struct ServerErrorPage {
     pub layout: Layout,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn internal_endpoints_list_service_ports_then_node_ports() {
+        let svc = json!({"metadata": {"name": "web"}, "spec": {"ports": [
+            {"port": 80, "protocol": "TCP", "nodePort": 31800},
+            {"port": 53, "protocol": "UDP"}
+        ]}});
+        assert_eq!(internal_endpoints(&svc), vec!["web:80 TCP", "web:53 UDP", "web:31800 TCP"]);
+    }
 }

@@ -92,6 +92,9 @@ fn unknown_fields(input: &Value, known: &Value, path: &str, out: &mut Vec<String
 
 const NO_STRINGS: &[&str] = &[];
 
+/// Resources whose registry strategy has `AllowCreateOnUpdate() == true` upstream.
+const CREATE_ON_UPDATE: [&str; 3] = ["services", "endpoints", "events"];
+
 /// Every resource served, in discovery order.
 pub static KINDS: [Kind; 8] = [
     Kind {
@@ -339,8 +342,8 @@ impl Registry {
         self.update_with(kind, namespace, name, opts, false, move |_| Ok(body.clone())).await
     }
 
-    /// PUT as the API serves it: an update, except that a missing Service is created, because
-    /// the Service strategy allows create-on-update (`AllowCreateOnUpdate` is true). Returns
+    /// PUT as the API serves it: an update, except that a missing object of a kind whose
+    /// strategy allows create-on-update (Services, Endpoints, Events) is created. Returns
     /// whether the object was created.
     pub async fn replace(
         &self,
@@ -351,14 +354,18 @@ impl Registry {
         opts: &WriteOptions,
     ) -> Result<(Applied, bool), RegistryError> {
         let unconditional = str_at(body, "/metadata/resourceVersion").is_empty();
-        if kind.is_services() && unconditional && self.get_raw(SERVICES.plural, namespace, name).await?.is_none() {
+        let ns = if kind.namespaced { namespace } else { "" };
+        if CREATE_ON_UPDATE.contains(&kind.resource.plural)
+            && unconditional
+            && self.get_raw(kind.resource.plural, ns, name).await?.is_none()
+        {
             let body_name = str_at(body, "/metadata/name");
             if body_name != name {
                 return Err(RegistryError::BadRequest(format!(
                     "the name of the object ({body_name}) does not match the name on the URL ({name})"
                 )));
             }
-            return Ok((self.create_service(namespace, body, opts).await?, true));
+            return Ok((self.create(kind, namespace, body, opts).await?, true));
         }
         Ok((self.update(kind, namespace, name, body, opts).await?, false))
     }

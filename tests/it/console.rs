@@ -165,7 +165,7 @@ async fn list_shows_columns_actions_and_security_headers() {
         ">Details</a>",
         ">Update</a>",
         ">Delete</a>",
-        "my-nginx-svc.default.svc.cluster.local:80 TCP",
+        "my-nginx-svc:80 TCP",
         "href=\"/services/default/my-nginx-svc\"",
         "All Namespaces",
     ] {
