@@ -89,7 +89,10 @@ async fn bench_creates(pools: Pools, writers: usize) {
 }
 
 fn main() {
-    let pools = Pools { service_cidr: ServiceCidr::parse("10.96.0.0/12").expect("cidr"), node_ports: PortRange::DEFAULT };
+    let pools = Pools {
+        service_cidr: ServiceCidr::parse("10.96.0.0/12").expect("cidr"),
+        node_ports: PortRange::DEFAULT,
+    };
     bench_validate(&pools);
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     for writers in [1, 16] {

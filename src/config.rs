@@ -62,13 +62,25 @@ pub struct LoadBalancingArgs {
     #[arg(long, env = "SERVICE_CONSOLE_NETWORK_PLUGIN", default_value = "flannel", value_parser = parse_network_plugin)]
     pub network_plugin: NetworkPlugin,
     /// Range the workloads controller takes pod IPs from.
-    #[arg(long, env = "SERVICE_CONSOLE_POD_CIDR", default_value = "172.20.0.0/16")]
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_POD_CIDR",
+        default_value = "172.20.0.0/16"
+    )]
     pub pod_cidr: Ipv4Net,
     /// Addresses of internet-facing SLB instances.
-    #[arg(long, env = "SERVICE_CONSOLE_SLB_IP_POOL", default_value = "47.100.0.0/24")]
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_SLB_IP_POOL",
+        default_value = "47.100.0.0/24"
+    )]
     pub slb_ip_pool: Ipv4Net,
     /// Addresses of internal (intranet) SLB instances.
-    #[arg(long, env = "SERVICE_CONSOLE_SLB_INTRANET_IP_POOL", default_value = "192.168.0.0/24")]
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_SLB_INTRANET_IP_POOL",
+        default_value = "192.168.0.0/24"
+    )]
     pub slb_intranet_ip_pool: Ipv4Net,
 }
 
@@ -76,7 +88,9 @@ pub struct LoadBalancingArgs {
 pub const DEFAULT_CLUSTER_ID: &str = "c-service-console";
 
 fn parse_network_plugin(value: &str) -> Result<NetworkPlugin, String> {
-    NetworkPlugin::parse(value).ok_or_else(|| format!("unknown network plug-in {value:?}; expected flannel or terway-eniip"))
+    NetworkPlugin::parse(value).ok_or_else(|| {
+        format!("unknown network plug-in {value:?}; expected flannel or terway-eniip")
+    })
 }
 
 impl LoadBalancingArgs {
@@ -106,7 +120,10 @@ pub struct ClusterArgs {
 impl ClusterArgs {
     /// The allocation pools these flags describe.
     pub fn pools(&self) -> Pools {
-        Pools { service_cidr: self.service_cidr, node_ports: self.node_port_range }
+        Pools {
+            service_cidr: self.service_cidr,
+            node_ports: self.node_port_range,
+        }
     }
 }
 
@@ -134,7 +151,11 @@ pub struct ValidateArgs {
 #[derive(Debug, Clone, Args)]
 pub struct KubeconfigArgs {
     /// URL of the server kubectl should talk to.
-    #[arg(long, env = "SERVICE_CONSOLE_SERVER", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_SERVER",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub server: String,
 }
 
@@ -154,7 +175,11 @@ pub struct PlanArgs {
     #[arg(short = 'f', long = "filename")]
     pub file: PathBuf,
     /// URL of the server to plan against.
-    #[arg(long, env = "SERVICE_CONSOLE_SERVER", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_SERVER",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub server: String,
     /// Namespace of documents without metadata.namespace.
     #[arg(short = 'n', long = "namespace", default_value = "default")]

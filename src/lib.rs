@@ -21,5 +21,10 @@ pub use state::AppState;
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    Router::new().merge(health::routes()).merge(api::routes()).merge(console::routes()).fallback(api::error::not_found).with_state(state)
+    Router::new()
+        .merge(health::routes())
+        .merge(api::routes())
+        .merge(console::routes())
+        .fallback(api::error::not_found)
+        .with_state(state)
 }

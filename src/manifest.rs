@@ -15,7 +15,10 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
     } else {
         let mut out = Vec::new();
         for doc in split_yaml_documents(text) {
-            out.push(serde_saphyr::from_str::<Value>(doc).map_err(|e| format!("error converting YAML to JSON: {e}"))?);
+            out.push(
+                serde_saphyr::from_str::<Value>(doc)
+                    .map_err(|e| format!("error converting YAML to JSON: {e}"))?,
+            );
         }
         out
     };
@@ -45,14 +48,22 @@ fn split_yaml_documents(text: &str) -> Vec<&str> {
         offset += line.len();
     }
     docs.push(&text[start..]);
-    docs.into_iter().filter(|d| d.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))).collect()
+    docs.into_iter()
+        .filter(|d| {
+            d.lines()
+                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        })
+        .collect()
 }
 
 fn expand(doc: Value, out: &mut Vec<Value>) {
     if doc.is_null() {
         return;
     }
-    let is_list = doc.get("kind").and_then(Value::as_str).is_some_and(|k| k == "List" || k.ends_with("List"))
+    let is_list = doc
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k == "List" || k.ends_with("List"))
         && doc.get("items").is_some_and(Value::is_array);
     if is_list {
         if let Some(Value::Array(items)) = doc.get("items") {
@@ -105,7 +116,8 @@ mod tests {
 
     #[test]
     fn yaml_numbers_stay_numbers() {
-        let docs = parse_documents("spec:\n  ports:\n  - port: 80\n    targetPort: \"8080\"\n").unwrap();
+        let docs =
+            parse_documents("spec:\n  ports:\n  - port: 80\n    targetPort: \"8080\"\n").unwrap();
         assert_eq!(docs[0]["spec"]["ports"][0]["port"], 80);
         assert_eq!(docs[0]["spec"]["ports"][0]["targetPort"], "8080");
     }

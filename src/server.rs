@@ -18,10 +18,18 @@ pub const DATABASE_FILE: &str = "service-console.db";
 const COMPACTION_INTERVAL_SECS: u64 = 300;
 
 /// Opens the store in `data_dir` (created if missing) and the registry over it.
-pub async fn open_state(data_dir: &Path, pools: service_plan::alloc::Pools) -> anyhow::Result<AppState> {
-    std::fs::create_dir_all(data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
-    let store = Store::open_sqlite(&data_dir.join(DATABASE_FILE)).await.context("opening the store")?;
-    let registry = Registry::open(store, pools).await.map_err(|e| anyhow::anyhow!("bootstrapping the cluster: {e}"))?;
+pub async fn open_state(
+    data_dir: &Path,
+    pools: service_plan::alloc::Pools,
+) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    let store = Store::open_sqlite(&data_dir.join(DATABASE_FILE))
+        .await
+        .context("opening the store")?;
+    let registry = Registry::open(store, pools)
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrapping the cluster: {e}"))?;
     Ok(AppState { registry })
 }
 
@@ -29,10 +37,14 @@ pub async fn open_state(data_dir: &Path, pools: service_plan::alloc::Pools) -> a
 fn spawn_compaction(state: &AppState) {
     let store = state.registry.store().clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(COMPACTION_INTERVAL_SECS));
+        let mut tick =
+            tokio::time::interval(std::time::Duration::from_secs(COMPACTION_INTERVAL_SECS));
         loop {
             tick.tick().await;
-            if let Err(e) = store.compact_keeping(crate::store::DEFAULT_KEEP_EVENTS).await {
+            if let Err(e) = store
+                .compact_keeping(crate::store::DEFAULT_KEEP_EVENTS)
+                .await
+            {
                 tracing::warn!(error = %e, "event log compaction failed");
             }
         }
@@ -54,9 +66,15 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
 pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let state = open_state(&args.data_dir, args.cluster.pools()).await?;
     state.registry.configure(args.load_balancing.settings());
-    let options = ControllerOptions { demo: !args.no_demo };
-    let _controllers = start_controllers(&state, options).await.map_err(|e| anyhow::anyhow!("starting the controllers: {e}"))?;
-    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let options = ControllerOptions {
+        demo: !args.no_demo,
+    };
+    let _controllers = start_controllers(&state, options)
+        .await
+        .map_err(|e| anyhow::anyhow!("starting the controllers: {e}"))?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
     tracing::info!(address = %args.listen, data_dir = %args.data_dir.display(), "service-console listening");
     println!("service-console listening on http://{}", args.listen);
     serve(listener, state).await

@@ -99,7 +99,11 @@ pub async fn replace(
             (applied, false)
         }
     };
-    let code = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let code = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok(negotiated.object(kind, code, applied.object, &applied.warnings))
 }
 
@@ -123,7 +127,16 @@ pub async fn patch(
     let patch = Patch::new(kind, patch_type, &body)?;
     let applied = match target.subresource {
         Some(Subresource::Scale) => {
-            return scale::write(&app.registry, kind, namespace, name, &body, Some(patch_type), &opts).await;
+            return scale::write(
+                &app.registry,
+                kind,
+                namespace,
+                name,
+                &body,
+                Some(patch_type),
+                &opts,
+            )
+            .await;
         }
         None => {
             app.registry

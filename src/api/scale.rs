@@ -17,7 +17,12 @@ fn scale_of(deployment: &Value) -> Value {
     let selector = deployment
         .pointer("/spec/selector/matchLabels")
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect::<Vec<_>>().join(","))
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
         .unwrap_or_default();
     json!({
         "kind": "Scale",
@@ -53,7 +58,12 @@ fn with_replicas(deployment: &Value, scale: &Value) -> Result<Value, RegistryErr
 }
 
 /// GET the Scale.
-pub async fn get(registry: &Registry, kind: &'static Kind, namespace: &str, name: &str) -> Result<Response, ApiError> {
+pub async fn get(
+    registry: &Registry,
+    kind: &'static Kind,
+    namespace: &str,
+    name: &str,
+) -> Result<Response, ApiError> {
     let deployment = registry.get(kind, namespace, name).await?;
     Ok((StatusCode::OK, Json(scale_of(&deployment))).into_response())
 }
@@ -69,7 +79,11 @@ pub async fn write(
     opts: &WriteOptions,
 ) -> Result<Response, ApiError> {
     let patch = match patch_type {
-        Some(PatchType::Apply) => return Err(ApiError::unsupported_media_type(super::error::PATCH_MEDIA_TYPES)),
+        Some(PatchType::Apply) => {
+            return Err(ApiError::unsupported_media_type(
+                super::error::PATCH_MEDIA_TYPES,
+            ));
+        }
         Some(t) => Some(Patch::new(kind, t, body)?),
         None => None,
     };

@@ -31,8 +31,12 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
         std::io::stdin().read_to_string(&mut s)?;
         s
     } else {
-        std::fs::read_to_string(&args.file)
-            .map_err(|e| anyhow::anyhow!("the path {:?} does not exist or cannot be read: {e}", args.file))?
+        std::fs::read_to_string(&args.file).map_err(|e| {
+            anyhow::anyhow!(
+                "the path {:?} does not exist or cannot be read: {e}",
+                args.file
+            )
+        })?
     };
     let source = args.file.display().to_string();
     let docs = match parse_documents(&text) {
@@ -60,8 +64,11 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
             }
         }
         OutputFormat::Yaml => {
-            let texts: Vec<String> =
-                printed.iter().map(serde_saphyr::to_string).collect::<Result<_, _>>().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let texts: Vec<String> = printed
+                .iter()
+                .map(serde_saphyr::to_string)
+                .collect::<Result<_, _>>()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             print!("{}", texts.join("---\n"));
         }
     }
@@ -76,10 +83,21 @@ pub fn validate_document(doc: &Value, pools: &Pools, source: &str) -> Outcome {
         Err(e) => return server_error(Status::bad_request(e.message)),
     };
     if !decoded.strict_errors.is_empty() {
-        let version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("v1");
-        return server_error(Status::bad_request(codec::strict_error("Service", version, &decoded.strict_errors).message));
+        let version = doc
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("v1");
+        return server_error(Status::bad_request(
+            codec::strict_error("Service", version, &decoded.strict_errors).message,
+        ));
     }
-    let namespace = decoded.object.metadata.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into());
+    let namespace = decoded
+        .object
+        .metadata
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "default".into());
     let mut allocated = Allocated::default();
     // A real cluster always has the `kubernetes` Service on the first address.
     allocated.ips.insert(pools.service_cidr.first());
@@ -88,7 +106,11 @@ pub fn validate_document(doc: &Value, pools: &Pools, source: &str) -> Outcome {
         now: Time(Timestamp::UNIX_EPOCH),
         name_suffix: "xxxxx".into(),
     };
-    let cluster = ClusterView { pools, allocated: &allocated, seed: 1 };
+    let cluster = ClusterView {
+        pools,
+        allocated: &allocated,
+        seed: 1,
+    };
     match pipeline::plan_create(decoded.object.clone(), &namespace, &meta, cluster) {
         Ok(_) => {
             let mut svc = decoded.object;
@@ -102,7 +124,9 @@ pub fn validate_document(doc: &Value, pools: &Pools, source: &str) -> Outcome {
             }
             Outcome::Valid(v)
         }
-        Err(PlanError::Invalid { name, errors }) => server_error(Status::invalid(Resource::SERVICES, &name, &errors)),
+        Err(PlanError::Invalid { name, errors }) => {
+            server_error(Status::invalid(Resource::SERVICES, &name, &errors))
+        }
         Err(PlanError::BadRequest(m)) => server_error(Status::bad_request(m)),
         Err(PlanError::Internal(d)) => server_error(Status::internal(d)),
         Err(PlanError::Unknown(m)) => server_error(Status::failure(500, "", m, None)),
@@ -115,6 +139,11 @@ fn kubectl_error(status: &Status, source: &str) -> String {
     if status.reason == "Invalid" {
         status.kubectl_text()
     } else {
-        format!("{}: error when creating {:?}: {}", status.server_error_prefix(), source, status.message)
+        format!(
+            "{}: error when creating {:?}: {}",
+            status.server_error_prefix(),
+            source,
+            status.message
+        )
     }
 }

@@ -710,20 +710,32 @@ fn set_or_remove(map: &mut Map<String, Value>, key: &str, value: Map<String, Val
 /// Port fields the form does not show (`appProtocol`) are carried over from the stored port
 /// with the same name, or the same port and protocol, so that an update never drops them.
 fn keep_unshown_port_fields(mut ports: Vec<Value>, current: Option<&Value>) -> Vec<Value> {
-    let stored = current.and_then(Value::as_array).cloned().unwrap_or_default();
+    let stored = current
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for port in &mut ports {
         let same = stored.iter().find(|old| {
-            let named = port.get("name").and_then(Value::as_str).filter(|n| !n.is_empty());
+            let named = port
+                .get("name")
+                .and_then(Value::as_str)
+                .filter(|n| !n.is_empty());
             match named {
                 Some(name) => old.get("name").and_then(Value::as_str) == Some(name),
                 None => {
                     old.get("port") == port.get("port")
                         && old.get("protocol").and_then(Value::as_str).unwrap_or("TCP")
-                            == port.get("protocol").and_then(Value::as_str).unwrap_or("TCP")
+                            == port
+                                .get("protocol")
+                                .and_then(Value::as_str)
+                                .unwrap_or("TCP")
                 }
             }
         });
-        if let (Some(app), Some(new)) = (same.and_then(|old| old.get("appProtocol")), port.as_object_mut()) {
+        if let (Some(app), Some(new)) = (
+            same.and_then(|old| old.get("appProtocol")),
+            port.as_object_mut(),
+        ) {
             new.entry("appProtocol").or_insert_with(|| app.clone());
         }
     }
@@ -784,4 +796,3 @@ mod tests {
         assert_eq!(indexed("spec.ports[1000].port"), None);
     }
 }
-

@@ -201,10 +201,15 @@ pub fn internal_endpoints(svc: &Value) -> Vec<String> {
     let name = str_at(svc, "/metadata/name");
     let ports = array_at(svc, "/spec/ports");
     let line = |number: i64, port: &Value| format!("{name}:{number} {}", str_at(port, "/protocol"));
-    let service_ports = ports.iter().map(|p| line(p.get("port").and_then(Value::as_i64).unwrap_or(0), p));
-    let node_ports = ports
+    let service_ports = ports
         .iter()
-        .filter_map(|p| p.get("nodePort").and_then(Value::as_i64).filter(|n| *n > 0).map(|n| line(n, p)));
+        .map(|p| line(p.get("port").and_then(Value::as_i64).unwrap_or(0), p));
+    let node_ports = ports.iter().filter_map(|p| {
+        p.get("nodePort")
+            .and_then(Value::as_i64)
+            .filter(|n| *n > 0)
+            .map(|n| line(n, p))
+    });
     service_ports.chain(node_ports).collect()
 }
 
@@ -1241,6 +1246,9 @@ mod tests {
             {"port": 80, "protocol": "TCP", "nodePort": 31800},
             {"port": 53, "protocol": "UDP"}
         ]}});
-        assert_eq!(internal_endpoints(&svc), vec!["web:80 TCP", "web:53 UDP", "web:31800 TCP"]);
+        assert_eq!(
+            internal_endpoints(&svc),
+            vec!["web:80 TCP", "web:53 UDP", "web:31800 TCP"]
+        );
     }
 }

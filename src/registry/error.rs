@@ -16,21 +16,39 @@ pub enum RegistryError {
     Conflict { resource: Resource, name: String },
     /// A failed precondition: a Conflict with its own text.
     #[error("Operation cannot be fulfilled on {} \"{name}\": {detail}", resource.qualified())]
-    Precondition { resource: Resource, name: String, detail: String },
+    Precondition {
+        resource: Resource,
+        name: String,
+        detail: String,
+    },
     /// A failed `DeleteOptions.preconditions` check of `rest.BeforeDelete`: a Conflict that
     /// names the object by its Kind (`Service`, `Deployment.apps`), as upstream does.
     #[error("Operation cannot be fulfilled on {} \"{name}\": {detail}", resource.qualified_kind())]
-    DeletePrecondition { resource: Resource, name: String, detail: String },
+    DeletePrecondition {
+        resource: Resource,
+        name: String,
+        detail: String,
+    },
     #[error("{} \"{name}\" is invalid: {}", resource.qualified_kind(), errors.aggregate())]
-    Invalid { resource: Resource, name: String, errors: FieldErrors },
+    Invalid {
+        resource: Resource,
+        name: String,
+        errors: FieldErrors,
+    },
     /// 403: the operation is refused on this object.
     #[error("{} \"{name}\" is forbidden: {detail}", resource.qualified())]
-    Forbidden { resource: Resource, name: String, detail: String },
+    Forbidden {
+        resource: Resource,
+        name: String,
+        detail: String,
+    },
     #[error("{0}")]
     BadRequest(String),
     /// 409: a server-side apply would change fields other managers own.
     #[error("{conflicts}")]
-    ApplyConflict { conflicts: service_plan::apply::Conflicts },
+    ApplyConflict {
+        conflicts: service_plan::apply::Conflicts,
+    },
     /// An internal error whose detail the client may see (`Internal error occurred: …`).
     #[error("Internal error occurred: {0}")]
     Internal(String),
@@ -51,14 +69,26 @@ impl RegistryError {
     pub fn status(&self) -> Status {
         match self {
             RegistryError::NotFound { resource, name } => Status::not_found(*resource, name),
-            RegistryError::AlreadyExists { resource, name } => Status::already_exists(*resource, name),
-            RegistryError::Conflict { resource, name } => Status::conflict(*resource, name),
-            RegistryError::Precondition { resource, name, detail } => Status::conflict_with(*resource, name, detail),
-            RegistryError::DeletePrecondition { resource, name, detail } => {
-                Status::conflict_on_kind(*resource, name, detail)
+            RegistryError::AlreadyExists { resource, name } => {
+                Status::already_exists(*resource, name)
             }
+            RegistryError::Conflict { resource, name } => Status::conflict(*resource, name),
+            RegistryError::Precondition {
+                resource,
+                name,
+                detail,
+            } => Status::conflict_with(*resource, name, detail),
+            RegistryError::DeletePrecondition {
+                resource,
+                name,
+                detail,
+            } => Status::conflict_on_kind(*resource, name, detail),
             RegistryError::Unknown(message) => Status::failure(500, "", message.clone(), None),
-            RegistryError::Invalid { resource, name, errors } => Status::invalid(*resource, name, errors),
+            RegistryError::Invalid {
+                resource,
+                name,
+                errors,
+            } => Status::invalid(*resource, name, errors),
             RegistryError::Forbidden { resource, name, .. } => Status::failure(
                 403,
                 "Forbidden",
@@ -77,7 +107,9 @@ impl RegistryError {
             RegistryError::Store(StoreError::Expired { requested, oldest }) => {
                 Status::expired(format!("too old resource version: {requested} ({oldest})"))
             }
-            RegistryError::Store(_) => Status::internal("an internal storage error occurred; see the server log"),
+            RegistryError::Store(_) => {
+                Status::internal("an internal storage error occurred; see the server log")
+            }
         }
     }
 }

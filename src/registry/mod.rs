@@ -8,8 +8,8 @@ mod list;
 mod loadbalancers;
 mod namespaces;
 mod objects;
-mod plan;
 pub mod pages;
+mod plan;
 mod services;
 
 use std::net::IpAddr;
@@ -24,8 +24,9 @@ use service_plan::service::pipeline::{GENERATE_NAME_ALPHABET, NewObjectMeta};
 
 pub use error::RegistryError;
 pub use loadbalancers::{
-    ClusterSettings, GroupBackends, InstanceRequest, LOAD_BALANCER_API_VERSION, LOAD_BALANCERS, NewLoadBalancer,
-    POOL_SLB_INTERNET, POOL_SLB_INTRANET, SPECS, VPC_ID, new_vserver_group_id, stored_backends,
+    ClusterSettings, GroupBackends, InstanceRequest, LOAD_BALANCER_API_VERSION, LOAD_BALANCERS,
+    NewLoadBalancer, POOL_SLB_INTERNET, POOL_SLB_INTRANET, SPECS, VPC_ID, new_vserver_group_id,
+    stored_backends,
 };
 pub use namespaces::NAMESPACES;
 pub use objects::{KINDS, Kind, kind_by_plural, kind_for};
@@ -96,7 +97,13 @@ impl Registry {
     /// Opens the registry over a store and makes sure a new cluster has its `default`
     /// namespace and its `kubernetes` Service.
     pub async fn open(store: Store, pools: Pools) -> Result<Registry, RegistryError> {
-        let registry = Registry { inner: Arc::new(Inner { store, pools, settings: Default::default() }) };
+        let registry = Registry {
+            inner: Arc::new(Inner {
+                store,
+                pools,
+                settings: Default::default(),
+            }),
+        };
         registry.bootstrap().await?;
         Ok(registry)
     }
@@ -122,18 +129,40 @@ impl Registry {
     fn allocated(&self) -> Allocated {
         let store = &self.inner.store;
         Allocated {
-            ips: store.allocated(POOL_SERVICE_IPS).iter().filter_map(|s| s.parse::<IpAddr>().ok()).collect(),
-            node_ports: store.allocated(POOL_NODE_PORTS).iter().filter_map(|s| s.parse::<i32>().ok()).collect(),
+            ips: store
+                .allocated(POOL_SERVICE_IPS)
+                .iter()
+                .filter_map(|s| s.parse::<IpAddr>().ok())
+                .collect(),
+            node_ports: store
+                .allocated(POOL_NODE_PORTS)
+                .iter()
+                .filter_map(|s| s.parse::<i32>().ok())
+                .collect(),
         }
     }
 
     /// Reads one object.
-    pub async fn get_raw(&self, resource: &str, namespace: &str, name: &str) -> Result<Option<StoredObject>, RegistryError> {
-        Ok(self.inner.store.get(&ObjectKey::new(resource, namespace, name)).await?)
+    pub async fn get_raw(
+        &self,
+        resource: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<StoredObject>, RegistryError> {
+        Ok(self
+            .inner
+            .store
+            .get(&ObjectKey::new(resource, namespace, name))
+            .await?)
     }
 
     /// Lists objects of one resource, filtered by selectors, ordered by namespace and name.
-    pub async fn list(&self, resource: &str, namespace: Option<&str>, opts: &ListOptions) -> Result<ListPage, RegistryError> {
+    pub async fn list(
+        &self,
+        resource: &str,
+        namespace: Option<&str>,
+        opts: &ListOptions,
+    ) -> Result<ListPage, RegistryError> {
         let mut items = Vec::new();
         let mut after = opts.continue_after.clone();
         let mut revision = None;
@@ -143,7 +172,12 @@ impl Registry {
             let (rows, rev) = self
                 .inner
                 .store
-                .list(resource, namespace, after.as_ref().map(|(n, m)| (n.as_str(), m.as_str())), batch)
+                .list(
+                    resource,
+                    namespace,
+                    after.as_ref().map(|(n, m)| (n.as_str(), m.as_str())),
+                    batch,
+                )
                 .await?;
             revision.get_or_insert(rev);
             let exhausted = batch.is_none_or(|b| rows.len() < b);
@@ -153,13 +187,21 @@ impl Registry {
                 if self.matches(resource, &object, opts) {
                     if opts.limit.is_some_and(|l| items.len() >= l) {
                         let last = items_key(items.last());
-                        return Ok(ListPage { items, revision: revision.unwrap_or(rev), continue_after: last });
+                        return Ok(ListPage {
+                            items,
+                            revision: revision.unwrap_or(rev),
+                            continue_after: last,
+                        });
                     }
                     items.push(object);
                 }
             }
             if exhausted {
-                return Ok(ListPage { items, revision: revision.unwrap_or(rev), continue_after: None });
+                return Ok(ListPage {
+                    items,
+                    revision: revision.unwrap_or(rev),
+                    continue_after: None,
+                });
             }
         }
     }
@@ -170,22 +212,31 @@ impl Registry {
             let labels = object
                 .pointer("/metadata/labels")
                 .and_then(Value::as_object)
-                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                        .collect()
+                })
                 .unwrap_or_default();
             if !sel.matches(&labels) {
                 return false;
             }
         }
         if let Some(sel) = &opts.field_selector
-            && !sel.matches(object, kind_of(resource)) {
-                return false;
-            }
+            && !sel.matches(object, kind_of(resource))
+        {
+            return false;
+        }
         true
     }
 
     /// Read-time decoration of stored objects (Services get their read-time defaults).
     pub fn decorate(&self, resource: &str, object: Value) -> Value {
-        if resource == SERVICES.plural { services::decorate(object) } else { object }
+        if resource == SERVICES.plural {
+            services::decorate(object)
+        } else {
+            object
+        }
     }
 
     /// Events of one resource after `from`, for watches.
@@ -193,7 +244,10 @@ impl Registry {
         &self,
         resource: &str,
         from: Revision,
-    ) -> Result<impl futures::Stream<Item = Result<Event, StoreError>> + Send + 'static, RegistryError> {
+    ) -> Result<
+        impl futures::Stream<Item = Result<Event, StoreError>> + Send + 'static,
+        RegistryError,
+    > {
         Ok(self.inner.store.watch(Some(resource), from).await?)
     }
 
@@ -205,8 +259,15 @@ impl Registry {
 
 fn items_key(item: Option<&Value>) -> Option<(String, String)> {
     let item = item?;
-    let ns = item.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string();
-    let name = item.pointer("/metadata/name").and_then(Value::as_str)?.to_string();
+    let ns = item
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let name = item
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)?
+        .to_string();
     Some((ns, name))
 }
 
@@ -233,7 +294,11 @@ fn new_object_meta() -> NewObjectMeta {
             char::from(GENERATE_NAME_ALPHABET[i])
         })
         .collect();
-    NewObjectMeta { uid: uuid::Uuid::new_v4().to_string(), now: now(), name_suffix: suffix }
+    NewObjectMeta {
+        uid: uuid::Uuid::new_v4().to_string(),
+        now: now(),
+        name_suffix: suffix,
+    }
 }
 
 /// The seed of the allocators' random picks for one Service. Derived from its name rather
@@ -258,12 +323,19 @@ pub fn now() -> Time {
 
 /// The store allocations of a plan, as (allocate, release).
 fn store_allocations(plan: &AllocationPlan) -> (Vec<Allocation>, Vec<Allocation>) {
-    let ips = |v: &[IpAddr]| v.iter().map(|ip| Allocation::new(POOL_SERVICE_IPS, ip.to_string())).collect::<Vec<_>>();
-    let ports = |v: &[i32]| v.iter().map(|p| Allocation::new(POOL_NODE_PORTS, p.to_string())).collect::<Vec<_>>();
+    let ips = |v: &[IpAddr]| {
+        v.iter()
+            .map(|ip| Allocation::new(POOL_SERVICE_IPS, ip.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let ports = |v: &[i32]| {
+        v.iter()
+            .map(|p| Allocation::new(POOL_NODE_PORTS, p.to_string()))
+            .collect::<Vec<_>>()
+    };
     let mut allocate = ips(&plan.allocate_ips);
     allocate.extend(ports(&plan.allocate_node_ports));
     let mut release = ips(&plan.release_ips);
     release.extend(ports(&plan.release_node_ports));
     (allocate, release)
 }
-

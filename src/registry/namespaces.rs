@@ -7,10 +7,15 @@ use super::{Registry, RegistryError};
 use crate::store::{ObjectKey, Precondition, StoreError, Write, WriteOp};
 
 /// The `namespaces` resource.
-pub const NAMESPACES: Resource = Resource { group: "", plural: "namespaces", kind: "Namespace" };
+pub const NAMESPACES: Resource = Resource {
+    group: "",
+    plural: "namespaces",
+    kind: "Namespace",
+};
 
 /// Namespaces every cluster starts with.
-pub const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const SYSTEM_NAMESPACES: [&str; 4] =
+    ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// Namespaces kube-apiserver refuses to delete.
 pub const PROTECTED_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-public"];
@@ -23,7 +28,10 @@ impl Registry {
     pub async fn require_namespace(&self, namespace: &str) -> Result<(), RegistryError> {
         match self.get_raw(NAMESPACES.plural, "", namespace).await? {
             Some(_) => Ok(()),
-            None => Err(RegistryError::NotFound { resource: NAMESPACES, name: namespace.to_string() }),
+            None => Err(RegistryError::NotFound {
+                resource: NAMESPACES,
+                name: namespace.to_string(),
+            }),
         }
     }
 

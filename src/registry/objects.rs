@@ -12,13 +12,17 @@ use serde_json::{Map, Value};
 use service_plan::codec::{self, FieldValidation, Gvk};
 use service_plan::field::FieldErrors;
 use service_plan::format;
-use service_plan::meta::{NameCheck, validate_object_meta_generic, validate_object_meta_update_generic};
+use service_plan::meta::{
+    NameCheck, validate_object_meta_generic, validate_object_meta_update_generic,
+};
 use service_plan::status::Resource;
 
 use super::apply::Tracking;
 use super::namespaces::{NAMESPACES, PROTECTED_NAMESPACES};
 use super::services::{SERVICES, check_delete_preconditions};
-use super::{Applied, DeletePreconditions, MAX_WRITE_ATTEMPTS, Registry, RegistryError, WriteOptions};
+use super::{
+    Applied, DeletePreconditions, MAX_WRITE_ATTEMPTS, Registry, RegistryError, WriteOptions,
+};
 use crate::store::{ObjectKey, Precondition, StoreError, Write, WriteOp};
 
 /// A resource the server serves: its names, scope and how its objects are decoded.
@@ -50,7 +54,11 @@ impl Kind {
     }
 
     fn gvk(&self) -> Gvk {
-        Gvk { group: self.resource.group, version: self.version, kind: self.resource.kind }
+        Gvk {
+            group: self.resource.group,
+            version: self.version,
+            kind: self.resource.kind,
+        }
     }
 
     /// True for Services, which have their own pipeline.
@@ -60,7 +68,9 @@ impl Kind {
 }
 
 /// Decodes through the k8s-openapi type: unknown fields are those the type drops.
-fn decode_typed<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(Value, Vec<String>), String> {
+fn decode_typed<T: DeserializeOwned + Serialize>(
+    value: &Value,
+) -> Result<(Value, Vec<String>), String> {
     let typed: T = serde_json::from_value(value.clone()).map_err(|e| format!("json: {e}"))?;
     let canonical = serde_json::to_value(&typed).map_err(|e| format!("json: {e}"))?;
     let mut unknown = Vec::new();
@@ -72,12 +82,19 @@ fn unknown_fields(input: &Value, known: &Value, path: &str, out: &mut Vec<String
     match (input, known) {
         (Value::Object(a), Value::Object(b)) => {
             for (k, v) in a {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 match b.get(k) {
                     Some(kv) => unknown_fields(v, kv, &p, out),
                     None if v.is_null() => {}
                     None if matches!(k.as_str(), "apiVersion" | "kind") && path.is_empty() => {}
-                    None => out.push(format!("unknown field {}", service_plan::field::go_quote(&p))),
+                    None => out.push(format!(
+                        "unknown field {}",
+                        service_plan::field::go_quote(&p)
+                    )),
                 }
             }
         }
@@ -109,7 +126,11 @@ pub static KINDS: [Kind; 8] = [
         decode: decode_typed::<k8s_openapi::api::core::v1::Service>,
     },
     Kind {
-        resource: Resource { group: "", plural: "endpoints", kind: "Endpoints" },
+        resource: Resource {
+            group: "",
+            plural: "endpoints",
+            kind: "Endpoints",
+        },
         version: "v1",
         namespaced: true,
         singular: "endpoints",
@@ -120,7 +141,11 @@ pub static KINDS: [Kind; 8] = [
         decode: decode_typed::<Endpoints>,
     },
     Kind {
-        resource: Resource { group: "", plural: "pods", kind: "Pod" },
+        resource: Resource {
+            group: "",
+            plural: "pods",
+            kind: "Pod",
+        },
         version: "v1",
         namespaced: true,
         singular: "pod",
@@ -131,7 +156,11 @@ pub static KINDS: [Kind; 8] = [
         decode: decode_typed::<Pod>,
     },
     Kind {
-        resource: Resource { group: "", plural: "nodes", kind: "Node" },
+        resource: Resource {
+            group: "",
+            plural: "nodes",
+            kind: "Node",
+        },
         version: "v1",
         namespaced: false,
         singular: "node",
@@ -153,7 +182,11 @@ pub static KINDS: [Kind; 8] = [
         decode: decode_typed::<Namespace>,
     },
     Kind {
-        resource: Resource { group: "", plural: "events", kind: "Event" },
+        resource: Resource {
+            group: "",
+            plural: "events",
+            kind: "Event",
+        },
         version: "v1",
         namespaced: true,
         singular: "event",
@@ -164,7 +197,11 @@ pub static KINDS: [Kind; 8] = [
         decode: decode_typed::<Event>,
     },
     Kind {
-        resource: Resource { group: "apps", plural: "deployments", kind: "Deployment" },
+        resource: Resource {
+            group: "apps",
+            plural: "deployments",
+            kind: "Deployment",
+        },
         version: "v1",
         namespaced: true,
         singular: "deployment",
@@ -175,7 +212,11 @@ pub static KINDS: [Kind; 8] = [
         decode: decode_typed::<Deployment>,
     },
     Kind {
-        resource: Resource { group: "discovery.k8s.io", plural: "endpointslices", kind: "EndpointSlice" },
+        resource: Resource {
+            group: "discovery.k8s.io",
+            plural: "endpointslices",
+            kind: "EndpointSlice",
+        },
         version: "v1",
         namespaced: true,
         singular: "endpointslice",
@@ -189,7 +230,9 @@ pub static KINDS: [Kind; 8] = [
 
 /// The kind served at `group`/`version`/`plural`.
 pub fn kind_for(group: &str, version: &str, plural: &str) -> Option<&'static Kind> {
-    KINDS.iter().find(|k| k.resource.group == group && k.version == version && k.resource.plural == plural)
+    KINDS
+        .iter()
+        .find(|k| k.resource.group == group && k.version == version && k.resource.plural == plural)
 }
 
 /// The kind of a plural resource name in any group.
@@ -198,29 +241,53 @@ pub fn kind_by_plural(plural: &str) -> Option<&'static Kind> {
 }
 
 fn meta_of(object: &Value) -> ObjectMeta {
-    object.get("metadata").cloned().and_then(|m| serde_json::from_value(m).ok()).unwrap_or_default()
+    object
+        .get("metadata")
+        .cloned()
+        .and_then(|m| serde_json::from_value(m).ok())
+        .unwrap_or_default()
 }
 
 fn set_meta(object: &mut Value, key: &str, value: Value) {
-    if let Some(meta) = object.as_object_mut().map(|o| o.entry("metadata").or_insert_with(|| Value::Object(Map::new())))
-        && let Some(m) = meta.as_object_mut() {
-            if value.is_null() {
-                m.remove(key);
-            } else {
-                m.insert(key.to_string(), value);
-            }
+    if let Some(meta) = object.as_object_mut().map(|o| {
+        o.entry("metadata")
+            .or_insert_with(|| Value::Object(Map::new()))
+    }) && let Some(m) = meta.as_object_mut()
+    {
+        if value.is_null() {
+            m.remove(key);
+        } else {
+            m.insert(key.to_string(), value);
         }
+    }
 }
 
 fn str_at<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    object
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 impl Registry {
-    fn decode_object(&self, kind: &Kind, body: &Value, validation: FieldValidation) -> Result<(Value, Vec<String>), RegistryError> {
-        codec::check_type_meta(body, kind.gvk()).map_err(|e| RegistryError::BadRequest(e.message))?;
-        let version = str_at(body, "/apiVersion").rsplit('/').next().unwrap_or(kind.version).to_string();
-        let version = if version.is_empty() { kind.version.to_string() } else { version };
+    fn decode_object(
+        &self,
+        kind: &Kind,
+        body: &Value,
+        validation: FieldValidation,
+    ) -> Result<(Value, Vec<String>), RegistryError> {
+        codec::check_type_meta(body, kind.gvk())
+            .map_err(|e| RegistryError::BadRequest(e.message))?;
+        let version = str_at(body, "/apiVersion")
+            .rsplit('/')
+            .next()
+            .unwrap_or(kind.version)
+            .to_string();
+        let version = if version.is_empty() {
+            kind.version.to_string()
+        } else {
+            version
+        };
         let (mut object, unknown) = (kind.decode)(body).map_err(|e| {
             RegistryError::BadRequest(format!(
                 "{} in version {} cannot be handled as a {}: {e}",
@@ -230,23 +297,40 @@ impl Registry {
             ))
         })?;
         if validation == FieldValidation::Strict && !unknown.is_empty() {
-            return Err(RegistryError::BadRequest(codec::strict_error(kind.resource.kind, &version, &unknown).message));
+            return Err(RegistryError::BadRequest(
+                codec::strict_error(kind.resource.kind, &version, &unknown).message,
+            ));
         }
         if let Some(o) = object.as_object_mut() {
             o.insert("apiVersion".into(), Value::String(kind.api_version()));
             o.insert("kind".into(), Value::String(kind.resource.kind.into()));
         }
-        let warnings = if validation == FieldValidation::Warn { unknown } else { Vec::new() };
+        let warnings = if validation == FieldValidation::Warn {
+            unknown
+        } else {
+            Vec::new()
+        };
         Ok((object, warnings))
     }
 
     fn invalid(kind: &Kind, object: &Value, errors: FieldErrors) -> RegistryError {
-        RegistryError::Invalid { resource: kind.resource, name: str_at(object, "/metadata/name").to_string(), errors }
+        RegistryError::Invalid {
+            resource: kind.resource,
+            name: str_at(object, "/metadata/name").to_string(),
+            errors,
+        }
     }
 
     /// POST an object of any served kind.
-    pub async fn create(&self, kind: &'static Kind, namespace: &str, body: &Value, opts: &WriteOptions) -> Result<Applied, RegistryError> {
-        self.create_tracked(kind, namespace, body, opts, Tracking::Update).await
+    pub async fn create(
+        &self,
+        kind: &'static Kind,
+        namespace: &str,
+        body: &Value,
+        opts: &WriteOptions,
+    ) -> Result<Applied, RegistryError> {
+        self.create_tracked(kind, namespace, body, opts, Tracking::Update)
+            .await
     }
 
     /// POST an object, recording `metadata.managedFields` as `tracking` says.
@@ -259,7 +343,9 @@ impl Registry {
         tracking: Tracking,
     ) -> Result<Applied, RegistryError> {
         if kind.is_services() {
-            return self.create_service_tracked(namespace, body, opts, tracking).await;
+            return self
+                .create_service_tracked(namespace, body, opts, tracking)
+                .await;
         }
         let (mut object, warnings) = self.decode_object(kind, body, opts.field_validation)?;
         if kind.namespaced {
@@ -285,24 +371,44 @@ impl Registry {
             }
         }
         set_meta(&mut object, "uid", Value::String(meta.uid.clone()));
-        set_meta(&mut object, "creationTimestamp", serde_json::to_value(&meta.now).unwrap_or(Value::Null));
+        set_meta(
+            &mut object,
+            "creationTimestamp",
+            serde_json::to_value(&meta.now).unwrap_or(Value::Null),
+        );
         let request = object.clone();
-        for server_owned in ["deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields"] {
+        for server_owned in [
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+            "managedFields",
+        ] {
             set_meta(&mut object, server_owned, Value::Null);
         }
         default_on_create(kind, &mut object);
         tracking.record(opts, None, Some(&request), &mut object, None);
-        let errors = validate_object_meta_generic(&meta_of(&object), kind.namespaced, kind.name_check, "metadata");
+        let errors = validate_object_meta_generic(
+            &meta_of(&object),
+            kind.namespaced,
+            kind.name_check,
+            "metadata",
+        );
         if !errors.is_empty() {
             return Err(Self::invalid(kind, &object, errors));
         }
         if !str_at(&object, "/metadata/resourceVersion").is_empty() {
-            return Err(RegistryError::BadRequest("resourceVersion should not be set on objects to be created".into()));
+            return Err(RegistryError::BadRequest(
+                "resourceVersion should not be set on objects to be created".into(),
+            ));
         }
         let name = str_at(&object, "/metadata/name").to_string();
         let ns = if kind.namespaced { namespace } else { "" };
         if opts.dry_run {
-            return Ok(Applied { object, warnings, changed: true });
+            return Ok(Applied {
+                object,
+                warnings,
+                changed: true,
+            });
         }
         let write = Write::new(WriteOp::Put {
             key: ObjectKey::new(kind.resource.plural, ns, &name),
@@ -311,18 +417,33 @@ impl Registry {
             precondition: Precondition::MustNotExist,
         });
         match self.commit(write).await {
-            Ok(event) => Ok(Applied { object: event.object, warnings, changed: true }),
-            Err(StoreError::AlreadyExists) => Err(RegistryError::AlreadyExists { resource: kind.resource, name }),
+            Ok(event) => Ok(Applied {
+                object: event.object,
+                warnings,
+                changed: true,
+            }),
+            Err(StoreError::AlreadyExists) => Err(RegistryError::AlreadyExists {
+                resource: kind.resource,
+                name,
+            }),
             Err(e) => Err(e.into()),
         }
     }
 
     /// GET one object of any served kind.
-    pub async fn get(&self, kind: &'static Kind, namespace: &str, name: &str) -> Result<Value, RegistryError> {
+    pub async fn get(
+        &self,
+        kind: &'static Kind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Value, RegistryError> {
         let ns = if kind.namespaced { namespace } else { "" };
         match self.get_raw(kind.resource.plural, ns, name).await? {
             Some(stored) => Ok(self.decorate(kind.resource.plural, stored.object)),
-            None => Err(RegistryError::NotFound { resource: kind.resource, name: name.to_string() }),
+            None => Err(RegistryError::NotFound {
+                resource: kind.resource,
+                name: name.to_string(),
+            }),
         }
     }
 
@@ -339,7 +460,15 @@ impl Registry {
             return self.update_service(namespace, name, body, opts).await;
         }
         let body = body.clone();
-        self.update_with(kind, namespace, name, opts, false, move |_| Ok(body.clone())).await
+        self.update_with(
+            kind,
+            namespace,
+            name,
+            opts,
+            false,
+            move |_| Ok(body.clone()),
+        )
+        .await
     }
 
     /// PUT as the API serves it: an update, except that a missing object of a kind whose
@@ -357,7 +486,10 @@ impl Registry {
         let ns = if kind.namespaced { namespace } else { "" };
         if CREATE_ON_UPDATE.contains(&kind.resource.plural)
             && unconditional
-            && self.get_raw(kind.resource.plural, ns, name).await?.is_none()
+            && self
+                .get_raw(kind.resource.plural, ns, name)
+                .await?
+                .is_none()
         {
             let body_name = str_at(body, "/metadata/name");
             if body_name != name {
@@ -382,7 +514,8 @@ impl Registry {
         if kind.is_services() {
             return self.patch_service(namespace, name, opts, patch).await;
         }
-        self.update_with(kind, namespace, name, opts, false, patch).await
+        self.update_with(kind, namespace, name, opts, false, patch)
+            .await
     }
 
     /// PUT the `status` subresource of any served kind.
@@ -395,10 +528,13 @@ impl Registry {
         opts: &WriteOptions,
     ) -> Result<Applied, RegistryError> {
         if kind.is_services() {
-            return self.update_service_status(namespace, name, body, opts).await;
+            return self
+                .update_service_status(namespace, name, body, opts)
+                .await;
         }
         let body = body.clone();
-        self.update_with(kind, namespace, name, opts, true, move |_| Ok(body.clone())).await
+        self.update_with(kind, namespace, name, opts, true, move |_| Ok(body.clone()))
+            .await
     }
 
     /// PATCH the `status` subresource of any served kind.
@@ -411,9 +547,12 @@ impl Registry {
         patch: impl Fn(&Value) -> Result<Value, RegistryError>,
     ) -> Result<Applied, RegistryError> {
         if kind.is_services() {
-            return self.patch_service_status(namespace, name, opts, patch).await;
+            return self
+                .patch_service_status(namespace, name, opts, patch)
+                .await;
         }
-        self.update_with(kind, namespace, name, opts, true, patch).await
+        self.update_with(kind, namespace, name, opts, true, patch)
+            .await
     }
 
     async fn update_with(
@@ -425,11 +564,23 @@ impl Registry {
         status_only: bool,
         body_for: impl Fn(&Value) -> Result<Value, RegistryError>,
     ) -> Result<Applied, RegistryError> {
-        self.update_with_tracked(kind, namespace, name, opts, status_only, Tracking::Update, body_for).await
+        self.update_with_tracked(
+            kind,
+            namespace,
+            name,
+            opts,
+            status_only,
+            Tracking::Update,
+            body_for,
+        )
+        .await
     }
 
     /// The update path, recording `metadata.managedFields` as `tracking` says.
-    #[expect(clippy::too_many_arguments, reason = "the update path's inputs, passed through unchanged")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the update path's inputs, passed through unchanged"
+    )]
     pub(super) async fn update_with_tracked(
         &self,
         kind: &'static Kind,
@@ -443,7 +594,10 @@ impl Registry {
         let ns = if kind.namespaced { namespace } else { "" };
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let Some(stored) = self.get_raw(kind.resource.plural, ns, name).await? else {
-                return Err(RegistryError::NotFound { resource: kind.resource, name: name.to_string() });
+                return Err(RegistryError::NotFound {
+                    resource: kind.resource,
+                    name: name.to_string(),
+                });
             };
             let body = body_for(&stored.object)?;
             let (mut object, warnings) = self.decode_object(kind, &body, opts.field_validation)?;
@@ -455,7 +609,9 @@ impl Registry {
             }
             if kind.namespaced {
                 match str_at(&object, "/metadata/namespace").to_string() {
-                    n if n.is_empty() => set_meta(&mut object, "namespace", Value::String(namespace.into())),
+                    n if n.is_empty() => {
+                        set_meta(&mut object, "namespace", Value::String(namespace.into()))
+                    }
                     n if n == namespace => {}
                     n => {
                         return Err(RegistryError::BadRequest(format!(
@@ -468,7 +624,12 @@ impl Registry {
             let explicit_rv = match str_at(&object, "/metadata/resourceVersion") {
                 "" => false,
                 rv if rv == stored_rv => true,
-                _ => return Err(RegistryError::Conflict { resource: kind.resource, name: name.to_string() }),
+                _ => {
+                    return Err(RegistryError::Conflict {
+                        resource: kind.resource,
+                        name: name.to_string(),
+                    });
+                }
             };
             set_meta(&mut object, "resourceVersion", Value::String(stored_rv));
             let old = &stored.object;
@@ -487,10 +648,17 @@ impl Registry {
             } else {
                 // A spec write keeps the stored status, uid and creation time.
                 match old.get("status") {
-                    Some(s) if kind.subresources.contains(&"status") => object["status"] = s.clone(),
+                    Some(s) if kind.subresources.contains(&"status") => {
+                        object["status"] = s.clone()
+                    }
                     _ => {}
                 }
-                for keep in ["uid", "creationTimestamp", "deletionTimestamp", "generation"] {
+                for keep in [
+                    "uid",
+                    "creationTimestamp",
+                    "deletionTimestamp",
+                    "generation",
+                ] {
                     if let Some(v) = old.pointer(&format!("/metadata/{keep}")) {
                         if keep == "uid" && !str_at(&object, "/metadata/uid").is_empty() {
                             continue;
@@ -500,17 +668,40 @@ impl Registry {
                 }
                 bump_generation(kind, old, &mut object);
             }
-            tracking.record(opts, Some(old), None, &mut object, status_only.then_some("status"));
-            let mut errors = validate_object_meta_generic(&meta_of(&object), kind.namespaced, kind.name_check, "metadata");
-            errors.extend(validate_object_meta_update_generic(&meta_of(&object), &meta_of(old), "metadata"));
+            tracking.record(
+                opts,
+                Some(old),
+                None,
+                &mut object,
+                status_only.then_some("status"),
+            );
+            let mut errors = validate_object_meta_generic(
+                &meta_of(&object),
+                kind.namespaced,
+                kind.name_check,
+                "metadata",
+            );
+            errors.extend(validate_object_meta_update_generic(
+                &meta_of(&object),
+                &meta_of(old),
+                "metadata",
+            ));
             if !errors.is_empty() {
                 return Err(Self::invalid(kind, &object, errors));
             }
             if &object == old {
-                return Ok(Applied { object: object.clone(), warnings, changed: false });
+                return Ok(Applied {
+                    object: object.clone(),
+                    warnings,
+                    changed: false,
+                });
             }
             if opts.dry_run {
-                return Ok(Applied { object, warnings, changed: true });
+                return Ok(Applied {
+                    object,
+                    warnings,
+                    changed: true,
+                });
             }
             let write = Write::new(WriteOp::Put {
                 key: ObjectKey::new(kind.resource.plural, ns, name),
@@ -519,18 +710,33 @@ impl Registry {
                 precondition: Precondition::Revision(stored.revision),
             });
             match self.commit(write).await {
-                Ok(event) => return Ok(Applied { object: event.object, warnings, changed: true }),
+                Ok(event) => {
+                    return Ok(Applied {
+                        object: event.object,
+                        warnings,
+                        changed: true,
+                    });
+                }
                 Err(StoreError::Conflict { .. }) if explicit_rv => {
-                    return Err(RegistryError::Conflict { resource: kind.resource, name: name.to_string() });
+                    return Err(RegistryError::Conflict {
+                        resource: kind.resource,
+                        name: name.to_string(),
+                    });
                 }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(StoreError::NotFound) => {
-                    return Err(RegistryError::NotFound { resource: kind.resource, name: name.to_string() });
+                    return Err(RegistryError::NotFound {
+                        resource: kind.resource,
+                        name: name.to_string(),
+                    });
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(RegistryError::Conflict { resource: kind.resource, name: name.to_string() })
+        Err(RegistryError::Conflict {
+            resource: kind.resource,
+            name: name.to_string(),
+        })
     }
 
     /// DELETE an object of any served kind; returns its last state. Deleting a namespace
@@ -544,7 +750,9 @@ impl Registry {
         opts: &WriteOptions,
     ) -> Result<Value, RegistryError> {
         if kind.is_services() {
-            return self.delete_service(namespace, name, preconditions, opts).await;
+            return self
+                .delete_service(namespace, name, preconditions, opts)
+                .await;
         }
         if kind.resource == NAMESPACES {
             if PROTECTED_NAMESPACES.contains(&name) {
@@ -555,13 +763,17 @@ impl Registry {
                 });
             }
             if self.get_raw(NAMESPACES.plural, "", name).await?.is_none() {
-                return Err(RegistryError::NotFound { resource: NAMESPACES, name: name.to_string() });
+                return Err(RegistryError::NotFound {
+                    resource: NAMESPACES,
+                    name: name.to_string(),
+                });
             }
             if !opts.dry_run {
                 self.delete_namespace_contents(name).await?;
             }
         }
-        self.delete_object(kind, namespace, name, preconditions, opts).await
+        self.delete_object(kind, namespace, name, preconditions, opts)
+            .await
     }
 
     async fn delete_object(
@@ -575,7 +787,10 @@ impl Registry {
         let ns = if kind.namespaced { namespace } else { "" };
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let Some(stored) = self.get_raw(kind.resource.plural, ns, name).await? else {
-                return Err(RegistryError::NotFound { resource: kind.resource, name: name.to_string() });
+                return Err(RegistryError::NotFound {
+                    resource: kind.resource,
+                    name: name.to_string(),
+                });
             };
             check_delete_preconditions(kind.resource, name, &stored, preconditions)?;
             if opts.dry_run {
@@ -589,24 +804,33 @@ impl Registry {
                 Ok(event) => return Ok(event.object),
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(StoreError::NotFound) => {
-                    return Err(RegistryError::NotFound { resource: kind.resource, name: name.to_string() });
+                    return Err(RegistryError::NotFound {
+                        resource: kind.resource,
+                        name: name.to_string(),
+                    });
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(RegistryError::Conflict { resource: kind.resource, name: name.to_string() })
+        Err(RegistryError::Conflict {
+            resource: kind.resource,
+            name: name.to_string(),
+        })
     }
 
     async fn delete_namespace_contents(&self, namespace: &str) -> Result<(), RegistryError> {
         for kind in KINDS.iter().filter(|k| k.namespaced) {
-            let page = self.list(kind.resource.plural, Some(namespace), &Default::default()).await?;
+            let page = self
+                .list(kind.resource.plural, Some(namespace), &Default::default())
+                .await?;
             for item in page.items {
                 let name = str_at(&item, "/metadata/name").to_string();
                 let (pre, opts) = (DeletePreconditions::default(), WriteOptions::default());
                 let deleted = if kind.is_services() {
                     self.delete_service(namespace, &name, &pre, &opts).await
                 } else {
-                    self.delete_object(kind, namespace, &name, &pre, &opts).await
+                    self.delete_object(kind, namespace, &name, &pre, &opts)
+                        .await
                 };
                 match deleted {
                     Ok(_) | Err(RegistryError::NotFound { .. }) => {}
@@ -624,7 +848,9 @@ fn default_on_create(kind: &Kind, object: &mut Value) {
         "Namespace" => {
             let name = str_at(object, "/metadata/name").to_string();
             if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-                let labels = meta.entry("labels").or_insert_with(|| Value::Object(Map::new()));
+                let labels = meta
+                    .entry("labels")
+                    .or_insert_with(|| Value::Object(Map::new()));
                 if let Some(l) = labels.as_object_mut() {
                     l.insert("kubernetes.io/metadata.name".into(), Value::String(name));
                 }
@@ -635,14 +861,14 @@ fn default_on_create(kind: &Kind, object: &mut Value) {
         "Deployment" => {
             set_meta(object, "generation", Value::from(1));
             if object.pointer("/spec/replicas").is_none()
-                && let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
-                    spec.insert("replicas".into(), Value::from(1));
-                }
-        }
-        "Pod"
-            if object.pointer("/status/phase").is_none() => {
-                object["status"] = serde_json::json!({"phase": "Pending", "qosClass": "BestEffort"});
+                && let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut)
+            {
+                spec.insert("replicas".into(), Value::from(1));
             }
+        }
+        "Pod" if object.pointer("/status/phase").is_none() => {
+            object["status"] = serde_json::json!({"phase": "Pending", "qosClass": "BestEffort"});
+        }
         _ => {}
     }
 }
@@ -652,7 +878,14 @@ fn bump_generation(kind: &Kind, old: &Value, object: &mut Value) {
     if kind.resource.kind != "Deployment" {
         return;
     }
-    let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
-    let next = if old.get("spec") != object.get("spec") { generation + 1 } else { generation };
+    let generation = old
+        .pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let next = if old.get("spec") != object.get("spec") {
+        generation + 1
+    } else {
+        generation
+    };
     set_meta(object, "generation", Value::from(next));
 }

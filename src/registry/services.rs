@@ -12,7 +12,9 @@ use service_plan::service::validate::validate_service_status_update;
 use service_plan::status::Resource;
 
 use super::apply::{Tracking, service_request};
-use super::{Applied, DeletePreconditions, MAX_WRITE_ATTEMPTS, Registry, RegistryError, WriteOptions};
+use super::{
+    Applied, DeletePreconditions, MAX_WRITE_ATTEMPTS, Registry, RegistryError, WriteOptions,
+};
 use crate::store::{ObjectKey, Precondition, StoreError, Write, WriteOp};
 
 /// The `services` resource.
@@ -29,17 +31,22 @@ pub fn decorate(mut object: Value) -> Value {
     let Some(Ok(spec)) = object.get("spec").map(ServiceSpec::deserialize) else {
         return object;
     };
-    let mut svc = Service { spec: Some(spec.clone()), ..Service::default() };
+    let mut svc = Service {
+        spec: Some(spec.clone()),
+        ..Service::default()
+    };
     default_on_read(&mut svc);
     if svc.spec.as_ref() != Some(&spec)
-        && let Ok(defaulted) = serde_json::to_value(&svc.spec) {
-            object["spec"] = defaulted;
-        }
+        && let Ok(defaulted) = serde_json::to_value(&svc.spec)
+    {
+        object["spec"] = defaulted;
+    }
     object
 }
 
 fn to_value(svc: &Service) -> Result<Value, RegistryError> {
-    let mut v = serde_json::to_value(svc).map_err(|e| RegistryError::Internal(format!("encoding service: {e}")))?;
+    let mut v = serde_json::to_value(svc)
+        .map_err(|e| RegistryError::Internal(format!("encoding service: {e}")))?;
     if let Some(obj) = v.as_object_mut() {
         obj.insert("apiVersion".into(), Value::String("v1".into()));
         obj.insert("kind".into(), Value::String("Service".into()));
@@ -48,14 +55,22 @@ fn to_value(svc: &Service) -> Result<Value, RegistryError> {
 }
 
 fn from_stored(object: &Value) -> Result<Service, RegistryError> {
-    serde_json::from_value(object.clone()).map_err(|e| RegistryError::Internal(format!("decoding stored service: {e}")))
+    serde_json::from_value(object.clone())
+        .map_err(|e| RegistryError::Internal(format!("decoding stored service: {e}")))
 }
 
 fn plan_error(e: PlanError, name: &str) -> RegistryError {
     match e {
         PlanError::BadRequest(m) => RegistryError::BadRequest(m),
-        PlanError::Conflict => RegistryError::Conflict { resource: SERVICES, name: name.to_string() },
-        PlanError::Invalid { name, errors } => RegistryError::Invalid { resource: SERVICES, name, errors },
+        PlanError::Conflict => RegistryError::Conflict {
+            resource: SERVICES,
+            name: name.to_string(),
+        },
+        PlanError::Invalid { name, errors } => RegistryError::Invalid {
+            resource: SERVICES,
+            name,
+            errors,
+        },
         PlanError::Internal(detail) => RegistryError::Internal(detail),
         PlanError::Unknown(message) => RegistryError::Unknown(message),
     }
@@ -70,12 +85,18 @@ fn decode(body: &Value, validation: FieldValidation) -> Result<Decoded<Service>,
             .and_then(Value::as_str)
             .map(|v| v.rsplit('/').next().unwrap_or(v).to_string())
             .unwrap_or_else(|| "v1".into());
-        return Err(RegistryError::BadRequest(codec::strict_error("Service", &version, &decoded.strict_errors).message));
+        return Err(RegistryError::BadRequest(
+            codec::strict_error("Service", &version, &decoded.strict_errors).message,
+        ));
     }
     Ok(decoded)
 }
 
-fn warnings_with(decoded: &Decoded<Service>, validation: FieldValidation, planned: &Planned) -> Vec<String> {
+fn warnings_with(
+    decoded: &Decoded<Service>,
+    validation: FieldValidation,
+    planned: &Planned,
+) -> Vec<String> {
     let mut warnings = Vec::new();
     if validation == FieldValidation::Warn {
         warnings.extend(decoded.strict_errors.iter().cloned());
@@ -86,8 +107,14 @@ fn warnings_with(decoded: &Decoded<Service>, validation: FieldValidation, planne
 
 impl Registry {
     /// POST a Service to `namespace`.
-    pub async fn create_service(&self, namespace: &str, body: &Value, opts: &WriteOptions) -> Result<Applied, RegistryError> {
-        self.create_service_tracked(namespace, body, opts, Tracking::Update).await
+    pub async fn create_service(
+        &self,
+        namespace: &str,
+        body: &Value,
+        opts: &WriteOptions,
+    ) -> Result<Applied, RegistryError> {
+        self.create_service_tracked(namespace, body, opts, Tracking::Update)
+            .await
     }
 
     /// POST a Service, recording `metadata.managedFields` as `tracking` says.
@@ -101,23 +128,53 @@ impl Registry {
         let decoded = decode(body, opts.field_validation)?;
         self.require_namespace(namespace).await?;
         let meta = super::new_object_meta();
-        let seed_name = match decoded.object.metadata.name.as_deref().filter(|n| !n.is_empty()) {
+        let seed_name = match decoded
+            .object
+            .metadata
+            .name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+        {
             Some(name) => name.to_string(),
-            None => pipeline::generate_name(decoded.object.metadata.generate_name.as_deref().unwrap_or(""), &meta.name_suffix),
+            None => pipeline::generate_name(
+                decoded
+                    .object
+                    .metadata
+                    .generate_name
+                    .as_deref()
+                    .unwrap_or(""),
+                &meta.name_suffix,
+            ),
         };
         let seed = super::allocation_seed(namespace, &seed_name);
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let allocated = self.allocated();
-            let cluster = ClusterView { pools: self.pools(), allocated: &allocated, seed };
+            let cluster = ClusterView {
+                pools: self.pools(),
+                allocated: &allocated,
+                seed,
+            };
             let planned = pipeline::plan_create(decoded.object.clone(), namespace, &meta, cluster)
-                .map_err(|e| plan_error(e, decoded.object.metadata.name.as_deref().unwrap_or("")))?;
+                .map_err(|e| {
+                    plan_error(e, decoded.object.metadata.name.as_deref().unwrap_or(""))
+                })?;
             let name = planned.service.metadata.name.clone().unwrap_or_default();
             let warnings = warnings_with(&decoded, opts.field_validation, &planned);
             let warnings = self.admit_load_balancer(&planned.service, warnings).await?;
             let mut object = to_value(&planned.service)?;
-            tracking.record(opts, None, Some(&service_request(&decoded.object)), &mut object, None);
+            tracking.record(
+                opts,
+                None,
+                Some(&service_request(&decoded.object)),
+                &mut object,
+                None,
+            );
             if opts.dry_run {
-                return Ok(Applied { object, warnings, changed: true });
+                return Ok(Applied {
+                    object,
+                    warnings,
+                    changed: true,
+                });
             }
             let (allocate, release) = super::store_allocations(&planned.allocations);
             let write = Write {
@@ -131,23 +188,37 @@ impl Registry {
                 release,
             };
             match self.commit(write).await {
-                Ok(event) => return Ok(Applied { object: decorate(event.object), warnings, changed: true }),
+                Ok(event) => {
+                    return Ok(Applied {
+                        object: decorate(event.object),
+                        warnings,
+                        changed: true,
+                    });
+                }
                 Err(StoreError::AlreadyExists) => {
-                    return Err(RegistryError::AlreadyExists { resource: SERVICES, name });
+                    return Err(RegistryError::AlreadyExists {
+                        resource: SERVICES,
+                        name,
+                    });
                 }
                 // Another write took an allocation after our snapshot: plan again.
                 Err(StoreError::AllocationTaken(_)) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(RegistryError::Internal("too many concurrent allocations; please retry".into()))
+        Err(RegistryError::Internal(
+            "too many concurrent allocations; please retry".into(),
+        ))
     }
 
     /// Reads one Service as the API returns it.
     pub async fn get_service(&self, namespace: &str, name: &str) -> Result<Value, RegistryError> {
         match self.get_raw(SERVICES.plural, namespace, name).await? {
             Some(stored) => Ok(decorate(stored.object)),
-            None => Err(RegistryError::NotFound { resource: SERVICES, name: name.to_string() }),
+            None => Err(RegistryError::NotFound {
+                resource: SERVICES,
+                name: name.to_string(),
+            }),
         }
     }
 
@@ -161,7 +232,10 @@ impl Registry {
     ) -> Result<Applied, RegistryError> {
         let decoded = decode(body, opts.field_validation)?;
         let uid = uid_precondition(&decoded.object);
-        self.update_service_with(namespace, name, opts, Tracking::Update, uid, |_| Ok(decoded.clone())).await
+        self.update_service_with(namespace, name, opts, Tracking::Update, uid, |_| {
+            Ok(decoded.clone())
+        })
+        .await
     }
 
     /// PATCH a Service: `patch` turns the stored JSON into the new body, which then takes
@@ -173,7 +247,8 @@ impl Registry {
         opts: &WriteOptions,
         patch: impl Fn(&Value) -> Result<Value, RegistryError>,
     ) -> Result<Applied, RegistryError> {
-        self.patch_service_tracked(namespace, name, opts, Tracking::Update, patch).await
+        self.patch_service_tracked(namespace, name, opts, Tracking::Update, patch)
+            .await
     }
 
     /// PATCH a Service, recording `metadata.managedFields` as `tracking` says.
@@ -202,26 +277,54 @@ impl Registry {
     ) -> Result<Applied, RegistryError> {
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let Some(stored) = self.get_raw(SERVICES.plural, namespace, name).await? else {
-                return Err(RegistryError::NotFound { resource: SERVICES, name: name.to_string() });
+                return Err(RegistryError::NotFound {
+                    resource: SERVICES,
+                    name: name.to_string(),
+                });
             };
             let current = decorate(stored.object.clone());
             let decoded = body_for(&current)?;
-            check_update_request(&decoded.object, namespace, name, &stored, uid_precondition.as_deref())?;
+            check_update_request(
+                &decoded.object,
+                namespace,
+                name,
+                &stored,
+                uid_precondition.as_deref(),
+            )?;
             let old = from_stored(&stored.object)?;
             let allocated = self.allocated();
             let seed = super::allocation_seed(namespace, name);
-            let cluster = ClusterView { pools: self.pools(), allocated: &allocated, seed };
-            let planned = pipeline::plan_update(decoded.object.clone(), &old, namespace, name, cluster)
-                .map_err(|e| plan_error(e, name))?;
+            let cluster = ClusterView {
+                pools: self.pools(),
+                allocated: &allocated,
+                seed,
+            };
+            let planned =
+                pipeline::plan_update(decoded.object.clone(), &old, namespace, name, cluster)
+                    .map_err(|e| plan_error(e, name))?;
             let warnings = warnings_with(&decoded, opts.field_validation, &planned);
             let warnings = self.admit_load_balancer(&planned.service, warnings).await?;
             let mut object = to_value(&planned.service)?;
-            tracking.record(opts, Some(&current), Some(&service_request(&decoded.object)), &mut object, None);
+            tracking.record(
+                opts,
+                Some(&current),
+                Some(&service_request(&decoded.object)),
+                &mut object,
+                None,
+            );
             if object == current || object == stored.object {
-                return Ok(Applied { object: current, warnings, changed: false });
+                return Ok(Applied {
+                    object: current,
+                    warnings,
+                    changed: false,
+                });
             }
             if opts.dry_run {
-                return Ok(Applied { object: decorate(object), warnings, changed: true });
+                return Ok(Applied {
+                    object: decorate(object),
+                    warnings,
+                    changed: true,
+                });
             }
             let (allocate, release) = super::store_allocations(&planned.allocations);
             let write = Write {
@@ -235,18 +338,30 @@ impl Registry {
                 release,
             };
             match self.commit(write).await {
-                Ok(event) => return Ok(Applied { object: decorate(event.object), warnings, changed: true }),
+                Ok(event) => {
+                    return Ok(Applied {
+                        object: decorate(event.object),
+                        warnings,
+                        changed: true,
+                    });
+                }
                 // Retry on the latest object, as GuaranteedUpdate does: the next round's
                 // resourceVersion check answers a stale explicit version with a Conflict, and a
                 // patch is applied again to the latest object.
                 Err(StoreError::Conflict { .. }) | Err(StoreError::AllocationTaken(_)) => continue,
                 Err(StoreError::NotFound) => {
-                    return Err(RegistryError::NotFound { resource: SERVICES, name: name.to_string() });
+                    return Err(RegistryError::NotFound {
+                        resource: SERVICES,
+                        name: name.to_string(),
+                    });
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(RegistryError::Conflict { resource: SERVICES, name: name.to_string() })
+        Err(RegistryError::Conflict {
+            resource: SERVICES,
+            name: name.to_string(),
+        })
     }
 
     /// PUT `services/{name}/status`: only the status changes.
@@ -259,7 +374,8 @@ impl Registry {
     ) -> Result<Applied, RegistryError> {
         let decoded = decode(body, opts.field_validation)?;
         let uid = uid_precondition(&decoded.object);
-        self.update_service_status_with(namespace, name, opts, uid, |_| Ok(decoded.clone())).await
+        self.update_service_status_with(namespace, name, opts, uid, |_| Ok(decoded.clone()))
+            .await
     }
 
     /// PATCH `services/{name}/status`.
@@ -286,32 +402,63 @@ impl Registry {
     ) -> Result<Applied, RegistryError> {
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let Some(stored) = self.get_raw(SERVICES.plural, namespace, name).await? else {
-                return Err(RegistryError::NotFound { resource: SERVICES, name: name.to_string() });
+                return Err(RegistryError::NotFound {
+                    resource: SERVICES,
+                    name: name.to_string(),
+                });
             };
             let current = decorate(stored.object.clone());
             let mut decoded = body_for(&current)?;
             service_plan::service::defaults::set_defaults(&mut decoded.object);
-            let explicit_rv =
-                check_update_request(&decoded.object, namespace, name, &stored, uid_precondition.as_deref())?;
-            if explicit_rv && decoded.object.metadata.resource_version.as_deref().map(pipeline::parse_resource_version)
-                != Some(pipeline::parse_resource_version(&stored.revision.to_string()))
+            let explicit_rv = check_update_request(
+                &decoded.object,
+                namespace,
+                name,
+                &stored,
+                uid_precondition.as_deref(),
+            )?;
+            if explicit_rv
+                && decoded
+                    .object
+                    .metadata
+                    .resource_version
+                    .as_deref()
+                    .map(pipeline::parse_resource_version)
+                    != Some(pipeline::parse_resource_version(
+                        &stored.revision.to_string(),
+                    ))
             {
-                return Err(RegistryError::Conflict { resource: SERVICES, name: name.to_string() });
+                return Err(RegistryError::Conflict {
+                    resource: SERVICES,
+                    name: name.to_string(),
+                });
             }
             let old = from_stored(&current)?;
             let mut new = prepare_status_update(decoded.object.clone(), &old, namespace);
             let errors = validate_service_status_update(&new, &old);
             if !errors.is_empty() {
-                return Err(RegistryError::Invalid { resource: SERVICES, name: name.to_string(), errors });
+                return Err(RegistryError::Invalid {
+                    resource: SERVICES,
+                    name: name.to_string(),
+                    errors,
+                });
             }
             codec::canonicalize(&mut new);
             let mut object = to_value(&new)?;
             Tracking::Update.record(opts, Some(&current), None, &mut object, Some("status"));
             if object == current {
-                return Ok(Applied { object: current, warnings: Vec::new(), changed: false });
+                return Ok(Applied {
+                    object: current,
+                    warnings: Vec::new(),
+                    changed: false,
+                });
             }
             if opts.dry_run {
-                return Ok(Applied { object, warnings: Vec::new(), changed: true });
+                return Ok(Applied {
+                    object,
+                    warnings: Vec::new(),
+                    changed: true,
+                });
             }
             let write = Write::new(WriteOp::Put {
                 key: ObjectKey::new(SERVICES.plural, namespace, name),
@@ -320,12 +467,21 @@ impl Registry {
                 precondition: Precondition::Revision(stored.revision),
             });
             match self.commit(write).await {
-                Ok(event) => return Ok(Applied { object: decorate(event.object), warnings: Vec::new(), changed: true }),
+                Ok(event) => {
+                    return Ok(Applied {
+                        object: decorate(event.object),
+                        warnings: Vec::new(),
+                        changed: true,
+                    });
+                }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(RegistryError::Conflict { resource: SERVICES, name: name.to_string() })
+        Err(RegistryError::Conflict {
+            resource: SERVICES,
+            name: name.to_string(),
+        })
     }
 
     /// DELETE a Service, releasing what it holds; returns its last state.
@@ -338,7 +494,10 @@ impl Registry {
     ) -> Result<Value, RegistryError> {
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let Some(stored) = self.get_raw(SERVICES.plural, namespace, name).await? else {
-                return Err(RegistryError::NotFound { resource: SERVICES, name: name.to_string() });
+                return Err(RegistryError::NotFound {
+                    resource: SERVICES,
+                    name: name.to_string(),
+                });
             };
             check_delete_preconditions(SERVICES, name, &stored, preconditions)?;
             // afterDelete applies the read-time defaults before releasing (e.g. clusterIPs of
@@ -361,17 +520,27 @@ impl Registry {
                 Ok(event) => return Ok(decorate(event.object)),
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(StoreError::NotFound) => {
-                    return Err(RegistryError::NotFound { resource: SERVICES, name: name.to_string() });
+                    return Err(RegistryError::NotFound {
+                        resource: SERVICES,
+                        name: name.to_string(),
+                    });
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(RegistryError::Conflict { resource: SERVICES, name: name.to_string() })
+        Err(RegistryError::Conflict {
+            resource: SERVICES,
+            name: name.to_string(),
+        })
     }
 
     /// Creates the `kubernetes` Service on the CIDR's first address if it is missing.
     pub(super) async fn ensure_kubernetes_service(&self) -> Result<(), RegistryError> {
-        if self.get_raw(SERVICES.plural, DEFAULT_NAMESPACE, "kubernetes").await?.is_some() {
+        if self
+            .get_raw(SERVICES.plural, DEFAULT_NAMESPACE, "kubernetes")
+            .await?
+            .is_some()
+        {
             return Ok(());
         }
         let first = self.pools().service_cidr.first().to_string();
@@ -380,8 +549,11 @@ impl Registry {
                 name: Some("kubernetes".into()),
                 namespace: Some(DEFAULT_NAMESPACE.into()),
                 labels: Some(
-                    [("component".to_string(), "apiserver".to_string()), ("provider".to_string(), "kubernetes".to_string())]
-                        .into(),
+                    [
+                        ("component".to_string(), "apiserver".to_string()),
+                        ("provider".to_string(), "kubernetes".to_string()),
+                    ]
+                    .into(),
                 ),
                 ..Default::default()
             },
@@ -398,7 +570,14 @@ impl Registry {
             }),
             status: None,
         };
-        match self.create_service(DEFAULT_NAMESPACE, &to_value(&svc)?, &WriteOptions::default()).await {
+        match self
+            .create_service(
+                DEFAULT_NAMESPACE,
+                &to_value(&svc)?,
+                &WriteOptions::default(),
+            )
+            .await
+        {
             Ok(_) | Err(RegistryError::AlreadyExists { .. }) => Ok(()),
             Err(e) => Err(e),
         }
@@ -421,7 +600,8 @@ fn check_update_request(
     stored: &crate::store::StoredObject,
     uid_precondition: Option<&str>,
 ) -> Result<bool, RegistryError> {
-    pipeline::check_update_target(&mut body.clone(), namespace, name).map_err(|e| plan_error(e, name))?;
+    pipeline::check_update_target(&mut body.clone(), namespace, name)
+        .map_err(|e| plan_error(e, name))?;
     if let Some(uid) = uid_precondition.filter(|uid| *uid != stored.uid) {
         // storage.Preconditions.Check fails with an InvalidObj StorageError, which
         // InterpretUpdateError turns into a Conflict quoting the whole StorageError.
@@ -459,7 +639,9 @@ fn prepare_status_update(mut new: Service, old: &Service, namespace: &str) -> Se
     if old.metadata.deletion_timestamp.is_some() {
         m.deletion_timestamp = old.metadata.deletion_timestamp.clone();
     }
-    if old.metadata.deletion_grace_period_seconds.is_some() && m.deletion_grace_period_seconds.is_none() {
+    if old.metadata.deletion_grace_period_seconds.is_some()
+        && m.deletion_grace_period_seconds.is_none()
+    {
         m.deletion_grace_period_seconds = old.metadata.deletion_grace_period_seconds;
     }
     m.managed_fields = old.metadata.managed_fields.clone();
@@ -485,7 +667,11 @@ pub(super) fn check_delete_preconditions(
             ),
         });
     }
-    if let Some(rv) = pre.resource_version.as_deref().filter(|rv| *rv != stored.revision.to_string()) {
+    if let Some(rv) = pre
+        .resource_version
+        .as_deref()
+        .filter(|rv| *rv != stored.revision.to_string())
+    {
         return Err(RegistryError::DeletePrecondition {
             resource,
             name: name.to_string(),

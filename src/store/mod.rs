@@ -427,7 +427,9 @@ impl Store {
         let (kind, namespace) = (kind.to_owned(), namespace.map(str::to_owned));
         let after = after.map(|(ns, name)| (ns.to_owned(), name.to_owned()));
         detached(async move {
-            let after = after.as_ref().map(|(ns, name)| (ns.as_str(), name.as_str()));
+            let after = after
+                .as_ref()
+                .map(|(ns, name)| (ns.as_str(), name.as_str()));
             reader.list(&kind, namespace.as_deref(), after, limit).await
         })
         .await
@@ -451,7 +453,11 @@ impl Store {
 
     /// Counts objects of `kind` in `namespace` (`None`: in all namespaces).
     pub async fn count(&self, kind: &str, namespace: Option<&str>) -> Result<u64, StoreError> {
-        let (reader, kind, namespace) = (self.reader.clone(), kind.to_owned(), namespace.map(str::to_owned));
+        let (reader, kind, namespace) = (
+            self.reader.clone(),
+            kind.to_owned(),
+            namespace.map(str::to_owned),
+        );
         detached(async move { reader.count(&kind, namespace.as_deref()).await }).await
     }
 
@@ -673,7 +679,13 @@ impl Watch {
             }
             if self.catching_up {
                 let (reader, kind, after) = (self.reader.clone(), self.kind.clone(), self.last);
-                match detached(async move { reader.events_after(kind.as_deref(), after, WATCH_PAGE_EVENTS).await }).await {
+                match detached(async move {
+                    reader
+                        .events_after(kind.as_deref(), after, WATCH_PAGE_EVENTS)
+                        .await
+                })
+                .await
+                {
                     Ok(page) => {
                         let full = page.len() as i64 >= WATCH_PAGE_EVENTS;
                         self.pending.extend(page);

@@ -571,11 +571,25 @@ async fn replace_of_a_missing_service_creates_it() {
     let reply = api.put(&format!("{SERVICES}/my-nginx-svc"), &nginx()).await;
     assert_eq!(reply.status, StatusCode::CREATED);
     let created = reply.json();
-    assert!(created["spec"]["clusterIP"].as_str().is_some_and(|ip| ip.starts_with("172.21.")));
-    let mut deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "nope"}});
+    assert!(
+        created["spec"]["clusterIP"]
+            .as_str()
+            .is_some_and(|ip| ip.starts_with("172.21."))
+    );
+    let mut deployment =
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "nope"}});
     deployment["spec"] = json!({"selector": {"matchLabels": {"app": "x"}}});
-    let reply = api.put("/apis/apps/v1/namespaces/default/deployments/nope", &deployment).await;
-    assert_eq!(reply.status, StatusCode::NOT_FOUND, "other kinds do not create on update");
+    let reply = api
+        .put(
+            "/apis/apps/v1/namespaces/default/deployments/nope",
+            &deployment,
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::NOT_FOUND,
+        "other kinds do not create on update"
+    );
 }
 
 #[tokio::test]

@@ -12,9 +12,18 @@ fn validate(input: &str, extra: &[&str]) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run service-console");
-    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write manifest");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write manifest");
     let out = child.wait_with_output().expect("wait");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 const NGINX: &str = "apiVersion: v1
@@ -64,7 +73,10 @@ fn invalid_document_prints_kubectls_text_and_exits_1() {
         err.trim_end(),
         "The Service \"my-nginx-svc\" is invalid: spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive"
     );
-    assert!(out.contains("name: my-nginx-svc"), "the valid document is still printed: {out}");
+    assert!(
+        out.contains("name: my-nginx-svc"),
+        "the valid document is still printed: {out}"
+    );
 }
 
 #[test]

@@ -51,7 +51,8 @@ impl Browser {
         for (k, v) in headers {
             request = request.header(*k, *v);
         }
-        self.send(request.body(Body::empty()).expect("request")).await
+        self.send(request.body(Body::empty()).expect("request"))
+            .await
     }
 
     /// Posts a form with the session's CSRF token.
@@ -73,8 +74,12 @@ impl Browser {
         if let Some(c) = cookie {
             request = request.header(header::COOKIE, format!("sc_csrf={c}"));
         }
-        self.send(request.body(Body::from(form_body(fields))).expect("request"))
-            .await
+        self.send(
+            request
+                .body(Body::from(form_body(fields)))
+                .expect("request"),
+        )
+        .await
     }
 
     /// Follows a redirect carrying the flash cookie it set.
@@ -571,7 +576,11 @@ async fn update_keeps_port_fields_the_form_does_not_show() {
     );
     let saved = browser.post("/services/default/web", &form).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
-    let port = &cluster.registry().get_service("default", "web").await.unwrap()["spec"]["ports"][0];
+    let port = &cluster
+        .registry()
+        .get_service("default", "web")
+        .await
+        .unwrap()["spec"]["ports"][0];
     assert_eq!(port["port"], 81);
     assert_eq!(port["appProtocol"], "https");
 }

@@ -17,7 +17,10 @@ pub struct PortRange {
 
 impl PortRange {
     /// The Kubernetes default, `30000-32767`.
-    pub const DEFAULT: PortRange = PortRange { base: 30000, size: 2768 };
+    pub const DEFAULT: PortRange = PortRange {
+        base: 30000,
+        size: 2768,
+    };
 
     /// Parses `LOW-HIGH` (inclusive) or a single port.
     pub fn parse(text: &str) -> Result<PortRange, String> {
@@ -31,7 +34,10 @@ impl PortRange {
         if lo < 1 || hi > 65535 || hi < lo {
             return Err(bad());
         }
-        Ok(PortRange { base: lo, size: hi - lo + 1 })
+        Ok(PortRange {
+            base: lo,
+            size: hi - lo + 1,
+        })
     }
 
     /// True when `port` lies in the range.
@@ -61,7 +67,10 @@ pub struct ServiceCidr {
 impl ServiceCidr {
     /// Parses a CIDR such as `172.21.0.0/20`; host bits are cleared.
     pub fn parse(text: &str) -> Result<ServiceCidr, String> {
-        let net: IpNet = text.trim().parse().map_err(|e| format!("invalid service CIDR {text:?}: {e}"))?;
+        let net: IpNet = text
+            .trim()
+            .parse()
+            .map_err(|e| format!("invalid service CIDR {text:?}: {e}"))?;
         let cidr = ServiceCidr { net: net.trunc() };
         if cidr.pool_size() < 2 {
             return Err(format!("service CIDR {text:?} is too small"));
@@ -77,8 +86,12 @@ impl ServiceCidr {
     /// IPv6 ranges are capped at 2^20 addresses, as kube-apiserver limits them.
     pub fn pool_size(&self) -> u128 {
         let bits = u32::from(self.net.max_prefix_len() - self.net.prefix_len());
-        let total: u128 = if bits >= 127 { u128::MAX } else { 1u128 << bits };
-        
+        let total: u128 = if bits >= 127 {
+            u128::MAX
+        } else {
+            1u128 << bits
+        };
+
         match self.net {
             IpNet::V4(_) => total.saturating_sub(2),
             IpNet::V6(_) => total.saturating_sub(1).min(1 << 20),
@@ -113,7 +126,11 @@ impl ServiceCidr {
 
     /// The IP family served, `IPv4` or `IPv6`.
     pub fn family(&self) -> &'static str {
-        if self.net.network().is_ipv6() { "IPv6" } else { "IPv4" }
+        if self.net.network().is_ipv6() {
+            "IPv6"
+        } else {
+            "IPv4"
+        }
     }
 }
 
@@ -204,7 +221,12 @@ pub struct Operation<'a> {
 impl<'a> Operation<'a> {
     /// Starts an operation; `seed` drives the random picks, as the allocators pick randomly.
     pub fn new(pools: &'a Pools, allocated: &'a Allocated, seed: u64) -> Self {
-        Operation { pools, allocated, rng: seed | 1, plan: AllocationPlan::default() }
+        Operation {
+            pools,
+            allocated,
+            rng: seed | 1,
+            plan: AllocationPlan::default(),
+        }
     }
 
     /// The pools this operation allocates from.
@@ -232,7 +254,9 @@ impl<'a> Operation<'a> {
             return Err(AllocError::PortNotInRange(self.pools.node_ports));
         }
         // A deferred release frees nothing until commit: the port is still taken.
-        if self.allocated.node_ports.contains(&port) || self.plan.allocate_node_ports.contains(&port) {
+        if self.allocated.node_ports.contains(&port)
+            || self.plan.allocate_node_ports.contains(&port)
+        {
             return Err(AllocError::PortAllocated);
         }
         self.plan.allocate_node_ports.push(port);
@@ -264,9 +288,16 @@ impl<'a> Operation<'a> {
 
     /// Releases a node port when the plan commits.
     pub fn release_port(&mut self, port: i32) {
-        if let Some(pos) = self.plan.allocate_node_ports.iter().position(|p| *p == port) {
+        if let Some(pos) = self
+            .plan
+            .allocate_node_ports
+            .iter()
+            .position(|p| *p == port)
+        {
             self.plan.allocate_node_ports.remove(pos);
-        } else if !self.plan.release_node_ports.contains(&port) && self.allocated.node_ports.contains(&port) {
+        } else if !self.plan.release_node_ports.contains(&port)
+            && self.allocated.node_ports.contains(&port)
+        {
             self.plan.release_node_ports.push(port);
         }
     }
@@ -326,7 +357,10 @@ mod tests {
     use super::*;
 
     fn pools() -> Pools {
-        Pools { service_cidr: ServiceCidr::parse("10.96.0.0/12").unwrap(), node_ports: PortRange::DEFAULT }
+        Pools {
+            service_cidr: ServiceCidr::parse("10.96.0.0/12").unwrap(),
+            node_ports: PortRange::DEFAULT,
+        }
     }
 
     #[test]
@@ -341,7 +375,10 @@ mod tests {
     #[test]
     fn first_address_is_the_kubernetes_service() {
         assert_eq!(pools().service_cidr.first().to_string(), "10.96.0.1");
-        assert_eq!(ServiceCidr::parse("172.21.0.0/20").unwrap().pool_size(), 4094);
+        assert_eq!(
+            ServiceCidr::parse("172.21.0.0/20").unwrap().pool_size(),
+            4094
+        );
     }
 
     #[test]
@@ -354,9 +391,15 @@ mod tests {
             op.allocate_port(80).unwrap_err().to_string(),
             "provided port is not in the valid range. The range of valid ports is 30000-32767"
         );
-        assert_eq!(op.allocate_port(30080).unwrap_err().to_string(), "provided port is already allocated");
+        assert_eq!(
+            op.allocate_port(30080).unwrap_err().to_string(),
+            "provided port is already allocated"
+        );
         op.allocate_port(30081).unwrap();
-        assert_eq!(op.allocate_port(30081).unwrap_err(), AllocError::PortAllocated);
+        assert_eq!(
+            op.allocate_port(30081).unwrap_err(),
+            AllocError::PortAllocated
+        );
     }
 
     #[test]
@@ -366,17 +409,32 @@ mod tests {
         used.ips.insert(p.service_cidr.first());
         let mut op = Operation::new(&p, &used, 1);
         assert_eq!(
-            op.allocate_ip("192.168.1.10".parse().unwrap()).unwrap_err().to_string(),
+            op.allocate_ip("192.168.1.10".parse().unwrap())
+                .unwrap_err()
+                .to_string(),
             "the provided IP (192.168.1.10) is not in the valid range. The range of valid IPs is 10.96.0.0/12"
         );
-        assert_eq!(op.allocate_ip("10.96.0.1".parse().unwrap()).unwrap_err().to_string(), "provided IP is already allocated");
-        assert!(op.allocate_ip("10.96.0.0".parse().unwrap()).unwrap_err().to_string().contains("not in the valid range"));
+        assert_eq!(
+            op.allocate_ip("10.96.0.1".parse().unwrap())
+                .unwrap_err()
+                .to_string(),
+            "provided IP is already allocated"
+        );
+        assert!(
+            op.allocate_ip("10.96.0.0".parse().unwrap())
+                .unwrap_err()
+                .to_string()
+                .contains("not in the valid range")
+        );
         assert!(op.allocate_ip("10.111.255.255".parse().unwrap()).is_err());
     }
 
     #[test]
     fn dynamic_picks_avoid_the_static_band_until_it_is_all_that_is_left() {
-        let p = Pools { service_cidr: ServiceCidr::parse("10.0.0.0/24").unwrap(), node_ports: PortRange::parse("30000-30099").unwrap() };
+        let p = Pools {
+            service_cidr: ServiceCidr::parse("10.0.0.0/24").unwrap(),
+            node_ports: PortRange::parse("30000-30099").unwrap(),
+        };
         let used = Allocated::default();
         let mut op = Operation::new(&p, &used, 42);
         let band = p.node_ports.static_band();
@@ -384,7 +442,11 @@ mod tests {
         for _ in 0..100 {
             ports.push(op.allocate_next_port().unwrap());
         }
-        assert!(ports[..(100 - band as usize)].iter().all(|port| *port >= 30000 + band));
+        assert!(
+            ports[..(100 - band as usize)]
+                .iter()
+                .all(|port| *port >= 30000 + band)
+        );
         assert_eq!(op.allocate_next_port().unwrap_err(), AllocError::RangeFull);
         let mut sorted = ports.clone();
         sorted.sort_unstable();

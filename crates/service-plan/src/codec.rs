@@ -20,11 +20,19 @@ pub struct Gvk {
 
 impl Gvk {
     /// `v1` `Service`.
-    pub const SERVICE: Gvk = Gvk { group: "", version: "v1", kind: "Service" };
+    pub const SERVICE: Gvk = Gvk {
+        group: "",
+        version: "v1",
+        kind: "Service",
+    };
 
     /// `apiVersion` as written in objects: `v1` or `apps/v1`.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.to_string() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 }
 
@@ -130,11 +138,33 @@ fn go_quote_char(c: char) -> String {
 /// kind fails with "unknown conversion"; anything else is "not registered".
 fn registered(api_version: &str, kind: &str) -> Option<&'static str> {
     const CORE: &[&str] = &[
-        "Binding", "ComponentStatus", "ConfigMap", "Endpoints", "Event", "LimitRange", "List", "Namespace", "Node",
-        "PersistentVolume", "PersistentVolumeClaim", "Pod", "PodTemplate", "ReplicationController",
-        "ResourceQuota", "Secret", "Service", "ServiceAccount", "Status",
+        "Binding",
+        "ComponentStatus",
+        "ConfigMap",
+        "Endpoints",
+        "Event",
+        "LimitRange",
+        "List",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "Pod",
+        "PodTemplate",
+        "ReplicationController",
+        "ResourceQuota",
+        "Secret",
+        "Service",
+        "ServiceAccount",
+        "Status",
     ];
-    const APPS: &[&str] = &["ControllerRevision", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet"];
+    const APPS: &[&str] = &[
+        "ControllerRevision",
+        "DaemonSet",
+        "Deployment",
+        "ReplicaSet",
+        "StatefulSet",
+    ];
     const DISCOVERY: &[&str] = &["EndpointSlice"];
     let kinds = match api_version {
         "v1" => CORE,
@@ -171,9 +201,17 @@ pub fn check_type_meta(value: &Value, expected: Gvk) -> Result<(), DecodeError> 
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         _ => expected.kind.to_string(),
     };
-    let version = api_version.rsplit('/').next().unwrap_or(&api_version).to_string();
+    let version = api_version
+        .rsplit('/')
+        .next()
+        .unwrap_or(&api_version)
+        .to_string();
     let fail = |detail: String| DecodeError {
-        message: format!("{kind} in version {} cannot be handled as a {}: {detail}", go_quote(&version), expected.kind),
+        message: format!(
+            "{kind} in version {} cannot be handled as a {}: {detail}",
+            go_quote(&version),
+            expected.kind
+        ),
     };
     if api_version == expected.api_version() && kind == expected.kind {
         return Ok(());
@@ -201,11 +239,19 @@ pub fn summarize(data: &[u8]) -> String {
     if data[0] == b'{' {
         let cut = &data[..data.len().min(MAX)];
         let s = String::from_utf8_lossy(cut).into_owned();
-        return if data.len() > MAX { format!("{s} ...") } else { s };
+        return if data.len() > MAX {
+            format!("{s} ...")
+        } else {
+            s
+        };
     }
     let cut = &data[..data.len().min(MAX)];
     let hex: String = cut.iter().map(|b| format!("{b:02x}")).collect();
-    if data.len() > MAX { format!("{hex} ...") } else { hex }
+    if data.len() > MAX {
+        format!("{hex} ...")
+    } else {
+        hex
+    }
 }
 
 /// The error for a body that is not JSON at all, as the create/update handlers print it.
@@ -224,25 +270,45 @@ pub fn decode_service(value: &Value) -> Result<Decoded<Service>, DecodeError> {
     let mut strict_errors = Vec::new();
     let mut cleaned = value.clone();
     let mut saved = None;
-    let walked = walk(&mut cleaned, &SERVICE, "Service", &mut Vec::new(), "", &mut strict_errors, &mut saved);
+    let walked = walk(
+        &mut cleaned,
+        &SERVICE,
+        "Service",
+        &mut Vec::new(),
+        "",
+        &mut strict_errors,
+        &mut saved,
+    );
     if let Some(type_error) = walked.err().or(saved) {
         return Err(cannot_handle(value, &type_error));
     }
     let mut service: Service =
         serde_json::from_value(cleaned).map_err(|e| cannot_handle(value, &format!("json: {e}")))?;
     canonicalize(&mut service);
-    Ok(Decoded { object: service, strict_errors })
+    Ok(Decoded {
+        object: service,
+        strict_errors,
+    })
 }
 
 fn cannot_handle(value: &Value, detail: &str) -> DecodeError {
-    let kind = value.get("kind").and_then(Value::as_str).filter(|k| !k.is_empty()).unwrap_or("Service");
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .filter(|k| !k.is_empty())
+        .unwrap_or("Service");
     let version = value
         .get("apiVersion")
         .and_then(Value::as_str)
         .filter(|v| !v.is_empty())
         .map(|v| v.rsplit('/').next().unwrap_or(v).to_string())
         .unwrap_or_else(|| "v1".to_string());
-    DecodeError { message: format!("{kind} in version {} cannot be handled as a Service: {detail}", go_quote(&version)) }
+    DecodeError {
+        message: format!(
+            "{kind} in version {} cannot be handled as a Service: {detail}",
+            go_quote(&version)
+        ),
+    }
 }
 
 /// The full message for strict-decoding problems under `fieldValidation=Strict`.
@@ -329,7 +395,9 @@ pub fn canonicalize(svc: &mut Service) {
 }
 
 /// Go's `omitempty` for ObjectMeta: shared by every kind.
-pub fn canonicalize_object_meta(meta: &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) {
+pub fn canonicalize_object_meta(
+    meta: &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) {
     for s in [
         &mut meta.name,
         &mut meta.generate_name,
@@ -416,7 +484,10 @@ static OBJECT_META: Struct = Struct {
         ("deletionGracePeriodSeconds", Ty::Int64),
         ("labels", Ty::StrMap),
         ("annotations", Ty::StrMap),
-        ("ownerReferences", Ty::List(&Ty::Obj(&OWNER_REFERENCE), "[]v1.OwnerReference")),
+        (
+            "ownerReferences",
+            Ty::List(&Ty::Obj(&OWNER_REFERENCE), "[]v1.OwnerReference"),
+        ),
         ("finalizers", Ty::List(&STR, "[]string")),
         ("managedFields", Ty::Any),
     ],
@@ -434,7 +505,10 @@ static SERVICE_PORT: Struct = Struct {
     ],
 };
 
-static CLIENT_IP_CONFIG: Struct = Struct { go_name: "ClientIPConfig", fields: &[("timeoutSeconds", Ty::Int32)] };
+static CLIENT_IP_CONFIG: Struct = Struct {
+    go_name: "ClientIPConfig",
+    fields: &[("timeoutSeconds", Ty::Int32)],
+};
 
 static SESSION_AFFINITY_CONFIG: Struct = Struct {
     go_name: "SessionAffinityConfig",
@@ -444,7 +518,10 @@ static SESSION_AFFINITY_CONFIG: Struct = Struct {
 static SERVICE_SPEC: Struct = Struct {
     go_name: "ServiceSpec",
     fields: &[
-        ("ports", Ty::List(&Ty::Obj(&SERVICE_PORT), "[]v1.ServicePort")),
+        (
+            "ports",
+            Ty::List(&Ty::Obj(&SERVICE_PORT), "[]v1.ServicePort"),
+        ),
         ("selector", Ty::StrMap),
         ("clusterIP", STR),
         ("clusterIPs", Ty::List(&STR, "[]string")),
@@ -454,22 +531,35 @@ static SERVICE_SPEC: Struct = Struct {
         ("loadBalancerIP", STR),
         ("loadBalancerSourceRanges", Ty::List(&STR, "[]string")),
         ("externalName", STR),
-        ("externalTrafficPolicy", Ty::Str("v1.ServiceExternalTrafficPolicy")),
+        (
+            "externalTrafficPolicy",
+            Ty::Str("v1.ServiceExternalTrafficPolicy"),
+        ),
         ("healthCheckNodePort", Ty::Int32),
         ("publishNotReadyAddresses", Ty::Bool),
         ("sessionAffinityConfig", Ty::Obj(&SESSION_AFFINITY_CONFIG)),
-        ("ipFamilies", Ty::List(&Ty::Str("v1.IPFamily"), "[]v1.IPFamily")),
+        (
+            "ipFamilies",
+            Ty::List(&Ty::Str("v1.IPFamily"), "[]v1.IPFamily"),
+        ),
         ("ipFamilyPolicy", Ty::Str("v1.IPFamilyPolicy")),
         ("allocateLoadBalancerNodePorts", Ty::Bool),
         ("loadBalancerClass", STR),
-        ("internalTrafficPolicy", Ty::Str("v1.ServiceInternalTrafficPolicy")),
+        (
+            "internalTrafficPolicy",
+            Ty::Str("v1.ServiceInternalTrafficPolicy"),
+        ),
         ("trafficDistribution", STR),
     ],
 };
 
 static PORT_STATUS: Struct = Struct {
     go_name: "PortStatus",
-    fields: &[("port", Ty::Int32), ("protocol", Ty::Str("v1.Protocol")), ("error", STR)],
+    fields: &[
+        ("port", Ty::Int32),
+        ("protocol", Ty::Str("v1.Protocol")),
+        ("error", STR),
+    ],
 };
 
 static LOAD_BALANCER_INGRESS: Struct = Struct {
@@ -484,12 +574,18 @@ static LOAD_BALANCER_INGRESS: Struct = Struct {
 
 static LOAD_BALANCER_STATUS: Struct = Struct {
     go_name: "LoadBalancerStatus",
-    fields: &[("ingress", Ty::List(&Ty::Obj(&LOAD_BALANCER_INGRESS), "[]v1.LoadBalancerIngress"))],
+    fields: &[(
+        "ingress",
+        Ty::List(&Ty::Obj(&LOAD_BALANCER_INGRESS), "[]v1.LoadBalancerIngress"),
+    )],
 };
 
 static SERVICE_STATUS: Struct = Struct {
     go_name: "ServiceStatus",
-    fields: &[("loadBalancer", Ty::Obj(&LOAD_BALANCER_STATUS)), ("conditions", Ty::Any)],
+    fields: &[
+        ("loadBalancer", Ty::Obj(&LOAD_BALANCER_STATUS)),
+        ("conditions", Ty::Any),
+    ],
 };
 
 static SERVICE: Struct = Struct {
@@ -562,21 +658,39 @@ fn walk(
         let field = strukt
             .fields
             .iter()
-            .chain(if is_top { TYPE_META_FIELDS.iter() } else { [].iter() })
+            .chain(if is_top {
+                TYPE_META_FIELDS.iter()
+            } else {
+                [].iter()
+            })
             .find(|(name, _)| *name == key);
-        let child_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        let child_path = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
         let Some((_, ty)) = field else {
             unknown.push(format!("unknown field {}", go_quote(&child_path)));
             map.remove(&key);
             continue;
         };
-        let Some(child) = map.get_mut(&key) else { continue };
+        let Some(child) = map.get_mut(&key) else {
+            continue;
+        };
         if child.is_null() {
             map.remove(&key);
             continue;
         }
         stack.push(key.clone());
-        let result = walk_value(child, ty, strukt.go_name, stack, &child_path, unknown, saved);
+        let result = walk_value(
+            child,
+            ty,
+            strukt.go_name,
+            stack,
+            &child_path,
+            unknown,
+            saved,
+        );
         stack.pop();
         result?;
     }
@@ -668,12 +782,16 @@ mod tests {
     use serde_json::json;
 
     fn err(v: Value) -> String {
-        decode_service(&v).err().map(|e| e.message).unwrap_or_default()
+        decode_service(&v)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default()
     }
 
     #[test]
     fn missing_type_meta_defaults_to_the_endpoint() {
-        let d = decode_service(&json!({"metadata":{"name":"web"},"spec":{"ports":[{"port":80}]}})).unwrap();
+        let d = decode_service(&json!({"metadata":{"name":"web"},"spec":{"ports":[{"port":80}]}}))
+            .unwrap();
         assert_eq!(d.object.metadata.name.as_deref(), Some("web"));
         assert!(d.strict_errors.is_empty());
     }
@@ -727,12 +845,30 @@ mod tests {
         // IntOrString.UnmarshalJSON decodes with a nested encoding/json call, so its error has
         // no field context and aborts the decode, ahead of a type error saved earlier.
         let cases = [
-            (json!({"spec":{"ports":[{"port":80,"targetPort":80.5}]}}), "number 80.5"),
-            (json!({"spec":{"ports":[{"port":80,"targetPort":2147483648i64}]}}), "number 2147483648"),
-            (json!({"spec":{"ports":[{"port":80,"targetPort":true}]}}), "bool"),
-            (json!({"spec":{"ports":[{"port":80,"targetPort":[1]}]}}), "array"),
-            (json!({"spec":{"ports":[{"port":80,"targetPort":{}}]}}), "object"),
-            (json!({"spec":{"type":5,"ports":[{"port":"80","targetPort":false}]}}), "bool"),
+            (
+                json!({"spec":{"ports":[{"port":80,"targetPort":80.5}]}}),
+                "number 80.5",
+            ),
+            (
+                json!({"spec":{"ports":[{"port":80,"targetPort":2147483648i64}]}}),
+                "number 2147483648",
+            ),
+            (
+                json!({"spec":{"ports":[{"port":80,"targetPort":true}]}}),
+                "bool",
+            ),
+            (
+                json!({"spec":{"ports":[{"port":80,"targetPort":[1]}]}}),
+                "array",
+            ),
+            (
+                json!({"spec":{"ports":[{"port":80,"targetPort":{}}]}}),
+                "object",
+            ),
+            (
+                json!({"spec":{"type":5,"ports":[{"port":"80","targetPort":false}]}}),
+                "bool",
+            ),
         ];
         for (body, what) in cases {
             assert_eq!(
@@ -758,8 +894,15 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_collected_with_indexed_paths() {
-        let d = decode_service(&json!({"spec":{"foo":1,"ports":[{"port":80,"bogus":true}]}})).unwrap();
-        assert_eq!(d.strict_errors, vec!["unknown field \"spec.foo\"", "unknown field \"spec.ports[0].bogus\""]);
+        let d =
+            decode_service(&json!({"spec":{"foo":1,"ports":[{"port":80,"bogus":true}]}})).unwrap();
+        assert_eq!(
+            d.strict_errors,
+            vec![
+                "unknown field \"spec.foo\"",
+                "unknown field \"spec.ports[0].bogus\""
+            ]
+        );
         assert_eq!(
             strict_error("Service", "v1", &d.strict_errors).message,
             "Service in version \"v1\" cannot be handled as a Service: strict decoding error: unknown field \"spec.foo\", unknown field \"spec.ports[0].bogus\""
@@ -782,11 +925,26 @@ mod tests {
 
     #[test]
     fn syntax_errors_use_encoding_json_words() {
-        assert_eq!(parse_json(b"{").unwrap_err(), "unexpected end of JSON input");
-        assert_eq!(parse_json(b"{\"a\" 1}").unwrap_err(), "invalid character '1' after object key");
-        assert_eq!(parse_json(b"{\"a\":1 \"b\":2}").unwrap_err(), "invalid character '\"' after object key:value pair");
-        assert_eq!(parse_json(b"[1 2]").unwrap_err(), "invalid character '2' after array element");
-        assert_eq!(parse_json(b"{x}").unwrap_err(), "invalid character 'x' looking for beginning of object key string");
+        assert_eq!(
+            parse_json(b"{").unwrap_err(),
+            "unexpected end of JSON input"
+        );
+        assert_eq!(
+            parse_json(b"{\"a\" 1}").unwrap_err(),
+            "invalid character '1' after object key"
+        );
+        assert_eq!(
+            parse_json(b"{\"a\":1 \"b\":2}").unwrap_err(),
+            "invalid character '\"' after object key:value pair"
+        );
+        assert_eq!(
+            parse_json(b"[1 2]").unwrap_err(),
+            "invalid character '2' after array element"
+        );
+        assert_eq!(
+            parse_json(b"{x}").unwrap_err(),
+            "invalid character 'x' looking for beginning of object key string"
+        );
         assert_eq!(
             unrecognized("Service", "unexpected end of JSON input", b"{").message,
             "the object provided is unrecognized (must be of type Service): couldn't get version/kind; json parse error: unexpected end of JSON input ({)"

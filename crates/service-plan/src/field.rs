@@ -72,12 +72,26 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(error_type: ErrorType, field: impl Into<String>, value: Option<String>, detail: impl Into<String>) -> Self {
-        FieldError { error_type, field: field.into(), value, detail: detail.into() }
+    fn new(
+        error_type: ErrorType,
+        field: impl Into<String>,
+        value: Option<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            error_type,
+            field: field.into(),
+            value,
+            detail: detail.into(),
+        }
     }
 
     /// `field.Invalid(path, value, detail)`.
-    pub fn invalid(field: impl Into<String>, value: impl GoValue, detail: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: impl Into<String>,
+        value: impl GoValue,
+        detail: impl Into<String>,
+    ) -> Self {
         Self::new(ErrorType::Invalid, field, Some(value.go()), detail)
     }
 
@@ -97,7 +111,11 @@ impl FieldError {
     }
 
     /// `field.NotSupported(path, value, supported)`: the supported values are sorted and quoted.
-    pub fn not_supported(field: impl Into<String>, value: impl GoValue, supported: &[&str]) -> Self {
+    pub fn not_supported(
+        field: impl Into<String>,
+        value: impl GoValue,
+        supported: &[&str],
+    ) -> Self {
         let mut sorted: Vec<&str> = supported.to_vec();
         sorted.sort_unstable();
         let detail = if sorted.is_empty() {
@@ -111,7 +129,12 @@ impl FieldError {
 
     /// `field.TooLong(path, value, max)` in the v1.32 wording.
     pub fn too_long(field: impl Into<String>, max_bytes: usize) -> Self {
-        Self::new(ErrorType::TooLong, field, None, format!("may not be more than {max_bytes} bytes"))
+        Self::new(
+            ErrorType::TooLong,
+            field,
+            None,
+            format!("may not be more than {max_bytes} bytes"),
+        )
     }
 
     /// `field.InternalError(path, err)`.
@@ -123,10 +146,11 @@ impl FieldError {
     pub fn body(&self) -> String {
         let mut s = self.error_type.text().to_string();
         if self.error_type.shows_value()
-            && let Some(v) = &self.value {
-                s.push_str(": ");
-                s.push_str(v);
-            }
+            && let Some(v) = &self.value
+        {
+            s.push_str(": ");
+            s.push_str(v);
+        }
         if !self.detail.is_empty() {
             s.push_str(": ");
             s.push_str(&self.detail);
@@ -297,7 +321,9 @@ pub fn go_quote(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c if is_go_printable(c) => out.push(c),
             c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push_str(&format!("\\U{:08x}", c as u32)),
@@ -330,14 +356,24 @@ mod tests {
 
     #[test]
     fn invalid_renders_value_and_detail() {
-        let e = FieldError::invalid("spec.ports[0].port", 0, "must be between 1 and 65535, inclusive");
-        assert_eq!(e.to_string(), "spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive");
+        let e = FieldError::invalid(
+            "spec.ports[0].port",
+            0,
+            "must be between 1 and 65535, inclusive",
+        );
+        assert_eq!(
+            e.to_string(),
+            "spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive"
+        );
         assert_eq!(e.error_type.reason(), "FieldValueInvalid");
     }
 
     #[test]
     fn required_and_forbidden_never_show_the_value() {
-        assert_eq!(FieldError::required("spec.ports[1].name", "").to_string(), "spec.ports[1].name: Required value");
+        assert_eq!(
+            FieldError::required("spec.ports[1].name", "").to_string(),
+            "spec.ports[1].name: Required value"
+        );
         assert_eq!(
             FieldError::forbidden("spec.healthCheckNodePort", "field is immutable").to_string(),
             "spec.healthCheckNodePort: Forbidden: field is immutable"
@@ -359,13 +395,23 @@ mod tests {
 
     #[test]
     fn nil_prints_as_quoted_null() {
-        let e = FieldError::invalid("spec.loadBalancerClass", None::<String>, "may not change once set");
-        assert_eq!(e.to_string(), "spec.loadBalancerClass: Invalid value: \"null\": may not change once set");
+        let e = FieldError::invalid(
+            "spec.loadBalancerClass",
+            None::<String>,
+            "may not change once set",
+        );
+        assert_eq!(
+            e.to_string(),
+            "spec.loadBalancerClass: Invalid value: \"null\": may not change once set"
+        );
     }
 
     #[test]
     fn duplicate_without_detail_ends_after_the_value() {
-        assert_eq!(FieldError::duplicate("spec.ports[1].name", "http").to_string(), "spec.ports[1].name: Duplicate value: \"http\"");
+        assert_eq!(
+            FieldError::duplicate("spec.ports[1].name", "http").to_string(),
+            "spec.ports[1].name: Duplicate value: \"http\""
+        );
     }
 
     #[test]
@@ -378,7 +424,10 @@ mod tests {
 
     #[test]
     fn slices_print_in_go_syntax() {
-        assert_eq!(go_string_slice(&["10.96.0.10".into(), "fd00::10".into()]).0, "[]string{\"10.96.0.10\", \"fd00::10\"}");
+        assert_eq!(
+            go_string_slice(&["10.96.0.10".into(), "fd00::10".into()]).0,
+            "[]string{\"10.96.0.10\", \"fd00::10\"}"
+        );
         assert_eq!(go_string_slice(&[]).0, "[]string(nil)");
     }
 
@@ -386,7 +435,10 @@ mod tests {
     fn aggregate_dedups_and_brackets() {
         let one = FieldError::invalid("metadata.labels", "my label", "x");
         let list = FieldErrors(vec![one.clone(), one.clone()]);
-        assert_eq!(list.aggregate(), "metadata.labels: Invalid value: \"my label\": x");
+        assert_eq!(
+            list.aggregate(),
+            "metadata.labels: Invalid value: \"my label\": x"
+        );
         let two = FieldErrors(vec![one, FieldError::required("spec.ports", "")]);
         assert_eq!(
             two.aggregate(),

@@ -7,8 +7,8 @@
 //! No I/O and no async live here.
 
 pub mod alloc;
-pub mod apply;
 pub mod annotations;
+pub mod apply;
 pub mod codec;
 pub mod endpoints;
 pub mod field;

@@ -38,7 +38,11 @@ pub struct StatusDetails {
     pub uid: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub causes: Vec<StatusCause>,
-    #[serde(rename = "retryAfterSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "retryAfterSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retry_after_seconds: Option<i32>,
 }
 
@@ -63,22 +67,39 @@ pub struct Resource {
 
 impl Resource {
     /// v1 `services`.
-    pub const SERVICES: Resource = Resource { group: "", plural: "services", kind: "Service" };
+    pub const SERVICES: Resource = Resource {
+        group: "",
+        plural: "services",
+        kind: "Service",
+    };
 
     /// `services` or `deployments.apps`.
     pub fn qualified(&self) -> String {
-        if self.group.is_empty() { self.plural.to_string() } else { format!("{}.{}", self.plural, self.group) }
+        if self.group.is_empty() {
+            self.plural.to_string()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
     }
 
     /// `Service` or `Deployment.apps`.
     pub fn qualified_kind(&self) -> String {
-        if self.group.is_empty() { self.kind.to_string() } else { format!("{}.{}", self.kind, self.group) }
+        if self.group.is_empty() {
+            self.kind.to_string()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        }
     }
 }
 
 impl Status {
     /// A failure with the given code, reason and message.
-    pub fn failure(code: u16, reason: &str, message: impl Into<String>, details: Option<StatusDetails>) -> Status {
+    pub fn failure(
+        code: u16,
+        reason: &str,
+        message: impl Into<String>,
+        details: Option<StatusDetails>,
+    ) -> Status {
         Status {
             kind: "Status".into(),
             api_version: "v1".into(),
@@ -139,7 +160,11 @@ impl Status {
         Status::failure(
             409,
             "Conflict",
-            format!("Operation cannot be fulfilled on {} {}: {CONFLICT_TEXT}", resource.qualified(), go_quote(name)),
+            format!(
+                "Operation cannot be fulfilled on {} {}: {CONFLICT_TEXT}",
+                resource.qualified(),
+                go_quote(name)
+            ),
             Self::resource_details(resource, name),
         )
     }
@@ -149,7 +174,11 @@ impl Status {
         Status::failure(
             409,
             "Conflict",
-            format!("Operation cannot be fulfilled on {} {}: {detail}", resource.qualified(), go_quote(name)),
+            format!(
+                "Operation cannot be fulfilled on {} {}: {detail}",
+                resource.qualified(),
+                go_quote(name)
+            ),
             Self::resource_details(resource, name),
         )
     }
@@ -161,7 +190,11 @@ impl Status {
         Status::failure(
             409,
             "Conflict",
-            format!("Operation cannot be fulfilled on {} {}: {detail}", resource.qualified_kind(), go_quote(name)),
+            format!(
+                "Operation cannot be fulfilled on {} {}: {detail}",
+                resource.qualified_kind(),
+                go_quote(name)
+            ),
             Some(StatusDetails {
                 name: name.to_string(),
                 group: resource.group.to_string(),
@@ -175,10 +208,22 @@ impl Status {
     pub fn invalid(resource: Resource, name: &str, errors: &FieldErrors) -> Status {
         let causes = errors
             .iter()
-            .map(|e| StatusCause { reason: e.error_type.reason().into(), message: e.body(), field: e.field.clone() })
+            .map(|e| StatusCause {
+                reason: e.error_type.reason().into(),
+                message: e.body(),
+                field: e.field.clone(),
+            })
             .collect();
-        let prefix = format!("{} {} is invalid", resource.qualified_kind(), go_quote(name));
-        let message = if errors.is_empty() { prefix } else { format!("{prefix}: {}", errors.aggregate()) };
+        let prefix = format!(
+            "{} {} is invalid",
+            resource.qualified_kind(),
+            go_quote(name)
+        );
+        let message = if errors.is_empty() {
+            prefix
+        } else {
+            format!("{prefix}: {}", errors.aggregate())
+        };
         Status::failure(
             422,
             "Invalid",
@@ -206,7 +251,10 @@ impl Status {
             "InternalError",
             format!("Internal error occurred: {detail}"),
             Some(StatusDetails {
-                causes: vec![StatusCause { message: detail, ..Default::default() }],
+                causes: vec![StatusCause {
+                    message: detail,
+                    ..Default::default()
+                }],
                 ..Default::default()
             }),
         )
@@ -219,7 +267,12 @@ impl Status {
 
     /// 404 for a path that serves nothing.
     pub fn path_not_found() -> Status {
-        Status::failure(404, "NotFound", "the server could not find the requested resource", Some(StatusDetails::default()))
+        Status::failure(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+            Some(StatusDetails::default()),
+        )
     }
 
     /// `Error from server (Reason)`, or `Error from server` for a Status without a reason.
@@ -237,13 +290,20 @@ impl Status {
         let Some(details) = self.details.as_ref().filter(|_| self.reason == "Invalid") else {
             return format!("{}: {}", self.server_error_prefix(), self.message);
         };
-        let kind = if details.group.is_empty() { details.kind.clone() } else { format!("{}.{}", details.kind, details.group) };
+        let kind = if details.group.is_empty() {
+            details.kind.clone()
+        } else {
+            format!("{}.{}", details.kind, details.group)
+        };
         let head = format!("The {kind} {} is invalid: ", go_quote(&details.name));
         match details.causes.as_slice() {
             [] => format!("{head}{}", self.message),
             [one] => format!("{head}{}: {}", one.field, one.message),
             many => {
-                let lines: Vec<String> = many.iter().map(|c| format!("* {}: {}", c.field, c.message)).collect();
+                let lines: Vec<String> = many
+                    .iter()
+                    .map(|c| format!("* {}: {}", c.field, c.message))
+                    .collect();
                 format!("{head}\n{}", lines.join("\n"))
             }
         }
@@ -257,7 +317,11 @@ mod tests {
 
     #[test]
     fn invalid_status_has_causes_and_aggregate_message() {
-        let errs = FieldErrors(vec![FieldError::invalid("spec.ports[0].port", 0, "must be between 1 and 65535, inclusive")]);
+        let errs = FieldErrors(vec![FieldError::invalid(
+            "spec.ports[0].port",
+            0,
+            "must be between 1 and 65535, inclusive",
+        )]);
         let s = Status::invalid(Resource::SERVICES, "web", &errs);
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(
@@ -273,7 +337,11 @@ mod tests {
     #[test]
     fn kubectl_lists_several_causes_with_a_trailing_space() {
         let errs = FieldErrors(vec![
-            FieldError::invalid("spec.ports[0].port", 0, "must be between 1 and 65535, inclusive"),
+            FieldError::invalid(
+                "spec.ports[0].port",
+                0,
+                "must be between 1 and 65535, inclusive",
+            ),
             FieldError::required("spec.ports[0].name", ""),
         ]);
         assert_eq!(
@@ -284,13 +352,23 @@ mod tests {
 
     #[test]
     fn not_found_and_conflict_name_the_resource() {
-        assert_eq!(Status::not_found(Resource::SERVICES, "nope").message, "services \"nope\" not found");
+        assert_eq!(
+            Status::not_found(Resource::SERVICES, "nope").message,
+            "services \"nope\" not found"
+        );
         assert_eq!(
             Status::conflict(Resource::SERVICES, "foo").message,
             "Operation cannot be fulfilled on services \"foo\": the object has been modified; please apply your changes to the latest version and try again"
         );
-        let deployments = Resource { group: "apps", plural: "deployments", kind: "Deployment" };
-        assert_eq!(Status::not_found(deployments, "x").message, "deployments.apps \"x\" not found");
+        let deployments = Resource {
+            group: "apps",
+            plural: "deployments",
+            kind: "Deployment",
+        };
+        assert_eq!(
+            Status::not_found(deployments, "x").message,
+            "deployments.apps \"x\" not found"
+        );
     }
 
     #[test]
@@ -304,16 +382,29 @@ mod tests {
             serde_json::to_string(&s).unwrap(),
             r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Operation cannot be fulfilled on Service \"web\": the UID in the precondition (a) does not match the UID in record (b). The object might have been deleted and then recreated","reason":"Conflict","details":{"name":"web","kind":"Service"},"code":409}"#
         );
-        let deployments = Resource { group: "apps", plural: "deployments", kind: "Deployment" };
+        let deployments = Resource {
+            group: "apps",
+            plural: "deployments",
+            kind: "Deployment",
+        };
         let s = Status::conflict_on_kind(deployments, "x", "d");
-        assert_eq!(s.message, "Operation cannot be fulfilled on Deployment.apps \"x\": d");
+        assert_eq!(
+            s.message,
+            "Operation cannot be fulfilled on Deployment.apps \"x\": d"
+        );
         assert_eq!(s.details.unwrap().group, "apps");
     }
 
     #[test]
     fn internal_error_has_one_message_cause() {
         let s = Status::internal("failed to allocate a nodePort: range is full");
-        assert_eq!(s.message, "Internal error occurred: failed to allocate a nodePort: range is full");
-        assert_eq!(s.details.unwrap().causes[0].message, "failed to allocate a nodePort: range is full");
+        assert_eq!(
+            s.message,
+            "Internal error occurred: failed to allocate a nodePort: range is full"
+        );
+        assert_eq!(
+            s.details.unwrap().causes[0].message,
+            "failed to allocate a nodePort: range is full"
+        );
     }
 }

@@ -20,28 +20,45 @@ impl TestCluster {
     pub async fn new() -> TestCluster {
         let dir = tempfile::tempdir().expect("temporary directory");
         let state = open_state(dir.path(), pools()).await.expect("open state");
-        TestCluster { state, dir, controllers: None }
+        TestCluster {
+            state,
+            dir,
+            controllers: None,
+        }
     }
 
     /// A new cluster with `settings` whose workloads, endpoints and load-balancer controllers
     /// run (as under `serve`), seeded with the demo cluster when `demo` is true.
     #[allow(dead_code)]
-    pub async fn with_controllers(settings: service_console::registry::ClusterSettings, demo: bool) -> TestCluster {
+    pub async fn with_controllers(
+        settings: service_console::registry::ClusterSettings,
+        demo: bool,
+    ) -> TestCluster {
         let mut cluster = TestCluster::new().await;
         cluster.state.registry.configure(settings);
         let options = service_console::controllers::ControllerOptions { demo };
-        let controllers = service_console::controllers::start_controllers(&cluster.state, options).await.expect("start controllers");
+        let controllers = service_console::controllers::start_controllers(&cluster.state, options)
+            .await
+            .expect("start controllers");
         cluster.controllers = Some(controllers);
         cluster
     }
 
     /// Reopens the same data directory, as a restarted server would.
     pub async fn reopen(self) -> TestCluster {
-        let TestCluster { state, dir, controllers } = self;
+        let TestCluster {
+            state,
+            dir,
+            controllers,
+        } = self;
         drop(controllers);
         drop(state);
         let state = open_state(dir.path(), pools()).await.expect("reopen state");
-        TestCluster { state, dir, controllers: None }
+        TestCluster {
+            state,
+            dir,
+            controllers: None,
+        }
     }
 
     pub fn registry(&self) -> &Registry {
@@ -56,7 +73,10 @@ impl TestCluster {
 
 /// The pools every test cluster uses.
 pub fn pools() -> Pools {
-    Pools { service_cidr: ServiceCidr::parse("172.21.0.0/20").expect("cidr"), node_ports: PortRange::DEFAULT }
+    Pools {
+        service_cidr: ServiceCidr::parse("172.21.0.0/20").expect("cidr"),
+        node_ports: PortRange::DEFAULT,
+    }
 }
 
 pub mod browser;
@@ -78,13 +98,26 @@ impl ConsoleResponse {
         use http_body_util::BodyExt;
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        ConsoleResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        ConsoleResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     /// A header's value, empty when absent.
     pub fn header(&self, name: &str) -> String {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
     }
 
     /// The redirect target.
@@ -94,15 +127,21 @@ impl ConsoleResponse {
 
     /// The value of a cookie this response sets.
     pub fn cookie(&self, name: &str) -> Option<String> {
-        self.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
-            let (k, rest) = v.split_once('=')?;
-            (k == name).then(|| rest.split(';').next().unwrap_or("").to_string())
-        })
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| {
+                let (k, rest) = v.split_once('=')?;
+                (k == name).then(|| rest.split(';').next().unwrap_or("").to_string())
+            })
     }
 
     /// The body from `start` up to the next `end` (empty when `start` is missing).
     pub fn section(&self, start: &str, end: &str) -> String {
-        let Some(from) = self.body.find(start) else { return String::new() };
+        let Some(from) = self.body.find(start) else {
+            return String::new();
+        };
         let rest = &self.body[from..];
         rest[..rest.find(end).unwrap_or(rest.len())].to_string()
     }
@@ -110,7 +149,12 @@ impl ConsoleResponse {
     /// The `value` of the input named `name`.
     pub fn input_value(&self, name: &str) -> String {
         let tag = self.section(&format!("name=\"{name}\""), ">");
-        html_unescape(tag.split("value=\"").nth(1).and_then(|v| v.split('"').next()).unwrap_or(""))
+        html_unescape(
+            tag.split("value=\"")
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+                .unwrap_or(""),
+        )
     }
 
     /// The `href` of the link whose tag contains `marker` after its `href`.
@@ -128,16 +172,30 @@ pub fn form_body(fields: &[(&str, &str)]) -> String {
     let encode = |s: &str| {
         s.bytes()
             .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
                 _ => format!("%{b:02X}"),
             })
             .collect::<String>()
     };
-    fields.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Undoes askama's HTML escaping.
 #[allow(dead_code)]
 pub fn html_unescape(s: &str) -> String {
-    s.replace("&#60;", "<").replace("&#62;", ">").replace("&#34;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&").replace("&#38;", "&")
+    s.replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+        .replace("&#38;", "&")
 }

@@ -5,13 +5,17 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::types;
 
-
 /// True for NodePort, LoadBalancer, and ClusterIP with external IPs (`service.ExternallyAccessible`).
 pub fn externally_accessible(svc: &Service) -> bool {
-    let Some(spec) = svc.spec.as_ref() else { return false };
+    let Some(spec) = svc.spec.as_ref() else {
+        return false;
+    };
     match spec.type_.as_deref() {
         Some(types::TYPE_NODE_PORT) | Some(types::TYPE_LOAD_BALANCER) => true,
-        Some(types::TYPE_CLUSTER_IP) => spec.external_ips.as_ref().is_some_and(|ips| !ips.is_empty()),
+        Some(types::TYPE_CLUSTER_IP) => spec
+            .external_ips
+            .as_ref()
+            .is_some_and(|ips| !ips.is_empty()),
         _ => false,
     }
 }
@@ -33,7 +37,9 @@ pub fn set_defaults(svc: &mut Service) {
             .is_some_and(|c| c.timeout_seconds.is_some());
         if !has_timeout {
             spec.session_affinity_config = Some(SessionAffinityConfig {
-                client_ip: Some(ClientIPConfig { timeout_seconds: Some(types::DEFAULT_CLIENT_IP_TIMEOUT_SECS) }),
+                client_ip: Some(ClientIPConfig {
+                    timeout_seconds: Some(types::DEFAULT_CLIENT_IP_TIMEOUT_SECS),
+                }),
             });
         }
     }
@@ -57,13 +63,21 @@ pub fn set_defaults(svc: &mut Service) {
     let type_ = spec.type_.clone().unwrap_or_default();
     if externally_accessible(svc) {
         let spec = svc.spec.get_or_insert_with(Default::default);
-        if spec.external_traffic_policy.as_deref().unwrap_or("").is_empty() {
+        if spec
+            .external_traffic_policy
+            .as_deref()
+            .unwrap_or("")
+            .is_empty()
+        {
             spec.external_traffic_policy = Some(types::TRAFFIC_POLICY_CLUSTER.into());
         }
     }
     let spec = svc.spec.get_or_insert_with(Default::default);
     if spec.internal_traffic_policy.is_none()
-        && matches!(type_.as_str(), types::TYPE_NODE_PORT | types::TYPE_LOAD_BALANCER | types::TYPE_CLUSTER_IP)
+        && matches!(
+            type_.as_str(),
+            types::TYPE_NODE_PORT | types::TYPE_LOAD_BALANCER | types::TYPE_CLUSTER_IP
+        )
     {
         spec.internal_traffic_policy = Some(types::TRAFFIC_POLICY_CLUSTER.into());
     }
@@ -71,7 +85,11 @@ pub fn set_defaults(svc: &mut Service) {
         if spec.allocate_load_balancer_node_ports.is_none() {
             spec.allocate_load_balancer_node_ports = Some(true);
         }
-        let ingress = svc.status.as_mut().and_then(|s| s.load_balancer.as_mut()).and_then(|lb| lb.ingress.as_mut());
+        let ingress = svc
+            .status
+            .as_mut()
+            .and_then(|s| s.load_balancer.as_mut())
+            .and_then(|lb| lb.ingress.as_mut());
         for ing in ingress.into_iter().flatten() {
             if ing.ip.as_deref().is_some_and(|ip| !ip.is_empty()) && ing.ip_mode.is_none() {
                 ing.ip_mode = Some(types::IP_MODE_VIP.into());
@@ -83,15 +101,18 @@ pub fn set_defaults(svc: &mut Service) {
 /// Mirrors `defaultOnRead` in pkg/registry/core/service/storage: applied to every Service
 /// read from storage, so objects stored by older versions look current.
 pub fn default_on_read(svc: &mut Service) {
-    let Some(spec) = svc.spec.as_mut() else { return };
+    let Some(spec) = svc.spec.as_mut() else {
+        return;
+    };
     if spec.type_.as_deref() == Some(types::TYPE_EXTERNAL_NAME) {
         spec.internal_traffic_policy = None;
         return;
     }
     if spec.cluster_ips.as_ref().is_none_or(Vec::is_empty)
-        && let Some(ip) = spec.cluster_ip.as_ref().filter(|ip| !ip.is_empty()) {
-            spec.cluster_ips = Some(vec![ip.clone()]);
-        }
+        && let Some(ip) = spec.cluster_ip.as_ref().filter(|ip| !ip.is_empty())
+    {
+        spec.cluster_ips = Some(vec![ip.clone()]);
+    }
     let ips = spec.cluster_ips.clone().unwrap_or_default();
     if ips.is_empty() {
         return;
@@ -100,11 +121,16 @@ pub fn default_on_read(svc: &mut Service) {
         if spec.ip_family_policy.is_none() || spec.ip_families.as_ref().is_none_or(Vec::is_empty) {
             let selectorless = spec.selector.as_ref().is_none_or(|s| s.is_empty());
             if selectorless {
-                spec.ip_family_policy.get_or_insert_with(|| types::IP_FAMILY_POLICY_REQUIRE_DUAL_STACK.into());
-                spec.ip_families.get_or_insert_with(|| vec![types::IP_FAMILY_IPV4.into(), types::IP_FAMILY_IPV6.into()]);
+                spec.ip_family_policy
+                    .get_or_insert_with(|| types::IP_FAMILY_POLICY_REQUIRE_DUAL_STACK.into());
+                spec.ip_families.get_or_insert_with(|| {
+                    vec![types::IP_FAMILY_IPV4.into(), types::IP_FAMILY_IPV6.into()]
+                });
             } else {
-                spec.ip_family_policy.get_or_insert_with(|| types::IP_FAMILY_POLICY_SINGLE_STACK.into());
-                spec.ip_families.get_or_insert_with(|| vec![types::IP_FAMILY_IPV4.into()]);
+                spec.ip_family_policy
+                    .get_or_insert_with(|| types::IP_FAMILY_POLICY_SINGLE_STACK.into());
+                spec.ip_families
+                    .get_or_insert_with(|| vec![types::IP_FAMILY_IPV4.into()]);
             }
         }
         return;
@@ -113,14 +139,22 @@ pub fn default_on_read(svc: &mut Service) {
         spec.ip_families = Some(ips.iter().map(|ip| ip_family_of(ip).to_string()).collect());
     }
     if spec.ip_family_policy.is_none() {
-        let policy = if ips.len() > 1 { types::IP_FAMILY_POLICY_REQUIRE_DUAL_STACK } else { types::IP_FAMILY_POLICY_SINGLE_STACK };
+        let policy = if ips.len() > 1 {
+            types::IP_FAMILY_POLICY_REQUIRE_DUAL_STACK
+        } else {
+            types::IP_FAMILY_POLICY_SINGLE_STACK
+        };
         spec.ip_family_policy = Some(policy.into());
     }
 }
 
 /// `IPv6` when the text contains a colon, else `IPv4` (families of stored, valid IPs).
 pub fn ip_family_of(ip: &str) -> &'static str {
-    if ip.contains(':') { types::IP_FAMILY_IPV6 } else { types::IP_FAMILY_IPV4 }
+    if ip.contains(':') {
+        types::IP_FAMILY_IPV6
+    } else {
+        types::IP_FAMILY_IPV4
+    }
 }
 
 #[cfg(test)]
@@ -145,7 +179,9 @@ mod tests {
 
     #[test]
     fn load_balancer_gets_external_policy_and_node_port_allocation() {
-        let spec = defaulted(json!({"spec":{"type":"LoadBalancer","ports":[{"port":80,"targetPort":""}]}}));
+        let spec = defaulted(
+            json!({"spec":{"type":"LoadBalancer","ports":[{"port":80,"targetPort":""}]}}),
+        );
         assert_eq!(spec["externalTrafficPolicy"], "Cluster");
         assert_eq!(spec["allocateLoadBalancerNodePorts"], true);
         assert_eq!(spec["ports"][0]["targetPort"], 80);
@@ -153,13 +189,20 @@ mod tests {
 
     #[test]
     fn client_ip_affinity_gets_the_default_timeout() {
-        let spec = defaulted(json!({"spec":{"sessionAffinity":"ClientIP","sessionAffinityConfig":{"clientIP":{}}}}));
-        assert_eq!(spec["sessionAffinityConfig"], json!({"clientIP":{"timeoutSeconds":10800}}));
+        let spec = defaulted(
+            json!({"spec":{"sessionAffinity":"ClientIP","sessionAffinityConfig":{"clientIP":{}}}}),
+        );
+        assert_eq!(
+            spec["sessionAffinityConfig"],
+            json!({"clientIP":{"timeoutSeconds":10800}})
+        );
     }
 
     #[test]
     fn affinity_none_drops_the_config() {
-        let spec = defaulted(json!({"spec":{"sessionAffinity":"None","sessionAffinityConfig":{"clientIP":{"timeoutSeconds":5}}}}));
+        let spec = defaulted(
+            json!({"spec":{"sessionAffinity":"None","sessionAffinityConfig":{"clientIP":{"timeoutSeconds":5}}}}),
+        );
         assert!(spec.get("sessionAffinityConfig").is_none());
     }
 
@@ -171,7 +214,8 @@ mod tests {
 
     #[test]
     fn external_name_gets_no_internal_traffic_policy() {
-        let spec = defaulted(json!({"spec":{"type":"ExternalName","externalName":"db.example.com"}}));
+        let spec =
+            defaulted(json!({"spec":{"type":"ExternalName","externalName":"db.example.com"}}));
         assert!(spec.get("internalTrafficPolicy").is_none());
     }
 }

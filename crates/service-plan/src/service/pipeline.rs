@@ -68,19 +68,30 @@ pub struct Planned {
 }
 
 fn invalid(svc: &Service, errors: Vec<FieldError>) -> PlanError {
-    PlanError::Invalid { name: svc.metadata.name.clone().unwrap_or_default(), errors: FieldErrors(errors) }
+    PlanError::Invalid {
+        name: svc.metadata.name.clone().unwrap_or_default(),
+        errors: FieldErrors(errors),
+    }
 }
 
 fn spec_type(svc: &Service) -> &str {
-    svc.spec.as_ref().and_then(|s| s.type_.as_deref()).unwrap_or("")
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.type_.as_deref())
+        .unwrap_or("")
 }
 
 fn cluster_ips(svc: &Service) -> Vec<String> {
-    svc.spec.as_ref().and_then(|s| s.cluster_ips.clone()).unwrap_or_default()
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.cluster_ips.clone())
+        .unwrap_or_default()
 }
 
 fn is_headless(svc: &Service) -> bool {
-    cluster_ips(svc).first().is_some_and(|ip| ip == types::CLUSTER_IP_NONE)
+    cluster_ips(svc)
+        .first()
+        .is_some_and(|ip| ip == types::CLUSTER_IP_NONE)
 }
 
 fn needs_cluster_ip(svc: &Service) -> bool {
@@ -88,30 +99,49 @@ fn needs_cluster_ip(svc: &Service) -> bool {
 }
 
 fn needs_node_port(svc: &Service) -> bool {
-    matches!(spec_type(svc), types::TYPE_NODE_PORT | types::TYPE_LOAD_BALANCER)
+    matches!(
+        spec_type(svc),
+        types::TYPE_NODE_PORT | types::TYPE_LOAD_BALANCER
+    )
 }
 
 /// `service.NeedsHealthCheck`: LoadBalancer with externalTrafficPolicy Local.
 pub fn needs_health_check(svc: &Service) -> bool {
     spec_type(svc) == types::TYPE_LOAD_BALANCER
-        && svc.spec.as_ref().and_then(|s| s.external_traffic_policy.as_deref()) == Some(types::TRAFFIC_POLICY_LOCAL)
+        && svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.external_traffic_policy.as_deref())
+            == Some(types::TRAFFIC_POLICY_LOCAL)
 }
 
 fn should_allocate_node_ports(svc: &Service) -> bool {
     match spec_type(svc) {
         types::TYPE_NODE_PORT => true,
-        types::TYPE_LOAD_BALANCER => svc.spec.as_ref().and_then(|s| s.allocate_load_balancer_node_ports).unwrap_or(true),
+        types::TYPE_LOAD_BALANCER => svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.allocate_load_balancer_node_ports)
+            .unwrap_or(true),
         _ => false,
     }
 }
 
 fn node_ports(svc: &Service) -> Vec<i32> {
     let ports = svc.spec.as_ref().and_then(|s| s.ports.as_ref());
-    ports.into_iter().flatten().filter_map(|p| p.node_port).filter(|n| *n != 0).collect()
+    ports
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.node_port)
+        .filter(|n| *n != 0)
+        .collect()
 }
 
 fn health_check_node_port(svc: &Service) -> i32 {
-    svc.spec.as_ref().and_then(|s| s.health_check_node_port).unwrap_or(0)
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.health_check_node_port)
+        .unwrap_or(0)
 }
 
 /// Builds the name for a `generateName` request (`names.SimpleNameGenerator`).
@@ -125,7 +155,11 @@ pub fn generate_name(base: &str, suffix: &str) -> String {
 
 /// Checks of the create handler that precede everything else: namespace match, server-owned
 /// metadata wiped, generateName applied.
-fn prepare_create_meta(svc: &mut Service, namespace: &str, meta: &NewObjectMeta) -> Result<(), PlanError> {
+fn prepare_create_meta(
+    svc: &mut Service,
+    namespace: &str,
+    meta: &NewObjectMeta,
+) -> Result<(), PlanError> {
     match svc.metadata.namespace.as_deref() {
         None | Some("") => svc.metadata.namespace = Some(namespace.to_string()),
         Some(ns) if ns == namespace => {}
@@ -143,9 +177,10 @@ fn prepare_create_meta(svc: &mut Service, namespace: &str, meta: &NewObjectMeta)
     m.self_link = None;
     m.managed_fields = None;
     if m.name.as_deref().unwrap_or("").is_empty()
-        && let Some(base) = m.generate_name.as_deref().filter(|g| !g.is_empty()) {
-            m.name = Some(generate_name(base, &meta.name_suffix));
-        }
+        && let Some(base) = m.generate_name.as_deref().filter(|g| !g.is_empty())
+    {
+        m.name = Some(generate_name(base, &meta.name_suffix));
+    }
     Ok(())
 }
 
@@ -173,21 +208,35 @@ pub fn plan_create(
     svc.status = Some(empty_status());
     let errors = validate_service(&svc);
     if !errors.is_empty() {
-        return Err(PlanError::Invalid { name: svc.metadata.name.clone().unwrap_or_default(), errors });
+        return Err(PlanError::Invalid {
+            name: svc.metadata.name.clone().unwrap_or_default(),
+            errors,
+        });
     }
     // The storage layer only refuses a resourceVersion that parses as a non-zero uint64
     // (`APIObjectVersioner.ObjectResourceVersion`); anything else is dropped and replaced.
-    match svc.metadata.resource_version.as_deref().map(parse_resource_version) {
+    match svc
+        .metadata
+        .resource_version
+        .as_deref()
+        .map(parse_resource_version)
+    {
         Some(Ok(rv)) if rv != 0 => {
             // etcd3's store refuses it with a plain error, which reaches the client as a 500.
-            return Err(PlanError::Unknown("resourceVersion should not be set on objects to be created".into()));
+            return Err(PlanError::Unknown(
+                "resourceVersion should not be set on objects to be created".into(),
+            ));
         }
         Some(_) => svc.metadata.resource_version = None,
         None => {}
     }
     let warnings = warnings_for_service(&svc);
     crate::codec::canonicalize(&mut svc);
-    Ok(Planned { service: svc, allocations: op.finish(), warnings })
+    Ok(Planned {
+        service: svc,
+        allocations: op.finish(),
+        warnings,
+    })
 }
 
 /// Mirrors the update path for a decoded (not yet defaulted) body replacing `stored`,
@@ -203,7 +252,12 @@ pub fn plan_update(
     check_update_target(&mut svc, namespace, name)?;
     let stored_rv = stored.metadata.resource_version.clone().unwrap_or_default();
     // `Store.Update` compares the parsed numbers; 0 (or none) is an unconditional update.
-    match svc.metadata.resource_version.as_deref().map(parse_resource_version) {
+    match svc
+        .metadata
+        .resource_version
+        .as_deref()
+        .map(parse_resource_version)
+    {
         None | Some(Ok(0)) => svc.metadata.resource_version = Some(stored_rv),
         Some(Ok(rv)) if parse_resource_version(&stored_rv) == Ok(rv) => {}
         Some(_) => return Err(PlanError::Conflict),
@@ -220,17 +274,28 @@ pub fn plan_update(
     prepare_for_update(&mut svc, &old);
     let errors = validate_service_update(&svc, &old);
     if !errors.is_empty() {
-        return Err(PlanError::Invalid { name: svc.metadata.name.clone().unwrap_or_default(), errors });
+        return Err(PlanError::Invalid {
+            name: svc.metadata.name.clone().unwrap_or_default(),
+            errors,
+        });
     }
     let warnings = warnings_for_service(&svc);
     crate::codec::canonicalize(&mut svc);
-    Ok(Planned { service: svc, allocations: op.finish(), warnings })
+    Ok(Planned {
+        service: svc,
+        allocations: op.finish(),
+        warnings,
+    })
 }
 
 /// The update handlers' checks of the body against the URL, in apiserver's order
 /// (`EnsureObjectNamespaceMatchesRequestNamespace`, then `checkName`): a body namespace
 /// other than the URL's is refused with the create path's text, an empty one is filled in.
-pub fn check_update_target(svc: &mut Service, namespace: &str, name: &str) -> Result<(), PlanError> {
+pub fn check_update_target(
+    svc: &mut Service,
+    namespace: &str,
+    name: &str,
+) -> Result<(), PlanError> {
     match svc.metadata.namespace.as_deref() {
         None | Some("") => svc.metadata.namespace = Some(namespace.to_string()),
         Some(ns) if ns == namespace => {}
@@ -257,16 +322,22 @@ pub fn parse_resource_version(rv: &str) -> Result<u64, String> {
     }
     let quoted = crate::field::go_quote(rv);
     if !rv.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("strconv.ParseUint: parsing {quoted}: invalid syntax"));
+        return Err(format!(
+            "strconv.ParseUint: parsing {quoted}: invalid syntax"
+        ));
     }
-    rv.parse::<u64>().map_err(|_| format!("strconv.ParseUint: parsing {quoted}: value out of range"))
+    rv.parse::<u64>()
+        .map_err(|_| format!("strconv.ParseUint: parsing {quoted}: value out of range"))
 }
 
 /// What deleting a stored Service releases (`releaseAllocatedResources`).
 pub fn plan_delete(stored: &Service, pools: &Pools, allocated: &Allocated) -> AllocationPlan {
     let mut op = Operation::new(pools, allocated, 0);
     if needs_cluster_ip(stored) && !is_headless(stored) {
-        for ip in cluster_ips(stored).iter().filter_map(|ip| parse_ip_sloppy(ip)) {
+        for ip in cluster_ips(stored)
+            .iter()
+            .filter_map(|ip| parse_ip_sloppy(ip))
+        {
             op.release_ip(ip);
         }
     }
@@ -283,7 +354,10 @@ pub fn plan_delete(stored: &Service, pools: &Pools, allocated: &Allocated) -> Al
 pub fn held_allocations(stored: &Service) -> (Vec<IpAddr>, Vec<i32>) {
     let mut ips = Vec::new();
     if needs_cluster_ip(stored) && !is_headless(stored) {
-        ips = cluster_ips(stored).iter().filter_map(|ip| parse_ip_sloppy(ip)).collect();
+        ips = cluster_ips(stored)
+            .iter()
+            .filter_map(|ip| parse_ip_sloppy(ip))
+            .collect();
     }
     let mut ports = node_ports(stored);
     if needs_health_check(stored) && health_check_node_port(stored) > 0 {
@@ -293,7 +367,10 @@ pub fn held_allocations(stored: &Service) -> (Vec<IpAddr>, Vec<i32>) {
 }
 
 fn empty_status() -> ServiceStatus {
-    ServiceStatus { load_balancer: Some(Default::default()), conditions: None }
+    ServiceStatus {
+        load_balancer: Some(Default::default()),
+        conditions: None,
+    }
 }
 
 /// Mirrors `normalizeClusterIPs` (service-rules.md §9.1).
@@ -335,7 +412,8 @@ fn patch_allocated_values(svc: &mut Service, old: &Service) {
         if spec.cluster_ip.as_deref().unwrap_or("").is_empty() {
             spec.cluster_ip = old_spec.cluster_ip.clone();
         }
-        if spec.cluster_ips.as_ref().is_none_or(Vec::is_empty) && old_spec.cluster_ips.as_ref().is_some_and(|v| !v.is_empty())
+        if spec.cluster_ips.as_ref().is_none_or(Vec::is_empty)
+            && old_spec.cluster_ips.as_ref().is_some_and(|v| !v.is_empty())
         {
             spec.cluster_ips = old_spec.cluster_ips.clone();
         }
@@ -346,7 +424,10 @@ fn patch_allocated_values(svc: &mut Service, old: &Service) {
     if should_allocate_node_ports(old) && should_allocate_node_ports(svc) {
         let old_used = node_ports(old);
         let new_used = node_ports(svc);
-        let used: Vec<i32> = old_used.into_iter().filter(|p| new_used.contains(p)).collect();
+        let used: Vec<i32> = old_used
+            .into_iter()
+            .filter(|p| new_used.contains(p))
+            .collect();
         let by_name: Vec<(String, i32)> = old_spec
             .ports
             .iter()
@@ -358,7 +439,11 @@ fn patch_allocated_values(svc: &mut Service, old: &Service) {
             if port.node_port.unwrap_or(0) == 0 {
                 let name = port.name.clone().unwrap_or_default();
                 // A Go map keeps the last port of a name.
-                let old_val = by_name.iter().rev().find(|(n, _)| *n == name).map_or(0, |(_, v)| *v);
+                let old_val = by_name
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| *n == name)
+                    .map_or(0, |(_, v)| *v);
                 if !used.contains(&old_val) && old_val != 0 {
                     port.node_port = Some(old_val);
                 }
@@ -372,34 +457,55 @@ fn patch_allocated_values(svc: &mut Service, old: &Service) {
 }
 
 /// Mirrors `initIPFamilyFields` for a single-stack cluster (service-rules.md §6.1).
-fn init_ip_family_fields(svc: &mut Service, old: Option<&Service>, pools: &Pools) -> Result<(), PlanError> {
+fn init_ip_family_fields(
+    svc: &mut Service,
+    old: Option<&Service>,
+    pools: &Pools,
+) -> Result<(), PlanError> {
     if spec_type(svc) == types::TYPE_EXTERNAL_NAME {
         return Ok(());
     }
     let cluster_family = pools.service_cidr.family();
     if let Some(old) = old
-        && matching_prefer_dual_stack(svc, old) {
-            return Ok(());
-        }
+        && matching_prefer_dual_stack(svc, old)
     {
-        let selectorless = svc.spec.as_ref().and_then(|s| s.selector.as_ref()).is_none_or(|s| s.is_empty());
-        let headless = svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some(types::CLUSTER_IP_NONE);
-        let old_policy = old.and_then(|o| o.spec.as_ref()).and_then(|s| s.ip_family_policy.clone());
+        return Ok(());
+    }
+    {
+        let selectorless = svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.as_ref())
+            .is_none_or(|s| s.is_empty());
+        let headless =
+            svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some(types::CLUSTER_IP_NONE);
+        let old_policy = old
+            .and_then(|o| o.spec.as_ref())
+            .and_then(|s| s.ip_family_policy.clone());
         let spec = svc.spec.get_or_insert_with(Default::default);
         if spec.ip_family_policy.is_none() {
             spec.ip_family_policy = Some(match old_policy {
                 Some(p) => p,
-                None if headless && selectorless => types::IP_FAMILY_POLICY_REQUIRE_DUAL_STACK.into(),
+                None if headless && selectorless => {
+                    types::IP_FAMILY_POLICY_REQUIRE_DUAL_STACK.into()
+                }
                 None => types::IP_FAMILY_POLICY_SINGLE_STACK.into(),
             });
         }
     }
     let pre = validate_cluster_ips_related(svc);
     if !pre.is_empty() {
-        return Err(PlanError::Invalid { name: svc.metadata.name.clone().unwrap_or_default(), errors: pre });
+        return Err(PlanError::Invalid {
+            name: svc.metadata.name.clone().unwrap_or_default(),
+            errors: pre,
+        });
     }
     let mut errors = Vec::new();
-    let policy = svc.spec.as_ref().and_then(|s| s.ip_family_policy.clone()).unwrap_or_default();
+    let policy = svc
+        .spec
+        .as_ref()
+        .and_then(|s| s.ip_family_policy.clone())
+        .unwrap_or_default();
     let policy_value = Some(policy.clone());
     if let Some(old) = old {
         let old_spec = old.spec.clone().unwrap_or_default();
@@ -433,7 +539,11 @@ fn init_ip_family_fields(svc: &mut Service, old: Option<&Service>, pools: &Pools
         }
     }
     let ips = cluster_ips(svc);
-    let families_len = svc.spec.as_ref().and_then(|s| s.ip_families.as_ref()).map_or(0, Vec::len);
+    let families_len = svc
+        .spec
+        .as_ref()
+        .and_then(|s| s.ip_families.as_ref())
+        .map_or(0, Vec::len);
     if policy == types::IP_FAMILY_POLICY_SINGLE_STACK {
         if ips.len() == 2 {
             errors.push(FieldError::invalid(
@@ -472,8 +582,13 @@ fn init_ip_family_fields(svc: &mut Service, old: Option<&Service>, pools: &Pools
     if !errors.is_empty() {
         return Err(invalid(svc, errors));
     }
-    let selectorless = svc.spec.as_ref().and_then(|s| s.selector.as_ref()).is_none_or(|s| s.is_empty());
-    let headless = svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some(types::CLUSTER_IP_NONE);
+    let selectorless = svc
+        .spec
+        .as_ref()
+        .and_then(|s| s.selector.as_ref())
+        .is_none_or(|s| s.is_empty());
+    let headless =
+        svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some(types::CLUSTER_IP_NONE);
     let spec = svc.spec.get_or_insert_with(Default::default);
     if headless && selectorless {
         let families = spec.ip_families.get_or_insert_with(Vec::new);
@@ -481,7 +596,11 @@ fn init_ip_family_fields(svc: &mut Service, old: Option<&Service>, pools: &Pools
             families.push(cluster_family.to_string());
         }
         if families.len() < 2 && policy != types::IP_FAMILY_POLICY_SINGLE_STACK {
-            let other = if families[0] == types::IP_FAMILY_IPV4 { types::IP_FAMILY_IPV6 } else { types::IP_FAMILY_IPV4 };
+            let other = if families[0] == types::IP_FAMILY_IPV4 {
+                types::IP_FAMILY_IPV6
+            } else {
+                types::IP_FAMILY_IPV4
+            };
             families.push(other.to_string());
         }
         if spec.ip_families.as_ref().is_some_and(Vec::is_empty) {
@@ -498,7 +617,11 @@ fn init_ip_family_fields(svc: &mut Service, old: Option<&Service>, pools: &Pools
     }
     for (i, family) in spec.ip_families.iter().flatten().enumerate() {
         if family != cluster_family {
-            errors.push(FieldError::invalid(format!("spec.ipFamilies[{i}]"), family.clone(), "not configured on this cluster"));
+            errors.push(FieldError::invalid(
+                format!("spec.ipFamilies[{i}]"),
+                family.clone(),
+                "not configured on this cluster",
+            ));
         }
     }
     if !errors.is_empty() {
@@ -514,13 +637,25 @@ fn init_ip_family_fields(svc: &mut Service, old: Option<&Service>, pools: &Pools
 fn matching_prefer_dual_stack(svc: &Service, old: &Service) -> bool {
     let spec = svc.spec.clone().unwrap_or_default();
     let old_spec = old.spec.clone().unwrap_or_default();
-    let Some(policy) = spec.ip_family_policy.as_deref() else { return false };
+    let Some(policy) = spec.ip_family_policy.as_deref() else {
+        return false;
+    };
     spec.type_ == old_spec.type_
-        && matches!(spec.type_.as_deref(), Some(types::TYPE_CLUSTER_IP) | Some(types::TYPE_NODE_PORT) | Some(types::TYPE_LOAD_BALANCER))
+        && matches!(
+            spec.type_.as_deref(),
+            Some(types::TYPE_CLUSTER_IP)
+                | Some(types::TYPE_NODE_PORT)
+                | Some(types::TYPE_LOAD_BALANCER)
+        )
         && policy == types::IP_FAMILY_POLICY_PREFER_DUAL_STACK
-        && old_spec.ip_family_policy.as_deref().is_none_or(|p| p == types::IP_FAMILY_POLICY_PREFER_DUAL_STACK)
-        && spec.cluster_ips.clone().unwrap_or_default() == old_spec.cluster_ips.clone().unwrap_or_default()
-        && spec.ip_families.clone().unwrap_or_default() == old_spec.ip_families.clone().unwrap_or_default()
+        && old_spec
+            .ip_family_policy
+            .as_deref()
+            .is_none_or(|p| p == types::IP_FAMILY_POLICY_PREFER_DUAL_STACK)
+        && spec.cluster_ips.clone().unwrap_or_default()
+            == old_spec.cluster_ips.clone().unwrap_or_default()
+        && spec.ip_families.clone().unwrap_or_default()
+            == old_spec.ip_families.clone().unwrap_or_default()
 }
 
 /// Mirrors `allocClusterIPs`: headless and ExternalName get nothing.
@@ -544,7 +679,10 @@ fn alloc_cluster_ips(svc: &mut Service, op: &mut Operation<'_>) -> Result<(), Pl
             *slot = ip.to_string();
         } else {
             let Some(parsed) = parse_ip_sloppy(&requested) else {
-                return Err(PlanError::Internal(format!("failed to parse service IP {}", crate::field::go_quote(&requested))));
+                return Err(PlanError::Internal(format!(
+                    "failed to parse service IP {}",
+                    crate::field::go_quote(&requested)
+                )));
             };
             if let Err(e) = op.allocate_ip(canonical_ip(parsed)) {
                 let name = svc.metadata.name.clone().unwrap_or_default();
@@ -574,13 +712,24 @@ fn canonical_ip(ip: IpAddr) -> IpAddr {
 }
 
 fn node_port_error(svc: &Service, index: usize, port: i32, e: AllocError) -> PlanError {
-    invalid(svc, vec![FieldError::invalid(format!("spec.ports[{index}].nodePort"), port, e.to_string())])
+    invalid(
+        svc,
+        vec![FieldError::invalid(
+            format!("spec.ports[{index}].nodePort"),
+            port,
+            e.to_string(),
+        )],
+    )
 }
 
 /// Mirrors `initNodePorts`: ports sharing a port number share a node port.
 fn init_node_ports(svc: &mut Service, op: &mut Operation<'_>) -> Result<(), PlanError> {
     let allocate = should_allocate_node_ports(svc);
-    let ports = svc.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default();
+    let ports = svc
+        .spec
+        .as_ref()
+        .and_then(|s| s.ports.clone())
+        .unwrap_or_default();
     let mut by_port: Vec<(i32, i32)> = Vec::new();
     let mut assigned: Vec<Option<i32>> = ports.iter().map(|p| p.node_port).collect();
     for (i, port) in ports.iter().enumerate() {
@@ -588,19 +737,25 @@ fn init_node_ports(svc: &mut Service, op: &mut Operation<'_>) -> Result<(), Plan
         if node_port == 0 && !allocate {
             continue;
         }
-        let known = by_port.iter().find(|(p, _)| *p == port.port).map(|(_, np)| *np);
+        let known = by_port
+            .iter()
+            .find(|(p, _)| *p == port.port)
+            .map(|(_, np)| *np);
         match known {
             None => {
-                let requested =
-                    ports.iter().find(|p| p.port == port.port && p.node_port.unwrap_or(0) != 0).and_then(|p| p.node_port);
+                let requested = ports
+                    .iter()
+                    .find(|p| p.port == port.port && p.node_port.unwrap_or(0) != 0)
+                    .and_then(|p| p.node_port);
                 let np = match requested {
                     Some(np) => {
-                        op.allocate_port(np).map_err(|e| node_port_error(svc, i, np, e))?;
+                        op.allocate_port(np)
+                            .map_err(|e| node_port_error(svc, i, np, e))?;
                         np
                     }
-                    None => op
-                        .allocate_next_port()
-                        .map_err(|e| PlanError::Internal(format!("failed to allocate a nodePort: {e}")))?,
+                    None => op.allocate_next_port().map_err(|e| {
+                        PlanError::Internal(format!("failed to allocate a nodePort: {e}"))
+                    })?,
                 };
                 assigned[i] = Some(np);
                 by_port.push((port.port, np));
@@ -609,7 +764,8 @@ fn init_node_ports(svc: &mut Service, op: &mut Operation<'_>) -> Result<(), Plan
                 if node_port == 0 {
                     assigned[i] = Some(np);
                 } else {
-                    op.allocate_port(node_port).map_err(|e| node_port_error(svc, i, node_port, e))?;
+                    op.allocate_port(node_port)
+                        .map_err(|e| node_port_error(svc, i, node_port, e))?;
                 }
             }
             Some(_) => {}
@@ -627,23 +783,34 @@ fn set_node_ports(svc: &mut Service, assigned: &[Option<i32>]) {
 }
 
 /// Mirrors `allocHealthCheckNodePort`; failures are internal errors (500), as upstream.
-fn alloc_health_check_node_port(svc: &mut Service, op: &mut Operation<'_>) -> Result<(), PlanError> {
+fn alloc_health_check_node_port(
+    svc: &mut Service,
+    op: &mut Operation<'_>,
+) -> Result<(), PlanError> {
     let requested = health_check_node_port(svc);
     if requested != 0 {
         op.allocate_port(requested).map_err(|e| {
-            PlanError::Internal(format!("failed to allocate requested HealthCheck NodePort {requested}: {e}"))
+            PlanError::Internal(format!(
+                "failed to allocate requested HealthCheck NodePort {requested}: {e}"
+            ))
         })?;
     } else {
-        let port = op
-            .allocate_next_port()
-            .map_err(|e| PlanError::Internal(format!("failed to allocate a HealthCheck NodePort 0: {e}")))?;
-        svc.spec.get_or_insert_with(Default::default).health_check_node_port = Some(port);
+        let port = op.allocate_next_port().map_err(|e| {
+            PlanError::Internal(format!("failed to allocate a HealthCheck NodePort 0: {e}"))
+        })?;
+        svc.spec
+            .get_or_insert_with(Default::default)
+            .health_check_node_port = Some(port);
     }
     Ok(())
 }
 
 /// Mirrors `updateClusterIPs` for a single-stack cluster.
-fn update_cluster_ips(svc: &mut Service, old: &Service, op: &mut Operation<'_>) -> Result<(), PlanError> {
+fn update_cluster_ips(
+    svc: &mut Service,
+    old: &Service,
+    op: &mut Operation<'_>,
+) -> Result<(), PlanError> {
     if matching_prefer_dual_stack(svc, old) {
         return Ok(());
     }
@@ -662,8 +829,17 @@ fn update_cluster_ips(svc: &mut Service, old: &Service, op: &mut Operation<'_>) 
 }
 
 /// Mirrors `txnUpdateNodePorts` / `updateNodePorts`.
-fn update_node_ports(svc: &mut Service, old: &Service, op: &mut Operation<'_>) -> Result<(), PlanError> {
-    if needs_node_port(old) && matches!(spec_type(svc), types::TYPE_EXTERNAL_NAME | types::TYPE_CLUSTER_IP) {
+fn update_node_ports(
+    svc: &mut Service,
+    old: &Service,
+    op: &mut Operation<'_>,
+) -> Result<(), PlanError> {
+    if needs_node_port(old)
+        && matches!(
+            spec_type(svc),
+            types::TYPE_EXTERNAL_NAME | types::TYPE_CLUSTER_IP
+        )
+    {
         for port in node_ports(old) {
             op.release_port(port);
         }
@@ -673,7 +849,11 @@ fn update_node_ports(svc: &mut Service, old: &Service, op: &mut Operation<'_>) -
     }
     let old_ports = node_ports(old);
     let allocate = should_allocate_node_ports(svc);
-    let ports = svc.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default();
+    let ports = svc
+        .spec
+        .as_ref()
+        .and_then(|s| s.ports.clone())
+        .unwrap_or_default();
     let mut assigned: Vec<Option<i32>> = ports.iter().map(|p| p.node_port).collect();
     let mut taken_here: Vec<i32> = Vec::new();
     let mut seen: Vec<(String, i32)> = Vec::new();
@@ -684,19 +864,23 @@ fn update_node_ports(svc: &mut Service, old: &Service, op: &mut Operation<'_>) -
         }
         let np = if np != 0 {
             if !old_ports.contains(&np) && !taken_here.contains(&np) {
-                op.allocate_port(np).map_err(|e| node_port_error(svc, i, np, e))?;
+                op.allocate_port(np)
+                    .map_err(|e| node_port_error(svc, i, np, e))?;
                 taken_here.push(np);
             }
             np
         } else {
-            let np =
-                op.allocate_next_port().map_err(|e| PlanError::Internal(format!("failed to allocate a nodePort: {e}")))?;
+            let np = op
+                .allocate_next_port()
+                .map_err(|e| PlanError::Internal(format!("failed to allocate a nodePort: {e}")))?;
             assigned[i] = Some(np);
             np
         };
         let protocol = port.protocol.clone().unwrap_or_default();
         if seen.contains(&(protocol.clone(), np)) {
-            return Err(PlanError::Internal(format!("duplicate nodePort: {{{protocol} {np}}}")));
+            return Err(PlanError::Internal(format!(
+                "duplicate nodePort: {{{protocol} {np}}}"
+            )));
         }
         seen.push((protocol, np));
     }
@@ -711,7 +895,11 @@ fn update_node_ports(svc: &mut Service, old: &Service, op: &mut Operation<'_>) -
 }
 
 /// Mirrors `updateHealthCheckNodePort`.
-fn update_health_check_node_port(svc: &mut Service, old: &Service, op: &mut Operation<'_>) -> Result<(), PlanError> {
+fn update_health_check_node_port(
+    svc: &mut Service,
+    old: &Service,
+    op: &mut Operation<'_>,
+) -> Result<(), PlanError> {
     match (needs_health_check(old), needs_health_check(svc)) {
         (false, true) => alloc_health_check_node_port(svc, op),
         (true, false) => {
@@ -737,7 +925,9 @@ fn prepare_for_update(svc: &mut Service, old: &Service) {
     if old.metadata.deletion_timestamp.is_some() {
         m.deletion_timestamp = old.metadata.deletion_timestamp.clone();
     }
-    if old.metadata.deletion_grace_period_seconds.is_some() && m.deletion_grace_period_seconds.is_none() {
+    if old.metadata.deletion_grace_period_seconds.is_some()
+        && m.deletion_grace_period_seconds.is_none()
+    {
         m.deletion_grace_period_seconds = old.metadata.deletion_grace_period_seconds;
     }
     m.managed_fields = old.metadata.managed_fields.clone();
@@ -760,11 +950,15 @@ fn drop_type_dependent_fields(svc: &mut Service, old: &Service) {
     let new_is_lb = spec_type(svc) == types::TYPE_LOAD_BALANCER;
     let spec = svc.spec.get_or_insert_with(Default::default);
     if old_needs_ip && !new_needs_ip {
-        if spec.cluster_ips.clone().unwrap_or_default() == old_spec.cluster_ips.clone().unwrap_or_default() {
+        if spec.cluster_ips.clone().unwrap_or_default()
+            == old_spec.cluster_ips.clone().unwrap_or_default()
+        {
             spec.cluster_ip = None;
             spec.cluster_ips = None;
         }
-        if spec.ip_families.clone().unwrap_or_default() == old_spec.ip_families.clone().unwrap_or_default() {
+        if spec.ip_families.clone().unwrap_or_default()
+            == old_spec.ip_families.clone().unwrap_or_default()
+        {
             spec.ip_families = None;
         }
         if spec.ip_family_policy == old_spec.ip_family_policy {
@@ -776,25 +970,33 @@ fn drop_type_dependent_fields(svc: &mut Service, old: &Service) {
             port.node_port = None;
         }
     }
-    if old_hc && !new_hc && spec.health_check_node_port.unwrap_or(0) == old_spec.health_check_node_port.unwrap_or(0) {
+    if old_hc
+        && !new_hc
+        && spec.health_check_node_port.unwrap_or(0) == old_spec.health_check_node_port.unwrap_or(0)
+    {
         spec.health_check_node_port = None;
     }
     if old_is_lb && !new_is_lb {
-        if let (Some(a), Some(b)) = (spec.allocate_load_balancer_node_ports, old_spec.allocate_load_balancer_node_ports)
-            && a == b {
-                spec.allocate_load_balancer_node_ports = None;
-            }
+        if let (Some(a), Some(b)) = (
+            spec.allocate_load_balancer_node_ports,
+            old_spec.allocate_load_balancer_node_ports,
+        ) && a == b
+        {
+            spec.allocate_load_balancer_node_ports = None;
+        }
         if spec.load_balancer_class == old_spec.load_balancer_class {
             spec.load_balancer_class = None;
         }
     }
-    if was_accessible && !now_accessible && spec.external_traffic_policy == old_spec.external_traffic_policy {
+    if was_accessible
+        && !now_accessible
+        && spec.external_traffic_policy == old_spec.external_traffic_policy
+    {
         spec.external_traffic_policy = None;
     }
-    if !new_is_lb
-        && let Some(status) = svc.status.as_mut() {
-            status.load_balancer = Some(Default::default());
-        }
+    if !new_is_lb && let Some(status) = svc.status.as_mut() {
+        status.load_balancer = Some(Default::default());
+    }
 }
 
 #[cfg(test)]
@@ -806,7 +1008,10 @@ mod tests {
     use serde_json::{Value, json};
 
     fn pools() -> Pools {
-        Pools { service_cidr: ServiceCidr::parse("10.96.0.0/12").unwrap(), node_ports: PortRange::DEFAULT }
+        Pools {
+            service_cidr: ServiceCidr::parse("10.96.0.0/12").unwrap(),
+            node_ports: PortRange::DEFAULT,
+        }
     }
 
     fn kube_allocated() -> Allocated {
@@ -816,7 +1021,11 @@ mod tests {
     }
 
     fn meta() -> NewObjectMeta {
-        NewObjectMeta { uid: "uid-1".into(), now: Time(Timestamp::UNIX_EPOCH), name_suffix: "bcdfg".into() }
+        NewObjectMeta {
+            uid: "uid-1".into(),
+            now: Time(Timestamp::UNIX_EPOCH),
+            name_suffix: "bcdfg".into(),
+        }
     }
 
     fn svc(v: Value) -> Service {
@@ -828,13 +1037,24 @@ mod tests {
     }
 
     fn create(s: Service, allocated: &Allocated) -> Result<Planned, PlanError> {
-        plan_create(s, "default", &meta(), ClusterView { pools: &pools(), allocated, seed: 9 })
+        plan_create(
+            s,
+            "default",
+            &meta(),
+            ClusterView {
+                pools: &pools(),
+                allocated,
+                seed: 9,
+            },
+        )
     }
 
     /// The Status message kube-apiserver would answer with.
     fn message(e: PlanError) -> String {
         match e {
-            PlanError::Invalid { name, errors } => Status::invalid(Resource::SERVICES, &name, &errors).message,
+            PlanError::Invalid { name, errors } => {
+                Status::invalid(Resource::SERVICES, &name, &errors).message
+            }
             PlanError::Internal(d) => Status::internal(d).message,
             PlanError::Unknown(m) => m,
             PlanError::BadRequest(m) => m,
@@ -867,7 +1087,11 @@ mod tests {
     fn create_refuses_only_a_resource_version_that_parses_as_non_zero() {
         for rv in ["5", "007", "18446744073709551615"] {
             let e = create_meta_err(json!({"name":"web","resourceVersion":rv})).unwrap_err();
-            assert_eq!(message(e), "resourceVersion should not be set on objects to be created", "{rv}");
+            assert_eq!(
+                message(e),
+                "resourceVersion should not be set on objects to be created",
+                "{rv}"
+            );
         }
         for rv in ["0", "abc", "-1", "+5", "18446744073709551616"] {
             let planned = create_meta_err(json!({"name":"web","resourceVersion":rv})).unwrap();
@@ -887,7 +1111,11 @@ mod tests {
     fn example_5_node_port_taken() {
         let mut used = kube_allocated();
         used.node_ports.insert(30080);
-        let e = create(web(json!({"type":"NodePort","ports":[{"port":80,"nodePort":30080}]})), &used).unwrap_err();
+        let e = create(
+            web(json!({"type":"NodePort","ports":[{"port":80,"nodePort":30080}]})),
+            &used,
+        )
+        .unwrap_err();
         assert_eq!(
             message(e),
             "Service \"web\" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated"
@@ -913,7 +1141,9 @@ mod tests {
     #[test]
     fn example_21_health_check_port_out_of_range_is_internal() {
         assert_eq!(
-            create_err(json!({"type":"LoadBalancer","externalTrafficPolicy":"Local","healthCheckNodePort":80,"ports":[{"port":80}]})),
+            create_err(
+                json!({"type":"LoadBalancer","externalTrafficPolicy":"Local","healthCheckNodePort":80,"ports":[{"port":80}]})
+            ),
             "Internal error occurred: failed to allocate requested HealthCheck NodePort 80: provided port is not in the valid range. The range of valid ports is 30000-32767"
         );
     }
@@ -930,7 +1160,9 @@ mod tests {
     #[test]
     fn two_port_numbers_asking_for_one_node_port_fail_on_the_second() {
         assert_eq!(
-            create_err(json!({"type":"NodePort","ports":[{"name":"a","port":80,"nodePort":30080},{"name":"b","port":81,"protocol":"UDP","nodePort":30080}]})),
+            create_err(
+                json!({"type":"NodePort","ports":[{"name":"a","port":80,"nodePort":30080},{"name":"b","port":81,"protocol":"UDP","nodePort":30080}]})
+            ),
             "Service \"web\" is invalid: spec.ports[1].nodePort: Invalid value: 30080: provided port is already allocated"
         );
     }
@@ -962,10 +1194,16 @@ mod tests {
         let np = spec.ports.clone().unwrap()[0].node_port.unwrap();
         let hc = spec.health_check_node_port.unwrap();
         assert!(PortRange::DEFAULT.contains(np) && PortRange::DEFAULT.contains(hc) && np != hc);
-        assert_eq!(p.allocations.allocate_ips, vec![ip.parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            p.allocations.allocate_ips,
+            vec![ip.parse::<IpAddr>().unwrap()]
+        );
         assert_eq!(p.allocations.allocate_node_ports.len(), 2);
         // Status in a create body is discarded.
-        assert_eq!(serde_json::to_value(&p.service.status).unwrap(), json!({"loadBalancer":{}}));
+        assert_eq!(
+            serde_json::to_value(&p.service.status).unwrap(),
+            json!({"loadBalancer":{}})
+        );
         assert_eq!(p.service.metadata.uid.as_deref(), Some("uid-1"));
         assert_eq!(p.service.metadata.namespace.as_deref(), Some("default"));
     }
@@ -975,7 +1213,10 @@ mod tests {
         let p = create(web(json!({"clusterIP":"None"})), &kube_allocated()).unwrap();
         let spec = p.service.spec.unwrap();
         assert_eq!(spec.ip_family_policy.as_deref(), Some("RequireDualStack"));
-        assert_eq!(spec.ip_families.unwrap(), vec!["IPv4".to_string(), "IPv6".to_string()]);
+        assert_eq!(
+            spec.ip_families.unwrap(),
+            vec!["IPv4".to_string(), "IPv6".to_string()]
+        );
         assert_eq!(spec.cluster_ips.unwrap(), vec!["None".to_string()]);
         assert!(p.allocations.is_empty());
     }
@@ -1005,7 +1246,9 @@ mod tests {
 
     #[test]
     fn namespace_mismatch_is_a_bad_request() {
-        let s = svc(json!({"metadata":{"name":"web","namespace":"other"},"spec":{"ports":[{"port":80}]}}));
+        let s = svc(
+            json!({"metadata":{"name":"web","namespace":"other"},"spec":{"ports":[{"port":80}]}}),
+        );
         assert_eq!(
             message(create(s, &kube_allocated()).unwrap_err()),
             "the namespace of the provided object does not match the namespace sent on the request"
@@ -1016,14 +1259,25 @@ mod tests {
         let mut used = kube_allocated();
         let p = create(web(spec), &used).unwrap();
         used.ips.extend(p.allocations.allocate_ips.iter().copied());
-        used.node_ports.extend(p.allocations.allocate_node_ports.iter().copied());
+        used.node_ports
+            .extend(p.allocations.allocate_node_ports.iter().copied());
         let mut s = p.service;
         s.metadata.resource_version = Some("7".into());
         (s, used)
     }
 
     fn update(new: Service, old: &Service, used: &Allocated) -> Result<Planned, PlanError> {
-        plan_update(new, old, "default", "web", ClusterView { pools: &pools(), allocated: used, seed: 3 })
+        plan_update(
+            new,
+            old,
+            "default",
+            "web",
+            ClusterView {
+                pools: &pools(),
+                allocated: used,
+                seed: 3,
+            },
+        )
     }
 
     #[test]
@@ -1038,7 +1292,12 @@ mod tests {
     #[test]
     fn example_13_changing_the_cluster_ip_is_invalid() {
         let (old, used) = stored(json!({"clusterIP":"10.96.0.10","ports":[{"port":80}]}));
-        let e = update(web(json!({"clusterIP":"10.96.0.99","ports":[{"port":80}]})), &old, &used).unwrap_err();
+        let e = update(
+            web(json!({"clusterIP":"10.96.0.99","ports":[{"port":80}]})),
+            &old,
+            &used,
+        )
+        .unwrap_err();
         assert_eq!(
             message(e),
             "Service \"web\" is invalid: spec.clusterIPs[0]: Invalid value: []string{\"10.96.0.99\"}: may not change once set"
@@ -1076,7 +1335,10 @@ mod tests {
         let (old, used) = stored(json!({"ports":[{"port":80}]}));
         let mut body = serde_json::to_value(&old).unwrap();
         body["metadata"]["resourceVersion"] = json!("6");
-        assert_eq!(update(svc(body), &old, &used).unwrap_err(), PlanError::Conflict);
+        assert_eq!(
+            update(svc(body), &old, &used).unwrap_err(),
+            PlanError::Conflict
+        );
     }
 
     #[test]
@@ -1096,10 +1358,14 @@ mod tests {
 
     #[test]
     fn node_port_service_keeps_omitted_node_ports_by_name() {
-        let (old, used) = stored(json!({"type":"NodePort","ports":[{"name":"a","port":80},{"name":"b","port":81}]}));
+        let (old, used) = stored(
+            json!({"type":"NodePort","ports":[{"name":"a","port":80},{"name":"b","port":81}]}),
+        );
         let old_ports = old.spec.clone().unwrap().ports.unwrap();
         // Renamed ports swap order: each keeps the nodePort of its name.
-        let body = web(json!({"type":"NodePort","ports":[{"name":"b","port":8081},{"name":"a","port":8080}]}));
+        let body = web(
+            json!({"type":"NodePort","ports":[{"name":"b","port":8081},{"name":"a","port":8080}]}),
+        );
         let p = update(body, &old, &used).unwrap();
         let ports = p.service.spec.unwrap().ports.unwrap();
         assert_eq!(ports[0].node_port, old_ports[1].node_port);
@@ -1110,12 +1376,16 @@ mod tests {
     #[test]
     fn update_body_namespace_mismatch_is_checked_before_the_name() {
         let (old, used) = stored(json!({"ports":[{"port":80}]}));
-        let body = svc(json!({"metadata":{"name":"other","namespace":"kube-system"},"spec":{"ports":[{"port":80}]}}));
+        let body = svc(
+            json!({"metadata":{"name":"other","namespace":"kube-system"},"spec":{"ports":[{"port":80}]}}),
+        );
         assert_eq!(
             message(update(body, &old, &used).unwrap_err()),
             "the namespace of the provided object does not match the namespace sent on the request"
         );
-        let body = svc(json!({"metadata":{"name":"other","namespace":"default"},"spec":{"ports":[{"port":80}]}}));
+        let body = svc(
+            json!({"metadata":{"name":"other","namespace":"default"},"spec":{"ports":[{"port":80}]}}),
+        );
         assert_eq!(
             message(update(body, &old, &used).unwrap_err()),
             "the name of the object (other) does not match the name on the URL (web)"
@@ -1129,15 +1399,30 @@ mod tests {
         for rv in ["0", "007"] {
             body["metadata"]["resourceVersion"] = json!(rv);
             let p = update(svc(body.clone()), &old, &used).unwrap();
-            assert_eq!(p.service.metadata.resource_version.as_deref(), Some(if rv == "0" { "7" } else { "007" }));
+            assert_eq!(
+                p.service.metadata.resource_version.as_deref(),
+                Some(if rv == "0" { "7" } else { "007" })
+            );
         }
         body["metadata"]["resourceVersion"] = json!("8");
-        assert_eq!(update(svc(body), &old, &used).unwrap_err(), PlanError::Conflict);
-        assert_eq!(parse_resource_version("abc"), Err("strconv.ParseUint: parsing \"abc\": invalid syntax".to_string()));
-        assert_eq!(parse_resource_version("+7"), Err("strconv.ParseUint: parsing \"+7\": invalid syntax".to_string()));
+        assert_eq!(
+            update(svc(body), &old, &used).unwrap_err(),
+            PlanError::Conflict
+        );
+        assert_eq!(
+            parse_resource_version("abc"),
+            Err("strconv.ParseUint: parsing \"abc\": invalid syntax".to_string())
+        );
+        assert_eq!(
+            parse_resource_version("+7"),
+            Err("strconv.ParseUint: parsing \"+7\": invalid syntax".to_string())
+        );
         assert_eq!(
             parse_resource_version("18446744073709551616"),
-            Err("strconv.ParseUint: parsing \"18446744073709551616\": value out of range".to_string())
+            Err(
+                "strconv.ParseUint: parsing \"18446744073709551616\": value out of range"
+                    .to_string()
+            )
         );
     }
 
@@ -1146,26 +1431,41 @@ mod tests {
         // normalizeClusterIPs leaves clusterIPs empty here (they are not the stored ones), so
         // ExternalName's "clusterIPs may not be set" does not fire and the IP is kept as given.
         let (old, used) = stored(json!({"clusterIP":"10.96.0.10","ports":[{"port":80}]}));
-        let body = web(json!({"type":"ExternalName","externalName":"db.example.com","clusterIP":"10.96.0.5","ports":[{"port":80}]}));
+        let body = web(
+            json!({"type":"ExternalName","externalName":"db.example.com","clusterIP":"10.96.0.5","ports":[{"port":80}]}),
+        );
         let p = update(body, &old, &used).unwrap();
         let spec = p.service.spec.unwrap();
         assert_eq!(spec.cluster_ip.as_deref(), Some("10.96.0.5"));
         assert_eq!(spec.cluster_ips, None);
         assert_eq!(spec.ip_families, None);
         assert_eq!(spec.ip_family_policy, None);
-        assert_eq!(p.allocations.release_ips, vec!["10.96.0.10".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            p.allocations.release_ips,
+            vec!["10.96.0.10".parse::<IpAddr>().unwrap()]
+        );
     }
 
     #[test]
     fn switching_to_or_from_headless_may_not_change_the_cluster_ip() {
-        let (old, used) = stored(json!({"clusterIP":"10.96.0.10","selector":{"app":"a"},"ports":[{"port":80}]}));
-        let e = update(web(json!({"clusterIP":"None","selector":{"app":"a"},"ports":[{"port":80}]})), &old, &used);
+        let (old, used) =
+            stored(json!({"clusterIP":"10.96.0.10","selector":{"app":"a"},"ports":[{"port":80}]}));
+        let e = update(
+            web(json!({"clusterIP":"None","selector":{"app":"a"},"ports":[{"port":80}]})),
+            &old,
+            &used,
+        );
         assert_eq!(
             message(e.unwrap_err()),
             "Service \"web\" is invalid: spec.clusterIPs[0]: Invalid value: []string{\"None\"}: may not change once set"
         );
-        let (old, used) = stored(json!({"clusterIP":"None","selector":{"app":"a"},"ports":[{"port":80}]}));
-        let e = update(web(json!({"clusterIP":"10.96.0.10","selector":{"app":"a"},"ports":[{"port":80}]})), &old, &used);
+        let (old, used) =
+            stored(json!({"clusterIP":"None","selector":{"app":"a"},"ports":[{"port":80}]}));
+        let e = update(
+            web(json!({"clusterIP":"10.96.0.10","selector":{"app":"a"},"ports":[{"port":80}]})),
+            &old,
+            &used,
+        );
         assert_eq!(
             message(e.unwrap_err()),
             "Service \"web\" is invalid: spec.clusterIPs[0]: Invalid value: []string{\"10.96.0.10\"}: may not change once set"
@@ -1174,14 +1474,18 @@ mod tests {
 
     #[test]
     fn health_check_node_port_follows_the_traffic_policy() {
-        let lb = json!({"type":"LoadBalancer","externalTrafficPolicy":"Local","ports":[{"port":80}]});
+        let lb =
+            json!({"type":"LoadBalancer","externalTrafficPolicy":"Local","ports":[{"port":80}]});
         let (old, used) = stored(lb);
         let hc = health_check_node_port(&old);
         // LB+Local -> LB+Cluster with the stored value: released and wiped.
         let mut body = serde_json::to_value(&old).unwrap();
         body["spec"]["externalTrafficPolicy"] = json!("Cluster");
         let p = update(svc(body.clone()), &old, &used).unwrap();
-        assert_eq!(p.service.spec.as_ref().unwrap().health_check_node_port, None);
+        assert_eq!(
+            p.service.spec.as_ref().unwrap().health_check_node_port,
+            None
+        );
         assert_eq!(p.allocations.release_node_ports, vec![hc]);
         // LB+Local with another value: immutable.
         body["spec"]["externalTrafficPolicy"] = json!("Local");
@@ -1205,12 +1509,19 @@ mod tests {
 
     #[test]
     fn load_balancer_to_cluster_ip_with_a_flipped_allocate_flag_is_forbidden() {
-        let (old, used) = stored(json!({"type":"LoadBalancer","loadBalancerClass":"x/y","ports":[{"port":80}]}));
+        let (old, used) =
+            stored(json!({"type":"LoadBalancer","loadBalancerClass":"x/y","ports":[{"port":80}]}));
         let mut body = serde_json::to_value(&old).unwrap();
         body["spec"]["type"] = json!("ClusterIP");
         let p = update(svc(body.clone()), &old, &used).unwrap();
         let spec = p.service.spec.clone().unwrap();
-        assert_eq!((spec.allocate_load_balancer_node_ports, spec.load_balancer_class), (None, None));
+        assert_eq!(
+            (
+                spec.allocate_load_balancer_node_ports,
+                spec.load_balancer_class
+            ),
+            (None, None)
+        );
         assert_eq!(p.allocations.release_node_ports, node_ports(&old));
         body["spec"]["allocateLoadBalancerNodePorts"] = json!(false);
         assert_eq!(
@@ -1227,18 +1538,29 @@ mod tests {
         body["spec"]["externalName"] = json!("db.example.com");
         let p = update(svc(body), &old, &used).unwrap();
         let spec = p.service.spec.clone().unwrap();
-        assert_eq!((spec.cluster_ip, spec.cluster_ips, spec.ip_families), (None, None, None));
-        assert_eq!(p.allocations.release_ips, vec!["10.96.0.10".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            (spec.cluster_ip, spec.cluster_ips, spec.ip_families),
+            (None, None, None)
+        );
+        assert_eq!(
+            p.allocations.release_ips,
+            vec!["10.96.0.10".parse::<IpAddr>().unwrap()]
+        );
         let mut ext = p.service;
         ext.metadata.resource_version = Some("8".into());
         let p = update(web(json!({"ports":[{"port":80}]})), &ext, &used).unwrap();
         assert_eq!(p.allocations.allocate_ips.len(), 1);
-        assert_eq!(p.service.spec.unwrap().ip_family_policy.as_deref(), Some("SingleStack"));
+        assert_eq!(
+            p.service.spec.unwrap().ip_family_policy.as_deref(),
+            Some("SingleStack")
+        );
     }
 
     #[test]
     fn delete_releases_ip_node_ports_and_health_check_port() {
-        let (old, used) = stored(json!({"type":"LoadBalancer","externalTrafficPolicy":"Local","ports":[{"port":80}]}));
+        let (old, used) = stored(
+            json!({"type":"LoadBalancer","externalTrafficPolicy":"Local","ports":[{"port":80}]}),
+        );
         let plan = plan_delete(&old, &pools(), &used);
         assert_eq!(plan.release_ips.len(), 1);
         assert_eq!(plan.release_node_ports.len(), 2);
