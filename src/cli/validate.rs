@@ -5,7 +5,7 @@ use std::io::Read;
 
 use serde_json::Value;
 use service_plan::alloc::{Allocated, Pools};
-use service_plan::codec;
+use service_plan::codec::{self, FieldValidation};
 use service_plan::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use service_plan::k8s_openapi::jiff::Timestamp;
 use service_plan::service::defaults::set_defaults;
@@ -78,19 +78,10 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
 /// Validates one document as a create in an empty cluster with the given pools.
 pub fn validate_document(doc: &Value, pools: &Pools, source: &str) -> Outcome {
     let server_error = |status: Status| Outcome::Invalid(kubectl_error(&status, source));
-    let decoded = match codec::decode_service(doc) {
+    let decoded = match codec::decode_service_validated(doc, FieldValidation::Strict) {
         Ok(d) => d,
         Err(e) => return server_error(Status::bad_request(e.message)),
     };
-    if !decoded.strict_errors.is_empty() {
-        let version = doc
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("v1");
-        return server_error(Status::bad_request(
-            codec::strict_error("Service", version, &decoded.strict_errors).message,
-        ));
-    }
     let namespace = decoded
         .object
         .metadata

@@ -6,13 +6,13 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::Value;
-use service_plan::table;
 
-use super::forms::{selector_text, string_map};
+use service_plan::traffic::{pod_ready, string_map};
+
+use super::forms::selector_text;
 use super::plan::{container_ports, list, s, selects};
 use super::services::{DEFAULT_NAMESPACE, layout};
-use super::traffic::pod_ready;
-use super::views::{Crumb, Layout, encode};
+use super::views::{Crumb, Layout, age, encode};
 use super::{ConsoleError, Ctx};
 use crate::AppState;
 use crate::registry::{ListOptions, kind_by_plural};
@@ -75,13 +75,6 @@ pub struct ApplicationShowPage {
 
 fn now() -> i64 {
     service_plan::k8s_openapi::jiff::Timestamp::now().as_second()
-}
-
-fn age(object: &Value, now: i64) -> String {
-    let ts = object
-        .pointer("/metadata/creationTimestamp")
-        .and_then(Value::as_str);
-    table::translate_timestamp_since(ts, now)
 }
 
 /// The list row of a Deployment.

@@ -2,6 +2,7 @@
 //! manifest would give (no empty fields), and keys the registry's errors by field path so
 //! each sits next to its input. No Service rule lives here; the registry decides validity.
 
+pub use service_plan::traffic::string_map;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
@@ -656,18 +657,6 @@ pub fn selector_text(selector: &BTreeMap<String, String>) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(",")
-}
-
-/// A JSON object of strings as a sorted map.
-pub fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
-    value
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn is_on(value: &str) -> bool {

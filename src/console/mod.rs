@@ -11,7 +11,6 @@ pub mod nodes;
 pub mod plan;
 pub mod plan_api;
 pub mod services;
-pub mod traffic;
 pub mod views;
 
 use askama::Template;

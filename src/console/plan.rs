@@ -3,6 +3,8 @@
 //! policy and plug-in. The registry computes the plan (`plan_service`); this module only
 //! turns its JSON into a view shared by the form, Details, the Delete page and the CLI.
 
+use service_plan::selector::matches_service_selector;
+use service_plan::traffic::string_map;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -520,15 +522,9 @@ pub async fn plan_view(
 
 // ---------------------------------------------------------------- backend picker
 
-/// `selector` ⊆ `labels`.
+/// Whether a selector picks a pod with these labels (an empty selector picks none).
 pub fn selects(selector: &BTreeMap<String, String>, labels: Option<&Value>) -> bool {
-    !selector.is_empty()
-        && selector.iter().all(|(k, v)| {
-            labels
-                .and_then(|l| l.get(k))
-                .and_then(Value::as_str)
-                .is_some_and(|x| x == v)
-        })
+    matches_service_selector(Some(selector), &string_map(labels))
 }
 
 /// The container ports of a pod template (or pod) spec: `80/TCP (nginx)`.
@@ -726,7 +722,7 @@ pub async fn enrich_details(
             .list("pods", Some(&namespace), &ListOptions::default())
             .await?
             .items;
-        page.no_traffic = super::traffic::why_no_traffic(svc, &pods, ready, events);
+        page.no_traffic = service_plan::traffic::why_no_traffic(svc, &pods, ready, events);
     }
     Ok(())
 }

@@ -178,7 +178,8 @@ pub fn created_at(svc: &Value) -> String {
     }
 }
 
-fn age(obj: &Value, now: i64) -> String {
+/// kubectl's AGE of an object.
+pub(super) fn age(obj: &Value, now: i64) -> String {
     let ts = obj
         .pointer("/metadata/creationTimestamp")
         .and_then(Value::as_str);

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
 use crate::AppState;
+pub use crate::registry::str_at;
 use crate::registry::{
     DeletePreconditions, Kind, Registry, RegistryError, WriteOptions, kind_by_plural,
 };
@@ -276,14 +277,6 @@ pub async fn delete_if_present(
 /// Namespaces and names touched by a batch of events of `resource`.
 pub fn touched<'a>(events: &'a [Event], resource: &'a str) -> impl Iterator<Item = &'a Event> + 'a {
     events.iter().filter(move |e| e.key.kind == resource)
-}
-
-/// A string field of a JSON object.
-pub fn str_at<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or("")
 }
 
 /// A core/v1 Event about `object` (a Service, a Deployment, …), named so that the same

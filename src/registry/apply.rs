@@ -10,6 +10,7 @@ use service_plan::codec::{self, Gvk};
 use service_plan::field::go_quote;
 use service_plan::status::Resource;
 
+use super::str_at;
 use super::{Applied, Kind, Registry, RegistryError, WriteOptions};
 
 /// The manager recorded for writes whose request names none (the console, controllers).
@@ -90,13 +91,6 @@ fn apply_error(e: ApplyError) -> RegistryError {
         ApplyError::BadRequest(message) => RegistryError::BadRequest(message),
         ApplyError::Internal(detail) => RegistryError::Internal(detail),
     }
-}
-
-fn str_at<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or("")
 }
 
 /// `checkName` of the patch handler, for the applied configuration.

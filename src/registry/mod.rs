@@ -271,19 +271,17 @@ fn items_key(item: Option<&Value>) -> Option<(String, String)> {
     Some((ns, name))
 }
 
-/// The Kind of a resource, for field selectors.
+/// A string field of a JSON object, `""` when absent.
+pub fn str_at<'a>(object: &'a Value, pointer: &str) -> &'a str {
+    object
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// The Kind of a served resource, for field selectors (`""` for anything else).
 pub fn kind_of(resource: &str) -> &'static str {
-    match resource {
-        "services" => "Service",
-        "namespaces" => "Namespace",
-        "pods" => "Pod",
-        "nodes" => "Node",
-        "endpoints" => "Endpoints",
-        "endpointslices" => "EndpointSlice",
-        "events" => "Event",
-        "deployments" => "Deployment",
-        _ => "",
-    }
+    kind_by_plural(resource).map_or("", |k| k.resource.kind)
 }
 
 /// Server-chosen metadata for a new object: uid, creation time, a generateName suffix.

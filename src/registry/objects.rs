@@ -20,6 +20,7 @@ use service_plan::status::Resource;
 use super::apply::Tracking;
 use super::namespaces::{NAMESPACES, PROTECTED_NAMESPACES};
 use super::services::{SERVICES, check_delete_preconditions};
+use super::str_at;
 use super::{
     Applied, DeletePreconditions, MAX_WRITE_ATTEMPTS, Registry, RegistryError, WriteOptions,
 };
@@ -262,13 +263,6 @@ fn set_meta(object: &mut Value, key: &str, value: Value) {
     }
 }
 
-fn str_at<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or("")
-}
-
 impl Registry {
     fn decode_object(
         &self,
@@ -278,16 +272,7 @@ impl Registry {
     ) -> Result<(Value, Vec<String>), RegistryError> {
         codec::check_type_meta(body, kind.gvk())
             .map_err(|e| RegistryError::BadRequest(e.message))?;
-        let version = str_at(body, "/apiVersion")
-            .rsplit('/')
-            .next()
-            .unwrap_or(kind.version)
-            .to_string();
-        let version = if version.is_empty() {
-            kind.version.to_string()
-        } else {
-            version
-        };
+        let version = codec::data_version(body, kind.version);
         let (mut object, unknown) = (kind.decode)(body).map_err(|e| {
             RegistryError::BadRequest(format!(
                 "{} in version {} cannot be handled as a {}: {e}",

@@ -78,18 +78,8 @@ fn plan_error(e: PlanError, name: &str) -> RegistryError {
 
 /// Decodes a Service body and applies `fieldValidation` to its unknown/duplicated fields.
 fn decode(body: &Value, validation: FieldValidation) -> Result<Decoded<Service>, RegistryError> {
-    let decoded = codec::decode_service(body).map_err(|e| RegistryError::BadRequest(e.message))?;
-    if validation == FieldValidation::Strict && !decoded.strict_errors.is_empty() {
-        let version = body
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .map(|v| v.rsplit('/').next().unwrap_or(v).to_string())
-            .unwrap_or_else(|| "v1".into());
-        return Err(RegistryError::BadRequest(
-            codec::strict_error("Service", &version, &decoded.strict_errors).message,
-        ));
-    }
-    Ok(decoded)
+    codec::decode_service_validated(body, validation)
+        .map_err(|e| RegistryError::BadRequest(e.message))
 }
 
 fn warnings_with(

@@ -175,9 +175,18 @@ fn registered(api_version: &str, kind: &str) -> Option<&'static str> {
     kinds.iter().copied().find(|k| *k == kind)
 }
 
-/// The Go package name that prints in conversion errors (`v1.Pod`).
-fn go_package(api_version: &str) -> &str {
+/// The version part of an apiVersion: `v1` of `apps/v1`; also the Go package name that
+/// prints in conversion errors (`v1.Pod`).
+fn version_part(api_version: &str) -> &str {
     api_version.rsplit('/').next().unwrap_or(api_version)
+}
+
+/// The version of a body's `apiVersion`, as decode errors print it; `default` when absent.
+pub fn data_version(value: &Value, default: &str) -> String {
+    match value.get("apiVersion").and_then(Value::as_str) {
+        Some(v) if !v.is_empty() => version_part(v).to_string(),
+        _ => default.to_string(),
+    }
 }
 
 /// Checks `apiVersion`/`kind` of a body decoded for `expected`, as the versioning decoder
@@ -201,11 +210,7 @@ pub fn check_type_meta(value: &Value, expected: Gvk) -> Result<(), DecodeError> 
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         _ => expected.kind.to_string(),
     };
-    let version = api_version
-        .rsplit('/')
-        .next()
-        .unwrap_or(&api_version)
-        .to_string();
+    let version = version_part(&api_version).to_string();
     let fail = |detail: String| DecodeError {
         message: format!(
             "{kind} in version {} cannot be handled as a {}: {detail}",
@@ -224,7 +229,7 @@ pub fn check_type_meta(value: &Value, expected: Gvk) -> Result<(), DecodeError> 
         ))),
         Some(k) => Err(fail(format!(
             "converting ({}.{k}) to (core.{}): unknown conversion",
-            go_package(&api_version),
+            version_part(&api_version),
             expected.kind
         ))),
     }
@@ -297,18 +302,30 @@ fn cannot_handle(value: &Value, detail: &str) -> DecodeError {
         .and_then(Value::as_str)
         .filter(|k| !k.is_empty())
         .unwrap_or("Service");
-    let version = value
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .filter(|v| !v.is_empty())
-        .map(|v| v.rsplit('/').next().unwrap_or(v).to_string())
-        .unwrap_or_else(|| "v1".to_string());
+    let version = data_version(value, "v1");
     DecodeError {
         message: format!(
             "{kind} in version {} cannot be handled as a Service: {detail}",
             go_quote(&version)
         ),
     }
+}
+
+/// Decodes a Service and applies `fieldValidation`: under `Strict`, unknown or duplicated
+/// fields are the 400 kube-apiserver answers; otherwise they stay in `strict_errors`.
+pub fn decode_service_validated(
+    value: &Value,
+    validation: FieldValidation,
+) -> Result<Decoded<Service>, DecodeError> {
+    let decoded = decode_service(value)?;
+    if validation == FieldValidation::Strict && !decoded.strict_errors.is_empty() {
+        return Err(strict_error(
+            "Service",
+            &data_version(value, "v1"),
+            &decoded.strict_errors,
+        ));
+    }
+    Ok(decoded)
 }
 
 /// The full message for strict-decoding problems under `fieldValidation=Strict`.

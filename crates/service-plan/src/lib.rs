@@ -20,5 +20,6 @@ pub mod service;
 pub mod slb;
 pub mod status;
 pub mod table;
+pub mod traffic;
 
 pub use k8s_openapi;

@@ -1,14 +1,13 @@
-//! "Why no traffic?" on Details: when a Service has no ready endpoints (or its load balancer
-//! is still pending), say why, from the Service, the namespace's pods and the Service's
-//! events. Pure functions over the objects; the Details handler reads them.
+//! "Why no traffic?": when a Service has no ready endpoints (or its load balancer is still
+//! pending), say why, from the Service, the namespace's pods and the Service's events. Pure
+//! functions over the objects; the console's Details page shows them.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use service_plan::service::types::TYPE_LOAD_BALANCER;
 
-use super::forms::{selector_text, string_map};
-use super::plan::selects;
+use crate::selector::matches_service_selector;
+use crate::service::types::{TYPE_EXTERNAL_NAME, TYPE_LOAD_BALANCER};
 
 fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
     v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
@@ -18,6 +17,18 @@ fn list<'a>(v: &'a Value, pointer: &str) -> &'a [Value] {
     v.pointer(pointer)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// A JSON object of strings as a sorted map.
+pub fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
+    value
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -41,7 +52,7 @@ pub fn why_no_traffic(
     let selector: BTreeMap<String, String> = string_map(svc.pointer("/spec/selector"));
     let pending = s(svc, "/spec/type") == TYPE_LOAD_BALANCER
         && list(svc, "/status/loadBalancer/ingress").is_empty();
-    if ready_endpoints == 0 && s(svc, "/spec/type") != "ExternalName" {
+    if ready_endpoints == 0 && s(svc, "/spec/type") != TYPE_EXTERNAL_NAME {
         if selector.is_empty() {
             reasons.push(
                 "The Service has no selector (no backend), so no Endpoints are created for it."
@@ -50,9 +61,18 @@ pub fn why_no_traffic(
         } else {
             let matching: Vec<&Value> = pods
                 .iter()
-                .filter(|p| selects(&selector, p.pointer("/metadata/labels")))
+                .filter(|p| {
+                    matches_service_selector(
+                        Some(&selector),
+                        &string_map(p.pointer("/metadata/labels")),
+                    )
+                })
                 .collect();
-            let text = selector_text(&selector);
+            let text = selector
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",");
             if matching.is_empty() {
                 reasons.push(format!(
                     "The selector {text} matches no pod in namespace {namespace}."
