@@ -19,8 +19,15 @@ async fn live() -> &'static str {
     "ok"
 }
 
-/// Ready once the store answers (it was opened and migrated before the server started).
+/// Ready once the store answers (it was opened and migrated before the server started) and
+/// while writes commit: a full disk makes the server unready until space is free again.
 async fn ready(State(app): State<AppState>) -> (StatusCode, &'static str) {
+    if !app.registry.store().is_writable() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store cannot commit writes",
+        );
+    }
     match app.registry.store().count("namespaces", None).await {
         Ok(_) => (StatusCode::OK, "ok"),
         Err(e) => {

@@ -26,7 +26,9 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let kind = target.kind;
     let Some(name) = target.name.as_deref() else {
-        if params.watch()? {
+        let watch = params.watch()?;
+        params.validate_list_options(watch)?;
+        if watch {
             return watch::watch(&app.registry, &target, &params, negotiated).await;
         }
         let listed = list::list(&app.registry, &target, &params).await?;

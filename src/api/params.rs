@@ -138,6 +138,89 @@ impl Params {
         })
     }
 
+    /// Checks the options of a list or watch as `ValidateListOptions` does (with the WatchList
+    /// feature on, as in v1.32), answering a 422 on `ListOptions.meta.k8s.io` in upstream's words.
+    pub fn validate_list_options(&self, watch: bool) -> Result<(), ApiError> {
+        let present = |name| self.get(name).filter(|v| !v.is_empty());
+        let rv_match = present("resourceVersionMatch");
+        let send_initial = present("sendInitialEvents").is_some();
+        let continues = present("continue").is_some();
+        let mut errors = FieldErrors::new();
+        const MATCH: &str = "resourceVersionMatch";
+        if watch {
+            if send_initial && rv_match != Some("NotOlderThan") {
+                errors.push(FieldError::forbidden(
+                    MATCH,
+                    "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+                ));
+            }
+            if let Some(m) = rv_match {
+                if !send_initial {
+                    errors.push(FieldError::forbidden(
+                        MATCH,
+                        "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+                    ));
+                }
+                if m != "NotOlderThan" {
+                    errors.push(FieldError::not_supported_in_order(
+                        MATCH,
+                        m,
+                        &["NotOlderThan"],
+                    ));
+                }
+                if continues {
+                    errors.push(FieldError::forbidden(
+                        MATCH,
+                        "resourceVersionMatch is forbidden when continue is provided",
+                    ));
+                }
+            }
+        } else {
+            if let Some(m) = rv_match {
+                if present("resourceVersion").is_none() {
+                    errors.push(FieldError::forbidden(
+                        MATCH,
+                        "resourceVersionMatch is forbidden unless resourceVersion is provided",
+                    ));
+                }
+                if continues {
+                    errors.push(FieldError::forbidden(
+                        MATCH,
+                        "resourceVersionMatch is forbidden when continue is provided",
+                    ));
+                }
+                if m != "Exact" && m != "NotOlderThan" {
+                    errors.push(FieldError::not_supported_in_order(
+                        MATCH,
+                        m,
+                        &["Exact", "NotOlderThan", ""],
+                    ));
+                }
+                if m == "Exact" && self.get("resourceVersion") == Some("0") {
+                    errors.push(FieldError::forbidden(
+                        MATCH,
+                        "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+                    ));
+                }
+            }
+            if send_initial {
+                errors.push(FieldError::forbidden(
+                    "sendInitialEvents",
+                    "sendInitialEvents is forbidden for list",
+                ));
+            }
+        }
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let resource = Resource {
+            group: "meta.k8s.io",
+            plural: "",
+            kind: "ListOptions",
+        };
+        Err(ApiError::new(Status::invalid(resource, "", &errors)))
+    }
+
     /// `force` of a server-side apply.
     pub fn force(&self) -> Result<bool, ApiError> {
         self.flag("force")
@@ -220,6 +303,49 @@ mod tests {
         assert_eq!(
             err.status().message,
             "CreateOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: []string{\"Some\"}: supported values: \"All\""
+        );
+    }
+
+    #[test]
+    fn list_options_as_upstream_validates_them() {
+        let message = |pairs: &[(&str, &str)], watch| {
+            let err = params(pairs).validate_list_options(watch).unwrap_err();
+            assert_eq!(err.status().code, 422);
+            err.status().message.clone()
+        };
+        assert_eq!(
+            message(
+                &[
+                    ("resourceVersionMatch", "garbage"),
+                    ("resourceVersion", "5")
+                ],
+                false
+            ),
+            "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Unsupported value: \"garbage\": supported values: \"Exact\", \"NotOlderThan\", \"\""
+        );
+        assert_eq!(
+            message(&[("resourceVersionMatch", "Exact")], false),
+            "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
+        );
+        assert_eq!(
+            message(&[("resourceVersionMatch", "NotOlderThan")], true),
+            "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"
+        );
+        assert!(
+            params(&[
+                ("resourceVersionMatch", "NotOlderThan"),
+                ("resourceVersion", "0")
+            ])
+            .validate_list_options(false)
+            .is_ok()
+        );
+        assert!(
+            params(&[
+                ("sendInitialEvents", "true"),
+                ("resourceVersionMatch", "NotOlderThan")
+            ])
+            .validate_list_options(true)
+            .is_ok()
         );
     }
 

@@ -49,9 +49,11 @@ impl WatchRequest {
                     || ApiError::bad_request(format!("invalid resource version: {rv}")),
                 )?),
             };
-        let timeout = match params.integer("timeoutSeconds")?.filter(|t| *t > 0) {
-            Some(secs) => Duration::from_secs(secs.unsigned_abs()),
-            None => Duration::from_secs(
+        let timeout = match params.integer("timeoutSeconds")? {
+            Some(secs) if secs > 0 => Duration::from_secs(secs.unsigned_abs()),
+            // Upstream's timer fires at once for a negative timeout: the watch ends empty.
+            Some(secs) if secs < 0 => Duration::ZERO,
+            _ => Duration::from_secs(
                 MIN_WATCH_TIMEOUT_SECS + rand::random_range(0..MIN_WATCH_TIMEOUT_SECS),
             ),
         };

@@ -107,6 +107,15 @@ impl RegistryError {
             RegistryError::Store(StoreError::Expired { requested, oldest }) => {
                 Status::expired(format!("too old resource version: {requested} ({oldest})"))
             }
+            // kube-apiserver over a full etcd answers 500 with etcd's "database space
+            // exceeded"; 507 says the same thing and lets clients tell it from a bug.
+            RegistryError::Store(StoreError::Full) => Status::failure(
+                507,
+                "InternalError",
+                "Internal error occurred: storage is full: the write was not committed; free \
+                 space on the server's data volume and retry",
+                None,
+            ),
             RegistryError::Store(_) => {
                 Status::internal("an internal storage error occurred; see the server log")
             }

@@ -6,8 +6,9 @@ mod sqlite;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use futures::stream::{self, BoxStream, StreamExt};
 use serde_json::Value;
@@ -25,6 +26,8 @@ const MAX_BATCH_WRITES: usize = 256;
 const WRITE_QUEUE_LEN: usize = 1024;
 /// Committed events kept for live watchers; a watcher further behind re-reads the event log.
 const EVENT_BROADCAST_LEN: usize = 4096;
+/// How often a writer whose last commit failed tries again while no write arrives.
+const WRITE_PROBE_INTERVAL: Duration = Duration::from_secs(1);
 /// Events a watch reads from the log per query while catching up.
 const WATCH_PAGE_EVENTS: i64 = 1000;
 
@@ -266,6 +269,9 @@ pub enum StoreError {
     /// The store's writer has stopped.
     #[error("store is closed")]
     Closed,
+    /// The disk (or the database's size limit) is full: nothing of the write was committed.
+    #[error("storage is full")]
+    Full,
     /// The database failed; the message is for logs, never for users.
     #[error("database error")]
     Database(#[from] sqlx::Error),
@@ -340,6 +346,8 @@ pub struct Store {
 
 /// State the writer task maintains and every clone of the store reads.
 struct Shared {
+    /// Whether the last commit (or probe) succeeded; false while writes cannot commit.
+    writable: AtomicBool,
     revision: AtomicI64,
     compacted: AtomicI64,
     allocations: RwLock<HashMap<String, BTreeSet<String>>>,
@@ -377,8 +385,23 @@ impl Store {
     ///
     /// Must be called inside a tokio runtime; the writer task stops when the last clone is dropped.
     pub async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
-        let (writer, reader, state) = sqlite::open(path).await?;
+        Store::open_sqlite_limited(path, None).await
+    }
+
+    /// Like [`Store::open_sqlite`], with the database capped at `max_page_count` pages, so that
+    /// tests can fill it the way a full disk would.
+    pub async fn open_sqlite_limited(
+        path: &Path,
+        max_page_count: Option<u64>,
+    ) -> Result<Store, StoreError> {
+        let (writer, reader, state) = sqlite::open(path, max_page_count).await?;
         Ok(Store::start(writer, reader, state))
+    }
+
+    /// Whether writes commit: false after a failed commit until one succeeds again (the writer
+    /// retries on its own every [`WRITE_PROBE_INTERVAL`]).
+    pub fn is_writable(&self) -> bool {
+        self.shared.writable.load(Ordering::Acquire)
     }
 
     fn start(writer: sqlite::Writer, reader: sqlite::Reader, state: sqlite::StartState) -> Store {
@@ -391,6 +414,7 @@ impl Store {
         }
         let (events, _) = broadcast::channel(EVENT_BROADCAST_LEN);
         let shared = Arc::new(Shared {
+            writable: AtomicBool::new(true),
             revision: AtomicI64::new(state.revision),
             compacted: AtomicI64::new(state.compacted),
             allocations: RwLock::new(allocations),
@@ -565,35 +589,79 @@ impl Store {
 }
 
 /// The writer task: drains queued requests, commits them as one batch, then publishes.
+///
+/// After a failed commit it marks the store unwritable and, while nothing else arrives,
+/// probes every [`WRITE_PROBE_INTERVAL`], so readiness recovers once space is free again.
 async fn run_writer(
     mut writer: sqlite::Writer,
     mut queue: mpsc::Receiver<Request>,
     shared: Arc<Shared>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH_WRITES);
-    while queue.recv_many(&mut batch, MAX_BATCH_WRITES).await > 0 {
+    loop {
+        let received = if shared.writable.load(Ordering::Acquire) {
+            queue.recv_many(&mut batch, MAX_BATCH_WRITES).await
+        } else {
+            match tokio::time::timeout(
+                WRITE_PROBE_INTERVAL,
+                queue.recv_many(&mut batch, MAX_BATCH_WRITES),
+            )
+            .await
+            {
+                Ok(received) => received,
+                Err(_) => {
+                    let probed = writer.probe().await;
+                    shared.writable.store(probed.is_ok(), Ordering::Release);
+                    if probed.is_ok() {
+                        tracing::info!("the store accepts writes again");
+                    }
+                    continue;
+                }
+            }
+        };
+        if received == 0 {
+            break;
+        }
         let (ops, replies): (Vec<BatchOp>, Vec<_>) = batch
             .drain(..)
             .map(|request| (request.op, request.reply))
             .unzip();
         match writer.commit_batch(&ops).await {
             Ok(outcomes) => {
+                shared.writable.store(true, Ordering::Release);
                 shared.publish(&outcomes, writer.revision(), writer.compacted());
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     // The caller may have gone away; its write is committed regardless.
-                    let _ = reply.send(outcome);
+                    let _ = reply.send(outcome.map_err(StoreError::classified));
                 }
             }
             Err(error) => {
+                shared.writable.store(false, Ordering::Release);
                 tracing::error!(error = %error, writes = replies.len(), "group commit failed");
+                let full = sqlite::is_full(&error);
                 for reply in replies {
-                    let failed = sqlx::Error::Protocol(format!("group commit failed: {error}"));
-                    let _ = reply.send(Err(StoreError::Database(failed)));
+                    let failed = if full {
+                        StoreError::Full
+                    } else {
+                        let failed = format!("group commit failed: {error}");
+                        StoreError::Database(sqlx::Error::Protocol(failed))
+                    };
+                    let _ = reply.send(Err(failed));
                 }
             }
         }
     }
     writer.close().await;
+}
+
+impl StoreError {
+    /// A database error that means the disk is full becomes [`StoreError::Full`].
+    fn classified(self) -> StoreError {
+        match self {
+            StoreError::Database(e) if sqlite::is_full(&e) => StoreError::Full,
+            other => other,
+        }
+    }
 }
 
 impl Shared {

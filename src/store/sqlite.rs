@@ -84,7 +84,13 @@ pub(super) struct StartState {
 }
 
 /// Opens the database: the write connection (which also migrates it) and the read pool.
-pub(super) async fn open(path: &Path) -> Result<(Writer, Reader, StartState), StoreError> {
+///
+/// `max_page_count` caps the database's size in pages (SQLite's `max_page_count`), so that
+/// tests can run out of room without a small filesystem.
+pub(super) async fn open(
+    path: &Path,
+    max_page_count: Option<u64>,
+) -> Result<(Writer, Reader, StartState), StoreError> {
     // synchronous=FULL in WAL mode fsyncs the WAL on every COMMIT: an acknowledged write
     // survives power loss, and group commit keeps that to one fsync per batch.
     let options = SqliteConnectOptions::new()
@@ -93,8 +99,12 @@ pub(super) async fn open(path: &Path) -> Result<(Writer, Reader, StartState), St
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(BUSY_TIMEOUT_SECS));
+    let write_options = match max_page_count {
+        Some(pages) => options.clone().pragma("max_page_count", pages.to_string()),
+        None => options.clone(),
+    };
 
-    let mut conn = options.clone().connect().await?;
+    let mut conn = write_options.clone().connect().await?;
     sqlx::migrate!("./migrations/sqlite")
         .run(&mut conn)
         .await
@@ -123,7 +133,8 @@ pub(super) async fn open(path: &Path) -> Result<(Writer, Reader, StartState), St
             .collect(),
     };
     let writer = Writer {
-        conn,
+        conn: Some(conn),
+        options: write_options,
         revision,
         compacted,
     };
@@ -424,9 +435,22 @@ fn page_statement<'q>(kind: &'q str, query: &'q ListQuery) -> (&'static str, Vec
 
 /// The one write connection, owned by the writer task, with the committed counters.
 pub(super) struct Writer {
-    conn: SqliteConnection,
+    /// `None` after a failed batch until a new connection opens.
+    conn: Option<SqliteConnection>,
+    /// How to open the connection again.
+    options: SqliteConnectOptions,
     revision: Revision,
     compacted: Revision,
+}
+
+/// Whether a database error means the disk (or the database's page limit) is full.
+pub(super) fn is_full(error: &sqlx::Error) -> bool {
+    const SQLITE_FULL: &str = "13";
+    match error {
+        sqlx::Error::Database(e) => e.code().as_deref() == Some(SQLITE_FULL),
+        sqlx::Error::Io(e) => e.kind() == std::io::ErrorKind::StorageFull,
+        _ => false,
+    }
 }
 
 impl Writer {
@@ -443,15 +467,72 @@ impl Writer {
     /// Commits `ops` in one transaction, each in its own savepoint, and returns each outcome.
     ///
     /// A failing op rolls back only its savepoint. `Err` means nothing was committed.
+    ///
+    /// After a failure the connection is dropped, whatever state its transaction was left in
+    /// (SQLite rolls some failures back by itself, sqlx's bookkeeping does not know that), and
+    /// the next batch opens a fresh one: a full disk fails writes only while it is full.
     pub(super) async fn commit_batch(
         &mut self,
         ops: &[BatchOp],
     ) -> Result<Vec<Result<Applied, StoreError>>, sqlx::Error> {
+        let result = self.try_commit_batch(ops).await;
+        if result.is_err() {
+            // Dropping the connection closes it, and closing rolls back anything left open.
+            self.conn = None;
+        }
+        result
+    }
+
+    /// Commits one empty transaction that still writes a page: whether writes can commit now.
+    pub(super) async fn probe(&mut self) -> Result<(), sqlx::Error> {
+        let result = async {
+            self.reconnect_if_needed().await?;
+            let conn = self.open_connection()?;
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            sqlx::query("UPDATE meta SET revision = revision WHERE id = 1")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        }
+        .await;
+        if result.is_err() {
+            self.conn = None;
+        }
+        result
+    }
+
+    /// Opens a new write connection after a failure, re-reading the counters it commits
+    /// against.
+    async fn reconnect_if_needed(&mut self) -> Result<(), sqlx::Error> {
+        if self.conn.is_none() {
+            let mut conn = self.options.clone().connect().await?;
+            let (revision, compacted): (i64, i64) =
+                sqlx::query_as("SELECT revision, compacted_revision FROM meta WHERE id = 1")
+                    .fetch_one(&mut conn)
+                    .await?;
+            (self.revision, self.compacted) = (revision, compacted);
+            self.conn = Some(conn);
+        }
+        Ok(())
+    }
+
+    fn open_connection(&mut self) -> Result<&mut SqliteConnection, sqlx::Error> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| sqlx::Error::Protocol("no write connection".to_owned()))
+    }
+
+    async fn try_commit_batch(
+        &mut self,
+        ops: &[BatchOp],
+    ) -> Result<Vec<Result<Applied, StoreError>>, sqlx::Error> {
+        self.reconnect_if_needed().await?;
+        let (mut revision, mut compacted) = (self.revision, self.compacted);
+        let conn = self.open_connection()?;
         // IMMEDIATE takes the write lock up front, so no statement in the batch can hit
         // SQLITE_BUSY halfway through (a deferred transaction cannot wait for an upgrade).
-        let mut tx = self.conn.begin_with("BEGIN IMMEDIATE").await?;
-        let mut revision = self.revision;
-        let mut compacted = self.compacted;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        let (before_revision, before_compacted) = (revision, compacted);
         let mut outcomes = Vec::with_capacity(ops.len());
         for op in ops {
             let mut savepoint = Connection::begin(&mut *tx).await?;
@@ -470,13 +551,16 @@ impl Writer {
                     }
                     outcomes.push(Ok(applied));
                 }
+                // SQLite may have rolled back the whole transaction on a full disk, savepoints
+                // and all: the batch fails as one, and every writer in it hears why.
+                Err(StoreError::Database(error)) if is_full(&error) => return Err(error),
                 Err(error) => {
                     savepoint.rollback().await?;
                     outcomes.push(Err(error));
                 }
             }
         }
-        if (revision, compacted) != (self.revision, self.compacted) {
+        if (revision, compacted) != (before_revision, before_compacted) {
             sqlx::query("UPDATE meta SET revision = $1, compacted_revision = $2 WHERE id = 1")
                 .bind(revision)
                 .bind(compacted)
@@ -491,7 +575,10 @@ impl Writer {
 
     /// Closes the write connection, checkpointing the WAL.
     pub(super) async fn close(self) {
-        if let Err(error) = self.conn.close().await {
+        let Some(conn) = self.conn else {
+            return;
+        };
+        if let Err(error) = conn.close().await {
             tracing::warn!(error = %error, "closing the store's write connection failed");
         }
     }
@@ -677,16 +764,16 @@ mod tests {
     #[tokio::test]
     async fn write_connection_uses_wal_and_full_sync() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let (mut writer, _reader, _start) = open(&dir.path().join("store.db"))
+        let (mut writer, _reader, _start) = open(&dir.path().join("store.db"), None)
             .await
             .expect("a fresh temporary directory holds a new database");
 
         let (journal_mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
-            .fetch_one(&mut writer.conn)
+            .fetch_one(writer.open_connection().expect("open"))
             .await
             .expect("journal_mode");
         let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous")
-            .fetch_one(&mut writer.conn)
+            .fetch_one(writer.open_connection().expect("open"))
             .await
             .expect("synchronous");
 
@@ -698,7 +785,7 @@ mod tests {
     #[tokio::test]
     async fn page_queries_walk_an_index_without_sorting() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let (mut writer, _reader, _start) = open(&dir.path().join("store.db"))
+        let (mut writer, _reader, _start) = open(&dir.path().join("store.db"), None)
             .await
             .expect("a fresh temporary directory holds a new database");
         let statements = [
@@ -714,7 +801,7 @@ mod tests {
         for sql in statements {
             let explain = sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"));
             let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(explain)
-                .fetch_all(&mut writer.conn)
+                .fetch_all(writer.open_connection().expect("open"))
                 .await
                 .expect("explain");
             let details: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();

@@ -8,6 +8,7 @@ mod cli;
 mod console;
 mod console_lb;
 mod controllers;
+mod hostile;
 mod kubectl;
 mod kubectl_endpoints;
 mod kubectl_lb;

@@ -127,6 +127,18 @@ impl FieldError {
         Self::new(ErrorType::NotSupported, field, Some(value.go()), detail)
     }
 
+    /// `field.NotSupported(path, value, supported)` with the supported values in the order
+    /// given, for callers upstream that pass a literal list rather than a sorted set.
+    pub fn not_supported_in_order(
+        field: impl Into<String>,
+        value: impl GoValue,
+        supported: &[&str],
+    ) -> Self {
+        let quoted: Vec<String> = supported.iter().map(|s| go_quote(s)).collect();
+        let detail = format!("supported values: {}", quoted.join(", "));
+        Self::new(ErrorType::NotSupported, field, Some(value.go()), detail)
+    }
+
     /// `field.TooLong(path, value, max)` in the v1.32 wording.
     pub fn too_long(field: impl Into<String>, max_bytes: usize) -> Self {
         Self::new(

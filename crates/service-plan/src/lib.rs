@@ -14,6 +14,7 @@ pub mod endpoints;
 pub mod field;
 pub mod format;
 pub mod meta;
+pub mod nesting;
 pub mod patch;
 pub mod selector;
 pub mod service;

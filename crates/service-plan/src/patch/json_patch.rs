@@ -6,9 +6,16 @@
 use serde_json::{Map, Value};
 
 use super::{PatchError, json_type_name};
+use crate::nesting::{MAX_NESTING_DEPTH, depth};
 
 /// The most operations kube-apiserver accepts in one JSON patch (`maxJSONPatchOperations`).
 pub const MAX_JSON_PATCH_OPERATIONS: usize = 10_000;
+
+/// The most bytes the `copy` operations of one patch may add, summed over its operations:
+/// kube-apiserver's `JSONPatchMaxCopyBytes` (3 MiB), set as evanphx's
+/// `AccumulatedCopySizeLimit`. Without it 20 copies of `/metadata` into itself double the
+/// object 20 times.
+pub const MAX_COPY_BYTES: i64 = 3 * 1024 * 1024;
 
 /// Go's `ErrMissing` text, appended to most "does not apply" errors.
 const MISSING: &str = "missing value";
@@ -41,8 +48,9 @@ pub fn apply(doc: &Value, patch_body: &[u8]) -> Result<Value, PatchError> {
         )));
     }
     let mut out = doc.clone();
+    let mut copied = 0;
     for op in &ops {
-        apply_op(&mut out, op).map_err(PatchError::Unprocessable)?;
+        apply_op(&mut out, op, &mut copied).map_err(PatchError::Unprocessable)?;
     }
     Ok(out)
 }
@@ -113,7 +121,12 @@ impl Op<'_> {
     }
 }
 
-fn apply_op(doc: &mut Value, raw: &Option<Map<String, Value>>) -> Result<(), String> {
+/// Applies one operation; `copied` sums the bytes that `copy` operations have added so far.
+fn apply_op(
+    doc: &mut Value,
+    raw: &Option<Map<String, Value>>,
+    copied: &mut i64,
+) -> Result<(), String> {
     let op = Op(raw.as_ref());
     match op.kind() {
         "add" => add(doc, &op),
@@ -121,9 +134,21 @@ fn apply_op(doc: &mut Value, raw: &Option<Map<String, Value>>) -> Result<(), Str
         "replace" => replace(doc, &op),
         "move" => move_op(doc, &op),
         "test" => test(doc, &op),
-        "copy" => copy(doc, &op),
+        "copy" => copy(doc, &op, copied),
         other => Err(format!("Unexpected kind: {other}")),
     }
+}
+
+/// Refuses to place `value` at `path` when the document would then nest deeper than
+/// [`MAX_NESTING_DEPTH`]. Go's decoder stops at 10,000 levels; ours must stop far earlier,
+/// because every later step (validation, encoding, dropping) walks the object recursively,
+/// and moving objects into each other can deepen a document by one level per operation.
+fn check_depth(path: &str, value: &Value) -> Result<(), String> {
+    let at = path.matches('/').count();
+    if at + depth(value) > MAX_NESTING_DEPTH {
+        return Err(format!("exceeded max depth of {MAX_NESTING_DEPTH}"));
+    }
+    Ok(())
 }
 
 fn add(doc: &mut Value, op: &Op<'_>) -> Result<(), String> {
@@ -131,6 +156,7 @@ fn add(doc: &mut Value, op: &Op<'_>) -> Result<(), String> {
         .path()
         .map_err(|_| format!("add operation failed to decode path: {MISSING}"))?;
     let value = op.value().cloned().unwrap_or(Value::Null);
+    check_depth(path, &value)?;
     let Some((con, key)) = find_object(doc, path) else {
         return Err(format!(
             "add operation does not apply: doc is missing path: \"{path}\": {MISSING}"
@@ -158,6 +184,7 @@ fn replace(doc: &mut Value, op: &Op<'_>) -> Result<(), String> {
         .path()
         .map_err(|e| format!("replace operation failed to decode path: {e}"))?;
     let value = op.value().cloned().unwrap_or(Value::Null);
+    check_depth(path, &value)?;
     if path.is_empty() {
         if !value.is_object() && !value.is_array() {
             // Go wraps a nil error here, which fmt prints as %!w(<nil>).
@@ -195,6 +222,7 @@ fn move_op(doc: &mut Value, op: &Op<'_>) -> Result<(), String> {
     let path = op
         .path()
         .map_err(|e| format!("move operation failed to decode path: {e}"))?;
+    check_depth(path, &value)?;
     let Some((con, key)) = find_object(doc, path) else {
         return Err(format!(
             "move operation does not apply: doc is missing destination path: {path}: {MISSING}"
@@ -231,7 +259,7 @@ fn test(doc: &mut Value, op: &Op<'_>) -> Result<(), String> {
     }
 }
 
-fn copy(doc: &mut Value, op: &Op<'_>) -> Result<(), String> {
+fn copy(doc: &mut Value, op: &Op<'_>, copied: &mut i64) -> Result<(), String> {
     let from = op
         .from()
         .map_err(|e| format!("copy operation failed to decode from: {e}"))?;
@@ -252,8 +280,36 @@ fn copy(doc: &mut Value, op: &Op<'_>) -> Result<(), String> {
             "copy operation does not apply: doc is missing destination path: {path}: {MISSING}"
         ));
     };
+    check_depth(path, &value)?;
+    // evanphx counts the copy's encoded size before adding it, and stops past the limit.
+    *copied = copied.saturating_add(encoded_len(&value));
+    if *copied > MAX_COPY_BYTES {
+        return Err(format!(
+            "Unable to complete the copy, the accumulated size increase of copy is {copied}, exceeding the limit {MAX_COPY_BYTES}"
+        ));
+    }
     container_add(con, &key, value)
         .map_err(|e| format!("error while adding value during copy: {e}"))
+}
+
+/// The length of `value` encoded as compact JSON, counted without building the text.
+fn encoded_len(value: &Value) -> i64 {
+    struct Counter(i64);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 = self
+                .0
+                .saturating_add(i64::try_from(buf.len()).unwrap_or(i64::MAX));
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a Value to a sink that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 /// Finds the container holding the last segment of `path`, like evanphx's `findObject`:
@@ -732,5 +788,74 @@ mod tests {
             err(r#"[{"op":"replace","path":"","value":1}]"#),
             "replace operation value must be object or array: %!w(<nil>)"
         );
+    }
+
+    #[test]
+    fn copies_stop_at_the_accumulated_size_limit() {
+        // Each copy of /metadata into itself doubles it: the bomb of issue 9.
+        let ops: Vec<Value> = (0..20)
+            .map(|i| json!({"op": "copy", "from": "/metadata", "path": format!("/metadata/a{i}")}))
+            .collect();
+        let message = err(&serde_json::to_string(&ops).unwrap());
+        assert!(
+            message.starts_with(
+                "Unable to complete the copy, the accumulated size increase of copy is "
+            ),
+            "{message}"
+        );
+        assert!(
+            message.ends_with(", exceeding the limit 3145728"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn copies_within_the_limit_count_their_encoded_size() {
+        let mut doc = svc();
+        doc["metadata"]["labels"]["big"] = json!("x".repeat(1024 * 1024 - 2));
+        let copy = r#"{"op":"copy","from":"/metadata/labels/big","path":"/metadata/labels/c"}"#;
+        // A copy counts its quotes too: three copies of exactly 1 MiB fit; the fourth does not.
+        let three = format!("[{copy},{copy},{copy}]");
+        assert!(apply(&doc, three.as_bytes()).is_ok());
+        let four = format!("[{copy},{copy},{copy},{copy}]");
+        assert_eq!(
+            apply(&doc, four.as_bytes()).unwrap_err(),
+            PatchError::Unprocessable(format!(
+                "Unable to complete the copy, the accumulated size increase of copy is {}, exceeding the limit 3145728",
+                4 * 1024 * 1024
+            ))
+        );
+    }
+
+    #[test]
+    fn moving_objects_into_each_other_stops_at_the_depth_limit() {
+        // Each op nests the previous object one level deeper inside a new one.
+        let mut ops = vec![json!({"op": "add", "path": "/x", "value": {}})];
+        for _ in 0..3000 {
+            ops.push(json!({"op": "add", "path": "/y", "value": {}}));
+            ops.push(json!({"op": "move", "from": "/x", "path": "/y/x"}));
+            ops.push(json!({"op": "move", "from": "/y", "path": "/x"}));
+        }
+        let body = serde_json::to_vec(&ops).unwrap();
+        assert_eq!(
+            apply(&svc(), &body).unwrap_err(),
+            PatchError::Unprocessable("exceeded max depth of 100".into())
+        );
+    }
+
+    #[test]
+    fn adding_a_deep_value_at_a_deep_path_is_refused() {
+        let mut value = json!({});
+        for _ in 0..60 {
+            value = json!({ "n": value });
+        }
+        let ok = json!([{"op": "add", "path": "/spec/deep", "value": value}]);
+        assert!(apply(&svc(), &serde_json::to_vec(&ok).unwrap()).is_ok());
+        let mut deeper = value;
+        for _ in 0..40 {
+            deeper = json!({ "n": deeper });
+        }
+        let refused = json!([{"op": "add", "path": "/spec/deep", "value": deeper}]);
+        assert_eq!(err(&refused.to_string()), "exceeded max depth of 100");
     }
 }

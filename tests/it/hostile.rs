@@ -1,0 +1,424 @@
+//! Inputs that took the process down or left it broken (issue 9): each must be refused in
+//! kube-apiserver's words, leave stored data as it was, and leave the server answering.
+
+use std::path::Path;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use service_console::store::{ObjectKey, Precondition, Store, StoreError, Write, WriteOp};
+use tower::ServiceExt;
+
+use crate::support::{TestCluster, pools};
+
+const SERVICES: &str = "/api/v1/namespaces/default/services";
+
+async fn send(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    content_type: &str,
+    body: String,
+) -> (StatusCode, Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", content_type)
+        .header("accept", "application/json")
+        .body(Body::from(body))
+        .expect("request");
+    let response = app.clone().oneshot(request).await.expect("response");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, value)
+}
+
+fn service(name: &str) -> String {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "labels": {"app": "web"}},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}
+    })
+    .to_string()
+}
+
+/// A cluster with one Service, `web`, and the router over it.
+async fn with_web() -> (TestCluster, Router, Value) {
+    let cluster = TestCluster::new().await;
+    let app = service_console::app(cluster.state.clone());
+    let (status, created) = send(&app, "POST", SERVICES, "application/json", service("web")).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    (cluster, app, created)
+}
+
+/// The Service is still there, unchanged, and the server still answers.
+async fn assert_unchanged(app: &Router, created: &Value) {
+    let (status, now) = send(
+        app,
+        "GET",
+        &format!("{SERVICES}/web"),
+        "application/json",
+        String::new(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        now["metadata"]["resourceVersion"],
+        created["metadata"]["resourceVersion"]
+    );
+}
+
+fn cause(reply: &Value) -> &str {
+    reply["details"]["causes"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_json_patch_copy_bomb_is_refused_at_the_copy_limit() {
+    let (_cluster, app, created) = with_web().await;
+    let ops: Vec<Value> = (0..20)
+        .map(|i| json!({"op": "copy", "from": "/metadata", "path": format!("/metadata/a{i}")}))
+        .collect();
+    let (status, reply) = send(
+        &app,
+        "PATCH",
+        &format!("{SERVICES}/web"),
+        "application/json-patch+json",
+        Value::Array(ops).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reply}");
+    assert!(
+        cause(&reply)
+            .starts_with("Unable to complete the copy, the accumulated size increase of copy is "),
+        "{reply}"
+    );
+    assert!(
+        cause(&reply).ends_with("exceeding the limit 3145728"),
+        "{reply}"
+    );
+    assert_unchanged(&app, &created).await;
+}
+
+#[tokio::test]
+async fn a_json_patch_nesting_objects_into_each_other_is_refused() {
+    let (_cluster, app, created) = with_web().await;
+    // About 6,000 levels if nothing stopped it: the patch that overflowed the stack.
+    let mut ops = vec![json!({"op": "add", "path": "/metadata/annotations", "value": {}})];
+    ops.push(json!({"op": "add", "path": "/x", "value": {}}));
+    for _ in 0..2000 {
+        ops.push(json!({"op": "add", "path": "/y", "value": {}}));
+        ops.push(json!({"op": "move", "from": "/x", "path": "/y/x"}));
+        ops.push(json!({"op": "move", "from": "/y", "path": "/x"}));
+    }
+    let (status, reply) = send(
+        &app,
+        "PATCH",
+        &format!("{SERVICES}/web"),
+        "application/json-patch+json",
+        Value::Array(ops).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reply}");
+    assert_eq!(cause(&reply), "exceeded max depth of 100");
+    assert_unchanged(&app, &created).await;
+}
+
+/// `depth` levels of `{"a": …}` around an empty object, as JSON text built without recursion.
+fn nested_object(depth: usize) -> String {
+    format!("{}{{}}{}", "{\"a\":".repeat(depth), "}".repeat(depth))
+}
+
+#[tokio::test]
+async fn deeply_nested_bodies_are_refused_by_every_decoder_and_patch_type() {
+    let (_cluster, app, created) = with_web().await;
+    let deep = nested_object(20_000);
+    let web = format!("{SERVICES}/web");
+    let cases = [
+        (
+            "POST",
+            SERVICES.to_owned(),
+            "application/json",
+            format!(
+                "{{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{{\"name\":\"deep\",\"labels\":{deep}}}}}"
+            ),
+        ),
+        (
+            "PUT",
+            web.clone(),
+            "application/json",
+            format!(
+                "{{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{{\"name\":\"web\",\"annotations\":{deep}}}}}"
+            ),
+        ),
+        (
+            "PATCH",
+            web.clone(),
+            "application/merge-patch+json",
+            format!("{{\"metadata\":{{\"annotations\":{deep}}}}}"),
+        ),
+        (
+            "PATCH",
+            web.clone(),
+            "application/strategic-merge-patch+json",
+            format!("{{\"spec\":{{\"x\":{deep}}}}}"),
+        ),
+        (
+            "PATCH",
+            web.clone(),
+            "application/json-patch+json",
+            format!("[{{\"op\":\"add\",\"path\":\"/spec/x\",\"value\":{deep}}}]"),
+        ),
+        (
+            "PATCH",
+            format!("{web}?fieldManager=hostile"),
+            "application/apply-patch+yaml",
+            format!(
+                "{{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{{\"name\":\"web\"}},\"spec\":{deep}}}"
+            ),
+        ),
+        (
+            "PATCH",
+            format!("{web}?fieldManager=hostile"),
+            "application/apply-patch+yaml",
+            format!(
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec: {}",
+                "[".repeat(20_000)
+            ),
+        ),
+        (
+            "POST",
+            SERVICES.to_owned(),
+            "application/yaml",
+            format!(
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: deep\nspec: {}1{}",
+                "[".repeat(20_000),
+                "]".repeat(20_000)
+            ),
+        ),
+    ];
+    for (method, uri, content_type, body) in cases {
+        let (status, reply) = send(&app, method, &uri, content_type, body).await;
+        assert!(
+            status.is_client_error(),
+            "{method} {content_type}: {status} {reply}"
+        );
+        assert_unchanged(&app, &created).await;
+    }
+}
+
+#[tokio::test]
+async fn list_options_are_validated_as_upstream_does() {
+    let (_cluster, app, _created) = with_web().await;
+    let (status, reply) = send(
+        &app,
+        "GET",
+        &format!("{SERVICES}?resourceVersionMatch=garbage&resourceVersion=1"),
+        "",
+        String::new(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        reply["message"],
+        "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Unsupported value: \"garbage\": supported values: \"Exact\", \"NotOlderThan\", \"\""
+    );
+    // A negative timeout ends the watch at once, as upstream's timer does.
+    let watch = tokio::time::timeout(
+        Duration::from_secs(10),
+        send(
+            &app,
+            "GET",
+            &format!("{SERVICES}?watch=true&timeoutSeconds=-1&resourceVersion=1"),
+            "",
+            String::new(),
+        ),
+    )
+    .await
+    .expect("the watch ended");
+    assert_eq!(watch.0, StatusCode::OK);
+}
+
+fn store_write(name: &str, filler: &str) -> Write {
+    let key = ObjectKey::new("services", "default", name);
+    Write::new(WriteOp::Put {
+        key,
+        uid: format!("uid-{name}"),
+        object: json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "default", "annotations": {"filler": filler}}}),
+        precondition: Precondition::MustNotExist,
+    })
+}
+
+/// The database's page limit stands in for a full disk: the write that does not fit fails
+/// with [`StoreError::Full`], and once compaction frees pages the same store writes again
+/// (before the fix every later commit failed until restart).
+#[tokio::test]
+async fn a_full_database_fails_writes_only_while_it_is_full() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = Store::open_sqlite_limited(&dir.path().join("store.db"), Some(300))
+        .await
+        .expect("open");
+    let filler = "x".repeat(4000);
+    let mut acknowledged = Vec::new();
+    let full = loop {
+        let name = format!("svc-{}", acknowledged.len());
+        match store.commit(store_write(&name, &filler)).await {
+            Ok(_) => acknowledged.push(name),
+            Err(e) => break e,
+        }
+        assert!(acknowledged.len() < 10_000, "the page limit never filled");
+    };
+    assert!(matches!(full, StoreError::Full), "{full:?}");
+    assert!(!store.is_writable());
+    // Reads go on, and nothing acknowledged is lost.
+    for name in &acknowledged {
+        let key = ObjectKey::new("services", "default", name);
+        assert!(store.get(&key).await.expect("read").is_some(), "{name}");
+    }
+    // Deleting the event log's history frees pages; then writes commit again.
+    for name in acknowledged.iter().take(acknowledged.len() / 2) {
+        let key = ObjectKey::new("services", "default", name);
+        let delete = Write::new(WriteOp::Delete {
+            key,
+            precondition: Precondition::None,
+        });
+        // Deletes may themselves need a page while the database is full; they must not stick.
+        let _ = store.commit(delete).await;
+    }
+    let _ = store.compact_keeping(0).await;
+    store
+        .commit(store_write("after", "small"))
+        .await
+        .expect("writes commit once there is room");
+    assert!(store.is_writable());
+}
+
+/// Mounts a tmpfs of `size` at `dir`; false where this process may not mount.
+fn mount_tmpfs(dir: &Path, size: &str) -> bool {
+    std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A real full filesystem: the client gets 507 in plain words, `/readyz` fails while writes
+/// cannot commit and recovers by itself once space is freed, and nothing acknowledged is lost.
+#[tokio::test]
+async fn a_full_disk_is_reported_and_recovered_from() {
+    let mount = tempfile::tempdir().expect("temporary directory");
+    if !mount_tmpfs(mount.path(), "8m") {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must be able to mount a tmpfs (run as root)"
+        );
+        eprintln!("skipping: cannot mount a tmpfs here");
+        return;
+    }
+    let unmount = Unmount(mount.path().to_path_buf());
+    let state = service_console::server::open_state(mount.path(), pools())
+        .await
+        .expect("open");
+    let app = service_console::app(state.clone());
+    // Fill what is left of the filesystem but a little.
+    let ballast = mount.path().join("ballast");
+    let free = fs_free(mount.path());
+    std::fs::write(&ballast, vec![0u8; free.saturating_sub(64 * 1024) as usize]).expect("ballast");
+
+    let mut acknowledged = Vec::new();
+    let reply = loop {
+        let name = format!("svc-{}", acknowledged.len());
+        let (status, reply) =
+            send(&app, "POST", SERVICES, "application/json", service(&name)).await;
+        if status != StatusCode::CREATED {
+            break (status, reply);
+        }
+        acknowledged.push(name);
+        assert!(acknowledged.len() < 5_000, "the filesystem never filled");
+    };
+    assert_eq!(reply.0, StatusCode::INSUFFICIENT_STORAGE, "{}", reply.1);
+    assert!(
+        reply.1["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("storage is full"),
+        "{}",
+        reply.1
+    );
+    let (ready, _) = send(&app, "GET", "/readyz", "", String::new()).await;
+    assert_eq!(ready, StatusCode::SERVICE_UNAVAILABLE);
+
+    std::fs::remove_file(&ballast).expect("free space");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (ready, _) = send(&app, "GET", "/readyz", "", String::new()).await;
+        if ready == StatusCode::OK {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/readyz never recovered"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, reply) = send(
+        &app,
+        "POST",
+        SERVICES,
+        "application/json",
+        service("after-full"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    for name in &acknowledged {
+        let (status, _) = send(
+            &app,
+            "GET",
+            &format!("{SERVICES}/{name}"),
+            "",
+            String::new(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{name} was acknowledged");
+    }
+    drop(app);
+    drop(state);
+    drop(unmount);
+}
+
+fn fs_free(path: &Path) -> u64 {
+    let out = std::process::Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(path)
+        .output()
+        .expect("df");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .expect("df prints the free bytes")
+}
+
+/// Unmounts the tmpfs when the test ends, passed or failed.
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
