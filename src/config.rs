@@ -50,6 +50,42 @@ pub struct ServeArgs {
     pub no_demo: bool,
     #[command(flatten)]
     pub load_balancing: LoadBalancingArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// What one server accepts at once, and how it stops; the defaults are kube-apiserver's.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Reads (not watches) served at once; more are answered 429 with Retry-After.
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_MAX_REQUESTS_INFLIGHT",
+        default_value_t = 400
+    )]
+    pub max_requests_inflight: usize,
+    /// Writes served at once; more are answered 429 with Retry-After.
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_MAX_MUTATING_REQUESTS_INFLIGHT",
+        default_value_t = 200
+    )]
+    pub max_mutating_requests_inflight: usize,
+    /// Connections open at once (default: what the open-file limit allows, raised to its
+    /// hard limit at start).
+    #[arg(long, env = "SERVICE_CONSOLE_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds a client may take to send a request's headers, and to start its next request
+    /// on a kept-alive connection.
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_HEADER_READ_TIMEOUT",
+        default_value_t = 32
+    )]
+    pub header_read_timeout: u64,
+    /// Seconds in-flight requests may finish in after SIGTERM or SIGINT.
+    #[arg(long, env = "SERVICE_CONSOLE_SHUTDOWN_GRACE", default_value_t = 10)]
+    pub shutdown_grace: u64,
 }
 
 /// The simulated cloud around the cluster: its id, network plug-in and address pools.

@@ -6,9 +6,11 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod console;
 pub mod controllers;
 pub mod health;
+pub mod inflight;
 pub mod manifest;
 pub mod registry;
 pub mod server;

@@ -5,8 +5,12 @@ use std::path::Path;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::config::ServeArgs;
+use std::time::Duration;
+
+use crate::config::{LimitArgs, ServeArgs};
+use crate::connections::{self, ConnectionLimits};
 use crate::controllers::{ControllerOptions, start_controllers};
+use crate::inflight::{self, Inflight};
 use crate::registry::Registry;
 use crate::store::Store;
 use crate::{AppState, app};
@@ -51,15 +55,39 @@ fn spawn_compaction(state: &AppState) {
     });
 }
 
-/// Runs the server on an already-bound listener until the process is interrupted.
-pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
+/// Runs the server on an already-bound listener until SIGTERM or SIGINT, then shuts down
+/// gracefully (a second signal exits at once).
+pub async fn serve(listener: TcpListener, state: AppState, limits: &LimitArgs) {
     spawn_compaction(&state);
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("serving")
+    let store = state.registry.store().clone();
+    let inflight = Inflight::new(
+        limits.max_requests_inflight,
+        limits.max_mutating_requests_inflight,
+    );
+    let app = app(state).layer(axum::middleware::from_fn_with_state(
+        inflight,
+        inflight::limit,
+    ));
+    let connections = ConnectionLimits {
+        max_connections: limits
+            .max_connections
+            .unwrap_or_else(connections::connections_within_file_limit),
+        header_read_timeout: Duration::from_secs(limits.header_read_timeout),
+        shutdown_grace: Duration::from_secs(limits.shutdown_grace),
+    };
+    tracing::info!(
+        max_connections = connections.max_connections,
+        "accepting connections"
+    );
+    connections::serve(
+        listener,
+        app,
+        connections,
+        connections::signal(),
+        move || store.close_watches(),
+        connections::signal(),
+    )
+    .await;
 }
 
 /// `service-console serve`.
@@ -77,5 +105,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", args.listen))?;
     tracing::info!(address = %args.listen, data_dir = %args.data_dir.display(), "service-console listening");
     println!("service-console listening on http://{}", args.listen);
-    serve(listener, state).await
+    serve(listener, state, &args.limits).await;
+    tracing::info!("service-console stopped");
+    Ok(())
 }

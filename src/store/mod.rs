@@ -348,6 +348,8 @@ pub struct Store {
 struct Shared {
     /// Whether the last commit (or probe) succeeded; false while writes cannot commit.
     writable: AtomicBool,
+    /// Set once at shutdown: every watch ends, as kube-apiserver ends them when it stops.
+    closing: tokio::sync::watch::Sender<bool>,
     revision: AtomicI64,
     compacted: AtomicI64,
     allocations: RwLock<HashMap<String, BTreeSet<String>>>,
@@ -415,6 +417,7 @@ impl Store {
         let (events, _) = broadcast::channel(EVENT_BROADCAST_LEN);
         let shared = Arc::new(Shared {
             writable: AtomicBool::new(true),
+            closing: tokio::sync::watch::Sender::new(false),
             revision: AtomicI64::new(state.revision),
             compacted: AtomicI64::new(state.compacted),
             allocations: RwLock::new(allocations),
@@ -553,11 +556,20 @@ impl Store {
             catching_up: true,
             done: false,
         };
+        let mut closing = self.shared.closing.subscribe();
         Ok(stream::unfold(watch, |mut watch| async move {
             let item = watch.next().await?;
             Some((item, watch))
         })
+        .take_until(async move {
+            let _ = closing.wait_for(|closing| *closing).await;
+        })
         .boxed())
+    }
+
+    /// Ends every watch, now and from now on: the server is shutting down.
+    pub fn close_watches(&self) {
+        self.shared.closing.send_replace(true);
     }
 
     /// Deletes the events with revision at most `below` (objects stay) and records the

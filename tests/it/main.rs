@@ -12,6 +12,7 @@ mod hostile;
 mod kubectl;
 mod kubectl_endpoints;
 mod kubectl_lb;
+mod lifecycle;
 mod registry;
 mod store;
 mod support;

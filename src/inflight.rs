@@ -1,0 +1,142 @@
+//! kube-apiserver's in-flight limits (`--max-requests-inflight`, `--max-mutating-requests-inflight`):
+//! past them a request is answered at once with 429 and `Retry-After`, instead of queueing
+//! without bound. Long-running requests (watches, the console's live stream) are not counted,
+//! as upstream exempts them.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::Semaphore;
+
+/// The two pools of request slots.
+#[derive(Clone)]
+pub struct Inflight {
+    readonly: Arc<Semaphore>,
+    mutating: Arc<Semaphore>,
+}
+
+impl Inflight {
+    /// Slots for `readonly` reads and `mutating` writes at once.
+    pub fn new(readonly: usize, mutating: usize) -> Inflight {
+        Inflight {
+            readonly: Arc::new(Semaphore::new(readonly.max(1))),
+            mutating: Arc::new(Semaphore::new(mutating.max(1))),
+        }
+    }
+}
+
+/// The middleware: takes a slot for the request's lifetime or answers 429.
+pub async fn limit(State(inflight): State<Inflight>, request: Request, next: Next) -> Response {
+    if is_long_running(&request) {
+        return next.run(request).await;
+    }
+    let pool = match *request.method() {
+        Method::GET | Method::HEAD | Method::OPTIONS => &inflight.readonly,
+        _ => &inflight.mutating,
+    };
+    match Arc::clone(pool).try_acquire_owned() {
+        Ok(_slot) => next.run(request).await,
+        Err(_) => too_many_requests(),
+    }
+}
+
+/// Watches and the console's live stream stay open for minutes; they hold no slot.
+fn is_long_running(request: &Request) -> bool {
+    let uri = request.uri();
+    uri.path() == "/services/watch"
+        || uri.query().is_some_and(|q| {
+            q.split('&').any(|pair| {
+                matches!(
+                    pair,
+                    "watch=true" | "watch=1" | "watch=t" | "watch=True" | "watch=TRUE" | "watch=T"
+                )
+            })
+        })
+}
+
+/// Upstream's answer (`tooManyRequests` of the max-in-flight filter): Go's `http.Error`, so
+/// plain text rather than a Status, with `Retry-After: 1`, which client-go waits and retries on.
+fn too_many_requests() -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (header::RETRY_AFTER, "1"),
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        "Too many requests, please try again later.\n",
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::post;
+    use tokio::sync::Notify;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_write_past_the_limit_is_refused_with_retry_after_and_reads_have_their_own_slots() {
+        let release = Arc::new(Notify::new());
+        let held = Arc::clone(&release);
+        let app = Router::new()
+            .route(
+                "/api/v1/services",
+                post(move || {
+                    let held = Arc::clone(&held);
+                    async move { held.notified().await }
+                })
+                .get(|| async { "listed" }),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                Inflight::new(1, 1),
+                limit,
+            ));
+        let request = |method: &str, uri: &str| {
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(Body::empty())
+                .expect("request")
+        };
+        let first = tokio::spawn(app.clone().oneshot(request("POST", "/api/v1/services")));
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+
+        let refused = app
+            .clone()
+            .oneshot(request("POST", "/api/v1/services"))
+            .await
+            .expect("reply");
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.headers()["retry-after"], "1");
+        // Reads have their own slots.
+        let read = app
+            .clone()
+            .oneshot(request("GET", "/api/v1/services"))
+            .await
+            .expect("reply");
+        assert_eq!(read.status(), StatusCode::OK);
+
+        release.notify_one();
+        let first = first.await.expect("task").expect("reply");
+        assert_eq!(first.status(), StatusCode::OK);
+        let after = tokio::spawn(app.clone().oneshot(request("POST", "/api/v1/services")));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        release.notify_one();
+        assert_eq!(
+            after.await.expect("task").expect("reply").status(),
+            StatusCode::OK
+        );
+    }
+}
