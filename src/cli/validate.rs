@@ -91,7 +91,7 @@ pub fn validate_document(doc: &Value, pools: &Pools, source: &str) -> Outcome {
         .unwrap_or_else(|| "default".into());
     let mut allocated = Allocated::default();
     // A real cluster always has the `kubernetes` Service on the first address.
-    allocated.ips.insert(pools.service_cidr.first());
+    allocated.insert_ip(pools.service_cidr.first());
     let meta = NewObjectMeta {
         uid: String::new(),
         now: Time(Timestamp::UNIX_EPOCH),

@@ -125,21 +125,13 @@ impl Registry {
         self.ensure_kubernetes_service().await
     }
 
-    /// The allocations currently held in the cluster, from the store's mirror.
+    /// The allocations currently held in the cluster: an O(1) snapshot of the store's mirror.
     fn allocated(&self) -> Allocated {
         let store = &self.inner.store;
-        Allocated {
-            ips: store
-                .allocated(POOL_SERVICE_IPS)
-                .iter()
-                .filter_map(|s| s.parse::<IpAddr>().ok())
-                .collect(),
-            node_ports: store
-                .allocated(POOL_NODE_PORTS)
-                .iter()
-                .filter_map(|s| s.parse::<i32>().ok())
-                .collect(),
-        }
+        Allocated::new(
+            store.allocated(POOL_SERVICE_IPS),
+            store.allocated(POOL_NODE_PORTS),
+        )
     }
 
     /// Reads one object.

@@ -4,7 +4,7 @@
 
 mod sqlite;
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use futures::stream::{self, BoxStream, StreamExt};
 use serde_json::Value;
+
+/// The values taken in one allocation pool: a persistent set, so a snapshot is an O(1) clone.
+pub type Taken = imbl::OrdSet<String>;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// A point in the store's history: the global counter that every committed write advances by one.
@@ -352,7 +355,7 @@ struct Shared {
     closing: tokio::sync::watch::Sender<bool>,
     revision: AtomicI64,
     compacted: AtomicI64,
-    allocations: RwLock<HashMap<String, BTreeSet<String>>>,
+    allocations: RwLock<HashMap<String, Taken>>,
     events: broadcast::Sender<Event>,
 }
 
@@ -407,7 +410,7 @@ impl Store {
     }
 
     fn start(writer: sqlite::Writer, reader: sqlite::Reader, state: sqlite::StartState) -> Store {
-        let mut allocations: HashMap<String, BTreeSet<String>> = HashMap::new();
+        let mut allocations: HashMap<String, Taken> = HashMap::new();
         for allocation in state.allocations {
             allocations
                 .entry(allocation.pool)
@@ -506,8 +509,9 @@ impl Store {
         }
     }
 
-    /// The values taken in `pool`, from an in-memory mirror of the allocations table.
-    pub fn allocated(&self, pool: &str) -> BTreeSet<String> {
+    /// The values taken in `pool`, from an in-memory mirror of the allocations table: a
+    /// persistent set, so the snapshot costs O(1) however many values are taken.
+    pub fn allocated(&self, pool: &str) -> Taken {
         let allocations = self
             .shared
             .allocations

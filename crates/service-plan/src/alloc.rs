@@ -2,7 +2,6 @@
 //! (`pkg/registry/core/service/{ipallocator,portallocator}`) decide it, over a snapshot of
 //! what the cluster has allocated. The result is a plan the store commits atomically.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -162,11 +161,44 @@ pub struct Pools {
     pub node_ports: PortRange,
 }
 
+/// The values taken in one pool, as the store keeps them (decimal ports, canonical IPs).
+///
+/// A persistent set: a snapshot is an O(1) clone sharing the store's tree, so planning a
+/// write never copies (or re-parses) every allocation in the cluster.
+pub type Taken = imbl::OrdSet<String>;
+
 /// What the cluster has allocated, read in the same store snapshot as the object.
 #[derive(Debug, Clone, Default)]
 pub struct Allocated {
-    pub ips: BTreeSet<IpAddr>,
-    pub node_ports: BTreeSet<i32>,
+    ips: Taken,
+    node_ports: Taken,
+}
+
+impl Allocated {
+    /// A snapshot of the two pools.
+    pub fn new(ips: Taken, node_ports: Taken) -> Allocated {
+        Allocated { ips, node_ports }
+    }
+
+    /// Whether `ip` is taken.
+    pub fn has_ip(&self, ip: IpAddr) -> bool {
+        self.ips.contains(&ip.to_string())
+    }
+
+    /// Whether node port `port` is taken.
+    pub fn has_port(&self, port: i32) -> bool {
+        self.node_ports.contains(&port.to_string())
+    }
+
+    /// Marks `ip` taken (for callers that plan without a store, and tests).
+    pub fn insert_ip(&mut self, ip: IpAddr) {
+        self.ips.insert(ip.to_string());
+    }
+
+    /// Marks node port `port` taken.
+    pub fn insert_port(&mut self, port: i32) {
+        self.node_ports.insert(port.to_string());
+    }
 }
 
 /// The store pool name of service IPs.
@@ -244,7 +276,7 @@ impl<'a> Operation<'a> {
     }
 
     fn port_taken(&self, port: i32) -> bool {
-        (self.allocated.node_ports.contains(&port) && !self.plan.release_node_ports.contains(&port))
+        (self.allocated.has_port(port) && !self.plan.release_node_ports.contains(&port))
             || self.plan.allocate_node_ports.contains(&port)
     }
 
@@ -254,9 +286,7 @@ impl<'a> Operation<'a> {
             return Err(AllocError::PortNotInRange(self.pools.node_ports));
         }
         // A deferred release frees nothing until commit: the port is still taken.
-        if self.allocated.node_ports.contains(&port)
-            || self.plan.allocate_node_ports.contains(&port)
-        {
+        if self.allocated.has_port(port) || self.plan.allocate_node_ports.contains(&port) {
             return Err(AllocError::PortAllocated);
         }
         self.plan.allocate_node_ports.push(port);
@@ -277,7 +307,7 @@ impl<'a> Operation<'a> {
             let start = (self.next_random() % span as u64) as i32;
             for i in 0..span {
                 let port = range.base + lo + (start + i) % span;
-                if !self.port_taken(port) && !self.allocated.node_ports.contains(&port) {
+                if !self.port_taken(port) && !self.allocated.has_port(port) {
                     self.plan.allocate_node_ports.push(port);
                     return Ok(port);
                 }
@@ -295,9 +325,7 @@ impl<'a> Operation<'a> {
             .position(|p| *p == port)
         {
             self.plan.allocate_node_ports.remove(pos);
-        } else if !self.plan.release_node_ports.contains(&port)
-            && self.allocated.node_ports.contains(&port)
-        {
+        } else if !self.plan.release_node_ports.contains(&port) && self.allocated.has_port(port) {
             self.plan.release_node_ports.push(port);
         }
     }
@@ -308,7 +336,7 @@ impl<'a> Operation<'a> {
         if cidr.index_of(ip).is_none() {
             return Err(AllocError::IpNotInRange { ip, cidr });
         }
-        if self.allocated.ips.contains(&ip) || self.plan.allocate_ips.contains(&ip) {
+        if self.allocated.has_ip(ip) || self.plan.allocate_ips.contains(&ip) {
             return Err(AllocError::IpAllocated);
         }
         self.plan.allocate_ips.push(ip);
@@ -328,7 +356,7 @@ impl<'a> Operation<'a> {
             let start = u128::from(self.next_random()) % span;
             for i in 0..span {
                 let ip = cidr.nth(lo + (start + i) % span);
-                if !self.allocated.ips.contains(&ip) && !self.plan.allocate_ips.contains(&ip) {
+                if !self.allocated.has_ip(ip) && !self.plan.allocate_ips.contains(&ip) {
                     self.plan.allocate_ips.push(ip);
                     return Ok(ip);
                 }
@@ -341,7 +369,7 @@ impl<'a> Operation<'a> {
     pub fn release_ip(&mut self, ip: IpAddr) {
         if let Some(pos) = self.plan.allocate_ips.iter().position(|p| *p == ip) {
             self.plan.allocate_ips.remove(pos);
-        } else if !self.plan.release_ips.contains(&ip) && self.allocated.ips.contains(&ip) {
+        } else if !self.plan.release_ips.contains(&ip) && self.allocated.has_ip(ip) {
             self.plan.release_ips.push(ip);
         }
     }
@@ -385,7 +413,7 @@ mod tests {
     fn requested_port_errors_have_the_allocator_texts() {
         let p = pools();
         let mut used = Allocated::default();
-        used.node_ports.insert(30080);
+        used.insert_port(30080);
         let mut op = Operation::new(&p, &used, 1);
         assert_eq!(
             op.allocate_port(80).unwrap_err().to_string(),
@@ -406,7 +434,7 @@ mod tests {
     fn requested_ip_errors_have_the_allocator_texts() {
         let p = pools();
         let mut used = Allocated::default();
-        used.ips.insert(p.service_cidr.first());
+        used.insert_ip(p.service_cidr.first());
         let mut op = Operation::new(&p, &used, 1);
         assert_eq!(
             op.allocate_ip("192.168.1.10".parse().unwrap())
@@ -460,7 +488,7 @@ mod tests {
     fn release_of_a_port_taken_in_the_same_operation_undoes_it() {
         let p = pools();
         let mut used = Allocated::default();
-        used.node_ports.insert(30500);
+        used.insert_port(30500);
         let mut op = Operation::new(&p, &used, 7);
         op.allocate_port(30600).unwrap();
         op.release_port(30600);

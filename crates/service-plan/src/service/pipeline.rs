@@ -1016,7 +1016,7 @@ mod tests {
 
     fn kube_allocated() -> Allocated {
         let mut a = Allocated::default();
-        a.ips.insert("10.96.0.1".parse().unwrap());
+        a.insert_ip("10.96.0.1".parse().unwrap());
         a
     }
 
@@ -1110,7 +1110,7 @@ mod tests {
     #[test]
     fn example_5_node_port_taken() {
         let mut used = kube_allocated();
-        used.node_ports.insert(30080);
+        used.insert_port(30080);
         let e = create(
             web(json!({"type":"NodePort","ports":[{"port":80,"nodePort":30080}]})),
             &used,
@@ -1258,9 +1258,12 @@ mod tests {
     fn stored(spec: Value) -> (Service, Allocated) {
         let mut used = kube_allocated();
         let p = create(web(spec), &used).unwrap();
-        used.ips.extend(p.allocations.allocate_ips.iter().copied());
-        used.node_ports
-            .extend(p.allocations.allocate_node_ports.iter().copied());
+        for ip in &p.allocations.allocate_ips {
+            used.insert_ip(*ip);
+        }
+        for port in &p.allocations.allocate_node_ports {
+            used.insert_port(*port);
+        }
         let mut s = p.service;
         s.metadata.resource_version = Some("7".into());
         (s, used)
