@@ -134,6 +134,11 @@ async fn scale(registry: &Registry, name: &str, replicas: i64) {
             move |cur| {
                 let mut next = cur.clone();
                 next["spec"]["replicas"] = json!(replicas);
+                // As `kubectl scale`: no resourceVersion precondition, so a controller's
+                // concurrent status write is retried over, not a conflict.
+                if let Some(meta) = next["metadata"].as_object_mut() {
+                    meta.remove("resourceVersion");
+                }
                 Ok(next)
             },
         )
