@@ -16,8 +16,7 @@ use super::informer::{
     SLICES_BY_SERVICE, label_term, selector_of, typed,
 };
 use super::{
-    Controller, Reconciler, Sync, delete_if_present, labels_of, resync_once, str_at,
-    upsert_cached,
+    Controller, Reconciler, Sync, delete_if_present, labels_of, resync_once, str_at, upsert_cached,
 };
 use crate::registry::{Registry, RegistryError};
 

@@ -92,7 +92,10 @@ impl fmt::Display for Key {
 #[derive(Debug, Clone)]
 pub enum Notification {
     Added(Arc<Value>),
-    Updated { old: Arc<Value>, new: Arc<Value> },
+    Updated {
+        old: Arc<Value>,
+        new: Arc<Value>,
+    },
     Deleted(Arc<Value>),
     /// The cache was (re)listed: whatever a subscriber derives from it may be stale.
     Resynced,
@@ -164,6 +167,16 @@ impl Informer {
             .unwrap_or_else(PoisonError::into_inner)
             .push(tx);
         rx
+    }
+
+    /// Notifications handed to subscribers and not yet received.
+    pub fn backlog(&self) -> usize {
+        self.subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|tx| tx.max_capacity() - tx.capacity())
+            .sum()
     }
 
     /// One cached object.
@@ -413,7 +426,10 @@ pub fn owning_deployment(pod: &Value) -> Option<Key> {
 }
 
 fn pods_by_owner(pod: &Value) -> Vec<String> {
-    owning_deployment(pod).map(|k| k.to_string()).into_iter().collect()
+    owning_deployment(pod)
+        .map(|k| k.to_string())
+        .into_iter()
+        .collect()
 }
 
 /// A Service's `spec.selector` as a map.
@@ -573,6 +589,11 @@ impl Informers {
         *self.revision.borrow()
     }
 
+    /// Notifications not yet received by any subscriber, over every informer.
+    pub fn backlog(&self) -> usize {
+        self.all().iter().map(|i| i.backlog()).sum()
+    }
+
     /// Lists every resource into its cache, then notifies; returns the revision to watch from.
     async fn list_all(&self, registry: &Registry) -> Result<Revision, RegistryError> {
         let mut from = Revision::MAX;
@@ -689,14 +710,21 @@ mod tests {
     fn label_index_follows_updates_and_deletes() {
         let pods = Informer::new("pods", &[(PODS_BY_LABEL, pods_by_label)]);
         pods.apply(event(1, EventType::Added, pod("a", json!({"app": "x"}))));
-        pods.apply(event(2, EventType::Added, pod("b", json!({"app": "x", "t": "1"}))));
+        pods.apply(event(
+            2,
+            EventType::Added,
+            pod("b", json!({"app": "x", "t": "1"})),
+        ));
         let x = label_term("default", "app", "x");
         let t = label_term("default", "t", "1");
         assert_eq!(pods.index_len(PODS_BY_LABEL, &x), 2);
         assert_eq!(pods.by_all(PODS_BY_LABEL, &[x.clone(), t.clone()]).len(), 1);
         let n = pods.apply(event(3, EventType::Modified, pod("b", json!({"app": "y"}))));
         assert!(matches!(n, Some(Notification::Updated { .. })));
-        assert_eq!(pods.index_keys(PODS_BY_LABEL, &x), vec![Key::new("default", "a")]);
+        assert_eq!(
+            pods.index_keys(PODS_BY_LABEL, &x),
+            vec![Key::new("default", "a")]
+        );
         assert_eq!(pods.index_len(PODS_BY_LABEL, &t), 0);
         pods.apply(event(4, EventType::Deleted, pod("a", json!({"app": "x"}))));
         assert_eq!(pods.index_len(PODS_BY_LABEL, &x), 0);
@@ -710,8 +738,14 @@ mod tests {
         let out = pods.replace(vec![pod("b", json!({}))], 5);
         assert!(matches!(&out[0], Notification::Deleted(o) if str_at(o, "/metadata/name") == "a"));
         assert!(matches!(out[1], Notification::Resynced));
-        assert!(pods.apply(event(5, EventType::Added, pod("c", json!({})))).is_none());
-        assert!(pods.apply(event(6, EventType::Added, pod("c", json!({})))).is_some());
+        assert!(
+            pods.apply(event(5, EventType::Added, pod("c", json!({}))))
+                .is_none()
+        );
+        assert!(
+            pods.apply(event(6, EventType::Added, pod("c", json!({}))))
+                .is_some()
+        );
         assert_eq!(pods.len(), 2);
     }
 }

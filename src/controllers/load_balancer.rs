@@ -23,8 +23,8 @@ use super::informer::{
 };
 use super::{Controller, EventRecord, Reconciler, Sync, labels_of, record_event, str_at};
 use crate::registry::{
-    GroupBackends, InstanceRequest, Registry, RegistryError, VPC_ID,
-    cluster_node, new_vserver_group_id,
+    GroupBackends, InstanceRequest, Registry, RegistryError, VPC_ID, cluster_node,
+    new_vserver_group_id,
 };
 
 /// The component and field manager of the controller.

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
@@ -60,8 +60,7 @@ pub trait Reconciler: Send + std::marker::Sync + 'static {
     /// every key (the only full resync).
     fn keys_for(&self, resource: &str, notification: &Notification) -> Vec<Self::Key>;
     /// Brings one key in step.
-    fn reconcile(&self, key: &Self::Key)
-    -> impl Future<Output = Result<(), RegistryError>> + Send;
+    fn reconcile(&self, key: &Self::Key) -> impl Future<Output = Result<(), RegistryError>> + Send;
 }
 
 /// Counters of one controller, for tests and diagnostics.
@@ -88,11 +87,17 @@ pub struct ControllerStats {
     pub workloads: ReconcileStats,
 }
 
+/// Whether a started controller has nothing to do: nothing being turned into keys, no key
+/// waiting or held.
+type IdleProbe = Box<dyn Fn() -> bool + Send + std::marker::Sync>;
+
 /// The running controllers; dropping it stops them.
 pub struct Controllers {
     tasks: Vec<JoinHandle<()>>,
     stats: Arc<ControllerStats>,
     informers: Arc<Informers>,
+    registry: Registry,
+    idle: Vec<IdleProbe>,
 }
 
 impl Controllers {
@@ -104,6 +109,14 @@ impl Controllers {
     /// The shared informers the controllers read.
     pub fn informers(&self) -> &Informers {
         &self.informers
+    }
+
+    /// Whether everything stored so far has reached the caches and been reconciled: no
+    /// notification in flight, no key waiting or being reconciled.
+    pub fn is_idle(&self) -> bool {
+        self.informers.revision() >= self.registry.store().current_revision()
+            && self.informers.backlog() == 0
+            && self.idle.iter().all(|idle| idle())
     }
 }
 
@@ -135,9 +148,10 @@ pub async fn start_controllers(
     let informers = Informers::new();
     let stats = Arc::new(ControllerStats::default());
     let mut tasks = Vec::new();
+    let mut idle = Vec::new();
     // Subscribing before the informers run is what hands every controller the first
     // Resynced, its full resync at start.
-    tasks.extend(spawn(
+    let (t, i) = spawn(
         Arc::new(workloads::WorkloadsReconciler::new(
             registry.clone(),
             Arc::clone(&informers),
@@ -145,8 +159,10 @@ pub async fn start_controllers(
         &informers,
         Arc::clone(&stats),
         |s| &s.workloads,
-    ));
-    tasks.extend(spawn(
+    );
+    tasks.extend(t);
+    idle.push(i);
+    let (t, i) = spawn(
         Arc::new(endpoints::EndpointsReconciler::new(
             registry.clone(),
             Arc::clone(&informers),
@@ -154,8 +170,10 @@ pub async fn start_controllers(
         &informers,
         Arc::clone(&stats),
         |s| &s.endpoints,
-    ));
-    tasks.extend(spawn(
+    );
+    tasks.extend(t);
+    idle.push(i);
+    let (t, i) = spawn(
         Arc::new(load_balancer::LoadBalancerReconciler::new(
             registry.clone(),
             Arc::clone(&informers),
@@ -163,12 +181,16 @@ pub async fn start_controllers(
         &informers,
         Arc::clone(&stats),
         |s| &s.load_balancer,
-    ));
-    tasks.push(tokio::spawn(Arc::clone(&informers).run(registry)));
+    );
+    tasks.extend(t);
+    idle.push(i);
+    tasks.push(tokio::spawn(Arc::clone(&informers).run(registry.clone())));
     Ok(Controllers {
         tasks,
         stats,
         informers,
+        registry,
+        idle,
     })
 }
 
@@ -179,8 +201,10 @@ fn spawn<R: Reconciler>(
     informers: &Informers,
     stats: Arc<ControllerStats>,
     counters: fn(&ControllerStats) -> &ReconcileStats,
-) -> Vec<JoinHandle<()>> {
+) -> (Vec<JoinHandle<()>>, IdleProbe) {
     let queue: Arc<WorkQueue<R::Key>> = WorkQueue::new(queue::DEFAULT_CAPACITY);
+    // Notifications a pump has received and not yet turned into keys.
+    let pumping = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for resource in R::RESOURCES {
         let Some(informer) = informers.of(resource) else {
@@ -188,18 +212,27 @@ fn spawn<R: Reconciler>(
             continue;
         };
         let mut notifications = informer.subscribe();
-        let (reconciler, queue) = (Arc::clone(&reconciler), Arc::clone(&queue));
+        let (reconciler, queue, pumping) = (
+            Arc::clone(&reconciler),
+            Arc::clone(&queue),
+            Arc::clone(&pumping),
+        );
         tasks.push(tokio::spawn(async move {
             while let Some(n) = notifications.recv().await {
+                pumping.fetch_add(1, Ordering::SeqCst);
                 for key in reconciler.keys_for(resource, &n) {
                     queue.add(key).await;
                 }
+                pumping.fetch_sub(1, Ordering::SeqCst);
             }
         }));
     }
     for _ in 0..R::WORKERS.max(1) {
-        let (reconciler, queue, stats) =
-            (Arc::clone(&reconciler), Arc::clone(&queue), Arc::clone(&stats));
+        let (reconciler, queue, stats) = (
+            Arc::clone(&reconciler),
+            Arc::clone(&queue),
+            Arc::clone(&stats),
+        );
         tasks.push(tokio::spawn(async move {
             while let Some(key) = queue.get().await {
                 let result = reconciler.reconcile(&key).await;
@@ -217,7 +250,8 @@ fn spawn<R: Reconciler>(
             }
         }));
     }
-    tasks
+    let idle: IdleProbe = Box::new(move || pumping.load(Ordering::SeqCst) == 0 && queue.is_idle());
+    (tasks, idle)
 }
 
 /// Reconciles every key a full resync names, once, in order: the one-shot [`Controller::sync`].
@@ -363,7 +397,9 @@ pub async fn upsert(
                         Ok(next)
                     })
                     .await?;
-                wrote = revision_of(&applied.object).or(wrote).or(Some(stored.revision));
+                wrote = revision_of(&applied.object)
+                    .or(wrote)
+                    .or(Some(stored.revision));
             }
             Ok(wrote)
         }

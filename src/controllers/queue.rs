@@ -187,6 +187,12 @@ where
         self.len() == 0
     }
 
+    /// Whether no key waits and no worker holds one.
+    pub fn is_idle(&self) -> bool {
+        let state = self.lock();
+        state.dirty.is_empty() && state.processing.is_empty()
+    }
+
     /// Stops handing out keys: every [`WorkQueue::get`] answers `None`.
     pub fn shut_down(&self) {
         self.lock().shut_down = true;
@@ -282,7 +288,10 @@ mod tests {
             let (q, held, processed) = (Arc::clone(&q), Arc::clone(&held), Arc::clone(&processed));
             workers.push(tokio::spawn(async move {
                 while let Some(key) = q.get().await {
-                    assert!(held.lock().expect("lock").insert(key), "key {key} held twice");
+                    assert!(
+                        held.lock().expect("lock").insert(key),
+                        "key {key} held twice"
+                    );
                     tokio::task::yield_now().await;
                     held.lock().expect("lock").remove(&key);
                     processed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use super::informer::{
     Informers, Key, Notification, PODS_BY_IP, PODS_BY_NODE, PODS_BY_OWNER, owning_deployment,
 };
-use super::{Controller, Reconciler, Sync, delete_if_present, labels_of, resync_once, str_at, upsert};
+use super::{
+    Controller, Reconciler, Sync, delete_if_present, labels_of, resync_once, str_at, upsert,
+};
 use crate::registry::{Registry, RegistryError};
 use crate::store::Revision;
 
@@ -391,9 +393,13 @@ async fn reconcile(
         let node = str_at(&pod, "/spec/nodeName");
         let lost = !node.is_empty() && !node_names.contains(node);
         if orphan || lost {
-            wrote |=
-                delete_if_present(registry, "pods", &key.namespace, str_at(&pod, "/metadata/name"))
-                    .await?;
+            wrote |= delete_if_present(
+                registry,
+                "pods",
+                &key.namespace,
+                str_at(&pod, "/metadata/name"),
+            )
+            .await?;
             freed.insert(Key::of(&pod));
         } else {
             owned.push((*pod).clone());
@@ -410,7 +416,10 @@ async fn reconcile(
         .iter()
         .map(|s| {
             let on_node = informers.pods.by_index(PODS_BY_NODE, &s.name);
-            let gone = on_node.iter().filter(|p| freed.contains(&Key::of(p))).count();
+            let gone = on_node
+                .iter()
+                .filter(|p| freed.contains(&Key::of(p)))
+                .count();
             (s.name.clone(), on_node.len().saturating_sub(gone))
         })
         .collect();
@@ -442,9 +451,8 @@ async fn reconcile(
         if current && keep.len() < replicas {
             keep.push(pod);
         } else {
-            wrote |=
-                delete_if_present(registry, "pods", namespace, str_at(&pod, "/metadata/name"))
-                    .await?;
+            wrote |= delete_if_present(registry, "pods", namespace, str_at(&pod, "/metadata/name"))
+                .await?;
             let node = str_at(&pod, "/spec/nodeName").to_string();
             if let Some(n) = per_node.get_mut(&node) {
                 *n = n.saturating_sub(1);
@@ -453,7 +461,10 @@ async fn reconcile(
         }
     }
     let used = |ip: &str, taken: &BTreeSet<String>| {
-        taken.contains(ip) || informers.pods.index_any(PODS_BY_IP, ip, |k| !freed.contains(k))
+        taken.contains(ip)
+            || informers
+                .pods
+                .index_any(PODS_BY_IP, ip, |k| !freed.contains(k))
     };
     let mut mine: BTreeMap<String, usize> = BTreeMap::new();
     for pod in &keep {
