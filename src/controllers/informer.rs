@@ -339,8 +339,9 @@ impl Informer {
         out
     }
 
-    /// Applies one watch event (decorated); `None` when the list already held it.
-    fn apply(&self, event: Event) -> Option<Notification> {
+    /// Applies one watch event (decorated); `None` when the list already held it. In the
+    /// server only [`Informers::run`] calls it; benches and tests feed events directly.
+    pub fn apply(&self, event: Event) -> Option<Notification> {
         if event.revision <= self.listed.load(Ordering::Acquire) {
             return None;
         }

@@ -387,6 +387,7 @@ async fn reconcile(
 
     // Pods of a deleted (or re-created) Deployment, and pods on nodes that are gone, go.
     let mut freed: BTreeSet<Key> = BTreeSet::new();
+    let mut freed_nodes: Vec<String> = Vec::new();
     let mut owned: Vec<Value> = Vec::new();
     for pod in informers.pods.by_index(PODS_BY_OWNER, &key.to_string()) {
         let orphan = owner_uid(&pod) != uid;
@@ -401,6 +402,7 @@ async fn reconcile(
             )
             .await?;
             freed.insert(Key::of(&pod));
+            freed_nodes.push(node.to_string());
         } else {
             owned.push((*pod).clone());
         }
@@ -415,12 +417,9 @@ async fn reconcile(
     let mut per_node: BTreeMap<String, usize> = slots
         .iter()
         .map(|s| {
-            let on_node = informers.pods.by_index(PODS_BY_NODE, &s.name);
-            let gone = on_node
-                .iter()
-                .filter(|p| freed.contains(&Key::of(p)))
-                .count();
-            (s.name.clone(), on_node.len().saturating_sub(gone))
+            let on_node = informers.pods.index_len(PODS_BY_NODE, &s.name);
+            let gone = freed_nodes.iter().filter(|n| **n == s.name).count();
+            (s.name.clone(), on_node.saturating_sub(gone))
         })
         .collect();
 
