@@ -1,53 +1,289 @@
 //! The endpoints controller: Endpoints and EndpointSlices for every Service with a selector,
 //! from `service_plan::endpoints`, kept in step on Service, Pod and Node changes; none for a
-//! Service without a selector; removed with their Service.
+//! Service without a selector; removed with their Service. One Service per work item: a Pod
+//! change queues only the Services selecting it, a Node change only those with pods on it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use k8s_openapi::api::core::v1::{Pod, Service};
 use serde_json::Value;
 use service_plan::endpoints::{self, ENDPOINTSLICE_CONTROLLER, LABEL_MANAGED_BY};
+use service_plan::selector::matches_service_selector;
 
-use super::{Controller, Sync, delete_if_present, labels_of, str_at, upsert};
+use super::informer::{
+    Informers, Key, Notification, PODS_BY_LABEL, PODS_BY_NODE, SERVICES_BY_SELECTOR,
+    SLICES_BY_SERVICE, label_term, selector_of, typed,
+};
+use super::{
+    Controller, Reconciler, Sync, delete_if_present, labels_of, resync_once, str_at, upsert_cached,
+};
 use crate::registry::{Registry, RegistryError};
-use crate::store::EventType;
 
 /// The field manager of Endpoints writes.
 pub const MANAGER: &str = "endpoint-controller";
 /// The field manager of EndpointSlice writes.
 pub const SLICE_MANAGER: &str = "endpointslice-controller";
+/// Workers: keys are independent (each writes only its own Service's objects).
+const WORKERS: usize = 2;
 
-/// Keeps Endpoints and EndpointSlices.
+/// A one-shot full resync of Endpoints and EndpointSlices.
 #[derive(Debug, Default)]
 pub struct EndpointsController;
 
 impl Controller for EndpointsController {
     const NAME: &'static str = "endpoints";
-    const RESOURCES: &'static [&'static str] = &["services", "pods", "nodes"];
 
-    async fn sync(&mut self, registry: &Registry, sync: Sync<'_>) -> Result<(), RegistryError> {
-        let namespaces: Option<BTreeSet<String>> = match sync {
-            Sync::All => None,
-            Sync::Events(events) => {
-                let mut set = BTreeSet::new();
-                for event in events {
-                    match event.key.kind.as_str() {
-                        "nodes" => return reconcile(registry, None).await,
-                        "services" if event.event_type == EventType::Deleted => {
-                            let name = &event.key.name;
-                            let ns = &event.key.namespace;
-                            delete_if_present(registry, "endpoints", ns, name).await?;
-                            set.insert(ns.clone());
-                        }
-                        _ => {
-                            set.insert(event.key.namespace.clone());
+    async fn sync(&mut self, registry: &Registry, _sync: Sync) -> Result<(), RegistryError> {
+        let informers = Informers::snapshot(registry).await?;
+        resync_once(&EndpointsReconciler::new(registry.clone(), informers)).await
+    }
+}
+
+/// The running endpoints controller: reconciles one Service key at a time.
+pub struct EndpointsReconciler {
+    registry: Registry,
+    informers: Arc<Informers>,
+    /// Services seen deleted whose Endpoints are still to delete.
+    deleted: Mutex<HashSet<Key>>,
+}
+
+impl EndpointsReconciler {
+    /// A reconciler reading `informers`.
+    pub fn new(registry: Registry, informers: Arc<Informers>) -> EndpointsReconciler {
+        EndpointsReconciler {
+            registry,
+            informers,
+            deleted: Mutex::new(HashSet::new()),
+        }
+    }
+
+    fn deleted(&self) -> std::sync::MutexGuard<'_, HashSet<Key>> {
+        self.deleted.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Services of the pod's namespace whose selector matches its labels.
+    fn services_selecting(&self, pod: &Value, keys: &mut BTreeSet<Key>) {
+        let ns = str_at(pod, "/metadata/namespace");
+        let labels = labels_of(pod);
+        for (k, v) in &labels {
+            for svc in self
+                .informers
+                .services
+                .by_index(SERVICES_BY_SELECTOR, &label_term(ns, k, v))
+            {
+                if matches_service_selector(Some(&selector_of(&svc)), &labels) {
+                    keys.insert(Key::of(&svc));
+                }
+            }
+        }
+    }
+
+    /// Every Service, and the Service of every slice this controller manages (slices left
+    /// by Services that are gone).
+    fn all_keys(&self) -> Vec<Key> {
+        let mut keys: BTreeSet<Key> = self
+            .informers
+            .services
+            .list()
+            .iter()
+            .map(|s| Key::of(s))
+            .collect();
+        for slice in self.informers.endpoint_slices.list() {
+            if is_managed(&slice) {
+                keys.insert(slice_owner(&slice));
+            }
+        }
+        keys.into_iter().collect()
+    }
+
+    /// The pods the Service's selector picks out, by the label index; ordered by name.
+    fn selected_pods(&self, svc: &Value) -> Vec<Pod> {
+        let ns = str_at(svc, "/metadata/namespace");
+        let terms: Vec<String> = selector_of(svc)
+            .iter()
+            .map(|(k, v)| label_term(ns, k, v))
+            .collect();
+        if terms.is_empty() {
+            return Vec::new();
+        }
+        self.informers
+            .pods
+            .by_all(PODS_BY_LABEL, &terms)
+            .iter()
+            .filter_map(|p| typed::<Pod>(p))
+            .collect()
+    }
+
+    /// The zone of each node the pods run on.
+    fn zones(&self, pods: &[Pod]) -> BTreeMap<String, String> {
+        pods.iter()
+            .filter_map(|p| p.spec.as_ref()?.node_name.clone())
+            .filter_map(|node| {
+                let object = self.informers.nodes.get(&Key::new("", &node))?;
+                let zone = labels_of(&object)
+                    .get(endpoints::LABEL_ZONE)
+                    .cloned()
+                    .unwrap_or_default();
+                Some((node, zone))
+            })
+            .collect()
+    }
+
+    /// Deletes the managed slices of `key` not named in `wanted`.
+    async fn delete_slices_except(
+        &self,
+        key: &Key,
+        wanted: &BTreeSet<String>,
+    ) -> Result<(), RegistryError> {
+        let slices = self
+            .informers
+            .endpoint_slices
+            .by_index(SLICES_BY_SERVICE, &key.to_string());
+        for slice in slices {
+            let name = str_at(&slice, "/metadata/name");
+            if is_managed(&slice) && !wanted.contains(name) {
+                delete_if_present(&self.registry, "endpointslices", &key.namespace, name).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_managed(slice: &Value) -> bool {
+    labels_of(slice).get(LABEL_MANAGED_BY).map(String::as_str) == Some(ENDPOINTSLICE_CONTROLLER)
+}
+
+fn slice_owner(slice: &Value) -> Key {
+    let name = labels_of(slice)
+        .get(endpoints::LABEL_SERVICE_NAME)
+        .cloned()
+        .unwrap_or_default();
+    Key::new(str_at(slice, "/metadata/namespace"), &name)
+}
+
+fn zone_of(node: &Value) -> Option<String> {
+    labels_of(node).get(endpoints::LABEL_ZONE).cloned()
+}
+
+impl Reconciler for EndpointsReconciler {
+    type Key = Key;
+    const NAME: &'static str = "endpoints";
+    const RESOURCES: &'static [&'static str] =
+        &["services", "pods", "nodes", "endpoints", "endpointslices"];
+    const WORKERS: usize = WORKERS;
+
+    fn keys_for(&self, resource: &str, notification: &Notification) -> Vec<Key> {
+        if let Notification::Resynced = notification {
+            // Every informer re-lists together: one full resync is enough.
+            return if resource == "services" {
+                self.all_keys()
+            } else {
+                Vec::new()
+            };
+        }
+        let mut keys = BTreeSet::new();
+        match resource {
+            "services" => {
+                for object in notification.objects() {
+                    keys.insert(Key::of(object));
+                }
+                if let Notification::Deleted(object) = notification {
+                    self.deleted().insert(Key::of(object));
+                }
+            }
+            "pods" => {
+                for pod in notification.objects() {
+                    self.services_selecting(pod, &mut keys);
+                }
+            }
+            "nodes" => {
+                // Only a node's zone reaches endpoints (the slices' `zone`).
+                let affected = match notification {
+                    Notification::Updated { old, new } => zone_of(old) != zone_of(new),
+                    _ => true,
+                };
+                if affected {
+                    for node in notification.objects() {
+                        let name = str_at(node, "/metadata/name");
+                        for pod in self.informers.pods.by_index(PODS_BY_NODE, name) {
+                            self.services_selecting(&pod, &mut keys);
                         }
                     }
                 }
-                Some(set)
             }
+            "endpoints" => {
+                // Someone else's change to a Service's Endpoints is undone; Endpoints without
+                // a Service are not this controller's.
+                for object in notification.objects() {
+                    let key = Key::of(object);
+                    if self.informers.services.get(&key).is_some() {
+                        keys.insert(key);
+                    }
+                }
+            }
+            "endpointslices" => {
+                for object in notification.objects() {
+                    if is_managed(object) {
+                        keys.insert(slice_owner(object));
+                    }
+                }
+            }
+            _ => {}
+        }
+        keys.into_iter().collect()
+    }
+
+    async fn reconcile(&self, key: &Key) -> Result<(), RegistryError> {
+        let registry = &self.registry;
+        let Some(object) = self.informers.services.get(key) else {
+            if self.deleted().contains(key) && !key.name.is_empty() {
+                delete_if_present(registry, "endpoints", &key.namespace, &key.name).await?;
+            }
+            self.delete_slices_except(key, &BTreeSet::new()).await?;
+            self.deleted().remove(key);
+            return Ok(());
         };
-        reconcile(registry, namespaces.as_ref()).await
+        self.deleted().remove(key);
+        let Some(svc) = typed::<Service>(&object) else {
+            return Ok(());
+        };
+        let pods = self.selected_pods(&object);
+        let zones = self.zones(&pods);
+        let mut wanted: BTreeSet<String> = BTreeSet::new();
+        if let Some(computed) = endpoints::compute(&svc, &pods, Some(&zones)) {
+            let ep = to_value(&computed.endpoints, "v1", "Endpoints")?;
+            let cached = self.informers.endpoints.get(key);
+            upsert_cached(
+                registry,
+                "endpoints",
+                &key.namespace,
+                &ep,
+                MANAGER,
+                cached.as_deref(),
+            )
+            .await?;
+            for slice in &computed.slices {
+                let value = to_value(slice, "discovery.k8s.io/v1", "EndpointSlice")?;
+                let name = str_at(&value, "/metadata/name").to_string();
+                let cached = self
+                    .informers
+                    .endpoint_slices
+                    .get(&Key::new(&key.namespace, &name));
+                upsert_cached(
+                    registry,
+                    "endpointslices",
+                    &key.namespace,
+                    &value,
+                    SLICE_MANAGER,
+                    cached.as_deref(),
+                )
+                .await?;
+                wanted.insert(name);
+            }
+        }
+        // Slices of this Service that it no longer wants (no selector, or changed shape).
+        self.delete_slices_except(key, &wanted).await
     }
 }
 
@@ -61,82 +297,4 @@ fn to_value<T: serde::Serialize>(
     v["apiVersion"] = Value::String(api_version.into());
     v["kind"] = Value::String(kind.into());
     Ok(v)
-}
-
-/// Reconciles the Services of `namespaces` (`None`: every namespace).
-async fn reconcile(
-    registry: &Registry,
-    namespaces: Option<&BTreeSet<String>>,
-) -> Result<(), RegistryError> {
-    let nodes = registry
-        .list("nodes", None, &Default::default())
-        .await?
-        .items;
-    let zones: BTreeMap<String, String> = nodes
-        .iter()
-        .map(|n| {
-            (
-                str_at(n, "/metadata/name").to_string(),
-                labels_of(n)
-                    .get(endpoints::LABEL_ZONE)
-                    .cloned()
-                    .unwrap_or_default(),
-            )
-        })
-        .collect();
-    let all: Vec<String>;
-    let targets: Vec<&String> = match namespaces {
-        Some(set) => set.iter().collect(),
-        None => {
-            all = registry
-                .list("namespaces", None, &Default::default())
-                .await?
-                .items
-                .iter()
-                .map(|n| str_at(n, "/metadata/name").to_string())
-                .collect();
-            all.iter().collect()
-        }
-    };
-    for namespace in targets {
-        reconcile_namespace(registry, namespace, &zones).await?;
-    }
-    Ok(())
-}
-
-async fn reconcile_namespace(
-    registry: &Registry,
-    namespace: &str,
-    zones: &BTreeMap<String, String>,
-) -> Result<(), RegistryError> {
-    let services: Vec<Service> = registry.typed("services", Some(namespace)).await?;
-    let pods: Vec<Pod> = registry.typed("pods", Some(namespace)).await?;
-    let slices = registry
-        .list("endpointslices", Some(namespace), &Default::default())
-        .await?
-        .items;
-    let mut wanted_slices: BTreeSet<String> = BTreeSet::new();
-    for svc in &services {
-        let Some(computed) = endpoints::compute(svc, &pods, Some(zones)) else {
-            continue;
-        };
-        let ep = to_value(&computed.endpoints, "v1", "Endpoints")?;
-        upsert(registry, "endpoints", namespace, &ep, MANAGER).await?;
-        for slice in &computed.slices {
-            let value = to_value(slice, "discovery.k8s.io/v1", "EndpointSlice")?;
-            wanted_slices.insert(str_at(&value, "/metadata/name").to_string());
-            upsert(registry, "endpointslices", namespace, &value, SLICE_MANAGER).await?;
-        }
-    }
-    // Slices this controller manages whose Service is gone, lost its selector or changed shape.
-    for slice in &slices {
-        let labels = labels_of(slice);
-        let name = str_at(slice, "/metadata/name");
-        let managed =
-            labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(ENDPOINTSLICE_CONTROLLER);
-        if managed && !wanted_slices.contains(name) {
-            delete_if_present(registry, "endpointslices", namespace, name).await?;
-        }
-    }
-    Ok(())
 }

@@ -3,21 +3,29 @@
 //! preserve or release an instance; listeners and vServer groups with their backends), sets
 //! `status.loadBalancer.ingress`, and records CCM's Events.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use serde_json::{Value, json};
 use service_plan::annotations::{self, AddressType};
+use service_plan::endpoints;
+use service_plan::selector::matches_service_selector;
 use service_plan::slb::{
-    self, IngressPlan, InstancePlan, ListenerAction, SlbChange, SlbInstance, SlbListener, SlbPlan,
-    SlbVServerGroup, VServerGroupAction, events,
+    self, IngressPlan, InstancePlan, ListenerAction, SlbChange, SlbContext, SlbInstance,
+    SlbListener, SlbPlan, SlbVServerGroup, VServerGroupAction, events,
 };
 
-use super::{Controller, EventRecord, Sync, record_event, str_at};
-use crate::registry::{
-    GroupBackends, InstanceRequest, Registry, RegistryError, new_vserver_group_id,
+use super::informer::{
+    INSTANCES_BY_NAME, INSTANCES_BY_OWNER, Informers, Key, Notification, PODS_BY_LABEL,
+    SERVICES_BY_LOAD_BALANCER, SERVICES_BY_SELECTOR, SERVICES_BY_TYPE, label_term, selector_of,
+    typed,
 };
-use crate::store::EventType;
+use super::{Controller, EventRecord, Reconciler, Sync, labels_of, record_event, str_at};
+use crate::registry::{
+    GroupBackends, InstanceRequest, Registry, RegistryError, VPC_ID, cluster_node,
+    new_vserver_group_id,
+};
 
 /// The component and field manager of the controller.
 pub const COMPONENT: &str = "service-controller";
@@ -25,99 +33,284 @@ pub const COMPONENT: &str = "service-controller";
 pub const REASON_ENSURING: &str = "EnsuringLoadBalancer";
 /// Its text.
 pub const ENSURING_TEXT: &str = "Ensuring load balancer";
+/// The `Service` type the controller provisions for.
+const TYPE_LOAD_BALANCER: &str = "LoadBalancer";
 
-/// Provisions SLB instances for LoadBalancer Services.
+/// A one-shot full resync of every LoadBalancer Service and of orphaned instances.
 #[derive(Debug, Default)]
 pub struct LoadBalancerController;
 
 impl Controller for LoadBalancerController {
     const NAME: &'static str = "load-balancer";
-    const RESOURCES: &'static [&'static str] = &["services", "pods", "nodes"];
 
-    async fn sync(&mut self, registry: &Registry, sync: Sync<'_>) -> Result<(), RegistryError> {
-        let events = match sync {
-            Sync::All => return full_sync(registry).await,
-            Sync::Events(events) => events,
+    async fn sync(&mut self, registry: &Registry, _sync: Sync) -> Result<(), RegistryError> {
+        let informers = Informers::snapshot(registry).await?;
+        super::resync_once(&LoadBalancerReconciler::new(registry.clone(), informers)).await
+    }
+}
+
+/// What the load-balancer controller's queue holds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LoadBalancerKey {
+    /// One Service.
+    Service(Key),
+    /// Instances and listeners left by Services that are gone (only on a full resync).
+    Orphans,
+}
+
+/// The running load-balancer controller: reconciles one Service at a time. One worker:
+/// Services may share an instance, and an instance is read, changed and saved whole.
+pub struct LoadBalancerReconciler {
+    registry: Registry,
+    informers: Arc<Informers>,
+    /// The last state of deleted Services whose instance is still to release.
+    deleted: Mutex<HashMap<Key, Arc<Value>>>,
+}
+
+impl LoadBalancerReconciler {
+    /// A reconciler reading `informers`.
+    pub fn new(registry: Registry, informers: Arc<Informers>) -> LoadBalancerReconciler {
+        LoadBalancerReconciler {
+            registry,
+            informers,
+            deleted: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn deleted(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Arc<Value>>> {
+        self.deleted.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn load_balancer_services(&self) -> Vec<LoadBalancerKey> {
+        self.informers
+            .services
+            .index_keys(SERVICES_BY_TYPE, TYPE_LOAD_BALANCER)
+            .into_iter()
+            .map(LoadBalancerKey::Service)
+            .collect()
+    }
+
+    /// The SLB plan of `svc` against the caches: what `Registry::plan_slb` computes, reading
+    /// only the nodes, the Service's pods, the instances it can find and the Services that
+    /// can share them.
+    fn plan(&self, svc: &Service, change: SlbChange) -> SlbPlan {
+        let settings = self.registry.settings();
+        let nodes: Vec<Node> = self
+            .informers
+            .nodes
+            .list()
+            .iter()
+            .filter_map(|n| typed::<Node>(n))
+            .collect();
+        let namespace = svc.metadata.namespace.clone().unwrap_or_default();
+        let pods = self.selected_pods(&namespace, svc);
+        let zones: BTreeMap<String, String> = nodes
+            .iter()
+            .map(|n| {
+                let zone = n
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(endpoints::LABEL_ZONE))
+                    .cloned()
+                    .unwrap_or_default();
+                (n.metadata.name.clone().unwrap_or_default(), zone)
+            })
+            .collect();
+        let slices =
+            endpoints::compute_endpoint_slices(svc, &pods, Some(&zones)).unwrap_or_default();
+        let instances = self.candidate_instances(svc);
+        let services = self.sharing_services(&instances);
+        let nodes: Vec<slb::ClusterNode> = nodes.iter().map(cluster_node).collect();
+        let backends = slb::backend_pods(&slices);
+        let ctx = SlbContext {
+            cluster_id: &settings.cluster_id,
+            network_plugin: settings.network_plugin,
+            vpc_id: VPC_ID,
+            nodes: &nodes,
+            backends: &backends,
+            instances: &instances,
+            services: &services,
         };
-        let mut services: BTreeSet<(String, String)> = BTreeSet::new();
-        let mut namespaces: BTreeSet<String> = BTreeSet::new();
-        let mut all = false;
-        for event in events {
-            match event.key.kind.as_str() {
-                "services" if event.event_type == EventType::Deleted => {
-                    if let Ok(svc) = serde_json::from_value::<Service>(event.object.clone()) {
-                        let plan = registry.plan_slb(&svc, SlbChange::Delete).await?;
-                        apply(registry, &event.object, &svc, &plan).await?;
-                    }
-                    services.remove(&(event.key.namespace.clone(), event.key.name.clone()));
-                }
-                "services" => {
-                    services.insert((event.key.namespace.clone(), event.key.name.clone()));
-                }
-                "pods" => {
-                    namespaces.insert(event.key.namespace.clone());
-                }
-                _ => all = true,
-            }
+        slb::plan_load_balancer(svc, change, &ctx)
+    }
+
+    fn selected_pods(&self, namespace: &str, svc: &Service) -> Vec<Pod> {
+        let terms: Vec<String> = svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| label_term(namespace, k, v))
+            .collect();
+        if terms.is_empty() {
+            return Vec::new();
         }
-        let mut targets: Vec<Value> = Vec::new();
-        for (ns, name) in &services {
-            if let Some(stored) = registry.get_raw("services", ns, name).await? {
-                targets.push(registry.decorate("services", stored.object));
-            }
+        self.informers
+            .pods
+            .by_all(PODS_BY_LABEL, &terms)
+            .iter()
+            .filter_map(|p| typed::<Pod>(p))
+            .collect()
+    }
+
+    /// The instances the planner may pick for `svc`: the one its annotation names, and those
+    /// tagged or named for it (`find_instance` looks for nothing else).
+    fn candidate_instances(&self, svc: &Service) -> Vec<SlbInstance> {
+        let lb = &self.informers.load_balancers;
+        let mut objects = Vec::new();
+        let empty = BTreeMap::new();
+        let anns = annotations::check(svc.metadata.annotations.as_ref().unwrap_or(&empty));
+        if let Some(id) = anns.annotations.load_balancer_id.as_deref() {
+            objects.extend(lb.get(&Key::new("", id)));
         }
-        if all || !namespaces.is_empty() {
-            let scope: Option<&str> = None;
-            for svc in registry
-                .list("services", scope, &Default::default())
-                .await?
-                .items
+        if let Some(uid) = svc.metadata.uid.as_deref().filter(|u| !u.is_empty()) {
+            let name = slb::default_load_balancer_name(uid);
+            objects.extend(lb.by_index(INSTANCES_BY_OWNER, &name));
+            objects.extend(lb.by_index(INSTANCES_BY_NAME, &name));
+        }
+        let mut seen = BTreeSet::new();
+        let mut instances: Vec<SlbInstance> = objects
+            .iter()
+            .filter(|o| seen.insert(str_at(o, "/metadata/name").to_string()))
+            .filter_map(|o| typed::<SlbInstance>(o.get("spec")?))
+            .collect();
+        instances.sort_by(|a, b| a.id.cmp(&b.id));
+        instances
+    }
+
+    /// The Services that name one of `instances` (the only ones the planner compares).
+    fn sharing_services(&self, instances: &[SlbInstance]) -> Vec<Service> {
+        let mut keys = BTreeSet::new();
+        let mut services = Vec::new();
+        for instance in instances {
+            for svc in self
+                .informers
+                .services
+                .by_index(SERVICES_BY_LOAD_BALANCER, &instance.id)
             {
-                let ns = str_at(&svc, "/metadata/namespace").to_string();
-                let key = (ns.clone(), str_at(&svc, "/metadata/name").to_string());
-                if (all || namespaces.contains(&ns))
-                    && is_load_balancer(&svc)
-                    && !services.contains(&key)
+                if keys.insert(Key::of(&svc))
+                    && let Some(svc) = typed::<Service>(&svc)
                 {
-                    targets.push(svc);
+                    services.push(svc);
                 }
             }
         }
-        for object in targets {
-            sync_service(registry, &object).await?;
+        services
+    }
+
+    /// Plans one Service and applies the plan.
+    async fn sync_service(&self, object: &Value, change: SlbChange) -> Result<(), RegistryError> {
+        let Some(svc) = typed::<Service>(object) else {
+            return Ok(());
+        };
+        let plan = self.plan(&svc, change);
+        let touches_instance = !matches!(plan.instance, InstancePlan::None { .. });
+        apply(&self.registry, object, &svc, &plan).await?;
+        // The next Service may share the instance: the caches must show this one's changes.
+        if touches_instance {
+            let revision = self.registry.store().current_revision();
+            self.informers.catch_up(&self.registry, revision).await?;
         }
         Ok(())
     }
 }
 
 fn is_load_balancer(object: &Value) -> bool {
-    str_at(object, "/spec/type") == "LoadBalancer"
+    str_at(object, "/spec/type") == TYPE_LOAD_BALANCER
 }
 
-/// Every LoadBalancer Service, then instances and listeners left by Services that are gone.
-async fn full_sync(registry: &Registry) -> Result<(), RegistryError> {
-    let services = registry
-        .list("services", None, &Default::default())
-        .await?
-        .items;
-    for svc in services.iter().filter(|s| is_load_balancer(s)) {
-        sync_service(registry, svc).await?;
+impl Reconciler for LoadBalancerReconciler {
+    type Key = LoadBalancerKey;
+    const NAME: &'static str = "load-balancer";
+    const RESOURCES: &'static [&'static str] = &["services", "pods", "nodes"];
+    const WORKERS: usize = 1;
+
+    fn keys_for(&self, resource: &str, notification: &Notification) -> Vec<LoadBalancerKey> {
+        if let Notification::Resynced = notification {
+            if resource != "services" {
+                return Vec::new();
+            }
+            let mut keys = self.load_balancer_services();
+            keys.push(LoadBalancerKey::Orphans);
+            return keys;
+        }
+        let mut keys = BTreeSet::new();
+        match resource {
+            "services" => {
+                if let Notification::Deleted(object) = notification {
+                    self.deleted().insert(Key::of(object), Arc::clone(object));
+                }
+                keys.extend(notification.objects().map(|o| Key::of(o)));
+            }
+            "pods" => {
+                // Pods are backends (Terway) or weigh nodes (Local): the LoadBalancer
+                // Services selecting the pod, before or after, are affected.
+                for pod in notification.objects() {
+                    let ns = str_at(pod, "/metadata/namespace");
+                    let labels = labels_of(pod);
+                    for (k, v) in &labels {
+                        for svc in self
+                            .informers
+                            .services
+                            .by_index(SERVICES_BY_SELECTOR, &label_term(ns, k, v))
+                        {
+                            if is_load_balancer(&svc)
+                                && matches_service_selector(Some(&selector_of(&svc)), &labels)
+                            {
+                                keys.insert(Key::of(&svc));
+                            }
+                        }
+                    }
+                }
+            }
+            "nodes" => {
+                let affected = match notification {
+                    Notification::Updated { old, new } => {
+                        let (old, new) = (typed::<Node>(old), typed::<Node>(new));
+                        old.as_ref().map(cluster_node) != new.as_ref().map(cluster_node)
+                    }
+                    _ => true,
+                };
+                if affected {
+                    return self.load_balancer_services();
+                }
+            }
+            _ => {}
+        }
+        keys.into_iter().map(LoadBalancerKey::Service).collect()
     }
-    collect_orphans(registry, &services).await
-}
 
-/// Plans one stored Service and applies the plan.
-async fn sync_service(registry: &Registry, object: &Value) -> Result<(), RegistryError> {
-    let Ok(svc) = serde_json::from_value::<Service>(object.clone()) else {
-        return Ok(());
-    };
-    let plan = registry.plan_slb(&svc, SlbChange::Apply).await?;
-    apply(registry, object, &svc, &plan).await
+    async fn reconcile(&self, key: &LoadBalancerKey) -> Result<(), RegistryError> {
+        let key = match key {
+            LoadBalancerKey::Orphans => {
+                let services: Vec<Arc<Value>> = self
+                    .informers
+                    .services
+                    .by_index(SERVICES_BY_TYPE, TYPE_LOAD_BALANCER);
+                return collect_orphans(&self.registry, &services).await;
+            }
+            LoadBalancerKey::Service(key) => key,
+        };
+        let gone = self.deleted().get(key).cloned();
+        if let Some(object) = gone {
+            self.sync_service(&object, SlbChange::Delete).await?;
+            self.deleted().remove(key);
+        }
+        if let Some(object) = self.informers.services.get(key) {
+            self.sync_service(&object, SlbChange::Apply).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Removes what CCM created for Services of this cluster that no longer exist (deletions
 /// missed while the controller was not running).
-async fn collect_orphans(registry: &Registry, services: &[Value]) -> Result<(), RegistryError> {
+async fn collect_orphans(
+    registry: &Registry,
+    services: &[Arc<Value>],
+) -> Result<(), RegistryError> {
     let cluster_id = registry.settings().cluster_id;
     let lb_names: BTreeSet<String> = services
         .iter()

@@ -1,18 +1,21 @@
-//! Controllers, as in Kubernetes: each follows registry watch events (resuming from the last
-//! revision it saw, re-listing when the log was compacted past it), recomputes the desired
-//! state with `service-plan`, and writes back through the registry only what differs.
+//! Controllers, as kube-controller-manager's: shared informers (one list and one watch of
+//! the store, cached and indexed) turn changes into keys on de-duplicating work queues, and
+//! workers reconcile one key at a time from the caches, computing the desired state with
+//! `service-plan` and writing back through the registry only what differs.
 
 pub mod demo;
 pub mod endpoints;
+pub mod informer;
 pub mod load_balancer;
+pub mod queue;
 pub mod workloads;
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::time::Duration;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use futures::FutureExt;
-use futures::stream::{self, StreamExt};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
@@ -21,36 +24,100 @@ pub use crate::registry::str_at;
 use crate::registry::{
     DeletePreconditions, Kind, Registry, RegistryError, WriteOptions, kind_by_plural,
 };
-use crate::store::{Event, Revision, StoreError};
+use crate::store::Revision;
+use informer::{Informers, Notification};
+use queue::WorkQueue;
 
-/// How long a controller waits before watching again after a storage failure.
-const RETRY_AFTER_FAILURE_MS: u64 = 500;
-
-/// What a controller is asked to do.
-pub enum Sync<'a> {
-    /// Everything: at start-up and after the watch expired.
+/// What a one-shot [`Controller::sync`] covers.
+pub enum Sync {
+    /// Every object, from freshly listed caches (ordinary changes go through the queues).
     All,
-    /// The objects these events touched.
-    Events(&'a [Event]),
 }
 
-/// A controller: the resources it follows and how it reconciles.
+/// A one-shot full resync of a controller, outside the running controllers.
 pub trait Controller: Send + 'static {
     /// Its name, for logs.
     const NAME: &'static str;
-    /// The resources whose events it follows.
-    const RESOURCES: &'static [&'static str];
-    /// Reconciles what `sync` names; errors are logged and retried on the next event.
+    /// Reconciles every object once against freshly listed caches.
     fn sync(
         &mut self,
         registry: &Registry,
-        sync: Sync<'_>,
+        sync: Sync,
     ) -> impl Future<Output = Result<(), RegistryError>> + Send;
 }
+
+/// How a running controller turns notifications into keys and reconciles one key.
+pub trait Reconciler: Send + std::marker::Sync + 'static {
+    /// What its queue holds.
+    type Key: Clone + Eq + Hash + std::fmt::Debug + Send + std::marker::Sync + 'static;
+    /// Its name, for logs.
+    const NAME: &'static str;
+    /// The resources whose notifications it follows.
+    const RESOURCES: &'static [&'static str];
+    /// How many keys it reconciles at once.
+    const WORKERS: usize;
+    /// The keys a notification of `resource` affects; [`Notification::Resynced`] may name
+    /// every key (the only full resync).
+    fn keys_for(&self, resource: &str, notification: &Notification) -> Vec<Self::Key>;
+    /// Brings one key in step.
+    fn reconcile(&self, key: &Self::Key) -> impl Future<Output = Result<(), RegistryError>> + Send;
+}
+
+/// Counters of one controller, for tests and diagnostics.
+#[derive(Debug, Default)]
+pub struct ReconcileStats {
+    /// Keys reconciled (successfully or not).
+    pub reconciles: AtomicU64,
+    /// Reconciles that failed and were queued for a retry.
+    pub failures: AtomicU64,
+}
+
+impl ReconcileStats {
+    /// Keys reconciled so far.
+    pub fn reconciles(&self) -> u64 {
+        self.reconciles.load(Ordering::Relaxed)
+    }
+}
+
+/// Counters of every controller.
+#[derive(Debug, Default)]
+pub struct ControllerStats {
+    pub endpoints: ReconcileStats,
+    pub load_balancer: ReconcileStats,
+    pub workloads: ReconcileStats,
+}
+
+/// Whether a started controller has nothing to do: nothing being turned into keys, no key
+/// waiting or held.
+type IdleProbe = Box<dyn Fn() -> bool + Send + std::marker::Sync>;
 
 /// The running controllers; dropping it stops them.
 pub struct Controllers {
     tasks: Vec<JoinHandle<()>>,
+    stats: Arc<ControllerStats>,
+    informers: Arc<Informers>,
+    registry: Registry,
+    idle: Vec<IdleProbe>,
+}
+
+impl Controllers {
+    /// The controllers' counters.
+    pub fn stats(&self) -> &ControllerStats {
+        &self.stats
+    }
+
+    /// The shared informers the controllers read.
+    pub fn informers(&self) -> &Informers {
+        &self.informers
+    }
+
+    /// Whether everything stored so far has reached the caches and been reconciled: no
+    /// notification in flight, no key waiting or being reconciled.
+    pub fn is_idle(&self) -> bool {
+        self.informers.revision() >= self.registry.store().current_revision()
+            && self.informers.backlog() == 0
+            && self.idle.iter().all(|idle| idle())
+    }
 }
 
 impl Drop for Controllers {
@@ -68,8 +135,8 @@ pub struct ControllerOptions {
     pub demo: bool,
 }
 
-/// Seeds the demo cluster (when asked and the cluster has no nodes) and starts the
-/// workloads, endpoints and load-balancer controllers.
+/// Seeds the demo cluster (when asked and the cluster has no nodes) and starts the shared
+/// informers and the workloads, endpoints and load-balancer controllers.
 pub async fn start_controllers(
     state: &AppState,
     opts: ControllerOptions,
@@ -78,76 +145,131 @@ pub async fn start_controllers(
     if opts.demo {
         demo::seed(&registry).await?;
     }
-    let tasks = vec![
-        tokio::spawn(drive(registry.clone(), workloads::Workloads)),
-        tokio::spawn(drive(registry.clone(), endpoints::EndpointsController)),
-        tokio::spawn(drive(registry, load_balancer::LoadBalancerController)),
-    ];
-    Ok(Controllers { tasks })
+    let informers = Informers::new();
+    let stats = Arc::new(ControllerStats::default());
+    let mut tasks = Vec::new();
+    let mut idle = Vec::new();
+    // Subscribing before the informers run is what hands every controller the first
+    // Resynced, its full resync at start.
+    let (t, i) = spawn(
+        Arc::new(workloads::WorkloadsReconciler::new(
+            registry.clone(),
+            Arc::clone(&informers),
+        )),
+        &informers,
+        Arc::clone(&stats),
+        |s| &s.workloads,
+    );
+    tasks.extend(t);
+    idle.push(i);
+    let (t, i) = spawn(
+        Arc::new(endpoints::EndpointsReconciler::new(
+            registry.clone(),
+            Arc::clone(&informers),
+        )),
+        &informers,
+        Arc::clone(&stats),
+        |s| &s.endpoints,
+    );
+    tasks.extend(t);
+    idle.push(i);
+    let (t, i) = spawn(
+        Arc::new(load_balancer::LoadBalancerReconciler::new(
+            registry.clone(),
+            Arc::clone(&informers),
+        )),
+        &informers,
+        Arc::clone(&stats),
+        |s| &s.load_balancer,
+    );
+    tasks.extend(t);
+    idle.push(i);
+    tasks.push(tokio::spawn(Arc::clone(&informers).run(registry.clone())));
+    Ok(Controllers {
+        tasks,
+        stats,
+        informers,
+        registry,
+        idle,
+    })
 }
 
-/// Runs one controller for ever: full sync, then events in batches.
-async fn drive<C: Controller>(registry: Registry, mut controller: C) {
-    loop {
-        let from = registry.store().current_revision();
-        if let Err(e) = controller.sync(&registry, Sync::All).await {
-            tracing::warn!(controller = C::NAME, error = %e, "full sync failed");
-        }
-        follow(&registry, &mut controller, from).await;
-        tokio::time::sleep(Duration::from_millis(RETRY_AFTER_FAILURE_MS)).await;
-    }
-}
-
-/// Follows the watch from `from` until it expires or fails; returns to re-list.
-async fn follow<C: Controller>(registry: &Registry, controller: &mut C, mut last: Revision) {
-    loop {
-        let mut streams = Vec::new();
-        for resource in C::RESOURCES {
-            match registry.watch(resource, last).await {
-                Ok(s) => streams.push(s.boxed()),
-                Err(e) => {
-                    tracing::warn!(controller = C::NAME, error = %e, "watch failed");
-                    return;
+/// Starts a controller: one task per followed resource turning notifications into keys,
+/// and its workers.
+fn spawn<R: Reconciler>(
+    reconciler: Arc<R>,
+    informers: &Informers,
+    stats: Arc<ControllerStats>,
+    counters: fn(&ControllerStats) -> &ReconcileStats,
+) -> (Vec<JoinHandle<()>>, IdleProbe) {
+    let queue: Arc<WorkQueue<R::Key>> = WorkQueue::new(queue::DEFAULT_CAPACITY);
+    // Notifications a pump has received and not yet turned into keys.
+    let pumping = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for resource in R::RESOURCES {
+        let Some(informer) = informers.of(resource) else {
+            tracing::error!(controller = R::NAME, resource, "no informer for resource");
+            continue;
+        };
+        let mut notifications = informer.subscribe();
+        let (reconciler, queue, pumping) = (
+            Arc::clone(&reconciler),
+            Arc::clone(&queue),
+            Arc::clone(&pumping),
+        );
+        tasks.push(tokio::spawn(async move {
+            while let Some(n) = notifications.recv().await {
+                pumping.fetch_add(1, Ordering::SeqCst);
+                for key in reconciler.keys_for(resource, &n) {
+                    queue.add(key).await;
                 }
+                pumping.fetch_sub(1, Ordering::SeqCst);
             }
-        }
-        let mut events = stream::select_all(streams);
-        loop {
-            let Some(first) = events.next().await else {
-                break;
-            };
-            let mut batch = Vec::new();
-            let mut failed = false;
-            for item in std::iter::once(first).chain(std::iter::from_fn(|| {
-                events.next().now_or_never().flatten()
-            })) {
-                match item {
-                    Ok(event) => batch.push(event),
-                    Err(StoreError::Expired { .. }) => failed = true,
+        }));
+    }
+    for _ in 0..R::WORKERS.max(1) {
+        let (reconciler, queue, stats) = (
+            Arc::clone(&reconciler),
+            Arc::clone(&queue),
+            Arc::clone(&stats),
+        );
+        tasks.push(tokio::spawn(async move {
+            while let Some(key) = queue.get().await {
+                let result = reconciler.reconcile(&key).await;
+                let counters = counters(&stats);
+                counters.reconciles.fetch_add(1, Ordering::Relaxed);
+                match result {
+                    Ok(()) => queue.forget(&key),
                     Err(e) => {
-                        tracing::warn!(controller = C::NAME, error = %e, "watch stream failed");
-                        failed = true;
+                        counters.failures.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(controller = R::NAME, ?key, error = %e, "reconcile failed");
+                        queue.add_rate_limited(key.clone());
                     }
                 }
+                queue.done(&key);
             }
-            last = batch
-                .iter()
-                .map(|e| e.revision)
-                .max()
-                .unwrap_or(last)
-                .max(last);
-            if !batch.is_empty()
-                && let Err(e) = controller.sync(registry, Sync::Events(&batch)).await
-            {
-                // A failed sync may have lost work no later event brings back: re-list.
-                tracing::warn!(controller = C::NAME, error = %e, "sync failed");
-                return;
-            }
-            if failed {
-                return;
+        }));
+    }
+    let idle: IdleProbe = Box::new(move || pumping.load(Ordering::SeqCst) == 0 && queue.is_idle());
+    (tasks, idle)
+}
+
+/// Reconciles every key a full resync names, once, in order: the one-shot [`Controller::sync`].
+pub async fn resync_once<R: Reconciler>(reconciler: &R) -> Result<(), RegistryError> {
+    let mut seen = std::collections::HashSet::new();
+    for resource in R::RESOURCES {
+        for key in reconciler.keys_for(resource, &Notification::Resynced) {
+            if seen.insert(key.clone()) {
+                reconciler.reconcile(&key).await?;
             }
         }
     }
+    Ok(())
+}
+
+/// The revision a write stored, from its object's `metadata.resourceVersion`.
+pub fn revision_of(object: &Value) -> Option<Revision> {
+    str_at(object, "/metadata/resourceVersion").parse().ok()
 }
 
 /// Write options of controller writes: the controller's field manager.
@@ -192,15 +314,55 @@ fn overlay(current: &Value, desired: &Value) -> Value {
     merged
 }
 
+/// What a controller must write so that `stored` holds the fields of `desired` it owns: the
+/// whole object (`None`: it already does) and a changed `status` for a status subresource.
+fn changes(kind: &Kind, stored: &Value, desired: &Value) -> (Option<Value>, Option<Value>) {
+    let has_status = kind.subresources.contains(&"status");
+    let mut body = overlay(stored, desired);
+    let status = desired
+        .get("status")
+        .filter(|s| stored.get("status") != Some(*s))
+        .cloned();
+    if !has_status && let Some(status) = &status {
+        body["status"] = status.clone();
+    }
+    let body = (body != *stored).then_some(body);
+    (body, status.filter(|_| has_status))
+}
+
+/// Whether `stored` already holds the fields of `desired` a controller owns.
+pub fn is_current(plural: &str, stored: &Value, desired: &Value) -> Result<bool, RegistryError> {
+    let (body, status) = changes(kind(plural)?, stored, desired);
+    Ok(body.is_none() && status.is_none())
+}
+
+/// [`upsert`], skipped when the cached copy already holds `desired` (the informer brings
+/// any later change back as a notification, so a stale cache only delays the write).
+pub async fn upsert_cached(
+    registry: &Registry,
+    plural: &str,
+    namespace: &str,
+    desired: &Value,
+    manager: &str,
+    cached: Option<&Value>,
+) -> Result<Option<Revision>, RegistryError> {
+    if let Some(cached) = cached
+        && is_current(plural, cached, desired)?
+    {
+        return Ok(None);
+    }
+    upsert(registry, plural, namespace, desired, manager).await
+}
+
 /// Creates `desired`, or updates the stored object when the fields the controller owns
-/// differ; stores nothing otherwise. Returns whether it wrote.
+/// differ; stores nothing otherwise. Returns the revision of its last write, if it wrote.
 pub async fn upsert(
     registry: &Registry,
     plural: &str,
     namespace: &str,
     desired: &Value,
     manager: &str,
-) -> Result<bool, RegistryError> {
+) -> Result<Option<Revision>, RegistryError> {
     let kind = kind(plural)?;
     let name = desired
         .pointer("/metadata/name")
@@ -213,37 +375,31 @@ pub async fn upsert(
             .create(kind, namespace, desired, &writer(manager))
             .await
         {
-            Ok(_) => Ok(true),
+            Ok(applied) => Ok(revision_of(&applied.object)),
             // Someone else created it meanwhile: the next event reconciles it.
-            Err(RegistryError::AlreadyExists { .. }) => Ok(false),
+            Err(RegistryError::AlreadyExists { .. }) => Ok(None),
             Err(e) => Err(e),
         },
         Some(stored) => {
-            let has_status = kind.subresources.contains(&"status");
-            let mut body = overlay(&stored.object, desired);
-            let status = desired
-                .get("status")
-                .filter(|s| stored.object.get("status") != Some(*s))
-                .cloned();
-            if !has_status && let Some(status) = &status {
-                body["status"] = status.clone();
-            }
-            let mut wrote = false;
-            if body != stored.object {
-                registry
+            let (body, status) = changes(kind, &stored.object, desired);
+            let mut wrote = None;
+            if let Some(body) = body {
+                let applied = registry
                     .update(kind, namespace, &name, &body, &writer(manager))
                     .await?;
-                wrote = true;
+                wrote = revision_of(&applied.object).or(Some(stored.revision));
             }
-            if has_status && let Some(status) = status {
-                registry
+            if let Some(status) = status {
+                let applied = registry
                     .patch_status(kind, namespace, &name, &writer(manager), move |cur| {
                         let mut next = cur.clone();
                         next["status"] = status.clone();
                         Ok(next)
                     })
                     .await?;
-                wrote = true;
+                wrote = revision_of(&applied.object)
+                    .or(wrote)
+                    .or(Some(stored.revision));
             }
             Ok(wrote)
         }
@@ -272,11 +428,6 @@ pub async fn delete_if_present(
         Err(RegistryError::NotFound { .. }) => Ok(false),
         Err(e) => Err(e),
     }
-}
-
-/// Namespaces and names touched by a batch of events of `resource`.
-pub fn touched<'a>(events: &'a [Event], resource: &'a str) -> impl Iterator<Item = &'a Event> + 'a {
-    events.iter().filter(move |e| e.key.kind == resource)
 }
 
 /// A core/v1 Event about `object` (a Service, a Deployment, …), named so that the same

@@ -3,12 +3,19 @@
 //! ready Nodes deterministically, and the Deployment's status follows its Pods.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use ipnet::Ipv4Net;
 use serde_json::{Value, json};
 
-use super::{Controller, Sync, delete_if_present, labels_of, str_at, upsert};
+use super::informer::{
+    Informers, Key, Notification, PODS_BY_IP, PODS_BY_NODE, PODS_BY_OWNER, owning_deployment,
+};
+use super::{
+    Controller, Reconciler, Sync, delete_if_present, labels_of, resync_once, str_at, upsert,
+};
 use crate::registry::{Registry, RegistryError};
+use crate::store::Revision;
 
 /// The field manager of the controller's writes.
 pub const MANAGER: &str = "deployment-controller";
@@ -23,16 +30,119 @@ const SUFFIX_CHARS: usize = 5;
 /// Prefix length of each node's pod subnet.
 const NODE_SUBNET_PREFIX: u8 = 24;
 
-/// Keeps Deployments' Pods and status.
+/// A one-shot full resync of every Deployment.
 #[derive(Debug, Default)]
 pub struct Workloads;
 
 impl Controller for Workloads {
     const NAME: &'static str = "workloads";
-    const RESOURCES: &'static [&'static str] = &["deployments", "pods", "nodes"];
 
-    async fn sync(&mut self, registry: &Registry, _sync: Sync<'_>) -> Result<(), RegistryError> {
-        reconcile(registry).await
+    async fn sync(&mut self, registry: &Registry, _sync: Sync) -> Result<(), RegistryError> {
+        let informers = Informers::snapshot(registry).await?;
+        resync_once(&WorkloadsReconciler::new(registry.clone(), informers)).await
+    }
+}
+
+/// The running workloads controller: reconciles one Deployment key at a time. One worker:
+/// pod IPs and node spreading are cluster-wide choices, so two Deployments never place pods
+/// at once.
+pub struct WorkloadsReconciler {
+    registry: Registry,
+    informers: Arc<Informers>,
+}
+
+impl WorkloadsReconciler {
+    /// A reconciler reading `informers`.
+    pub fn new(registry: Registry, informers: Arc<Informers>) -> WorkloadsReconciler {
+        WorkloadsReconciler {
+            registry,
+            informers,
+        }
+    }
+
+    /// Every Deployment and every Deployment named as a pod's owner (orphans to remove).
+    fn all_keys(&self) -> Vec<Key> {
+        let mut keys: BTreeSet<Key> = self
+            .informers
+            .deployments
+            .list()
+            .iter()
+            .map(|d| Key::of(d))
+            .collect();
+        keys.extend(
+            self.informers
+                .pods
+                .list()
+                .iter()
+                .filter_map(|p| owning_deployment(p)),
+        );
+        keys.into_iter().collect()
+    }
+
+    /// Owners of the pods on a node.
+    fn owners_on(&self, node: &str, keys: &mut BTreeSet<Key>) {
+        keys.extend(
+            self.informers
+                .pods
+                .by_index(PODS_BY_NODE, node)
+                .iter()
+                .filter_map(|p| owning_deployment(p)),
+        );
+    }
+}
+
+fn placement_inputs(node: &Value) -> (bool, String, String) {
+    (
+        is_ready_node(node),
+        internal_ip(node),
+        str_at(node, "/spec/podCIDR").to_string(),
+    )
+}
+
+impl Reconciler for WorkloadsReconciler {
+    type Key = Key;
+    const NAME: &'static str = "workloads";
+    const RESOURCES: &'static [&'static str] = &["deployments", "pods", "nodes"];
+    const WORKERS: usize = 1;
+
+    fn keys_for(&self, resource: &str, notification: &Notification) -> Vec<Key> {
+        if let Notification::Resynced = notification {
+            return if resource == "deployments" {
+                self.all_keys()
+            } else {
+                Vec::new()
+            };
+        }
+        let mut keys = BTreeSet::new();
+        match resource {
+            "deployments" => keys.extend(notification.objects().map(|d| Key::of(d))),
+            "pods" => keys.extend(notification.objects().filter_map(|p| owning_deployment(p))),
+            "nodes" => match notification {
+                // A node that goes takes its pods with it.
+                Notification::Deleted(node) => {
+                    self.owners_on(str_at(node, "/metadata/name"), &mut keys)
+                }
+                // New or changed room lets unscheduled pods be placed; a heartbeat does not.
+                Notification::Added(_) => self.owners_on("", &mut keys),
+                Notification::Updated { old, new } => {
+                    if placement_inputs(old) != placement_inputs(new) {
+                        self.owners_on("", &mut keys);
+                    }
+                }
+                Notification::Resynced => {}
+            },
+            _ => {}
+        }
+        keys.into_iter().collect()
+    }
+
+    async fn reconcile(&self, key: &Key) -> Result<(), RegistryError> {
+        let wrote = reconcile(&self.registry, &self.informers, key).await?;
+        // The next Deployment picks IPs and nodes from the caches: they must show these pods.
+        if let Some(revision) = wrote {
+            self.informers.catch_up(&self.registry, revision).await?;
+        }
+        Ok(())
     }
 }
 
@@ -79,8 +189,8 @@ fn internal_ip(node: &Value) -> String {
 }
 
 /// Each node's pod subnet: its `spec.podCIDR`, else the /24 of the pod CIDR at its index.
-fn node_slots(nodes: &[Value], pod_cidr: Ipv4Net) -> Vec<NodeSlot> {
-    let mut names: Vec<&Value> = nodes.iter().collect();
+fn node_slots(nodes: &[Arc<Value>], pod_cidr: Ipv4Net) -> Vec<NodeSlot> {
+    let mut names: Vec<&Value> = nodes.iter().map(|n| &**n).collect();
     names.sort_by_key(|n| str_at(n, "/metadata/name").to_string());
     names
         .iter()
@@ -215,12 +325,12 @@ fn pick_node<'a>(
 }
 
 /// The first free address of the node's subnet (its first host is the bridge's).
-fn pick_ip(slot: &NodeSlot, used: &BTreeSet<String>) -> Option<String> {
+fn pick_ip(slot: &NodeSlot, used: impl Fn(&str) -> bool) -> Option<String> {
     slot.subnet
         .hosts()
         .skip(1)
         .map(|ip| ip.to_string())
-        .find(|ip| !used.contains(ip))
+        .find(|ip| !used(ip))
 }
 
 /// A condition of the Deployment status, keeping the old timestamps when nothing changed.
@@ -249,216 +359,216 @@ fn condition(
     json!({"type": type_, "status": status, "lastUpdateTime": now, "lastTransitionTime": now, "reason": reason, "message": message})
 }
 
-/// Brings every Deployment's Pods and status in step, and removes Pods of deleted Deployments.
-async fn reconcile(registry: &Registry) -> Result<(), RegistryError> {
+/// Brings one Deployment's Pods and status in step, or removes the Pods of a Deployment
+/// that is gone; returns the store revision after its writes, if it wrote.
+async fn reconcile(
+    registry: &Registry,
+    informers: &Informers,
+    key: &Key,
+) -> Result<Option<Revision>, RegistryError> {
     let settings = registry.settings();
-    let deployments = registry
-        .list("deployments", None, &Default::default())
-        .await?
-        .items;
-    let mut pods = registry
-        .list("pods", None, &Default::default())
-        .await?
-        .items;
-    let nodes = registry
-        .list("nodes", None, &Default::default())
-        .await?
-        .items;
+    let nodes = informers.nodes.list();
     let node_names: BTreeSet<String> = nodes
         .iter()
         .map(|n| str_at(n, "/metadata/name").to_string())
         .collect();
-    let ready: Vec<Value> = nodes.iter().filter(|n| is_ready_node(n)).cloned().collect();
     let slots: Vec<NodeSlot> = node_slots(&nodes, settings.pod_cidr)
         .into_iter()
-        .filter(|s| ready.iter().any(|n| str_at(n, "/metadata/name") == s.name))
+        .filter(|s| {
+            nodes
+                .iter()
+                .any(|n| is_ready_node(n) && str_at(n, "/metadata/name") == s.name)
+        })
         .collect();
     let now = serde_json::to_value(crate::registry::now()).unwrap_or(Value::Null);
+    let deploy = informers.deployments.get(key);
+    let uid = deploy.as_deref().map(|d| str_at(d, "/metadata/uid"));
+    let mut wrote = false;
 
-    // Pods of deleted Deployments, and pods on nodes that are gone, are removed.
-    let uids: BTreeSet<&str> = deployments
-        .iter()
-        .map(|d| str_at(d, "/metadata/uid"))
-        .collect();
-    let mut removed = BTreeSet::new();
-    for pod in &pods {
-        let orphan = owner_uid(pod).is_some_and(|uid| !uids.contains(uid));
-        let node = str_at(pod, "/spec/nodeName");
-        let lost = owner_uid(pod).is_some() && !node.is_empty() && !node_names.contains(node);
+    // Pods of a deleted (or re-created) Deployment, and pods on nodes that are gone, go.
+    let mut freed: BTreeSet<Key> = BTreeSet::new();
+    let mut freed_nodes: Vec<String> = Vec::new();
+    let mut owned: Vec<Value> = Vec::new();
+    for pod in informers.pods.by_index(PODS_BY_OWNER, &key.to_string()) {
+        let orphan = owner_uid(&pod) != uid;
+        let node = str_at(&pod, "/spec/nodeName");
+        let lost = !node.is_empty() && !node_names.contains(node);
         if orphan || lost {
-            let (ns, name) = (
-                str_at(pod, "/metadata/namespace"),
-                str_at(pod, "/metadata/name"),
-            );
-            delete_if_present(registry, "pods", ns, name).await?;
-            removed.insert((ns.to_string(), name.to_string()));
+            wrote |= delete_if_present(
+                registry,
+                "pods",
+                &key.namespace,
+                str_at(&pod, "/metadata/name"),
+            )
+            .await?;
+            freed.insert(Key::of(&pod));
+            freed_nodes.push(node.to_string());
+        } else {
+            owned.push((*pod).clone());
         }
     }
-    pods.retain(|p| {
-        !removed.contains(&(
-            str_at(p, "/metadata/namespace").to_string(),
+    let Some(deploy) = deploy else {
+        return Ok(wrote.then(|| registry.store().current_revision()));
+    };
+    let deploy = &*deploy;
+
+    // Cluster-wide counts come from the pod indexes, corrected by this reconcile's changes.
+    let mut taken_ips: BTreeSet<String> = BTreeSet::new();
+    let mut per_node: BTreeMap<String, usize> = slots
+        .iter()
+        .map(|s| {
+            let on_node = informers.pods.index_len(PODS_BY_NODE, &s.name);
+            let gone = freed_nodes.iter().filter(|n| **n == s.name).count();
+            (s.name.clone(), on_node.saturating_sub(gone))
+        })
+        .collect();
+
+    let (namespace, name) = (key.namespace.as_str(), key.name.as_str());
+    let replicas = usize::try_from(
+        deploy
+            .pointer("/spec/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(1),
+    )
+    .unwrap_or(0);
+    let template = deploy
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let hash = template_hash(&template);
+    owned.sort_by_key(|p| {
+        (
+            str_at(p, "/metadata/creationTimestamp").to_string(),
             str_at(p, "/metadata/name").to_string(),
-        ))
+        )
     });
 
-    let mut used_ips: BTreeSet<String> = pods
-        .iter()
-        .map(|p| str_at(p, "/status/podIP").to_string())
-        .filter(|ip| !ip.is_empty())
-        .collect();
-    let mut per_node: BTreeMap<String, usize> = BTreeMap::new();
-    for pod in &pods {
-        *per_node
+    // A changed template replaces the old pods; extra replicas go, newest first.
+    let mut keep = Vec::new();
+    for pod in owned {
+        let current = labels_of(&pod).get(LABEL_TEMPLATE_HASH) == Some(&hash);
+        if current && keep.len() < replicas {
+            keep.push(pod);
+        } else {
+            wrote |= delete_if_present(registry, "pods", namespace, str_at(&pod, "/metadata/name"))
+                .await?;
+            let node = str_at(&pod, "/spec/nodeName").to_string();
+            if let Some(n) = per_node.get_mut(&node) {
+                *n = n.saturating_sub(1);
+            }
+            freed.insert(Key::of(&pod));
+        }
+    }
+    let used = |ip: &str, taken: &BTreeSet<String>| {
+        taken.contains(ip)
+            || informers
+                .pods
+                .index_any(PODS_BY_IP, ip, |k| !freed.contains(k))
+    };
+    let mut mine: BTreeMap<String, usize> = BTreeMap::new();
+    for pod in &keep {
+        *mine
             .entry(str_at(pod, "/spec/nodeName").to_string())
             .or_default() += 1;
     }
 
-    for deploy in &deployments {
-        let (namespace, name, uid) = (
-            str_at(deploy, "/metadata/namespace"),
-            str_at(deploy, "/metadata/name"),
-            str_at(deploy, "/metadata/uid"),
-        );
-        let replicas = usize::try_from(
-            deploy
-                .pointer("/spec/replicas")
-                .and_then(Value::as_i64)
-                .unwrap_or(1),
-        )
-        .unwrap_or(0);
-        let template = deploy
-            .pointer("/spec/template")
-            .cloned()
-            .unwrap_or(Value::Null);
-        let hash = template_hash(&template);
-        let mut owned: Vec<Value> = pods
-            .iter()
-            .filter(|p| owner_uid(p) == Some(uid))
-            .cloned()
-            .collect();
-        owned.sort_by_key(|p| {
-            (
-                str_at(p, "/metadata/creationTimestamp").to_string(),
-                str_at(p, "/metadata/name").to_string(),
-            )
-        });
-
-        // A changed template replaces the old pods; extra replicas go, newest first.
-        let mut keep = Vec::new();
-        for pod in owned {
-            let current = labels_of(&pod).get(LABEL_TEMPLATE_HASH) == Some(&hash);
-            if current && keep.len() < replicas {
-                keep.push(pod);
-            } else {
-                delete_if_present(registry, "pods", namespace, str_at(&pod, "/metadata/name"))
-                    .await?;
-                let node = str_at(&pod, "/spec/nodeName").to_string();
-                if let Some(n) = per_node.get_mut(&node) {
-                    *n = n.saturating_sub(1);
-                }
-                used_ips.remove(str_at(&pod, "/status/podIP"));
-            }
+    let mut result = Vec::new();
+    // Unscheduled pods get a node once one is ready.
+    for pod in keep {
+        if !str_at(&pod, "/spec/nodeName").is_empty() || slots.is_empty() {
+            result.push(pod);
+            continue;
         }
-        let mut mine: BTreeMap<String, usize> = BTreeMap::new();
-        for pod in &keep {
-            *mine
-                .entry(str_at(pod, "/spec/nodeName").to_string())
-                .or_default() += 1;
-        }
-
-        let mut result = Vec::new();
-        // Unscheduled pods get a node once one is ready.
-        for pod in keep {
-            if !str_at(&pod, "/spec/nodeName").is_empty() || slots.is_empty() {
-                result.push(pod);
-                continue;
-            }
-            let pod_name = str_at(&pod, "/metadata/name").to_string();
-            let Some(slot) = pick_node(&slots, &mine, &per_node) else {
-                continue;
-            };
-            let Some(ip) = pick_ip(slot, &used_ips) else {
-                continue;
-            };
-            used_ips.insert(ip.clone());
+        let pod_name = str_at(&pod, "/metadata/name").to_string();
+        let Some(slot) = pick_node(&slots, &mine, &per_node) else {
+            continue;
+        };
+        let Some(ip) = pick_ip(slot, |ip| used(ip, &taken_ips)) else {
+            continue;
+        };
+        taken_ips.insert(ip.clone());
+        *mine.entry(slot.name.clone()).or_default() += 1;
+        *per_node.entry(slot.name.clone()).or_default() += 1;
+        let placed = pod_for(deploy, &hash, &pod_name, Some((slot, ip)), &now);
+        wrote |= upsert(registry, "pods", namespace, &placed, MANAGER)
+            .await?
+            .is_some();
+        result.push(placed);
+    }
+    while result.len() < replicas {
+        let pod_name = format!("{name}-{hash}-{}", random_suffix());
+        let placement = pick_node(&slots, &mine, &per_node)
+            .and_then(|slot| Some((slot, pick_ip(slot, |ip| used(ip, &taken_ips))?)));
+        if let Some((slot, ip)) = &placement {
+            taken_ips.insert(ip.clone());
             *mine.entry(slot.name.clone()).or_default() += 1;
             *per_node.entry(slot.name.clone()).or_default() += 1;
-            let placed = pod_for(deploy, &hash, &pod_name, Some((slot, ip)), &now);
-            upsert(registry, "pods", namespace, &placed, MANAGER).await?;
-            result.push(placed);
         }
-        while result.len() < replicas {
-            let pod_name = format!("{name}-{hash}-{}", random_suffix());
-            let placement = pick_node(&slots, &mine, &per_node)
-                .and_then(|slot| Some((slot, pick_ip(slot, &used_ips)?)));
-            if let Some((slot, ip)) = &placement {
-                used_ips.insert(ip.clone());
-                *mine.entry(slot.name.clone()).or_default() += 1;
-                *per_node.entry(slot.name.clone()).or_default() += 1;
-            }
-            let pod = pod_for(deploy, &hash, &pod_name, placement, &now);
-            upsert(registry, "pods", namespace, &pod, MANAGER).await?;
-            result.push(pod);
-        }
+        let pod = pod_for(deploy, &hash, &pod_name, placement, &now);
+        wrote |= upsert(registry, "pods", namespace, &pod, MANAGER)
+            .await?
+            .is_some();
+        result.push(pod);
+    }
 
-        let count = i64::try_from(result.len()).unwrap_or(i64::MAX);
-        let ready_count = i64::try_from(
-            result
-                .iter()
-                .filter(|p| str_at(p, "/status/phase") == "Running")
-                .count(),
-        )
-        .unwrap_or(0);
-        let wanted = i64::try_from(replicas).unwrap_or(i64::MAX);
-        let old_conditions: Vec<Value> = deploy
-            .pointer("/status/conditions")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let available = ready_count >= wanted;
-        let rs = format!("{name}-{hash}");
-        let mut status = json!({
-            "observedGeneration": deploy.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1),
-            "conditions": [
-                if available {
-                    condition(&old_conditions, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", &now)
-                } else {
-                    condition(&old_conditions, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", &now)
-                },
-                if available {
-                    condition(&old_conditions, "Progressing", "True", "NewReplicaSetAvailable", &format!("ReplicaSet \"{rs}\" has successfully progressed."), &now)
-                } else {
-                    condition(&old_conditions, "Progressing", "True", "ReplicaSetUpdated", &format!("ReplicaSet \"{rs}\" is progressing."), &now)
-                },
-            ],
-        });
-        // kube-controller-manager omits zero counts.
-        for (field, value) in [
-            ("replicas", count),
-            ("updatedReplicas", count),
-            ("readyReplicas", ready_count),
-            ("availableReplicas", ready_count),
-            ("unavailableReplicas", (wanted - ready_count).max(0)),
-        ] {
-            if value > 0 {
-                status[field] = json!(value);
-            }
-        }
-        if deploy.get("status") != Some(&status) {
-            let kind = super::kind("deployments")?;
-            let body = status.clone();
-            match registry
-                .patch_status(kind, namespace, name, &super::writer(MANAGER), move |cur| {
-                    let mut next = cur.clone();
-                    next["status"] = body.clone();
-                    Ok(next)
-                })
-                .await
-            {
-                Ok(_) | Err(RegistryError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
+    let count = i64::try_from(result.len()).unwrap_or(i64::MAX);
+    let ready_count = i64::try_from(
+        result
+            .iter()
+            .filter(|p| str_at(p, "/status/phase") == "Running")
+            .count(),
+    )
+    .unwrap_or(0);
+    let wanted = i64::try_from(replicas).unwrap_or(i64::MAX);
+    let old_conditions: Vec<Value> = deploy
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let available = ready_count >= wanted;
+    let rs = format!("{name}-{hash}");
+    let mut status = json!({
+        "observedGeneration": deploy.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1),
+        "conditions": [
+            if available {
+                condition(&old_conditions, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", &now)
+            } else {
+                condition(&old_conditions, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", &now)
+            },
+            if available {
+                condition(&old_conditions, "Progressing", "True", "NewReplicaSetAvailable", &format!("ReplicaSet \"{rs}\" has successfully progressed."), &now)
+            } else {
+                condition(&old_conditions, "Progressing", "True", "ReplicaSetUpdated", &format!("ReplicaSet \"{rs}\" is progressing."), &now)
+            },
+        ],
+    });
+    // kube-controller-manager omits zero counts.
+    for (field, value) in [
+        ("replicas", count),
+        ("updatedReplicas", count),
+        ("readyReplicas", ready_count),
+        ("availableReplicas", ready_count),
+        ("unavailableReplicas", (wanted - ready_count).max(0)),
+    ] {
+        if value > 0 {
+            status[field] = json!(value);
         }
     }
-    Ok(())
+    if deploy.get("status") != Some(&status) {
+        let kind = super::kind("deployments")?;
+        let body = status.clone();
+        match registry
+            .patch_status(kind, namespace, name, &super::writer(MANAGER), move |cur| {
+                let mut next = cur.clone();
+                next["status"] = body.clone();
+                Ok(next)
+            })
+            .await
+        {
+            Ok(applied) => wrote |= applied.changed,
+            Err(RegistryError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(wrote.then(|| registry.store().current_revision()))
 }

@@ -30,7 +30,7 @@ pub use loadbalancers::{
 };
 pub use namespaces::NAMESPACES;
 pub use objects::{KINDS, Kind, kind_by_plural, kind_for};
-pub use plan::{AllocationView, ServicePlan};
+pub use plan::{AllocationView, ServicePlan, cluster_node};
 pub use services::SERVICES;
 
 use crate::store::{Allocation, Event, ObjectKey, Revision, Store, StoreError, StoredObject};

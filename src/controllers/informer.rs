@@ -1,0 +1,752 @@
+//! Shared informers, as client-go's: one in-memory cache per resource with named indexes,
+//! fed by one list of each resource and then one watch of the store from that revision
+//! (re-listing when the watch expires), and telling subscribers what changed. Controllers read
+//! only these caches; objects are shared as `Arc<Value>`, never copied per reader.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::Value;
+use service_plan::annotations;
+use service_plan::endpoints::LABEL_SERVICE_NAME;
+use service_plan::slb::events::{LABEL_LOAD_BALANCER_ID, TAG_KEY_SERVICE};
+use tokio::sync::{mpsc, watch};
+
+use super::{labels_of, str_at};
+use crate::registry::{LOAD_BALANCERS, Registry, RegistryError};
+use crate::store::{Event, EventType, Revision, StoreError};
+
+/// How many notifications wait for a slow subscriber before the informer waits for it.
+pub const NOTIFICATION_BUFFER_LEN: usize = 1024;
+/// How long a reconcile waits for the caches to show its own writes.
+pub const CATCH_UP_TIMEOUT_MS: u64 = 10_000;
+/// How long the informers wait before listing again after a storage failure.
+const RETRY_AFTER_FAILURE_MS: u64 = 500;
+
+/// Every informer's index of objects by namespace.
+pub const BY_NAMESPACE: &str = "namespace";
+/// Pods by each `namespace/key=value` of their labels.
+pub const PODS_BY_LABEL: &str = "label";
+/// Pods by `spec.nodeName` (`""`: unscheduled).
+pub const PODS_BY_NODE: &str = "node";
+/// Pods by the `namespace/name` of their controlling Deployment.
+pub const PODS_BY_OWNER: &str = "owner";
+/// Pods by `status.podIP`.
+pub const PODS_BY_IP: &str = "ip";
+/// Services by each `namespace/key=value` of their selector.
+pub const SERVICES_BY_SELECTOR: &str = "selector";
+/// Services by the SLB instance id they name (annotation or CCM's label).
+pub const SERVICES_BY_LOAD_BALANCER: &str = "load-balancer";
+/// Services by `spec.type`.
+pub const SERVICES_BY_TYPE: &str = "type";
+/// EndpointSlices by the `namespace/name` of their Service.
+pub const SLICES_BY_SERVICE: &str = "service";
+/// SLB instances by the Service name CCM tagged them with.
+pub const INSTANCES_BY_OWNER: &str = "owner";
+/// SLB instances by instance name.
+pub const INSTANCES_BY_NAME: &str = "name";
+
+/// Computes the values an object is indexed under.
+pub type IndexFn = fn(&Value) -> Vec<String>;
+
+/// Where an object lives: its namespace (`""` when cluster-scoped) and name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Key {
+    /// A key from its parts.
+    pub fn new(namespace: &str, name: &str) -> Key {
+        Key {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        }
+    }
+
+    /// The key of an object, from its metadata.
+    pub fn of(object: &Value) -> Key {
+        Key::new(
+            str_at(object, "/metadata/namespace"),
+            str_at(object, "/metadata/name"),
+        )
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.namespace.is_empty() {
+            f.write_str(&self.name)
+        } else {
+            write!(f, "{}/{}", self.namespace, self.name)
+        }
+    }
+}
+
+/// What an informer tells its subscribers.
+#[derive(Debug, Clone)]
+pub enum Notification {
+    Added(Arc<Value>),
+    Updated {
+        old: Arc<Value>,
+        new: Arc<Value>,
+    },
+    Deleted(Arc<Value>),
+    /// The cache was (re)listed: whatever a subscriber derives from it may be stale.
+    Resynced,
+}
+
+impl Notification {
+    /// The objects the notification is about: the old and the new state, as present.
+    pub fn objects(&self) -> impl Iterator<Item = &Arc<Value>> {
+        let (a, b) = match self {
+            Notification::Added(o) | Notification::Deleted(o) => (Some(o), None),
+            Notification::Updated { old, new } => (Some(old), Some(new)),
+            Notification::Resynced => (None, None),
+        };
+        a.into_iter().chain(b)
+    }
+}
+
+/// One resource's cache and its indexes.
+pub struct Informer {
+    resource: &'static str,
+    indexers: &'static [(&'static str, IndexFn)],
+    cache: RwLock<Cache>,
+    /// Events at or below this revision are already in the last list.
+    listed: AtomicI64,
+    subscribers: Mutex<Vec<mpsc::Sender<Notification>>>,
+}
+
+#[derive(Default)]
+struct Cache {
+    objects: HashMap<Key, Arc<Value>>,
+    indices: HashMap<&'static str, HashMap<String, HashSet<Key>>>,
+}
+
+fn by_namespace(object: &Value) -> Vec<String> {
+    vec![str_at(object, "/metadata/namespace").to_string()]
+}
+
+impl Informer {
+    /// An empty informer of `resource` with `indexers` (plus [`BY_NAMESPACE`]).
+    pub fn new(resource: &'static str, indexers: &'static [(&'static str, IndexFn)]) -> Informer {
+        Informer {
+            resource,
+            indexers,
+            cache: RwLock::new(Cache::default()),
+            listed: AtomicI64::new(0),
+            subscribers: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The resource it caches.
+    pub fn resource(&self) -> &'static str {
+        self.resource
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Cache> {
+        self.cache.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Cache> {
+        self.cache.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A receiver of every later notification; subscribe before the informers run to get
+    /// the first [`Notification::Resynced`].
+    pub fn subscribe(&self) -> mpsc::Receiver<Notification> {
+        let (tx, rx) = mpsc::channel(NOTIFICATION_BUFFER_LEN);
+        self.subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(tx);
+        rx
+    }
+
+    /// Notifications handed to subscribers and not yet received.
+    pub fn backlog(&self) -> usize {
+        self.subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|tx| tx.max_capacity() - tx.capacity())
+            .sum()
+    }
+
+    /// One cached object.
+    pub fn get(&self, key: &Key) -> Option<Arc<Value>> {
+        self.read().objects.get(key).cloned()
+    }
+
+    /// Every cached object, ordered by key (for resyncs only: it costs the whole cache).
+    pub fn list(&self) -> Vec<Arc<Value>> {
+        let cache = self.read();
+        let mut keys: Vec<&Key> = cache.objects.keys().collect();
+        keys.sort();
+        keys.into_iter()
+            .filter_map(|k| cache.objects.get(k).cloned())
+            .collect()
+    }
+
+    /// How many objects are cached.
+    pub fn len(&self) -> usize {
+        self.read().objects.len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The keys indexed under `value` of index `index`, ordered.
+    pub fn index_keys(&self, index: &str, value: &str) -> Vec<Key> {
+        let cache = self.read();
+        let mut keys: Vec<Key> = cache
+            .indices
+            .get(index)
+            .and_then(|i| i.get(value))
+            .map(|set| set.iter().cloned().collect())
+            .unwrap_or_default();
+        keys.sort();
+        keys
+    }
+
+    /// The objects indexed under `value` of index `index`, ordered by key.
+    pub fn by_index(&self, index: &str, value: &str) -> Vec<Arc<Value>> {
+        let cache = self.read();
+        let Some(set) = cache.indices.get(index).and_then(|i| i.get(value)) else {
+            return Vec::new();
+        };
+        let mut keys: Vec<&Key> = set.iter().collect();
+        keys.sort();
+        keys.into_iter()
+            .filter_map(|k| cache.objects.get(k).cloned())
+            .collect()
+    }
+
+    /// How many objects are indexed under `value` of index `index`.
+    pub fn index_len(&self, index: &str, value: &str) -> usize {
+        self.read()
+            .indices
+            .get(index)
+            .and_then(|i| i.get(value))
+            .map_or(0, HashSet::len)
+    }
+
+    /// Whether some object indexed under `value` of index `index` passes `keep`.
+    pub fn index_any(&self, index: &str, value: &str, keep: impl Fn(&Key) -> bool) -> bool {
+        self.read()
+            .indices
+            .get(index)
+            .and_then(|i| i.get(value))
+            .is_some_and(|set| set.iter().any(keep))
+    }
+
+    /// The objects of `namespace` whose `multi`-valued index holds every one of `values`:
+    /// reads the smallest of the sets, so a selector costs what it selects, not the namespace.
+    pub fn by_all(&self, index: &str, values: &[String]) -> Vec<Arc<Value>> {
+        let cache = self.read();
+        let Some(idx) = cache.indices.get(index) else {
+            return Vec::new();
+        };
+        let mut sets = Vec::with_capacity(values.len());
+        for v in values {
+            match idx.get(v) {
+                Some(set) => sets.push(set),
+                None => return Vec::new(),
+            }
+        }
+        sets.sort_by_key(|s| s.len());
+        let Some((first, rest)) = sets.split_first() else {
+            return Vec::new();
+        };
+        let mut keys: Vec<&Key> = first
+            .iter()
+            .filter(|k| rest.iter().all(|s| s.contains(*k)))
+            .collect();
+        keys.sort();
+        keys.into_iter()
+            .filter_map(|k| cache.objects.get(k).cloned())
+            .collect()
+    }
+
+    fn index_values(&self, object: &Value) -> Vec<(&'static str, Vec<String>)> {
+        std::iter::once((BY_NAMESPACE, by_namespace(object)))
+            .chain(self.indexers.iter().map(|(name, f)| (*name, f(object))))
+            .collect()
+    }
+
+    fn unindex(cache: &mut Cache, values: Vec<(&'static str, Vec<String>)>, key: &Key) {
+        for (name, vs) in values {
+            let Some(index) = cache.indices.get_mut(name) else {
+                continue;
+            };
+            for v in vs {
+                if let Some(set) = index.get_mut(&v) {
+                    set.remove(key);
+                    if set.is_empty() {
+                        index.remove(&v);
+                    }
+                }
+            }
+        }
+    }
+
+    fn put(&self, cache: &mut Cache, object: Arc<Value>) -> Option<Arc<Value>> {
+        let key = Key::of(&object);
+        let old = cache.objects.insert(key.clone(), Arc::clone(&object));
+        if let Some(old) = &old {
+            Self::unindex(cache, self.index_values(old), &key);
+        }
+        for (name, vs) in self.index_values(&object) {
+            let index = cache.indices.entry(name).or_default();
+            for v in vs {
+                index.entry(v).or_default().insert(key.clone());
+            }
+        }
+        old
+    }
+
+    fn remove(&self, cache: &mut Cache, key: &Key) -> Option<Arc<Value>> {
+        let old = cache.objects.remove(key)?;
+        Self::unindex(cache, self.index_values(&old), key);
+        Some(old)
+    }
+
+    /// Replaces the cache with a list read at `revision`; returns a `Deleted` for every object
+    /// that is gone, then [`Notification::Resynced`].
+    fn replace(&self, items: Vec<Value>, revision: Revision) -> Vec<Notification> {
+        let mut cache = self.write();
+        let mut fresh = Cache::default();
+        for item in items {
+            self.put(&mut fresh, Arc::new(item));
+        }
+        let mut out: Vec<Notification> = cache
+            .objects
+            .iter()
+            .filter(|(k, _)| !fresh.objects.contains_key(*k))
+            .map(|(_, o)| Notification::Deleted(Arc::clone(o)))
+            .collect();
+        *cache = fresh;
+        self.listed.store(revision, Ordering::Release);
+        out.push(Notification::Resynced);
+        out
+    }
+
+    /// Applies one watch event (decorated); `None` when the list already held it. In the
+    /// server only [`Informers::run`] calls it; benches and tests feed events directly.
+    pub fn apply(&self, event: Event) -> Option<Notification> {
+        if event.revision <= self.listed.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut cache = self.write();
+        let key = Key::new(&event.key.namespace, &event.key.name);
+        match event.event_type {
+            EventType::Deleted => {
+                let old = self.remove(&mut cache, &key);
+                Some(Notification::Deleted(
+                    old.unwrap_or_else(|| Arc::new(event.object)),
+                ))
+            }
+            EventType::Added | EventType::Modified => {
+                let new = Arc::new(event.object);
+                Some(match self.put(&mut cache, Arc::clone(&new)) {
+                    Some(old) => Notification::Updated { old, new },
+                    None => Notification::Added(new),
+                })
+            }
+        }
+    }
+
+    /// Hands a notification to every subscriber, waiting for room (never dropping one).
+    async fn notify(&self, notification: Notification) {
+        let subscribers: Vec<mpsc::Sender<Notification>> = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let mut closed = false;
+        for tx in subscribers {
+            closed |= tx.send(notification.clone()).await.is_err();
+        }
+        if closed {
+            self.subscribers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|tx| !tx.is_closed());
+        }
+    }
+}
+
+/// Pods by each label, namespaced: `namespace/key=value`.
+pub fn pods_by_label(pod: &Value) -> Vec<String> {
+    let ns = str_at(pod, "/metadata/namespace");
+    labels_of(pod)
+        .iter()
+        .map(|(k, v)| label_term(ns, k, v))
+        .collect()
+}
+
+/// The index value of one label (or selector) term in a namespace.
+pub fn label_term(namespace: &str, key: &str, value: &str) -> String {
+    format!("{namespace}/{key}={value}")
+}
+
+fn pods_by_node(pod: &Value) -> Vec<String> {
+    vec![str_at(pod, "/spec/nodeName").to_string()]
+}
+
+fn pods_by_ip(pod: &Value) -> Vec<String> {
+    let ip = str_at(pod, "/status/podIP");
+    if ip.is_empty() {
+        Vec::new()
+    } else {
+        vec![ip.to_string()]
+    }
+}
+
+/// The `namespace/name` of the Deployment controlling a Pod.
+pub fn owning_deployment(pod: &Value) -> Option<Key> {
+    let owner = pod
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|r| {
+            str_at(r, "/kind") == "Deployment" && r.get("controller") == Some(&Value::Bool(true))
+        })?;
+    Some(Key::new(
+        str_at(pod, "/metadata/namespace"),
+        str_at(owner, "/name"),
+    ))
+}
+
+fn pods_by_owner(pod: &Value) -> Vec<String> {
+    owning_deployment(pod)
+        .map(|k| k.to_string())
+        .into_iter()
+        .collect()
+}
+
+/// A Service's `spec.selector` as a map.
+pub fn selector_of(svc: &Value) -> BTreeMap<String, String> {
+    svc.pointer("/spec/selector")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn services_by_selector(svc: &Value) -> Vec<String> {
+    let ns = str_at(svc, "/metadata/namespace");
+    selector_of(svc)
+        .iter()
+        .map(|(k, v)| label_term(ns, k, v))
+        .collect()
+}
+
+fn annotations_of(object: &Value) -> BTreeMap<String, String> {
+    object
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The SLB instance ids a Service names: its `…-loadbalancer-id` annotation and CCM's label
+/// (what `service_plan::slb` counts as sharing an instance).
+pub fn load_balancer_ids(svc: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    if let Some(id) = annotations::get(&annotations_of(svc), annotations::LOAD_BALANCER_ID) {
+        ids.push(id.to_string());
+    }
+    if let Some(id) = labels_of(svc).get(LABEL_LOAD_BALANCER_ID) {
+        ids.push(id.clone());
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn services_by_type(svc: &Value) -> Vec<String> {
+    vec![str_at(svc, "/spec/type").to_string()]
+}
+
+fn slices_by_service(slice: &Value) -> Vec<String> {
+    labels_of(slice)
+        .get(LABEL_SERVICE_NAME)
+        .map(|name| Key::new(str_at(slice, "/metadata/namespace"), name).to_string())
+        .into_iter()
+        .collect()
+}
+
+fn instances_by_owner(instance: &Value) -> Vec<String> {
+    instance
+        .pointer("/spec/tags")
+        .and_then(|t| t.get(TAG_KEY_SERVICE))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .into_iter()
+        .collect()
+}
+
+fn instances_by_name(instance: &Value) -> Vec<String> {
+    vec![str_at(instance, "/spec/name").to_string()]
+}
+
+/// The informers the controllers share, fed by one watch of the store.
+pub struct Informers {
+    pub services: Informer,
+    pub pods: Informer,
+    pub nodes: Informer,
+    pub endpoints: Informer,
+    pub endpoint_slices: Informer,
+    pub deployments: Informer,
+    pub load_balancers: Informer,
+    /// The newest store revision every cache reflects.
+    revision: watch::Sender<Revision>,
+    /// Whether a watch keeps the caches current (else they are a one-shot snapshot).
+    live: AtomicBool,
+}
+
+impl Informers {
+    /// Empty informers; [`Informers::run`] fills and follows them.
+    pub fn new() -> Arc<Informers> {
+        Arc::new(Informers {
+            services: Informer::new(
+                "services",
+                &[
+                    (SERVICES_BY_SELECTOR, services_by_selector),
+                    (SERVICES_BY_LOAD_BALANCER, load_balancer_ids),
+                    (SERVICES_BY_TYPE, services_by_type),
+                ],
+            ),
+            pods: Informer::new(
+                "pods",
+                &[
+                    (PODS_BY_LABEL, pods_by_label),
+                    (PODS_BY_NODE, pods_by_node),
+                    (PODS_BY_OWNER, pods_by_owner),
+                    (PODS_BY_IP, pods_by_ip),
+                ],
+            ),
+            nodes: Informer::new("nodes", &[]),
+            endpoints: Informer::new("endpoints", &[]),
+            endpoint_slices: Informer::new(
+                "endpointslices",
+                &[(SLICES_BY_SERVICE, slices_by_service)],
+            ),
+            deployments: Informer::new("deployments", &[]),
+            load_balancers: Informer::new(
+                LOAD_BALANCERS.plural,
+                &[
+                    (INSTANCES_BY_OWNER, instances_by_owner),
+                    (INSTANCES_BY_NAME, instances_by_name),
+                ],
+            ),
+            revision: watch::channel(0).0,
+            live: AtomicBool::new(false),
+        })
+    }
+
+    /// Informers filled once from a list, not followed: for one-shot full resyncs.
+    pub async fn snapshot(registry: &Registry) -> Result<Arc<Informers>, RegistryError> {
+        let informers = Informers::new();
+        informers.list_all(registry).await?;
+        Ok(informers)
+    }
+
+    fn all(&self) -> [&Informer; 7] {
+        [
+            &self.services,
+            &self.pods,
+            &self.nodes,
+            &self.endpoints,
+            &self.endpoint_slices,
+            &self.deployments,
+            &self.load_balancers,
+        ]
+    }
+
+    /// The informer of a resource.
+    pub fn of(&self, resource: &str) -> Option<&Informer> {
+        self.all().into_iter().find(|i| i.resource == resource)
+    }
+
+    /// The newest store revision every cache reflects.
+    pub fn revision(&self) -> Revision {
+        *self.revision.borrow()
+    }
+
+    /// Notifications not yet received by any subscriber, over every informer.
+    pub fn backlog(&self) -> usize {
+        self.all().iter().map(|i| i.backlog()).sum()
+    }
+
+    /// Lists every resource into its cache, then notifies; returns the revision to watch from.
+    async fn list_all(&self, registry: &Registry) -> Result<Revision, RegistryError> {
+        let mut from = Revision::MAX;
+        let mut pending = Vec::new();
+        for informer in self.all() {
+            let page = registry
+                .list(informer.resource, None, &Default::default())
+                .await?;
+            from = from.min(page.revision);
+            pending.push(informer.replace(page.items, page.revision));
+        }
+        self.revision.send_replace(from);
+        for (informer, notifications) in self.all().into_iter().zip(pending) {
+            for n in notifications {
+                informer.notify(n).await;
+            }
+        }
+        Ok(from)
+    }
+
+    /// Keeps the caches current for ever: list, watch from the list's revision, re-list when
+    /// the watch expires or fails.
+    pub async fn run(self: Arc<Self>, registry: Registry) {
+        self.live.store(true, Ordering::Release);
+        loop {
+            match self.list_all(&registry).await {
+                Ok(from) => self.follow(&registry, from).await,
+                Err(e) => tracing::warn!(error = %e, "informers: list failed"),
+            }
+            tokio::time::sleep(Duration::from_millis(RETRY_AFTER_FAILURE_MS)).await;
+        }
+    }
+
+    async fn follow(&self, registry: &Registry, from: Revision) {
+        // One watch of every kind: one copy of each event, and a revision that tells when
+        // the caches show a given write.
+        let mut events = match registry.store().watch(None, from).await {
+            Ok(events) => events,
+            Err(e) => {
+                tracing::warn!(error = %e, "informers: watch failed");
+                return;
+            }
+        };
+        while let Some(item) = events.next().await {
+            match item {
+                Ok(mut event) => {
+                    let revision = event.revision;
+                    if let Some(informer) = self.of(&event.key.kind) {
+                        event.object = registry.decorate(informer.resource, event.object);
+                        if let Some(n) = informer.apply(event) {
+                            informer.notify(n).await;
+                        }
+                    }
+                    self.revision.send_replace(revision);
+                }
+                Err(StoreError::Expired { .. }) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "informers: watch stream failed");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Waits until the caches show every write up to `revision` (a reconcile's own writes);
+    /// a snapshot is listed again instead. Gives up after [`CATCH_UP_TIMEOUT_MS`].
+    pub async fn catch_up(
+        &self,
+        registry: &Registry,
+        revision: Revision,
+    ) -> Result<(), RegistryError> {
+        if !self.live.load(Ordering::Acquire) {
+            self.list_all(registry).await?;
+            return Ok(());
+        }
+        let mut rx = self.revision.subscribe();
+        let wait = rx.wait_for(|r| *r >= revision);
+        if tokio::time::timeout(Duration::from_millis(CATCH_UP_TIMEOUT_MS), wait)
+            .await
+            .is_err()
+        {
+            tracing::warn!(revision, "informers: caches did not catch up in time");
+        }
+        Ok(())
+    }
+}
+
+/// Decodes a cached object as `T` without copying it first.
+pub fn typed<T: serde::de::DeserializeOwned>(object: &Value) -> Option<T> {
+    T::deserialize(object).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::ObjectKey;
+
+    fn pod(name: &str, labels: Value) -> Value {
+        json!({"metadata": {"namespace": "default", "name": name, "labels": labels}})
+    }
+
+    fn event(revision: Revision, event_type: EventType, object: Value) -> Event {
+        Event {
+            revision,
+            event_type,
+            key: ObjectKey::new("pods", "default", str_at(&object, "/metadata/name")),
+            object,
+        }
+    }
+
+    #[test]
+    fn label_index_follows_updates_and_deletes() {
+        let pods = Informer::new("pods", &[(PODS_BY_LABEL, pods_by_label)]);
+        pods.apply(event(1, EventType::Added, pod("a", json!({"app": "x"}))));
+        pods.apply(event(
+            2,
+            EventType::Added,
+            pod("b", json!({"app": "x", "t": "1"})),
+        ));
+        let x = label_term("default", "app", "x");
+        let t = label_term("default", "t", "1");
+        assert_eq!(pods.index_len(PODS_BY_LABEL, &x), 2);
+        assert_eq!(pods.by_all(PODS_BY_LABEL, &[x.clone(), t.clone()]).len(), 1);
+        let n = pods.apply(event(3, EventType::Modified, pod("b", json!({"app": "y"}))));
+        assert!(matches!(n, Some(Notification::Updated { .. })));
+        assert_eq!(
+            pods.index_keys(PODS_BY_LABEL, &x),
+            vec![Key::new("default", "a")]
+        );
+        assert_eq!(pods.index_len(PODS_BY_LABEL, &t), 0);
+        pods.apply(event(4, EventType::Deleted, pod("a", json!({"app": "x"}))));
+        assert_eq!(pods.index_len(PODS_BY_LABEL, &x), 0);
+        assert_eq!(pods.len(), 1);
+    }
+
+    #[test]
+    fn replace_reports_vanished_objects_and_skips_listed_events() {
+        let pods = Informer::new("pods", &[]);
+        pods.apply(event(1, EventType::Added, pod("a", json!({}))));
+        let out = pods.replace(vec![pod("b", json!({}))], 5);
+        assert!(matches!(&out[0], Notification::Deleted(o) if str_at(o, "/metadata/name") == "a"));
+        assert!(matches!(out[1], Notification::Resynced));
+        assert!(
+            pods.apply(event(5, EventType::Added, pod("c", json!({}))))
+                .is_none()
+        );
+        assert!(
+            pods.apply(event(6, EventType::Added, pod("c", json!({}))))
+                .is_some()
+        );
+        assert_eq!(pods.len(), 2);
+    }
+}
