@@ -2,6 +2,7 @@
 //! that watches resume from, and allocations committed in the same transaction as their owner.
 //! It stores what it is given; whether an object is valid is for the registry to decide.
 
+mod cache;
 mod sqlite;
 
 use std::collections::{HashMap, VecDeque};
@@ -351,6 +352,8 @@ pub struct Store {
 struct Shared {
     /// Whether the last commit (or probe) succeeded; false while writes cannot commit.
     writable: AtomicBool,
+    /// Every object, as of `revision`: both change together under this lock.
+    objects: RwLock<cache::ObjectCache>,
     /// Set once at shutdown: every watch ends, as kube-apiserver ends them when it stops.
     closing: tokio::sync::watch::Sender<bool>,
     revision: AtomicI64,
@@ -381,6 +384,8 @@ enum Applied {
         event: Event,
         allocated: Vec<Allocation>,
         released: Vec<Allocation>,
+        /// The object as stored, for the cache; `None` for a delete.
+        stored: Option<Arc<cache::Cached>>,
     },
     Compacted(Revision),
 }
@@ -421,6 +426,7 @@ impl Store {
         let shared = Arc::new(Shared {
             writable: AtomicBool::new(true),
             closing: tokio::sync::watch::Sender::new(false),
+            objects: RwLock::new(state.objects),
             revision: AtomicI64::new(state.revision),
             compacted: AtomicI64::new(state.compacted),
             allocations: RwLock::new(allocations),
@@ -435,17 +441,18 @@ impl Store {
         }
     }
 
-    /// Reads one object.
+    /// Reads one object, from memory.
     pub async fn get(&self, key: &ObjectKey) -> Result<Option<StoredObject>, StoreError> {
-        let (reader, key) = (self.reader.clone(), key.clone());
-        detached(async move { reader.get(&key).await }).await
+        let cached = self.shared.read_objects().get(key);
+        cached.map(|c| c.to_stored(key.clone())).transpose()
     }
 
-    /// Lists objects of `kind` ordered by (namespace, name), with the store's revision at the time.
+    /// Lists objects of `kind` ordered by (namespace, name), with the store's revision at the
+    /// time, from memory.
     ///
     /// `namespace` `None` lists all namespaces; `after` is an exclusive (namespace, name) to
-    /// continue from; `limit` `None` returns all. The revision is read in the same read
-    /// transaction as the rows, so a watch from it misses nothing and repeats nothing.
+    /// continue from; `limit` `None` returns all. The revision and the objects are one
+    /// snapshot, so a watch from it misses nothing and repeats nothing.
     pub async fn list(
         &self,
         kind: &str,
@@ -453,16 +460,12 @@ impl Store {
         after: Option<(&str, &str)>,
         limit: Option<usize>,
     ) -> Result<(Vec<StoredObject>, Revision), StoreError> {
-        let reader = self.reader.clone();
-        let (kind, namespace) = (kind.to_owned(), namespace.map(str::to_owned));
-        let after = after.map(|(ns, name)| (ns.to_owned(), name.to_owned()));
-        detached(async move {
-            let after = after
-                .as_ref()
-                .map(|(ns, name)| (ns.as_str(), name.as_str()));
-            reader.list(&kind, namespace.as_deref(), after, limit).await
-        })
-        .await
+        let (objects, revision) = {
+            let cache = self.shared.read_objects();
+            (cache.objects(kind), self.current_revision())
+        };
+        let items = cache::page(&objects, kind, namespace, after, limit)?;
+        Ok((items, revision))
     }
 
     /// Lists up to `query.limit` objects of `kind` that `query` selects, in its order, with the
@@ -681,6 +684,10 @@ impl StoreError {
 }
 
 impl Shared {
+    fn read_objects(&self) -> std::sync::RwLockReadGuard<'_, cache::ObjectCache> {
+        self.objects.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Mirrors a committed batch: counters and allocations first, so that a caller that has its
     /// answer sees them, then the events, in revision order.
     fn publish(
@@ -717,7 +724,16 @@ impl Shared {
             allocations.retain(|_, values| !values.is_empty());
         }
         self.compacted.store(compacted, Ordering::Release);
-        self.revision.store(revision, Ordering::Release);
+        {
+            let mut cache = self.objects.write().unwrap_or_else(PoisonError::into_inner);
+            for outcome in outcomes {
+                if let Ok(Applied::Write { event, stored, .. }) = outcome {
+                    cache.apply(&event.key, stored.clone());
+                }
+            }
+            // Under the cache's lock: a reader's snapshot and revision always agree.
+            self.revision.store(revision, Ordering::Release);
+        }
         for outcome in outcomes {
             if let Ok(Applied::Write { event, .. }) = outcome {
                 // No receivers is fine: nobody is watching.

@@ -3,8 +3,10 @@
 //! read pool. Queries use `$n` placeholders and portable types so PostgreSQL can share them.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
+use futures::TryStreamExt;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
@@ -20,8 +22,6 @@ use super::{
 const BUSY_TIMEOUT_SECS: u64 = 5;
 /// Connections in the read pool.
 const READ_CONNECTIONS: u32 = 8;
-/// SQLite's `LIMIT` for "no limit".
-const NO_LIMIT: i64 = -1;
 /// Sorts after every stored `created_at` (RFC 3339 text starts with a digit): where a newest
 /// first walk starts.
 const AFTER_EVERY_TIMESTAMP: &str = "\u{10FFFF}";
@@ -78,6 +78,7 @@ mod page_sql {
 
 /// The counters and allocations found in the database when it was opened.
 pub(super) struct StartState {
+    pub(super) objects: super::cache::ObjectCache,
     pub(super) revision: Revision,
     pub(super) compacted: Revision,
     pub(super) allocations: Vec<Allocation>,
@@ -124,7 +125,26 @@ pub(super) async fn open(
         .connect_with(options.pragma("query_only", "ON"))
         .await?;
 
+    // Every object, once, for the in-memory cache that serves reads.
+    let mut objects = super::cache::ObjectCache::default();
+    let mut rows = sqlx::query_as::<_, (String, String, String, String, i64, String)>(
+        "SELECT kind, namespace, name, uid, revision, object FROM objects",
+    )
+    .fetch(&mut conn);
+    while let Some((kind, namespace, name, uid, revision, json)) = rows.try_next().await? {
+        let cached = super::cache::Cached {
+            uid,
+            revision,
+            json: json.into_boxed_str(),
+        };
+        objects.apply(
+            &ObjectKey::new(kind, namespace, name),
+            Some(Arc::new(cached)),
+        );
+    }
+    drop(rows);
     let start = StartState {
+        objects,
         revision,
         compacted,
         allocations: allocations
@@ -213,71 +233,6 @@ pub(super) struct Reader {
 }
 
 impl Reader {
-    pub(super) async fn get(&self, key: &ObjectKey) -> Result<Option<StoredObject>, StoreError> {
-        let row: Option<ObjectRow> = sqlx::query_as(
-            "SELECT namespace, name, uid, revision, object FROM objects \
-             WHERE kind = $1 AND namespace = $2 AND name = $3",
-        )
-        .bind(&key.kind)
-        .bind(&key.namespace)
-        .bind(&key.name)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| row.into_stored(&key.kind)).transpose()
-    }
-
-    pub(super) async fn list(
-        &self,
-        kind: &str,
-        namespace: Option<&str>,
-        after: Option<(&str, &str)>,
-        limit: Option<usize>,
-    ) -> Result<(Vec<StoredObject>, Revision), StoreError> {
-        // Names are never empty, so ("", "") sorts before every key: "from the start".
-        let (after_namespace, after_name) = after.unwrap_or(("", ""));
-        let limit = limit.map_or(NO_LIMIT, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
-        // One read transaction: the revision and the rows come from the same snapshot.
-        let mut tx = self.pool.begin().await?;
-        let (revision,): (i64,) = sqlx::query_as("SELECT revision FROM meta WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let rows: Vec<ObjectRow> = match namespace {
-            Some(namespace) => {
-                sqlx::query_as(
-                    "SELECT namespace, name, uid, revision, object FROM objects \
-                     WHERE kind = $1 AND namespace = $2 AND (namespace, name) > ($3, $4) \
-                     ORDER BY namespace, name LIMIT $5",
-                )
-                .bind(kind)
-                .bind(namespace)
-                .bind(after_namespace)
-                .bind(after_name)
-                .bind(limit)
-                .fetch_all(&mut *tx)
-                .await?
-            }
-            None => {
-                sqlx::query_as(
-                    "SELECT namespace, name, uid, revision, object FROM objects \
-                     WHERE kind = $1 AND (namespace, name) > ($2, $3) \
-                     ORDER BY namespace, name LIMIT $4",
-                )
-                .bind(kind)
-                .bind(after_namespace)
-                .bind(after_name)
-                .bind(limit)
-                .fetch_all(&mut *tx)
-                .await?
-            }
-        };
-        tx.commit().await?;
-        let objects = rows
-            .into_iter()
-            .map(|row| row.into_stored(kind))
-            .collect::<Result<_, _>>()?;
-        Ok((objects, revision))
-    }
-
     pub(super) async fn list_page(
         &self,
         kind: &str,
@@ -650,7 +605,7 @@ async fn apply_write(
         allocated.push(allocation.clone());
     }
 
-    let (event_type, object, text) = match (&write.op, current) {
+    let (event_type, object, text, stored) = match (&write.op, current) {
         (WriteOp::Put { uid, object, .. }, current) => {
             let object = with_resource_version(object.clone(), revision)?;
             let text = to_json(&object)?;
@@ -679,7 +634,12 @@ async fn apply_write(
                 Some(_) => EventType::Modified,
                 None => EventType::Added,
             };
-            (event_type, object, text)
+            let stored = Arc::new(super::cache::Cached {
+                uid: uid.clone(),
+                revision,
+                json: text.clone().into_boxed_str(),
+            });
+            (event_type, object, text, Some(stored))
         }
         (WriteOp::Delete { .. }, None) => return Err(StoreError::NotFound),
         (WriteOp::Delete { .. }, Some(current)) => {
@@ -710,7 +670,7 @@ async fn apply_write(
                     released.push(allocation);
                 }
             }
-            (EventType::Deleted, object, text)
+            (EventType::Deleted, object, text, None)
         }
     };
 
@@ -736,6 +696,7 @@ async fn apply_write(
         },
         allocated,
         released,
+        stored,
     })
 }
 
