@@ -28,6 +28,12 @@ const DEFAULT_NAMESPACE: &str = "default";
 /// Lists decorate every Service they return, so this decodes only `spec` (the one part the
 /// defaults touch), borrowing it, and re-encodes it only when a default changed it.
 pub fn decorate(mut object: Value) -> Value {
+    if !object
+        .get("spec")
+        .is_some_and(service_plan::service::defaults::default_on_read_applies)
+    {
+        return object;
+    }
     let Some(Ok(spec)) = object.get("spec").map(ServiceSpec::deserialize) else {
         return object;
     };
