@@ -24,8 +24,10 @@ use crate::registry::{Registry, RegistryError};
 pub const MANAGER: &str = "endpoint-controller";
 /// The field manager of EndpointSlice writes.
 pub const SLICE_MANAGER: &str = "endpointslice-controller";
-/// Workers: keys are independent (each writes only its own Service's objects).
-const WORKERS: usize = 2;
+/// Workers: keys are independent (each writes only its own Service's objects), and a worker
+/// spends most of a reconcile waiting for its durable commit, so several of them share one
+/// group commit (kube-controller-manager runs 5 endpoints workers by default).
+const WORKERS: usize = 8;
 
 /// A one-shot full resync of Endpoints and EndpointSlices.
 #[derive(Debug, Default)]

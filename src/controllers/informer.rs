@@ -56,7 +56,9 @@ pub type IndexFn = fn(&Value) -> Vec<String>;
 /// Where an object lives: its namespace (`""` when cluster-scoped) and name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
+    /// The namespace, `""` for a cluster-scoped object.
     pub namespace: String,
+    /// The object's name.
     pub name: String,
 }
 
@@ -508,12 +510,19 @@ fn instances_by_name(instance: &Value) -> Vec<String> {
 
 /// The informers the controllers share, fed by one watch of the store.
 pub struct Informers {
+    /// Services, decorated with their read-time defaults.
     pub services: Informer,
+    /// Pods.
     pub pods: Informer,
+    /// Nodes.
     pub nodes: Informer,
+    /// Endpoints.
     pub endpoints: Informer,
+    /// EndpointSlices.
     pub endpoint_slices: Informer,
+    /// Deployments.
     pub deployments: Informer,
+    /// Simulated SLB instances.
     pub load_balancers: Informer,
     /// The newest store revision every cache reflects.
     revision: watch::Sender<Revision>,

@@ -82,8 +82,11 @@ impl ReconcileStats {
 /// Counters of every controller.
 #[derive(Debug, Default)]
 pub struct ControllerStats {
+    /// The endpoints controller's.
     pub endpoints: ReconcileStats,
+    /// The load-balancer controller's.
     pub load_balancer: ReconcileStats,
+    /// The workloads controller's.
     pub workloads: ReconcileStats,
 }
 

@@ -1017,3 +1017,92 @@ async fn pod_label_change_reconciles_only_the_services_selecting_the_pod() {
         BYSTANDERS + 3
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_heartbeat_reconciles_nothing_and_a_zone_change_only_services_with_pods_there() {
+    let cluster = TestCluster::with_controllers(ClusterSettings::default(), true).await;
+    let registry = cluster.registry();
+    pod_ips(registry, "nginx", 2).await;
+    let spec = json!({"selector": {"app": "nginx"}, "ports": [{"port": 80}]});
+    create_service(registry, service("my-nginx-svc", spec, json!({})))
+        .await
+        .expect("svc");
+    let spec = json!({"selector": {"app": "elsewhere"}, "ports": [{"port": 80}]});
+    create_service(registry, service("bystander", spec, json!({})))
+        .await
+        .expect("svc");
+    create_service(
+        registry,
+        service("my-lb", lb_spec(80, "Cluster"), json!({})),
+    )
+    .await
+    .expect("lb svc");
+    eventually(registry, "endpoints", || async {
+        let ep = get(registry, "endpoints", "default", "my-nginx-svc").await?;
+        (endpoint_ips(&ep).len() == 2).then_some(())
+    })
+    .await;
+    ingress_ip(registry, "my-lb").await;
+    settled(&cluster).await;
+
+    let node = running_pods_of(&list(registry, "pods", Some("default")).await, "nginx")[0]["spec"]
+        ["nodeName"]
+        .as_str()
+        .expect("node name")
+        .to_string();
+    let kind = kind_by_plural("nodes").expect("kind");
+    let touch = |field: &'static str, key: &'static str, value: &'static str| {
+        let node = node.clone();
+        async move {
+            registry
+                .patch(kind, "", &node, &WriteOptions::default(), move |cur| {
+                    let mut next = cur.clone();
+                    next["metadata"][field][key] = json!(value);
+                    if let Some(meta) = next["metadata"].as_object_mut() {
+                        meta.remove("resourceVersion");
+                    }
+                    Ok(next)
+                })
+                .await
+                .expect("patch node");
+        }
+    };
+    let stats = cluster.controllers.as_ref().expect("controllers").stats();
+    let counts = || {
+        [
+            stats.endpoints.reconciles(),
+            stats.load_balancer.reconciles(),
+            stats.workloads.reconciles(),
+        ]
+    };
+    // An annotation nothing reads is what a heartbeat is to these controllers: no work.
+    let before = counts();
+    touch("annotations", "example.com/heartbeat", "1").await;
+    settled(&cluster).await;
+    assert_eq!(
+        counts(),
+        before,
+        "endpoints, load balancer, workloads reconciles"
+    );
+
+    // A zone change reaches the slices of the Services with pods on the node, only.
+    let before = stats.endpoints.reconciles();
+    touch("labels", "topology.kubernetes.io/zone", "cn-hangzhou-z").await;
+    eventually(registry, "the new zone in the slice", || async {
+        let slices = slices_of(registry, "my-nginx-svc").await;
+        slices
+            .iter()
+            .flat_map(|s| s["endpoints"].as_array().cloned().unwrap_or_default())
+            .any(|e| e["zone"] == json!("cn-hangzhou-z"))
+            .then_some(())
+    })
+    .await;
+    settled(&cluster).await;
+    let reconciles = stats.endpoints.reconciles() - before;
+    // Two Services select pods there (my-nginx-svc and my-lb): the node change, then each
+    // one's own EndpointSlice write coming back. The bystander is never reconciled.
+    assert!(
+        (2..=6).contains(&reconciles),
+        "{reconciles} endpoints reconciles for one zone change"
+    );
+}
