@@ -37,6 +37,9 @@ use crate::store::{Allocation, Event, ObjectKey, Revision, Store, StoreError, St
 
 /// How many times a write is planned again when a concurrent write got in first.
 const MAX_WRITE_ATTEMPTS: usize = 16;
+/// How often a create whose generated name is taken tries another (kube-apiserver's
+/// `RetryGenerateName`: the first attempt and 7 more).
+const GENERATE_NAME_RETRIES: usize = 7;
 
 /// Options every write accepts (`dryRun`, `fieldValidation`, `fieldManager`).
 #[derive(Debug, Clone, Default)]
