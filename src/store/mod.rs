@@ -712,7 +712,7 @@ async fn run_writer(
             .drain(..)
             .map(|request| (request.op, request.reply))
             .unzip();
-        match writer.commit_batch(&ops).await {
+        match writer.commit_batch(&ops, &shared).await {
             Ok(outcomes) => {
                 shared.writable.store(true, Ordering::Release);
                 shared.publish(&outcomes, writer.revision(), writer.compacted());

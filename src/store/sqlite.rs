@@ -15,8 +15,10 @@ use sqlx::{ConnectOptions, Connection};
 
 use super::{
     Allocation, Applied, BatchOp, Event, EventType, ListOrder, ListQuery, ObjectKey, Revision,
-    StoreError, StoredObject, Write, WriteOp, created_at, spec_type, with_resource_version,
+    Shared, StoreError, StoredObject, Write, WriteOp, created_at, spec_type, with_resource_version,
 };
+
+mod bulk;
 
 /// How long a statement waits for a lock held by another connection before failing.
 const BUSY_TIMEOUT_SECS: u64 = 5;
@@ -429,8 +431,12 @@ impl Writer {
     pub(super) async fn commit_batch(
         &mut self,
         ops: &[BatchOp],
+        shared: &Shared,
     ) -> Result<Vec<Result<Applied, StoreError>>, sqlx::Error> {
-        let result = self.try_commit_batch(ops).await;
+        let result = match bulk::plan(ops, shared, self.revision) {
+            Some(plan) => self.try_commit_bulk(plan).await,
+            None => self.try_commit_batch(ops).await,
+        };
         if result.is_err() {
             // Dropping the connection closes it, and closing rolls back anything left open.
             self.conn = None;
@@ -475,6 +481,24 @@ impl Writer {
         self.conn
             .as_mut()
             .ok_or_else(|| sqlx::Error::Protocol("no write connection".to_owned()))
+    }
+
+    /// Commits a batch planned in memory with one statement per table.
+    async fn try_commit_bulk(
+        &mut self,
+        plan: bulk::Plan,
+    ) -> Result<Vec<Result<Applied, StoreError>>, sqlx::Error> {
+        self.reconnect_if_needed().await?;
+        if plan.revision_before != self.revision {
+            // The cache and this connection disagree (never expected): plan in SQL instead.
+            return Err(sqlx::Error::Protocol("bulk plan is out of date".to_owned()));
+        }
+        let conn = self.open_connection()?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        plan.execute(&mut *tx).await?;
+        tx.commit().await?;
+        self.revision = plan.revision_after;
+        Ok(plan.outcomes)
     }
 
     async fn try_commit_batch(
