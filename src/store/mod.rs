@@ -411,6 +411,10 @@ enum BatchOp {
 }
 
 /// What one batch item changed, once its savepoint is released.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "nearly every item is a write; boxing it would only add an allocation"
+)]
 enum Applied {
     Write {
         event: Event,

@@ -495,7 +495,7 @@ impl Writer {
         }
         let conn = self.open_connection()?;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-        plan.execute(&mut *tx).await?;
+        plan.execute(&mut tx).await?;
         tx.commit().await?;
         self.revision = plan.revision_after;
         Ok(plan.outcomes)
