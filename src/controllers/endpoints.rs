@@ -100,12 +100,7 @@ impl EndpointsReconciler {
         if terms.is_empty() {
             return Vec::new();
         }
-        self.informers
-            .pods
-            .by_all(PODS_BY_LABEL, &terms)
-            .iter()
-            .filter_map(|p| typed::<Pod>(p))
-            .collect()
+        self.informers.pods.by_all_as::<Pod>(PODS_BY_LABEL, &terms)
     }
 
     /// The zone of each node the pods run on.

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use futures::StreamExt;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use service_plan::annotations;
 use service_plan::endpoints::LABEL_SERVICE_NAME;
@@ -179,6 +180,13 @@ fn decode(text: &str) -> Option<Value> {
     }
 }
 
+fn decode_all_as<T: DeserializeOwned>(texts: &[Arc<str>]) -> Vec<T> {
+    texts
+        .iter()
+        .filter_map(|t| serde_json::from_str(t).ok())
+        .collect()
+}
+
 fn decode_all(texts: Vec<Arc<str>>) -> Vec<Arc<Value>> {
     texts
         .iter()
@@ -252,16 +260,20 @@ impl Informer {
 
     /// Every cached object, ordered by key (for resyncs only: it decodes the whole cache).
     pub fn list(&self) -> Vec<Arc<Value>> {
-        let texts = {
-            let cache = self.read();
-            let mut entries: Vec<(&Arc<Key>, &Entry)> = cache.objects.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            entries
-                .into_iter()
-                .map(|(_, e)| Arc::clone(&e.text))
-                .collect()
-        };
-        decode_all(texts)
+        decode_all(self.texts_by_key())
+    }
+
+    fn texts_by_key(&self) -> Vec<Arc<str>> {
+        let cache = self.read();
+        let mut keys: Vec<&Arc<Key>> = cache.objects.keys().collect();
+        keys.sort();
+        cache.texts(keys)
+    }
+
+    /// Every cached object decoded straight into `T` (skipping the `Value` tree), ordered by
+    /// key; objects that are not a `T` are left out.
+    pub fn list_as<T: DeserializeOwned>(&self) -> Vec<T> {
+        decode_all_as(&self.texts_by_key())
     }
 
     /// Every cached object's key, ordered (decodes nothing).
@@ -372,7 +384,17 @@ impl Informer {
     /// The objects of `namespace` whose `multi`-valued index holds every one of `values`:
     /// reads the smallest of the sets, so a selector costs what it selects, not the namespace.
     pub fn by_all(&self, index: &str, values: &[String]) -> Vec<Arc<Value>> {
-        let texts = {
+        decode_all(self.all_texts(index, values))
+    }
+
+    /// [`Informer::by_all`], decoded straight into `T` (skipping the `Value` tree); objects
+    /// that are not a `T` are left out.
+    pub fn by_all_as<T: DeserializeOwned>(&self, index: &str, values: &[String]) -> Vec<T> {
+        decode_all_as(&self.all_texts(index, values))
+    }
+
+    fn all_texts(&self, index: &str, values: &[String]) -> Vec<Arc<str>> {
+        {
             let cache = self.read();
             let Some(idx) = cache.indices.get(index) else {
                 return Vec::new();
@@ -394,8 +416,7 @@ impl Informer {
                 .collect();
             keys.sort();
             cache.texts(keys)
-        };
-        decode_all(texts)
+        }
     }
 
     /// The values `object` is indexed under, per index, each list sorted and without repeats.
@@ -889,6 +910,13 @@ mod tests {
         let t = label_term("default", "t", "1");
         assert_eq!(pods.index_len(PODS_BY_LABEL, &x), 2);
         assert_eq!(pods.by_all(PODS_BY_LABEL, &[x.clone(), t.clone()]).len(), 1);
+        let typed: Vec<k8s_openapi::api::core::v1::Pod> =
+            pods.by_all_as(PODS_BY_LABEL, std::slice::from_ref(&x));
+        let names: Vec<_> = typed
+            .iter()
+            .filter_map(|p| p.metadata.name.as_deref())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
         let n = pods.apply(event(3, EventType::Modified, pod("b", json!({"app": "y"}))));
         assert!(matches!(n, Some(Notification::Updated { .. })));
         assert_eq!(

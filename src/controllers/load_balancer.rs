@@ -94,13 +94,7 @@ impl LoadBalancerReconciler {
     /// can share them.
     fn plan(&self, svc: &Service, change: SlbChange) -> SlbPlan {
         let settings = self.registry.settings();
-        let nodes: Vec<Node> = self
-            .informers
-            .nodes
-            .list()
-            .iter()
-            .filter_map(|n| typed::<Node>(n))
-            .collect();
+        let nodes: Vec<Node> = self.informers.nodes.list_as::<Node>();
         let namespace = svc.metadata.namespace.clone().unwrap_or_default();
         let pods = self.selected_pods(&namespace, svc);
         let zones: BTreeMap<String, String> = nodes
@@ -146,12 +140,7 @@ impl LoadBalancerReconciler {
         if terms.is_empty() {
             return Vec::new();
         }
-        self.informers
-            .pods
-            .by_all(PODS_BY_LABEL, &terms)
-            .iter()
-            .filter_map(|p| typed::<Pod>(p))
-            .collect()
+        self.informers.pods.by_all_as::<Pod>(PODS_BY_LABEL, &terms)
     }
 
     /// The instances the planner may pick for `svc`: the one its annotation names, and those
