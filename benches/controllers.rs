@@ -20,7 +20,8 @@ use service_plan::alloc::{Pools, PortRange, ServiceCidr};
 const QUEUE_KEYS: u64 = 200_000;
 const INFORMER_PODS: usize = 100_000;
 const APPS: usize = 1_000;
-const LOOKUPS: usize = 100_000;
+/// Each lookup decodes the pods it selects, so fewer than there are pods.
+const LOOKUPS: usize = 10_000;
 const STORM_SERVICES: usize = 3_000;
 const STORM_WRITERS: usize = 16;
 const SETTLE_DEADLINE: Duration = Duration::from_secs(600);

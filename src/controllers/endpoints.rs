@@ -205,7 +205,7 @@ impl Reconciler for EndpointsReconciler {
                 // a Service are not this controller's.
                 for object in notification.objects() {
                     let key = Key::of(object);
-                    if self.informers.services.get(&key).is_some() {
+                    if self.informers.services.contains(&key) {
                         keys.insert(key);
                     }
                 }

@@ -258,6 +258,11 @@ impl Informer {
         decode(&text).map(Arc::new)
     }
 
+    /// Whether an object is cached at `key` (decodes nothing).
+    pub fn contains(&self, key: &Key) -> bool {
+        self.read().objects.contains_key(key)
+    }
+
     /// Every cached object, ordered by key (for resyncs only: it decodes the whole cache).
     pub fn list(&self) -> Vec<Arc<Value>> {
         decode_all(self.texts_by_key())
