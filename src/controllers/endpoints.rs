@@ -103,10 +103,15 @@ impl EndpointsReconciler {
         self.informers.pods.by_all_as::<Pod>(PODS_BY_LABEL, &terms)
     }
 
-    /// The zone of each node the pods run on.
+    /// The zone of each node the pods run on (each node decoded once, however many pods it
+    /// runs).
     fn zones(&self, pods: &[Pod]) -> BTreeMap<String, String> {
-        pods.iter()
+        let nodes: BTreeSet<String> = pods
+            .iter()
             .filter_map(|p| p.spec.as_ref()?.node_name.clone())
+            .collect();
+        nodes
+            .into_iter()
             .filter_map(|node| {
                 let object = self.informers.nodes.get(&Key::new("", &node))?;
                 let zone = labels_of(&object)
