@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use k8s_openapi::api::core::v1::{Pod, Service};
 use serde_json::Value;
 use service_plan::endpoints::{self, ENDPOINTSLICE_CONTROLLER, LABEL_MANAGED_BY};
-use service_plan::selector::matches_service_selector;
 
 use super::informer::{
     Informers, Key, Notification, PODS_BY_LABEL, PODS_BY_NODE, SERVICES_BY_SELECTOR,
@@ -64,33 +63,25 @@ impl EndpointsReconciler {
         self.deleted.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Services of the pod's namespace whose selector matches its labels.
+    /// Services of the pod's namespace whose selector matches its labels, from the selector
+    /// index alone: every term of the selector is one of the pod's labels.
     fn services_selecting(&self, pod: &Value, keys: &mut BTreeSet<Key>) {
         let ns = str_at(pod, "/metadata/namespace");
-        let labels = labels_of(pod);
-        for (k, v) in &labels {
-            for svc in self
-                .informers
+        let terms: Vec<String> = labels_of(pod)
+            .iter()
+            .map(|(k, v)| label_term(ns, k, v))
+            .collect();
+        keys.extend(
+            self.informers
                 .services
-                .by_index(SERVICES_BY_SELECTOR, &label_term(ns, k, v))
-            {
-                if matches_service_selector(Some(&selector_of(&svc)), &labels) {
-                    keys.insert(Key::of(&svc));
-                }
-            }
-        }
+                .keys_covered_by(SERVICES_BY_SELECTOR, &terms),
+        );
     }
 
     /// Every Service, and the Service of every slice this controller manages (slices left
     /// by Services that are gone).
     fn all_keys(&self) -> Vec<Key> {
-        let mut keys: BTreeSet<Key> = self
-            .informers
-            .services
-            .list()
-            .iter()
-            .map(|s| Key::of(s))
-            .collect();
+        let mut keys: BTreeSet<Key> = self.informers.services.keys().into_iter().collect();
         for slice in self.informers.endpoint_slices.list() {
             if is_managed(&slice) {
                 keys.insert(slice_owner(&slice));
@@ -109,18 +100,18 @@ impl EndpointsReconciler {
         if terms.is_empty() {
             return Vec::new();
         }
-        self.informers
-            .pods
-            .by_all(PODS_BY_LABEL, &terms)
-            .iter()
-            .filter_map(|p| typed::<Pod>(p))
-            .collect()
+        self.informers.pods.by_all_as::<Pod>(PODS_BY_LABEL, &terms)
     }
 
-    /// The zone of each node the pods run on.
+    /// The zone of each node the pods run on (each node decoded once, however many pods it
+    /// runs).
     fn zones(&self, pods: &[Pod]) -> BTreeMap<String, String> {
-        pods.iter()
+        let nodes: BTreeSet<String> = pods
+            .iter()
             .filter_map(|p| p.spec.as_ref()?.node_name.clone())
+            .collect();
+        nodes
+            .into_iter()
             .filter_map(|node| {
                 let object = self.informers.nodes.get(&Key::new("", &node))?;
                 let zone = labels_of(&object)
@@ -219,7 +210,7 @@ impl Reconciler for EndpointsReconciler {
                 // a Service are not this controller's.
                 for object in notification.objects() {
                     let key = Key::of(object);
-                    if self.informers.services.get(&key).is_some() {
+                    if self.informers.services.contains(&key) {
                         keys.insert(key);
                     }
                 }

@@ -1,7 +1,16 @@
 //! Shared informers, as client-go's: one in-memory cache per resource with named indexes,
 //! fed by one list of each resource and then one watch of the store from that revision
 //! (re-listing when the watch expires), and telling subscribers what changed. Controllers read
-//! only these caches; objects are shared as `Arc<Value>`, never copied per reader.
+//! only these caches.
+//!
+//! Lean by design, as client-go's informers with a managedFields-stripping transform: each
+//! object is kept once as compact JSON text without `metadata.managedFields` (no controller
+//! reads them), and its index values are computed when it is stored. A `serde_json::Value`
+//! tree (an `IndexMap` per object with `preserve_order`) costs 8–12 KB for a 1.5 KB Service;
+//! the text costs its length. Readers get `Arc<Value>`s decoded on access (5–10 µs per
+//! object), so a reconcile reads what it needs and hot paths that only need keys
+//! ([`Informer::keys`], [`Informer::index_keys`], [`Informer::keys_covered_by`]) decode
+//! nothing.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -10,6 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use futures::StreamExt;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use service_plan::annotations;
 use service_plan::endpoints::LABEL_SERVICE_NAME;
@@ -20,8 +30,10 @@ use super::{labels_of, str_at};
 use crate::registry::{LOAD_BALANCERS, Registry, RegistryError};
 use crate::store::{Event, EventType, Revision, StoreError};
 
-/// How many notifications wait for a slow subscriber before the informer waits for it.
-pub const NOTIFICATION_BUFFER_LEN: usize = 1024;
+/// How many notifications wait for a slow subscriber before the informer waits for it. Each
+/// holds decoded objects (shared by the subscribers), so this bounds their memory too; the
+/// subscribers only turn notifications into queue keys, so a short buffer rarely fills.
+pub const NOTIFICATION_BUFFER_LEN: usize = 256;
 /// How long a reconcile waits for the caches to show its own writes.
 pub const CATCH_UP_TIMEOUT_MS: u64 = 10_000;
 /// How long the informers wait before listing again after a storage failure.
@@ -125,10 +137,69 @@ pub struct Informer {
     subscribers: Mutex<Vec<mpsc::Sender<Notification>>>,
 }
 
+/// One cached object.
+struct Entry {
+    /// The object as compact JSON, without `metadata.managedFields`.
+    text: Arc<str>,
+    /// How many values the object has in each of the informer's indexers, in their order
+    /// (what [`Informer::keys_covered_by`] compares with).
+    counts: Box<[u32]>,
+}
+
+/// The objects by key and the indexes; every index shares the object's `Arc<Key>`.
 #[derive(Default)]
 struct Cache {
-    objects: HashMap<Key, Arc<Value>>,
-    indices: HashMap<&'static str, HashMap<String, HashSet<Key>>>,
+    objects: HashMap<Arc<Key>, Entry>,
+    indices: HashMap<&'static str, HashMap<String, HashSet<Arc<Key>>>>,
+}
+
+/// An object ready to cache: its text and its index values, computed before the cache is locked.
+struct Encoded {
+    key: Key,
+    text: Arc<str>,
+    values: Vec<(&'static str, Vec<String>)>,
+}
+
+/// Drops `metadata.managedFields`: the field managers' bookkeeping, often the largest part of
+/// an object, which no controller reads.
+fn strip(object: &mut Value) {
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.shift_remove("managedFields");
+    }
+}
+
+/// Decodes a cached object. The text is `serde_json`'s own output, so this does not fail; if
+/// it ever did, the object would read as absent rather than as something else.
+fn decode(text: &str) -> Option<Value> {
+    match serde_json::from_str(text) {
+        Ok(object) => Some(object),
+        Err(e) => {
+            tracing::error!(error = %e, "informer: a cached object does not decode");
+            None
+        }
+    }
+}
+
+fn decode_all_as<T: DeserializeOwned>(texts: &[Arc<str>]) -> Vec<T> {
+    texts
+        .iter()
+        .filter_map(|t| serde_json::from_str(t).ok())
+        .collect()
+}
+
+fn decode_all(texts: Vec<Arc<str>>) -> Vec<Arc<Value>> {
+    texts
+        .iter()
+        .filter_map(|t| decode(t).map(Arc::new))
+        .collect()
+}
+
+impl Cache {
+    fn texts(&self, keys: Vec<&Arc<Key>>) -> Vec<Arc<str>> {
+        keys.into_iter()
+            .filter_map(|k| self.objects.get(k).map(|e| Arc::clone(&e.text)))
+            .collect()
+    }
 }
 
 fn by_namespace(object: &Value) -> Vec<String> {
@@ -181,19 +252,40 @@ impl Informer {
             .sum()
     }
 
-    /// One cached object.
+    /// One cached object, decoded.
     pub fn get(&self, key: &Key) -> Option<Arc<Value>> {
-        self.read().objects.get(key).cloned()
+        let text = Arc::clone(&self.read().objects.get(key)?.text);
+        decode(&text).map(Arc::new)
     }
 
-    /// Every cached object, ordered by key (for resyncs only: it costs the whole cache).
+    /// Whether an object is cached at `key` (decodes nothing).
+    pub fn contains(&self, key: &Key) -> bool {
+        self.read().objects.contains_key(key)
+    }
+
+    /// Every cached object, ordered by key (for resyncs only: it decodes the whole cache).
     pub fn list(&self) -> Vec<Arc<Value>> {
+        decode_all(self.texts_by_key())
+    }
+
+    fn texts_by_key(&self) -> Vec<Arc<str>> {
         let cache = self.read();
-        let mut keys: Vec<&Key> = cache.objects.keys().collect();
+        let mut keys: Vec<&Arc<Key>> = cache.objects.keys().collect();
         keys.sort();
-        keys.into_iter()
-            .filter_map(|k| cache.objects.get(k).cloned())
-            .collect()
+        cache.texts(keys)
+    }
+
+    /// Every cached object decoded straight into `T` (skipping the `Value` tree), ordered by
+    /// key; objects that are not a `T` are left out.
+    pub fn list_as<T: DeserializeOwned>(&self) -> Vec<T> {
+        decode_all_as(&self.texts_by_key())
+    }
+
+    /// Every cached object's key, ordered (decodes nothing).
+    pub fn keys(&self) -> Vec<Key> {
+        let mut keys: Vec<Key> = self.read().objects.keys().map(|k| Key::clone(k)).collect();
+        keys.sort();
+        keys
     }
 
     /// How many objects are cached.
@@ -213,23 +305,67 @@ impl Informer {
             .indices
             .get(index)
             .and_then(|i| i.get(value))
-            .map(|set| set.iter().cloned().collect())
+            .map(|set| set.iter().map(|k| Key::clone(k)).collect())
             .unwrap_or_default();
         keys.sort();
         keys
     }
 
-    /// The objects indexed under `value` of index `index`, ordered by key.
+    /// The objects indexed under `value` of index `index`, ordered by key, decoded.
     pub fn by_index(&self, index: &str, value: &str) -> Vec<Arc<Value>> {
-        let cache = self.read();
-        let Some(set) = cache.indices.get(index).and_then(|i| i.get(value)) else {
+        let texts = {
+            let cache = self.read();
+            let Some(set) = cache.indices.get(index).and_then(|i| i.get(value)) else {
+                return Vec::new();
+            };
+            let mut keys: Vec<&Arc<Key>> = set.iter().collect();
+            keys.sort();
+            cache.texts(keys)
+        };
+        decode_all(texts)
+    }
+
+    /// Whether the object at `key` is indexed under `value` of index `index`.
+    pub fn in_index(&self, index: &str, value: &str, key: &Key) -> bool {
+        self.read()
+            .indices
+            .get(index)
+            .and_then(|i| i.get(value))
+            .is_some_and(|set| set.contains(key))
+    }
+
+    /// The keys of the objects that have at least one value in index `index` and all of them
+    /// among `values`, ordered: the Services whose selector a pod's labels satisfy, read from
+    /// the index alone (nothing is decoded, however many Services share a label).
+    pub fn keys_covered_by(&self, index: &str, values: &[String]) -> Vec<Key> {
+        let Some(slot) = self.indexers.iter().position(|(name, _)| *name == index) else {
             return Vec::new();
         };
-        let mut keys: Vec<&Key> = set.iter().collect();
+        let mut values: Vec<&String> = values.iter().collect();
+        values.sort();
+        values.dedup();
+        let cache = self.read();
+        let Some(idx) = cache.indices.get(index) else {
+            return Vec::new();
+        };
+        let mut hits: HashMap<&Arc<Key>, u32> = HashMap::new();
+        for set in values.into_iter().filter_map(|v| idx.get(v)) {
+            for key in set {
+                *hits.entry(key).or_default() += 1;
+            }
+        }
+        let mut keys: Vec<Key> = hits
+            .into_iter()
+            .filter(|(key, n)| {
+                cache
+                    .objects
+                    .get(*key)
+                    .is_some_and(|e| e.counts.get(slot) == Some(n))
+            })
+            .map(|(key, _)| Key::clone(key))
+            .collect();
         keys.sort();
-        keys.into_iter()
-            .filter_map(|k| cache.objects.get(k).cloned())
-            .collect()
+        keys
     }
 
     /// How many objects are indexed under `value` of index `index`.
@@ -247,41 +383,67 @@ impl Informer {
             .indices
             .get(index)
             .and_then(|i| i.get(value))
-            .is_some_and(|set| set.iter().any(keep))
+            .is_some_and(|set| set.iter().any(|k| keep(k)))
     }
 
     /// The objects of `namespace` whose `multi`-valued index holds every one of `values`:
     /// reads the smallest of the sets, so a selector costs what it selects, not the namespace.
     pub fn by_all(&self, index: &str, values: &[String]) -> Vec<Arc<Value>> {
-        let cache = self.read();
-        let Some(idx) = cache.indices.get(index) else {
-            return Vec::new();
-        };
-        let mut sets = Vec::with_capacity(values.len());
-        for v in values {
-            match idx.get(v) {
-                Some(set) => sets.push(set),
-                None => return Vec::new(),
-            }
-        }
-        sets.sort_by_key(|s| s.len());
-        let Some((first, rest)) = sets.split_first() else {
-            return Vec::new();
-        };
-        let mut keys: Vec<&Key> = first
-            .iter()
-            .filter(|k| rest.iter().all(|s| s.contains(*k)))
-            .collect();
-        keys.sort();
-        keys.into_iter()
-            .filter_map(|k| cache.objects.get(k).cloned())
-            .collect()
+        decode_all(self.all_texts(index, values))
     }
 
+    /// [`Informer::by_all`], decoded straight into `T` (skipping the `Value` tree); objects
+    /// that are not a `T` are left out.
+    pub fn by_all_as<T: DeserializeOwned>(&self, index: &str, values: &[String]) -> Vec<T> {
+        decode_all_as(&self.all_texts(index, values))
+    }
+
+    fn all_texts(&self, index: &str, values: &[String]) -> Vec<Arc<str>> {
+        {
+            let cache = self.read();
+            let Some(idx) = cache.indices.get(index) else {
+                return Vec::new();
+            };
+            let mut sets = Vec::with_capacity(values.len());
+            for v in values {
+                match idx.get(v) {
+                    Some(set) => sets.push(set),
+                    None => return Vec::new(),
+                }
+            }
+            sets.sort_by_key(|s| s.len());
+            let Some((first, rest)) = sets.split_first() else {
+                return Vec::new();
+            };
+            let mut keys: Vec<&Arc<Key>> = first
+                .iter()
+                .filter(|k| rest.iter().all(|s| s.contains(*k)))
+                .collect();
+            keys.sort();
+            cache.texts(keys)
+        }
+    }
+
+    /// The values `object` is indexed under, per index, each list sorted and without repeats.
     fn index_values(&self, object: &Value) -> Vec<(&'static str, Vec<String>)> {
         std::iter::once((BY_NAMESPACE, by_namespace(object)))
             .chain(self.indexers.iter().map(|(name, f)| (*name, f(object))))
+            .map(|(name, mut vs)| {
+                vs.sort();
+                vs.dedup();
+                (name, vs)
+            })
             .collect()
+    }
+
+    /// Strips and encodes an object, computing its index values from the tree before it goes.
+    fn encode(&self, object: &mut Value) -> Encoded {
+        strip(object);
+        Encoded {
+            key: Key::of(object),
+            text: object.to_string().into(),
+            values: self.index_values(object),
+        }
     }
 
     fn unindex(cache: &mut Cache, values: Vec<(&'static str, Vec<String>)>, key: &Key) {
@@ -300,40 +462,59 @@ impl Informer {
         }
     }
 
-    fn put(&self, cache: &mut Cache, object: Arc<Value>) -> Option<Arc<Value>> {
-        let key = Key::of(&object);
-        let old = cache.objects.insert(key.clone(), Arc::clone(&object));
-        if let Some(old) = &old {
-            Self::unindex(cache, self.index_values(old), &key);
-        }
-        for (name, vs) in self.index_values(&object) {
+    /// Caches an encoded object; returns the state it replaced, decoded.
+    fn put(&self, cache: &mut Cache, encoded: Encoded) -> Option<Value> {
+        let Encoded { key, text, values } = encoded;
+        let old = self.remove(cache, &key);
+        let key = Arc::new(key);
+        let counts = values
+            .iter()
+            .skip(1)
+            .map(|(_, vs)| u32::try_from(vs.len()).unwrap_or(u32::MAX))
+            .collect();
+        for (name, vs) in values {
             let index = cache.indices.entry(name).or_default();
             for v in vs {
-                index.entry(v).or_default().insert(key.clone());
+                index.entry(v).or_default().insert(Arc::clone(&key));
             }
         }
+        cache.objects.insert(key, Entry { text, counts });
         old
     }
 
-    fn remove(&self, cache: &mut Cache, key: &Key) -> Option<Arc<Value>> {
-        let old = cache.objects.remove(key)?;
-        Self::unindex(cache, self.index_values(&old), key);
+    /// Drops an object and its index entries; returns its last state, decoded.
+    fn remove(&self, cache: &mut Cache, key: &Key) -> Option<Value> {
+        let (key, entry) = cache.objects.remove_entry(key)?;
+        let Some(old) = decode(&entry.text) else {
+            // Without the old values, find the key wherever it is indexed.
+            for index in cache.indices.values_mut() {
+                index.retain(|_, set| {
+                    set.remove(&*key);
+                    !set.is_empty()
+                });
+            }
+            return None;
+        };
+        Self::unindex(cache, self.index_values(&old), &key);
         Some(old)
     }
 
     /// Replaces the cache with a list read at `revision`; returns a `Deleted` for every object
     /// that is gone, then [`Notification::Resynced`].
     fn replace(&self, items: Vec<Value>, revision: Revision) -> Vec<Notification> {
-        let mut cache = self.write();
         let mut fresh = Cache::default();
-        for item in items {
-            self.put(&mut fresh, Arc::new(item));
+        for mut item in items {
+            let encoded = self.encode(&mut item);
+            drop(item);
+            self.put(&mut fresh, encoded);
         }
+        let mut cache = self.write();
         let mut out: Vec<Notification> = cache
             .objects
             .iter()
             .filter(|(k, _)| !fresh.objects.contains_key(*k))
-            .map(|(_, o)| Notification::Deleted(Arc::clone(o)))
+            .filter_map(|(_, e)| decode(&e.text))
+            .map(|o| Notification::Deleted(Arc::new(o)))
             .collect();
         *cache = fresh;
         self.listed.store(revision, Ordering::Release);
@@ -347,19 +528,24 @@ impl Informer {
         if event.revision <= self.listed.load(Ordering::Acquire) {
             return None;
         }
-        let mut cache = self.write();
-        let key = Key::new(&event.key.namespace, &event.key.name);
+        let mut object = event.object;
         match event.event_type {
             EventType::Deleted => {
-                let old = self.remove(&mut cache, &key);
-                Some(Notification::Deleted(
-                    old.unwrap_or_else(|| Arc::new(event.object)),
-                ))
+                let key = Key::new(&event.key.namespace, &event.key.name);
+                let old = self.remove(&mut self.write(), &key);
+                Some(Notification::Deleted(Arc::new(old.unwrap_or_else(|| {
+                    strip(&mut object);
+                    object
+                }))))
             }
             EventType::Added | EventType::Modified => {
-                let new = Arc::new(event.object);
-                Some(match self.put(&mut cache, Arc::clone(&new)) {
-                    Some(old) => Notification::Updated { old, new },
+                let encoded = self.encode(&mut object);
+                let new = Arc::new(object);
+                Some(match self.put(&mut self.write(), encoded) {
+                    Some(old) => Notification::Updated {
+                        old: Arc::new(old),
+                        new,
+                    },
                     None => Notification::Added(new),
                 })
             }
@@ -729,6 +915,13 @@ mod tests {
         let t = label_term("default", "t", "1");
         assert_eq!(pods.index_len(PODS_BY_LABEL, &x), 2);
         assert_eq!(pods.by_all(PODS_BY_LABEL, &[x.clone(), t.clone()]).len(), 1);
+        let typed: Vec<k8s_openapi::api::core::v1::Pod> =
+            pods.by_all_as(PODS_BY_LABEL, std::slice::from_ref(&x));
+        let names: Vec<_> = typed
+            .iter()
+            .filter_map(|p| p.metadata.name.as_deref())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
         let n = pods.apply(event(3, EventType::Modified, pod("b", json!({"app": "y"}))));
         assert!(matches!(n, Some(Notification::Updated { .. })));
         assert_eq!(
@@ -739,6 +932,97 @@ mod tests {
         pods.apply(event(4, EventType::Deleted, pod("a", json!({"app": "x"}))));
         assert_eq!(pods.index_len(PODS_BY_LABEL, &x), 0);
         assert_eq!(pods.len(), 1);
+    }
+
+    fn service(name: &str, selector: Value, type_: &str) -> Value {
+        json!({"metadata": {"namespace": "default", "name": name,
+                            "managedFields": [{"manager": "kubectl", "operation": "Update"}]},
+               "spec": {"selector": selector, "type": type_}})
+    }
+
+    fn service_event(revision: Revision, object: Value) -> Event {
+        Event {
+            revision,
+            event_type: EventType::Added,
+            key: ObjectKey::new("services", "default", str_at(&object, "/metadata/name")),
+            object,
+        }
+    }
+
+    #[test]
+    fn objects_are_cached_without_managed_fields() {
+        let services = Informer::new("services", &[]);
+        let n = services.apply(service_event(1, service("a", json!({}), "ClusterIP")));
+        let Some(Notification::Added(added)) = n else {
+            panic!("expected Added, got {n:?}");
+        };
+        assert!(added.pointer("/metadata/managedFields").is_none());
+        let cached = services.get(&Key::new("default", "a")).expect("cached");
+        assert_eq!(*cached, *added);
+        assert_eq!(str_at(&cached, "/spec/type"), "ClusterIP");
+        assert_eq!(services.keys(), vec![Key::new("default", "a")]);
+    }
+
+    #[test]
+    fn keys_covered_by_needs_every_selector_term() {
+        let services = Informer::new(
+            "services",
+            &[
+                (SERVICES_BY_SELECTOR, services_by_selector),
+                (SERVICES_BY_TYPE, services_by_type),
+            ],
+        );
+        let objects = [
+            service("one", json!({"app": "x"}), "ClusterIP"),
+            service("two", json!({"app": "x", "tier": "web"}), "LoadBalancer"),
+            service("other", json!({"app": "y"}), "ClusterIP"),
+            service("none", json!({}), "ClusterIP"),
+        ];
+        for (i, o) in objects.into_iter().enumerate() {
+            services.apply(service_event(i as Revision + 1, o));
+        }
+        let terms = |labels: &[(&str, &str)]| -> Vec<String> {
+            labels
+                .iter()
+                .map(|(k, v)| label_term("default", k, v))
+                .collect()
+        };
+        assert_eq!(
+            services.keys_covered_by(SERVICES_BY_SELECTOR, &terms(&[("app", "x")])),
+            vec![Key::new("default", "one")]
+        );
+        assert_eq!(
+            services.keys_covered_by(
+                SERVICES_BY_SELECTOR,
+                &terms(&[("app", "x"), ("tier", "web"), ("z", "1")])
+            ),
+            vec![Key::new("default", "one"), Key::new("default", "two")]
+        );
+        assert!(
+            services
+                .keys_covered_by(SERVICES_BY_SELECTOR, &terms(&[("tier", "web")]))
+                .is_empty()
+        );
+        assert!(services.in_index(
+            SERVICES_BY_TYPE,
+            "LoadBalancer",
+            &Key::new("default", "two")
+        ));
+        assert!(!services.in_index(
+            SERVICES_BY_TYPE,
+            "LoadBalancer",
+            &Key::new("default", "one")
+        ));
+        // An update moves the object in the index and its count with it.
+        services.apply(service_event(
+            9,
+            service("two", json!({"app": "x"}), "ClusterIP"),
+        ));
+        assert_eq!(
+            services.keys_covered_by(SERVICES_BY_SELECTOR, &terms(&[("app", "x")])),
+            vec![Key::new("default", "one"), Key::new("default", "two")]
+        );
+        assert_eq!(services.index_len(SERVICES_BY_TYPE, "LoadBalancer"), 0);
     }
 
     #[test]

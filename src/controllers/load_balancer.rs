@@ -10,7 +10,6 @@ use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use serde_json::{Value, json};
 use service_plan::annotations::{self, AddressType};
 use service_plan::endpoints;
-use service_plan::selector::matches_service_selector;
 use service_plan::slb::{
     self, IngressPlan, InstancePlan, ListenerAction, SlbChange, SlbContext, SlbInstance,
     SlbListener, SlbPlan, SlbVServerGroup, VServerGroupAction, events,
@@ -18,8 +17,7 @@ use service_plan::slb::{
 
 use super::informer::{
     INSTANCES_BY_NAME, INSTANCES_BY_OWNER, Informers, Key, Notification, PODS_BY_LABEL,
-    SERVICES_BY_LOAD_BALANCER, SERVICES_BY_SELECTOR, SERVICES_BY_TYPE, label_term, selector_of,
-    typed,
+    SERVICES_BY_LOAD_BALANCER, SERVICES_BY_SELECTOR, SERVICES_BY_TYPE, label_term, typed,
 };
 use super::{Controller, EventRecord, Reconciler, Sync, labels_of, record_event, str_at};
 use crate::registry::{
@@ -63,8 +61,9 @@ pub enum LoadBalancerKey {
 pub struct LoadBalancerReconciler {
     registry: Registry,
     informers: Arc<Informers>,
-    /// The last state of deleted Services whose instance is still to release.
-    deleted: Mutex<HashMap<Key, Arc<Value>>>,
+    /// The last state of deleted Services whose instance is still to release, as compact
+    /// JSON (a mass delete holds every Service here until its reconcile).
+    deleted: Mutex<HashMap<Key, Box<str>>>,
 }
 
 impl LoadBalancerReconciler {
@@ -77,7 +76,7 @@ impl LoadBalancerReconciler {
         }
     }
 
-    fn deleted(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Arc<Value>>> {
+    fn deleted(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Box<str>>> {
         self.deleted.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -95,13 +94,7 @@ impl LoadBalancerReconciler {
     /// can share them.
     fn plan(&self, svc: &Service, change: SlbChange) -> SlbPlan {
         let settings = self.registry.settings();
-        let nodes: Vec<Node> = self
-            .informers
-            .nodes
-            .list()
-            .iter()
-            .filter_map(|n| typed::<Node>(n))
-            .collect();
+        let nodes: Vec<Node> = self.informers.nodes.list_as::<Node>();
         let namespace = svc.metadata.namespace.clone().unwrap_or_default();
         let pods = self.selected_pods(&namespace, svc);
         let zones: BTreeMap<String, String> = nodes
@@ -147,12 +140,7 @@ impl LoadBalancerReconciler {
         if terms.is_empty() {
             return Vec::new();
         }
-        self.informers
-            .pods
-            .by_all(PODS_BY_LABEL, &terms)
-            .iter()
-            .filter_map(|p| typed::<Pod>(p))
-            .collect()
+        self.informers.pods.by_all_as::<Pod>(PODS_BY_LABEL, &terms)
     }
 
     /// The instances the planner may pick for `svc`: the one its annotation names, and those
@@ -240,29 +228,29 @@ impl Reconciler for LoadBalancerReconciler {
         match resource {
             "services" => {
                 if let Notification::Deleted(object) = notification {
-                    self.deleted().insert(Key::of(object), Arc::clone(object));
+                    self.deleted()
+                        .insert(Key::of(object), object.to_string().into());
                 }
                 keys.extend(notification.objects().map(|o| Key::of(o)));
             }
             "pods" => {
                 // Pods are backends (Terway) or weigh nodes (Local): the LoadBalancer
                 // Services selecting the pod, before or after, are affected.
+                // Read from the indexes alone: nothing is decoded however many Services
+                // share the pod's labels.
+                let services = &self.informers.services;
                 for pod in notification.objects() {
                     let ns = str_at(pod, "/metadata/namespace");
-                    let labels = labels_of(pod);
-                    for (k, v) in &labels {
-                        for svc in self
-                            .informers
-                            .services
-                            .by_index(SERVICES_BY_SELECTOR, &label_term(ns, k, v))
-                        {
-                            if is_load_balancer(&svc)
-                                && matches_service_selector(Some(&selector_of(&svc)), &labels)
-                            {
-                                keys.insert(Key::of(&svc));
-                            }
-                        }
-                    }
+                    let terms: Vec<String> = labels_of(pod)
+                        .iter()
+                        .map(|(k, v)| label_term(ns, k, v))
+                        .collect();
+                    keys.extend(
+                        services
+                            .keys_covered_by(SERVICES_BY_SELECTOR, &terms)
+                            .into_iter()
+                            .filter(|k| services.in_index(SERVICES_BY_TYPE, TYPE_LOAD_BALANCER, k)),
+                    );
                 }
             }
             "nodes" => {
@@ -293,10 +281,20 @@ impl Reconciler for LoadBalancerReconciler {
             }
             LoadBalancerKey::Service(key) => key,
         };
-        let gone = self.deleted().get(key).cloned();
-        if let Some(object) = gone {
-            self.sync_service(&object, SlbChange::Delete).await?;
-            self.deleted().remove(key);
+        let gone = self
+            .deleted()
+            .get(key)
+            .map(|text| serde_json::from_str::<Value>(text));
+        match gone {
+            Some(Ok(object)) => {
+                self.sync_service(&object, SlbChange::Delete).await?;
+                self.deleted().remove(key);
+            }
+            // Our own serde_json output always decodes; were it not to, keep nothing for ever.
+            Some(Err(_)) => {
+                self.deleted().remove(key);
+            }
+            None => {}
         }
         if let Some(object) = self.informers.services.get(key) {
             self.sync_service(&object, SlbChange::Apply).await?;

@@ -62,13 +62,7 @@ impl WorkloadsReconciler {
 
     /// Every Deployment and every Deployment named as a pod's owner (orphans to remove).
     fn all_keys(&self) -> Vec<Key> {
-        let mut keys: BTreeSet<Key> = self
-            .informers
-            .deployments
-            .list()
-            .iter()
-            .map(|d| Key::of(d))
-            .collect();
+        let mut keys: BTreeSet<Key> = self.informers.deployments.keys().into_iter().collect();
         keys.extend(
             self.informers
                 .pods
