@@ -83,6 +83,9 @@ pub struct LimitArgs {
         default_value_t = 32
     )]
     pub header_read_timeout: u64,
+    /// Seconds a request (not a watch) may take before it is answered 504.
+    #[arg(long, env = "SERVICE_CONSOLE_REQUEST_TIMEOUT", default_value_t = 60)]
+    pub request_timeout: u64,
     /// Seconds in-flight requests may finish in after SIGTERM or SIGINT.
     #[arg(long, env = "SERVICE_CONSOLE_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace: u64,

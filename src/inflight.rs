@@ -1,15 +1,20 @@
-//! kube-apiserver's in-flight limits (`--max-requests-inflight`, `--max-mutating-requests-inflight`):
-//! past them a request is answered at once with 429 and `Retry-After`, instead of queueing
-//! without bound. Long-running requests (watches, the console's live stream) are not counted,
-//! as upstream exempts them.
+//! kube-apiserver's limits on one request: the in-flight limits (`--max-requests-inflight`,
+//! `--max-mutating-requests-inflight`), past which a request is answered at once with 429 and
+//! `Retry-After` instead of queueing without bound, and the request deadline
+//! (`--request-timeout`), past which it is answered 504. Long-running requests (watches, the
+//! console's live stream) are exempt from both, as upstream exempts them.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use service_plan::status::{Status, StatusDetails};
 use tokio::sync::Semaphore;
+
+use crate::api::error::status_response;
 
 /// The two pools of request slots.
 #[derive(Clone)]
@@ -40,6 +45,28 @@ pub async fn limit(State(inflight): State<Inflight>, request: Request, next: Nex
     match Arc::clone(pool).try_acquire_owned() {
         Ok(_slot) => next.run(request).await,
         Err(_) => too_many_requests(),
+    }
+}
+
+/// The middleware: a request not answered within `deadline` gets upstream's 504.
+///
+/// As upstream, the work itself is not undone: a write already queued for commit still
+/// commits, and a client that retries finds it.
+pub async fn deadline(State(deadline): State<Duration>, request: Request, next: Next) -> Response {
+    if is_long_running(&request) {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(deadline, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let status = Status::failure(
+                504,
+                "Timeout",
+                "Timeout: request did not complete within requested timeout - context deadline exceeded",
+                Some(StatusDetails::default()),
+            );
+            status_response(&status, None)
+        }
     }
 }
 
@@ -138,5 +165,47 @@ mod tests {
             after.await.expect("task").expect("reply").status(),
             StatusCode::OK
         );
+    }
+
+    #[tokio::test]
+    async fn a_request_past_the_deadline_gets_upstreams_504_and_a_watch_does_not() {
+        let app = Router::new()
+            .route(
+                "/api/v1/services",
+                axum::routing::get(|| async {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    "late"
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                Duration::from_millis(50),
+                deadline,
+            ));
+        let get = |uri: &str| {
+            Request::builder()
+                .uri(uri)
+                .body(Body::empty())
+                .expect("request")
+        };
+        let late = app
+            .clone()
+            .oneshot(get("/api/v1/services"))
+            .await
+            .expect("reply");
+        assert_eq!(late.status(), StatusCode::GATEWAY_TIMEOUT);
+        let body = axum::body::to_bytes(late.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        let status: serde_json::Value = serde_json::from_slice(&body).expect("a Status");
+        assert_eq!(
+            status["message"],
+            "Timeout: request did not complete within requested timeout - context deadline exceeded"
+        );
+        assert_eq!(status["reason"], "Timeout");
+        let watch = app
+            .oneshot(get("/api/v1/services?watch=true"))
+            .await
+            .expect("reply");
+        assert_eq!(watch.status(), StatusCode::OK);
     }
 }

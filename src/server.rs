@@ -64,10 +64,16 @@ pub async fn serve(listener: TcpListener, state: AppState, limits: &LimitArgs) {
         limits.max_requests_inflight,
         limits.max_mutating_requests_inflight,
     );
-    let app = app(state).layer(axum::middleware::from_fn_with_state(
-        inflight,
-        inflight::limit,
-    ));
+    let deadline = Duration::from_secs(limits.request_timeout.max(1));
+    let app = app(state)
+        .layer(axum::middleware::from_fn_with_state(
+            deadline,
+            inflight::deadline,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            inflight,
+            inflight::limit,
+        ));
     let connections = ConnectionLimits {
         max_connections: limits
             .max_connections

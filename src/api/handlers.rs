@@ -32,12 +32,7 @@ pub async fn get(
             return watch::watch(&app.registry, &target, &params, negotiated).await;
         }
         let listed = list::list(&app.registry, &target, &params).await?;
-        return Ok(negotiated.list(
-            kind,
-            listed.items,
-            listed.revision.to_string(),
-            listed.continue_token,
-        ));
+        return Ok(negotiated.list(kind, listed));
     };
     if target.subresource == Some(Subresource::Scale) {
         return scale::get(&app.registry, kind, target.namespace_or_empty(), name).await;
@@ -231,7 +226,7 @@ pub async fn delete(
             Ok(respond(
                 StatusCode::OK,
                 "application/json",
-                &list_body(kind, deleted, revision, None),
+                &list_body(kind, deleted, revision, None, None),
                 &[],
             ))
         }

@@ -25,6 +25,8 @@ pub struct Listed {
     /// The list's resourceVersion: the first page's revision on every page.
     pub revision: Revision,
     pub continue_token: Option<String>,
+    /// `metadata.remainingItemCount`, when known.
+    pub remaining: Option<usize>,
 }
 
 /// Lists the target collection with the query's selectors, `limit` and `continue`.
@@ -47,6 +49,7 @@ pub async fn list(
         }
         first_revision = Some(revision);
         opts.continue_after = Some(after);
+        opts.at_revision = Some(revision);
     }
     let page = registry
         .list(
@@ -64,6 +67,7 @@ pub async fn list(
         items: page.items,
         revision,
         continue_token,
+        remaining: page.remaining,
     })
 }
 

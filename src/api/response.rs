@@ -12,6 +12,7 @@ use service_plan::k8s_openapi::jiff::Timestamp;
 use service_plan::table::{IncludeObject, Table, TableKind, TableListMeta};
 
 use super::error::ApiError;
+use super::list::Listed;
 use super::negotiate::{self, Output};
 use super::params::Params;
 use crate::registry::Kind;
@@ -88,31 +89,32 @@ impl Negotiated {
     }
 
     /// A list of `items` read at `revision`, as `<Kind>List` or a Table.
-    pub fn list(
-        &self,
-        kind: &Kind,
-        items: Vec<Value>,
-        revision: String,
-        continue_token: Option<String>,
-    ) -> Response {
+    pub fn list(&self, kind: &Kind, listed: Listed) -> Response {
         let output = self.output_for(kind);
         let content_type = output.content_type();
+        let revision = listed.revision.to_string();
         match output {
             Output::Json => respond(
                 StatusCode::OK,
                 content_type,
-                &list_body(kind, items, revision, continue_token),
+                &list_body(
+                    kind,
+                    listed.items,
+                    revision,
+                    listed.continue_token,
+                    listed.remaining,
+                ),
                 &[],
             ),
             Output::Table(_) => {
                 let metadata = TableListMeta {
                     resource_version: Some(revision),
-                    continue_: continue_token,
-                    remaining_item_count: None,
+                    continue_: listed.continue_token,
+                    remaining_item_count: listed.remaining.and_then(|n| i64::try_from(n).ok()),
                 };
                 // Encoded straight from the Table: a `Value` copy of a long list first
                 // would cost as much again as the encoding.
-                let table = self.printed(kind, &items, metadata);
+                let table = self.printed(kind, &listed.items, metadata);
                 respond(StatusCode::OK, content_type, &table, &[])
             }
         }
@@ -125,6 +127,7 @@ pub fn list_body(
     items: Vec<Value>,
     revision: String,
     continue_token: Option<String>,
+    remaining: Option<usize>,
 ) -> Value {
     let items: Vec<Value> = items
         .into_iter()
@@ -133,6 +136,9 @@ pub fn list_body(
     let mut metadata = json!({"resourceVersion": revision});
     if let Some(token) = continue_token {
         metadata["continue"] = Value::String(token);
+    }
+    if let Some(remaining) = remaining {
+        metadata["remainingItemCount"] = json!(remaining);
     }
     let mut body = json!({
         "kind": format!("{}List", kind.resource.kind),

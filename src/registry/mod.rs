@@ -37,6 +37,9 @@ use crate::store::{Allocation, Event, ObjectKey, Revision, Store, StoreError, St
 
 /// How many times a write is planned again when a concurrent write got in first.
 const MAX_WRITE_ATTEMPTS: usize = 16;
+/// How often a create whose generated name is taken tries another (kube-apiserver's
+/// `RetryGenerateName`: the first attempt and 7 more).
+const GENERATE_NAME_RETRIES: usize = 7;
 
 /// Options every write accepts (`dryRun`, `fieldValidation`, `fieldManager`).
 #[derive(Debug, Clone, Default)]
@@ -70,6 +73,9 @@ pub struct ListPage {
     pub revision: Revision,
     /// Where the next page starts, when there is one.
     pub continue_after: Option<(String, String)>,
+    /// How many objects come after this page: kube-apiserver's `remainingItemCount`, known
+    /// for a limited list without selectors.
+    pub remaining: Option<usize>,
 }
 
 /// Filters and paging of a list or watch.
@@ -79,6 +85,8 @@ pub struct ListOptions {
     pub field_selector: Option<service_plan::selector::FieldSelector>,
     pub limit: Option<usize>,
     pub continue_after: Option<(String, String)>,
+    /// The revision of a paged list's first page, which later pages are served at.
+    pub at_revision: Option<Revision>,
 }
 
 /// The registry; cheap to clone.
@@ -157,21 +165,18 @@ impl Registry {
     ) -> Result<ListPage, RegistryError> {
         let mut items = Vec::new();
         let mut after = opts.continue_after.clone();
-        let mut revision = None;
+        let snapshot = self.inner.store.list_snapshot(resource, opts.at_revision);
+        // A continued list reports its first page's revision even when its snapshot is gone.
+        let revision = opts.at_revision.unwrap_or(snapshot.revision());
+        let unfiltered = opts.label_selector.is_none() && opts.field_selector.is_none();
         // Selectors filter after reading, so read in batches until the page is full.
         loop {
             let batch = opts.limit.map(|l| l.max(64) + 1);
-            let (rows, rev) = self
-                .inner
-                .store
-                .list(
-                    resource,
-                    namespace,
-                    after.as_ref().map(|(n, m)| (n.as_str(), m.as_str())),
-                    batch,
-                )
-                .await?;
-            revision.get_or_insert(rev);
+            let rows = snapshot.page(
+                namespace,
+                after.as_ref().map(|(n, m)| (n.as_str(), m.as_str())),
+                batch,
+            )?;
             let exhausted = batch.is_none_or(|b| rows.len() < b);
             for row in rows {
                 after = Some((row.key.namespace.clone(), row.key.name.clone()));
@@ -179,10 +184,18 @@ impl Registry {
                 if self.matches(resource, &object, opts) {
                     if opts.limit.is_some_and(|l| items.len() >= l) {
                         let last = items_key(items.last());
+                        self.inner.store.keep_for_continue(&snapshot);
+                        let remaining = match (&last, unfiltered) {
+                            (Some((ns, name)), true) => {
+                                Some(snapshot.count_after(namespace, (ns, name)))
+                            }
+                            _ => None,
+                        };
                         return Ok(ListPage {
                             items,
-                            revision: revision.unwrap_or(rev),
+                            revision,
                             continue_after: last,
+                            remaining,
                         });
                     }
                     items.push(object);
@@ -191,8 +204,9 @@ impl Registry {
             if exhausted {
                 return Ok(ListPage {
                     items,
-                    revision: revision.unwrap_or(rev),
+                    revision,
                     continue_after: None,
+                    remaining: None,
                 });
             }
         }

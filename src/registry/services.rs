@@ -109,7 +109,9 @@ impl Registry {
         body: &Value,
         opts: &WriteOptions,
     ) -> Result<Applied, RegistryError> {
-        self.create_service_tracked(namespace, body, opts, Tracking::Update)
+        let kind = super::kind_by_plural(SERVICES.plural)
+            .ok_or_else(|| RegistryError::Internal("services are not served".into()))?;
+        self.create_tracked(kind, namespace, body, opts, Tracking::Update)
             .await
     }
 

@@ -72,6 +72,77 @@ impl ObjectCache {
     }
 }
 
+/// How many snapshots of paged lists are kept for their continue tokens.
+const KEPT_SNAPSHOTS: usize = 16;
+/// How long a paged list's snapshot is kept: a client pages through in seconds.
+const SNAPSHOT_LIFETIME: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The snapshots that paged lists continue from, so that every page of a list shows the
+/// objects of its first page's revision (as etcd's MVCC gives kube-apiserver). Bounded in
+/// number and age: a list continued later is served from the current state.
+#[derive(Default)]
+pub(super) struct Snapshots {
+    kept: std::collections::VecDeque<Snapshot>,
+}
+
+struct Snapshot {
+    kind: String,
+    revision: Revision,
+    objects: Objects,
+    taken: std::time::Instant,
+}
+
+impl Snapshots {
+    /// Keeps `objects` of `kind` at `revision` for the pages after the first.
+    pub(super) fn keep(&mut self, kind: &str, revision: Revision, objects: &Objects) {
+        self.expire();
+        if self.find(kind, revision).is_some() {
+            return;
+        }
+        if self.kept.len() >= KEPT_SNAPSHOTS {
+            self.kept.pop_front();
+        }
+        self.kept.push_back(Snapshot {
+            kind: kind.to_owned(),
+            revision,
+            objects: objects.clone(),
+            taken: std::time::Instant::now(),
+        });
+    }
+
+    /// The kept snapshot of `kind` at `revision`.
+    pub(super) fn find(&self, kind: &str, revision: Revision) -> Option<Objects> {
+        self.kept
+            .iter()
+            .find(|s| s.kind == kind && s.revision == revision)
+            .map(|s| s.objects.clone())
+    }
+
+    fn expire(&mut self) {
+        while self
+            .kept
+            .front()
+            .is_some_and(|s| s.taken.elapsed() > SNAPSHOT_LIFETIME)
+        {
+            self.kept.pop_front();
+        }
+    }
+}
+
+/// How many objects of `objects` in `namespace` (`None`: all) come after `after`.
+pub(super) fn count_after(
+    objects: &Objects,
+    namespace: Option<&str>,
+    after: (&str, &str),
+) -> usize {
+    use std::ops::Bound;
+    let start = (after.0.to_owned(), after.1.to_owned());
+    objects
+        .range((Bound::Excluded(start), Bound::Unbounded))
+        .take_while(|((ns, _), _)| namespace.is_none_or(|wanted| wanted == ns))
+        .count()
+}
+
 /// Up to `limit` objects of `objects` in `namespace` (`None`: all), after the exclusive
 /// (namespace, name) `after`, in (namespace, name) order.
 pub(super) fn page(

@@ -354,12 +354,44 @@ struct Shared {
     writable: AtomicBool,
     /// Every object, as of `revision`: both change together under this lock.
     objects: RwLock<cache::ObjectCache>,
+    /// Snapshots that paged lists continue from.
+    snapshots: std::sync::Mutex<cache::Snapshots>,
     /// Set once at shutdown: every watch ends, as kube-apiserver ends them when it stops.
     closing: tokio::sync::watch::Sender<bool>,
     revision: AtomicI64,
     compacted: AtomicI64,
     allocations: RwLock<HashMap<String, Taken>>,
     events: broadcast::Sender<Event>,
+}
+
+/// The objects of one kind at one revision, as a list reads them.
+pub struct ListSnapshot {
+    kind: String,
+    revision: Revision,
+    objects: cache::Objects,
+}
+
+impl ListSnapshot {
+    /// The revision the snapshot shows.
+    pub fn revision(&self) -> Revision {
+        self.revision
+    }
+
+    /// Up to `limit` objects in `namespace` (`None`: all) after the exclusive
+    /// (namespace, name) `after`, in (namespace, name) order.
+    pub fn page(
+        &self,
+        namespace: Option<&str>,
+        after: Option<(&str, &str)>,
+        limit: Option<usize>,
+    ) -> Result<Vec<StoredObject>, StoreError> {
+        cache::page(&self.objects, &self.kind, namespace, after, limit)
+    }
+
+    /// How many objects in `namespace` come after `after`: a `remainingItemCount`.
+    pub fn count_after(&self, namespace: Option<&str>, after: (&str, &str)) -> usize {
+        cache::count_after(&self.objects, namespace, after)
+    }
 }
 
 /// A request for the writer task.
@@ -379,6 +411,10 @@ enum BatchOp {
 }
 
 /// What one batch item changed, once its savepoint is released.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "nearly every item is a write; boxing it would only add an allocation"
+)]
 enum Applied {
     Write {
         event: Event,
@@ -427,6 +463,7 @@ impl Store {
             writable: AtomicBool::new(true),
             closing: tokio::sync::watch::Sender::new(false),
             objects: RwLock::new(state.objects),
+            snapshots: std::sync::Mutex::default(),
             revision: AtomicI64::new(state.revision),
             compacted: AtomicI64::new(state.compacted),
             allocations: RwLock::new(allocations),
@@ -460,12 +497,46 @@ impl Store {
         after: Option<(&str, &str)>,
         limit: Option<usize>,
     ) -> Result<(Vec<StoredObject>, Revision), StoreError> {
-        let (objects, revision) = {
-            let cache = self.shared.read_objects();
-            (cache.objects(kind), self.current_revision())
-        };
-        let items = cache::page(&objects, kind, namespace, after, limit)?;
-        Ok((items, revision))
+        let snapshot = self.list_snapshot(kind, None);
+        Ok((snapshot.page(namespace, after, limit)?, snapshot.revision))
+    }
+
+    /// The objects of `kind` at one revision, for a list that pages through them: the
+    /// snapshot a continued list kept at revision `at` when there is one, else the current
+    /// state. Taking it costs O(1).
+    pub fn list_snapshot(&self, kind: &str, at: Option<Revision>) -> ListSnapshot {
+        if let Some(at) = at {
+            let kept = self
+                .shared
+                .snapshots
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .find(kind, at);
+            if let Some(objects) = kept {
+                return ListSnapshot {
+                    kind: kind.to_owned(),
+                    revision: at,
+                    objects,
+                };
+            }
+        }
+        let cache = self.shared.read_objects();
+        ListSnapshot {
+            kind: kind.to_owned(),
+            revision: self.current_revision(),
+            objects: cache.objects(kind),
+        }
+    }
+
+    /// Keeps `snapshot` (a bounded number, for a short while) for the pages after the first,
+    /// so that they neither show objects written since nor miss objects deleted since, as
+    /// etcd's MVCC gives kube-apiserver. Past that, a continued list reads the current state.
+    pub fn keep_for_continue(&self, snapshot: &ListSnapshot) {
+        self.shared
+            .snapshots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keep(&snapshot.kind, snapshot.revision, &snapshot.objects);
     }
 
     /// Lists up to `query.limit` objects of `kind` that `query` selects, in its order, with the
@@ -645,7 +716,7 @@ async fn run_writer(
             .drain(..)
             .map(|request| (request.op, request.reply))
             .unzip();
-        match writer.commit_batch(&ops).await {
+        match writer.commit_batch(&ops, &shared).await {
             Ok(outcomes) => {
                 shared.writable.store(true, Ordering::Release);
                 shared.publish(&outcomes, writer.revision(), writer.compacted());

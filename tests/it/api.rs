@@ -1209,6 +1209,41 @@ async fn limit_and_continue_page_through_a_list() {
 }
 
 #[tokio::test]
+async fn later_pages_show_the_first_pages_revision() {
+    let api = Api::new().await;
+    for name in ["a", "c", "d"] {
+        api.create(&cluster_ip(name, json!({}))).await;
+    }
+    let first = api.get(&format!("{SERVICES}?limit=1")).await.json();
+    assert_eq!(names(&first), ["a"]);
+    // kube-apiserver counts what is left only for lists without selectors.
+    assert_eq!(first["metadata"]["remainingItemCount"], 3);
+    let token = first["metadata"]["continue"].as_str().unwrap().to_owned();
+    // Written after the first page: "b" is new, "d" is gone.
+    api.create(&cluster_ip("b", json!({}))).await;
+    let reply = api.delete(&format!("{SERVICES}/d")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let rest = api
+        .get(&format!("{SERVICES}?limit=10&continue={token}"))
+        .await
+        .json();
+    assert_eq!(names(&rest), ["c", "d", "kubernetes"]);
+    assert!(rest["metadata"].get("remainingItemCount").is_none());
+    assert_eq!(
+        rest["metadata"]["resourceVersion"],
+        first["metadata"]["resourceVersion"]
+    );
+    // A new list sees the writes, and a selector leaves the count out.
+    let now = api.get(&format!("{SERVICES}?limit=1")).await.json();
+    assert_eq!(now["metadata"]["remainingItemCount"], 3);
+    let selected = api
+        .get(&format!("{SERVICES}?limit=1&labelSelector=x!%3Dy"))
+        .await
+        .json();
+    assert!(selected["metadata"].get("remainingItemCount").is_none());
+}
+
+#[tokio::test]
 async fn continue_token_older_than_compaction_is_expired() {
     let api = Api::new().await;
     for name in ["a", "b"] {

@@ -688,6 +688,49 @@ async fn a_failing_write_in_a_batch_fails_alone() {
     assert_eq!(store.current_revision(), 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writes_taking_one_value_leave_exactly_one_owner_after_restart() {
+    let dir = TempDir::new().expect("temporary directory");
+    let store = open(&dir).await;
+    let handles = (0..16).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut write = create("default", &format!("s{i}"));
+            write.allocate = vec![
+                Allocation::new("node-ports", format!("{}", 31000 + i)),
+                Allocation::new("cluster-ips", "10.96.0.10"),
+            ];
+            store.commit(write).await
+        })
+    });
+    let results: Vec<_> = join_all(handles)
+        .await
+        .into_iter()
+        .map(|joined| joined.expect("task completes"))
+        .collect();
+    let winners: Vec<usize> = (0..16).filter(|i| results[*i].is_ok()).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    assert!(results.iter().filter(|r| r.is_err()).all(|r| matches!(
+        r,
+        Err(StoreError::AllocationTaken(a)) if *a == Allocation::new("cluster-ips", "10.96.0.10")
+    )));
+    let winner = winners[0];
+    let ports: BTreeSet<String> = store.allocated("node-ports").into_iter().collect();
+    assert_eq!(ports, BTreeSet::from([format!("{}", 31000 + winner)]));
+    drop(store);
+    let reopened = open(&dir).await;
+    assert_eq!(reopened.current_revision(), 1);
+    let ports: BTreeSet<String> = reopened.allocated("node-ports").into_iter().collect();
+    assert_eq!(ports, BTreeSet::from([format!("{}", 31000 + winner)]));
+    assert_eq!(reopened.count("services", None).await.expect("count"), 1);
+    let (listed, _) = reopened
+        .list("services", None, None, None)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].key.name, format!("s{winner}"));
+}
+
 /// A Service with a creation time and a type, as the registry stores them.
 fn typed_service(namespace: &str, name: &str, created: &str, service_type: &str) -> Write {
     let mut object = service(namespace, name, 80);
