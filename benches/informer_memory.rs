@@ -3,14 +3,23 @@
 //! about 1.5 KB each (as `kubectl apply` leaves them: last-applied annotation, managedFields)
 //! and one Endpoints and one EndpointSlice per Service.
 //!
-//! Run with `cargo bench --bench informer_memory`. Prints one line per resource and a total.
+//! Then the list the informers start from: `BENCH_SERVICES` Services created through the
+//! registry into a durable SQLite store, listed into informers (`Informers::snapshot`): the
+//! resident set after and its peak while listing.
+//!
+//! Run with `cargo bench --bench informer_memory`. Prints one line per figure;
+//! `BENCH_ONLY=list` (or `fill`) runs one part, so that the other's freed memory, which the
+//! allocator may keep, does not hide growth.
 //! The bench uses the server's allocator (mimalloc), so the figures are the server's.
 
 use std::time::Instant;
 
 use serde_json::{Value, json};
 use service_console::controllers::informer::{Informer, Informers};
+use service_console::registry::WriteOptions;
+use service_console::server::open_state;
 use service_console::store::{Event, EventType, ObjectKey};
+use service_plan::alloc::{Pools, PortRange, ServiceCidr};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -19,10 +28,15 @@ const SERVICES: usize = 20_000;
 
 /// The process's resident set, in bytes, from `/proc/self/status`.
 fn rss() -> usize {
+    status_bytes("VmRSS:")
+}
+
+/// A size field of `/proc/self/status`, in bytes.
+fn status_bytes(field: &str) -> usize {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
         .map_or(0, |kb| kb * 1024)
 }
@@ -145,11 +159,86 @@ fn fill(informer: &Informer, count: usize, make: fn(usize) -> Value) -> (usize, 
     (rss().saturating_sub(before), text / count.max(1))
 }
 
+const WRITERS: usize = 16;
+
+/// Creates `count` Services through the registry, then lists them into informers.
+async fn bench_list(count: usize) {
+    let pools = Pools {
+        service_cidr: ServiceCidr::parse("10.96.0.0/12").expect("cidr"),
+        node_ports: PortRange::DEFAULT,
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = open_state(dir.path(), pools).await.expect("open store");
+    let mut tasks = Vec::new();
+    for w in 0..WRITERS {
+        let registry = state.registry.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in (w..count).step_by(WRITERS) {
+                let mut body = service(i);
+                for field in [
+                    "uid",
+                    "resourceVersion",
+                    "creationTimestamp",
+                    "managedFields",
+                ] {
+                    if let Some(meta) = body["metadata"].as_object_mut() {
+                        meta.shift_remove(field);
+                    }
+                }
+                if let Some(spec) = body["spec"].as_object_mut() {
+                    spec.shift_remove("clusterIP");
+                    spec.shift_remove("clusterIPs");
+                }
+                registry
+                    .create_service("default", &body, &WriteOptions::default())
+                    .await
+                    .expect("create");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("writer");
+    }
+    let (before, peak_before) = (rss(), status_bytes("VmHWM:"));
+    let start = Instant::now();
+    let informers = Informers::snapshot(&state.registry).await.expect("list");
+    let listed = start.elapsed();
+    let (after, peak) = (rss(), status_bytes("VmHWM:"));
+    let peak_note = if peak > peak_before {
+        format!("peak +{:.1} MiB", (peak - before) as f64 / (1 << 20) as f64)
+    } else {
+        "no new peak".to_string()
+    };
+    println!(
+        "informer memory: {} Services listed from the store into informers in {:.2} s: RSS +{:.1} MiB after ({} B per Service), {peak_note} while listing",
+        informers.services.len(),
+        listed.as_secs_f64(),
+        after.saturating_sub(before) as f64 / (1 << 20) as f64,
+        after.saturating_sub(before) / count.max(1),
+    );
+}
+
 fn main() {
     let count = std::env::var("BENCH_SERVICES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(SERVICES);
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if only != "list" {
+        bench_fill(count);
+    }
+    if only != "fill" {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+            .block_on(bench_list(count));
+    }
+}
+
+/// Fills the informers from events, one resource after the other.
+fn bench_fill(count: usize) {
     let informers = Informers::new();
     let start = Instant::now();
     let mut total = 0;

@@ -230,14 +230,27 @@ impl Reconciler for EndpointsReconciler {
     async fn reconcile(&self, key: &Key) -> Result<(), RegistryError> {
         let registry = &self.registry;
         let Some(object) = self.informers.services.get(key) else {
-            if self.deleted().contains(key) && !key.name.is_empty() {
+            // Forget only a delete acted on: one recorded while the slices are deleted (the
+            // informer drops the Service before it tells us) is for the next reconcile.
+            let seen_deleted = self.deleted().contains(key);
+            if seen_deleted && !key.name.is_empty() {
                 delete_if_present(registry, "endpoints", &key.namespace, &key.name).await?;
             }
             self.delete_slices_except(key, &BTreeSet::new()).await?;
-            self.deleted().remove(key);
+            if seen_deleted {
+                self.deleted().remove(key);
+            }
             return Ok(());
         };
-        self.deleted().remove(key);
+        // Forget a recorded delete only while the Service is still cached: the informer drops
+        // it from the cache before it tells us of the delete, so a delete seen since `get`
+        // (which decodes, a window wide enough to hit) stays recorded for the next reconcile.
+        {
+            let mut deleted = self.deleted();
+            if self.informers.services.contains(key) {
+                deleted.remove(key);
+            }
+        }
         let Some(svc) = typed::<Service>(&object) else {
             return Ok(());
         };

@@ -36,6 +36,9 @@ use crate::store::{Event, EventType, Revision, StoreError};
 pub const NOTIFICATION_BUFFER_LEN: usize = 256;
 /// How long a reconcile waits for the caches to show its own writes.
 pub const CATCH_UP_TIMEOUT_MS: u64 = 10_000;
+/// Objects decoded at a time while (re-)listing: a list never holds a whole resource as
+/// `Value` trees, only one page of them.
+pub const LIST_PAGE_LEN: usize = 500;
 /// How long the informers wait before listing again after a storage failure.
 const RETRY_AFTER_FAILURE_MS: u64 = 500;
 
@@ -501,6 +504,7 @@ impl Informer {
 
     /// Replaces the cache with a list read at `revision`; returns a `Deleted` for every object
     /// that is gone, then [`Notification::Resynced`].
+    #[cfg(test)]
     fn replace(&self, items: Vec<Value>, revision: Revision) -> Vec<Notification> {
         let mut fresh = Cache::default();
         for mut item in items {
@@ -508,6 +512,39 @@ impl Informer {
             drop(item);
             self.put(&mut fresh, encoded);
         }
+        self.swap_in(fresh, revision)
+    }
+
+    /// Lists the resource from one store snapshot, a page at a time, into a fresh cache.
+    fn list_into(&self, registry: &Registry) -> Result<(Cache, Revision), RegistryError> {
+        let snapshot = registry.store().list_snapshot(self.resource, None);
+        let mut fresh = Cache::default();
+        let mut after: Option<(String, String)> = None;
+        loop {
+            let rows = snapshot.page(
+                None,
+                after
+                    .as_ref()
+                    .map(|(ns, name)| (ns.as_str(), name.as_str())),
+                Some(LIST_PAGE_LEN),
+            )?;
+            let full = rows.len() >= LIST_PAGE_LEN;
+            for row in rows {
+                after = Some((row.key.namespace, row.key.name));
+                let mut object = registry.decorate(self.resource, row.object);
+                let encoded = self.encode(&mut object);
+                drop(object);
+                self.put(&mut fresh, encoded);
+            }
+            if !full {
+                return Ok((fresh, snapshot.revision()));
+            }
+        }
+    }
+
+    /// Replaces the cache with `fresh`, listed at `revision`; returns a `Deleted` for every
+    /// object that is gone, then [`Notification::Resynced`].
+    fn swap_in(&self, fresh: Cache, revision: Revision) -> Vec<Notification> {
         let mut cache = self.write();
         let mut out: Vec<Notification> = cache
             .objects
@@ -795,11 +832,10 @@ impl Informers {
         let mut from = Revision::MAX;
         let mut pending = Vec::new();
         for informer in self.all() {
-            let page = registry
-                .list(informer.resource, None, &Default::default())
-                .await?;
-            from = from.min(page.revision);
-            pending.push(informer.replace(page.items, page.revision));
+            // What `Registry::list` reads (one snapshot, decorated), a page at a time.
+            let (fresh, revision) = informer.list_into(registry)?;
+            from = from.min(revision);
+            pending.push(informer.swap_in(fresh, revision));
         }
         self.revision.send_replace(from);
         for (informer, notifications) in self.all().into_iter().zip(pending) {

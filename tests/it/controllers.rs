@@ -1106,3 +1106,37 @@ async fn node_heartbeat_reconciles_nothing_and_a_zone_change_only_services_with_
         "{reconciles} endpoints reconciles for one zone change"
     );
 }
+
+/// A (re-)list reads one store snapshot a page at a time: more Services than a page are all
+/// cached, each without `managedFields`, at the snapshot's revision.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn informers_list_more_objects_than_a_page() {
+    use service_console::controllers::informer::{Informers, Key, LIST_PAGE_LEN};
+
+    let cluster = TestCluster::new().await;
+    let registry = cluster.registry();
+    let count = LIST_PAGE_LEN * 2 + 7;
+    let spec = json!({"selector": {"app": "web"}, "ports": [{"port": 80}]});
+    for i in 0..count {
+        create_service(
+            registry,
+            service(&format!("web-{i:04}"), spec.clone(), json!({})),
+        )
+        .await
+        .expect("svc");
+    }
+    let informers = Informers::snapshot(registry).await.expect("list");
+    let listed = list(registry, "services", None).await;
+    assert_eq!(informers.services.len(), listed.len());
+    assert!(informers.services.len() > count);
+    let keys = informers.services.keys();
+    for i in 0..count {
+        assert!(keys.contains(&Key::new("default", &format!("web-{i:04}"))));
+    }
+    let cached = informers
+        .services
+        .get(&Key::new("default", &format!("web-{:04}", count - 1)))
+        .expect("cached");
+    assert!(cached.pointer("/metadata/managedFields").is_none());
+    assert_eq!(informers.revision(), registry.store().current_revision());
+}
