@@ -24,6 +24,7 @@ use serde_json::Value;
 use service_plan::annotations;
 use service_plan::endpoints::LABEL_SERVICE_NAME;
 use service_plan::slb::events::{LABEL_LOAD_BALANCER_ID, TAG_KEY_SERVICE};
+use service_plan::traffic::string_map;
 use tokio::sync::{mpsc, watch};
 
 use super::{labels_of, str_at};
@@ -660,14 +661,7 @@ fn pods_by_owner(pod: &Value) -> Vec<String> {
 
 /// A Service's `spec.selector` as a map.
 pub fn selector_of(svc: &Value) -> BTreeMap<String, String> {
-    svc.pointer("/spec/selector")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
+    string_map(svc.pointer("/spec/selector"))
 }
 
 fn services_by_selector(svc: &Value) -> Vec<String> {
@@ -679,15 +673,7 @@ fn services_by_selector(svc: &Value) -> Vec<String> {
 }
 
 fn annotations_of(object: &Value) -> BTreeMap<String, String> {
-    object
-        .pointer("/metadata/annotations")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
+    string_map(object.pointer("/metadata/annotations"))
 }
 
 /// The SLB instance ids a Service names: its `…-loadbalancer-id` annotation and CCM's label

@@ -97,19 +97,7 @@ impl LoadBalancerReconciler {
         let nodes: Vec<Node> = self.informers.nodes.list_as::<Node>();
         let namespace = svc.metadata.namespace.clone().unwrap_or_default();
         let pods = self.selected_pods(&namespace, svc);
-        let zones: BTreeMap<String, String> = nodes
-            .iter()
-            .map(|n| {
-                let zone = n
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get(endpoints::LABEL_ZONE))
-                    .cloned()
-                    .unwrap_or_default();
-                (n.metadata.name.clone().unwrap_or_default(), zone)
-            })
-            .collect();
+        let zones = endpoints::node_zones(&nodes);
         let slices =
             endpoints::compute_endpoint_slices(svc, &pods, Some(&zones)).unwrap_or_default();
         let instances = self.candidate_instances(svc);

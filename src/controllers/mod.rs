@@ -522,13 +522,5 @@ pub async fn record_event(
 
 /// Labels of an object as a map.
 pub fn labels_of(object: &Value) -> BTreeMap<String, String> {
-    object
-        .pointer("/metadata/labels")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
+    service_plan::traffic::string_map(object.pointer("/metadata/labels"))
 }

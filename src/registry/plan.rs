@@ -127,19 +127,7 @@ impl Registry {
         let namespace = svc.metadata.namespace.clone().unwrap_or_default();
         let nodes: Vec<Node> = self.typed("nodes", None).await?;
         let pods: Vec<Pod> = self.typed("pods", Some(&namespace)).await?;
-        let zones: BTreeMap<String, String> = nodes
-            .iter()
-            .map(|n| {
-                let zone = n
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get(endpoints::LABEL_ZONE))
-                    .cloned()
-                    .unwrap_or_default();
-                (n.metadata.name.clone().unwrap_or_default(), zone)
-            })
-            .collect();
+        let zones = endpoints::node_zones(&nodes);
         let slices =
             endpoints::compute_endpoint_slices(svc, &pods, Some(&zones)).unwrap_or_default();
         Ok(SlbInputs {

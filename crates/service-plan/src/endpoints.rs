@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{
-    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Pod, Service,
+    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Node, ObjectReference, Pod, Service,
     ServicePort,
 };
 use k8s_openapi::api::discovery::v1::{
@@ -30,6 +30,24 @@ pub const ENDPOINTSLICE_CONTROLLER: &str = "endpointslice-controller.k8s.io";
 pub const LABEL_HEADLESS: &str = "service.kubernetes.io/headless";
 /// The node label carrying the zone copied into `endpoints[].zone`.
 pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
+
+/// The zone of each node by its name (`""` when the node has no zone label), as the
+/// EndpointSlice controller reads zones for its endpoints' hints.
+pub fn node_zones<'a>(nodes: impl IntoIterator<Item = &'a Node>) -> BTreeMap<String, String> {
+    nodes
+        .into_iter()
+        .map(|n| {
+            let zone = n
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(LABEL_ZONE))
+                .cloned()
+                .unwrap_or_default();
+            (n.metadata.name.clone().unwrap_or_default(), zone)
+        })
+        .collect()
+}
 /// `maxEndpointsPerSlice`, the controller's default `--max-endpoints-per-slice`.
 pub const MAX_ENDPOINTS_PER_SLICE: usize = 100;
 /// EndpointSlice `addressType` for IPv4.
