@@ -77,6 +77,8 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         backoff = Duration::from_millis(5);
+        // As Go's net package (and so kube-apiserver) does: small responses go out at once.
+        let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
         let (builder, watcher) = (builder.clone(), graceful.watcher());
         let first_byte_timeout = limits.header_read_timeout;
