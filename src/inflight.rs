@@ -116,6 +116,7 @@ mod tests {
     async fn a_write_past_the_limit_is_refused_with_retry_after_and_reads_have_their_own_slots() {
         let release = Arc::new(Notify::new());
         let held = Arc::clone(&release);
+        let inflight = Inflight::new(1, 1);
         let app = Router::new()
             .route(
                 "/api/v1/services",
@@ -126,7 +127,7 @@ mod tests {
                 .get(|| async { "listed" }),
             )
             .layer(axum::middleware::from_fn_with_state(
-                Inflight::new(1, 1),
+                inflight.clone(),
                 limit,
             ));
         let request = |method: &str, uri: &str| {
@@ -137,8 +138,10 @@ mod tests {
                 .expect("request")
         };
         let first = tokio::spawn(app.clone().oneshot(request("POST", "/api/v1/services")));
-        tokio::task::yield_now().await;
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // However slow the machine, go on only once the first write holds the one slot.
+        while inflight.mutating.available_permits() > 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
 
         let refused = app
             .clone()
@@ -159,7 +162,7 @@ mod tests {
         let first = first.await.expect("task").expect("reply");
         assert_eq!(first.status(), StatusCode::OK);
         let after = tokio::spawn(app.clone().oneshot(request("POST", "/api/v1/services")));
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
         release.notify_one();
         assert_eq!(
             after.await.expect("task").expect("reply").status(),
