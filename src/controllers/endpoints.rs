@@ -11,8 +11,8 @@ use serde_json::Value;
 use service_plan::endpoints::{self, ENDPOINTSLICE_CONTROLLER, LABEL_MANAGED_BY};
 
 use super::informer::{
-    Informers, Key, Notification, PODS_BY_LABEL, PODS_BY_NODE, SERVICES_BY_SELECTOR,
-    SLICES_BY_SERVICE, label_term, selector_of, typed,
+    Informers, Key, Notification, PODS_BY_NODE, SERVICES_BY_SELECTOR, SLICES_BY_SERVICE,
+    label_term, selector_of, typed,
 };
 use super::{
     Controller, Reconciler, Sync, delete_if_present, labels_of, resync_once, str_at, upsert_cached,
@@ -94,15 +94,9 @@ impl EndpointsReconciler {
 
     /// The pods the Service's selector picks out, by the label index; ordered by name.
     fn selected_pods(&self, svc: &Value) -> Vec<Pod> {
-        let ns = str_at(svc, "/metadata/namespace");
-        let terms: Vec<String> = selector_of(svc)
-            .iter()
-            .map(|(k, v)| label_term(ns, k, v))
-            .collect();
-        if terms.is_empty() {
-            return Vec::new();
-        }
-        self.informers.pods.by_all_as::<Pod>(PODS_BY_LABEL, &terms)
+        let selector = selector_of(svc);
+        self.informers
+            .pods_selected_by(str_at(svc, "/metadata/namespace"), &selector)
     }
 
     /// The zone of each node the pods run on (each node decoded once, however many pods it

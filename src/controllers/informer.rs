@@ -740,6 +740,24 @@ pub struct Informers {
 }
 
 impl Informers {
+    /// The pods in `namespace` that a Service selector picks out, by the label index (the
+    /// smallest matching set, never the namespace); ordered by name. An empty selector picks
+    /// nothing, as for a Service without one.
+    pub fn pods_selected_by<'a>(
+        &self,
+        namespace: &str,
+        selector: impl IntoIterator<Item = (&'a String, &'a String)>,
+    ) -> Vec<k8s_openapi::api::core::v1::Pod> {
+        let terms: Vec<String> = selector
+            .into_iter()
+            .map(|(k, v)| label_term(namespace, k, v))
+            .collect();
+        if terms.is_empty() {
+            return Vec::new();
+        }
+        self.pods.by_all_as(PODS_BY_LABEL, &terms)
+    }
+
     /// Empty informers; [`Informers::run`] fills and follows them.
     pub fn new() -> Arc<Informers> {
         Arc::new(Informers {

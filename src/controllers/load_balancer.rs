@@ -16,8 +16,8 @@ use service_plan::slb::{
 };
 
 use super::informer::{
-    INSTANCES_BY_NAME, INSTANCES_BY_OWNER, Informers, Key, Notification, PODS_BY_LABEL,
-    SERVICES_BY_LOAD_BALANCER, SERVICES_BY_SELECTOR, SERVICES_BY_TYPE, label_term, typed,
+    INSTANCES_BY_NAME, INSTANCES_BY_OWNER, Informers, Key, Notification, SERVICES_BY_LOAD_BALANCER,
+    SERVICES_BY_SELECTOR, SERVICES_BY_TYPE, label_term, typed,
 };
 use super::{Controller, EventRecord, Reconciler, Sync, labels_of, record_event, str_at};
 use crate::registry::{
@@ -117,18 +117,9 @@ impl LoadBalancerReconciler {
     }
 
     fn selected_pods(&self, namespace: &str, svc: &Service) -> Vec<Pod> {
-        let terms: Vec<String> = svc
-            .spec
-            .as_ref()
-            .and_then(|s| s.selector.as_ref())
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| label_term(namespace, k, v))
-            .collect();
-        if terms.is_empty() {
-            return Vec::new();
-        }
-        self.informers.pods.by_all_as::<Pod>(PODS_BY_LABEL, &terms)
+        let selector = svc.spec.as_ref().and_then(|s| s.selector.as_ref());
+        self.informers
+            .pods_selected_by(namespace, selector.into_iter().flatten())
     }
 
     /// The instances the planner may pick for `svc`: the one its annotation names, and those
