@@ -5,8 +5,7 @@
 //! so the tests do not depend on the controllers' timing.
 
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -14,6 +13,7 @@ use serde_json::{Value, json};
 use service_console::registry::{NewLoadBalancer, WriteOptions, kind_by_plural};
 use tower::ServiceExt;
 
+use crate::support::process::ServerProcess;
 use crate::support::{ConsoleResponse, TestCluster, form_body};
 
 const LB_ID: &str = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id";
@@ -774,52 +774,8 @@ async fn plan_endpoint_answers_json_without_a_csrf_token() {
     );
 }
 
-/// A `service-console serve` process on a free port with its own data directory.
-struct Server {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve() -> Server {
-    let dir = tempfile::tempdir().expect("data directory");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("free port")
-        .local_addr()
-        .expect("address")
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_service-console"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the server");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the server did not start listening"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
-    }
+fn serve() -> ServerProcess {
+    ServerProcess::start(&[])
 }
 
 fn plan_cli(server: &str, input: &str, extra: &[&str]) -> (i32, String, String) {

@@ -1,72 +1,23 @@
 //! The server process as an operator meets it (issue 9): signals shut it down gracefully,
 //! ending watches and console streams, and slow or idle clients cannot hold connections.
 
+use crate::support::process::ServerProcess;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+type Server = ServerProcess;
 
 fn start(extra: &[&str]) -> Server {
-    let dir = tempfile::tempdir().expect("data directory");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("free port")
-        .local_addr()
-        .expect("address")
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_service-console"))
-        .args([
-            "serve",
-            "--no-demo",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the server");
-    let server = Server {
-        child,
-        port,
-        _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while get(&server, "/readyz").is_none_or(|r| !r.starts_with("HTTP/1.1 200")) {
-        assert!(Instant::now() < deadline, "the server did not become ready");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
+    let mut flags = vec!["--no-demo"];
+    flags.extend_from_slice(extra);
+    ServerProcess::start(&flags)
 }
 
-/// One request on its own connection; the whole response, or `None` if it failed.
 fn get(server: &Server, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut out = String::new();
-    stream.read_to_string(&mut out).ok()?;
-    Some(out)
+    server.get(path)
 }
 
 /// Opens a long-running GET and reads its response head.

@@ -83,6 +83,8 @@ pub mod browser;
 
 pub mod kubectl;
 
+pub mod process;
+
 /// A console response read in full, for the HTML tests.
 #[allow(dead_code)]
 pub struct ConsoleResponse {
