@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -15,6 +15,7 @@ use service_plan::status::{Status, StatusDetails};
 use tokio::sync::Semaphore;
 
 use crate::api::error::status_response;
+use crate::api::params::Params;
 
 /// The two pools of request slots.
 #[derive(Clone)]
@@ -73,15 +74,10 @@ pub async fn deadline(State(deadline): State<Duration>, request: Request, next: 
 /// Watches and the console's live stream stay open for minutes; they hold no slot.
 fn is_long_running(request: &Request) -> bool {
     let uri = request.uri();
+    // The query read as the API reads it: the first `watch`, parsed as Go parses booleans.
     uri.path() == "/services/watch"
-        || uri.query().is_some_and(|q| {
-            q.split('&').any(|pair| {
-                matches!(
-                    pair,
-                    "watch=true" | "watch=1" | "watch=t" | "watch=True" | "watch=TRUE" | "watch=T"
-                )
-            })
-        })
+        || Query::<Vec<(String, String)>>::try_from_uri(uri)
+            .is_ok_and(|Query(pairs)| Params::from_pairs(pairs).watch().unwrap_or(false))
 }
 
 /// Upstream's answer (`tooManyRequests` of the max-in-flight filter): Go's `http.Error`, so

@@ -11,8 +11,7 @@ use serde_json::Value;
 use service_plan::endpoints::{self, ENDPOINTSLICE_CONTROLLER, LABEL_MANAGED_BY};
 
 use super::informer::{
-    Informers, Key, Notification, PODS_BY_NODE, SERVICES_BY_SELECTOR, SLICES_BY_SERVICE,
-    label_term, selector_of, typed,
+    Informers, Key, Notification, PODS_BY_NODE, SLICES_BY_SERVICE, selector_of, typed,
 };
 use super::{
     Controller, Reconciler, Sync, delete_if_present, labels_of, resync_once, str_at, upsert_cached,
@@ -63,21 +62,6 @@ impl EndpointsReconciler {
 
     fn deleted(&self) -> std::sync::MutexGuard<'_, HashSet<Key>> {
         self.deleted.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Services of the pod's namespace whose selector matches its labels, from the selector
-    /// index alone: every term of the selector is one of the pod's labels.
-    fn services_selecting(&self, pod: &Value, keys: &mut BTreeSet<Key>) {
-        let ns = str_at(pod, "/metadata/namespace");
-        let terms: Vec<String> = labels_of(pod)
-            .iter()
-            .map(|(k, v)| label_term(ns, k, v))
-            .collect();
-        keys.extend(
-            self.informers
-                .services
-                .keys_covered_by(SERVICES_BY_SELECTOR, &terms),
-        );
     }
 
     /// Every Service, and the Service of every slice this controller manages (slices left
@@ -183,7 +167,7 @@ impl Reconciler for EndpointsReconciler {
             }
             "pods" => {
                 for pod in notification.objects() {
-                    self.services_selecting(pod, &mut keys);
+                    keys.extend(self.informers.services_selecting(pod));
                 }
             }
             "nodes" => {
@@ -196,7 +180,7 @@ impl Reconciler for EndpointsReconciler {
                     for node in notification.objects() {
                         let name = str_at(node, "/metadata/name");
                         for pod in self.informers.pods.by_index(PODS_BY_NODE, name) {
-                            self.services_selecting(&pod, &mut keys);
+                            keys.extend(self.informers.services_selecting(&pod));
                         }
                     }
                 }

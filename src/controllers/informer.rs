@@ -740,6 +740,18 @@ pub struct Informers {
 }
 
 impl Informers {
+    /// The Services of the pod's namespace whose selector matches its labels, from the
+    /// selector index alone (every term of the selector is one of the pod's labels): nothing
+    /// is decoded, however many Services share the pod's labels.
+    pub fn services_selecting(&self, pod: &Value) -> Vec<Key> {
+        let ns = str_at(pod, "/metadata/namespace");
+        let terms: Vec<String> = labels_of(pod)
+            .iter()
+            .map(|(k, v)| label_term(ns, k, v))
+            .collect();
+        self.services.keys_covered_by(SERVICES_BY_SELECTOR, &terms)
+    }
+
     /// The pods in `namespace` that a Service selector picks out, by the label index (the
     /// smallest matching set, never the namespace); ordered by name. An empty selector picks
     /// nothing, as for a Service without one.

@@ -17,9 +17,9 @@ use service_plan::slb::{
 
 use super::informer::{
     INSTANCES_BY_NAME, INSTANCES_BY_OWNER, Informers, Key, Notification, SERVICES_BY_LOAD_BALANCER,
-    SERVICES_BY_SELECTOR, SERVICES_BY_TYPE, label_term, typed,
+    SERVICES_BY_TYPE, typed,
 };
-use super::{Controller, EventRecord, Reconciler, Sync, labels_of, record_event, str_at};
+use super::{Controller, EventRecord, Reconciler, Sync, record_event, str_at};
 use crate::registry::{
     GroupBackends, InstanceRequest, Registry, RegistryError, VPC_ID, cluster_node,
     new_vserver_group_id,
@@ -219,14 +219,9 @@ impl Reconciler for LoadBalancerReconciler {
                 // share the pod's labels.
                 let services = &self.informers.services;
                 for pod in notification.objects() {
-                    let ns = str_at(pod, "/metadata/namespace");
-                    let terms: Vec<String> = labels_of(pod)
-                        .iter()
-                        .map(|(k, v)| label_term(ns, k, v))
-                        .collect();
                     keys.extend(
-                        services
-                            .keys_covered_by(SERVICES_BY_SELECTOR, &terms)
+                        self.informers
+                            .services_selecting(pod)
                             .into_iter()
                             .filter(|k| services.in_index(SERVICES_BY_TYPE, TYPE_LOAD_BALANCER, k)),
                     );

@@ -8,20 +8,14 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-type Server = ServerProcess;
-
-fn start(extra: &[&str]) -> Server {
+fn start(extra: &[&str]) -> ServerProcess {
     let mut flags = vec!["--no-demo"];
     flags.extend_from_slice(extra);
     ServerProcess::start(&flags)
 }
 
-fn get(server: &Server, path: &str) -> Option<String> {
-    server.get(path)
-}
-
 /// Opens a long-running GET and reads its response head.
-fn open_stream(server: &Server, path: &str) -> TcpStream {
+fn open_stream(server: &ServerProcess, path: &str) -> TcpStream {
     let mut stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -49,7 +43,7 @@ fn closed_by_server(stream: &mut TcpStream) -> bool {
     }
 }
 
-fn wait_exit(server: &mut Server, within: Duration) -> Option<std::process::ExitStatus> {
+fn wait_exit(server: &mut ServerProcess, within: Duration) -> Option<std::process::ExitStatus> {
     let deadline = Instant::now() + within;
     loop {
         if let Some(status) = server.child.try_wait().expect("wait") {
@@ -62,7 +56,7 @@ fn wait_exit(server: &mut Server, within: Duration) -> Option<std::process::Exit
     }
 }
 
-fn signal(server: &Server, name: &str) {
+fn signal(server: &ServerProcess, name: &str) {
     let status = Command::new("kill")
         .args([&format!("-{name}"), &server.child.id().to_string()])
         .status()
@@ -129,6 +123,8 @@ fn slow_and_idle_clients_are_disconnected_after_the_header_timeout() {
     let server = start(&["--header-read-timeout", "1", "--max-connections", "1"]);
     let _idle = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
     std::thread::sleep(Duration::from_millis(200));
-    let reply = get(&server, "/readyz").expect("served after the idle client timed out");
+    let reply = server
+        .get("/readyz")
+        .expect("served after the idle client timed out");
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
 }

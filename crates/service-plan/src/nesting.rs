@@ -17,14 +17,13 @@ pub fn depth(value: &Value) -> usize {
     let mut deepest = 0;
     let mut stack = vec![(value, 0usize)];
     while let Some((value, above)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match value {
-            Value::Object(map) => Box::new(map.values()),
-            Value::Array(items) => Box::new(items.iter()),
-            _ => continue,
-        };
         let level = above + 1;
+        match value {
+            Value::Object(map) => stack.extend(map.values().map(|child| (child, level))),
+            Value::Array(items) => stack.extend(items.iter().map(|child| (child, level))),
+            _ => continue,
+        }
         deepest = deepest.max(level);
-        stack.extend(children.map(|child| (child, level)));
     }
     deepest
 }

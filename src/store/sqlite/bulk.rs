@@ -39,15 +39,6 @@ struct Row {
 /// Decides `ops` in memory, or `None` when the batch needs the general path (a delete, a
 /// release, whose owners only the allocations table knows, or a compaction).
 pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revision) -> Option<Plan> {
-    let fast = ops.iter().all(|op| match op {
-        BatchOp::Write(write) => {
-            matches!(write.op, WriteOp::Put { .. }) && write.release.is_empty()
-        }
-        BatchOp::Compact(_) => false,
-    });
-    if !fast {
-        return None;
-    }
     let cache = shared.read_objects();
     let taken = shared
         .allocations
@@ -74,6 +65,9 @@ pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revisio
         else {
             return None;
         };
+        if !write.release.is_empty() {
+            return None;
+        }
         let cached = cache.get(key);
         let current = written
             .get(key)
