@@ -15,7 +15,7 @@ use service_console::controllers::queue::{DEFAULT_CAPACITY, WorkQueue};
 use service_console::controllers::{ControllerOptions, start_controllers};
 use service_console::registry::WriteOptions;
 use service_console::server::open_state;
-use service_console::store::{Event, EventType, ObjectKey};
+use service_console::store::{Encoded, Event, EventType, ObjectKey};
 use service_plan::alloc::{Pools, PortRange, ServiceCidr};
 
 const QUEUE_KEYS: u64 = 200_000;
@@ -73,14 +73,19 @@ fn pod_event(revision: i64, i: usize, app: usize, event_type: EventType) -> Even
         revision,
         event_type,
         key: ObjectKey::new("pods", "default", &name),
-        object: json!({
+        object: Arc::new(Encoded::new(
+            "",
+            revision,
+            json!({
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"namespace": "default", "name": name,
                          "labels": {"app": format!("app-{app}"), "pod-template-hash": "abcde12345"},
                          "resourceVersion": revision.to_string()},
             "spec": {"nodeName": format!("node-{}", i % 50), "containers": [{"name": "c", "image": "nginx"}]},
             "status": {"phase": "Running", "podIP": format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255)},
-        }),
+        })
+            .to_string(),
+        )),
     }
 }
 

@@ -12,13 +12,14 @@
 //! allocator may keep, does not hide growth.
 //! The bench uses the server's allocator (mimalloc), so the figures are the server's.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{Value, json};
 use service_console::controllers::informer::{Informer, Informers};
 use service_console::registry::WriteOptions;
 use service_console::server::open_state;
-use service_console::store::{Event, EventType, ObjectKey};
+use service_console::store::{Encoded, Event, EventType, ObjectKey};
 use service_plan::alloc::{Pools, PortRange, ServiceCidr};
 
 #[global_allocator]
@@ -153,7 +154,7 @@ fn fill(informer: &Informer, count: usize, make: fn(usize) -> Value) -> (usize, 
             revision: i as i64 + 1,
             event_type: EventType::Added,
             key,
-            object,
+            object: Arc::new(Encoded::new("", i as i64 + 1, object.to_string())),
         });
     }
     (rss().saturating_sub(before), text / count.max(1))

@@ -32,16 +32,15 @@ pub async fn get(
             return watch::watch(&app.registry, &target, &params, negotiated).await;
         }
         let listed = list::list(&app.registry, &target, &params).await?;
-        return Ok(negotiated.list(kind, listed));
+        return negotiated.list(kind, listed);
     };
     if target.subresource == Some(Subresource::Scale) {
         return scale::get(&app.registry, kind, target.namespace_or_empty(), name).await;
     }
     let object = app
         .registry
-        .get(kind, target.namespace_or_empty(), name)
-        .await?;
-    Ok(negotiated.object(kind, StatusCode::OK, object, &[]))
+        .get_read(kind, target.namespace_or_empty(), name)?;
+    negotiated.read(kind, object)
 }
 
 /// POST to a collection: create.

@@ -9,7 +9,7 @@ use service_plan::status::Status;
 use super::error::ApiError;
 use super::params::Params;
 use super::target::Target;
-use crate::registry::{ListOptions, Registry};
+use crate::registry::{ListOptions, ReadObject, Registry};
 use crate::store::Revision;
 
 /// The token's format version, as upstream writes it.
@@ -21,7 +21,7 @@ const CONTINUE_EXPIRED: &str = "The provided continue parameter is too old to di
 /// One page of a list, ready to shape.
 #[derive(Debug, Clone)]
 pub struct Listed {
-    pub items: Vec<Value>,
+    pub items: Vec<ReadObject>,
     /// The list's resourceVersion: the first page's revision on every page.
     pub revision: Revision,
     pub continue_token: Option<String>,
@@ -51,13 +51,11 @@ pub async fn list(
         opts.continue_after = Some(after);
         opts.at_revision = Some(revision);
     }
-    let page = registry
-        .list(
-            target.kind.resource.plural,
-            target.namespace.as_deref(),
-            &opts,
-        )
-        .await?;
+    let page = registry.list_read(
+        target.kind.resource.plural,
+        target.namespace.as_deref(),
+        &opts,
+    )?;
     let revision = first_revision.unwrap_or(page.revision);
     let continue_token = page
         .continue_after

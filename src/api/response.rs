@@ -6,6 +6,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{Value, json};
 use service_plan::k8s_openapi::jiff::Timestamp;
@@ -15,10 +16,15 @@ use super::error::ApiError;
 use super::list::Listed;
 use super::negotiate::{self, Output};
 use super::params::Params;
-use crate::registry::Kind;
+use crate::registry::{Kind, ReadObject};
 
 /// The `Warning` header.
 const WARNING_HEADER: &str = "warning";
+/// Bytes of a streamed list body gathered before they are sent as one chunk.
+const LIST_CHUNK_BYTES: usize = 64 * 1024;
+/// Objects decoded at a time while printing a Table of a long list: its rows are kept, the
+/// objects are not.
+const TABLE_DECODE_BATCH: usize = 500;
 
 /// How the client wants resources back: JSON or a Table, and what Table rows carry.
 #[derive(Debug, Clone, Copy)]
@@ -88,37 +94,157 @@ impl Negotiated {
         respond(code, output.content_type(), &body, warnings)
     }
 
+    /// One object as read: its stored bytes forwarded as they are when the client wants the
+    /// object itself and the text reads as stored, else [`Negotiated::object`].
+    pub fn read(&self, kind: &Kind, object: ReadObject) -> Result<Response, ApiError> {
+        let output = self.output_for(kind);
+        Ok(match (output, object) {
+            (Output::Json, ReadObject::AsIs(text)) => (
+                StatusCode::OK,
+                [(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static(output.content_type()),
+                )],
+                text.body(),
+            )
+                .into_response(),
+            (_, object) => self.object(kind, StatusCode::OK, object.into_value()?, &[]),
+        })
+    }
+
     /// A list of `items` read at `revision`, as `<Kind>List` or a Table.
-    pub fn list(&self, kind: &Kind, listed: Listed) -> Response {
+    pub fn list(&self, kind: &'static Kind, listed: Listed) -> Result<Response, ApiError> {
         let output = self.output_for(kind);
         let content_type = output.content_type();
         let revision = listed.revision.to_string();
         match output {
-            Output::Json => respond(
-                StatusCode::OK,
-                content_type,
-                &list_body(
-                    kind,
-                    listed.items,
-                    revision,
-                    listed.continue_token,
-                    listed.remaining,
-                ),
-                &[],
-            ),
+            Output::Json => {
+                let head = list_head(kind, revision, listed.continue_token, listed.remaining);
+                let body = axum::body::Body::from_stream(futures::stream::iter(
+                    ListChunks::new(kind, head, listed.items)
+                        .map(Ok::<_, std::convert::Infallible>),
+                ));
+                Ok((
+                    [(CONTENT_TYPE, HeaderValue::from_static(content_type))],
+                    body,
+                )
+                    .into_response())
+            }
             Output::Table(_) => {
                 let metadata = TableListMeta {
                     resource_version: Some(revision),
                     continue_: listed.continue_token,
                     remaining_item_count: listed.remaining.and_then(|n| i64::try_from(n).ok()),
                 };
-                // Encoded straight from the Table: a `Value` copy of a long list first
-                // would cost as much again as the encoding.
-                let table = self.printed(kind, &listed.items, metadata);
-                respond(StatusCode::OK, content_type, &table, &[])
+                // Printed a batch at a time: rows are small, the decoded objects are not.
+                let mut items = listed.items.into_iter();
+                let mut next_batch = || {
+                    items
+                        .by_ref()
+                        .take(TABLE_DECODE_BATCH)
+                        .map(ReadObject::into_value)
+                        .collect::<Result<Vec<Value>, _>>()
+                };
+                let mut table = self.printed(kind, &next_batch()?, metadata);
+                if let Some(table) = table.as_mut() {
+                    loop {
+                        let batch = next_batch()?;
+                        if batch.is_empty() {
+                            break;
+                        }
+                        let more = self.printed(kind, &batch, TableListMeta::default());
+                        table.rows.extend(more.into_iter().flat_map(|t| t.rows));
+                    }
+                }
+                Ok(respond(StatusCode::OK, content_type, &table, &[]))
             }
         }
     }
+}
+
+/// A `<Kind>List` body as chunks: the list's head, then each item (a stored text as it is,
+/// any other object encoded when its turn comes), so a long list never exists whole, as text
+/// or as trees.
+struct ListChunks {
+    kind: &'static Kind,
+    items: std::vec::IntoIter<ReadObject>,
+    buffer: Vec<u8>,
+    first: bool,
+    done: bool,
+}
+
+impl ListChunks {
+    fn new(kind: &'static Kind, head: Vec<u8>, items: Vec<ReadObject>) -> ListChunks {
+        ListChunks {
+            kind,
+            items: items.into_iter(),
+            buffer: head,
+            first: true,
+            done: false,
+        }
+    }
+
+    fn push(&mut self, item: ReadObject) {
+        if !std::mem::take(&mut self.first) {
+            self.buffer.push(b',');
+        }
+        match item {
+            ReadObject::AsIs(text) => self.buffer.extend_from_slice(text.json().as_bytes()),
+            ReadObject::Decorated(object) => {
+                let object = with_type_meta(self.kind, object);
+                if let Err(e) = serde_json::to_writer(&mut self.buffer, &object) {
+                    // A tree of JSON values always encodes; say so loudly if it ever does not.
+                    tracing::error!(error = %e, "list: an item does not encode");
+                    self.buffer.extend_from_slice(b"null");
+                }
+            }
+        }
+    }
+}
+
+impl Iterator for ListChunks {
+    type Item = Bytes;
+
+    fn next(&mut self) -> Option<Bytes> {
+        if self.done {
+            return None;
+        }
+        while self.buffer.len() < LIST_CHUNK_BYTES {
+            match self.items.next() {
+                Some(item) => self.push(item),
+                None => {
+                    self.buffer.extend_from_slice(b"]}");
+                    self.done = true;
+                    break;
+                }
+            }
+        }
+        Some(Bytes::from(std::mem::replace(
+            &mut self.buffer,
+            Vec::with_capacity(LIST_CHUNK_BYTES + 4096),
+        )))
+    }
+}
+
+/// The start of a `<Kind>List` body, up to and including `"items":[`: the fields of
+/// [`list_body`], in its order.
+fn list_head(
+    kind: &Kind,
+    revision: String,
+    continue_token: Option<String>,
+    remaining: Option<usize>,
+) -> Vec<u8> {
+    let mut head = serde_json::to_vec(&list_body(
+        kind,
+        Vec::new(),
+        revision,
+        continue_token,
+        remaining,
+    ))
+    .unwrap_or_default();
+    // `{…,"items":[]}` → `{…,"items":[`
+    head.truncate(head.len().saturating_sub(2));
+    head
 }
 
 /// The `<Kind>List` body; every item carries its apiVersion and kind.

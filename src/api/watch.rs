@@ -21,7 +21,7 @@ use super::negotiate::Output;
 use super::params::Params;
 use super::response::{Negotiated, resource_version, with_type_meta};
 use super::target::Target;
-use crate::registry::{Kind, ListOptions, Registry, RegistryError};
+use crate::registry::{Kind, ListOptions, ReadObject, Registry, RegistryError};
 use crate::store::{Event, EventType, Revision, StoreError};
 
 /// How often a watch that allows bookmarks gets one.
@@ -119,7 +119,7 @@ pub async fn watch(
         let sent_initial = initial.is_some();
         for object in initial.into_iter().flatten() {
             filter.known.insert(key_of(&object));
-            yield encoder.event(EventType::Added.as_str(), &object);
+            yield encoder.event(EventType::Added.as_str(), ReadObject::Decorated(object));
         }
         if sent_initial && filter.request.send_initial_events && filter.request.bookmarks {
             yield encoder.bookmark(last, true);
@@ -154,7 +154,7 @@ pub async fn watch(
                 Step::Event(event) => {
                     last = event.revision;
                     if let Some((event_type, object)) = filter.pass(event) {
-                        yield encoder.event(event_type, &object);
+                        yield encoder.event(event_type, object);
                     }
                 }
             }
@@ -203,7 +203,7 @@ struct Filter {
 impl Filter {
     /// The event to send for a store event, if any. With selectors, an object that stops
     /// matching is DELETED for this watcher and one that starts matching is ADDED.
-    fn pass(&mut self, event: Event) -> Option<(&'static str, Value)> {
+    fn pass(&mut self, event: Event) -> Option<(&'static str, ReadObject)> {
         if self
             .namespace
             .as_deref()
@@ -212,11 +212,18 @@ impl Filter {
             return None;
         }
         let plural = event.key.kind.clone();
-        let object = self.registry.decorate(&plural, event.object);
+        let object = match self.registry.read(&plural, event.object) {
+            Ok(object) => object,
+            Err(e) => {
+                tracing::error!(error = %e, resource = plural, "watch: an event does not decode");
+                return None;
+            }
+        };
         if !self.request.filters() {
             return Some((event.event_type.as_str(), object));
         }
         let key = (event.key.namespace, event.key.name);
+        let object = object.into_value().ok()?;
         let matches = self
             .registry
             .matches(&plural, &object, &self.request.selectors);
@@ -241,7 +248,7 @@ impl Filter {
             (EventType::Modified, false) if self.known.remove(&key) => EventType::Deleted,
             _ => return None,
         };
-        Some((event_type.as_str(), object))
+        Some((event_type.as_str(), ReadObject::Decorated(object)))
     }
 }
 
@@ -261,8 +268,24 @@ impl Encoder {
         Bytes::from(bytes)
     }
 
-    fn event(&mut self, event_type: &str, object: &Value) -> Bytes {
-        let object = with_type_meta(self.kind, object.clone());
+    fn event(&mut self, event_type: &str, object: ReadObject) -> Bytes {
+        let object = match (self.output, object) {
+            // The stored text is the object as sent: framed, not decoded and encoded again.
+            (Output::Json, ReadObject::AsIs(text)) => {
+                let mut line = Vec::with_capacity(text.json().len() + event_type.len() + 32);
+                line.extend_from_slice(b"{\"type\":\"");
+                line.extend_from_slice(event_type.as_bytes());
+                line.extend_from_slice(b"\",\"object\":");
+                line.extend_from_slice(text.json().as_bytes());
+                line.extend_from_slice(b"}\n");
+                return Bytes::from(line);
+            }
+            (_, object) => match object.into_value() {
+                Ok(object) => object,
+                Err(e) => return self.error(&e.status()),
+            },
+        };
+        let object = with_type_meta(self.kind, object);
         let object = match self.output {
             Output::Json => object,
             Output::Table(_) => {

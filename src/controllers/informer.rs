@@ -3,14 +3,14 @@
 //! (re-listing when the watch expires), and telling subscribers what changed. Controllers read
 //! only these caches.
 //!
-//! Lean by design, as client-go's informers with a managedFields-stripping transform: each
-//! object is kept once as compact JSON text without `metadata.managedFields` (no controller
-//! reads them), and its index values are computed when it is stored. A `serde_json::Value`
-//! tree (an `IndexMap` per object with `preserve_order`) costs 8–12 KB for a 1.5 KB Service;
-//! the text costs its length. Readers get `Arc<Value>`s decoded on access (5–10 µs per
-//! object), so a reconcile reads what it needs and hot paths that only need keys
-//! ([`Informer::keys`], [`Informer::index_keys`], [`Informer::keys_covered_by`]) decode
-//! nothing.
+//! Lean by design: each object is the store's own encoded copy (an `Arc` of the text the
+//! store caches and its events carry), so an informer adds only its keys and index values, not
+//! a second copy of every object. A `serde_json::Value` tree (an `IndexMap` per object with
+//! `preserve_order`) costs 8–12 KB for a 1.5 KB Service; the shared text costs nothing more.
+//! Readers get `Arc<Value>`s decoded on access, without `metadata.managedFields` (no
+//! controller reads them, as client-go's informers with a stripping transform), so a
+//! reconcile reads what it needs and hot paths that only need keys ([`Informer::keys`],
+//! [`Informer::index_keys`], [`Informer::keys_covered_by`]) decode nothing.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -28,8 +28,8 @@ use service_plan::traffic::string_map;
 use tokio::sync::{mpsc, watch};
 
 use super::{labels_of, str_at};
-use crate::registry::{LOAD_BALANCERS, Registry, RegistryError};
-use crate::store::{Event, EventType, Revision, StoreError};
+use crate::registry::{LOAD_BALANCERS, ReadObject, Registry, RegistryError};
+use crate::store::{Encoded, Event, EventType, Revision, StoreError};
 
 /// How many notifications wait for a slow subscriber before the informer waits for it. Each
 /// holds decoded objects (shared by the subscribers), so this bounds their memory too; the
@@ -143,8 +143,8 @@ pub struct Informer {
 
 /// One cached object.
 struct Entry {
-    /// The object as compact JSON, without `metadata.managedFields`.
-    text: Arc<str>,
+    /// The object as the store encoded it (shared with the store's cache and its events).
+    text: Arc<Encoded>,
     /// How many values the object has in each of the informer's indexers, in their order
     /// (what [`Informer::keys_covered_by`] compares with).
     counts: Box<[u32]>,
@@ -158,9 +158,9 @@ struct Cache {
 }
 
 /// An object ready to cache: its text and its index values, computed before the cache is locked.
-struct Encoded {
+struct Prepared {
     key: Key,
-    text: Arc<str>,
+    text: Arc<Encoded>,
     values: Vec<(&'static str, Vec<String>)>,
 }
 
@@ -172,11 +172,15 @@ fn strip(object: &mut Value) {
     }
 }
 
-/// Decodes a cached object. The text is `serde_json`'s own output, so this does not fail; if
-/// it ever did, the object would read as absent rather than as something else.
-fn decode(text: &str) -> Option<Value> {
-    match serde_json::from_str(text) {
-        Ok(object) => Some(object),
+/// Decodes a cached object, without its managedFields. The text is `serde_json`'s own
+/// output, so this does not fail; if it ever did, the object would read as absent rather than
+/// as something else.
+fn decode(text: &Encoded) -> Option<Value> {
+    match text.decode() {
+        Ok(mut object) => {
+            strip(&mut object);
+            Some(object)
+        }
         Err(e) => {
             tracing::error!(error = %e, "informer: a cached object does not decode");
             None
@@ -184,14 +188,14 @@ fn decode(text: &str) -> Option<Value> {
     }
 }
 
-fn decode_all_as<T: DeserializeOwned>(texts: &[Arc<str>]) -> Vec<T> {
+fn decode_all_as<T: DeserializeOwned>(texts: &[Arc<Encoded>]) -> Vec<T> {
     texts
         .iter()
-        .filter_map(|t| serde_json::from_str(t).ok())
+        .filter_map(|t| serde_json::from_str(t.json()).ok())
         .collect()
 }
 
-fn decode_all(texts: Vec<Arc<str>>) -> Vec<Arc<Value>> {
+fn decode_all(texts: Vec<Arc<Encoded>>) -> Vec<Arc<Value>> {
     texts
         .iter()
         .filter_map(|t| decode(t).map(Arc::new))
@@ -199,7 +203,7 @@ fn decode_all(texts: Vec<Arc<str>>) -> Vec<Arc<Value>> {
 }
 
 impl Cache {
-    fn texts(&self, keys: Vec<&Arc<Key>>) -> Vec<Arc<str>> {
+    fn texts(&self, keys: Vec<&Arc<Key>>) -> Vec<Arc<Encoded>> {
         keys.into_iter()
             .filter_map(|k| self.objects.get(k).map(|e| Arc::clone(&e.text)))
             .collect()
@@ -272,7 +276,7 @@ impl Informer {
         decode_all(self.texts_by_key())
     }
 
-    fn texts_by_key(&self) -> Vec<Arc<str>> {
+    fn texts_by_key(&self) -> Vec<Arc<Encoded>> {
         let cache = self.read();
         let mut keys: Vec<&Arc<Key>> = cache.objects.keys().collect();
         keys.sort();
@@ -402,7 +406,7 @@ impl Informer {
         decode_all_as(&self.all_texts(index, values))
     }
 
-    fn all_texts(&self, index: &str, values: &[String]) -> Vec<Arc<str>> {
+    fn all_texts(&self, index: &str, values: &[String]) -> Vec<Arc<Encoded>> {
         {
             let cache = self.read();
             let Some(idx) = cache.indices.get(index) else {
@@ -440,12 +444,12 @@ impl Informer {
             .collect()
     }
 
-    /// Strips and encodes an object, computing its index values from the tree before it goes.
-    fn encode(&self, object: &mut Value) -> Encoded {
-        strip(object);
-        Encoded {
+    /// Readies an object to cache: its stored text and its index values, computed from the
+    /// decoded tree.
+    fn prepare(&self, text: Arc<Encoded>, object: &Value) -> Prepared {
+        Prepared {
             key: Key::of(object),
-            text: object.to_string().into(),
+            text,
             values: self.index_values(object),
         }
     }
@@ -466,9 +470,9 @@ impl Informer {
         }
     }
 
-    /// Caches an encoded object; returns the state it replaced, decoded.
-    fn put(&self, cache: &mut Cache, encoded: Encoded) -> Option<Value> {
-        let Encoded { key, text, values } = encoded;
+    /// Caches a prepared object; returns the state it replaced, decoded.
+    fn put(&self, cache: &mut Cache, prepared: Prepared) -> Option<Value> {
+        let Prepared { key, text, values } = prepared;
         let old = self.remove(cache, &key);
         let key = Arc::new(key);
         let counts = values
@@ -508,10 +512,10 @@ impl Informer {
     #[cfg(test)]
     fn replace(&self, items: Vec<Value>, revision: Revision) -> Vec<Notification> {
         let mut fresh = Cache::default();
-        for mut item in items {
-            let encoded = self.encode(&mut item);
-            drop(item);
-            self.put(&mut fresh, encoded);
+        for item in items {
+            let text = Arc::new(Encoded::new("", revision, item.to_string()));
+            let prepared = self.prepare(text, &item);
+            self.put(&mut fresh, prepared);
         }
         self.swap_in(fresh, revision)
     }
@@ -522,20 +526,22 @@ impl Informer {
         let mut fresh = Cache::default();
         let mut after: Option<(String, String)> = None;
         loop {
-            let rows = snapshot.page(
+            let rows = snapshot.page_encoded(
                 None,
                 after
                     .as_ref()
                     .map(|(ns, name)| (ns.as_str(), name.as_str())),
                 Some(LIST_PAGE_LEN),
-            )?;
+            );
             let full = rows.len() >= LIST_PAGE_LEN;
-            for row in rows {
-                after = Some((row.key.namespace, row.key.name));
-                let mut object = registry.decorate(self.resource, row.object);
-                let encoded = self.encode(&mut object);
-                drop(object);
-                self.put(&mut fresh, encoded);
+            for (key, text) in rows {
+                after = Some((key.namespace, key.name));
+                let text = as_read(registry, self.resource, text)?;
+                let Some(object) = decode(&text) else {
+                    continue;
+                };
+                let prepared = self.prepare(text, &object);
+                self.put(&mut fresh, prepared);
             }
             if !full {
                 return Ok((fresh, snapshot.revision()));
@@ -566,20 +572,18 @@ impl Informer {
         if event.revision <= self.listed.load(Ordering::Acquire) {
             return None;
         }
-        let mut object = event.object;
         match event.event_type {
             EventType::Deleted => {
                 let key = Key::new(&event.key.namespace, &event.key.name);
                 let old = self.remove(&mut self.write(), &key);
-                Some(Notification::Deleted(Arc::new(old.unwrap_or_else(|| {
-                    strip(&mut object);
-                    object
-                }))))
+                let old = old.or_else(|| decode(&event.object))?;
+                Some(Notification::Deleted(Arc::new(old)))
             }
             EventType::Added | EventType::Modified => {
-                let encoded = self.encode(&mut object);
+                let object = decode(&event.object)?;
+                let prepared = self.prepare(event.object, &object);
                 let new = Arc::new(object);
-                Some(match self.put(&mut self.write(), encoded) {
+                Some(match self.put(&mut self.write(), prepared) {
                     Some(old) => Notification::Updated {
                         old: Arc::new(old),
                         new,
@@ -890,7 +894,13 @@ impl Informers {
                 Ok(mut event) => {
                     let revision = event.revision;
                     if let Some(informer) = self.of(&event.key.kind) {
-                        event.object = registry.decorate(informer.resource, event.object);
+                        match as_read(registry, informer.resource, event.object) {
+                            Ok(text) => event.object = text,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "informers: an event does not decode");
+                                return;
+                            }
+                        }
                         if let Some(n) = informer.apply(event) {
                             informer.notify(n).await;
                         }
@@ -929,6 +939,20 @@ impl Informers {
     }
 }
 
+/// An object's text as readers get it: the store's own copy, or, for the rare object that
+/// read-time decoration changes, the decorated object encoded for this cache alone.
+fn as_read(
+    registry: &Registry,
+    resource: &str,
+    text: Arc<Encoded>,
+) -> Result<Arc<Encoded>, RegistryError> {
+    let (uid, revision) = (text.uid().to_owned(), text.revision());
+    Ok(match registry.read(resource, text)? {
+        ReadObject::AsIs(text) => text,
+        ReadObject::Decorated(object) => Arc::new(Encoded::new(&uid, revision, object.to_string())),
+    })
+}
+
 /// Decodes a cached object as `T` without copying it first.
 pub fn typed<T: serde::de::DeserializeOwned>(object: &Value) -> Option<T> {
     T::deserialize(object).ok()
@@ -950,7 +974,7 @@ mod tests {
             revision,
             event_type,
             key: ObjectKey::new("pods", "default", str_at(&object, "/metadata/name")),
-            object,
+            object: Arc::new(Encoded::new("", revision, object.to_string())),
         }
     }
 
@@ -997,7 +1021,7 @@ mod tests {
             revision,
             event_type: EventType::Added,
             key: ObjectKey::new("services", "default", str_at(&object, "/metadata/name")),
-            object,
+            object: Arc::new(Encoded::new("", revision, object.to_string())),
         }
     }
 

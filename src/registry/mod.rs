@@ -33,7 +33,9 @@ pub use objects::{KINDS, Kind, kind_by_plural, kind_for};
 pub use plan::{AllocationView, ServicePlan, cluster_node};
 pub use services::SERVICES;
 
-use crate::store::{Allocation, Event, ObjectKey, Revision, Store, StoreError, StoredObject};
+use crate::store::{
+    Allocation, Committed, Encoded, Event, ObjectKey, Revision, Store, StoreError, StoredObject,
+};
 
 /// How many times a write is planned again when a concurrent write got in first.
 const MAX_WRITE_ATTEMPTS: usize = 16;
@@ -68,14 +70,34 @@ pub struct Applied {
 
 /// One page of a list, with the revision it was read at.
 #[derive(Debug, Clone)]
-pub struct ListPage {
-    pub items: Vec<Value>,
+pub struct ListPage<T = Value> {
+    pub items: Vec<T>,
     pub revision: Revision,
     /// Where the next page starts, when there is one.
     pub continue_after: Option<(String, String)>,
     /// How many objects come after this page: kube-apiserver's `remainingItemCount`, known
     /// for a limited list without selectors.
     pub remaining: Option<usize>,
+}
+
+/// An object as a reader gets it.
+#[derive(Debug, Clone)]
+pub enum ReadObject {
+    /// The stored text is exactly what a reader gets, so it is forwarded as it is: encoded
+    /// once, shared by every reader (kube-apiserver's `cachingObject`).
+    AsIs(Arc<Encoded>),
+    /// The object after read-time decoration.
+    Decorated(Value),
+}
+
+impl ReadObject {
+    /// The object as a tree.
+    pub fn into_value(self) -> Result<Value, RegistryError> {
+        match self {
+            ReadObject::AsIs(encoded) => Ok(encoded.decode()?),
+            ReadObject::Decorated(object) => Ok(object),
+        }
+    }
 }
 
 /// Filters and paging of a list or watch.
@@ -163,7 +185,29 @@ impl Registry {
         namespace: Option<&str>,
         opts: &ListOptions,
     ) -> Result<ListPage, RegistryError> {
-        let mut items = Vec::new();
+        let page = self.list_read(resource, namespace, opts)?;
+        Ok(ListPage {
+            items: page
+                .items
+                .into_iter()
+                .map(ReadObject::into_value)
+                .collect::<Result<_, _>>()?,
+            revision: page.revision,
+            continue_after: page.continue_after,
+            remaining: page.remaining,
+        })
+    }
+
+    /// [`Registry::list`], with each object as a reader gets it: a list that forwards stored
+    /// text holds no decoded object, however long it is.
+    pub fn list_read(
+        &self,
+        resource: &str,
+        namespace: Option<&str>,
+        opts: &ListOptions,
+    ) -> Result<ListPage<ReadObject>, RegistryError> {
+        let mut items: Vec<ReadObject> = Vec::new();
+        let mut last: Option<(String, String)> = None;
         let mut after = opts.continue_after.clone();
         let snapshot = self.inner.store.list_snapshot(resource, opts.at_revision);
         // A continued list reports its first page's revision even when its snapshot is gone.
@@ -172,18 +216,25 @@ impl Registry {
         // Selectors filter after reading, so read in batches until the page is full.
         loop {
             let batch = opts.limit.map(|l| l.max(64) + 1);
-            let rows = snapshot.page(
+            let rows = snapshot.page_encoded(
                 namespace,
                 after.as_ref().map(|(n, m)| (n.as_str(), m.as_str())),
                 batch,
-            )?;
+            );
             let exhausted = batch.is_none_or(|b| rows.len() < b);
-            for row in rows {
-                after = Some((row.key.namespace.clone(), row.key.name.clone()));
-                let object = self.decorate(resource, row.object);
-                if self.matches(resource, &object, opts) {
+            for (key, encoded) in rows {
+                let at = (key.namespace, key.name);
+                after = Some(at.clone());
+                let object = self.read(resource, encoded)?;
+                let selected = unfiltered
+                    || match &object {
+                        ReadObject::AsIs(encoded) => {
+                            self.matches(resource, &encoded.decode()?, opts)
+                        }
+                        ReadObject::Decorated(object) => self.matches(resource, object, opts),
+                    };
+                if selected {
                     if opts.limit.is_some_and(|l| items.len() >= l) {
-                        let last = items_key(items.last());
                         self.inner.store.keep_for_continue(&snapshot);
                         let remaining = match (&last, unfiltered) {
                             (Some((ns, name)), true) => {
@@ -199,6 +250,7 @@ impl Registry {
                         });
                     }
                     items.push(object);
+                    last = Some(at);
                 }
             }
             if exhausted {
@@ -236,6 +288,33 @@ impl Registry {
         true
     }
 
+    /// A stored object as a reader of `resource` gets it: the stored text itself when it names
+    /// its apiVersion and kind and read-time decoration leaves it alone (decided once per
+    /// stored version), else the decorated tree.
+    pub fn read(&self, resource: &str, encoded: Arc<Encoded>) -> Result<ReadObject, RegistryError> {
+        if encoded.read_as_is(|object| reads_as_stored(resource, object)) {
+            return Ok(ReadObject::AsIs(encoded));
+        }
+        Ok(ReadObject::Decorated(
+            self.decorate(resource, encoded.decode()?),
+        ))
+    }
+
+    /// One stored object as a reader gets it; `None` when there is none.
+    pub fn read_one(
+        &self,
+        resource: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<ReadObject>, RegistryError> {
+        let key = ObjectKey::new(resource, namespace, name);
+        self.inner
+            .store
+            .get_encoded(&key)
+            .map(|encoded| self.read(resource, encoded))
+            .transpose()
+    }
+
     /// Read-time decoration of stored objects (Services get their read-time defaults).
     pub fn decorate(&self, resource: &str, object: Value) -> Value {
         if resource == SERVICES.plural {
@@ -258,23 +337,21 @@ impl Registry {
     }
 
     /// Commits one write, retrying planning when a concurrent write took an allocation first.
-    async fn commit(&self, write: crate::store::Write) -> Result<Event, StoreError> {
+    async fn commit(&self, write: crate::store::Write) -> Result<Committed, StoreError> {
         self.inner.store.commit(write).await
     }
 }
 
-fn items_key(item: Option<&Value>) -> Option<(String, String)> {
-    let item = item?;
-    let ns = item
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let name = item
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)?
-        .to_string();
-    Some((ns, name))
+/// Whether a reader of `resource` gets `object` exactly as stored: it names its apiVersion
+/// and kind, and [`Registry::decorate`] would leave it alone.
+fn reads_as_stored(resource: &str, object: &Value) -> bool {
+    let named = |field: &str| object.get(field).is_some_and(Value::is_string);
+    named("apiVersion")
+        && named("kind")
+        && (resource != SERVICES.plural
+            || !object
+                .get("spec")
+                .is_some_and(service_plan::service::defaults::default_on_read_applies))
 }
 
 /// A string field of a JSON object, `""` when absent.

@@ -22,7 +22,7 @@ use super::namespaces::{NAMESPACES, PROTECTED_NAMESPACES};
 use super::services::{SERVICES, check_delete_preconditions};
 use super::str_at;
 use super::{
-    Applied, DeletePreconditions, GENERATE_NAME_RETRIES, MAX_WRITE_ATTEMPTS, Registry,
+    Applied, DeletePreconditions, GENERATE_NAME_RETRIES, MAX_WRITE_ATTEMPTS, ReadObject, Registry,
     RegistryError, WriteOptions,
 };
 use crate::store::{ObjectKey, Precondition, StoreError, Write, WriteOp};
@@ -453,14 +453,22 @@ impl Registry {
         namespace: &str,
         name: &str,
     ) -> Result<Value, RegistryError> {
+        self.get_read(kind, namespace, name)?.into_value()
+    }
+
+    /// GET one object of any served kind, as a reader gets it (see [`Registry::read`]).
+    pub fn get_read(
+        &self,
+        kind: &'static Kind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<ReadObject, RegistryError> {
         let ns = if kind.namespaced { namespace } else { "" };
-        match self.get_raw(kind.resource.plural, ns, name).await? {
-            Some(stored) => Ok(self.decorate(kind.resource.plural, stored.object)),
-            None => Err(RegistryError::NotFound {
+        self.read_one(kind.resource.plural, ns, name)?
+            .ok_or_else(|| RegistryError::NotFound {
                 resource: kind.resource,
                 name: name.to_string(),
-            }),
-        }
+            })
     }
 
     /// PUT an object of any served kind.

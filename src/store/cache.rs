@@ -9,33 +9,91 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use serde_json::Value;
+
 use super::{ObjectKey, Revision, StoreError, StoredObject};
 
-/// One cached object: what a [`StoredObject`] holds, with the object still encoded.
+/// One object as stored: its encoded JSON, kept once and shared by the cache, every event
+/// that carries it and every reader (kube-apiserver's `cachingObject`). A reader that needs the
+/// tree decodes it; one that only forwards it writes the bytes as they are.
 #[derive(Debug)]
-pub(super) struct Cached {
-    pub(super) uid: String,
-    pub(super) revision: Revision,
-    pub(super) json: Box<str>,
+pub struct Encoded {
+    uid: Box<str>,
+    revision: Revision,
+    json: Arc<str>,
+    /// Whether the text is exactly what a reader gets, as the registry found on first read:
+    /// decided once per stored version, so later reads forward the bytes without decoding.
+    read_as_is: std::sync::OnceLock<bool>,
 }
 
-impl Cached {
+impl Encoded {
+    /// An object encoded at `revision` by a write with `uid`.
+    pub fn new(uid: &str, revision: Revision, json: String) -> Encoded {
+        Encoded {
+            uid: uid.into(),
+            revision,
+            json: json.into(),
+            read_as_is: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The uid given by the write.
+    pub fn uid(&self) -> &str {
+        &self.uid
+    }
+
+    /// The revision of the write; `metadata.resourceVersion` in the text says the same.
+    pub fn revision(&self) -> Revision {
+        self.revision
+    }
+
+    /// The object as stored: compact JSON.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// The JSON as a response body, sharing the text rather than copying it.
+    pub fn body(&self) -> bytes::Bytes {
+        bytes::Bytes::from_owner(SharedText(Arc::clone(&self.json)))
+    }
+
+    /// Decodes the object.
+    pub fn decode(&self) -> Result<Value, StoreError> {
+        serde_json::from_str(&self.json).map_err(|e| {
+            StoreError::Corrupt(format!("stored object at revision {}: {e}", self.revision))
+        })
+    }
+
+    /// Whether the stored text is what a reader gets, as `check` decides on the decoded
+    /// object the first time it is asked (an object that does not decode is never as-is).
+    pub fn read_as_is(&self, check: impl FnOnce(&Value) -> bool) -> bool {
+        *self
+            .read_as_is
+            .get_or_init(|| self.decode().is_ok_and(|object| check(&object)))
+    }
+
     /// Decodes the object for a reader.
     pub(super) fn to_stored(&self, key: ObjectKey) -> Result<StoredObject, StoreError> {
-        let object = serde_json::from_str(&self.json).map_err(|e| {
-            StoreError::Corrupt(format!("cached object at revision {}: {e}", self.revision))
-        })?;
         Ok(StoredObject {
             key,
-            uid: self.uid.clone(),
+            uid: self.uid.to_string(),
             revision: self.revision,
-            object,
+            object: self.decode()?,
         })
     }
 }
 
+/// Shared text as bytes, for [`bytes::Bytes::from_owner`].
+struct SharedText(Arc<str>);
+
+impl AsRef<[u8]> for SharedText {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
 /// Objects of one kind by (namespace, name).
-pub(super) type Objects = imbl::OrdMap<(String, String), Arc<Cached>>;
+pub(super) type Objects = imbl::OrdMap<(String, String), Arc<Encoded>>;
 
 /// Every object at one revision.
 #[derive(Default)]
@@ -45,7 +103,7 @@ pub(super) struct ObjectCache {
 
 impl ObjectCache {
     /// Records a write: the object as stored, `None` for a delete.
-    pub(super) fn apply(&mut self, key: &ObjectKey, write: Option<Arc<Cached>>) {
+    pub(super) fn apply(&mut self, key: &ObjectKey, write: Option<Arc<Encoded>>) {
         let objects = self.kinds.entry(key.kind.clone()).or_default();
         let at = (key.namespace.clone(), key.name.clone());
         match write {
@@ -59,7 +117,7 @@ impl ObjectCache {
     }
 
     /// One object.
-    pub(super) fn get(&self, key: &ObjectKey) -> Option<Arc<Cached>> {
+    pub(super) fn get(&self, key: &ObjectKey) -> Option<Arc<Encoded>> {
         self.kinds
             .get(&key.kind)?
             .get(&(key.namespace.clone(), key.name.clone()))
@@ -144,14 +202,14 @@ pub(super) fn count_after(
 }
 
 /// Up to `limit` objects of `objects` in `namespace` (`None`: all), after the exclusive
-/// (namespace, name) `after`, in (namespace, name) order.
+/// (namespace, name) `after`, in (namespace, name) order, still encoded.
 pub(super) fn page(
     objects: &Objects,
     kind: &str,
     namespace: Option<&str>,
     after: Option<(&str, &str)>,
     limit: Option<usize>,
-) -> Result<Vec<StoredObject>, StoreError> {
+) -> Vec<(ObjectKey, Arc<Encoded>)> {
     use std::ops::Bound;
     // Names are never empty, so ("", "") sorts before every key: "from the start".
     let (after_namespace, after_name) = after.unwrap_or(("", ""));
@@ -168,7 +226,10 @@ pub(super) fn page(
         if limit.is_some_and(|l| out.len() >= l) {
             break;
         }
-        out.push(cached.to_stored(ObjectKey::new(kind, ns.as_str(), name.as_str()))?);
+        out.push((
+            ObjectKey::new(kind, ns.as_str(), name.as_str()),
+            Arc::clone(cached),
+        ));
     }
-    Ok(out)
+    out
 }

@@ -5,6 +5,8 @@
 mod cache;
 mod sqlite;
 
+pub use cache::Encoded;
+
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -238,7 +240,22 @@ pub struct Event {
     /// The written object's key.
     pub key: ObjectKey,
     /// The object after the write; for a delete, its last state. Its
-    /// `metadata.resourceVersion` is `revision`.
+    /// `metadata.resourceVersion` is `revision`. Encoded once and shared: a put's is the
+    /// cache's own copy, so events waiting for watchers cost no second copy of the object.
+    pub object: Arc<Encoded>,
+}
+
+/// A committed write as its writer gets it back: the event, and the object decoded (the
+/// writer had the tree in hand, so it costs no decode).
+#[derive(Debug)]
+pub struct Committed {
+    /// The revision the write committed at.
+    pub revision: Revision,
+    /// Whether the object was added, modified or deleted.
+    pub event_type: EventType,
+    /// The written object's key.
+    pub key: ObjectKey,
+    /// The object after the write; for a delete, its last state.
     pub object: Value,
 }
 
@@ -385,6 +402,20 @@ impl ListSnapshot {
         after: Option<(&str, &str)>,
         limit: Option<usize>,
     ) -> Result<Vec<StoredObject>, StoreError> {
+        self.page_encoded(namespace, after, limit)
+            .into_iter()
+            .map(|(key, encoded)| encoded.to_stored(key))
+            .collect()
+    }
+
+    /// [`ListSnapshot::page`], with the objects still encoded: what a reader that forwards
+    /// them, or decodes one at a time, takes.
+    pub fn page_encoded(
+        &self,
+        namespace: Option<&str>,
+        after: Option<(&str, &str)>,
+        limit: Option<usize>,
+    ) -> Vec<(ObjectKey, Arc<Encoded>)> {
         cache::page(&self.objects, &self.kind, namespace, after, limit)
     }
 
@@ -418,10 +449,12 @@ enum BatchOp {
 enum Applied {
     Write {
         event: Event,
+        /// The object as stored, decoded, for the writer's caller.
+        object: Value,
         allocated: Vec<Allocation>,
         released: Vec<Allocation>,
-        /// The object as stored, for the cache; `None` for a delete.
-        stored: Option<Arc<cache::Cached>>,
+        /// Whether the object is stored after the write (`false`: deleted).
+        stored: bool,
     },
     Compacted(Revision),
 }
@@ -480,8 +513,13 @@ impl Store {
 
     /// Reads one object, from memory.
     pub async fn get(&self, key: &ObjectKey) -> Result<Option<StoredObject>, StoreError> {
-        let cached = self.shared.read_objects().get(key);
+        let cached = self.get_encoded(key);
         cached.map(|c| c.to_stored(key.clone())).transpose()
+    }
+
+    /// Reads one object, from memory, still encoded.
+    pub fn get_encoded(&self, key: &ObjectKey) -> Option<Arc<Encoded>> {
+        self.shared.read_objects().get(key)
     }
 
     /// Lists objects of `kind` ordered by (namespace, name), with the store's revision at the
@@ -574,9 +612,14 @@ impl Store {
     /// `allocate` is inserted (a taken one fails the whole write with
     /// [`StoreError::AllocationTaken`]); each of `release` owned by the object is deleted.
     /// Dropping the returned future does not withdraw a write already queued.
-    pub async fn commit(&self, write: Write) -> Result<Event, StoreError> {
+    pub async fn commit(&self, write: Write) -> Result<Committed, StoreError> {
         match self.request(BatchOp::Write(write)).await? {
-            Applied::Write { event, .. } => Ok(event),
+            Applied::Write { event, object, .. } => Ok(Committed {
+                revision: event.revision,
+                event_type: event.event_type,
+                key: event.key,
+                object,
+            }),
             Applied::Compacted(_) => Err(StoreError::Corrupt(
                 "writer answered a write with a compaction".to_owned(),
             )),
@@ -799,7 +842,7 @@ impl Shared {
             let mut cache = self.objects.write().unwrap_or_else(PoisonError::into_inner);
             for outcome in outcomes {
                 if let Ok(Applied::Write { event, stored, .. }) = outcome {
-                    cache.apply(&event.key, stored.clone());
+                    cache.apply(&event.key, stored.then(|| Arc::clone(&event.object)));
                 }
             }
             // Under the cache's lock: a reader's snapshot and revision always agree.

@@ -14,8 +14,9 @@ use sqlx::sqlite::{
 use sqlx::{ConnectOptions, Connection};
 
 use super::{
-    Allocation, Applied, BatchOp, Event, EventType, ListOrder, ListQuery, ObjectKey, Revision,
-    Shared, StoreError, StoredObject, Write, WriteOp, created_at, spec_type, with_resource_version,
+    Allocation, Applied, BatchOp, Encoded, Event, EventType, ListOrder, ListQuery, ObjectKey,
+    Revision, Shared, StoreError, StoredObject, Write, WriteOp, created_at, spec_type,
+    with_resource_version,
 };
 
 mod bulk;
@@ -145,14 +146,9 @@ pub(super) async fn open(
     )
     .fetch(&mut conn);
     while let Some((kind, namespace, name, uid, revision, json)) = rows.try_next().await? {
-        let cached = super::cache::Cached {
-            uid,
-            revision,
-            json: json.into_boxed_str(),
-        };
         objects.apply(
             &ObjectKey::new(kind, namespace, name),
-            Some(Arc::new(cached)),
+            Some(Arc::new(Encoded::new(&uid, revision, json))),
         );
     }
     drop(rows);
@@ -216,8 +212,9 @@ impl EventRow {
                 self.revision, self.event_type
             )));
         };
+        let uid = uid_in(&self.object, self.revision)?;
         Ok(Event {
-            object: parse_json(&self.object, self.revision)?,
+            object: Arc::new(Encoded::new(&uid, self.revision, self.object)),
             revision: self.revision,
             event_type,
             key: ObjectKey {
@@ -231,6 +228,24 @@ impl EventRow {
 
 fn parse_json(text: &str, revision: Revision) -> Result<serde_json::Value, StoreError> {
     serde_json::from_str(text)
+        .map_err(|error| StoreError::Corrupt(format!("object at revision {revision}: {error}")))
+}
+
+/// `metadata.uid` of an encoded object, which the event log does not keep apart; reading it
+/// also checks that the text is JSON, as decoding the whole object would.
+fn uid_in(text: &str, revision: Revision) -> Result<String, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Object {
+        #[serde(default)]
+        metadata: Metadata,
+    }
+    #[derive(serde::Deserialize, Default)]
+    struct Metadata {
+        #[serde(default)]
+        uid: String,
+    }
+    serde_json::from_str::<Object>(text)
+        .map(|o| o.metadata.uid)
         .map_err(|error| StoreError::Corrupt(format!("object at revision {revision}: {error}")))
 }
 
@@ -640,7 +655,7 @@ async fn apply_write(
         allocated.push(allocation.clone());
     }
 
-    let (event_type, object, text, stored) = match (&write.op, current) {
+    let (event_type, object, text, uid) = match (&write.op, current) {
         (WriteOp::Put { uid, object, .. }, current) => {
             let object = with_resource_version(object.clone(), revision)?;
             let text = to_json(&object)?;
@@ -669,12 +684,7 @@ async fn apply_write(
                 Some(_) => EventType::Modified,
                 None => EventType::Added,
             };
-            let stored = Arc::new(super::cache::Cached {
-                uid: uid.clone(),
-                revision,
-                json: text.clone().into_boxed_str(),
-            });
-            (event_type, object, text, Some(stored))
+            (event_type, object, text, uid.clone())
         }
         (WriteOp::Delete { .. }, None) => return Err(StoreError::NotFound),
         (WriteOp::Delete { .. }, Some(current)) => {
@@ -705,7 +715,7 @@ async fn apply_write(
                     released.push(allocation);
                 }
             }
-            (EventType::Deleted, object, text, None)
+            (EventType::Deleted, object, text, current.uid)
         }
     };
 
@@ -727,11 +737,12 @@ async fn apply_write(
             revision,
             event_type,
             key: key.clone(),
-            object,
+            object: Arc::new(Encoded::new(&uid, revision, text)),
         },
+        object,
         allocated,
         released,
-        stored,
+        stored: event_type != EventType::Deleted,
     })
 }
 

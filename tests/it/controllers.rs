@@ -908,7 +908,9 @@ async fn controllers_store_nothing_when_nothing_changed() {
         {
             keys.push(format!(
                 "{:?} {:?}: {}",
-                event.event_type, event.key, event.object
+                event.event_type,
+                event.key,
+                event.object.json()
             ));
         }
         panic!("a settled resync wrote:\n{}", keys.join("\n"));

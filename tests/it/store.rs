@@ -8,8 +8,8 @@ use futures::StreamExt;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use service_console::store::{
-    Allocation, Event, EventStream, EventType, ListOrder, ListQuery, ObjectKey, PageCursor,
-    Precondition, Revision, Store, StoreError, StoredObject, Write, WriteOp,
+    Allocation, Committed, Event, EventStream, EventType, ListOrder, ListQuery, ObjectKey,
+    PageCursor, Precondition, Revision, Store, StoreError, StoredObject, Write, WriteOp,
 };
 use tempfile::TempDir;
 
@@ -75,6 +75,10 @@ fn summary(event: &Event) -> (Revision, EventType, String) {
     (event.revision, event.event_type, event.key.name.clone())
 }
 
+fn committed(event: &Committed) -> (Revision, EventType, String) {
+    (event.revision, event.event_type, event.key.name.clone())
+}
+
 #[tokio::test]
 async fn put_then_get_returns_object_with_resource_version() {
     let dir = TempDir::new().expect("temporary directory");
@@ -122,7 +126,10 @@ async fn put_of_present_key_is_modified_with_new_revision() {
         .await
         .expect("get")
         .expect("the object exists");
-    assert_eq!(summary(&event), (2, EventType::Modified, "web".to_owned()));
+    assert_eq!(
+        committed(&event),
+        (2, EventType::Modified, "web".to_owned())
+    );
     assert_eq!(stored.revision, 2);
     assert_eq!(stored.object["spec"]["ports"][0]["port"], 8080);
     assert_eq!(resource_version(&stored.object), Some("2"));
@@ -142,7 +149,7 @@ async fn delete_removes_object_and_carries_last_state_at_new_revision() {
         .await
         .expect("delete");
 
-    assert_eq!(summary(&event), (2, EventType::Deleted, "web".to_owned()));
+    assert_eq!(committed(&event), (2, EventType::Deleted, "web".to_owned()));
     assert_eq!(event.object["spec"]["ports"][0]["port"], 80);
     assert_eq!(resource_version(&event.object), Some("2"));
     let gone = store
@@ -552,7 +559,10 @@ async fn watch_from_a_revision_yields_later_events_then_live_ones_in_order() {
         ]
     );
     assert_eq!(summary(&live), (4, EventType::Added, "c".to_owned()));
-    assert_eq!(resource_version(&live.object), Some("4"));
+    assert_eq!(
+        resource_version(&live.object.decode().expect("JSON")),
+        Some("4")
+    );
 }
 
 #[tokio::test]

@@ -9,10 +9,9 @@ use std::sync::Arc;
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use super::super::cache::Cached;
 use super::{
-    Allocation, Applied, BatchOp, Event, EventType, ObjectKey, Revision, Shared, StoreError,
-    WriteOp, created_at, spec_type, to_json, with_resource_version,
+    Allocation, Applied, BatchOp, Encoded, Event, EventType, ObjectKey, Revision, Shared,
+    StoreError, WriteOp, created_at, spec_type, to_json, with_resource_version,
 };
 
 /// Rows per multi-row statement, well under SQLite's 32,766 bound parameters.
@@ -30,7 +29,7 @@ pub(in crate::store) struct Plan {
 struct Row {
     key: ObjectKey,
     event_type: EventType,
-    stored: Arc<Cached>,
+    stored: Arc<Encoded>,
     created_at: String,
     spec_type: String,
     allocate: Vec<Allocation>,
@@ -72,7 +71,7 @@ pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revisio
         let current = written
             .get(key)
             .copied()
-            .or_else(|| cached.as_ref().map(|c| (c.uid.as_str(), c.revision)));
+            .or_else(|| cached.as_ref().map(|c| (c.uid(), c.revision())));
         if let Err(e) = precondition.check(current) {
             plan.outcomes.push(Err(e));
             continue;
@@ -114,11 +113,7 @@ pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revisio
         } else {
             EventType::Added
         };
-        let stored = Arc::new(Cached {
-            uid: uid.clone(),
-            revision: next,
-            json: text.into_boxed_str(),
-        });
+        let stored = Arc::new(Encoded::new(uid, next, text));
         plan.rows.push(Row {
             key: key.clone(),
             event_type,
@@ -132,11 +127,12 @@ pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revisio
                 revision: next,
                 event_type,
                 key: key.clone(),
-                object,
+                object: stored,
             },
+            object,
             allocated: write.allocate.clone(),
             released: Vec::new(),
-            stored: Some(stored),
+            stored: true,
         }));
     }
     Some(plan)
@@ -178,9 +174,9 @@ impl Plan {
                 row.push_bind(put.key.kind.as_str())
                     .push_bind(put.key.namespace.as_str())
                     .push_bind(put.key.name.as_str())
-                    .push_bind(put.stored.uid.as_str())
-                    .push_bind(put.stored.revision)
-                    .push_bind(&*put.stored.json)
+                    .push_bind(put.stored.uid())
+                    .push_bind(put.stored.revision())
+                    .push_bind(put.stored.json())
                     .push_bind(put.created_at.as_str())
                     .push_bind(put.spec_type.as_str());
             });
@@ -195,12 +191,12 @@ impl Plan {
                 "INSERT INTO events (revision, kind, namespace, name, event_type, object) ",
             );
             events.push_values(chunk, |mut row, put| {
-                row.push_bind(put.stored.revision)
+                row.push_bind(put.stored.revision())
                     .push_bind(put.key.kind.as_str())
                     .push_bind(put.key.namespace.as_str())
                     .push_bind(put.key.name.as_str())
                     .push_bind(put.event_type.as_str())
-                    .push_bind(&*put.stored.json);
+                    .push_bind(put.stored.json());
             });
             events.build().execute(&mut *conn).await?;
         }
