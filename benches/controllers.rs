@@ -84,7 +84,8 @@ fn pod_event(revision: i64, i: usize, app: usize, event_type: EventType) -> Even
             "spec": {"nodeName": format!("node-{}", i % 50), "containers": [{"name": "c", "image": "nginx"}]},
             "status": {"phase": "Running", "podIP": format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255)},
         })
-            .to_string(),
+            .to_string()
+            .as_str(),
         )),
     }
 }

@@ -154,7 +154,7 @@ fn fill(informer: &Informer, count: usize, make: fn(usize) -> Value) -> (usize, 
             revision: i as i64 + 1,
             event_type: EventType::Added,
             key,
-            object: Arc::new(Encoded::new("", i as i64 + 1, object.to_string())),
+            object: Arc::new(Encoded::new("", i as i64 + 1, &object.to_string())),
         });
     }
     (rss().saturating_sub(before), text / count.max(1))

@@ -16,7 +16,7 @@ use super::error::ApiError;
 use super::list::Listed;
 use super::negotiate::{self, Output};
 use super::params::Params;
-use crate::registry::{Kind, ReadObject};
+use crate::registry::{Kind, ReadObject, RegistryError};
 
 /// The `Warning` header.
 const WARNING_HEADER: &str = "warning";
@@ -105,7 +105,7 @@ impl Negotiated {
                     CONTENT_TYPE,
                     HeaderValue::from_static(output.content_type()),
                 )],
-                text.body(),
+                text.body().map_err(RegistryError::Store)?,
             )
                 .into_response(),
             (_, object) => self.object(kind, StatusCode::OK, object.into_value()?, &[]),
@@ -189,7 +189,13 @@ impl ListChunks {
             self.buffer.push(b',');
         }
         match item {
-            ReadObject::AsIs(text) => self.buffer.extend_from_slice(text.json().as_bytes()),
+            ReadObject::AsIs(text) => {
+                if let Err(e) = text.write_json(&mut self.buffer) {
+                    // Held in memory since it was written; say so loudly if it ever reads wrong.
+                    tracing::error!(error = %e, "list: a stored item does not read back");
+                    self.buffer.extend_from_slice(b"null");
+                }
+            }
             ReadObject::Decorated(object) => {
                 let object = with_type_meta(self.kind, object);
                 if let Err(e) = serde_json::to_writer(&mut self.buffer, &object) {

@@ -272,11 +272,13 @@ impl Encoder {
         let object = match (self.output, object) {
             // The stored text is the object as sent: framed, not decoded and encoded again.
             (Output::Json, ReadObject::AsIs(text)) => {
-                let mut line = Vec::with_capacity(text.json().len() + event_type.len() + 32);
+                let mut line = Vec::with_capacity(4096);
                 line.extend_from_slice(b"{\"type\":\"");
                 line.extend_from_slice(event_type.as_bytes());
                 line.extend_from_slice(b"\",\"object\":");
-                line.extend_from_slice(text.json().as_bytes());
+                if let Err(e) = text.write_json(&mut line) {
+                    return self.error(&RegistryError::Store(e).status());
+                }
                 line.extend_from_slice(b"}\n");
                 return Bytes::from(line);
             }

@@ -189,10 +189,7 @@ fn decode(text: &Encoded) -> Option<Value> {
 }
 
 fn decode_all_as<T: DeserializeOwned>(texts: &[Arc<Encoded>]) -> Vec<T> {
-    texts
-        .iter()
-        .filter_map(|t| serde_json::from_str(t.json()).ok())
-        .collect()
+    texts.iter().filter_map(|t| t.decode_as().ok()).collect()
 }
 
 fn decode_all(texts: Vec<Arc<Encoded>>) -> Vec<Arc<Value>> {
@@ -513,7 +510,7 @@ impl Informer {
     fn replace(&self, items: Vec<Value>, revision: Revision) -> Vec<Notification> {
         let mut fresh = Cache::default();
         for item in items {
-            let text = Arc::new(Encoded::new("", revision, item.to_string()));
+            let text = Arc::new(Encoded::new("", revision, &item.to_string()));
             let prepared = self.prepare(text, &item);
             self.put(&mut fresh, prepared);
         }
@@ -949,7 +946,9 @@ fn as_read(
     let (uid, revision) = (text.uid().to_owned(), text.revision());
     Ok(match registry.read(resource, text)? {
         ReadObject::AsIs(text) => text,
-        ReadObject::Decorated(object) => Arc::new(Encoded::new(&uid, revision, object.to_string())),
+        ReadObject::Decorated(object) => {
+            Arc::new(Encoded::new(&uid, revision, &object.to_string()))
+        }
     })
 }
 
@@ -974,7 +973,7 @@ mod tests {
             revision,
             event_type,
             key: ObjectKey::new("pods", "default", str_at(&object, "/metadata/name")),
-            object: Arc::new(Encoded::new("", revision, object.to_string())),
+            object: Arc::new(Encoded::new("", revision, &object.to_string())),
         }
     }
 
@@ -1021,7 +1020,7 @@ mod tests {
             revision,
             event_type: EventType::Added,
             key: ObjectKey::new("services", "default", str_at(&object, "/metadata/name")),
-            object: Arc::new(Encoded::new("", revision, object.to_string())),
+            object: Arc::new(Encoded::new("", revision, &object.to_string())),
         }
     }
 

@@ -148,7 +148,7 @@ pub(super) async fn open(
     while let Some((kind, namespace, name, uid, revision, json)) = rows.try_next().await? {
         objects.apply(
             &ObjectKey::new(kind, namespace, name),
-            Some(Arc::new(Encoded::new(&uid, revision, json))),
+            Some(Arc::new(Encoded::new(&uid, revision, &json))),
         );
     }
     drop(rows);
@@ -214,7 +214,7 @@ impl EventRow {
         };
         let uid = uid_in(&self.object, self.revision)?;
         Ok(Event {
-            object: Arc::new(Encoded::new(&uid, self.revision, self.object)),
+            object: Arc::new(Encoded::new(&uid, self.revision, &self.object)),
             revision: self.revision,
             event_type,
             key: ObjectKey {
@@ -737,7 +737,7 @@ async fn apply_write(
             revision,
             event_type,
             key: key.clone(),
-            object: Arc::new(Encoded::new(&uid, revision, text)),
+            object: Arc::new(Encoded::new(&uid, revision, &text)),
         },
         object,
         allocated,

@@ -910,7 +910,7 @@ async fn controllers_store_nothing_when_nothing_changed() {
                 "{:?} {:?}: {}",
                 event.event_type,
                 event.key,
-                event.object.json()
+                String::from_utf8_lossy(&event.object.body().unwrap_or_default())
             ));
         }
         panic!("a settled resync wrote:\n{}", keys.join("\n"));

@@ -29,7 +29,10 @@ pub(in crate::store) struct Plan {
 struct Row {
     key: ObjectKey,
     event_type: EventType,
-    stored: Arc<Encoded>,
+    uid: String,
+    revision: Revision,
+    /// The object's JSON text, as the rows store it.
+    text: String,
     created_at: String,
     spec_type: String,
     allocate: Vec<Allocation>,
@@ -113,11 +116,13 @@ pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revisio
         } else {
             EventType::Added
         };
-        let stored = Arc::new(Encoded::new(uid, next, text));
+        let stored = Arc::new(Encoded::new(uid, next, &text));
         plan.rows.push(Row {
             key: key.clone(),
             event_type,
-            stored: Arc::clone(&stored),
+            uid: uid.clone(),
+            revision: next,
+            text,
             created_at: created_at(&object).to_owned(),
             spec_type: spec_type(&object).to_owned(),
             allocate: write.allocate.clone(),
@@ -174,9 +179,9 @@ impl Plan {
                 row.push_bind(put.key.kind.as_str())
                     .push_bind(put.key.namespace.as_str())
                     .push_bind(put.key.name.as_str())
-                    .push_bind(put.stored.uid())
-                    .push_bind(put.stored.revision())
-                    .push_bind(put.stored.json())
+                    .push_bind(put.uid.as_str())
+                    .push_bind(put.revision)
+                    .push_bind(put.text.as_str())
                     .push_bind(put.created_at.as_str())
                     .push_bind(put.spec_type.as_str());
             });
@@ -191,12 +196,12 @@ impl Plan {
                 "INSERT INTO events (revision, kind, namespace, name, event_type, object) ",
             );
             events.push_values(chunk, |mut row, put| {
-                row.push_bind(put.stored.revision())
+                row.push_bind(put.revision)
                     .push_bind(put.key.kind.as_str())
                     .push_bind(put.key.namespace.as_str())
                     .push_bind(put.key.name.as_str())
                     .push_bind(put.event_type.as_str())
-                    .push_bind(put.stored.json());
+                    .push_bind(put.text.as_str());
             });
             events.build().execute(&mut *conn).await?;
         }
