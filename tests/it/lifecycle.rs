@@ -128,3 +128,90 @@ fn slow_and_idle_clients_are_disconnected_after_the_header_timeout() {
         .expect("served after the idle client timed out");
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
 }
+
+/// The server's resident memory, from `/proc`.
+fn rss_mib(server: &ServerProcess) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id()))
+        .expect("the server's /proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmRSS")
+        / 1024
+}
+
+/// `len` characters that LZ4 cannot shrink much (a seeded xorshift over 64 letters).
+fn noise(seed: u64, len: usize) -> String {
+    const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(LETTERS[(x % 64) as usize])
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_watchers_do_not_grow_memory_without_bound() {
+    const WATCHERS: usize = 20;
+    const WRITES: usize = 3_000;
+    const VALUE_LEN: usize = 8 * 1024;
+    let server = start(&[]);
+    let client = reqwest::Client::new();
+    let services = format!("{}/api/v1/namespaces/default/services", server.url);
+    for w in 0..4 {
+        let created = client
+            .post(&services)
+            .header("Content-Type", "application/json")
+            .body(format!(r#"{{"apiVersion":"v1","kind":"Service","metadata":{{"name":"busy-{w}"}},"spec":{{"ports":[{{"port":80}}]}}}}"#))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(created.status(), 201);
+    }
+    // Watchers that send their request and never read: once the kernel's buffers are full,
+    // everything else they are owed would have to wait in the server.
+    let stalled: Vec<TcpStream> = (0..WATCHERS)
+        .map(|_| open_stream(&server, "/api/v1/namespaces/default/services?watch=true"))
+        .collect();
+    let before = rss_mib(&server);
+    // Every write changes an 8 KiB annotation: each watcher is owed ~24 MiB of events, ~480
+    // MiB for all of them, far beyond the kernel's socket buffers. One writer per Service.
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (client, url) = (client.clone(), format!("{services}/busy-{w}"));
+            tokio::spawn(async move {
+                for i in (w..WRITES).step_by(4) {
+                    let patch = serde_json::json!({"metadata": {"annotations": {"blob": noise(i as u64, VALUE_LEN)}}});
+                    let reply = client
+                        .patch(&url)
+                        .header("Content-Type", "application/merge-patch+json")
+                        .body(patch.to_string())
+                        .send()
+                        .await
+                        .expect("patch");
+                    assert_eq!(reply.status(), 200);
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let after = rss_mib(&server);
+    assert!(
+        after < before + 160,
+        "{WATCHERS} stalled watchers took the server from {before} MiB to {after} MiB"
+    );
+    // The server still answers, and a stalled watcher that reads again gets its events.
+    let reply = client.get(&services).send().await.expect("list");
+    assert_eq!(reply.status(), 200);
+    let mut first = stalled.into_iter().next().expect("a watcher");
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = first.read(&mut buf).expect("the stalled watcher reads");
+    assert!(n > 0);
+}
