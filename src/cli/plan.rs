@@ -18,8 +18,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::config::{PlanArgs, PlanOutput};
-use crate::console::plan::PlanView;
 use crate::manifest::parse_documents;
+use crate::plan_view::{PLAN_PREFIX, PlanView};
 
 /// How long one request to the server may take.
 const REQUEST_TIMEOUT_SECS: u64 = 30;
@@ -55,8 +55,7 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
             .unwrap_or(&args.namespace);
         let mut path = format!(
             "{}{}/namespaces/{namespace}/services",
-            server.base_path,
-            crate::console::plan_api::PLAN_PREFIX
+            server.base_path, PLAN_PREFIX
         );
         if args.delete {
             path.push_str("?change=delete");

@@ -14,11 +14,11 @@ use serde_json::Value;
 use service_plan::slb::manual::{PAY_BY_TRAFFIC, SPECS};
 use service_plan::slb::{PAY_BY_BANDWIDTH, events, parse_listener_name};
 
-use super::plan::{list, s, text};
-use super::services::layout;
+use super::pages::layout;
 use super::views::{Crumb, Layout, SelectOption, encode};
 use super::{ConsoleError, Ctx, redirect_with_flash};
 use crate::AppState;
+use crate::plan_view::{list, s, text};
 use crate::registry::{NewLoadBalancer, Registry, RegistryError};
 
 /// The navigation section of these pages.

@@ -8,8 +8,8 @@ pub mod catalog;
 pub mod forms;
 pub mod load_balancers;
 pub mod nodes;
+mod pages;
 pub mod plan;
-pub mod plan_api;
 pub mod services;
 pub mod views;
 
@@ -25,6 +25,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use service_plan::status::Status;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
@@ -81,10 +82,6 @@ pub fn routes() -> Router<AppState> {
             "/load-balancers/{id}/delete",
             get(load_balancers::confirm_delete).post(load_balancers::delete),
         )
-        .route(
-            "/plan/v1/namespaces/{namespace}/services",
-            axum::routing::post(plan_api::plan),
-        )
         .route("/services/watch", get(services::watch))
         .route(
             "/services/delete",
@@ -139,7 +136,7 @@ async fn not_found(headers: axum::http::HeaderMap) -> Response {
     if html {
         ConsoleError::NotFound("The page you asked for does not exist.".into()).into_response()
     } else {
-        crate::api::error::not_found().await.into_response()
+        crate::status_response::status_response(&Status::path_not_found())
     }
 }
 

@@ -16,8 +16,12 @@ use service_plan::table;
 use super::forms::{
     ANN_LB_ID, BACKEND_SELECTOR_PREFIX, Backend, FormErrors, ServiceForm, selector_text, string_map,
 };
-use super::services::{SORT_CREATED, SORT_CREATED_ASC};
 use super::{Ctx, Flash, catalog};
+
+/// `sort=` of the newest first order of the Services list.
+pub const SORT_CREATED: &str = "created";
+/// `sort=` of the oldest first order of the Services list.
+pub const SORT_CREATED_ASC: &str = "created-asc";
 
 /// The header, navigation, breadcrumbs and flash of every page.
 #[derive(Debug, Clone)]
@@ -511,7 +515,7 @@ pub struct ServiceShowPage {
     pub edit_url: String,
     pub delete_url: String,
     /// The SLB listeners and backends of a LoadBalancer Service (see `plan::enrich_details`).
-    pub slb: Option<super::plan::PlanView>,
+    pub slb: Option<crate::plan_view::PlanView>,
     /// "Why no traffic?": empty when the Service has ready endpoints.
     pub no_traffic: Vec<String>,
 }
@@ -793,7 +797,7 @@ pub struct ServiceFormPage {
     pub manifest_text: String,
     pub diff: Option<Vec<DiffLine>>,
     /// The plan preview, after "Preview plan".
-    pub plan: Option<super::plan::PlanView>,
+    pub plan: Option<crate::plan_view::PlanView>,
     /// Where "Preview plan" posts the form.
     pub plan_url: String,
 }
@@ -805,7 +809,7 @@ pub struct FormContext<'a> {
     pub errors: FormErrors,
     pub manifest_text: String,
     pub diff: Option<Vec<DiffLine>>,
-    pub plan: Option<super::plan::PlanView>,
+    pub plan: Option<crate::plan_view::PlanView>,
 }
 
 struct Fields {
@@ -1137,7 +1141,7 @@ pub struct ServiceDeletePage {
     pub cancel_url: String,
     pub kubectl: String,
     /// The SLB side of the delete (see `plan::delete_plan`).
-    pub plan: Option<super::plan::PlanView>,
+    pub plan: Option<crate::plan_view::PlanView>,
 }
 
 impl ServiceDeletePage {
@@ -1251,5 +1255,23 @@ mod tests {
             internal_endpoints(&svc),
             vec!["web:80 TCP", "web:53 UDP", "web:31800 TCP"]
         );
+    }
+
+    #[test]
+    fn yaml_diff_lists_removed_lines_before_added_ones_between_unchanged_lines() {
+        let diff = yaml_diff("a\nb\nc\n", "a\nx\nc\nd\n");
+        let lines: Vec<String> = diff
+            .iter()
+            .map(|l| format!("{}{} {}", l.sign, l.class, l.text))
+            .collect();
+        assert_eq!(
+            lines,
+            [" same a", "-removed b", "+added x", " same c", "+added d"]
+        );
+    }
+
+    #[test]
+    fn encode_keeps_only_unreserved_characters() {
+        assert_eq!(encode("a-b_c.d~e f/ü"), "a-b_c.d~e%20f%2F%C3%BC");
     }
 }
