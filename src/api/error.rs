@@ -92,6 +92,17 @@ impl ApiError {
         ))
     }
 
+    /// 500 for a failure of the server's own, such as a response it cannot encode; the detail
+    /// goes to the log only.
+    pub fn internal(detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status: Box::new(Status::internal(
+                "an internal error occurred; see the server log",
+            )),
+            internal: Some(detail.into()),
+        }
+    }
+
     /// The Status this error answers with.
     pub fn status(&self) -> &Status {
         &self.status

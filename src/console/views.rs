@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::http::StatusCode;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 use service_plan::service::types::{
     PROTOCOLS, TRAFFIC_POLICY_CLUSTER, TRAFFIC_POLICY_LOCAL, TYPE_CLUSTER_IP, TYPE_LOAD_BALANCER,
@@ -140,16 +141,15 @@ pub struct EndpointLink {
 
 /// Percent-encodes a query or path component.
 pub fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(value, NOT_UNRESERVED).to_string()
 }
+
+/// Every byte but RFC 3986's unreserved characters is percent-encoded.
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// `/services?namespace=…`.
 pub fn list_url(namespace: &str) -> String {
@@ -1052,38 +1052,24 @@ fn label_row(f: &mut Fields, i: usize, l: &super::forms::LabelRow) -> LabelRowVi
     }
 }
 
-/// A line diff of two YAML texts (longest common subsequence), unchanged lines included.
+/// A line diff of two YAML texts, unchanged lines included. Myers' algorithm keeps it in
+/// linear space: a review of a large object costs memory in proportion to its size.
 pub fn yaml_diff(before: &str, after: &str) -> Vec<DiffLine> {
     let a: Vec<&str> = before.lines().collect();
     let b: Vec<&str> = after.lines().collect();
-    let (n, m) = (a.len(), b.len());
-    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &a, &b) {
+        for change in op.iter_changes(&a, &b) {
+            let (sign, class) = match change.tag() {
+                similar::ChangeTag::Equal => (" ", "same"),
+                similar::ChangeTag::Delete => ("-", "removed"),
+                similar::ChangeTag::Insert => ("+", "added"),
             };
-        }
-    }
-    let line = |sign, class, text: &str| DiffLine {
-        sign,
-        class,
-        text: text.to_string(),
-    };
-    let (mut i, mut j, mut out) = (0, 0, Vec::new());
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            out.push(line(" ", "same", a[i]));
-            i += 1;
-            j += 1;
-        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            out.push(line("-", "removed", a[i]));
-            i += 1;
-        } else {
-            out.push(line("+", "added", b[j]));
-            j += 1;
+            out.push(DiffLine {
+                sign,
+                class,
+                text: change.value().to_string(),
+            });
         }
     }
     out
