@@ -18,7 +18,7 @@ use service_plan::slb::{
 use service_plan::status::Resource;
 
 use super::services::SERVICES;
-use super::write::{Attempt, Commit};
+use super::write::{Attempt, Commit, replace_at};
 use super::{Registry, RegistryError};
 use crate::store::{Allocation, ObjectKey, Precondition, StoredObject, Write, WriteOp};
 
@@ -418,12 +418,7 @@ impl Registry {
             if object == stored.object {
                 return Ok(Attempt::Done(false));
             }
-            let write = Write::new(WriteOp::Put {
-                key: key.clone(),
-                uid: stored.uid.clone(),
-                object,
-                precondition: Precondition::Revision(stored.revision),
-            });
+            let write = replace_at(key, &stored, object);
             Ok(Commit::new(write, |_| true).into())
         })
         .await

@@ -21,7 +21,7 @@ use super::apply::Tracking;
 use super::namespaces::{NAMESPACES, PROTECTED_NAMESPACES};
 use super::services::{SERVICES, check_delete_preconditions};
 use super::str_at;
-use super::write::{Attempt, Commit};
+use super::write::{Attempt, Commit, replace_at};
 use super::{
     Applied, DeletePreconditions, GENERATE_NAME_RETRIES, Registry, RegistryError, WriteOptions,
 };
@@ -715,12 +715,7 @@ impl Registry {
                     changed: true,
                 }));
             }
-            let write = Write::new(WriteOp::Put {
-                key: key.clone(),
-                uid: stored.uid.clone(),
-                object,
-                precondition: Precondition::Revision(stored.revision),
-            });
+            let write = replace_at(key, &stored, object);
             let answer = move |event: crate::store::Event| Applied {
                 object: event.object,
                 warnings,

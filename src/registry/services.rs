@@ -12,7 +12,7 @@ use service_plan::service::validate::validate_service_status_update;
 use service_plan::status::Resource;
 
 use super::apply::{Tracking, service_request};
-use super::write::{Attempt, Commit};
+use super::write::{Attempt, Commit, replace_at};
 use super::{Applied, DeletePreconditions, Registry, RegistryError, WriteOptions};
 use crate::store::{Event, ObjectKey, Precondition, Write, WriteOp};
 
@@ -420,12 +420,7 @@ impl Registry {
                     changed: true,
                 }));
             }
-            let write = Write::new(WriteOp::Put {
-                key: key.clone(),
-                uid: stored.uid.clone(),
-                object,
-                precondition: Precondition::Revision(stored.revision),
-            });
+            let write = replace_at(key, &stored, object);
             Ok(Commit::new(write, |event| written(event, Vec::new())).into())
         })
         .await

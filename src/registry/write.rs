@@ -5,6 +5,7 @@
 
 use std::future::Future;
 
+use serde_json::Value;
 use service_plan::status::Resource;
 
 use super::{Registry, RegistryError};
@@ -64,6 +65,16 @@ impl<T> Commit<T> {
         self.retry_taken_key = true;
         self
     }
+}
+
+/// The write that replaces `stored` at `key` with `object`, at the revision that was read.
+pub(super) fn replace_at(key: &ObjectKey, stored: &StoredObject, object: Value) -> Write {
+    Write::new(WriteOp::Put {
+        key: key.clone(),
+        uid: stored.uid.clone(),
+        object,
+        precondition: Precondition::Revision(stored.revision),
+    })
 }
 
 impl<T> From<Commit<T>> for Attempt<T> {
