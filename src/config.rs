@@ -8,7 +8,10 @@ use ipnet::Ipv4Net;
 use service_plan::alloc::{Pools, PortRange, ServiceCidr};
 use service_plan::slb::NetworkPlugin;
 
-use crate::registry::ClusterSettings;
+use crate::registry::{
+    ClusterSettings, DEFAULT_CLUSTER_ID, DEFAULT_POD_CIDR, DEFAULT_SLB_INTRANET_IP_POOL,
+    DEFAULT_SLB_IP_POOL,
+};
 
 /// service-console: a web console and Kubernetes-compatible API for Services.
 #[derive(Debug, Parser)]
@@ -104,27 +107,24 @@ pub struct LoadBalancingArgs {
     #[arg(
         long,
         env = "SERVICE_CONSOLE_POD_CIDR",
-        default_value = "172.20.0.0/16"
+        default_value = DEFAULT_POD_CIDR
     )]
     pub pod_cidr: Ipv4Net,
     /// Addresses of internet-facing SLB instances.
     #[arg(
         long,
         env = "SERVICE_CONSOLE_SLB_IP_POOL",
-        default_value = "47.100.0.0/24"
+        default_value = DEFAULT_SLB_IP_POOL
     )]
     pub slb_ip_pool: Ipv4Net,
     /// Addresses of internal (intranet) SLB instances.
     #[arg(
         long,
         env = "SERVICE_CONSOLE_SLB_INTRANET_IP_POOL",
-        default_value = "192.168.0.0/24"
+        default_value = DEFAULT_SLB_INTRANET_IP_POOL
     )]
     pub slb_intranet_ip_pool: Ipv4Net,
 }
-
-/// The default `--cluster-id`.
-pub const DEFAULT_CLUSTER_ID: &str = "c-service-console";
 
 fn parse_network_plugin(value: &str) -> Result<NetworkPlugin, String> {
     NetworkPlugin::parse(value).ok_or_else(|| {

@@ -12,9 +12,11 @@ pub mod controllers;
 pub mod health;
 pub mod inflight;
 pub mod manifest;
+pub mod plan_view;
 pub mod registry;
 pub mod server;
 pub mod state;
+pub mod status_response;
 pub mod store;
 
 use axum::Router;

@@ -169,8 +169,7 @@ fn aggregated(version: &'static str, core: bool) -> Response {
 }
 
 fn discovery_response(content_type: String, body: &Value) -> Response {
-    let mut response =
-        (StatusCode::OK, serde_json::to_vec(body).unwrap_or_default()).into_response();
+    let mut response = (StatusCode::OK, body.to_string().into_bytes()).into_response();
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&content_type) {
         headers.insert(CONTENT_TYPE, value);

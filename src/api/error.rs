@@ -2,13 +2,11 @@
 //! code, reason and message kube-apiserver would send. Storage failures keep their text in
 //! the server log (see [`super::audit`]) and never in the body.
 
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use service_plan::patch::PatchError;
 use service_plan::status::{Status, StatusCause, StatusDetails};
 
-use crate::registry::RegistryError;
-use crate::store::StoreError;
+use crate::registry::{RegistryError, StoreError};
 
 /// The largest request body accepted, as kube-apiserver's `MaxRequestBodyBytes` (3 MiB).
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
@@ -94,6 +92,17 @@ impl ApiError {
         ))
     }
 
+    /// 500 for a failure of the server's own, such as a response it cannot encode; the detail
+    /// goes to the log only.
+    pub fn internal(detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status: Box::new(Status::internal(
+                "an internal error occurred; see the server log",
+            )),
+            internal: Some(detail.into()),
+        }
+    }
+
     /// The Status this error answers with.
     pub fn status(&self) -> &Status {
         &self.status
@@ -147,19 +156,10 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A Status body with its code and `Content-Type: application/json`.
+/// A Status body with its code and `Content-Type: application/json`, carrying an internal
+/// error's detail to the audit middleware.
 pub fn status_response(status: &Status, internal: Option<InternalDetail>) -> Response {
-    let code = StatusCode::from_u16(status.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_vec(status).unwrap_or_default();
-    let mut response = (
-        code,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response();
+    let mut response = crate::status_response::status_response(status);
     if let Some(detail) = internal {
         response.extensions_mut().insert(detail);
     }

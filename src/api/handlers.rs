@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use serde_json::Value;
 
 use super::body::RawBody;
 use super::discovery;
@@ -15,7 +16,7 @@ use super::response::{Negotiated, list_body, respond};
 use super::target::{Subresource, Target};
 use super::{scale, watch};
 use crate::AppState;
-use crate::registry::WriteOptions;
+use crate::registry::{Applied, WriteOptions};
 
 /// GET: watch or list a collection, read an object or its status.
 pub async fn get(
@@ -78,29 +79,24 @@ pub async fn replace(
         return Err(ApiError::method_not_allowed());
     };
     let opts = params.write_options("UpdateOptions")?;
+    let registry = &app.registry;
     let (applied, created) = match target.subresource {
         Some(Subresource::Scale) => {
-            return scale::write(&app.registry, kind, namespace, name, &body, None, &opts).await;
+            return scale::write(registry, kind, namespace, name, &body, None, &opts).await;
         }
-        None => {
-            app.registry
-                .replace(kind, namespace, name, &body.object(kind)?, &opts)
-                .await?
-        }
+        None => (registry.replace(kind, namespace, name, &body.object(kind)?, &opts)).await?,
         Some(Subresource::Status) => {
-            let applied = app
-                .registry
-                .update_status(kind, namespace, name, &body.object(kind)?, &opts)
-                .await?;
-            (applied, false)
+            let object = body.object(kind)?;
+            let applied = registry.update_status(kind, namespace, name, &object, &opts);
+            (applied.await?, false)
         }
     };
-    let code = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(negotiated.object(kind, code, applied.object, &applied.warnings))
+    Ok(negotiated.object(
+        kind,
+        created_or_ok(created),
+        applied.object,
+        &applied.warnings,
+    ))
 }
 
 /// PATCH an object or its status with a JSON, merge, strategic or apply patch.
@@ -121,32 +117,47 @@ pub async fn patch(
         return apply(&app, &target, &params, negotiated, &body, &opts).await;
     }
     let patch = Patch::new(kind, patch_type, &body)?;
-    let applied = match target.subresource {
+    let status = match target.subresource {
         Some(Subresource::Scale) => {
-            return scale::write(
-                &app.registry,
+            let registry = &app.registry;
+            let scale = scale::write(
+                registry,
                 kind,
                 namespace,
                 name,
                 &body,
                 Some(patch_type),
                 &opts,
-            )
-            .await;
+            );
+            return scale.await;
         }
-        None => {
-            app.registry
-                .patch(kind, namespace, name, &opts, |current| patch.apply(current))
-                .await
-        }
-        Some(Subresource::Status) => {
-            app.registry
-                .patch_status(kind, namespace, name, &opts, |current| patch.apply(current))
-                .await
-        }
-    }
-    .map_err(|e| patch.error(e))?;
+        subresource => subresource == Some(Subresource::Status),
+    };
+    let applied = patch_object(&app, &target, name, status, &opts, &patch).await?;
     Ok(negotiated.object(kind, StatusCode::OK, applied.object, &applied.warnings))
+}
+
+/// Applies `patch` to the object or, with `status`, to its status.
+async fn patch_object(
+    app: &AppState,
+    target: &Target,
+    name: &str,
+    status: bool,
+    opts: &WriteOptions,
+    patch: &Patch,
+) -> Result<Applied, ApiError> {
+    let (kind, namespace) = (target.kind, target.namespace_or_empty());
+    let change = |current: &Value| patch.apply(current);
+    let applied = if status {
+        app.registry
+            .patch_status(kind, namespace, name, opts, change)
+            .await
+    } else {
+        app.registry
+            .patch(kind, namespace, name, opts, change)
+            .await
+    };
+    applied.map_err(|e| patch.error(e))
 }
 
 /// A server-side apply: 201 when it created the object, 200 otherwise.
@@ -177,12 +188,21 @@ async fn apply(
             opts,
         )
         .await?;
-    let code = if created {
+    Ok(negotiated.object(
+        kind,
+        created_or_ok(created),
+        applied.object,
+        &applied.warnings,
+    ))
+}
+
+/// 201 for a write that created its object, 200 otherwise.
+fn created_or_ok(created: bool) -> StatusCode {
+    if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
-    };
-    Ok(negotiated.object(kind, code, applied.object, &applied.warnings))
+    }
 }
 
 /// DELETE an object (answering with its last state) or, on a collection, every object the
@@ -200,35 +220,36 @@ pub async fn delete(
     opts.dry_run |= params::dry_run(&options.dry_run, "DeleteOptions")?;
     match (target.name.as_deref(), target.subresource) {
         (Some(name), None) => {
-            let object = app
+            let namespace = target.namespace_or_empty();
+            let deleted = app
                 .registry
-                .delete(
-                    kind,
-                    target.namespace_or_empty(),
-                    name,
-                    &options.preconditions,
-                    &opts,
-                )
-                .await?;
-            Ok(negotiated.object(kind, StatusCode::OK, object, &[]))
+                .delete(kind, namespace, name, &options.preconditions, &opts);
+            Ok(negotiated.object(kind, StatusCode::OK, deleted.await?, &[]))
         }
         (None, None)
             if kind.namespaced == target.namespace.is_some()
                 && discovery::verbs(kind).contains(&"deletecollection") =>
         {
-            let selectors = params.selectors(kind)?;
-            let deleted = app
-                .registry
-                .delete_collection(kind, target.namespace.as_deref(), &selectors, &opts)
-                .await?;
-            let revision = app.registry.store().current_revision().to_string();
-            Ok(respond(
-                StatusCode::OK,
-                "application/json",
-                &list_body(kind, deleted, revision, None, None),
-                &[],
-            ))
+            delete_collection(&app, &target, &params, &opts).await
         }
         _ => Err(ApiError::method_not_allowed()),
     }
+}
+
+/// DELETE on a collection: every object the selectors pick, answered as a list.
+async fn delete_collection(
+    app: &AppState,
+    target: &Target,
+    params: &Params,
+    opts: &WriteOptions,
+) -> Result<Response, ApiError> {
+    let kind = target.kind;
+    let selectors = params.selectors(kind)?;
+    let deleted = app
+        .registry
+        .delete_collection(kind, target.namespace.as_deref(), &selectors, opts)
+        .await?;
+    let revision = app.registry.current_revision().to_string();
+    let body = list_body(kind, deleted, revision, None, None);
+    Ok(respond(StatusCode::OK, "application/json", &body, &[]))
 }

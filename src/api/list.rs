@@ -9,8 +9,7 @@ use service_plan::status::Status;
 use super::error::ApiError;
 use super::params::Params;
 use super::target::Target;
-use crate::registry::{ListOptions, ReadObject, Registry};
-use crate::store::Revision;
+use crate::registry::{ListOptions, ReadObject, Registry, Revision};
 
 /// The token's format version, as upstream writes it.
 const TOKEN_VERSION: &str = "meta.k8s.io/v1";
@@ -44,7 +43,7 @@ pub async fn list(
     if let Some(token) = params.get("continue").filter(|t| !t.is_empty()) {
         let (revision, after) = decode_continue(token)
             .map_err(|e| ApiError::bad_request(format!("invalid continue token: {e}")))?;
-        if revision < registry.store().compacted_revision() {
+        if revision < registry.compacted_revision() {
             return Err(ApiError::new(Status::expired(CONTINUE_EXPIRED)));
         }
         first_revision = Some(revision);

@@ -12,6 +12,7 @@ pub mod negotiate;
 pub mod openapi;
 pub mod params;
 pub mod patch;
+pub mod plan;
 pub mod protobuf;
 pub mod response;
 pub mod scale;
@@ -72,5 +73,9 @@ pub fn routes() -> Router<AppState> {
         .route("/openapi/v3/{*path}", read_only(openapi::document_handler))
         // kubectl asks for v2 (protobuf) on apply and is content with a 404 Status.
         .route("/openapi/v2", any(error::not_found))
+        .route(
+            "/plan/v1/namespaces/{namespace}/services",
+            axum::routing::post(plan::plan),
+        )
         .layer(middleware::from_fn(audit::audit))
 }

@@ -308,14 +308,17 @@ pub fn now() -> i64 {
     Timestamp::now().as_second()
 }
 
-/// A JSON body with its code, Content-Type and warnings.
+/// A JSON body with its code, Content-Type and warnings; a 500 when the body cannot be encoded.
 pub fn respond(
     code: StatusCode,
     content_type: &'static str,
     body: &impl Serialize,
     warnings: &[String],
 ) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let bytes = match serde_json::to_vec(body) {
+        Ok(bytes) => bytes,
+        Err(e) => return ApiError::internal(format!("encoding the response: {e}")).into_response(),
+    };
     let mut response = (
         code,
         [(CONTENT_TYPE, HeaderValue::from_static(content_type))],

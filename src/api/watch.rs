@@ -21,8 +21,8 @@ use super::negotiate::Output;
 use super::params::Params;
 use super::response::{Negotiated, resource_version, with_type_meta};
 use super::target::Target;
+use crate::registry::{Event, EventType, Revision, StoreError};
 use crate::registry::{Kind, ListOptions, ReadObject, Registry, RegistryError};
-use crate::store::{Event, EventType, Revision, StoreError};
 
 /// How often a watch that allows bookmarks gets one.
 const BOOKMARK_INTERVAL_SECS: u64 = 60;

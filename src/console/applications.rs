@@ -10,11 +10,13 @@ use serde_json::Value;
 use service_plan::traffic::{pod_ready, string_map};
 
 use super::forms::selector_text;
-use super::plan::{container_ports, list, s, selects};
-use super::services::{DEFAULT_NAMESPACE, layout};
+use super::pages::layout;
+use super::plan::{container_ports, selects};
+use super::services::DEFAULT_NAMESPACE;
 use super::views::{Crumb, Layout, age, encode};
 use super::{ConsoleError, Ctx};
 use crate::AppState;
+use crate::plan_view::{list, s};
 use crate::registry::{ListOptions, kind_by_plural};
 
 /// The navigation section of these pages.
@@ -165,13 +167,11 @@ pub async fn show(
     let kind = kind_by_plural("deployments")
         .ok_or_else(|| ConsoleError::Internal("deployments are not served".into()))?;
     let deployment = app.registry.get(kind, &namespace, &name).await?;
-    let selector = string_map(deployment.pointer("/spec/selector/matchLabels"));
     let pods = app
         .registry
         .list("pods", Some(&namespace), &ListOptions::default())
         .await?
         .items;
-    let now = now();
     let crumbs = vec![
         Crumb::link(
             "Applications",
@@ -182,15 +182,28 @@ pub async fn show(
     let layout = layout(&app.registry, &ctx, &name, &namespace, crumbs)
         .await?
         .in_section(SECTION);
-    Ok(ApplicationShowPage {
-        layout,
-        ports: container_ports(deployment.pointer("/spec/template/spec")),
-        pods: pods
-            .iter()
-            .filter(|p| selects(&selector, p.pointer("/metadata/labels")))
-            .map(|p| pod_row(p, now))
-            .collect(),
-        create_service_url: format!("/services/new?namespace={}", encode(&namespace)),
-        row: application_row(&deployment, now),
-    })
+    Ok(ApplicationShowPage::new(layout, &deployment, &pods))
+}
+
+impl ApplicationShowPage {
+    /// The page of `deployment` with the `pods` of its namespace that its selector matches.
+    pub fn new(layout: Layout, deployment: &Value, pods: &[Value]) -> ApplicationShowPage {
+        let now = now();
+        let selector = string_map(deployment.pointer("/spec/selector/matchLabels"));
+        let namespace = deployment
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        ApplicationShowPage {
+            layout,
+            ports: container_ports(deployment.pointer("/spec/template/spec")),
+            pods: pods
+                .iter()
+                .filter(|p| selects(&selector, p.pointer("/metadata/labels")))
+                .map(|p| pod_row(p, now))
+                .collect(),
+            create_service_url: format!("/services/new?namespace={}", encode(namespace)),
+            row: application_row(deployment, now),
+        }
+    }
 }

@@ -1,12 +1,9 @@
-//! The Alibaba Cloud annotation catalog offered by the "Alibaba Cloud Annotation" rows,
-//! embedded from a copy of `shared/data/ack-annotations.json` so the binary is self-contained.
+//! The Alibaba Cloud annotation catalog as the "Alibaba Cloud Annotation" rows offer it: each
+//! key of `service_plan::annotations::catalog` with a short label and a value hint.
 
 use std::sync::LazyLock;
 
-use serde::Deserialize;
-use serde_json::Value;
-
-const CATALOG_JSON: &str = include_str!("ack-annotations.json");
+use service_plan::annotations::{self, Allowed};
 
 /// One annotation of the catalog, with the hint shown next to its value.
 #[derive(Debug, Clone)]
@@ -17,39 +14,21 @@ pub struct CatalogEntry {
     pub hint: String,
 }
 
-#[derive(Deserialize)]
-struct RawEntry {
-    name: String,
-    value_type: String,
-    #[serde(default)]
-    allowed: Value,
-    #[serde(default)]
-    default: Value,
-    #[serde(default)]
-    summary: String,
-}
-
-static CATALOG: LazyLock<Vec<CatalogEntry>> = LazyLock::new(|| {
-    let raw: Vec<RawEntry> = serde_json::from_str(CATALOG_JSON).unwrap_or_default();
-    raw.into_iter().map(entry).collect()
-});
+static CATALOG: LazyLock<Vec<CatalogEntry>> =
+    LazyLock::new(|| annotations::catalog().iter().map(entry).collect());
 
 static NAMES: LazyLock<Vec<&'static str>> =
     LazyLock::new(|| CATALOG.iter().map(|e| e.name.as_str()).collect());
 
-fn entry(raw: RawEntry) -> CatalogEntry {
+fn entry(raw: &annotations::CatalogEntry) -> CatalogEntry {
     let allowed = match &raw.allowed {
-        Value::Array(values) => values
-            .iter()
-            .map(value_text)
-            .collect::<Vec<_>>()
-            .join(" | "),
-        Value::Null => String::new(),
-        other => value_text(other),
+        Some(Allowed::Values(values)) => values.join(" | "),
+        Some(Allowed::Text(text)) => text.clone(),
+        None => String::new(),
     };
     let mut hint = format!("{}: {allowed}", raw.value_type);
-    if !raw.default.is_null() {
-        hint.push_str(&format!(" (default {})", value_text(&raw.default)));
+    if let Some(default) = &raw.default {
+        hint.push_str(&format!(" (default {default})"));
     }
     if !raw.summary.is_empty() {
         hint.push_str(". ");
@@ -61,16 +40,9 @@ fn entry(raw: RawEntry) -> CatalogEntry {
         .unwrap_or(short)
         .to_string();
     CatalogEntry {
-        name: raw.name,
+        name: raw.name.clone(),
         label,
         hint,
-    }
-}
-
-fn value_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 

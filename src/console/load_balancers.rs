@@ -11,14 +11,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use service_plan::slb::{events, parse_listener_name};
+use service_plan::slb::manual::{PAY_BY_TRAFFIC, SPECS};
+use service_plan::slb::{PAY_BY_BANDWIDTH, events, parse_listener_name};
 
-use super::plan::{list, s, text};
-use super::services::layout;
+use super::pages::layout;
 use super::views::{Crumb, Layout, SelectOption, encode};
 use super::{ConsoleError, Ctx, redirect_with_flash};
 use crate::AppState;
-use crate::registry::{NewLoadBalancer, Registry, RegistryError, SPECS};
+use crate::plan_view::{list, s, text};
+use crate::registry::{NewLoadBalancer, Registry, RegistryError};
 
 /// The navigation section of these pages.
 pub const SECTION: &str = "/load-balancers";
@@ -308,8 +309,8 @@ async fn index_page(
     spec_options.extend(SPECS.iter().map(|spec| option(spec, spec, &form.spec)));
     let charge_options = vec![
         option("", "Default (pay-by-traffic)", &form.charge_type),
-        option("paybytraffic", "Pay by traffic", &form.charge_type),
-        option("paybybandwidth", "Pay by bandwidth", &form.charge_type),
+        option(PAY_BY_TRAFFIC, "Pay by traffic", &form.charge_type),
+        option(PAY_BY_BANDWIDTH, "Pay by bandwidth", &form.charge_type),
     ];
     Ok(LoadBalancerIndexPage {
         layout,

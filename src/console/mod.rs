@@ -8,8 +8,8 @@ pub mod catalog;
 pub mod forms;
 pub mod load_balancers;
 pub mod nodes;
+mod pages;
 pub mod plan;
-pub mod plan_api;
 pub mod services;
 pub mod views;
 
@@ -25,6 +25,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use service_plan::status::Status;
+use subtle::ConstantTimeEq;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
@@ -81,10 +83,6 @@ pub fn routes() -> Router<AppState> {
             "/load-balancers/{id}/delete",
             get(load_balancers::confirm_delete).post(load_balancers::delete),
         )
-        .route(
-            "/plan/v1/namespaces/{namespace}/services",
-            axum::routing::post(plan_api::plan),
-        )
         .route("/services/watch", get(services::watch))
         .route(
             "/services/delete",
@@ -139,7 +137,7 @@ async fn not_found(headers: axum::http::HeaderMap) -> Response {
     if html {
         ConsoleError::NotFound("The page you asked for does not exist.".into()).into_response()
     } else {
-        crate::api::error::not_found().await.into_response()
+        crate::status_response::status_response(&Status::path_not_found())
     }
 }
 
@@ -320,54 +318,27 @@ async fn checked(request: Request, cookie_token: Option<&str>) -> Result<Request
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
+/// Compares two tokens in time that does not depend on where they differ.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.ct_eq(b).into()
 }
 
 /// Decodes an `application/x-www-form-urlencoded` body into its pairs, in order.
 pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    body.split(|b| *b == b'&')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let mut kv = part.splitn(2, |b| *b == b'=');
-            let key = percent_decode(kv.next().unwrap_or_default());
-            let value = percent_decode(kv.next().unwrap_or_default());
-            (key, value)
-        })
-        .collect()
+    form_urlencoded::parse(body).into_owned().collect()
 }
 
-fn percent_decode(input: &[u8]) -> String {
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < input.len() => match hex::decode(&input[i + 1..i + 3]) {
-                Ok(byte) => {
-                    out.extend(byte);
-                    i += 2;
-                }
-                Err(_) => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
+/// The value of the request's cookie `name`, from any of its `Cookie` headers.
 fn cookie(request: &Request, name: &str) -> Option<String> {
     request
         .headers()
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            (k == name).then(|| v.to_string())
-        })
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
 }
 
 fn decode_flash(value: &str) -> Option<Flash> {

@@ -7,11 +7,11 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use serde_json::Value;
 
-use super::plan::{list, s};
-use super::services::layout;
+use super::pages::layout;
 use super::views::{Crumb, Layout};
 use super::{ConsoleError, Ctx};
 use crate::AppState;
+use crate::plan_view::{list, s};
 use crate::registry::ListOptions;
 
 /// The navigation section of the page.

@@ -15,24 +15,22 @@ use serde_json::{Value, json};
 use service_plan::selector::{FieldSelector, LabelSelector, escape_value};
 
 use super::forms::{Backend, FormErrors, FormOp, ServiceForm};
+use super::pages::{backends, form_context, layout, render_form, render_with_errors};
 use super::views::{
-    self, BulkDeletePage, BulkItem, Crumb, FormContext, Layout, ListFilters, Related,
-    ServiceDeletePage, ServiceFormPage, ServiceIndexPage, ServiceResults, ServiceResultsPartial,
+    self, BulkDeletePage, BulkItem, Crumb, Layout, ListFilters, Related, SORT_CREATED,
+    SORT_CREATED_ASC, ServiceDeletePage, ServiceIndexPage, ServiceResults, ServiceResultsPartial,
     ServiceRow, ServiceShowPage, details_url, encode, list_url, services_crumb,
 };
 use super::{ConsoleError, Ctx, redirect_with_flash};
 use crate::AppState;
 use crate::registry::pages::{ListOrder, PageCursor, PageQuery};
 use crate::registry::{
-    DeletePreconditions, ListOptions, Registry, RegistryError, WriteOptions, kind_by_plural,
+    Applied, DeletePreconditions, ListOptions, Registry, RegistryError, WriteOptions,
+    kind_by_plural,
 };
 
 /// Services per list page.
 pub const PAGE_SIZE: usize = 20;
-/// `sort=` of the newest first order.
-pub const SORT_CREATED: &str = "created";
-/// `sort=` of the oldest first order.
-pub const SORT_CREATED_ASC: &str = "created-asc";
 /// The namespace the console opens in.
 pub const DEFAULT_NAMESPACE: &str = "default";
 /// First-page marker in the `prev` stack of the list's pagination.
@@ -141,26 +139,25 @@ pub async fn show(
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<ServiceShowPage, ConsoleError> {
     let svc = app.registry.get_service(&namespace, &name).await?;
-    let slices = list_objects(
-        &app.registry,
-        "endpointslices",
-        &namespace,
-        service_name_selector(&name),
-        None,
-    )
-    .await?;
-    let endpoints = get_optional(&app.registry, "endpoints", &namespace, &name).await?;
-    let events = list_objects(
-        &app.registry,
-        "events",
-        &namespace,
-        None,
-        Some(involved_selector(&name)),
-    )
-    .await?;
-    let node = node_address_for(&app.registry, std::slice::from_ref(&svc)).await?;
     let crumbs = vec![services_crumb(&namespace), Crumb::here(&name)];
     let layout = layout(&app.registry, &ctx, &name, &namespace, crumbs).await?;
+    details_page(&app.registry, layout, &svc).await
+}
+
+/// Details of `svc`: its endpoints, events and node address, and its SLB side.
+async fn details_page(
+    registry: &Registry,
+    layout: Layout,
+    svc: &Value,
+) -> Result<ServiceShowPage, ConsoleError> {
+    let namespace = svc["metadata"]["namespace"].as_str().unwrap_or_default();
+    let name = svc["metadata"]["name"].as_str().unwrap_or_default();
+    let by_service = service_name_selector(name);
+    let slices = list_objects(registry, "endpointslices", namespace, by_service, None).await?;
+    let endpoints = get_optional(registry, "endpoints", namespace, name).await?;
+    let involved = Some(involved_selector(name));
+    let events = list_objects(registry, "events", namespace, None, involved).await?;
+    let node = node_address_for(registry, std::slice::from_ref(svc)).await?;
     let related = Related {
         endpoint_slices: &slices,
         endpoints: endpoints.as_ref(),
@@ -168,8 +165,8 @@ pub async fn show(
         node: node.as_deref(),
         now: now(),
     };
-    let mut page = ServiceShowPage::new(layout, &svc, related);
-    super::plan::enrich_details(&app.registry, &svc, &events, &mut page).await?;
+    let mut page = ServiceShowPage::new(layout, svc, related);
+    super::plan::enrich_details(registry, svc, &events, &mut page).await?;
     Ok(page)
 }
 
@@ -211,14 +208,8 @@ pub async fn create(
     let backends = backends(&app.registry, &form.namespace).await?;
     if op.edits_form() {
         form.apply(op);
-        return render_form(
-            &app,
-            &ctx,
-            &form,
-            form_context(false, &backends, FormErrors::default()),
-            StatusCode::OK,
-        )
-        .await;
+        let cx = form_context(false, &backends, FormErrors::default());
+        return render_form(&app, &ctx, &form, cx, StatusCode::OK).await;
     }
     let created = match form.manifest(&backends) {
         Ok(body) => app
@@ -230,17 +221,7 @@ pub async fn create(
     };
     match created {
         Ok(applied) => Ok(created_redirect(&applied.object)),
-        Err(errors) => {
-            let status = errors.status();
-            render_form(
-                &app,
-                &ctx,
-                &form,
-                form_context(false, &backends, errors),
-                status,
-            )
-            .await
-        }
+        Err(errors) => render_with_errors(&app, &ctx, &form, false, &backends, errors).await,
     }
 }
 
@@ -258,23 +239,7 @@ pub async fn create_from_yaml(
             .unwrap_or_default()
     };
     let (text, page_namespace) = (field("manifest"), field("metadata.namespace"));
-    let created = match crate::manifest::parse_yaml_body(&text) {
-        Ok(body) => {
-            let namespace = body
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .unwrap_or(&page_namespace)
-                .to_string();
-            app.registry
-                .create_service(&namespace, &body, &WriteOptions::default())
-                .await
-                .map_err(|e| {
-                    FormErrors::from_registry(&e, &ServiceForm::new(&namespace)).into_summary()
-                })
-        }
-        Err(message) => Err(FormErrors::message(message)),
-    };
-    match created {
+    match create_from_manifest(&app.registry, &text, &page_namespace).await {
         Ok(applied) => Ok(created_redirect(&applied.object)),
         Err(errors) => {
             let form = ServiceForm::new(&page_namespace);
@@ -284,6 +249,25 @@ pub async fn create_from_yaml(
             render_form(&app, &ctx, &form, cx, status).await
         }
     }
+}
+
+/// Creates the Service of a pasted manifest, in its own namespace or else the page's; every
+/// error goes to the summary, as the YAML form has no fields to put them next to.
+async fn create_from_manifest(
+    registry: &Registry,
+    text: &str,
+    page_namespace: &str,
+) -> Result<Applied, FormErrors> {
+    let body = crate::manifest::parse_yaml_body(text).map_err(FormErrors::message)?;
+    let namespace = body
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or(page_namespace)
+        .to_string();
+    registry
+        .create_service(&namespace, &body, &WriteOptions::default())
+        .await
+        .map_err(|e| FormErrors::from_registry(&e, &ServiceForm::new(&namespace)).into_summary())
 }
 
 /// `POST /services/preview`: the YAML the form would send, for the YAML tab as one types.
@@ -342,54 +326,56 @@ pub async fn update(
     (form.namespace, form.name) = (namespace.clone(), name.clone());
     let backends = backends(&app.registry, &namespace).await?;
     let current = app.registry.get_service(&namespace, &name).await?;
-    let dry_run = op != FormOp::Submit;
-    let outcome = match form.apply_to(&current, &backends) {
-        _ if op.edits_form() => Ok(None),
-        Ok(body) => app
-            .registry
-            .update_service(
-                &namespace,
-                &name,
-                &body,
-                &WriteOptions {
-                    dry_run,
-                    ..Default::default()
-                },
-            )
-            .await
-            .map(Some)
-            .map_err(|e| FormErrors::from_registry(&e, &form)),
-        Err(errors) => Err(errors),
-    };
+    let outcome = submit_update(&app.registry, &form, op, &current, &backends).await;
     form.apply(op);
     match outcome {
-        Ok(Some(_)) if !dry_run => Ok(redirect_with_flash(
-            &details_url(&namespace, &name),
-            "success",
-            &format!("Service \"{name}\" updated."),
-        )),
+        Ok(Some(_)) if op == FormOp::Submit => {
+            let message = format!("Service \"{name}\" updated.");
+            Ok(redirect_with_flash(
+                &details_url(&namespace, &name),
+                "success",
+                &message,
+            ))
+        }
         Ok(applied) => {
             let mut cx = form_context(true, &backends, FormErrors::default());
-            cx.diff = applied.map(|a| {
-                views::yaml_diff(
-                    &views::to_yaml(&comparable(&current)),
-                    &views::to_yaml(&comparable(&a.object)),
-                )
-            });
+            cx.diff = applied.map(|a| review_diff(&current, &a.object));
             render_form(&app, &ctx, &form, cx, StatusCode::OK).await
         }
-        Err(errors) => {
-            let status = errors.status();
-            render_form(
-                &app,
-                &ctx,
-                &form,
-                form_context(true, &backends, errors),
-                status,
-            )
-            .await
-        }
+        Err(errors) => render_with_errors(&app, &ctx, &form, true, &backends, errors).await,
     }
+}
+
+/// Sends the form's change of `current` to the registry: a dry run to review, or the write.
+/// Nothing is sent for a button that only edits the form.
+async fn submit_update(
+    registry: &Registry,
+    form: &ServiceForm,
+    op: FormOp,
+    current: &Value,
+    backends: &[Backend],
+) -> Result<Option<Applied>, FormErrors> {
+    if op.edits_form() {
+        return Ok(None);
+    }
+    let body = form.apply_to(current, backends)?;
+    let opts = WriteOptions {
+        dry_run: op != FormOp::Submit,
+        ..Default::default()
+    };
+    registry
+        .update_service(&form.namespace, &form.name, &body, &opts)
+        .await
+        .map(Some)
+        .map_err(|e| FormErrors::from_registry(&e, form))
+}
+
+/// The YAML diff of an update under review, without what changes on every write.
+fn review_diff(current: &Value, updated: &Value) -> Vec<views::DiffLine> {
+    views::yaml_diff(
+        &views::to_yaml(&comparable(current)),
+        &views::to_yaml(&comparable(updated)),
+    )
 }
 
 /// `GET /services/{namespace}/{name}/delete`: what deleting releases, and a confirm button.
@@ -439,73 +425,57 @@ pub async fn bulk_delete(
     ctx: Ctx,
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
-    let selected: Vec<(String, String)> = pairs
+    let selected = selected_services(&pairs);
+    let back = list_url(
+        selected
+            .first()
+            .map_or(DEFAULT_NAMESPACE, |(ns, _)| ns.as_str()),
+    );
+    if selected.is_empty() {
+        let message = "Select at least one Service to delete.";
+        return Ok(redirect_with_flash(&back, "error", message));
+    }
+    if !pairs.iter().any(|(k, v)| k == "confirm" && v == "yes") {
+        let page = bulk_delete_page(&app.registry, &ctx, &selected, back).await?;
+        return Ok(page.into_response());
+    }
+    let deleted = app.registry.delete_services(&selected).await?;
+    let message = format!("{deleted} Services deleted.");
+    Ok(redirect_with_flash(&back, "success", &message))
+}
+
+/// The `namespace/name` pairs of the rows a bulk delete selected.
+fn selected_services(pairs: &[(String, String)]) -> Vec<(String, String)> {
+    pairs
         .iter()
         .filter(|(k, _)| k == "selected")
         .filter_map(|(_, v)| {
             v.split_once('/')
                 .map(|(ns, n)| (ns.to_string(), n.to_string()))
         })
+        .collect()
+}
+
+/// The confirmation of a bulk delete: the selected Services that still exist.
+async fn bulk_delete_page(
+    registry: &Registry,
+    ctx: &Ctx,
+    selected: &[(String, String)],
+    cancel_url: String,
+) -> Result<BulkDeletePage, ConsoleError> {
+    let items = registry
+        .existing_services(selected)
+        .await?
+        .iter()
+        .map(BulkItem::new)
         .collect();
-    let back = list_url(
-        selected
-            .first()
-            .map(|(ns, _)| ns.as_str())
-            .unwrap_or(DEFAULT_NAMESPACE),
-    );
-    if selected.is_empty() {
-        return Ok(redirect_with_flash(
-            &back,
-            "error",
-            "Select at least one Service to delete.",
-        ));
-    }
-    if !pairs.iter().any(|(k, v)| k == "confirm" && v == "yes") {
-        let mut items = Vec::new();
-        for (ns, name) in &selected {
-            match app.registry.get_service(ns, name).await {
-                Ok(svc) => items.push(BulkItem::new(&svc)),
-                Err(RegistryError::NotFound { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let layout = layout(
-            &app.registry,
-            &ctx,
-            "Delete Services",
-            "",
-            vec![services_crumb(""), Crumb::here("Delete")],
-        )
-        .await?;
-        return Ok(BulkDeletePage {
-            layout,
-            items,
-            cancel_url: back,
-        }
-        .into_response());
-    }
-    let mut deleted = 0;
-    for (ns, name) in &selected {
-        match app
-            .registry
-            .delete_service(
-                ns,
-                name,
-                &DeletePreconditions::default(),
-                &WriteOptions::default(),
-            )
-            .await
-        {
-            Ok(_) => deleted += 1,
-            Err(RegistryError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(redirect_with_flash(
-        &back,
-        "success",
-        &format!("{deleted} Services deleted."),
-    ))
+    let crumbs = vec![services_crumb(""), Crumb::here("Delete")];
+    let layout = layout(registry, ctx, "Delete Services", "", crumbs).await?;
+    Ok(BulkDeletePage {
+        layout,
+        items,
+        cancel_url,
+    })
 }
 
 /// Query of `GET /services/watch`.
@@ -521,23 +491,27 @@ pub async fn watch(
     State(app): State<AppState>,
     Query(q): Query<WatchQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ConsoleError> {
-    let current = app
-        .registry
-        .list(
-            SERVICES,
-            None,
-            &ListOptions {
-                limit: Some(1),
-                ..Default::default()
-            },
-        )
-        .await?
-        .revision;
+    let first = ListOptions {
+        limit: Some(1),
+        ..Default::default()
+    };
+    let current = app.registry.list(SERVICES, None, &first).await?.revision;
     let from = q.from.filter(|f| *f <= current).unwrap_or(current);
     let namespace = q.namespace.filter(|n| !n.is_empty());
-    let registry = app.registry.clone();
+    let stream = service_changes(app.registry.clone(), namespace, from, current);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// The `change` events of Services written after `from` (or, when that is too old, after
+/// `current`) in `namespace`, or in all namespaces.
+fn service_changes(
+    registry: Registry,
+    namespace: Option<String>,
+    from: i64,
+    current: i64,
+) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     // The stream owns the registry: the watch borrows it for as long as the client listens.
-    let stream = async_stream::stream! {
+    async_stream::stream! {
         let events = match registry.watch(SERVICES, from).await {
             Ok(events) => events,
             Err(_) => match registry.watch(SERVICES, current).await {
@@ -553,8 +527,7 @@ pub async fn watch(
             let data = json!({"type": format!("{:?}", e.event_type), "namespace": e.key.namespace, "name": e.key.name, "revision": e.revision});
             yield Ok(SseEvent::default().event("change").id(e.revision.to_string()).data(data.to_string()));
         }
-    };
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    }
 }
 
 // ---------------------------------------------------------------- helpers
@@ -576,49 +549,6 @@ impl FormErrors {
             .extend(fields.into_iter().map(|(f, m)| format!("{f}: {m}")));
         self
     }
-}
-
-pub(super) fn form_context(
-    editing: bool,
-    backends: &[Backend],
-    errors: FormErrors,
-) -> FormContext<'_> {
-    FormContext {
-        editing,
-        backends,
-        errors,
-        manifest_text: String::new(),
-        diff: None,
-        plan: None,
-    }
-}
-
-pub(super) async fn render_form(
-    app: &AppState,
-    ctx: &Ctx,
-    form: &ServiceForm,
-    cx: FormContext<'_>,
-    status: StatusCode,
-) -> Result<Response, ConsoleError> {
-    let namespaces = namespaces(&app.registry).await?;
-    let (title, crumbs) = if cx.editing {
-        let details = Crumb::link(&form.name, details_url(&form.namespace, &form.name));
-        (
-            "Update Service",
-            vec![
-                services_crumb(&form.namespace),
-                details,
-                Crumb::here("Update"),
-            ],
-        )
-    } else {
-        (
-            "Create Service",
-            vec![services_crumb(&form.namespace), Crumb::here("Create")],
-        )
-    };
-    let layout = Layout::new(ctx, title, &form.namespace, &namespaces, crumbs);
-    Ok((status, ServiceFormPage::new(layout, form, &namespaces, cx)).into_response())
 }
 
 fn created_redirect(object: &Value) -> Response {
@@ -648,46 +578,6 @@ fn comparable(object: &Value) -> Value {
         o.remove("status");
     }
     object
-}
-
-pub(super) async fn layout(
-    registry: &Registry,
-    ctx: &Ctx,
-    title: &str,
-    namespace: &str,
-    crumbs: Vec<Crumb>,
-) -> Result<Layout, ConsoleError> {
-    let namespaces = namespaces(registry).await?;
-    Ok(Layout::new(ctx, title, namespace, &namespaces, crumbs))
-}
-
-async fn namespaces(registry: &Registry) -> Result<Vec<String>, ConsoleError> {
-    let page = registry
-        .list("namespaces", None, &ListOptions::default())
-        .await?;
-    Ok(page
-        .items
-        .iter()
-        .filter_map(|n| n.pointer("/metadata/name")?.as_str().map(str::to_string))
-        .collect())
-}
-
-/// The backend applications of a namespace: its Deployments.
-pub(super) async fn backends(
-    registry: &Registry,
-    namespace: &str,
-) -> Result<Vec<Backend>, ConsoleError> {
-    if namespace.is_empty() {
-        return Ok(Vec::new());
-    }
-    let page = registry
-        .list("deployments", Some(namespace), &ListOptions::default())
-        .await?;
-    Ok(page
-        .items
-        .iter()
-        .filter_map(Backend::from_deployment)
-        .collect())
 }
 
 async fn list_objects(

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::http::StatusCode;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 use service_plan::service::types::{
     PROTOCOLS, TRAFFIC_POLICY_CLUSTER, TRAFFIC_POLICY_LOCAL, TYPE_CLUSTER_IP, TYPE_LOAD_BALANCER,
@@ -16,8 +17,12 @@ use service_plan::table;
 use super::forms::{
     ANN_LB_ID, BACKEND_SELECTOR_PREFIX, Backend, FormErrors, ServiceForm, selector_text, string_map,
 };
-use super::services::{SORT_CREATED, SORT_CREATED_ASC};
 use super::{Ctx, Flash, catalog};
+
+/// `sort=` of the newest first order of the Services list.
+pub const SORT_CREATED: &str = "created";
+/// `sort=` of the oldest first order of the Services list.
+pub const SORT_CREATED_ASC: &str = "created-asc";
 
 /// The header, navigation, breadcrumbs and flash of every page.
 #[derive(Debug, Clone)]
@@ -136,16 +141,15 @@ pub struct EndpointLink {
 
 /// Percent-encodes a query or path component.
 pub fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(value, NOT_UNRESERVED).to_string()
 }
+
+/// Every byte but RFC 3986's unreserved characters is percent-encoded.
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// `/services?namespace=…`.
 pub fn list_url(namespace: &str) -> String {
@@ -511,7 +515,7 @@ pub struct ServiceShowPage {
     pub edit_url: String,
     pub delete_url: String,
     /// The SLB listeners and backends of a LoadBalancer Service (see `plan::enrich_details`).
-    pub slb: Option<super::plan::PlanView>,
+    pub slb: Option<crate::plan_view::PlanView>,
     /// "Why no traffic?": empty when the Service has ready endpoints.
     pub no_traffic: Vec<String>,
 }
@@ -793,7 +797,7 @@ pub struct ServiceFormPage {
     pub manifest_text: String,
     pub diff: Option<Vec<DiffLine>>,
     /// The plan preview, after "Preview plan".
-    pub plan: Option<super::plan::PlanView>,
+    pub plan: Option<crate::plan_view::PlanView>,
     /// Where "Preview plan" posts the form.
     pub plan_url: String,
 }
@@ -805,7 +809,7 @@ pub struct FormContext<'a> {
     pub errors: FormErrors,
     pub manifest_text: String,
     pub diff: Option<Vec<DiffLine>>,
-    pub plan: Option<super::plan::PlanView>,
+    pub plan: Option<crate::plan_view::PlanView>,
 }
 
 struct Fields {
@@ -1048,38 +1052,24 @@ fn label_row(f: &mut Fields, i: usize, l: &super::forms::LabelRow) -> LabelRowVi
     }
 }
 
-/// A line diff of two YAML texts (longest common subsequence), unchanged lines included.
+/// A line diff of two YAML texts, unchanged lines included. Myers' algorithm keeps it in
+/// linear space: a review of a large object costs memory in proportion to its size.
 pub fn yaml_diff(before: &str, after: &str) -> Vec<DiffLine> {
     let a: Vec<&str> = before.lines().collect();
     let b: Vec<&str> = after.lines().collect();
-    let (n, m) = (a.len(), b.len());
-    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &a, &b) {
+        for change in op.iter_changes(&a, &b) {
+            let (sign, class) = match change.tag() {
+                similar::ChangeTag::Equal => (" ", "same"),
+                similar::ChangeTag::Delete => ("-", "removed"),
+                similar::ChangeTag::Insert => ("+", "added"),
             };
-        }
-    }
-    let line = |sign, class, text: &str| DiffLine {
-        sign,
-        class,
-        text: text.to_string(),
-    };
-    let (mut i, mut j, mut out) = (0, 0, Vec::new());
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            out.push(line(" ", "same", a[i]));
-            i += 1;
-            j += 1;
-        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            out.push(line("-", "removed", a[i]));
-            i += 1;
-        } else {
-            out.push(line("+", "added", b[j]));
-            j += 1;
+            out.push(DiffLine {
+                sign,
+                class,
+                text: change.value().to_string(),
+            });
         }
     }
     out
@@ -1137,7 +1127,7 @@ pub struct ServiceDeletePage {
     pub cancel_url: String,
     pub kubectl: String,
     /// The SLB side of the delete (see `plan::delete_plan`).
-    pub plan: Option<super::plan::PlanView>,
+    pub plan: Option<crate::plan_view::PlanView>,
 }
 
 impl ServiceDeletePage {
@@ -1251,5 +1241,23 @@ mod tests {
             internal_endpoints(&svc),
             vec!["web:80 TCP", "web:53 UDP", "web:31800 TCP"]
         );
+    }
+
+    #[test]
+    fn yaml_diff_lists_removed_lines_before_added_ones_between_unchanged_lines() {
+        let diff = yaml_diff("a\nb\nc\n", "a\nx\nc\nd\n");
+        let lines: Vec<String> = diff
+            .iter()
+            .map(|l| format!("{}{} {}", l.sign, l.class, l.text))
+            .collect();
+        assert_eq!(
+            lines,
+            [" same a", "-removed b", "+added x", " same c", "+added d"]
+        );
+    }
+
+    #[test]
+    fn encode_keeps_only_unreserved_characters() {
+        assert_eq!(encode("a-b_c.d~e f/ü"), "a-b_c.d~e%20f%2F%C3%BC");
     }
 }

@@ -89,7 +89,7 @@ pub fn nginx_deployment() -> Value {
 
 /// Seeds the demo cluster unless the cluster already has Nodes.
 pub async fn seed(registry: &Registry) -> Result<(), RegistryError> {
-    if registry.store().count("nodes", None).await? > 0 {
+    if registry.count("nodes", None).await? > 0 {
         return Ok(());
     }
     let nodes = kind_by_plural("nodes")

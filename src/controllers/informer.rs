@@ -28,8 +28,8 @@ use service_plan::traffic::string_map;
 use tokio::sync::{mpsc, watch};
 
 use super::{labels_of, str_at};
+use crate::registry::{Encoded, Event, EventType, Revision, StoreError};
 use crate::registry::{LOAD_BALANCERS, ReadObject, Registry, RegistryError};
-use crate::store::{Encoded, Event, EventType, Revision, StoreError};
 
 /// How many notifications wait for a slow subscriber before the informer waits for it. Each
 /// holds decoded objects (shared by the subscribers), so this bounds their memory too; the
@@ -962,7 +962,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::store::ObjectKey;
+    use crate::registry::ObjectKey;
 
     fn pod(name: &str, labels: Value) -> Value {
         json!({"metadata": {"namespace": "default", "name": name, "labels": labels}})

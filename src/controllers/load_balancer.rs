@@ -177,7 +177,7 @@ impl LoadBalancerReconciler {
         apply(&self.registry, object, &svc, &plan).await?;
         // The next Service may share the instance: the caches must show this one's changes.
         if touches_instance {
-            let revision = self.registry.store().current_revision();
+            let revision = self.registry.current_revision();
             self.informers.catch_up(&self.registry, revision).await?;
         }
         Ok(())

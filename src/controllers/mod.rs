@@ -22,9 +22,8 @@ use tokio::task::JoinHandle;
 use crate::AppState;
 pub use crate::registry::str_at;
 use crate::registry::{
-    DeletePreconditions, Kind, Registry, RegistryError, WriteOptions, kind_by_plural,
+    DeletePreconditions, Kind, Registry, RegistryError, Revision, WriteOptions, kind_by_plural,
 };
-use crate::store::Revision;
 use informer::{Informers, Notification};
 use queue::WorkQueue;
 
@@ -117,7 +116,7 @@ impl Controllers {
     /// Whether everything stored so far has reached the caches and been reconciled: no
     /// notification in flight, no key waiting or being reconciled.
     pub fn is_idle(&self) -> bool {
-        self.informers.revision() >= self.registry.store().current_revision()
+        self.informers.revision() >= self.registry.current_revision()
             && self.informers.backlog() == 0
             && self.idle.iter().all(|idle| idle())
     }

@@ -14,8 +14,7 @@ use super::informer::{
 use super::{
     Controller, Reconciler, Sync, delete_if_present, labels_of, resync_once, str_at, upsert,
 };
-use crate::registry::{Registry, RegistryError};
-use crate::store::Revision;
+use crate::registry::{Registry, RegistryError, Revision};
 
 /// The field manager of the controller's writes.
 pub const MANAGER: &str = "deployment-controller";
@@ -402,7 +401,7 @@ async fn reconcile(
         }
     }
     let Some(deploy) = deploy else {
-        return Ok(wrote.then(|| registry.store().current_revision()));
+        return Ok(wrote.then(|| registry.current_revision()));
     };
     let deploy = &*deploy;
 
@@ -564,5 +563,5 @@ async fn reconcile(
             Err(e) => return Err(e),
         }
     }
-    Ok(wrote.then(|| registry.store().current_revision()))
+    Ok(wrote.then(|| registry.current_revision()))
 }

@@ -11,6 +11,7 @@ use service_plan::field::go_quote;
 use service_plan::status::Resource;
 
 use super::str_at;
+use super::write::Attempt;
 use super::{Applied, Kind, Registry, RegistryError, WriteOptions};
 
 /// The manager recorded for writes whose request names none (the console, controllers).
@@ -160,7 +161,8 @@ impl Registry {
                 .map_err(apply_error)
         };
         // A create racing with a delete (or another create) is retried as the other verb.
-        for _ in 0..super::MAX_WRITE_ATTEMPTS {
+        let (opts, merge) = (&opts, &merge);
+        self.guaranteed_write(kind.resource, name, || async move {
             if self
                 .get_raw(kind.resource.plural, ns, name)
                 .await?
@@ -169,40 +171,29 @@ impl Registry {
                 let created = plan::apply(None, body, field_manager, force, &super::now())
                     .map_err(apply_error)?;
                 let result = if kind.is_services() {
-                    self.create_service_tracked(namespace, &created.object, &opts, Tracking::Apply)
+                    self.create_service_tracked(namespace, &created.object, opts, Tracking::Apply)
                         .await
                 } else {
-                    self.create_tracked(kind, namespace, &created.object, &opts, Tracking::Apply)
+                    self.create_tracked(kind, namespace, &created.object, opts, Tracking::Apply)
                         .await
                 };
-                match result {
-                    Err(RegistryError::AlreadyExists { .. }) => continue,
-                    other => return other.map(|applied| (applied, true)),
-                }
+                return match result {
+                    Err(RegistryError::AlreadyExists { .. }) => Ok(Attempt::Again),
+                    other => other.map(|applied| Attempt::Done((applied, true))),
+                };
             }
             let result = if kind.is_services() {
-                self.patch_service_tracked(namespace, name, &opts, Tracking::Apply, merge)
+                self.patch_service_tracked(namespace, name, opts, Tracking::Apply, merge)
                     .await
             } else {
-                self.update_with_tracked(
-                    kind,
-                    namespace,
-                    name,
-                    &opts,
-                    false,
-                    Tracking::Apply,
-                    merge,
-                )
-                .await
+                self.update_with_tracked(kind, namespace, name, opts, false, Tracking::Apply, merge)
+                    .await
             };
             match result {
-                Err(RegistryError::NotFound { .. }) => continue,
-                other => return other.map(|applied| (applied, false)),
+                Err(RegistryError::NotFound { .. }) => Ok(Attempt::Again),
+                other => other.map(|applied| Attempt::Done((applied, false))),
             }
-        }
-        Err(RegistryError::Conflict {
-            resource: kind.resource,
-            name: name.to_string(),
         })
+        .await
     }
 }

@@ -3,7 +3,6 @@
 //! configured pools, and the sharing rules checked when a Service is written.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
 use std::sync::{PoisonError, RwLock};
 
 use ipnet::Ipv4Net;
@@ -11,6 +10,7 @@ use k8s_openapi::api::core::v1::Service;
 use serde_json::{Value, json};
 use service_plan::annotations::{self, AddressType};
 use service_plan::field::{FieldError, FieldErrors};
+use service_plan::slb::manual::{ManualInstance, PAY_BY_TRAFFIC, validate_manual_instance};
 use service_plan::slb::{
     self, ConflictKind, NetworkPlugin, PAY_BY_CLCU, PAY_BY_SPEC, SlbChange, SlbContext,
     SlbInstance, events,
@@ -18,8 +18,9 @@ use service_plan::slb::{
 use service_plan::status::Resource;
 
 use super::services::SERVICES;
-use super::{MAX_WRITE_ATTEMPTS, Registry, RegistryError};
-use crate::store::{Allocation, ObjectKey, Precondition, StoreError, StoredObject, Write, WriteOp};
+use super::write::{Attempt, Commit, replace_at};
+use super::{Registry, RegistryError};
+use crate::store::{Allocation, ObjectKey, Precondition, StoredObject, Write, WriteOp};
 
 /// The SLB instance inventory; not a Kubernetes resource, so never in discovery.
 pub const LOAD_BALANCERS: Resource = Resource {
@@ -38,16 +39,6 @@ pub const POOL_SLB_INTRANET: &str = "slb-intranet-ip";
 
 /// The VPC every simulated instance and node lives in, quoted in CCM's ENI error.
 pub const VPC_ID: &str = "vpc-service-console";
-
-/// The specs a manually created instance may have (pay-by-spec).
-pub const SPECS: [&str; 6] = [
-    "slb.s1.small",
-    "slb.s2.small",
-    "slb.s2.medium",
-    "slb.s3.small",
-    "slb.s3.medium",
-    "slb.s3.large",
-];
 
 /// Characters of generated instance and vServer-group ids.
 const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
@@ -69,17 +60,28 @@ pub struct ClusterSettings {
     pub slb_intranet_ip_pool: Ipv4Net,
 }
 
+/// The default `--cluster-id`.
+pub const DEFAULT_CLUSTER_ID: &str = "c-service-console";
+/// The default `--pod-cidr`.
+pub const DEFAULT_POD_CIDR: &str = "172.20.0.0/16";
+/// The default `--slb-ip-pool`.
+pub const DEFAULT_SLB_IP_POOL: &str = "47.100.0.0/24";
+/// The default `--slb-intranet-ip-pool`.
+pub const DEFAULT_SLB_INTRANET_IP_POOL: &str = "192.168.0.0/24";
+
 impl Default for ClusterSettings {
+    /// The settings of the flags' defaults.
     fn default() -> Self {
+        let net = |text: &str| -> Ipv4Net {
+            text.parse()
+                .expect("the default address ranges are valid CIDRs; the settings test parses them")
+        };
         ClusterSettings {
-            cluster_id: crate::config::DEFAULT_CLUSTER_ID.to_string(),
+            cluster_id: DEFAULT_CLUSTER_ID.to_string(),
             network_plugin: NetworkPlugin::Flannel,
-            pod_cidr: Ipv4Net::new(Ipv4Addr::new(172, 20, 0, 0), 16)
-                .expect("a /16 prefix is valid"),
-            slb_ip_pool: Ipv4Net::new(Ipv4Addr::new(47, 100, 0, 0), 24)
-                .expect("a /24 prefix is valid"),
-            slb_intranet_ip_pool: Ipv4Net::new(Ipv4Addr::new(192, 168, 0, 0), 24)
-                .expect("a /24 prefix is valid"),
+            pod_cidr: net(DEFAULT_POD_CIDR),
+            slb_ip_pool: net(DEFAULT_SLB_IP_POOL),
+            slb_intranet_ip_pool: net(DEFAULT_SLB_INTRANET_IP_POOL),
         }
     }
 }
@@ -301,53 +303,19 @@ impl Registry {
         &self,
         req: NewLoadBalancer,
     ) -> Result<SlbInstance, RegistryError> {
-        let invalid = |field: &str, value: &str, detail: &str| RegistryError::Invalid {
+        let charge = req.charge_type.clone().filter(|c| !c.is_empty());
+        let address_type = validate_manual_instance(&ManualInstance {
+            name: &req.name,
+            address_type: &req.address_type,
+            spec: &req.spec,
+            charge_type: charge.as_deref().unwrap_or(""),
+            bandwidth: req.bandwidth,
+        })
+        .map_err(|error| RegistryError::Invalid {
             resource: LOAD_BALANCERS,
             name: req.name.clone(),
-            errors: FieldErrors(vec![FieldError::invalid(field.to_string(), value, detail)]),
-        };
-        let address_type = AddressType::parse(&req.address_type).ok_or_else(|| {
-            invalid(
-                "spec.addressType",
-                &req.address_type,
-                "supported values: \"internet\", \"intranet\"",
-            )
+            errors: FieldErrors(vec![error]),
         })?;
-        if !req.spec.is_empty() && !SPECS.contains(&req.spec.as_str()) {
-            return Err(invalid(
-                "spec.spec",
-                &req.spec,
-                &format!(
-                    "supported values: {}",
-                    SPECS.map(|s| format!("\"{s}\"")).join(", ")
-                ),
-            ));
-        }
-        let charge = req.charge_type.clone().filter(|c| !c.is_empty());
-        if let Some(c) = charge
-            .as_deref()
-            .filter(|c| !["paybytraffic", slb::PAY_BY_BANDWIDTH].contains(c))
-        {
-            return Err(invalid(
-                "spec.internetChargeType",
-                c,
-                "supported values: \"paybytraffic\", \"paybybandwidth\"",
-            ));
-        }
-        if let Some(b) = req.bandwidth.filter(|b| !(1..=5000).contains(b)) {
-            return Err(invalid(
-                "spec.bandwidth",
-                &b.to_string(),
-                "must be between 1 and 5000, inclusive",
-            ));
-        }
-        if req.name.chars().count() > 128 {
-            return Err(invalid(
-                "spec.name",
-                &req.name,
-                "must be no more than 128 characters",
-            ));
-        }
         let internet = address_type == AddressType::Internet;
         let instance = SlbInstance {
             id: String::new(),
@@ -362,7 +330,7 @@ impl Registry {
             .to_string(),
             spec: (!req.spec.is_empty()).then(|| req.spec.clone()),
             internet_charge_type: if internet {
-                Some(charge.unwrap_or_else(|| "paybytraffic".to_string()))
+                Some(charge.unwrap_or_else(|| PAY_BY_TRAFFIC.to_string()))
             } else {
                 None
             },
@@ -386,7 +354,8 @@ impl Registry {
     ) -> Result<SlbInstance, RegistryError> {
         let pool = pool_of(req.instance.address_type);
         let node_ips = self.node_internal_ips().await?;
-        for _ in 0..MAX_WRITE_ATTEMPTS {
+        let (req, node_ips) = (&req, &node_ips);
+        self.guaranteed_write(LOAD_BALANCERS, "", || async move {
             let mut instance = req.instance.clone();
             instance.id = random_id("lb-");
             if instance.name.is_empty() {
@@ -394,7 +363,7 @@ impl Registry {
             }
             instance.address = match &req.ip {
                 Some(ip) => ip.clone(),
-                None => self.free_address(req.instance.address_type, &node_ips)?,
+                None => self.free_address(req.instance.address_type, node_ips)?,
             };
             let meta = super::new_object_meta();
             let created = serde_json::to_value(&meta.now).unwrap_or(Value::Null);
@@ -409,21 +378,18 @@ impl Registry {
                 allocate: vec![Allocation::new(pool, instance.address.clone())],
                 release: Vec::new(),
             };
-            match self.commit(write).await {
-                Ok(_) => return Ok(instance),
-                Err(StoreError::AllocationTaken(_)) if req.ip.is_some() => {
-                    return Err(RegistryError::BadRequest(format!(
-                        "the address {} is already used by another load balancer",
-                        instance.address
-                    )));
-                }
-                Err(StoreError::AllocationTaken(_)) | Err(StoreError::AlreadyExists) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(RegistryError::Internal(
-            "too many concurrent allocations; please retry".into(),
-        ))
+            let address_taken = req.ip.is_some().then(|| {
+                RegistryError::BadRequest(format!(
+                    "the address {} is already used by another load balancer",
+                    instance.address
+                ))
+            });
+            Ok(Commit::new(write, move |_| instance)
+                .taken_means(address_taken)
+                .retry_taken_key()
+                .into())
+        })
+        .await
     }
 
     /// Replaces an instance (listeners, vServer groups, tags, attributes) and the backends of
@@ -434,8 +400,8 @@ impl Registry {
         instance: &SlbInstance,
         backends: &GroupBackends,
     ) -> Result<bool, RegistryError> {
-        for _ in 0..MAX_WRITE_ATTEMPTS {
-            let stored = self.stored_load_balancer(&instance.id).await?;
+        let key = &ObjectKey::new(LOAD_BALANCERS.plural, "", &instance.id);
+        self.guaranteed_update(LOAD_BALANCERS, key, |stored| async move {
             let created = stored
                 .object
                 .pointer("/metadata/creationTimestamp")
@@ -450,30 +416,12 @@ impl Registry {
                 .cloned()
                 .unwrap_or(Value::Null);
             if object == stored.object {
-                return Ok(false);
+                return Ok(Attempt::Done(false));
             }
-            let write = Write::new(WriteOp::Put {
-                key: ObjectKey::new(LOAD_BALANCERS.plural, "", &instance.id),
-                uid: stored.uid.clone(),
-                object,
-                precondition: Precondition::Revision(stored.revision),
-            });
-            match self.commit(write).await {
-                Ok(_) => return Ok(true),
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(StoreError::NotFound) => {
-                    return Err(RegistryError::NotFound {
-                        resource: LOAD_BALANCERS,
-                        name: instance.id.clone(),
-                    });
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(RegistryError::Conflict {
-            resource: LOAD_BALANCERS,
-            name: instance.id.clone(),
+            let write = replace_at(key, &stored, object);
+            Ok(Commit::new(write, |_| true).into())
         })
+        .await
     }
 
     /// Deletes an instance a user no longer needs; refused while a Service uses it.
@@ -495,12 +443,12 @@ impl Registry {
     /// Deletes an instance and gives its address back, whoever uses it (the controller's
     /// release of an instance it created).
     pub async fn remove_load_balancer(&self, id: &str) -> Result<(), RegistryError> {
-        for _ in 0..MAX_WRITE_ATTEMPTS {
-            let stored = self.stored_load_balancer(id).await?;
+        let key = &ObjectKey::new(LOAD_BALANCERS.plural, "", id);
+        self.guaranteed_update(LOAD_BALANCERS, key, |stored| async move {
             let instance = instance_of(&stored)?;
             let write = Write {
                 op: WriteOp::Delete {
-                    key: ObjectKey::new(LOAD_BALANCERS.plural, "", id),
+                    key: key.clone(),
                     precondition: Precondition::Revision(stored.revision),
                 },
                 allocate: Vec::new(),
@@ -509,22 +457,9 @@ impl Registry {
                     instance.address.clone(),
                 )],
             };
-            match self.commit(write).await {
-                Ok(_) => return Ok(()),
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(StoreError::NotFound) => {
-                    return Err(RegistryError::NotFound {
-                        resource: LOAD_BALANCERS,
-                        name: id.to_string(),
-                    });
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(RegistryError::Conflict {
-            resource: LOAD_BALANCERS,
-            name: id.to_string(),
+            Ok(Commit::new(write, |_| ()).into())
         })
+        .await
     }
 
     /// The first free address of the pool, skipping node addresses that share its range.
@@ -652,5 +587,21 @@ impl Registry {
         } else {
             Err(invalid(errors))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_settings_are_the_flags_defaults() {
+        let settings = ClusterSettings::default();
+        assert_eq!(settings.pod_cidr.to_string(), DEFAULT_POD_CIDR);
+        assert_eq!(settings.slb_ip_pool.to_string(), DEFAULT_SLB_IP_POOL);
+        assert_eq!(
+            settings.slb_intranet_ip_pool.to_string(),
+            DEFAULT_SLB_INTRANET_IP_POOL
+        );
     }
 }

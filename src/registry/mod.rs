@@ -11,6 +11,7 @@ mod objects;
 pub mod pages;
 mod plan;
 mod services;
+mod write;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -24,8 +25,9 @@ use service_plan::service::pipeline::{GENERATE_NAME_ALPHABET, NewObjectMeta};
 
 pub use error::RegistryError;
 pub use loadbalancers::{
-    ClusterSettings, GroupBackends, InstanceRequest, LOAD_BALANCER_API_VERSION, LOAD_BALANCERS,
-    NewLoadBalancer, POOL_SLB_INTERNET, POOL_SLB_INTRANET, SPECS, VPC_ID, new_vserver_group_id,
+    ClusterSettings, DEFAULT_CLUSTER_ID, DEFAULT_POD_CIDR, DEFAULT_SLB_INTRANET_IP_POOL,
+    DEFAULT_SLB_IP_POOL, GroupBackends, InstanceRequest, LOAD_BALANCER_API_VERSION, LOAD_BALANCERS,
+    NewLoadBalancer, POOL_SLB_INTERNET, POOL_SLB_INTRANET, VPC_ID, new_vserver_group_id,
     stored_backends,
 };
 pub use namespaces::NAMESPACES;
@@ -33,12 +35,11 @@ pub use objects::{KINDS, Kind, kind_by_plural, kind_for};
 pub use plan::{AllocationView, ServicePlan, cluster_node};
 pub use services::SERVICES;
 
-use crate::store::{
-    Allocation, Committed, Encoded, Event, ObjectKey, Revision, Store, StoreError, StoredObject,
-};
+use crate::store::{Allocation, Committed, Store};
+/// What front doors and controllers see of the store, through the registry: a revision, a
+/// watch event, its type and its shared encoded object, an object's key and a storage failure.
+pub use crate::store::{Encoded, Event, EventType, ObjectKey, Revision, StoreError, StoredObject};
 
-/// How many times a write is planned again when a concurrent write got in first.
-const MAX_WRITE_ATTEMPTS: usize = 16;
 /// How often a create whose generated name is taken tries another (kube-apiserver's
 /// `RetryGenerateName`: the first attempt and 7 more).
 const GENERATE_NAME_RETRIES: usize = 7;
@@ -141,6 +142,25 @@ impl Registry {
     /// The store underneath, for controllers and health checks.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The store's latest committed revision.
+    pub fn current_revision(&self) -> Revision {
+        self.inner.store.current_revision()
+    }
+
+    /// The oldest revision a watch or a continued list may still start after.
+    pub fn compacted_revision(&self) -> Revision {
+        self.inner.store.compacted_revision()
+    }
+
+    /// How many objects of `resource` are stored (in `namespace`, when given).
+    pub async fn count(
+        &self,
+        resource: &str,
+        namespace: Option<&str>,
+    ) -> Result<u64, RegistryError> {
+        Ok(self.inner.store.count(resource, namespace).await?)
     }
 
     /// The cluster's allocation pools.

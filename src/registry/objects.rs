@@ -21,9 +21,10 @@ use super::apply::Tracking;
 use super::namespaces::{NAMESPACES, PROTECTED_NAMESPACES};
 use super::services::{SERVICES, check_delete_preconditions};
 use super::str_at;
+use super::write::{Attempt, Commit, replace_at};
 use super::{
-    Applied, DeletePreconditions, GENERATE_NAME_RETRIES, MAX_WRITE_ATTEMPTS, ReadObject, Registry,
-    RegistryError, WriteOptions,
+    Applied, DeletePreconditions, GENERATE_NAME_RETRIES, ReadObject, Registry, RegistryError,
+    WriteOptions,
 };
 use crate::store::{ObjectKey, Precondition, StoreError, Write, WriteOp};
 
@@ -616,13 +617,9 @@ impl Registry {
         body_for: impl Fn(&Value) -> Result<Value, RegistryError>,
     ) -> Result<Applied, RegistryError> {
         let ns = if kind.namespaced { namespace } else { "" };
-        for _ in 0..MAX_WRITE_ATTEMPTS {
-            let Some(stored) = self.get_raw(kind.resource.plural, ns, name).await? else {
-                return Err(RegistryError::NotFound {
-                    resource: kind.resource,
-                    name: name.to_string(),
-                });
-            };
+        let key = &ObjectKey::new(kind.resource.plural, ns, name);
+        let (body_for, tracking) = (&body_for, &tracking);
+        self.guaranteed_update(kind.resource, key, |stored| async move {
             let body = body_for(&stored.object)?;
             let (mut object, warnings) = self.decode_object(kind, &body, opts.field_validation)?;
             let body_name = str_at(&object, "/metadata/name").to_string();
@@ -714,53 +711,30 @@ impl Registry {
                 return Err(Self::invalid(kind, &object, errors));
             }
             if &object == old {
-                return Ok(Applied {
+                return Ok(Attempt::Done(Applied {
                     object: object.clone(),
                     warnings,
                     changed: false,
-                });
+                }));
             }
             if opts.dry_run {
-                return Ok(Applied {
+                return Ok(Attempt::Done(Applied {
                     object,
                     warnings,
                     changed: true,
-                });
+                }));
             }
-            let write = Write::new(WriteOp::Put {
-                key: ObjectKey::new(kind.resource.plural, ns, name),
-                uid: stored.uid.clone(),
-                object,
-                precondition: Precondition::Revision(stored.revision),
-            });
-            match self.commit(write).await {
-                Ok(event) => {
-                    return Ok(Applied {
-                        object: event.object,
-                        warnings,
-                        changed: true,
-                    });
-                }
-                Err(StoreError::Conflict { .. }) if explicit_rv => {
-                    return Err(RegistryError::Conflict {
-                        resource: kind.resource,
-                        name: name.to_string(),
-                    });
-                }
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(StoreError::NotFound) => {
-                    return Err(RegistryError::NotFound {
-                        resource: kind.resource,
-                        name: name.to_string(),
-                    });
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(RegistryError::Conflict {
-            resource: kind.resource,
-            name: name.to_string(),
+            let write = replace_at(key, &stored, object);
+            let answer = move |event: crate::store::Committed| Applied {
+                object: event.object,
+                warnings,
+                changed: true,
+            };
+            Ok(Commit::new(write, answer)
+                .conflict_is_final(explicit_rv)
+                .into())
         })
+        .await
     }
 
     /// DELETE an object of any served kind; returns its last state. Deleting a namespace
@@ -809,37 +783,19 @@ impl Registry {
         opts: &WriteOptions,
     ) -> Result<Value, RegistryError> {
         let ns = if kind.namespaced { namespace } else { "" };
-        for _ in 0..MAX_WRITE_ATTEMPTS {
-            let Some(stored) = self.get_raw(kind.resource.plural, ns, name).await? else {
-                return Err(RegistryError::NotFound {
-                    resource: kind.resource,
-                    name: name.to_string(),
-                });
-            };
+        let key = &ObjectKey::new(kind.resource.plural, ns, name);
+        self.guaranteed_update(kind.resource, key, |stored| async move {
             check_delete_preconditions(kind.resource, name, &stored, preconditions)?;
             if opts.dry_run {
-                return Ok(stored.object);
+                return Ok(Attempt::Done(stored.object));
             }
             let write = Write::new(WriteOp::Delete {
-                key: ObjectKey::new(kind.resource.plural, ns, name),
+                key: key.clone(),
                 precondition: Precondition::Revision(stored.revision),
             });
-            match self.commit(write).await {
-                Ok(event) => return Ok(event.object),
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(StoreError::NotFound) => {
-                    return Err(RegistryError::NotFound {
-                        resource: kind.resource,
-                        name: name.to_string(),
-                    });
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(RegistryError::Conflict {
-            resource: kind.resource,
-            name: name.to_string(),
+            Ok(Commit::new(write, |event| event.object).into())
         })
+        .await
     }
 
     async fn delete_namespace_contents(&self, namespace: &str) -> Result<(), RegistryError> {

@@ -8,13 +8,13 @@ use serde::Serialize;
 use serde_json::Value;
 use service_plan::codec;
 use service_plan::endpoints;
-use service_plan::service::pipeline::{self, ClusterView, PlanError};
+use service_plan::service::pipeline::{self, ClusterView};
 use service_plan::slb::{
     self, BackendPod, ClusterNode, SlbChange, SlbContext, SlbInstance, SlbPlan,
 };
 
 use super::loadbalancers::VPC_ID;
-use super::services::SERVICES;
+use super::services::{SERVICES, plan_error};
 use super::{Registry, RegistryError};
 
 /// What a change allocates and releases, as the console and `plan` print it.
@@ -95,23 +95,6 @@ fn allocation_view(old: Option<&Service>, new: Option<&Service>) -> AllocationVi
         release_ips: old_ips.difference(&new_ips).cloned().collect(),
         allocate_node_ports: new_ports.difference(&old_ports).copied().collect(),
         release_node_ports: old_ports.difference(&new_ports).copied().collect(),
-    }
-}
-
-fn plan_error(e: PlanError, name: &str) -> RegistryError {
-    match e {
-        PlanError::BadRequest(m) => RegistryError::BadRequest(m),
-        PlanError::Conflict => RegistryError::Conflict {
-            resource: SERVICES,
-            name: name.to_string(),
-        },
-        PlanError::Invalid { name, errors } => RegistryError::Invalid {
-            resource: SERVICES,
-            name,
-            errors,
-        },
-        PlanError::Internal(detail) => RegistryError::Internal(detail),
-        PlanError::Unknown(message) => RegistryError::Unknown(message),
     }
 }
 

@@ -12,10 +12,9 @@ use service_plan::service::validate::validate_service_status_update;
 use service_plan::status::Resource;
 
 use super::apply::{Tracking, service_request};
-use super::{
-    Applied, DeletePreconditions, MAX_WRITE_ATTEMPTS, Registry, RegistryError, WriteOptions,
-};
-use crate::store::{ObjectKey, Precondition, StoreError, Write, WriteOp};
+use super::write::{Attempt, Commit, replace_at};
+use super::{Applied, DeletePreconditions, Registry, RegistryError, WriteOptions};
+use crate::store::{Committed, ObjectKey, Precondition, Write, WriteOp};
 
 /// The `services` resource.
 pub const SERVICES: Resource = Resource::SERVICES;
@@ -60,12 +59,22 @@ fn to_value(svc: &Service) -> Result<Value, RegistryError> {
     Ok(v)
 }
 
+/// The answer of a committed Service write: the object as stored, with read-time defaults.
+fn written(event: Committed, warnings: Vec<String>) -> Applied {
+    Applied {
+        object: decorate(event.object),
+        warnings,
+        changed: true,
+    }
+}
+
 fn from_stored(object: &Value) -> Result<Service, RegistryError> {
     serde_json::from_value(object.clone())
         .map_err(|e| RegistryError::Internal(format!("decoding stored service: {e}")))
 }
 
-fn plan_error(e: PlanError, name: &str) -> RegistryError {
+/// A Service plan's failure as the registry reports it.
+pub(super) fn plan_error(e: PlanError, name: &str) -> RegistryError {
     match e {
         PlanError::BadRequest(m) => RegistryError::BadRequest(m),
         PlanError::Conflict => RegistryError::Conflict {
@@ -145,19 +154,20 @@ impl Registry {
             ),
         };
         let seed = super::allocation_seed(namespace, &seed_name);
-        for _ in 0..MAX_WRITE_ATTEMPTS {
+        let (decoded, meta, tracking) = (&decoded, &meta, &tracking);
+        self.guaranteed_write(SERVICES, &seed_name, || async move {
             let allocated = self.allocated();
             let cluster = ClusterView {
                 pools: self.pools(),
                 allocated: &allocated,
                 seed,
             };
-            let planned = pipeline::plan_create(decoded.object.clone(), namespace, &meta, cluster)
+            let planned = pipeline::plan_create(decoded.object.clone(), namespace, meta, cluster)
                 .map_err(|e| {
-                    plan_error(e, decoded.object.metadata.name.as_deref().unwrap_or(""))
-                })?;
+                plan_error(e, decoded.object.metadata.name.as_deref().unwrap_or(""))
+            })?;
             let name = planned.service.metadata.name.clone().unwrap_or_default();
-            let warnings = warnings_with(&decoded, opts.field_validation, &planned);
+            let warnings = warnings_with(decoded, opts.field_validation, &planned);
             let warnings = self.admit_load_balancer(&planned.service, warnings).await?;
             let mut object = to_value(&planned.service)?;
             tracking.record(
@@ -168,11 +178,11 @@ impl Registry {
                 None,
             );
             if opts.dry_run {
-                return Ok(Applied {
+                return Ok(Attempt::Done(Applied {
                     object,
                     warnings,
                     changed: true,
-                });
+                }));
             }
             let (allocate, release) = super::store_allocations(&planned.allocations);
             let write = Write {
@@ -185,28 +195,9 @@ impl Registry {
                 allocate,
                 release,
             };
-            match self.commit(write).await {
-                Ok(event) => {
-                    return Ok(Applied {
-                        object: decorate(event.object),
-                        warnings,
-                        changed: true,
-                    });
-                }
-                Err(StoreError::AlreadyExists) => {
-                    return Err(RegistryError::AlreadyExists {
-                        resource: SERVICES,
-                        name,
-                    });
-                }
-                // Another write took an allocation after our snapshot: plan again.
-                Err(StoreError::AllocationTaken(_)) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(RegistryError::Internal(
-            "too many concurrent allocations; please retry".into(),
-        ))
+            Ok(Commit::new(write, move |event| written(event, warnings)).into())
+        })
+        .await
     }
 
     /// Reads one Service as the API returns it.
@@ -273,13 +264,9 @@ impl Registry {
         uid_precondition: Option<String>,
         body_for: impl Fn(&Value) -> Result<Decoded<Service>, RegistryError>,
     ) -> Result<Applied, RegistryError> {
-        for _ in 0..MAX_WRITE_ATTEMPTS {
-            let Some(stored) = self.get_raw(SERVICES.plural, namespace, name).await? else {
-                return Err(RegistryError::NotFound {
-                    resource: SERVICES,
-                    name: name.to_string(),
-                });
-            };
+        let key = &ObjectKey::new(SERVICES.plural, namespace, name);
+        let (body_for, uid_precondition, tracking) = (&body_for, &uid_precondition, &tracking);
+        self.guaranteed_update(SERVICES, key, |stored| async move {
             let current = decorate(stored.object.clone());
             let decoded = body_for(&current)?;
             check_update_request(
@@ -311,23 +298,23 @@ impl Registry {
                 None,
             );
             if object == current || object == stored.object {
-                return Ok(Applied {
+                return Ok(Attempt::Done(Applied {
                     object: current,
                     warnings,
                     changed: false,
-                });
+                }));
             }
             if opts.dry_run {
-                return Ok(Applied {
+                return Ok(Attempt::Done(Applied {
                     object: decorate(object),
                     warnings,
                     changed: true,
-                });
+                }));
             }
             let (allocate, release) = super::store_allocations(&planned.allocations);
             let write = Write {
                 op: WriteOp::Put {
-                    key: ObjectKey::new(SERVICES.plural, namespace, name),
+                    key: key.clone(),
                     uid: stored.uid.clone(),
                     object,
                     precondition: Precondition::Revision(stored.revision),
@@ -335,31 +322,9 @@ impl Registry {
                 allocate,
                 release,
             };
-            match self.commit(write).await {
-                Ok(event) => {
-                    return Ok(Applied {
-                        object: decorate(event.object),
-                        warnings,
-                        changed: true,
-                    });
-                }
-                // Retry on the latest object, as GuaranteedUpdate does: the next round's
-                // resourceVersion check answers a stale explicit version with a Conflict, and a
-                // patch is applied again to the latest object.
-                Err(StoreError::Conflict { .. }) | Err(StoreError::AllocationTaken(_)) => continue,
-                Err(StoreError::NotFound) => {
-                    return Err(RegistryError::NotFound {
-                        resource: SERVICES,
-                        name: name.to_string(),
-                    });
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(RegistryError::Conflict {
-            resource: SERVICES,
-            name: name.to_string(),
+            Ok(Commit::new(write, move |event| written(event, warnings)).into())
         })
+        .await
     }
 
     /// PUT `services/{name}/status`: only the status changes.
@@ -398,13 +363,9 @@ impl Registry {
         uid_precondition: Option<String>,
         body_for: impl Fn(&Value) -> Result<Decoded<Service>, RegistryError>,
     ) -> Result<Applied, RegistryError> {
-        for _ in 0..MAX_WRITE_ATTEMPTS {
-            let Some(stored) = self.get_raw(SERVICES.plural, namespace, name).await? else {
-                return Err(RegistryError::NotFound {
-                    resource: SERVICES,
-                    name: name.to_string(),
-                });
-            };
+        let key = &ObjectKey::new(SERVICES.plural, namespace, name);
+        let (body_for, uid_precondition) = (&body_for, &uid_precondition);
+        self.guaranteed_update(SERVICES, key, |stored| async move {
             let current = decorate(stored.object.clone());
             let mut decoded = body_for(&current)?;
             service_plan::service::defaults::set_defaults(&mut decoded.object);
@@ -432,7 +393,8 @@ impl Registry {
                 });
             }
             let old = from_stored(&current)?;
-            let mut new = prepare_status_update(decoded.object.clone(), &old, namespace);
+            let mut new =
+                pipeline::prepare_for_status_update(decoded.object.clone(), &old, namespace);
             let errors = validate_service_status_update(&new, &old);
             if !errors.is_empty() {
                 return Err(RegistryError::Invalid {
@@ -445,41 +407,23 @@ impl Registry {
             let mut object = to_value(&new)?;
             Tracking::Update.record(opts, Some(&current), None, &mut object, Some("status"));
             if object == current {
-                return Ok(Applied {
+                return Ok(Attempt::Done(Applied {
                     object: current,
                     warnings: Vec::new(),
                     changed: false,
-                });
+                }));
             }
             if opts.dry_run {
-                return Ok(Applied {
+                return Ok(Attempt::Done(Applied {
                     object,
                     warnings: Vec::new(),
                     changed: true,
-                });
+                }));
             }
-            let write = Write::new(WriteOp::Put {
-                key: ObjectKey::new(SERVICES.plural, namespace, name),
-                uid: stored.uid.clone(),
-                object,
-                precondition: Precondition::Revision(stored.revision),
-            });
-            match self.commit(write).await {
-                Ok(event) => {
-                    return Ok(Applied {
-                        object: decorate(event.object),
-                        warnings: Vec::new(),
-                        changed: true,
-                    });
-                }
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(RegistryError::Conflict {
-            resource: SERVICES,
-            name: name.to_string(),
+            let write = replace_at(key, &stored, object);
+            Ok(Commit::new(write, |event| written(event, Vec::new())).into())
         })
+        .await
     }
 
     /// DELETE a Service, releasing what it holds; returns its last state.
@@ -490,46 +434,59 @@ impl Registry {
         preconditions: &DeletePreconditions,
         opts: &WriteOptions,
     ) -> Result<Value, RegistryError> {
-        for _ in 0..MAX_WRITE_ATTEMPTS {
-            let Some(stored) = self.get_raw(SERVICES.plural, namespace, name).await? else {
-                return Err(RegistryError::NotFound {
-                    resource: SERVICES,
-                    name: name.to_string(),
-                });
-            };
+        let key = &ObjectKey::new(SERVICES.plural, namespace, name);
+        self.guaranteed_update(SERVICES, key, |stored| async move {
             check_delete_preconditions(SERVICES, name, &stored, preconditions)?;
             // afterDelete applies the read-time defaults before releasing (e.g. clusterIPs of
             // an object stored with only clusterIP).
             let old = from_stored(&decorate(stored.object.clone()))?;
             let plan = pipeline::plan_delete(&old, self.pools(), &self.allocated());
             if opts.dry_run {
-                return Ok(decorate(stored.object));
+                return Ok(Attempt::Done(decorate(stored.object)));
             }
             let (_, release) = super::store_allocations(&plan);
             let write = Write {
                 op: WriteOp::Delete {
-                    key: ObjectKey::new(SERVICES.plural, namespace, name),
+                    key: key.clone(),
                     precondition: Precondition::Revision(stored.revision),
                 },
                 allocate: Vec::new(),
                 release,
             };
-            match self.commit(write).await {
-                Ok(event) => return Ok(decorate(event.object)),
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(StoreError::NotFound) => {
-                    return Err(RegistryError::NotFound {
-                        resource: SERVICES,
-                        name: name.to_string(),
-                    });
-                }
-                Err(e) => return Err(e.into()),
+            Ok(Commit::new(write, |event| decorate(event.object)).into())
+        })
+        .await
+    }
+
+    /// The Services of `keys` (`(namespace, name)`) that exist, in that order.
+    pub async fn existing_services(
+        &self,
+        keys: &[(String, String)],
+    ) -> Result<Vec<Value>, RegistryError> {
+        let mut found = Vec::new();
+        for (namespace, name) in keys {
+            match self.get_service(namespace, name).await {
+                Ok(svc) => found.push(svc),
+                Err(RegistryError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
             }
         }
-        Err(RegistryError::Conflict {
-            resource: SERVICES,
-            name: name.to_string(),
-        })
+        Ok(found)
+    }
+
+    /// Deletes the Services of `keys` (`(namespace, name)`); those already gone are skipped.
+    /// Returns how many it deleted.
+    pub async fn delete_services(&self, keys: &[(String, String)]) -> Result<usize, RegistryError> {
+        let (pre, opts) = (DeletePreconditions::default(), WriteOptions::default());
+        let mut deleted = 0;
+        for (namespace, name) in keys {
+            match self.delete_service(namespace, name, &pre, &opts).await {
+                Ok(_) => deleted += 1,
+                Err(RegistryError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(deleted)
     }
 
     /// Creates the `kubernetes` Service on the CIDR's first address if it is missing.
@@ -615,36 +572,6 @@ fn check_update_request(
     let rv = body.metadata.resource_version.as_deref().unwrap_or("");
     let parsed = pipeline::parse_resource_version(rv).map_err(RegistryError::Unknown)?;
     Ok(parsed != 0)
-}
-
-/// `PrepareForUpdate` of the status strategy (spec from storage) and the generic
-/// `BeforeUpdate`: metadata comes from the body except generation, and uid, creation and
-/// deletion fields the body leaves out; the body's resourceVersion is replaced by storage's.
-fn prepare_status_update(mut new: Service, old: &Service, namespace: &str) -> Service {
-    new.spec = old.spec.clone();
-    let m = &mut new.metadata;
-    if m.namespace.as_deref().unwrap_or("").is_empty() {
-        m.namespace = Some(namespace.to_string());
-    }
-    m.resource_version = old.metadata.resource_version.clone();
-    m.generation = old.metadata.generation;
-    if m.uid.as_deref().unwrap_or("").is_empty() {
-        m.uid = old.metadata.uid.clone();
-    }
-    if old.metadata.creation_timestamp.is_some() {
-        m.creation_timestamp = old.metadata.creation_timestamp.clone();
-    }
-    if old.metadata.deletion_timestamp.is_some() {
-        m.deletion_timestamp = old.metadata.deletion_timestamp.clone();
-    }
-    if old.metadata.deletion_grace_period_seconds.is_some()
-        && m.deletion_grace_period_seconds.is_none()
-    {
-        m.deletion_grace_period_seconds = old.metadata.deletion_grace_period_seconds;
-    }
-    m.managed_fields = old.metadata.managed_fields.clone();
-    m.self_link = old.metadata.self_link.clone();
-    new
 }
 
 /// `DeleteOptions.preconditions`, checked early by `rest.BeforeDelete`: a mismatch is a

@@ -1,6 +1,6 @@
 //! SQLite specifics: connection options (WAL, `synchronous=FULL`, busy timeout), the one write
 //! connection committing batches with `BEGIN IMMEDIATE` and a savepoint per write, and the
-//! read pool. Queries use `$n` placeholders and portable types so PostgreSQL can share them.
+//! read pool. Its SQL is SQLite's own (`INDEXED BY`, `instr`); PostgreSQL gets its own module.
 
 use std::path::Path;
 use std::sync::Arc;

@@ -13,6 +13,7 @@ mod kubectl;
 mod kubectl_endpoints;
 mod kubectl_lb;
 mod lifecycle;
+mod memory;
 mod registry;
 mod store;
 mod support;

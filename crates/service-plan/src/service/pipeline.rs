@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 
 use k8s_openapi::api::core::v1::{Service, ServiceStatus};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
 use super::defaults::{default_on_read, externally_accessible, ip_family_of, set_defaults};
 use super::types;
@@ -914,24 +914,41 @@ fn update_health_check_node_port(
 /// metadata come from storage, fields of the old type are dropped (§9.3).
 fn prepare_for_update(svc: &mut Service, old: &Service) {
     svc.status = old.status.clone().or_else(|| Some(empty_status()));
-    let m = &mut svc.metadata;
-    m.generation = old.metadata.generation;
-    if m.uid.as_deref().unwrap_or("").is_empty() {
-        m.uid = old.metadata.uid.clone();
-    }
-    if old.metadata.creation_timestamp.is_some() {
-        m.creation_timestamp = old.metadata.creation_timestamp.clone();
-    }
-    if old.metadata.deletion_timestamp.is_some() {
-        m.deletion_timestamp = old.metadata.deletion_timestamp.clone();
-    }
-    if old.metadata.deletion_grace_period_seconds.is_some()
-        && m.deletion_grace_period_seconds.is_none()
-    {
-        m.deletion_grace_period_seconds = old.metadata.deletion_grace_period_seconds;
-    }
-    m.managed_fields = old.metadata.managed_fields.clone();
+    keep_server_metadata(&mut svc.metadata, &old.metadata);
     drop_type_dependent_fields(svc, old);
+}
+
+/// Mirrors the status strategy's `PrepareForUpdate` with the generic `BeforeUpdate`: the
+/// spec and server-owned metadata come from storage, so only the status changes.
+pub fn prepare_for_status_update(mut new: Service, old: &Service, namespace: &str) -> Service {
+    new.spec = old.spec.clone();
+    let m = &mut new.metadata;
+    if m.namespace.as_deref().unwrap_or("").is_empty() {
+        m.namespace = Some(namespace.to_string());
+    }
+    m.resource_version = old.metadata.resource_version.clone();
+    m.self_link = old.metadata.self_link.clone();
+    keep_server_metadata(m, &old.metadata);
+    new
+}
+
+/// The metadata an update never sets: generation, uid (unless given), creation and deletion
+/// times, and managedFields (which the registry records itself).
+fn keep_server_metadata(m: &mut ObjectMeta, old: &ObjectMeta) {
+    m.generation = old.generation;
+    if m.uid.as_deref().unwrap_or("").is_empty() {
+        m.uid = old.uid.clone();
+    }
+    if old.creation_timestamp.is_some() {
+        m.creation_timestamp = old.creation_timestamp.clone();
+    }
+    if old.deletion_timestamp.is_some() {
+        m.deletion_timestamp = old.deletion_timestamp.clone();
+    }
+    if old.deletion_grace_period_seconds.is_some() && m.deletion_grace_period_seconds.is_none() {
+        m.deletion_grace_period_seconds = old.deletion_grace_period_seconds;
+    }
+    m.managed_fields = old.managed_fields.clone();
 }
 
 /// Mirrors `dropTypeDependentFields` in pkg/registry/core/service/strategy.go.

@@ -7,6 +7,7 @@
 pub mod backends;
 pub mod consequences;
 pub mod events;
+pub mod manual;
 pub mod naming;
 
 #[cfg(test)]

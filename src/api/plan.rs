@@ -7,13 +7,10 @@ use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use service_plan::slb::SlbChange;
 
+use super::body::RawBody;
+use super::error::ApiError;
 use crate::AppState;
-use crate::api::body::RawBody;
-use crate::api::error::ApiError;
 use crate::registry::{ServicePlan, kind_by_plural};
-
-/// The path prefix of the plan API.
-pub const PLAN_PREFIX: &str = "/plan/v1";
 
 /// Query of the plan endpoint.
 #[derive(Debug, Default, Deserialize)]

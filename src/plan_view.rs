@@ -1,0 +1,477 @@
+//! The plan of a Service change as people read it: the console's plan panel renders this
+//! view and `service-console plan` prints it, both from the `ServicePlan` JSON the registry
+//! computes (the CLI receives it over the plan API). Every value here is preformatted.
+
+use serde_json::Value;
+
+/// The path prefix of the plan API (`POST {PLAN_PREFIX}/namespaces/{namespace}/services`).
+pub const PLAN_PREFIX: &str = "/plan/v1";
+
+/// The plan of one Service, every value preformatted.
+#[derive(Debug, Clone, Default)]
+pub struct PlanView {
+    /// `namespace/name`.
+    pub service: String,
+    /// Why no plan could be computed (the Service is invalid).
+    pub errors: Vec<String>,
+    /// Reasons the change cannot be applied.
+    pub conflicts: Vec<String>,
+    /// `Warning` texts.
+    pub warnings: Vec<String>,
+    /// Cluster IPs and node ports allocated or released.
+    pub allocations: Vec<String>,
+    /// What happens to the SLB instance; `None` when no CLB is involved.
+    pub instance: Option<InstanceView>,
+    pub listeners: Vec<ListenerRow>,
+    pub groups: Vec<GroupRow>,
+    /// Existing configuration the change replaces or removes.
+    pub overwritten: Vec<String>,
+    pub notes: Vec<String>,
+    /// Key consequences as label/value pairs (source IP, session persistence, …).
+    pub facts: Vec<Fact>,
+    /// The consequences as sentences.
+    pub consequences: Vec<String>,
+    /// The External Endpoint once known, or why it is not known yet.
+    pub external: Vec<String>,
+    /// The events the controller will record.
+    pub events: Vec<String>,
+    /// The chosen backend application: "matches N of M pods".
+    pub backend: Option<BackendMatch>,
+    /// Shows the Cluster IP and node port section (not on Details and Delete, which list them).
+    pub show_allocations: bool,
+}
+
+/// What happens to the SLB instance.
+#[derive(Debug, Clone, Default)]
+pub struct InstanceView {
+    /// Create, Keep, Reuse, Delete, Preserve, Release or None.
+    pub action: String,
+    pub summary: String,
+    pub details: Vec<String>,
+}
+
+/// One listener of the plan.
+#[derive(Debug, Clone, Default)]
+pub struct ListenerRow {
+    pub port: String,
+    pub protocol: String,
+    pub name: String,
+    pub vserver_group: String,
+    pub scheduler: String,
+    pub action: String,
+}
+
+/// One vServer group of the plan, with its backend servers.
+#[derive(Debug, Clone, Default)]
+pub struct GroupRow {
+    pub name: String,
+    pub service_port: String,
+    pub action: String,
+    /// The group is deleted: it has no backends to show.
+    pub deleted: bool,
+    pub backends: Vec<BackendRow>,
+}
+
+/// One backend server.
+#[derive(Debug, Clone, Default)]
+pub struct BackendRow {
+    /// `Node` or `Pod`.
+    pub kind: String,
+    pub name: String,
+    /// `ip:port`.
+    pub address: String,
+    pub weight: String,
+    /// Local mode: the Service's pods on the node.
+    pub pods: String,
+}
+
+/// A label and its value.
+#[derive(Debug, Clone, Default)]
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+    /// Styles a "No" that users should notice.
+    pub negative: bool,
+}
+
+/// How many pods the chosen application's selector matches, and its container ports.
+#[derive(Debug, Clone, Default)]
+pub struct BackendMatch {
+    pub name: String,
+    pub selector: String,
+    pub matched: usize,
+    pub total: usize,
+    /// `80/TCP (nginx)`, for the Container Port field.
+    pub ports: Vec<String>,
+}
+
+/// The string at `pointer`, empty when absent.
+pub fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
+    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The array at `pointer`, empty when absent.
+pub fn list<'a>(v: &'a Value, pointer: &str) -> &'a [Value] {
+    v.pointer(pointer)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+fn strings(v: &Value, pointer: &str) -> Vec<String> {
+    list(v, pointer)
+        .iter()
+        .filter_map(|x| x.as_str().map(str::to_string))
+        .collect()
+}
+
+/// A scalar as text: strings as they are, numbers printed, anything else empty.
+pub fn text(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Bool(b)) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The first of several spellings of a key (the registry's allocation summary may use
+/// either serde naming).
+fn first<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a Value> {
+    keys.iter().find_map(|k| v.get(*k))
+}
+
+fn yes_no(v: Option<&Value>) -> (&'static str, bool) {
+    if v.and_then(Value::as_bool).unwrap_or(false) {
+        ("Yes", false)
+    } else {
+        ("No", true)
+    }
+}
+
+impl PlanView {
+    /// The view of a `ServicePlan` as the registry serializes it.
+    pub fn from_json(plan: &Value) -> PlanView {
+        let svc = plan.get("service").unwrap_or(&Value::Null);
+        let mut view = PlanView {
+            service: format!(
+                "{}/{}",
+                s(svc, "/metadata/namespace"),
+                s(svc, "/metadata/name")
+            ),
+            warnings: strings(plan, "/warnings"),
+            allocations: allocations(plan.get("allocations").unwrap_or(&Value::Null)),
+            show_allocations: true,
+            ..Default::default()
+        };
+        if let Some(slb) = plan.get("slb").filter(|v| !v.is_null()) {
+            view.add_slb(slb);
+        }
+        view
+    }
+
+    /// A plan that could not be computed.
+    pub fn failed(errors: Vec<String>) -> PlanView {
+        PlanView {
+            errors,
+            ..Default::default()
+        }
+    }
+
+    /// True when the change would be refused.
+    pub fn blocked(&self) -> bool {
+        !self.conflicts.is_empty() || !self.errors.is_empty()
+    }
+
+    fn add_slb(&mut self, slb: &Value) {
+        self.conflicts = list(slb, "/conflicts")
+            .iter()
+            .map(|c| s(c, "/message").to_string())
+            .collect();
+        for w in strings(slb, "/warnings") {
+            if !self.warnings.contains(&w) {
+                self.warnings.push(w);
+            }
+        }
+        self.instance = slb.get("instance").map(instance_view);
+        self.listeners = list(slb, "/listeners")
+            .iter()
+            .map(|l| ListenerRow {
+                port: text(l.get("port")),
+                protocol: s(l, "/protocol").to_uppercase(),
+                name: s(l, "/name").to_string(),
+                vserver_group: s(l, "/vserverGroup").to_string(),
+                scheduler: s(l, "/scheduler").to_string(),
+                action: listener_action(s(l, "/action")).to_string(),
+            })
+            .collect();
+        self.groups = list(slb, "/vserverGroups").iter().map(group_row).collect();
+        self.overwritten = strings(slb, "/overwritten");
+        self.notes = strings(slb, "/notes");
+        if let Some(c) = slb.get("consequences").filter(|c| !c.is_null()) {
+            self.consequences = strings(c, "/sentences");
+            self.facts = facts(c);
+        }
+        self.external = strings(slb, "/externalEndpoints");
+        if self.external.is_empty() {
+            match s(slb, "/ingress/kind") {
+                "pending" => self
+                    .external
+                    .push("Pending: the address is known once the new instance exists.".into()),
+                "ip" | "hostname" | "eip" => {
+                    self.external.push(s(slb, "/ingress/value").to_string())
+                }
+                _ => {}
+            }
+        }
+        self.events = list(slb, "/events")
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {}: {}",
+                    s(e, "/type"),
+                    s(e, "/reason"),
+                    s(e, "/message")
+                )
+            })
+            .collect();
+    }
+}
+
+fn allocations(a: &Value) -> Vec<String> {
+    let values = |keys: &[&str]| -> Vec<String> {
+        first(a, keys)
+            .and_then(Value::as_array)
+            .map(|v| v.iter().map(|x| text(Some(x))).collect())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for ip in values(&["allocateIps", "allocate_ips"]) {
+        out.push(format!("Allocate Cluster IP {ip}"));
+    }
+    for port in values(&["allocateNodePorts", "allocate_node_ports"]) {
+        out.push(format!("Allocate node port {port}"));
+    }
+    for ip in values(&["releaseIps", "release_ips"]) {
+        out.push(format!("Release Cluster IP {ip}"));
+    }
+    for port in values(&["releaseNodePorts", "release_node_ports"]) {
+        out.push(format!("Release node port {port}"));
+    }
+    out
+}
+
+fn instance_view(i: &Value) -> InstanceView {
+    let id = s(i, "/id");
+    let address = match s(i, "/address") {
+        "" => String::new(),
+        a => format!(" ({a})"),
+    };
+    let mut details = Vec::new();
+    let (action, summary) = match s(i, "/action") {
+        "create" => {
+            let kind = match s(i, "/addressType") {
+                "intranet" => "internal (intranet)",
+                _ => "public (internet)",
+            };
+            details.push(format!("Billing method: {}", s(i, "/instanceChargeType")));
+            if let Some(spec) = i.get("spec").and_then(Value::as_str) {
+                details.push(format!("Specification: {spec}"));
+            }
+            if let Some(c) = i.get("internetChargeType").and_then(Value::as_str) {
+                details.push(format!("Internet charge type: {c}"));
+            }
+            if let Some(b) = i.get("bandwidth").filter(|b| !b.is_null()) {
+                details.push(format!("Bandwidth: {} Mbit/s", text(Some(b))));
+            }
+            if let Some(ip) = i.get("ip").and_then(Value::as_str) {
+                details.push(format!("Pinned IP: {ip}"));
+            }
+            details.push(format!(
+                "Delete protection: {}; modification protection: {}",
+                s(i, "/deleteProtection"),
+                s(i, "/modificationProtection")
+            ));
+            let tags: Vec<String> = i
+                .get("tags")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k}={}", text(Some(v))))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !tags.is_empty() {
+                details.push(format!("Tags: {}", tags.join(", ")));
+            }
+            // Before the create the UID is unknown and CCM's default name is only "a".
+            let summary = match s(i, "/name") {
+                "" | "a" => format!(
+                    "Create a new {kind} SLB instance for this Service, named \"a\" + its UID."
+                ),
+                name => format!("Create a new {kind} SLB instance named {name} for this Service."),
+            };
+            ("Create", summary)
+        }
+        "keep" => {
+            details = strings(i, "/changes");
+            (
+                "Keep",
+                format!("Keep the instance {id}{address} created for this Service."),
+            )
+        }
+        "reuse" => {
+            let forced = i
+                .get("forceOverrideListeners")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            details.push(if forced {
+                "Overwrite Existing Listeners is on: this Service manages the listeners of its ports.".into()
+            } else {
+                "Overwrite Existing Listeners is off: existing listeners are left as they are and none is created.".into()
+            });
+            ("Reuse", format!("Use the existing instance {id}{address}."))
+        }
+        "delete" => (
+            "Delete",
+            format!(
+                "Delete the instance {id}{address} created for this Service, with its listeners and vServer groups."
+            ),
+        ),
+        "preserve" => {
+            let removed = strings(i, "/removedTags");
+            if !removed.is_empty() {
+                details.push(format!("Tags removed: {}", removed.join(", ")));
+            }
+            (
+                "Preserve",
+                format!(
+                    "Keep the instance {id}{address} (preserve-lb-on-delete): its protections are turned off and it no longer belongs to the Service."
+                ),
+            )
+        }
+        "release" => (
+            "Release",
+            format!(
+                "Keep the reused instance {id}{address}; only this Service's vServer groups (and listeners it manages) are removed."
+            ),
+        ),
+        _ => {
+            let reason = s(i, "/reason");
+            (
+                "None",
+                if reason.is_empty() {
+                    "No SLB instance is involved.".to_string()
+                } else {
+                    reason.to_string()
+                },
+            )
+        }
+    };
+    InstanceView {
+        action: action.into(),
+        summary,
+        details,
+    }
+}
+
+fn listener_action(action: &str) -> &'static str {
+    match action {
+        "create" => "Create",
+        "keep" => "Keep",
+        "delete" => "Delete",
+        "takeOver" => "Take over",
+        "leaveExisting" => "Leave as is",
+        "notCreated" => "Not created",
+        _ => "-",
+    }
+}
+
+fn group_row(g: &Value) -> GroupRow {
+    let id = s(g, "/action/id");
+    let action = match s(g, "/action/action") {
+        "create" => "Create".to_string(),
+        "keep" => format!("Keep ({id})"),
+        "useExisting" => format!("Use existing ({id})"),
+        "delete" => format!("Delete ({id})"),
+        other => other.to_string(),
+    };
+    GroupRow {
+        deleted: s(g, "/action/action") == "delete",
+        name: s(g, "/name").to_string(),
+        service_port: match text(g.get("servicePort")).as_str() {
+            "0" | "" => "-".into(),
+            p => p.to_string(),
+        },
+        action,
+        backends: list(g, "/backends")
+            .iter()
+            .map(|b| BackendRow {
+                kind: match s(b, "/kind") {
+                    "eni" => "Pod (ENI)".into(),
+                    _ => "Node (ECS)".into(),
+                },
+                name: s(b, "/name").to_string(),
+                address: format!("{}:{}", s(b, "/ip"), text(b.get("port"))),
+                weight: text(b.get("weight")),
+                pods: text(b.get("pods")),
+            })
+            .collect(),
+    }
+}
+
+fn facts(c: &Value) -> Vec<Fact> {
+    let fact = |label: &str, value: String, negative: bool| Fact {
+        label: label.into(),
+        value,
+        negative,
+    };
+    let (source_ip, source_neg) = yes_no(c.get("sourceIpPreserved"));
+    let (session, session_neg) = yes_no(c.get("sessionPersistence"));
+    let (pods, pods_neg) = yes_no(c.get("podLevelBalancing"));
+    let reachable = if c
+        .get("slbIpReachableFromAllNodes")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+    {
+        "All nodes".to_string()
+    } else {
+        match strings(c, "/slbIpReachableFrom").join(", ") {
+            n if n.is_empty() => "No node".to_string(),
+            n => format!("Only {n}"),
+        }
+    };
+    let servers = match s(c, "/backendServers") {
+        "allNodes" => "All nodes",
+        "nodesWithPods" => "Nodes running a backend pod",
+        "pods" => "The pods themselves",
+        _ => "-",
+    };
+    let quota = match s(c, "/quotaUse") {
+        "low" => "Low",
+        "high" => "High",
+        "perPod" => "One backend per pod",
+        _ => "-",
+    };
+    vec![
+        fact(
+            "Network plug-in / policy",
+            format!(
+                "{} / {}",
+                s(c, "/networkPlugin"),
+                s(c, "/externalTrafficPolicy")
+            ),
+            false,
+        ),
+        fact(
+            "Backend servers",
+            format!("{servers} ({})", text(c.get("backendServerCount"))),
+            false,
+        ),
+        fact("SLB quota use", quota.into(), quota == "High"),
+        fact("Nodes that can reach the SLB IP", reachable, false),
+        fact("Load balancing among pods", pods.into(), pods_neg),
+        fact("Client source IP preserved", source_ip.into(), source_neg),
+        fact("Session persistence", session.into(), session_neg),
+    ]
+}
