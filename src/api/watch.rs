@@ -21,7 +21,7 @@ use super::negotiate::Output;
 use super::params::Params;
 use super::response::{Negotiated, resource_version, with_type_meta};
 use super::target::Target;
-use crate::registry::{Event, EventType, Revision, StoreError};
+use crate::registry::{Event, EventStream, EventType, Revision, StoreError};
 use crate::registry::{Kind, ListOptions, ReadObject, Registry, RegistryError};
 
 /// How often a watch that allows bookmarks gets one.
@@ -79,6 +79,40 @@ pub async fn watch(
     negotiated: Negotiated,
 ) -> Result<Response, ApiError> {
     let request = WatchRequest::from_params(target, params)?;
+    let (initial, from, events) = start(registry, target, &request).await?;
+    let encoder = Encoder {
+        kind: target.kind,
+        negotiated,
+        output: negotiated.output_for(target.kind),
+        columns_sent: false,
+    };
+    let content_type = encoder.output.content_type();
+    let filter = Filter {
+        registry: registry.clone(),
+        namespace: target.namespace.clone(),
+        // Without the starting state a first match cannot be told from a change.
+        knows_start: initial.is_some(),
+        known: HashSet::new(),
+        request,
+    };
+    let body = Body::from_stream(
+        lines(encoder, filter, initial, from, events).map(Ok::<Bytes, Infallible>),
+    );
+    let mut response = (StatusCode::OK, body).into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Ok(response)
+}
+
+/// Where a watch starts: the initial objects it lists first (when it asked for them, or named
+/// no revision), the revision it follows from, and its events, or the 410 Status a too-old
+/// revision gets as its one ERROR event.
+async fn start(
+    registry: &Registry,
+    target: &Target,
+    request: &WatchRequest,
+) -> Result<(Option<Vec<Value>>, Revision, Result<EventStream, Status>), ApiError> {
     let plural = target.kind.resource.plural;
     let (initial, from) = match request.from {
         Some(from) if !request.send_initial_events => (None, from),
@@ -90,27 +124,23 @@ pub async fn watch(
         }
     };
     let events = match registry.watch(plural, from).await {
-        Ok(events) => Ok(Box::pin(events)),
+        Ok(events) => Ok(events),
         Err(e @ RegistryError::Store(StoreError::Expired { .. })) => Err(e.status()),
         Err(e) => return Err(e.into()),
     };
-    let encoder = Encoder {
-        kind: target.kind,
-        negotiated,
-        output: negotiated.output_for(target.kind),
-        columns_sent: false,
-    };
-    let mut filter = Filter {
-        registry: registry.clone(),
-        namespace: target.namespace.clone(),
-        // Without the starting state a first match cannot be told from a change.
-        knows_start: initial.is_some(),
-        known: HashSet::new(),
-        request,
-    };
-    let content_type = encoder.output.content_type();
-    let stream = async_stream::stream! {
-        let mut encoder = encoder;
+    Ok((initial, from, events))
+}
+
+/// The events a watcher is sent, as lines: the initial objects, then each store event that
+/// passes its filter, with bookmarks, until its deadline or the store's end.
+fn lines(
+    mut encoder: Encoder,
+    mut filter: Filter,
+    initial: Option<Vec<Value>>,
+    from: Revision,
+    events: Result<EventStream, Status>,
+) -> impl futures::Stream<Item = Bytes> {
+    async_stream::stream! {
         let mut last = from;
         let deadline = tokio::time::sleep(filter.request.timeout);
         tokio::pin!(deadline);
@@ -146,7 +176,7 @@ pub async fn watch(
                 Step::Bookmark => yield encoder.bookmark(last, false),
                 Step::Failed(e) => {
                     if !matches!(e, StoreError::Expired { .. } | StoreError::Closed) {
-                        tracing::error!(error = %e, resource = plural, "watch failed");
+                        tracing::error!(error = %e, "watch failed");
                     }
                     yield encoder.error(&RegistryError::Store(e).status());
                     break;
@@ -159,16 +189,7 @@ pub async fn watch(
                 }
             }
         }
-    };
-    let mut response = (
-        StatusCode::OK,
-        Body::from_stream(stream.map(Ok::<Bytes, Infallible>)),
-    )
-        .into_response();
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    Ok(response)
+    }
 }
 
 /// What the watch loop does next.

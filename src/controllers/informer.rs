@@ -519,7 +519,7 @@ impl Informer {
 
     /// Lists the resource from one store snapshot, a page at a time, into a fresh cache.
     fn list_into(&self, registry: &Registry) -> Result<(Cache, Revision), RegistryError> {
-        let snapshot = registry.store().list_snapshot(self.resource, None);
+        let snapshot = registry.snapshot(self.resource);
         let mut fresh = Cache::default();
         let mut after: Option<(String, String)> = None;
         loop {
@@ -879,7 +879,7 @@ impl Informers {
     async fn follow(&self, registry: &Registry, from: Revision) {
         // One watch of every kind: one copy of each event, and a revision that tells when
         // the caches show a given write.
-        let mut events = match registry.store().watch(None, from).await {
+        let mut events = match registry.watch_all(from).await {
             Ok(events) => events,
             Err(e) => {
                 tracing::warn!(error = %e, "informers: watch failed");

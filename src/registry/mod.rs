@@ -38,7 +38,10 @@ pub use services::SERVICES;
 use crate::store::{Allocation, Committed, Store};
 /// What front doors and controllers see of the store, through the registry: a revision, a
 /// watch event, its type and its shared encoded object, an object's key and a storage failure.
-pub use crate::store::{Encoded, Event, EventType, ObjectKey, Revision, StoreError, StoredObject};
+pub use crate::store::{
+    Encoded, Event, EventStream, EventType, ListSnapshot, ObjectKey, Revision, StoreError,
+    StoredObject,
+};
 
 /// How often a create whose generated name is taken tries another (kube-apiserver's
 /// `RetryGenerateName`: the first attempt and 7 more).
@@ -349,11 +352,20 @@ impl Registry {
         &self,
         resource: &str,
         from: Revision,
-    ) -> Result<
-        impl futures::Stream<Item = Result<Event, StoreError>> + Send + 'static,
-        RegistryError,
-    > {
+    ) -> Result<EventStream, RegistryError> {
         Ok(self.inner.store.watch(Some(resource), from).await?)
+    }
+
+    /// Events of every resource after `from`, for the controllers' informers: one watch, so
+    /// each event is read once and the informers know which revision they show.
+    pub async fn watch_all(&self, from: Revision) -> Result<EventStream, RegistryError> {
+        Ok(self.inner.store.watch(None, from).await?)
+    }
+
+    /// Every stored object of `resource` at the current revision, still encoded, for an
+    /// informer's list: an O(1) snapshot it pages through.
+    pub fn snapshot(&self, resource: &str) -> ListSnapshot {
+        self.inner.store.list_snapshot(resource, None)
     }
 
     /// Commits one write, retrying planning when a concurrent write took an allocation first.
