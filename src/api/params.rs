@@ -17,7 +17,11 @@ const DRY_RUN_ALL: &str = "All";
 
 /// The query string of a request, as name/value pairs in order.
 #[derive(Debug, Clone, Default)]
-pub struct Params(Vec<(String, String)>);
+pub struct Params {
+    pairs: Vec<(String, String)>,
+    /// The request's `User-Agent`, which names the field manager of a write without one.
+    user_agent: Option<String>,
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Params {
     type Rejection = ApiError;
@@ -26,19 +30,27 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
         let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::bad_request(e.body_text()))?;
-        Ok(Params(pairs))
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(Params { pairs, user_agent })
     }
 }
 
 impl Params {
     /// Builds parameters from pairs (tests and internal calls).
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Params {
-        Params(pairs)
+        Params {
+            pairs,
+            user_agent: None,
+        }
     }
 
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
+        self.pairs
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
@@ -46,7 +58,7 @@ impl Params {
 
     /// Every value of `name`, in order.
     fn all(&self, name: &str) -> Vec<String> {
-        self.0
+        self.pairs
             .iter()
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
@@ -135,6 +147,10 @@ impl Params {
             dry_run,
             field_validation,
             field_manager,
+            agent_manager: self
+                .user_agent
+                .as_deref()
+                .map(service_plan::meta::manager_from_user_agent),
         })
     }
 

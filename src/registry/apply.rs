@@ -59,6 +59,8 @@ impl Tracking {
                 let manager = opts
                     .field_manager
                     .as_deref()
+                    .or(opts.agent_manager.as_deref())
+                    .filter(|m| !m.is_empty())
                     .unwrap_or(DEFAULT_FIELD_MANAGER);
                 let now = super::now();
                 let write = UpdateWrite {

@@ -53,6 +53,9 @@ pub struct WriteOptions {
     pub dry_run: bool,
     pub field_validation: FieldValidation,
     pub field_manager: Option<String>,
+    /// Who a write without `fieldManager` is recorded as: the client's User-Agent prefix, as
+    /// kube-apiserver takes it (server-side apply still needs `fieldManager` itself).
+    pub agent_manager: Option<String>,
 }
 
 /// Preconditions of a delete (`DeleteOptions.preconditions`).

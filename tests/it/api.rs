@@ -1616,3 +1616,46 @@ async fn server_side_apply_without_a_field_manager_is_invalid() {
         "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"
     );
 }
+
+#[tokio::test]
+async fn a_write_without_field_manager_is_recorded_under_the_user_agent() {
+    let api = Api::new().await;
+    let reply = api
+        .request(
+            "POST",
+            SERVICES,
+            &[
+                ("content-type", "application/json"),
+                (
+                    "user-agent",
+                    "kubectl-create/v1.32.4 (linux/amd64) kubernetes/6f15b8d",
+                ),
+            ],
+            nginx().to_string(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    assert_eq!(
+        reply.json()["metadata"]["managedFields"][0]["manager"],
+        "kubectl-create"
+    );
+    let named = api
+        .request(
+            "PATCH",
+            &format!("{SERVICES}/my-nginx-svc?fieldManager=team"),
+            &[
+                ("content-type", "application/merge-patch+json"),
+                ("user-agent", "kubectl-patch/v1.32.4"),
+            ],
+            r#"{"metadata":{"labels":{"tier":"web"}}}"#,
+        )
+        .await;
+    assert_eq!(named.status, StatusCode::OK);
+    let managers: Vec<Value> = named.json()["metadata"]["managedFields"]
+        .as_array()
+        .expect("managedFields")
+        .iter()
+        .map(|e| e["manager"].clone())
+        .collect();
+    assert_eq!(managers, [json!("kubectl-create"), json!("team")]);
+}

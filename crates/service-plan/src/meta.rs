@@ -24,6 +24,22 @@ pub const IS_NEGATIVE_MSG: &str = "must be greater than or equal to 0";
 pub const TOTAL_ANNOTATION_SIZE_LIMIT_BYTES: usize = 256 * 1024;
 /// Largest `managedFields[i].manager`, in bytes (`FieldManagerMaxLength`).
 pub const FIELD_MANAGER_MAX_BYTES: usize = 128;
+
+/// The field manager kube-apiserver records a write without `fieldManager` under: the
+/// User-Agent up to its first `/` (`kubectl-edit/v1.32.4 (linux/amd64) …` → `kubectl-edit`),
+/// unprintable characters left out, cut to [`FIELD_MANAGER_MAX_BYTES`] on a character
+/// boundary (upstream's `prefixFromUserAgent`).
+pub fn manager_from_user_agent(user_agent: &str) -> String {
+    let prefix = user_agent.split('/').next().unwrap_or_default();
+    let mut manager = String::new();
+    for c in prefix.chars().filter(|c| !c.is_control()) {
+        if manager.len() + c.len_utf8() > FIELD_MANAGER_MAX_BYTES {
+            break;
+        }
+        manager.push(c);
+    }
+    manager
+}
 /// Largest `managedFields[i].subresource`, in bytes (`MaxSubresourceNameLength`).
 pub const MAX_SUBRESOURCE_NAME_BYTES: usize = 256;
 /// Finalizer names that need no domain prefix (`IsStandardFinalizerName`).
@@ -822,5 +838,20 @@ mod tests {
             texts(&validate_object_meta_update_generic(&new, &old, "metadata")),
             vec!["metadata.deletionTimestamp: Invalid value: \"null\": field is immutable"]
         );
+    }
+
+    #[test]
+    fn manager_is_the_user_agent_before_its_first_slash() {
+        assert_eq!(
+            manager_from_user_agent("kubectl-edit/v1.32.4 (linux/amd64) kubernetes/abc"),
+            "kubectl-edit"
+        );
+        assert_eq!(
+            manager_from_user_agent("python-requests/2.31"),
+            "python-requests"
+        );
+        assert_eq!(manager_from_user_agent("curl"), "curl");
+        assert_eq!(manager_from_user_agent("a\u{7}b/1"), "ab");
+        assert_eq!(manager_from_user_agent(&"é".repeat(100)).len(), 128);
     }
 }
