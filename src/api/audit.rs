@@ -3,6 +3,7 @@
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
+use axum::http::header::CACHE_CONTROL;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -20,8 +21,14 @@ pub async fn audit(request: Request, next: Next) -> Response {
     if let Some(InternalDetail(detail)) = response.extensions_mut().remove::<InternalDetail>() {
         tracing::error!(request_id = %id, %method, %path, error = %detail, "internal error");
     }
+    let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(AUDIT_ID_HEADER, value);
+        headers.insert(AUDIT_ID_HEADER, value);
+    }
+    // kube-apiserver's WithCacheControl: responses that set no policy are not to be cached
+    // by shared caches.
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
     }
     response
 }

@@ -255,16 +255,31 @@ pub async fn named_groups(headers: HeaderMap) -> Response {
     let groups: Vec<Value> = groups()
         .into_iter()
         .filter(|g| !g.is_empty())
-        .map(|group| {
-            let versions: Vec<Value> = versions(group)
-                .into_iter()
-                .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
-                .collect();
-            let preferred = versions.first().cloned().unwrap_or(Value::Null);
-            json!({"name": group, "versions": versions, "preferredVersion": preferred})
-        })
+        .map(|group| api_group(group, json!({})))
         .collect();
     json_response(&json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}))
+}
+
+/// A named group's `APIGroup` after the fields of `head`: its versions, the first preferred.
+fn api_group(group: &str, mut head: Value) -> Value {
+    let versions: Vec<Value> = versions(group)
+        .into_iter()
+        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+        .collect();
+    let preferred = versions.first().cloned().unwrap_or(Value::Null);
+    head["name"] = json!(group);
+    head["versions"] = Value::Array(versions);
+    head["preferredVersion"] = preferred;
+    head
+}
+
+/// GET /apis/{group}: one named group, as kube-apiserver serves it (`APIGroup`).
+pub async fn named_group(Path(group): Path<String>) -> Result<Response, ApiError> {
+    if group.is_empty() || !groups().contains(&group.as_str()) {
+        return Err(ApiError::path_not_found());
+    }
+    let head = json!({"kind": "APIGroup", "apiVersion": "v1"});
+    Ok(json_response(&api_group(&group, head)))
 }
 
 /// GET /api/v1: the core resources.

@@ -57,6 +57,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/", read_only(discovery::core_group))
         .route("/apis", read_only(discovery::named_groups))
         .route("/apis/", read_only(discovery::named_groups))
+        .route("/apis/{group}", read_only(discovery::named_group))
+        .route("/apis/{group}/", read_only(discovery::named_group))
         .route("/api/v1", read_only(discovery::core_resources))
         .route("/api/v1/", read_only(discovery::core_resources))
         .route(

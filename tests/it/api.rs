@@ -1659,3 +1659,23 @@ async fn a_write_without_field_manager_is_recorded_under_the_user_agent() {
         .collect();
     assert_eq!(managers, [json!("kubectl-create"), json!("team")]);
 }
+
+#[tokio::test]
+async fn a_named_group_has_its_own_document_and_responses_are_not_cached() {
+    let api = Api::new().await;
+    let apps = api.get("/apis/apps").await;
+    assert_eq!(apps.status, StatusCode::OK);
+    assert_eq!(
+        apps.json(),
+        json!({"kind": "APIGroup", "apiVersion": "v1", "name": "apps",
+               "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
+               "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}})
+    );
+    assert_eq!(apps.header("cache-control"), "no-cache, private");
+    assert_eq!(
+        api.get("/apis/nope.example.com").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let service = api.get(&format!("{SERVICES}/kubernetes")).await;
+    assert_eq!(service.header("cache-control"), "no-cache, private");
+}
