@@ -180,6 +180,19 @@ fn discovery_response(content_type: String, body: &Value) -> Response {
 
 // ---- legacy --------------------------------------------------------------------------------
 
+/// Upstream's `StorageVersionHash`: base64 of the first 8 bytes of the SHA-256 of
+/// `group/version/kind` (the kind as stored), which clients compare to notice a storage change.
+fn storage_version_hash(kind: &Kind) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let gvk = format!(
+        "{}/{}/{}",
+        kind.resource.group, kind.version, kind.resource.kind
+    );
+    let digest = sha2::Sha256::digest(gvk.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(&digest[..8])
+}
+
 fn legacy_resources(kind: &Kind) -> Vec<Value> {
     let mut resource = json!({
         "name": kind.resource.plural,
@@ -190,6 +203,7 @@ fn legacy_resources(kind: &Kind) -> Vec<Value> {
     });
     set_list(&mut resource, "shortNames", kind.short_names);
     set_list(&mut resource, "categories", kind.categories);
+    resource["storageVersionHash"] = json!(storage_version_hash(kind));
     let mut out = vec![resource];
     for sub in kind.subresources {
         let gvk = subresource_kind(kind, sub);
@@ -317,5 +331,19 @@ mod tests {
             HeaderValue::from_static("application/json, */*"),
         );
         assert_eq!(aggregated_version(&headers), None);
+    }
+
+    #[test]
+    fn storage_version_hashes_are_upstreams() {
+        let hash = |plural: &str| {
+            KINDS
+                .iter()
+                .find(|k| k.resource.plural == plural)
+                .map(storage_version_hash)
+        };
+        // As kube-apiserver v1.32 publishes them in /api/v1 and /apis/apps/v1.
+        assert_eq!(hash("services").as_deref(), Some("0/CO1lhkEBI="));
+        assert_eq!(hash("pods").as_deref(), Some("xPOwRZ+Yhw8="));
+        assert_eq!(hash("deployments").as_deref(), Some("8aSe+NMegvE="));
     }
 }

@@ -332,7 +332,7 @@ async fn legacy_discovery_documents() {
         core["resources"][0],
         json!({"name": "services", "singularName": "service", "namespaced": true, "kind": "Service",
                "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
-               "shortNames": ["svc"], "categories": ["all"]})
+               "shortNames": ["svc"], "categories": ["all"], "storageVersionHash": "0/CO1lhkEBI="})
     );
     assert_eq!(
         core["resources"][1],
