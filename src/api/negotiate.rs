@@ -100,6 +100,24 @@ pub fn body_media_type(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
+/// The media types kube-apiserver serves resources as, in its 406 text's order.
+pub const ACCEPTED_MEDIA_TYPES: [&str; 3] = [
+    "application/json",
+    "application/yaml",
+    "application/vnd.kubernetes.protobuf",
+];
+
+/// Whether the `Accept` header (absent: anything) names a type resources are served as,
+/// directly or by a wildcard.
+pub fn acceptable(headers: &HeaderMap) -> bool {
+    let ranges = media_ranges(headers);
+    ranges.is_empty()
+        || ranges.iter().any(|r| {
+            matches!(r.media_type.as_str(), "*/*" | "application/*")
+                || ACCEPTED_MEDIA_TYPES.contains(&r.media_type.as_str())
+        })
+}
+
 /// Chooses JSON or a Table for a resource response.
 pub fn output(headers: &HeaderMap) -> Output {
     for range in media_ranges(headers) {

@@ -38,6 +38,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Negotiated {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let params = Params::from_request_parts(parts, state).await?;
+        if !negotiate::acceptable(&parts.headers) {
+            return Err(ApiError::new(service_plan::status::Status::failure(
+                406,
+                "NotAcceptable",
+                format!(
+                    "only the following media types are accepted: {}",
+                    negotiate::ACCEPTED_MEDIA_TYPES.join(", ")
+                ),
+                None,
+            )));
+        }
         Ok(Negotiated {
             output: negotiate::output(&parts.headers),
             include: params.include_object()?,

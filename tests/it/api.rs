@@ -1679,3 +1679,34 @@ async fn a_named_group_has_its_own_document_and_responses_are_not_cached() {
     let service = api.get(&format!("{SERVICES}/kubernetes")).await;
     assert_eq!(service.header("cache-control"), "no-cache, private");
 }
+
+#[tokio::test]
+async fn an_accept_of_only_unservable_types_is_406() {
+    let api = Api::new().await;
+    let path = format!("{SERVICES}/kubernetes");
+    let xml = api
+        .request(
+            "GET",
+            &path,
+            &[("accept", "application/xml")],
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(xml.status, StatusCode::NOT_ACCEPTABLE);
+    assert_eq!(
+        xml.json(),
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+               "message": "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf",
+               "reason": "NotAcceptable", "code": 406})
+    );
+    for accept in [
+        "*/*",
+        "text/html,application/xhtml+xml,*/*;q=0.8",
+        "application/json",
+    ] {
+        let reply = api
+            .request("GET", &path, &[("accept", accept)], Body::empty())
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{accept}");
+    }
+}
