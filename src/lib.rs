@@ -25,10 +25,14 @@ pub use state::AppState;
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .merge(health::routes())
         .merge(api::routes())
         .merge(console::routes())
         .fallback(api::error::not_found)
-        .with_state(state)
+        .with_state(state);
+    // The deprecated `/api/v1/watch/...` paths are rewritten before the routes see them.
+    Router::new()
+        .fallback_service(routes)
+        .layer(axum::middleware::map_request(api::legacy_watch::rewrite))
 }

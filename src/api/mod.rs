@@ -7,6 +7,7 @@ pub mod body;
 pub mod discovery;
 pub mod error;
 pub mod handlers;
+pub mod legacy_watch;
 pub mod list;
 pub mod negotiate;
 pub mod openapi;

@@ -1710,3 +1710,34 @@ async fn an_accept_of_only_unservable_types_is_406() {
         assert_eq!(reply.status, StatusCode::OK, "{accept}");
     }
 }
+
+#[tokio::test]
+async fn deprecated_watch_paths_watch_the_collection_or_one_object() {
+    let api = Api::new().await;
+    assert_eq!(
+        api.post(SERVICES, &nginx()).await.status,
+        StatusCode::CREATED
+    );
+    let names = |reply: Reply| -> Vec<String> {
+        String::from_utf8_lossy(&reply.body)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("an event per line"))
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["type"].as_str().unwrap_or(""),
+                    e["object"]["metadata"]["name"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    };
+    let all = api
+        .get("/api/v1/watch/namespaces/default/services?timeoutSeconds=1")
+        .await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_eq!(names(all), ["ADDED kubernetes", "ADDED my-nginx-svc"]);
+    let one = api
+        .get("/api/v1/watch/namespaces/default/services/my-nginx-svc?timeoutSeconds=1")
+        .await;
+    assert_eq!(names(one), ["ADDED my-nginx-svc"]);
+}
