@@ -82,7 +82,7 @@ pub async fn replace(
     let registry = &app.registry;
     let (applied, created) = match target.subresource {
         Some(Subresource::Scale) => {
-            return scale::write(registry, kind, namespace, name, &body, None, &opts).await;
+            return scale::write(registry, &target, &body, None, &opts).await;
         }
         None => (registry.replace(kind, namespace, name, &body.object(kind)?, &opts)).await?,
         Some(Subresource::Status) => {
@@ -107,7 +107,7 @@ pub async fn patch(
     negotiated: Negotiated,
     body: RawBody,
 ) -> Result<Response, ApiError> {
-    let (kind, namespace) = (target.kind, target.namespace_or_empty());
+    let kind = target.kind;
     let Some(name) = target.name.as_deref() else {
         return Err(ApiError::method_not_allowed());
     };
@@ -119,17 +119,7 @@ pub async fn patch(
     let patch = Patch::new(kind, patch_type, &body)?;
     let status = match target.subresource {
         Some(Subresource::Scale) => {
-            let registry = &app.registry;
-            let scale = scale::write(
-                registry,
-                kind,
-                namespace,
-                name,
-                &body,
-                Some(patch_type),
-                &opts,
-            );
-            return scale.await;
+            return scale::write(&app.registry, &target, &body, Some(patch_type), &opts).await;
         }
         subresource => subresource == Some(Subresource::Status),
     };

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::body::RawBody;
 use super::error::ApiError;
 use super::patch::{Patch, PatchType};
+use super::target::Target;
 use crate::registry::{Kind, Registry, RegistryError, WriteOptions};
 
 /// The Scale of a Deployment object.
@@ -71,13 +72,16 @@ pub async fn get(
 /// PUT or PATCH the Scale: the new replicas go to the Deployment through the registry.
 pub async fn write(
     registry: &Registry,
-    kind: &'static Kind,
-    namespace: &str,
-    name: &str,
+    target: &Target,
     body: &RawBody,
     patch_type: Option<PatchType>,
     opts: &WriteOptions,
 ) -> Result<Response, ApiError> {
+    let (kind, namespace, name) = (
+        target.kind,
+        target.namespace_or_empty(),
+        target.name_or_empty(),
+    );
     let patch = match patch_type {
         Some(PatchType::Apply) => {
             return Err(ApiError::unsupported_media_type(
