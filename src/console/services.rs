@@ -478,6 +478,11 @@ async fn bulk_delete_page(
     })
 }
 
+/// How long one live-update stream of a console page lasts. The server ends it then, and
+/// the browser's `EventSource` reconnects with the last revision it saw (`Last-Event-ID`), so
+/// a stream left behind by a page that never closed it costs a connection for at most this.
+pub const CONSOLE_WATCH_LIFETIME: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Query of `GET /services/watch`.
 #[derive(Debug, Deserialize)]
 pub struct WatchQuery {
@@ -486,9 +491,11 @@ pub struct WatchQuery {
 }
 
 /// `GET /services/watch`: Server-Sent Events, one `change` per Service written after `from`
-/// in the namespace (all namespaces when empty), fed by the registry's watch.
+/// (or after the `Last-Event-ID` of a reconnecting browser) in the namespace (all namespaces
+/// when empty), fed by the registry's watch, for at most [`CONSOLE_WATCH_LIFETIME`].
 pub async fn watch(
     State(app): State<AppState>,
+    headers: HeaderMap,
     Query(q): Query<WatchQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ConsoleError> {
     let first = ListOptions {
@@ -496,22 +503,37 @@ pub async fn watch(
         ..Default::default()
     };
     let current = app.registry.list(SERVICES, None, &first).await?.revision;
-    let from = q.from.filter(|f| *f <= current).unwrap_or(current);
+    let last_seen = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let from = last_seen
+        .or(q.from)
+        .filter(|f| *f <= current)
+        .unwrap_or(current);
     let namespace = q.namespace.filter(|n| !n.is_empty());
-    let stream = service_changes(app.registry.clone(), namespace, from, current);
+    let stream = service_changes(
+        app.registry.clone(),
+        namespace,
+        from,
+        current,
+        CONSOLE_WATCH_LIFETIME,
+    );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 /// The `change` events of Services written after `from` (or, when that is too old, after
-/// `current`) in `namespace`, or in all namespaces.
-fn service_changes(
+/// `current`) in `namespace`, or in all namespaces; the stream ends after `lifetime`.
+pub fn service_changes(
     registry: Registry,
     namespace: Option<String>,
     from: i64,
     current: i64,
+    lifetime: std::time::Duration,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+    let deadline = tokio::time::sleep(lifetime);
     // The stream owns the registry: the watch borrows it for as long as the client listens.
-    async_stream::stream! {
+    let changes = async_stream::stream! {
         let events = match registry.watch(SERVICES, from).await {
             Ok(events) => events,
             Err(_) => match registry.watch(SERVICES, current).await {
@@ -527,7 +549,8 @@ fn service_changes(
             let data = json!({"type": format!("{:?}", e.event_type), "namespace": e.key.namespace, "name": e.key.name, "revision": e.revision});
             yield Ok(SseEvent::default().event("change").id(e.revision.to_string()).data(data.to_string()));
         }
-    }
+    };
+    changes.take_until(deadline)
 }
 
 // ---------------------------------------------------------------- helpers

@@ -54,16 +54,39 @@
           });
       }, 150);
     }
+    // One stream per shown page: it is closed on pagehide (a page kept in the back/forward
+    // cache must not hold one of the browser's six connections to this host) and reopened
+    // on pageshow from the last revision seen, so nothing written meanwhile is missed.
     var url = live.getAttribute("data-watch");
     var polling = null;
+    var source = null;
+    var last = null;
     function poll() { if (!polling) polling = setInterval(refresh, 5000); }
-    if (window.EventSource && url) {
-      var source = new EventSource(url);
-      source.addEventListener("change", refresh);
-      source.onerror = function () { if (source.readyState === EventSource.CLOSED) poll(); };
-    } else {
-      poll();
+    function watchUrl() {
+      if (last === null) return url;
+      return url.replace(/([?&]from=)[^&]*/, "$1" + encodeURIComponent(last));
     }
+    function open() {
+      if (!window.EventSource || !url) { poll(); return; }
+      if (source) return;
+      source = new EventSource(watchUrl());
+      source.addEventListener("change", function (e) {
+        if (e.lastEventId) last = e.lastEventId;
+        refresh();
+      });
+      source.onerror = function () {
+        if (source && source.readyState === EventSource.CLOSED) { source = null; poll(); }
+      };
+    }
+    function close() {
+      if (source) { source.close(); source = null; }
+      if (polling) { clearInterval(polling); polling = null; }
+    }
+    window.addEventListener("pagehide", close);
+    window.addEventListener("pageshow", function (e) {
+      if (e.persisted) { open(); refresh(); }
+    });
+    open();
   }
 
   function selectAll() {

@@ -1024,3 +1024,66 @@ async fn the_watch_stream_reports_a_create() {
         "{seen}"
     );
 }
+
+#[tokio::test]
+async fn a_reconnecting_watch_resumes_after_its_last_event_id() {
+    let cluster = TestCluster::new().await;
+    let first = create(
+        &cluster,
+        service("seen", "default", json!({"ports": [{"port": 80}]})),
+    )
+    .await;
+    let seen_revision = first["metadata"]["resourceVersion"].as_str().unwrap();
+    create(
+        &cluster,
+        service("missed", "default", json!({"ports": [{"port": 80}]})),
+    )
+    .await;
+    let app = service_console::app(cluster.state.clone());
+    // The browser reconnects to the page's original URL (from=0) with the id it saw last.
+    let request = Request::get("/services/watch?namespace=default&from=0")
+        .header("last-event-id", seen_revision)
+        .body(Body::empty())
+        .unwrap();
+    let mut body = app.oneshot(request).await.unwrap().into_body();
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !seen.contains("\"name\":\"missed\"") {
+        let frame = tokio::time::timeout_at(deadline, body.frame())
+            .await
+            .expect("the missed event within 5s")
+            .unwrap()
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            seen.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    assert!(!seen.contains("\"name\":\"seen\""), "{seen}");
+}
+
+#[tokio::test]
+async fn a_console_watch_stream_ends_after_its_lifetime() {
+    use futures::StreamExt;
+    let cluster = TestCluster::new().await;
+    let before = create(
+        &cluster,
+        service("before", "default", json!({"ports": [{"port": 80}]})),
+    )
+    .await;
+    let revision: i64 = before["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let stream = service_console::console::services::service_changes(
+        cluster.registry().clone(),
+        Some("default".into()),
+        revision - 1,
+        revision,
+        Duration::from_millis(300),
+    );
+    let events = tokio::time::timeout(Duration::from_secs(10), stream.collect::<Vec<_>>())
+        .await
+        .expect("the stream ends by itself");
+    assert_eq!(events.len(), 1);
+}

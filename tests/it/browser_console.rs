@@ -1,0 +1,155 @@
+//! End-to-end tests of how the console behaves over a working day in real headless Chromium:
+//! many list navigations with the live-update stream, the SLB controls that are also
+//! annotations, keyboard flow in the form, and the list's paging and counts.
+//! Screenshots land in `target/browser-screenshots/<test>/`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use service_console::registry::{WriteOptions, kind_by_plural};
+
+use crate::support::browser::BrowserTest;
+
+/// How long one navigation may take before the test calls it a hang (a healthy page loads
+/// in well under a second; a page queued behind six open streams never does).
+const NAVIGATION_DEADLINE: Duration = Duration::from_secs(20);
+
+async fn create_namespace(t: &BrowserTest, name: &str) {
+    let kind = kind_by_plural("namespaces").expect("namespaces are served");
+    let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+    let _ = t
+        .cluster
+        .registry()
+        .create(kind, "", &body, &WriteOptions::default())
+        .await;
+}
+
+async fn create_services(t: &BrowserTest, namespace: &str, prefix: &str, count: usize) {
+    create_namespace(t, namespace).await;
+    for i in 0..count {
+        let body = json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": format!("{prefix}-{i:03}")},
+            "spec": {"type": "ClusterIP", "ports": [{"port": 80, "protocol": "TCP"}]}
+        });
+        t.cluster
+            .registry()
+            .create_service(namespace, &body, &WriteOptions::default())
+            .await
+            .expect("create a Service");
+    }
+}
+
+/// Runs `navigate` and waits until the page shows `expect` (an XPath), failing when that
+/// takes longer than [`NAVIGATION_DEADLINE`].
+async fn navigation(t: &BrowserTest, step: &str, expect: &str, navigate: impl AsyncFnOnce()) {
+    let started = Instant::now();
+    let load = async {
+        navigate().await;
+        t.wait_xpath(expect).await;
+    };
+    if tokio::time::timeout(NAVIGATION_DEADLINE, load)
+        .await
+        .is_err()
+    {
+        t.screenshot(&format!("{step}-hang")).await;
+        panic!("{step}: the page did not load within {NAVIGATION_DEADLINE:?}");
+    }
+    println!("{step}: {:?}", started.elapsed());
+    t.screenshot(step).await;
+}
+
+async fn click_link(t: &BrowserTest, text: &str) {
+    t.click_button(text).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seven_list_navigations_and_back_forward_never_hang() {
+    let Some(t) = BrowserTest::start("seven_list_navigations_and_back_forward_never_hang").await
+    else {
+        return;
+    };
+    create_services(&t, "default", "web", 45).await;
+    create_services(&t, "team-a", "api", 3).await;
+
+    let page = |n: usize| format!("//span[@class='page-number' and normalize-space()='Page {n}']");
+    navigation(&t, "list", &page(1), async || t.open("/services").await).await;
+    navigation(&t, "next", &page(2), async || click_link(&t, "Next").await).await;
+    navigation(&t, "next", &page(3), async || click_link(&t, "Next").await).await;
+    navigation(
+        &t,
+        "search",
+        "//a[normalize-space()='web-007']",
+        async || {
+            t.fill("name", "web-00").await;
+            t.click_button("Search").await;
+        },
+    )
+    .await;
+    navigation(
+        &t,
+        "namespace",
+        "//a[normalize-space()='api-001']",
+        async || {
+            t.choose("namespace", "team-a").await;
+        },
+    )
+    .await;
+    navigation(
+        &t,
+        "details",
+        "//h1[normalize-space()='api-001']",
+        async || {
+            click_link(&t, "api-001").await;
+        },
+    )
+    .await;
+    navigation(&t, "list", &page(1), async || {
+        t.open("/services?namespace=default").await;
+    })
+    .await;
+    navigation(&t, "next", &page(2), async || click_link(&t, "Next").await).await;
+    navigation(&t, "back", &page(1), async || {
+        t.browser.back().await.expect("back");
+    })
+    .await;
+    navigation(
+        &t,
+        "back",
+        "//h1[normalize-space()='api-001']",
+        async || {
+            t.browser.back().await.expect("back");
+        },
+    )
+    .await;
+    navigation(&t, "forward", &page(1), async || {
+        t.browser.forward().await.expect("forward");
+    })
+    .await;
+    navigation(&t, "forward", &page(2), async || {
+        t.browser.forward().await.expect("forward");
+    })
+    .await;
+    navigation(&t, "back-again", &page(1), async || {
+        t.browser.back().await.expect("back");
+    })
+    .await;
+    // The page that came back from the back/forward cache reopened its stream: a Service
+    // created now appears without a reload.
+    let body = json!({"apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "aaa-live"},
+        "spec": {"type": "ClusterIP", "ports": [{"port": 80, "protocol": "TCP"}]}});
+    t.cluster
+        .registry()
+        .create_service("default", &body, &WriteOptions::default())
+        .await
+        .expect("create a Service");
+    navigation(
+        &t,
+        "live-row",
+        "//a[normalize-space()='aaa-live']",
+        async || {},
+    )
+    .await;
+    t.finish().await;
+}
