@@ -784,6 +784,13 @@ pub struct ServiceFormPage {
     pub slb_spec_options: Vec<SelectOption>,
     pub slb_id: FieldView,
     pub slb_override: bool,
+    /// Errors of the SLB controls: an annotation row contradicts them.
+    pub slb_access_errors: Vec<String>,
+    pub slb_source_errors: Vec<String>,
+    pub slb_spec_errors: Vec<String>,
+    pub slb_override_errors: Vec<String>,
+    /// The annotation key Access Method writes, for its hint.
+    pub ann_address_type: &'static str,
     pub ports: Vec<PortRowView>,
     pub ports_errors: Vec<String>,
     pub annotations: Vec<AnnotationRowView>,
@@ -878,6 +885,10 @@ impl ServiceFormPage {
             }
         }
         let slb_id = f.field("slb.id", &form.slb.id);
+        let slb_access_errors = f.errors.take("slb.access");
+        let slb_source_errors = f.errors.take("slb.source");
+        let slb_spec_errors = f.errors.take("slb.spec");
+        let slb_override_errors = f.errors.take("slb.overrideListeners");
         let backend_errors = [
             f.errors.take("backend"),
             f.errors.take_under("spec.selector"),
@@ -958,6 +969,11 @@ impl ServiceFormPage {
             slb_spec_options: options(&SLB_SPECS, &form.slb.spec),
             slb_id,
             slb_override: form.slb.override_listeners,
+            slb_access_errors,
+            slb_source_errors,
+            slb_spec_errors,
+            slb_override_errors,
+            ann_address_type: super::forms::ANN_ADDRESS_TYPE,
             ports,
             ports_errors,
             annotations,

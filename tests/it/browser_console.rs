@@ -153,3 +153,83 @@ async fn seven_list_navigations_and_back_forward_never_hang() {
     .await;
     t.finish().await;
 }
+
+const ADDRESS_TYPE: &str = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type";
+
+/// Opens the Create form and chooses Server Load Balancer, waiting for its section.
+async fn open_load_balancer_form(t: &BrowserTest, name: &str) {
+    t.open("/services/new").await;
+    t.fill("metadata.name", name).await;
+    t.choose("spec.type", "LoadBalancer").await;
+    t.wait_css("[name=\"slb.access\"]").await;
+}
+
+async fn click_form_button(t: &BrowserTest, text: &str) {
+    let button = t
+        .wait_xpath(&format!(
+            "//form[@id='service-form']//button[normalize-space()='{text}']"
+        ))
+        .await;
+    button
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {text:?}: {e}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_access_and_an_internet_annotation_are_refused_on_both_fields() {
+    let Some(t) =
+        BrowserTest::start("internal_access_and_an_internet_annotation_are_refused_on_both_fields")
+            .await
+    else {
+        return;
+    };
+    open_load_balancer_form(&t, "private-web").await;
+    t.choose("slb.access", "intranet").await;
+    t.fill("spec.ports[0].port", "80").await;
+    click_form_button(&t, "Add Annotation").await;
+    t.fill("annotations[0].key", ADDRESS_TYPE).await;
+    t.fill("annotations[0].value", "internet").await;
+    t.screenshot("contradiction-typed").await;
+    click_form_button(&t, "Create").await;
+
+    let access = t.wait_css("#slb-access-errors").await;
+    let access = access.text().await.expect("text");
+    assert!(
+        access.contains("Contradicts annotation row 1"),
+        "next to Access Method: {access}"
+    );
+    let row = t.wait_css("#annotations-0--value-errors").await;
+    assert_eq!(
+        row.text().await.expect("text"),
+        "Contradicts Access Method \"Internal Access\", which sets this annotation to \"intranet\". Remove this row or change Access Method above."
+    );
+    t.screenshot("contradiction-refused").await;
+    assert!(
+        t.cluster
+            .registry()
+            .get_service("default", "private-web")
+            .await
+            .is_err(),
+        "no Service was created"
+    );
+    // Removing the row lets the radio decide: the Service is internal.
+    t.wait_xpath("//button[@aria-label='Remove annotation 1']")
+        .await
+        .click()
+        .await
+        .expect("remove the row");
+    t.wait_gone("the annotation row", "//*[@name='annotations[0].key']")
+        .await;
+    click_form_button(&t, "Create").await;
+    t.wait_xpath("//h1[normalize-space()='private-web']").await;
+    t.screenshot("created-internal").await;
+    let svc = t
+        .cluster
+        .registry()
+        .get_service("default", "private-web")
+        .await
+        .expect("created");
+    assert_eq!(svc["metadata"]["annotations"][ADDRESS_TYPE], "intranet");
+    t.finish().await;
+}
