@@ -39,6 +39,9 @@ pub struct PlanView {
     pub backend: Option<BackendMatch>,
     /// Shows the Cluster IP and node port section (not on Details and Delete, which list them).
     pub show_allocations: bool,
+    /// The form is not complete enough to plan, and none of its errors is in a field the
+    /// user has reached yet: the plan waits instead of showing red errors.
+    pub pending: bool,
 }
 
 /// What happens to the SLB instance.
@@ -171,6 +174,15 @@ impl PlanView {
     }
 
     /// A plan that could not be computed.
+    /// The plan of a form still being filled in, whose errors are all further down.
+    pub fn pending() -> PlanView {
+        PlanView {
+            pending: true,
+            ..Default::default()
+        }
+    }
+
+    /// A plan that could not be computed, with why.
     pub fn failed(errors: Vec<String>) -> PlanView {
         PlanView {
             errors,

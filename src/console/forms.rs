@@ -237,6 +237,23 @@ impl FormOp {
         }
     }
 
+    /// The field to focus after this button edited `form`: the first input of the row it
+    /// added, so that a keyboard user goes on typing there.
+    pub fn focus_after(self, form: &ServiceForm) -> Option<String> {
+        match self {
+            FormOp::AddPort => Some(format!(
+                "spec.ports[{}].name",
+                form.ports.len().checked_sub(1)?
+            )),
+            FormOp::AddAnnotation => Some(format!(
+                "annotations[{}].key",
+                form.annotations.len().checked_sub(1)?
+            )),
+            FormOp::AddLabel => Some(format!("labels[{}].key", form.labels.len().checked_sub(1)?)),
+            _ => None,
+        }
+    }
+
     /// True for the buttons that only edit the form.
     pub fn edits_form(self) -> bool {
         !matches!(self, FormOp::Submit | FormOp::Review)
@@ -746,6 +763,39 @@ impl FormErrors {
             }
         }
         errors
+    }
+
+    /// Only the field errors of fields the user has `reached` (form field names), for a live
+    /// plan that must not show errors in fields further down the form. Registry paths are
+    /// matched to the form's rows: `metadata.annotations` to `annotations[i].…`,
+    /// `metadata.labels` to `labels[i].…`, `spec.selector` to `backend`.
+    pub fn reached_only(&self, reached: &[String]) -> FormErrors {
+        let form_prefix = |path: &str| -> String {
+            if path.starts_with("metadata.annotations") {
+                "annotations[".into()
+            } else if path.starts_with("metadata.labels") {
+                "labels[".into()
+            } else if path.starts_with("spec.selector") {
+                "backend".into()
+            } else {
+                path.to_string()
+            }
+        };
+        let fields = self
+            .fields
+            .iter()
+            .filter(|(path, _)| {
+                let prefix = form_prefix(path);
+                reached
+                    .iter()
+                    .any(|r| r.starts_with(&prefix) || prefix.starts_with(r.as_str()))
+            })
+            .cloned()
+            .collect();
+        FormErrors {
+            fields,
+            ..Default::default()
+        }
     }
 
     /// True when there is nothing to show.

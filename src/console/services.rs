@@ -208,7 +208,8 @@ pub async fn create(
     let backends = backends(&app.registry, &form.namespace).await?;
     if op.edits_form() {
         form.apply(op);
-        let cx = form_context(false, &backends, FormErrors::default());
+        let mut cx = form_context(false, &backends, FormErrors::default());
+        cx.focus = op.focus_after(&form);
         return render_form(&app, &ctx, &form, cx, StatusCode::OK).await;
     }
     let created = match form.manifest(&backends) {
@@ -340,6 +341,7 @@ pub async fn update(
         Ok(applied) => {
             let mut cx = form_context(true, &backends, FormErrors::default());
             cx.diff = applied.map(|a| review_diff(&current, &a.object));
+            cx.focus = op.focus_after(&form);
             render_form(&app, &ctx, &form, cx, StatusCode::OK).await
         }
         Err(errors) => render_with_errors(&app, &ctx, &form, true, &backends, errors).await,

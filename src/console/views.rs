@@ -817,17 +817,22 @@ pub struct FormContext<'a> {
     pub manifest_text: String,
     pub diff: Option<Vec<DiffLine>>,
     pub plan: Option<crate::plan_view::PlanView>,
+    /// The field to focus when no error claims the focus (the row a button just added).
+    pub focus: Option<String>,
 }
 
 struct Fields {
     errors: FormErrors,
     focused: bool,
+    focus: Option<String>,
 }
 
 impl Fields {
     fn field(&mut self, name: &str, value: &str) -> FieldView {
         let errors = self.errors.take(name);
-        let autofocus = !errors.is_empty() && !self.focused;
+        let wanted =
+            !errors.is_empty() || (self.errors.is_empty() && self.focus.as_deref() == Some(name));
+        let autofocus = wanted && !self.focused;
         self.focused |= autofocus;
         let id = name
             .chars()
@@ -871,6 +876,7 @@ impl ServiceFormPage {
         let mut f = Fields {
             errors: cx.errors,
             focused: false,
+            focus: cx.focus,
         };
         let name = f.field("metadata.name", &form.name);
         let type_errors = f.errors.take("spec.type");

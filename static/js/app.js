@@ -9,8 +9,22 @@
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }
 
+  // The Service form holds every type's fields; choosing a type shows its own and hides the
+  // others in place, so the select keeps focus and arrow keys keep working (no reload).
+  function typeSwitch() {
+    var sel = document.querySelector("select[data-type-switch]");
+    if (!sel) return;
+    function show() {
+      sel.form.querySelectorAll("[data-types]").forEach(function (el) {
+        el.hidden = el.getAttribute("data-types").split(" ").indexOf(sel.value) < 0;
+      });
+    }
+    sel.addEventListener("change", show);
+    sel.addEventListener("input", show);
+  }
+
   // Selects that change what the server renders submit their form (the namespace picker;
-  // in the Service form, type/namespace/annotation type re-render with op=refresh).
+  // in the Service form, namespace/annotation type re-render with op=refresh).
   function autoSubmit() {
     document.querySelectorAll("select[data-autosubmit]").forEach(function (sel) {
       sel.addEventListener("change", function () { sel.form.submit(); });
@@ -167,9 +181,17 @@
     var url = panel.getAttribute("data-plan-url");
     var timer = null;
     var seq = 0;
+    // On the Create form the plan leaves out errors of fields the user has not reached yet
+    // (the server filters by these names); the Update form is filled in from the start.
+    var creating = !form.querySelector("input[name='metadata.resourceVersion']");
+    var reached = {};
+    function reach(e) { if (e.target && e.target.name) reached[e.target.name] = true; }
+    form.addEventListener("focusin", reach);
+    form.addEventListener("input", reach);
     function refresh() {
       var data = new URLSearchParams(new FormData(form));
       data.delete("op");
+      if (creating) Object.keys(reached).forEach(function (n) { data.append("reached", n); });
       var mine = ++seq;
       panel.setAttribute("aria-busy", "true");
       fetch(url, { method: "POST", body: data, credentials: "same-origin", headers: { "HX-Request": "true" } })
@@ -200,6 +222,7 @@
 
   ready(function () {
     autoSubmit();
+    typeSwitch();
     liveList();
     selectAll();
     copyButtons();

@@ -5,6 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use fantoccini::Locator;
+
 use serde_json::json;
 use service_console::registry::{WriteOptions, kind_by_plural};
 
@@ -231,5 +233,106 @@ async fn internal_access_and_an_internet_annotation_are_refused_on_both_fields()
         .await
         .expect("created");
     assert_eq!(svc["metadata"]["annotations"][ADDRESS_TYPE], "intranet");
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrow_keys_on_type_switch_fields_in_place_and_keep_focus() {
+    let Some(t) =
+        BrowserTest::start("arrow_keys_on_type_switch_fields_in_place_and_keep_focus").await
+    else {
+        return;
+    };
+    t.open("/services/new").await;
+    t.fill("metadata.name", "keyboard").await;
+    // A marker that a reload would wipe out.
+    t.browser
+        .execute(
+            "window.stillHere = true; document.getElementById('spec-type').focus();",
+            vec![],
+        )
+        .await
+        .expect("focus the type");
+    t.press(fantoccini::key::Key::Down)
+        .await
+        .expect("arrow down");
+    t.wait_css("[name=\"spec.externalTrafficPolicy\"]").await;
+    assert_eq!(t.value("spec.type").await, "NodePort");
+    assert_eq!(t.focused_name().await.as_deref(), Some("spec.type"));
+    t.press(fantoccini::key::Key::Down)
+        .await
+        .expect("arrow down");
+    t.wait_css("[name=\"slb.access\"]").await;
+    assert_eq!(t.value("spec.type").await, "LoadBalancer");
+    assert_eq!(t.focused_name().await.as_deref(), Some("spec.type"));
+    assert_eq!(t.value("metadata.name").await, "keyboard");
+    let still_here = t
+        .browser
+        .execute("return window.stillHere === true;", vec![])
+        .await
+        .expect("read the marker");
+    assert_eq!(still_here, json!(true), "the page was not reloaded");
+    t.screenshot("load-balancer-by-keyboard").await;
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_buttons_move_the_focus_to_the_new_row() {
+    let Some(t) = BrowserTest::start("add_buttons_move_the_focus_to_the_new_row").await else {
+        return;
+    };
+    t.open("/services/new").await;
+    t.fill("metadata.name", "rows").await;
+    for (button, field) in [
+        ("Add Port Mapping", "spec.ports[1].name"),
+        ("Add Annotation", "annotations[0].key"),
+        ("Add Label", "labels[0].key"),
+    ] {
+        click_form_button(&t, button).await;
+        t.wait_for(&format!("the focus on {field}"), async || {
+            (t.focused_name().await.as_deref() == Some(field)).then_some(())
+        })
+        .await;
+        t.screenshot(&format!(
+            "after-{}",
+            button.to_lowercase().replace(' ', "-")
+        ))
+        .await;
+    }
+    assert_eq!(t.value("metadata.name").await, "rows");
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_plan_shows_no_errors_for_fields_not_reached_yet() {
+    let Some(t) =
+        BrowserTest::start("the_live_plan_shows_no_errors_for_fields_not_reached_yet").await
+    else {
+        return;
+    };
+    t.open("/services/new").await;
+    t.fill("metadata.name", "web").await;
+    t.wait_css("#plan-body .plan-pending").await;
+    assert!(
+        t.displayed(Locator::Css("#plan-body .plan-errors"))
+            .await
+            .is_none(),
+        "no red errors while only the name is filled in"
+    );
+    t.screenshot("name-only").await;
+    t.fill("spec.ports[0].port", "0").await;
+    let errors = t.wait_css("#plan-body .plan-errors").await;
+    let text = errors.text().await.expect("text");
+    assert!(
+        text.contains(
+            "spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive"
+        ),
+        "{text}"
+    );
+    t.screenshot("port-reached").await;
+    t.fill("spec.ports[0].port", "80").await;
+    t.wait_xpath("//div[@id='plan-body']//h3[normalize-space()='Cluster IP and node ports']")
+        .await;
+    t.screenshot("complete").await;
     t.finish().await;
 }
