@@ -515,6 +515,8 @@ async fn preview_with_local_policy_keeps_source_ip_and_weights_nodes_by_pods() {
         &[
             "Client source IP preserved</dt><dd>Yes",
             "Only node-a, node-b",
+            " for port 80/TCP</li>",
+            " (health check of externalTrafficPolicy Local: the SLB probes each node on it)</li>",
         ],
     );
     let groups = page.section("vServer groups and backend servers", "Consequences");
