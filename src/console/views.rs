@@ -116,7 +116,8 @@ pub struct SelectOption {
 }
 
 impl SelectOption {
-    fn new(value: &str, label: &str, selected: bool) -> SelectOption {
+    /// An option reading `label` that posts `value`.
+    pub fn new(value: &str, label: &str, selected: bool) -> SelectOption {
         SelectOption {
             value: value.to_string(),
             label: label.to_string(),
@@ -364,6 +365,10 @@ impl ServiceRow {
 #[derive(Debug, Clone)]
 pub struct ServiceResults {
     pub rows: Vec<ServiceRow>,
+    /// "45 Services", or how many of them match the filters.
+    pub total: String,
+    /// This page of the list with its filters: where deletes return to.
+    pub self_url: String,
     pub all_namespaces: bool,
     pub filtered: bool,
     pub error: Option<String>,
@@ -385,6 +390,8 @@ pub struct ListFilters {
     pub sort: String,
     pub type_options: Vec<SelectOption>,
     pub sort_options: Vec<SelectOption>,
+    /// The page sizes (20, 50, 100), the chosen one selected.
+    pub page_size_options: Vec<SelectOption>,
 }
 
 impl ListFilters {
@@ -413,6 +420,7 @@ impl ListFilters {
                 ],
                 sort,
             ),
+            page_size_options: Vec::new(),
         }
     }
 }
@@ -1150,6 +1158,17 @@ pub struct ServiceDeletePage {
     pub kubectl: String,
     /// The SLB side of the delete (see `plan::delete_plan`).
     pub plan: Option<crate::plan_view::PlanView>,
+    /// Why deleting this particular Service is dangerous (the API server's own).
+    pub warning: Option<&'static str>,
+    /// The filtered list the page was opened from, where the delete returns; may be empty.
+    pub return_to: String,
+}
+
+/// The warning for deleting `default/kubernetes`, the API server's own Service.
+pub fn delete_warning(namespace: &str, name: &str) -> Option<&'static str> {
+    (namespace == "default" && name == "kubernetes").then_some(
+        "This is the Service of the Kubernetes API server itself. Pods in every namespace reach the API through it (KUBERNETES_SERVICE_HOST), so deleting it cuts them off until it is recreated.",
+    )
 }
 
 impl ServiceDeletePage {
@@ -1165,6 +1184,8 @@ impl ServiceDeletePage {
             cancel_url: details,
             kubectl: format!("kubectl delete service {name} -n {namespace}"),
             plan: None,
+            warning: delete_warning(&namespace, &name),
+            return_to: String::new(),
             released,
             kept,
             namespace,
@@ -1178,6 +1199,7 @@ impl ServiceDeletePage {
 pub struct BulkItem {
     pub value: String,
     pub released: String,
+    pub warning: Option<&'static str>,
 }
 
 /// `POST /services/delete` before confirmation.
@@ -1203,7 +1225,15 @@ impl BulkItem {
         } else {
             released.join(", ")
         };
-        BulkItem { value, released }
+        let warning = delete_warning(
+            str_at(svc, "/metadata/namespace"),
+            str_at(svc, "/metadata/name"),
+        );
+        BulkItem {
+            value,
+            released,
+            warning,
+        }
     }
 }
 

@@ -336,3 +336,62 @@ async fn the_live_plan_shows_no_errors_for_fields_not_reached_yet() {
     t.screenshot("complete").await;
     t.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_counts_pages_by_choice_keeps_filters_and_warns_before_deleting_kubernetes() {
+    let Some(t) = BrowserTest::start(
+        "list_counts_pages_by_choice_keeps_filters_and_warns_before_deleting_kubernetes",
+    )
+    .await
+    else {
+        return;
+    };
+    create_services(&t, "default", "web", 45).await;
+    t.open("/services?namespace=default").await;
+    let total = t.wait_css("#list-total").await;
+    assert_eq!(total.text().await.expect("text"), "46 Services");
+    t.choose("limit", "50").await;
+    t.wait_for("50 rows per page", async || {
+        let rows = t
+            .browser
+            .find_all(Locator::Css("input[name=selected]"))
+            .await
+            .ok()?;
+        (rows.len() == 46).then_some(())
+    })
+    .await;
+    t.screenshot("fifty-per-page").await;
+
+    t.fill("name", "web-01").await;
+    t.click_button("Search").await;
+    t.wait_text("10 of 46 Services match").await;
+    t.click_button("Delete selected").await;
+    t.wait_text("Select at least one Service to delete.").await;
+    let url = t.browser.current_url().await.expect("url").to_string();
+    assert!(
+        url.contains("name=web-01") && url.contains("limit=50"),
+        "the filters are kept: {url}"
+    );
+    assert_eq!(t.value("name").await, "web-01");
+    t.screenshot("nothing-selected-keeps-filters").await;
+
+    t.open("/services?namespace=default&name=kubernetes").await;
+    t.click_in_row("kubernetes", "Delete").await;
+    let warning = t.wait_css("#delete-warning").await;
+    assert!(
+        warning
+            .text()
+            .await
+            .expect("text")
+            .contains("Service of the Kubernetes API server itself")
+    );
+    t.screenshot("kubernetes-delete-warning").await;
+    t.click_button("Cancel").await;
+    t.wait_css("#list-total").await;
+    let url = t.browser.current_url().await.expect("url").to_string();
+    assert!(
+        url.contains("name=kubernetes"),
+        "Cancel returns to the filtered list: {url}"
+    );
+    t.finish().await;
+}
