@@ -348,7 +348,7 @@ impl ServiceRow {
             edit_url: format!("{details}/edit"),
             delete_url: format!("{details}/delete"),
             details_url: details,
-            service_type: str_at(svc, "/spec/type").to_string(),
+            service_type: type_label(str_at(svc, "/spec/type")),
             created_at: created_at(svc),
             age: age(svc, now),
             cluster_ip: cluster_ip(svc),
@@ -405,10 +405,10 @@ impl ListFilters {
             type_options: options(
                 &[
                     ("", "All types"),
-                    (TYPE_CLUSTER_IP, "Cluster IP"),
-                    (TYPE_NODE_PORT, "Node Port"),
-                    (TYPE_LOAD_BALANCER, "Server Load Balancer"),
-                    ("ExternalName", "External Name"),
+                    (TYPE_CLUSTER_IP, "Cluster IP (ClusterIP)"),
+                    (TYPE_NODE_PORT, "Node Port (NodePort)"),
+                    (TYPE_LOAD_BALANCER, "Server Load Balancer (LoadBalancer)"),
+                    ("ExternalName", "External Name (ExternalName)"),
                 ],
                 service_type,
             ),
@@ -483,17 +483,50 @@ pub struct KubectlCommand {
     pub command: String,
 }
 
+/// Characters of a label or annotation value Details shows before "Show all".
+pub const VALUE_PREVIEW_CHARS: usize = 200;
+
 /// A key/value row (labels, annotations, selector).
 #[derive(Debug, Clone)]
 pub struct Pair {
     pub key: String,
     pub value: String,
+    /// The first [`VALUE_PREVIEW_CHARS`] characters of a longer value, else empty.
+    pub preview: String,
+    /// The value's length in characters, for "Show all (N characters)".
+    pub chars: usize,
 }
 
 fn pairs(map: BTreeMap<String, String>) -> Vec<Pair> {
     map.into_iter()
-        .map(|(key, value)| Pair { key, value })
+        .map(|(key, value)| {
+            let chars = value.chars().count();
+            let preview = if chars > VALUE_PREVIEW_CHARS {
+                value.chars().take(VALUE_PREVIEW_CHARS).collect()
+            } else {
+                String::new()
+            };
+            Pair {
+                key,
+                value,
+                preview,
+                chars,
+            }
+        })
         .collect()
+}
+
+/// The one name of a Service type the console uses everywhere: the ACK console's words
+/// with the Kubernetes value, e.g. "Server Load Balancer (LoadBalancer)".
+pub fn type_label(service_type: &str) -> String {
+    let words = match service_type {
+        TYPE_CLUSTER_IP => "Cluster IP",
+        TYPE_NODE_PORT => "Node Port",
+        TYPE_LOAD_BALANCER => "Server Load Balancer",
+        "ExternalName" => "External Name",
+        other => return other.to_string(),
+    };
+    format!("{words} ({service_type})")
 }
 
 /// `GET /services/{namespace}/{name}`.
@@ -556,7 +589,7 @@ impl ServiceShowPage {
             _ => "-".into(),
         };
         ServiceShowPage {
-            service_type: str_at(svc, "/spec/type").to_string(),
+            service_type: type_label(str_at(svc, "/spec/type")),
             cluster_ip: cluster_ip(svc),
             created_at: created_at(svc),
             age: age(svc, related.now),
@@ -857,9 +890,9 @@ impl Fields {
 }
 
 const TYPE_LABELS: [(&str, &str); 3] = [
-    (TYPE_CLUSTER_IP, "Cluster IP"),
-    (TYPE_NODE_PORT, "Node Port"),
-    (TYPE_LOAD_BALANCER, "Server Load Balancer"),
+    (TYPE_CLUSTER_IP, "Cluster IP (ClusterIP)"),
+    (TYPE_NODE_PORT, "Node Port (NodePort)"),
+    (TYPE_LOAD_BALANCER, "Server Load Balancer (LoadBalancer)"),
 ];
 
 /// The CLB specifications of the Create SLB Instance picker.

@@ -395,3 +395,67 @@ async fn list_counts_pages_by_choice_keeps_filters_and_warns_before_deleting_kub
     );
     t.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_names_many_ports_and_huge_values_never_scroll_sideways() {
+    let Some(t) =
+        BrowserTest::start("long_names_many_ports_and_huge_values_never_scroll_sideways").await
+    else {
+        return;
+    };
+    let name = format!("a{}", "-very-long-name".repeat(4))
+        .chars()
+        .take(63)
+        .collect::<String>();
+    let ports: Vec<_> = (0..12)
+        .map(|i| json!({"name": format!("port-with-a-long-name-{i}"), "port": 8000 + i, "protocol": "TCP"}))
+        .collect();
+    let huge = "x".repeat(200 * 1024);
+    let body = json!({"apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": name, "annotations": {
+            "example.com/huge": huge,
+            "example.com/long-unbroken": "y".repeat(400),
+        }, "labels": {"app.kubernetes.io/a-rather-long-label-name": "z".repeat(63)}},
+        "spec": {"type": "NodePort", "ports": ports}});
+    t.cluster
+        .registry()
+        .create_service("default", &body, &WriteOptions::default())
+        .await
+        .expect("create the Service");
+    let sideways =
+        "return document.documentElement.scrollWidth > document.documentElement.clientWidth;";
+    t.open("/services?namespace=default").await;
+    t.wait_css("#list-total").await;
+    t.screenshot("list").await;
+    let actions = t.wait_css("tbody td.actions").await;
+    let (x, _, w, _) = actions.rectangle().await.expect("rectangle");
+    let viewport = t
+        .browser
+        .execute("return document.documentElement.clientWidth;", vec![])
+        .await
+        .expect("width")
+        .as_f64()
+        .unwrap_or(0.0);
+    assert!(
+        x + w <= viewport + 1.0,
+        "Actions are in view: {x}+{w} > {viewport}"
+    );
+    assert_eq!(
+        t.browser.execute(sideways, vec![]).await.expect("js"),
+        json!(false)
+    );
+
+    t.click_in_row(&name, "Details").await;
+    t.wait_text("Show all (204800 characters)").await;
+    assert_eq!(
+        t.browser.execute(sideways, vec![]).await.expect("js"),
+        json!(false),
+        "Details never scrolls sideways"
+    );
+    let ty = t
+        .wait_xpath("//dt[normalize-space()='Type']/following-sibling::dd[1]")
+        .await;
+    assert_eq!(ty.text().await.expect("text"), "Node Port (NodePort)");
+    t.screenshot("details").await;
+    t.finish().await;
+}

@@ -199,9 +199,9 @@ async fn new_form_has_the_exact_labels_and_field_names() {
     for text in [
         "name=\"metadata.name\"",
         "name=\"spec.type\"",
-        ">Cluster IP</option>",
-        ">Node Port</option>",
-        ">Server Load Balancer</option>",
+        ">Cluster IP (ClusterIP)</option>",
+        ">Node Port (NodePort)</option>",
+        ">Server Load Balancer (LoadBalancer)</option>",
         "value=\"ClusterIP\"",
         "value=\"NodePort\"",
         "value=\"LoadBalancer\"",
