@@ -12,6 +12,7 @@ mod pages;
 pub mod plan;
 pub mod services;
 pub mod views;
+pub mod wording;
 
 use askama::Template;
 use axum::Router;

@@ -752,7 +752,7 @@ pub struct FieldView {
     pub id: String,
     pub name: String,
     pub value: String,
-    pub errors: Vec<String>,
+    pub errors: Vec<super::wording::ErrorText>,
     pub autofocus: bool,
 }
 
@@ -766,7 +766,7 @@ pub struct PortRowView {
     pub protocol: FieldView,
     pub protocol_options: Vec<SelectOption>,
     pub node_port: FieldView,
-    pub row_errors: Vec<String>,
+    pub row_errors: Vec<super::wording::ErrorText>,
 }
 
 /// One Annotations row of the form.
@@ -883,7 +883,10 @@ impl Fields {
             id,
             name: name.to_string(),
             value: value.to_string(),
-            errors,
+            errors: errors
+                .into_iter()
+                .map(super::wording::ErrorText::new)
+                .collect(),
             autofocus,
         }
     }
@@ -1077,7 +1080,12 @@ fn port_row(f: &mut Fields, i: usize, p: &super::forms::PortRow) -> PortRowView 
         protocol: f.field(&path("protocol"), &p.protocol),
         protocol_options: options(&protocol_values, &p.protocol),
         node_port: f.field(&path("nodePort"), &p.node_port),
-        row_errors: f.errors.take(&format!("spec.ports[{i}]")),
+        row_errors: f
+            .errors
+            .take(&format!("spec.ports[{i}]"))
+            .into_iter()
+            .map(super::wording::ErrorText::new)
+            .collect(),
     }
 }
 

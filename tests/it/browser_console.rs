@@ -459,3 +459,37 @@ async fn long_names_many_ports_and_huge_values_never_scroll_sideways() {
     t.screenshot("details").await;
     t.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_port_is_explained_once_on_its_row() {
+    let Some(t) = BrowserTest::start("a_duplicate_port_is_explained_once_on_its_row").await else {
+        return;
+    };
+    t.open("/services/new").await;
+    t.fill("metadata.name", "twice").await;
+    t.fill("spec.ports[0].name", "web").await;
+    t.fill("spec.ports[0].port", "80").await;
+    click_form_button(&t, "Add Port Mapping").await;
+    t.fill("spec.ports[1].name", "web-again").await;
+    t.fill("spec.ports[1].port", "80").await;
+    click_form_button(&t, "Create").await;
+    let sentence = "Port 80/TCP is listed twice: each port and protocol may appear once.";
+    t.wait_text(sentence).await;
+    let plain = t
+        .browser
+        .find_all(Locator::Css("#service-form .field-errors .plain"))
+        .await
+        .expect("find");
+    let mut texts = Vec::new();
+    for p in plain {
+        texts.push(p.text().await.expect("text"));
+    }
+    assert_eq!(texts, [sentence], "once, on the second row");
+    // kubectl's exact words stay next to it.
+    t.wait_text("spec.ports[1]: Duplicate value: core.ServicePort{")
+        .await;
+    t.wait_text("Duplicate value: core.ServicePort{Name:\"\", Protocol:\"TCP\"")
+        .await;
+    t.screenshot("duplicate-port").await;
+    t.finish().await;
+}
