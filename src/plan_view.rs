@@ -39,6 +39,9 @@ pub struct PlanView {
     pub backend: Option<BackendMatch>,
     /// Shows the Cluster IP and node port section (not on Details and Delete, which list them).
     pub show_allocations: bool,
+    /// The form is not complete enough to plan, and none of its errors is in a field the
+    /// user has reached yet: the plan waits instead of showing red errors.
+    pub pending: bool,
 }
 
 /// What happens to the SLB instance.
@@ -160,7 +163,7 @@ impl PlanView {
                 s(svc, "/metadata/name")
             ),
             warnings: strings(plan, "/warnings"),
-            allocations: allocations(plan.get("allocations").unwrap_or(&Value::Null)),
+            allocations: allocations(plan.get("allocations").unwrap_or(&Value::Null), svc),
             show_allocations: true,
             ..Default::default()
         };
@@ -171,6 +174,15 @@ impl PlanView {
     }
 
     /// A plan that could not be computed.
+    /// The plan of a form still being filled in, whose errors are all further down.
+    pub fn pending() -> PlanView {
+        PlanView {
+            pending: true,
+            ..Default::default()
+        }
+    }
+
+    /// A plan that could not be computed, with why.
     pub fn failed(errors: Vec<String>) -> PlanView {
         PlanView {
             errors,
@@ -238,7 +250,23 @@ impl PlanView {
     }
 }
 
-fn allocations(a: &Value) -> Vec<String> {
+/// What a node port of `svc` is for: "for port 80/TCP", or the health check of
+/// `externalTrafficPolicy: Local`; empty when the Service does not hold it.
+fn node_port_use(svc: &Value, port: &str) -> String {
+    if text(svc.pointer("/spec/healthCheckNodePort")) == port {
+        return " (health check of externalTrafficPolicy Local: the SLB probes each node on it)"
+            .into();
+    }
+    let ports = svc.pointer("/spec/ports").and_then(Value::as_array);
+    ports
+        .into_iter()
+        .flatten()
+        .find(|p| text(p.get("nodePort")) == port)
+        .map(|p| format!(" for port {}/{}", text(p.get("port")), s(p, "/protocol")))
+        .unwrap_or_default()
+}
+
+fn allocations(a: &Value, svc: &Value) -> Vec<String> {
     let values = |keys: &[&str]| -> Vec<String> {
         first(a, keys)
             .and_then(Value::as_array)
@@ -250,7 +278,8 @@ fn allocations(a: &Value) -> Vec<String> {
         out.push(format!("Allocate Cluster IP {ip}"));
     }
     for port in values(&["allocateNodePorts", "allocate_node_ports"]) {
-        out.push(format!("Allocate node port {port}"));
+        let used_for = node_port_use(svc, &port);
+        out.push(format!("Allocate node port {port}{used_for}"));
     }
     for ip in values(&["releaseIps", "release_ips"]) {
         out.push(format!("Release Cluster IP {ip}"));

@@ -105,6 +105,73 @@ pub struct SlbForm {
     pub override_listeners: bool,
 }
 
+/// The SLB control that writes an annotation, as the form names it.
+struct SlbControl {
+    /// The form field the control posts, where its error is shown.
+    field: &'static str,
+    label: &'static str,
+    choice: String,
+}
+
+impl SlbControl {
+    /// The control that owns `key`, with what it is set to; `None` for other annotations.
+    fn of(key: &str, slb: &SlbForm) -> Option<SlbControl> {
+        let on_off = |on: bool| if on { "on" } else { "off" }.to_string();
+        let (field, label, choice) = match key {
+            ANN_ADDRESS_TYPE => (
+                "slb.access",
+                "Access Method",
+                if slb.internal {
+                    "Internal Access"
+                } else {
+                    "Public Access"
+                }
+                .to_string(),
+            ),
+            ANN_SPEC | ANN_CHARGE_TYPE if !slb.existing => (
+                "slb.spec",
+                "Specification",
+                if slb.spec.is_empty() {
+                    "Default (pay-by-CLCU, no specification)".to_string()
+                } else {
+                    slb.spec.clone()
+                },
+            ),
+            ANN_SPEC | ANN_CHARGE_TYPE => (
+                "slb.source",
+                "SLB Instance",
+                "Use Existing SLB Instance".to_string(),
+            ),
+            ANN_LB_ID if slb.existing => ("slb.id", "Existing SLB instance ID", slb.id.clone()),
+            ANN_LB_ID => (
+                "slb.source",
+                "SLB Instance",
+                "Create SLB Instance".to_string(),
+            ),
+            ANN_FORCE_OVERRIDE => (
+                "slb.overrideListeners",
+                "Overwrite Existing Listeners",
+                on_off(slb.existing && slb.override_listeners),
+            ),
+            _ => return None,
+        };
+        Some(SlbControl {
+            field,
+            label,
+            choice,
+        })
+    }
+}
+
+/// The value that means the same as no annotation for `key`, where there is one.
+fn unset_equivalent(key: &str) -> Option<&'static str> {
+    match key {
+        ANN_ADDRESS_TYPE => Some("internet"),
+        ANN_FORCE_OVERRIDE => Some("false"),
+        _ => None,
+    }
+}
+
 /// A backend application: a Deployment and the labels its Pods carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Backend {
@@ -167,6 +234,23 @@ impl FormOp {
                     FormOp::Submit
                 }
             }
+        }
+    }
+
+    /// The field to focus after this button edited `form`: the first input of the row it
+    /// added, so that a keyboard user goes on typing there.
+    pub fn focus_after(self, form: &ServiceForm) -> Option<String> {
+        match self {
+            FormOp::AddPort => Some(format!(
+                "spec.ports[{}].name",
+                form.ports.len().checked_sub(1)?
+            )),
+            FormOp::AddAnnotation => Some(format!(
+                "annotations[{}].key",
+                form.annotations.len().checked_sub(1)?
+            )),
+            FormOp::AddLabel => Some(format!("labels[{}].key", form.labels.len().checked_sub(1)?)),
+            _ => None,
         }
     }
 
@@ -411,7 +495,8 @@ impl ServiceForm {
         }
     }
 
-    fn annotation_map(&self) -> Map<String, Value> {
+    /// The annotations the SLB controls write: the one source of truth for these keys.
+    fn slb_annotation_map(&self) -> Map<String, Value> {
         let mut map = Map::new();
         if self.service_type == TYPE_LOAD_BALANCER {
             if self.slb.internal {
@@ -427,6 +512,11 @@ impl ServiceForm {
                 map.insert(ANN_CHARGE_TYPE.into(), CHARGE_PAY_BY_SPEC.into());
             }
         }
+        map
+    }
+
+    fn annotation_map(&self) -> Map<String, Value> {
+        let mut map = self.slb_annotation_map();
         for row in self
             .annotations
             .iter()
@@ -435,6 +525,54 @@ impl ServiceForm {
             map.insert(row.key.clone(), row.value.clone().into());
         }
         map
+    }
+
+    /// Annotation rows that say something else than the SLB control that writes the same
+    /// annotation: each is refused with a message on the row's value and on the control, so
+    /// that "Internal Access" can never create an internet-facing instance (issue 12).
+    pub fn slb_contradictions(&self) -> FormErrors {
+        let mut errors = FormErrors::default();
+        if self.service_type != TYPE_LOAD_BALANCER {
+            return errors;
+        }
+        let written = self.slb_annotation_map();
+        for (i, row) in self.annotations.iter().enumerate() {
+            let key = row.key.trim();
+            let Some(control) = SlbControl::of(key, &self.slb) else {
+                continue;
+            };
+            let expected = written.get(key).and_then(Value::as_str);
+            let agrees = match expected {
+                Some(v) => row.value.trim() == v,
+                None => {
+                    let value = row.value.trim();
+                    value.is_empty() || unset_equivalent(key).is_some_and(|u| u == value)
+                }
+            };
+            if agrees {
+                continue;
+            }
+            let writes = match expected {
+                Some(v) => format!("sets this annotation to \"{v}\""),
+                None => "leaves this annotation unset".to_string(),
+            };
+            errors.fields.push((
+                format!("annotations[{i}].value"),
+                format!(
+                    "Contradicts {} \"{}\", which {writes}. Remove this row or change {} above.",
+                    control.label, control.choice, control.label
+                ),
+            ));
+            errors.fields.push((
+                control.field.to_string(),
+                format!(
+                    "Contradicts annotation row {} ({key}: \"{}\"). This setting writes that annotation; remove the row or choose here.",
+                    i + 1,
+                    row.value
+                ),
+            ));
+        }
+        errors
     }
 
     fn label_map(&self) -> Map<String, Value> {
@@ -474,6 +612,7 @@ impl ServiceForm {
     /// The Service a manifest with these values would describe, as `kubectl apply` sends it.
     pub fn manifest(&self, backends: &[Backend]) -> Result<Value, FormErrors> {
         let selector = self.selector(backends)?;
+        self.check_slb_annotations()?;
         let mut meta = Map::new();
         if !self.name.is_empty() {
             meta.insert("name".into(), self.name.clone().into());
@@ -503,6 +642,7 @@ impl ServiceForm {
     /// resourceVersion the form was opened at, so a change made meanwhile is a Conflict.
     pub fn apply_to(&self, current: &Value, backends: &[Backend]) -> Result<Value, FormErrors> {
         let selector = self.selector(backends)?;
+        self.check_slb_annotations()?;
         let mut body = current.clone();
         if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
             set_or_remove(meta, "labels", self.label_map());
@@ -543,6 +683,19 @@ impl ServiceForm {
             o.remove("status");
         }
         Ok(body)
+    }
+
+    fn check_slb_annotations(&self) -> Result<(), FormErrors> {
+        let mut errors = self.slb_contradictions();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            errors.summary.push(
+                "The Server Load Balancer settings and the annotation rows disagree; each contradiction is marked below."
+                    .into(),
+            );
+            Err(errors)
+        }
     }
 
     /// The form's own path for a registry field path: `spec.ports[i]` counts only the rows
@@ -610,6 +763,39 @@ impl FormErrors {
             }
         }
         errors
+    }
+
+    /// Only the field errors of fields the user has `reached` (form field names), for a live
+    /// plan that must not show errors in fields further down the form. Registry paths are
+    /// matched to the form's rows: `metadata.annotations` to `annotations[i].…`,
+    /// `metadata.labels` to `labels[i].…`, `spec.selector` to `backend`.
+    pub fn reached_only(&self, reached: &[String]) -> FormErrors {
+        let form_prefix = |path: &str| -> String {
+            if path.starts_with("metadata.annotations") {
+                "annotations[".into()
+            } else if path.starts_with("metadata.labels") {
+                "labels[".into()
+            } else if path.starts_with("spec.selector") {
+                "backend".into()
+            } else {
+                path.to_string()
+            }
+        };
+        let fields = self
+            .fields
+            .iter()
+            .filter(|(path, _)| {
+                let prefix = form_prefix(path);
+                reached
+                    .iter()
+                    .any(|r| r.starts_with(&prefix) || prefix.starts_with(r.as_str()))
+            })
+            .cloned()
+            .collect();
+        FormErrors {
+            fields,
+            ..Default::default()
+        }
     }
 
     /// True when there is nothing to show.
@@ -776,6 +962,86 @@ mod tests {
             "spec.ports[1].nodePort"
         );
         assert_eq!(form.form_path("metadata.name"), "metadata.name");
+    }
+
+    fn load_balancer(extra: &[(&str, &str)]) -> ServiceForm {
+        let mut list = vec![
+            ("metadata.namespace", "default"),
+            ("metadata.name", "web"),
+            ("spec.type", "LoadBalancer"),
+            ("spec.ports[0].port", "80"),
+        ];
+        list.extend_from_slice(extra);
+        ServiceForm::parse(&pairs(&list)).0
+    }
+
+    #[test]
+    fn internal_access_with_an_internet_annotation_is_refused_on_both_fields() {
+        let form = load_balancer(&[
+            ("slb.access", "intranet"),
+            ("annotations[0].key", ANN_ADDRESS_TYPE),
+            ("annotations[0].value", "internet"),
+        ]);
+        let errors = form.manifest(&[]).unwrap_err();
+        let paths: Vec<&str> = errors.fields.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["annotations[0].value", "slb.access"]);
+        assert_eq!(
+            errors.fields[0].1,
+            "Contradicts Access Method \"Internal Access\", which sets this annotation to \"intranet\". Remove this row or change Access Method above."
+        );
+    }
+
+    #[test]
+    fn annotation_rows_that_agree_with_the_controls_are_accepted() {
+        let form = load_balancer(&[
+            ("slb.access", "internet"),
+            ("annotations[0].key", ANN_ADDRESS_TYPE),
+            ("annotations[0].value", "internet"),
+            ("slb.spec", "slb.s1.small"),
+            ("annotations[1].key", ANN_CHARGE_TYPE),
+            ("annotations[1].value", "PayBySpec"),
+        ]);
+        assert!(form.manifest(&[]).is_ok());
+    }
+
+    #[test]
+    fn every_slb_control_owns_its_annotation() {
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: [Case<'_>; 5] = [
+            ("spec", &[], ANN_SPEC, "slb.spec"),
+            ("charge type", &[], ANN_CHARGE_TYPE, "slb.spec"),
+            ("id while creating", &[], ANN_LB_ID, "slb.source"),
+            (
+                "another id",
+                &[("slb.source", "existing"), ("slb.id", "lb-1")],
+                ANN_LB_ID,
+                "slb.id",
+            ),
+            (
+                "override",
+                &[("slb.source", "existing"), ("slb.id", "lb-1")],
+                ANN_FORCE_OVERRIDE,
+                "slb.overrideListeners",
+            ),
+        ];
+        for (name, controls, key, field) in cases {
+            let mut extra = controls.to_vec();
+            extra.push(("annotations[0].key", key));
+            extra.push(("annotations[0].value", "true"));
+            let errors = load_balancer(&extra).manifest(&[]).unwrap_err();
+            assert!(
+                errors.fields.iter().any(|(p, _)| p == field),
+                "{name}: {errors:?}"
+            );
+        }
+        // Other types do not write these annotations: nothing to contradict.
+        let (form, _) = ServiceForm::parse(&pairs(&[
+            ("spec.type", "NodePort"),
+            ("slb.access", "intranet"),
+            ("annotations[0].key", ANN_ADDRESS_TYPE),
+            ("annotations[0].value", "internet"),
+        ]));
+        assert!(form.slb_contradictions().is_empty());
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod pages;
 pub mod plan;
 pub mod services;
 pub mod views;
+pub mod wording;
 
 use askama::Template;
 use axum::Router;
@@ -49,6 +50,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 const APP_CSS: &str = include_str!("../../static/css/app.css");
 const APP_JS: &str = include_str!("../../static/js/app.js");
+const FAVICON_SVG: &str = include_str!("../../static/favicon.svg");
 
 /// Console routes, with their middleware; merged into [`crate::app`].
 pub fn routes() -> Router<AppState> {
@@ -104,6 +106,15 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/static/js/app.js",
             get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/static/favicon.svg",
+            get(|| async { asset("image/svg+xml", FAVICON_SVG) }),
+        )
+        // Browsers ask for /favicon.ico whatever the page links; an SVG answers them all.
+        .route(
+            "/favicon.ico",
+            get(|| async { asset("image/svg+xml", FAVICON_SVG) }),
         )
         .route("/{*path}", axum::routing::any(not_found))
         .layer(middleware::from_fn(context))

@@ -23,6 +23,7 @@ pub(super) fn form_context(
         manifest_text: String::new(),
         diff: None,
         plan: None,
+        focus: None,
     }
 }
 

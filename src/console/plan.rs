@@ -142,10 +142,13 @@ pub async fn preview_create(
     let (mut form, op) = ServiceForm::parse(&pairs);
     form.apply(op);
     let backends = backends(&app.registry, &form.namespace).await?;
-    let (plan, errors) = match form.manifest(&backends) {
+    let (mut plan, errors) = match form.manifest(&backends) {
         Ok(body) => plan_with_errors(&app.registry, &form, &body).await,
         Err(errors) => (PlanView::failed(summary_of(&errors)), errors),
     };
+    if headers.get("hx-request").is_some() {
+        plan = only_reached(plan, &errors, &pairs);
+    }
     respond(&app, &ctx, &headers, form, &backends, false, plan, errors).await
 }
 
@@ -189,6 +192,25 @@ async fn plan_with_errors(
             PlanView::failed(error_texts(&e)),
             FormErrors::from_registry(&e, form),
         ),
+    }
+}
+
+/// The live plan of a Create form that is still being filled in: the script names the
+/// fields the user has `reached`; errors of the others wait until the user gets there.
+fn only_reached(plan: PlanView, errors: &FormErrors, pairs: &[(String, String)]) -> PlanView {
+    let reached: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "reached")
+        .map(|(_, v)| v.clone())
+        .collect();
+    if reached.is_empty() || errors.fields.is_empty() {
+        return plan;
+    }
+    let shown = errors.reached_only(&reached);
+    if shown.fields.is_empty() {
+        PlanView::pending()
+    } else {
+        PlanView::failed(summary_of(&shown))
     }
 }
 

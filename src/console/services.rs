@@ -29,8 +29,12 @@ use crate::registry::{
     kind_by_plural,
 };
 
-/// Services per list page.
+/// Services per list page unless the user chooses another of [`PAGE_SIZES`].
 pub const PAGE_SIZE: usize = 20;
+/// The page sizes the list offers.
+pub const PAGE_SIZES: [usize; 3] = [20, 50, 100];
+/// Matches a filtered list counts at most; past them the total says "more than".
+const MAX_COUNTED: usize = 5_000;
 /// The namespace the console opens in.
 pub const DEFAULT_NAMESPACE: &str = "default";
 /// First-page marker in the `prev` stack of the list's pagination.
@@ -56,6 +60,9 @@ pub struct IndexQuery {
     pub continue_token: Option<String>,
     #[serde(default)]
     pub prev: String,
+    /// Services per page, one of [`PAGE_SIZES`].
+    #[serde(default)]
+    pub limit: String,
 }
 
 impl IndexQuery {
@@ -77,6 +84,14 @@ impl IndexQuery {
         }
     }
 
+    fn page_size(&self) -> usize {
+        self.limit
+            .parse()
+            .ok()
+            .filter(|n| PAGE_SIZES.contains(n))
+            .unwrap_or(PAGE_SIZE)
+    }
+
     /// The list URL with these filters and `extra` paging parameters.
     fn url(&self, extra: &str) -> String {
         let mut url = format!(
@@ -87,6 +102,9 @@ impl IndexQuery {
             encode(&self.service_type),
             encode(&self.sort)
         );
+        if self.page_size() != PAGE_SIZE {
+            url.push_str(&format!("&limit={}", self.page_size()));
+        }
         if !extra.is_empty() {
             url.push('&');
             url.push_str(extra);
@@ -104,7 +122,9 @@ pub async fn index(
 ) -> Result<Response, ConsoleError> {
     let found = find_services(&app.registry, &query).await?;
     let node = node_address_for(&app.registry, &found.items).await?;
-    let results = results_view(&ctx, &query, found.clone(), node.as_deref());
+    let total = count_services(&app.registry, &query).await?;
+    let mut results = results_view(&ctx, &query, found.clone(), node.as_deref());
+    results.total = total;
     if headers.get("hx-request").is_some() {
         return Ok(ServiceResultsPartial { results }.into_response());
     }
@@ -122,7 +142,14 @@ pub async fn index(
         encode(namespace),
         found.revision
     );
-    let filters = ListFilters::new(&query.name, &query.label, &query.service_type, &query.sort);
+    let mut filters = ListFilters::new(&query.name, &query.label, &query.service_type, &query.sort);
+    filters.page_size_options = PAGE_SIZES
+        .iter()
+        .map(|n| {
+            let n = n.to_string();
+            views::SelectOption::new(&n, &n, n == query.page_size().to_string())
+        })
+        .collect();
     Ok(ServiceIndexPage {
         layout,
         filters,
@@ -208,7 +235,8 @@ pub async fn create(
     let backends = backends(&app.registry, &form.namespace).await?;
     if op.edits_form() {
         form.apply(op);
-        let cx = form_context(false, &backends, FormErrors::default());
+        let mut cx = form_context(false, &backends, FormErrors::default());
+        cx.focus = op.focus_after(&form);
         return render_form(&app, &ctx, &form, cx, StatusCode::OK).await;
     }
     let created = match form.manifest(&backends) {
@@ -340,6 +368,7 @@ pub async fn update(
         Ok(applied) => {
             let mut cx = form_context(true, &backends, FormErrors::default());
             cx.diff = applied.map(|a| review_diff(&current, &a.object));
+            cx.focus = op.focus_after(&form);
             render_form(&app, &ctx, &form, cx, StatusCode::OK).await
         }
         Err(errors) => render_with_errors(&app, &ctx, &form, true, &backends, errors).await,
@@ -378,11 +407,30 @@ fn review_diff(current: &Value, updated: &Value) -> Vec<views::DiffLine> {
     )
 }
 
+/// Query of the Delete page: the filtered list it was opened from.
+#[derive(Debug, Default, Deserialize)]
+pub struct ReturnQuery {
+    #[serde(default, rename = "return")]
+    pub return_to: String,
+}
+
+/// `return_to` when it is a Services list of this console (never another site), else
+/// `fallback`.
+fn list_return(return_to: &str, fallback: String) -> String {
+    let ours = return_to.starts_with("/services?") && !return_to.contains(['\\', '\r', '\n']);
+    if ours {
+        return_to.to_string()
+    } else {
+        fallback
+    }
+}
+
 /// `GET /services/{namespace}/{name}/delete`: what deleting releases, and a confirm button.
 pub async fn confirm_delete(
     State(app): State<AppState>,
     ctx: Ctx,
     Path((namespace, name)): Path<(String, String)>,
+    Query(back): Query<ReturnQuery>,
 ) -> Result<ServiceDeletePage, ConsoleError> {
     let svc = app.registry.get_service(&namespace, &name).await?;
     let crumbs = vec![
@@ -400,6 +448,10 @@ pub async fn confirm_delete(
     .await?;
     let mut page = ServiceDeletePage::new(layout, &svc);
     page.plan = super::plan::delete_plan(&app.registry, &svc).await;
+    if !back.return_to.is_empty() {
+        page.return_to = list_return(&back.return_to, list_url(&namespace));
+        page.cancel_url = page.return_to.clone();
+    }
     Ok(page)
 }
 
@@ -407,13 +459,15 @@ pub async fn confirm_delete(
 pub async fn delete(
     State(app): State<AppState>,
     Path((namespace, name)): Path<(String, String)>,
+    Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
     let opts = WriteOptions::default();
     app.registry
         .delete_service(&namespace, &name, &DeletePreconditions::default(), &opts)
         .await?;
+    let back = list_return(&field_of(&pairs, "return"), list_url(&namespace));
     Ok(redirect_with_flash(
-        &list_url(&namespace),
+        &back,
         "success",
         &format!("Service \"{name}\" deleted."),
     ))
@@ -426,11 +480,13 @@ pub async fn bulk_delete(
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
     let selected = selected_services(&pairs);
-    let back = list_url(
+    let fallback = list_url(
         selected
             .first()
             .map_or(DEFAULT_NAMESPACE, |(ns, _)| ns.as_str()),
     );
+    // The list with the filters it was filtered by, whatever happens.
+    let back = list_return(&field_of(&pairs, "return"), fallback);
     if selected.is_empty() {
         let message = "Select at least one Service to delete.";
         return Ok(redirect_with_flash(&back, "error", message));
@@ -442,6 +498,15 @@ pub async fn bulk_delete(
     let deleted = app.registry.delete_services(&selected).await?;
     let message = format!("{deleted} Services deleted.");
     Ok(redirect_with_flash(&back, "success", &message))
+}
+
+/// The value of the posted field `name`, or `""`.
+fn field_of(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
 }
 
 /// The `namespace/name` pairs of the rows a bulk delete selected.
@@ -478,6 +543,11 @@ async fn bulk_delete_page(
     })
 }
 
+/// How long one live-update stream of a console page lasts. The server ends it then, and
+/// the browser's `EventSource` reconnects with the last revision it saw (`Last-Event-ID`), so
+/// a stream left behind by a page that never closed it costs a connection for at most this.
+pub const CONSOLE_WATCH_LIFETIME: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Query of `GET /services/watch`.
 #[derive(Debug, Deserialize)]
 pub struct WatchQuery {
@@ -486,9 +556,11 @@ pub struct WatchQuery {
 }
 
 /// `GET /services/watch`: Server-Sent Events, one `change` per Service written after `from`
-/// in the namespace (all namespaces when empty), fed by the registry's watch.
+/// (or after the `Last-Event-ID` of a reconnecting browser) in the namespace (all namespaces
+/// when empty), fed by the registry's watch, for at most [`CONSOLE_WATCH_LIFETIME`].
 pub async fn watch(
     State(app): State<AppState>,
+    headers: HeaderMap,
     Query(q): Query<WatchQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ConsoleError> {
     let first = ListOptions {
@@ -496,22 +568,37 @@ pub async fn watch(
         ..Default::default()
     };
     let current = app.registry.list(SERVICES, None, &first).await?.revision;
-    let from = q.from.filter(|f| *f <= current).unwrap_or(current);
+    let last_seen = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let from = last_seen
+        .or(q.from)
+        .filter(|f| *f <= current)
+        .unwrap_or(current);
     let namespace = q.namespace.filter(|n| !n.is_empty());
-    let stream = service_changes(app.registry.clone(), namespace, from, current);
+    let stream = service_changes(
+        app.registry.clone(),
+        namespace,
+        from,
+        current,
+        CONSOLE_WATCH_LIFETIME,
+    );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 /// The `change` events of Services written after `from` (or, when that is too old, after
-/// `current`) in `namespace`, or in all namespaces.
-fn service_changes(
+/// `current`) in `namespace`, or in all namespaces; the stream ends after `lifetime`.
+pub fn service_changes(
     registry: Registry,
     namespace: Option<String>,
     from: i64,
     current: i64,
+    lifetime: std::time::Duration,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+    let deadline = tokio::time::sleep(lifetime);
     // The stream owns the registry: the watch borrows it for as long as the client listens.
-    async_stream::stream! {
+    let changes = async_stream::stream! {
         let events = match registry.watch(SERVICES, from).await {
             Ok(events) => events,
             Err(_) => match registry.watch(SERVICES, current).await {
@@ -527,7 +614,8 @@ fn service_changes(
             let data = json!({"type": format!("{:?}", e.event_type), "namespace": e.key.namespace, "name": e.key.name, "revision": e.revision});
             yield Ok(SseEvent::default().event("change").id(e.revision.to_string()).data(data.to_string()));
         }
-    }
+    };
+    changes.take_until(deadline)
 }
 
 // ---------------------------------------------------------------- helpers
@@ -665,6 +753,15 @@ struct Found {
 /// Reads one page through the registry's indexed pages: its cost is one page, not the
 /// namespace, for every filter and order but a label selector (a bounded scan).
 async fn find_services(registry: &Registry, q: &IndexQuery) -> Result<Found, ConsoleError> {
+    find_services_page(registry, q, q.page_size()).await
+}
+
+/// [`find_services`] with pages of `limit` Services.
+async fn find_services_page(
+    registry: &Registry,
+    q: &IndexQuery,
+    limit: usize,
+) -> Result<Found, ConsoleError> {
     let label_selector = match q.label.trim() {
         "" => None,
         text => match LabelSelector::parse(text) {
@@ -684,7 +781,7 @@ async fn find_services(registry: &Registry, q: &IndexQuery) -> Result<Found, Con
         label_selector,
         order: q.order(),
         after: q.continue_token.as_deref().and_then(PageCursor::from_token),
-        limit: PAGE_SIZE,
+        limit,
     };
     let page = registry.list_page(SERVICES, &query).await?;
     Ok(Found {
@@ -693,6 +790,49 @@ async fn find_services(registry: &Registry, q: &IndexQuery) -> Result<Found, Con
         revision: page.revision,
         error: None,
     })
+}
+
+/// "45 Services", or for a filtered list "12 of them match"; a filtered count stops at
+/// [`MAX_COUNTED`]. Unfiltered, the store's cache counts without reading the objects.
+async fn count_services(registry: &Registry, q: &IndexQuery) -> Result<String, ConsoleError> {
+    let namespace = Some(q.namespace()).filter(|n| !n.is_empty());
+    let one = ListOptions {
+        limit: Some(1),
+        ..Default::default()
+    };
+    let page = registry.list(SERVICES, namespace, &one).await?;
+    let all = page.items.len() + page.remaining.unwrap_or(0);
+    let plural = |n: usize| if n == 1 { "Service" } else { "Services" };
+    if !q.filtered() {
+        return Ok(format!("{all} {}", plural(all)));
+    }
+    let Ok(found) = find_services(registry, q).await else {
+        return Ok(format!("{all} {}", plural(all)));
+    };
+    if found.error.is_some() {
+        return Ok(format!("{all} {}", plural(all)));
+    }
+    let mut query = IndexQuery {
+        continue_token: None,
+        prev: String::new(),
+        limit: "100".into(),
+        ..q.clone()
+    };
+    let mut matched = 0;
+    loop {
+        let page = find_services_page(registry, &query, 500).await?;
+        matched += page.items.len();
+        match page.next {
+            Some(token) if matched < MAX_COUNTED => query.continue_token = Some(token),
+            Some(_) => {
+                return Ok(format!(
+                    "More than {MAX_COUNTED} of {all} {} match",
+                    plural(all)
+                ));
+            }
+            None => return Ok(format!("{matched} of {all} {} match", plural(all))),
+        }
+    }
 }
 
 fn results_view(ctx: &Ctx, q: &IndexQuery, found: Found, node: Option<&str>) -> ServiceResults {
@@ -719,12 +859,26 @@ fn results_view(ctx: &Ctx, q: &IndexQuery, found: Found, node: Option<&str>) -> 
     });
     let first_url = (stack.len() > 1).then(|| q.url(""));
     let page_number = stack.len() + 1;
+    let self_url = match &q.continue_token {
+        Some(token) => q.url(&format!(
+            "continue={}&prev={}",
+            encode(token),
+            encode(&q.prev)
+        )),
+        None => q.url(""),
+    };
     ServiceResults {
         rows: found
             .items
             .iter()
-            .map(|s| ServiceRow::new(s, now, node))
+            .map(|s| {
+                let mut row = ServiceRow::new(s, now, node);
+                row.delete_url = format!("{}?return={}", row.delete_url, encode(&self_url));
+                row
+            })
             .collect(),
+        total: String::new(),
+        self_url,
         all_namespaces: q.namespace().is_empty(),
         filtered: q.filtered() || found.error.is_some(),
         error: found.error,

@@ -116,7 +116,8 @@ pub struct SelectOption {
 }
 
 impl SelectOption {
-    fn new(value: &str, label: &str, selected: bool) -> SelectOption {
+    /// An option reading `label` that posts `value`.
+    pub fn new(value: &str, label: &str, selected: bool) -> SelectOption {
         SelectOption {
             value: value.to_string(),
             label: label.to_string(),
@@ -347,7 +348,7 @@ impl ServiceRow {
             edit_url: format!("{details}/edit"),
             delete_url: format!("{details}/delete"),
             details_url: details,
-            service_type: str_at(svc, "/spec/type").to_string(),
+            service_type: type_label(str_at(svc, "/spec/type")),
             created_at: created_at(svc),
             age: age(svc, now),
             cluster_ip: cluster_ip(svc),
@@ -364,6 +365,10 @@ impl ServiceRow {
 #[derive(Debug, Clone)]
 pub struct ServiceResults {
     pub rows: Vec<ServiceRow>,
+    /// "45 Services", or how many of them match the filters.
+    pub total: String,
+    /// This page of the list with its filters: where deletes return to.
+    pub self_url: String,
     pub all_namespaces: bool,
     pub filtered: bool,
     pub error: Option<String>,
@@ -385,6 +390,8 @@ pub struct ListFilters {
     pub sort: String,
     pub type_options: Vec<SelectOption>,
     pub sort_options: Vec<SelectOption>,
+    /// The page sizes (20, 50, 100), the chosen one selected.
+    pub page_size_options: Vec<SelectOption>,
 }
 
 impl ListFilters {
@@ -398,10 +405,10 @@ impl ListFilters {
             type_options: options(
                 &[
                     ("", "All types"),
-                    (TYPE_CLUSTER_IP, "Cluster IP"),
-                    (TYPE_NODE_PORT, "Node Port"),
-                    (TYPE_LOAD_BALANCER, "Server Load Balancer"),
-                    ("ExternalName", "External Name"),
+                    (TYPE_CLUSTER_IP, "Cluster IP (ClusterIP)"),
+                    (TYPE_NODE_PORT, "Node Port (NodePort)"),
+                    (TYPE_LOAD_BALANCER, "Server Load Balancer (LoadBalancer)"),
+                    ("ExternalName", "External Name (ExternalName)"),
                 ],
                 service_type,
             ),
@@ -413,6 +420,7 @@ impl ListFilters {
                 ],
                 sort,
             ),
+            page_size_options: Vec::new(),
         }
     }
 }
@@ -475,17 +483,50 @@ pub struct KubectlCommand {
     pub command: String,
 }
 
+/// Characters of a label or annotation value Details shows before "Show all".
+pub const VALUE_PREVIEW_CHARS: usize = 200;
+
 /// A key/value row (labels, annotations, selector).
 #[derive(Debug, Clone)]
 pub struct Pair {
     pub key: String,
     pub value: String,
+    /// The first [`VALUE_PREVIEW_CHARS`] characters of a longer value, else empty.
+    pub preview: String,
+    /// The value's length in characters, for "Show all (N characters)".
+    pub chars: usize,
 }
 
 fn pairs(map: BTreeMap<String, String>) -> Vec<Pair> {
     map.into_iter()
-        .map(|(key, value)| Pair { key, value })
+        .map(|(key, value)| {
+            let chars = value.chars().count();
+            let preview = if chars > VALUE_PREVIEW_CHARS {
+                value.chars().take(VALUE_PREVIEW_CHARS).collect()
+            } else {
+                String::new()
+            };
+            Pair {
+                key,
+                value,
+                preview,
+                chars,
+            }
+        })
         .collect()
+}
+
+/// The one name of a Service type the console uses everywhere: the ACK console's words
+/// with the Kubernetes value, e.g. "Server Load Balancer (LoadBalancer)".
+pub fn type_label(service_type: &str) -> String {
+    let words = match service_type {
+        TYPE_CLUSTER_IP => "Cluster IP",
+        TYPE_NODE_PORT => "Node Port",
+        TYPE_LOAD_BALANCER => "Server Load Balancer",
+        "ExternalName" => "External Name",
+        other => return other.to_string(),
+    };
+    format!("{words} ({service_type})")
 }
 
 /// `GET /services/{namespace}/{name}`.
@@ -548,7 +589,7 @@ impl ServiceShowPage {
             _ => "-".into(),
         };
         ServiceShowPage {
-            service_type: str_at(svc, "/spec/type").to_string(),
+            service_type: type_label(str_at(svc, "/spec/type")),
             cluster_ip: cluster_ip(svc),
             created_at: created_at(svc),
             age: age(svc, related.now),
@@ -711,7 +752,7 @@ pub struct FieldView {
     pub id: String,
     pub name: String,
     pub value: String,
-    pub errors: Vec<String>,
+    pub errors: Vec<super::wording::ErrorText>,
     pub autofocus: bool,
 }
 
@@ -725,7 +766,7 @@ pub struct PortRowView {
     pub protocol: FieldView,
     pub protocol_options: Vec<SelectOption>,
     pub node_port: FieldView,
-    pub row_errors: Vec<String>,
+    pub row_errors: Vec<super::wording::ErrorText>,
 }
 
 /// One Annotations row of the form.
@@ -784,6 +825,13 @@ pub struct ServiceFormPage {
     pub slb_spec_options: Vec<SelectOption>,
     pub slb_id: FieldView,
     pub slb_override: bool,
+    /// Errors of the SLB controls: an annotation row contradicts them.
+    pub slb_access_errors: Vec<String>,
+    pub slb_source_errors: Vec<String>,
+    pub slb_spec_errors: Vec<String>,
+    pub slb_override_errors: Vec<String>,
+    /// The annotation key Access Method writes, for its hint.
+    pub ann_address_type: &'static str,
     pub ports: Vec<PortRowView>,
     pub ports_errors: Vec<String>,
     pub annotations: Vec<AnnotationRowView>,
@@ -810,17 +858,22 @@ pub struct FormContext<'a> {
     pub manifest_text: String,
     pub diff: Option<Vec<DiffLine>>,
     pub plan: Option<crate::plan_view::PlanView>,
+    /// The field to focus when no error claims the focus (the row a button just added).
+    pub focus: Option<String>,
 }
 
 struct Fields {
     errors: FormErrors,
     focused: bool,
+    focus: Option<String>,
 }
 
 impl Fields {
     fn field(&mut self, name: &str, value: &str) -> FieldView {
         let errors = self.errors.take(name);
-        let autofocus = !errors.is_empty() && !self.focused;
+        let wanted =
+            !errors.is_empty() || (self.errors.is_empty() && self.focus.as_deref() == Some(name));
+        let autofocus = wanted && !self.focused;
         self.focused |= autofocus;
         let id = name
             .chars()
@@ -830,16 +883,19 @@ impl Fields {
             id,
             name: name.to_string(),
             value: value.to_string(),
-            errors,
+            errors: errors
+                .into_iter()
+                .map(super::wording::ErrorText::new)
+                .collect(),
             autofocus,
         }
     }
 }
 
 const TYPE_LABELS: [(&str, &str); 3] = [
-    (TYPE_CLUSTER_IP, "Cluster IP"),
-    (TYPE_NODE_PORT, "Node Port"),
-    (TYPE_LOAD_BALANCER, "Server Load Balancer"),
+    (TYPE_CLUSTER_IP, "Cluster IP (ClusterIP)"),
+    (TYPE_NODE_PORT, "Node Port (NodePort)"),
+    (TYPE_LOAD_BALANCER, "Server Load Balancer (LoadBalancer)"),
 ];
 
 /// The CLB specifications of the Create SLB Instance picker.
@@ -864,6 +920,7 @@ impl ServiceFormPage {
         let mut f = Fields {
             errors: cx.errors,
             focused: false,
+            focus: cx.focus,
         };
         let name = f.field("metadata.name", &form.name);
         let type_errors = f.errors.take("spec.type");
@@ -878,6 +935,10 @@ impl ServiceFormPage {
             }
         }
         let slb_id = f.field("slb.id", &form.slb.id);
+        let slb_access_errors = f.errors.take("slb.access");
+        let slb_source_errors = f.errors.take("slb.source");
+        let slb_spec_errors = f.errors.take("slb.spec");
+        let slb_override_errors = f.errors.take("slb.overrideListeners");
         let backend_errors = [
             f.errors.take("backend"),
             f.errors.take_under("spec.selector"),
@@ -958,6 +1019,11 @@ impl ServiceFormPage {
             slb_spec_options: options(&SLB_SPECS, &form.slb.spec),
             slb_id,
             slb_override: form.slb.override_listeners,
+            slb_access_errors,
+            slb_source_errors,
+            slb_spec_errors,
+            slb_override_errors,
+            ann_address_type: super::forms::ANN_ADDRESS_TYPE,
             ports,
             ports_errors,
             annotations,
@@ -1014,7 +1080,12 @@ fn port_row(f: &mut Fields, i: usize, p: &super::forms::PortRow) -> PortRowView 
         protocol: f.field(&path("protocol"), &p.protocol),
         protocol_options: options(&protocol_values, &p.protocol),
         node_port: f.field(&path("nodePort"), &p.node_port),
-        row_errors: f.errors.take(&format!("spec.ports[{i}]")),
+        row_errors: f
+            .errors
+            .take(&format!("spec.ports[{i}]"))
+            .into_iter()
+            .map(super::wording::ErrorText::new)
+            .collect(),
     }
 }
 
@@ -1128,6 +1199,17 @@ pub struct ServiceDeletePage {
     pub kubectl: String,
     /// The SLB side of the delete (see `plan::delete_plan`).
     pub plan: Option<crate::plan_view::PlanView>,
+    /// Why deleting this particular Service is dangerous (the API server's own).
+    pub warning: Option<&'static str>,
+    /// The filtered list the page was opened from, where the delete returns; may be empty.
+    pub return_to: String,
+}
+
+/// The warning for deleting `default/kubernetes`, the API server's own Service.
+pub fn delete_warning(namespace: &str, name: &str) -> Option<&'static str> {
+    (namespace == "default" && name == "kubernetes").then_some(
+        "This is the Service of the Kubernetes API server itself. Pods in every namespace reach the API through it (KUBERNETES_SERVICE_HOST), so deleting it cuts them off until it is recreated.",
+    )
 }
 
 impl ServiceDeletePage {
@@ -1143,6 +1225,8 @@ impl ServiceDeletePage {
             cancel_url: details,
             kubectl: format!("kubectl delete service {name} -n {namespace}"),
             plan: None,
+            warning: delete_warning(&namespace, &name),
+            return_to: String::new(),
             released,
             kept,
             namespace,
@@ -1156,6 +1240,7 @@ impl ServiceDeletePage {
 pub struct BulkItem {
     pub value: String,
     pub released: String,
+    pub warning: Option<&'static str>,
 }
 
 /// `POST /services/delete` before confirmation.
@@ -1181,7 +1266,15 @@ impl BulkItem {
         } else {
             released.join(", ")
         };
-        BulkItem { value, released }
+        let warning = delete_warning(
+            str_at(svc, "/metadata/namespace"),
+            str_at(svc, "/metadata/name"),
+        );
+        BulkItem {
+            value,
+            released,
+            warning,
+        }
     }
 }
 

@@ -9,8 +9,22 @@
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }
 
+  // The Service form holds every type's fields; choosing a type shows its own and hides the
+  // others in place, so the select keeps focus and arrow keys keep working (no reload).
+  function typeSwitch() {
+    var sel = document.querySelector("select[data-type-switch]");
+    if (!sel) return;
+    function show() {
+      sel.form.querySelectorAll("[data-types]").forEach(function (el) {
+        el.hidden = el.getAttribute("data-types").split(" ").indexOf(sel.value) < 0;
+      });
+    }
+    sel.addEventListener("change", show);
+    sel.addEventListener("input", show);
+  }
+
   // Selects that change what the server renders submit their form (the namespace picker;
-  // in the Service form, type/namespace/annotation type re-render with op=refresh).
+  // in the Service form, namespace/annotation type re-render with op=refresh).
   function autoSubmit() {
     document.querySelectorAll("select[data-autosubmit]").forEach(function (sel) {
       sel.addEventListener("change", function () { sel.form.submit(); });
@@ -54,16 +68,39 @@
           });
       }, 150);
     }
+    // One stream per shown page: it is closed on pagehide (a page kept in the back/forward
+    // cache must not hold one of the browser's six connections to this host) and reopened
+    // on pageshow from the last revision seen, so nothing written meanwhile is missed.
     var url = live.getAttribute("data-watch");
     var polling = null;
+    var source = null;
+    var last = null;
     function poll() { if (!polling) polling = setInterval(refresh, 5000); }
-    if (window.EventSource && url) {
-      var source = new EventSource(url);
-      source.addEventListener("change", refresh);
-      source.onerror = function () { if (source.readyState === EventSource.CLOSED) poll(); };
-    } else {
-      poll();
+    function watchUrl() {
+      if (last === null) return url;
+      return url.replace(/([?&]from=)[^&]*/, "$1" + encodeURIComponent(last));
     }
+    function open() {
+      if (!window.EventSource || !url) { poll(); return; }
+      if (source) return;
+      source = new EventSource(watchUrl());
+      source.addEventListener("change", function (e) {
+        if (e.lastEventId) last = e.lastEventId;
+        refresh();
+      });
+      source.onerror = function () {
+        if (source && source.readyState === EventSource.CLOSED) { source = null; poll(); }
+      };
+    }
+    function close() {
+      if (source) { source.close(); source = null; }
+      if (polling) { clearInterval(polling); polling = null; }
+    }
+    window.addEventListener("pagehide", close);
+    window.addEventListener("pageshow", function (e) {
+      if (e.persisted) { open(); refresh(); }
+    });
+    open();
   }
 
   function selectAll() {
@@ -144,9 +181,17 @@
     var url = panel.getAttribute("data-plan-url");
     var timer = null;
     var seq = 0;
+    // On the Create form the plan leaves out errors of fields the user has not reached yet
+    // (the server filters by these names); the Update form is filled in from the start.
+    var creating = !form.querySelector("input[name='metadata.resourceVersion']");
+    var reached = {};
+    function reach(e) { if (e.target && e.target.name) reached[e.target.name] = true; }
+    form.addEventListener("focusin", reach);
+    form.addEventListener("input", reach);
     function refresh() {
       var data = new URLSearchParams(new FormData(form));
       data.delete("op");
+      if (creating) Object.keys(reached).forEach(function (n) { data.append("reached", n); });
       var mine = ++seq;
       panel.setAttribute("aria-busy", "true");
       fetch(url, { method: "POST", body: data, credentials: "same-origin", headers: { "HX-Request": "true" } })
@@ -177,6 +222,7 @@
 
   ready(function () {
     autoSubmit();
+    typeSwitch();
     liveList();
     selectAll();
     copyButtons();

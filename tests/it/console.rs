@@ -199,9 +199,9 @@ async fn new_form_has_the_exact_labels_and_field_names() {
     for text in [
         "name=\"metadata.name\"",
         "name=\"spec.type\"",
-        ">Cluster IP</option>",
-        ">Node Port</option>",
-        ">Server Load Balancer</option>",
+        ">Cluster IP (ClusterIP)</option>",
+        ">Node Port (NodePort)</option>",
+        ">Server Load Balancer (LoadBalancer)</option>",
         "value=\"ClusterIP\"",
         "value=\"NodePort\"",
         "value=\"LoadBalancer\"",
@@ -248,8 +248,11 @@ async fn new_form_has_the_exact_labels_and_field_names() {
     ] {
         assert!(lb.body.contains(text), "missing {text:?}");
     }
+    // Every type's fields are on the page so that a script can switch types in place;
+    // those of other types are hidden (and ignored when posted).
     assert!(
-        !lb.body.contains("name=\"headless\""),
+        lb.body
+            .contains("<div class=\"field field-check\" data-types=\"ClusterIP\" hidden>"),
         "Headless Service is only for Cluster IP"
     );
 }
@@ -1022,5 +1025,192 @@ async fn the_watch_stream_reports_a_create() {
     assert!(
         seen.contains("event: change") && seen.contains("\"type\":\"Added\""),
         "{seen}"
+    );
+}
+
+#[tokio::test]
+async fn a_reconnecting_watch_resumes_after_its_last_event_id() {
+    let cluster = TestCluster::new().await;
+    let first = create(
+        &cluster,
+        service("seen", "default", json!({"ports": [{"port": 80}]})),
+    )
+    .await;
+    let seen_revision = first["metadata"]["resourceVersion"].as_str().unwrap();
+    create(
+        &cluster,
+        service("missed", "default", json!({"ports": [{"port": 80}]})),
+    )
+    .await;
+    let app = service_console::app(cluster.state.clone());
+    // The browser reconnects to the page's original URL (from=0) with the id it saw last.
+    let request = Request::get("/services/watch?namespace=default&from=0")
+        .header("last-event-id", seen_revision)
+        .body(Body::empty())
+        .unwrap();
+    let mut body = app.oneshot(request).await.unwrap().into_body();
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !seen.contains("\"name\":\"missed\"") {
+        let frame = tokio::time::timeout_at(deadline, body.frame())
+            .await
+            .expect("the missed event within 5s")
+            .unwrap()
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            seen.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    assert!(!seen.contains("\"name\":\"seen\""), "{seen}");
+}
+
+#[tokio::test]
+async fn a_console_watch_stream_ends_after_its_lifetime() {
+    use futures::StreamExt;
+    let cluster = TestCluster::new().await;
+    let before = create(
+        &cluster,
+        service("before", "default", json!({"ports": [{"port": 80}]})),
+    )
+    .await;
+    let revision: i64 = before["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let stream = service_console::console::services::service_changes(
+        cluster.registry().clone(),
+        Some("default".into()),
+        revision - 1,
+        revision,
+        Duration::from_millis(300),
+    );
+    let events = tokio::time::timeout(Duration::from_secs(10), stream.collect::<Vec<_>>())
+        .await
+        .expect("the stream ends by itself");
+    assert_eq!(events.len(), 1);
+}
+
+async fn many_services(cluster: &TestCluster, count: usize) {
+    for i in 0..count {
+        create(
+            cluster,
+            service(
+                &format!("web-{i:03}"),
+                "default",
+                json!({"ports": [{"port": 80}]}),
+            ),
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn the_list_shows_its_total_and_offers_20_50_or_100_per_page() {
+    let cluster = TestCluster::new().await;
+    many_services(&cluster, 45).await;
+    let browser = Browser::open(&cluster).await;
+    let first = browser.get("/services?namespace=default").await;
+    // The 45 and the API server's own `kubernetes`.
+    assert!(first.body.contains(">46 Services</p>"), "{}", first.body);
+    assert_eq!(first.body.matches("name=\"selected\"").count(), 20);
+    assert!(first.body.contains("<option value=\"50\">50</option>"));
+    let fifty = browser.get("/services?namespace=default&limit=50").await;
+    assert_eq!(fifty.body.matches("name=\"selected\"").count(), 46);
+    assert!(!fifty.body.contains("rel=\"next\""));
+    assert!(
+        fifty
+            .body
+            .contains("<option value=\"50\" selected>50</option>")
+    );
+    let filtered = browser
+        .get("/services?namespace=default&name=web-01&limit=100")
+        .await;
+    assert!(
+        filtered.body.contains(">10 of 46 Services match</p>"),
+        "{}",
+        filtered.body
+    );
+    // A size the list does not offer falls back to 20.
+    let odd = browser.get("/services?namespace=default&limit=7").await;
+    assert_eq!(odd.body.matches("name=\"selected\"").count(), 20);
+}
+
+#[tokio::test]
+async fn bulk_delete_with_nothing_selected_returns_to_the_filtered_list() {
+    let cluster = TestCluster::new().await;
+    many_services(&cluster, 2).await;
+    let browser = Browser::open(&cluster).await;
+    let list = browser
+        .get("/services?namespace=default&name=web&limit=50")
+        .await;
+    let back = "/services?namespace=default&name=web&label=&type=&sort=&limit=50";
+    assert!(
+        list.body.contains(&format!(
+            "name=\"return\" value=\"{}\"",
+            back.replace('&', "&#38;")
+        )),
+        "{}",
+        list.body
+    );
+    let response = browser.post("/services/delete", &[("return", back)]).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    assert_eq!(response.location(), back);
+    // Only this console's list is a place to return to.
+    let elsewhere = browser
+        .post("/services/delete", &[("return", "https://example.com/")])
+        .await;
+    assert_eq!(elsewhere.location(), "/services?namespace=default");
+    // A row's Delete returns to the same filtered list.
+    let confirm = browser
+        .get(&format!(
+            "/services/default/web-000/delete?return={}",
+            service_console::console::views::encode(back)
+        ))
+        .await;
+    assert!(confirm.body.contains("name=\"return\""));
+    let deleted = browser
+        .post("/services/default/web-000/delete", &[("return", back)])
+        .await;
+    assert_eq!(deleted.location(), back);
+}
+
+#[tokio::test]
+async fn deleting_the_kubernetes_service_warns_first() {
+    let cluster = TestCluster::new().await;
+    let _ = cluster
+        .registry()
+        .create_service(
+            "default",
+            &service("kubernetes", "default", json!({"ports": [{"port": 443}]})),
+            &WriteOptions::default(),
+        )
+        .await;
+    let browser = Browser::open(&cluster).await;
+    let page = browser.get("/services/default/kubernetes/delete").await;
+    assert!(
+        page.body
+            .contains("This is the Service of the Kubernetes API server itself."),
+        "{}",
+        page.body
+    );
+    let other = {
+        many_services(&cluster, 1).await;
+        browser.get("/services/default/web-000/delete").await
+    };
+    assert!(!other.body.contains("delete-warning"));
+}
+
+#[tokio::test]
+async fn a_favicon_is_served() {
+    let cluster = TestCluster::new().await;
+    let browser = Browser::open(&cluster).await;
+    let icon = browser.get("/favicon.ico").await;
+    assert_eq!(icon.status, StatusCode::OK);
+    assert_eq!(icon.header("content-type"), "image/svg+xml");
+    let page = browser.get("/services").await;
+    assert!(
+        page.body
+            .contains("<link rel=\"icon\" href=\"/static/favicon.svg\"")
     );
 }

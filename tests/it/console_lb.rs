@@ -515,6 +515,8 @@ async fn preview_with_local_policy_keeps_source_ip_and_weights_nodes_by_pods() {
         &[
             "Client source IP preserved</dt><dd>Yes",
             "Only node-a, node-b",
+            " for port 80/TCP</li>",
+            " (health check of externalTrafficPolicy Local: the SLB probes each node on it)</li>",
         ],
     );
     let groups = page.section("vServer groups and backend servers", "Consequences");
@@ -883,4 +885,38 @@ async fn hostile_instance_names_and_tags_are_escaped() {
             "Intranet",
         ],
     );
+}
+
+#[tokio::test]
+async fn internal_access_with_an_internet_annotation_row_is_refused_without_javascript() {
+    let cluster = cluster_with_nginx().await;
+    let browser = Browser::open(&cluster).await;
+    let fields = lb_form(
+        "contradiction",
+        &[
+            ("slb.access", "intranet"),
+            (
+                "annotations[0].key",
+                "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type",
+            ),
+            ("annotations[0].value", "internet"),
+            ("op", "submit"),
+        ],
+    );
+    let page = browser.post("/services", &fields).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_contains(
+        &page,
+        &[
+            "id=\"slb-access-errors\"",
+            "id=\"annotations-0--value-errors\"",
+            "Contradicts Access Method &#34;Internal Access&#34;, which sets this annotation to &#34;intranet&#34;.",
+            "Contradicts annotation row 1",
+        ],
+    );
+    let stored = cluster
+        .registry()
+        .get_service("default", "contradiction")
+        .await;
+    assert!(stored.is_err(), "nothing is created: {stored:?}");
 }

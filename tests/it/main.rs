@@ -3,6 +3,7 @@
 mod api;
 mod apply;
 mod browser;
+mod browser_console;
 mod browser_lb;
 mod cli;
 mod console;
