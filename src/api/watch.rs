@@ -244,7 +244,13 @@ impl Filter {
             return Some((event.event_type.as_str(), object));
         }
         let key = (event.key.namespace, event.key.name);
-        let object = object.into_value().ok()?;
+        let object = match object.into_value() {
+            Ok(object) => object,
+            Err(e) => {
+                tracing::error!(error = %e, resource = plural, "watch: an event does not decode");
+                return None;
+            }
+        };
         let matches = self
             .registry
             .matches(&plural, &object, &self.request.selectors);
