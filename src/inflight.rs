@@ -15,7 +15,6 @@ use service_plan::status::{Status, StatusDetails};
 use tokio::sync::Semaphore;
 
 use crate::api::error::status_response;
-use crate::api::legacy_watch;
 use crate::api::params::Params;
 
 /// The two pools of request slots.
@@ -77,7 +76,6 @@ fn is_long_running(request: &Request) -> bool {
     let uri = request.uri();
     // The query read as the API reads it: the first `watch`, parsed as Go parses booleans.
     uri.path() == "/services/watch"
-        || legacy_watch::is_legacy_watch(uri.path())
         || Query::<Vec<(String, String)>>::try_from_uri(uri)
             .is_ok_and(|Query(pairs)| Params::from_pairs(pairs).watch().unwrap_or(false))
 }

@@ -25,14 +25,23 @@ pub use state::AppState;
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    let routes = Router::new()
+    with_legacy_watch_paths(routes(state))
+}
+
+/// Every route, without the rewriting of deprecated paths.
+pub fn routes(state: AppState) -> Router {
+    Router::new()
         .merge(health::routes())
         .merge(api::routes())
         .merge(console::routes())
         .fallback(api::error::not_found)
-        .with_state(state);
-    // The deprecated `/api/v1/watch/...` paths are rewritten before the routes see them.
+        .with_state(state)
+}
+
+/// `service` behind the rewriting of the deprecated `/api/v1/watch/...` paths, so that it
+/// (its middleware included) sees them as the watches they are.
+pub fn with_legacy_watch_paths(service: Router) -> Router {
     Router::new()
-        .fallback_service(routes)
+        .fallback_service(service)
         .layer(axum::middleware::map_request(api::legacy_watch::rewrite))
 }

@@ -13,7 +13,7 @@ use crate::controllers::{ControllerOptions, start_controllers};
 use crate::inflight::{self, Inflight};
 use crate::registry::Registry;
 use crate::store::Store;
-use crate::{AppState, app};
+use crate::{AppState, routes, with_legacy_watch_paths};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "service-console.db";
@@ -65,15 +65,17 @@ pub async fn serve(listener: TcpListener, state: AppState, limits: &LimitArgs) {
         limits.max_mutating_requests_inflight,
     );
     let deadline = Duration::from_secs(limits.request_timeout.max(1));
-    let app = app(state)
-        .layer(axum::middleware::from_fn_with_state(
-            deadline,
-            inflight::deadline,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            inflight,
-            inflight::limit,
-        ));
+    let app = with_legacy_watch_paths(
+        routes(state)
+            .layer(axum::middleware::from_fn_with_state(
+                deadline,
+                inflight::deadline,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                inflight,
+                inflight::limit,
+            )),
+    );
     let connections = ConnectionLimits {
         max_connections: limits
             .max_connections

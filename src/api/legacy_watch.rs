@@ -27,11 +27,6 @@ fn watch_segment(segments: &[&str]) -> Option<usize> {
     }
 }
 
-/// Whether `path` is a deprecated watch path (a long-running request, as any watch).
-pub fn is_legacy_watch(path: &str) -> bool {
-    watch_segment(&path.split('/').collect::<Vec<_>>()).is_some()
-}
-
 fn rewritten(uri: &Uri) -> Option<Uri> {
     let mut segments: Vec<&str> = uri.path().split('/').collect();
     let at = watch_segment(&segments)?;

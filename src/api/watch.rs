@@ -233,24 +233,12 @@ impl Filter {
             return None;
         }
         let plural = event.key.kind.clone();
-        let object = match self.registry.read(&plural, event.object) {
-            Ok(object) => object,
-            Err(e) => {
-                tracing::error!(error = %e, resource = plural, "watch: an event does not decode");
-                return None;
-            }
-        };
+        let object = decoded(self.registry.read(&plural, event.object), &plural)?;
         if !self.request.filters() {
             return Some((event.event_type.as_str(), object));
         }
+        let object = decoded(object.into_value(), &plural)?;
         let key = (event.key.namespace, event.key.name);
-        let object = match object.into_value() {
-            Ok(object) => object,
-            Err(e) => {
-                tracing::error!(error = %e, resource = plural, "watch: an event does not decode");
-                return None;
-            }
-        };
         let matches = self
             .registry
             .matches(&plural, &object, &self.request.selectors);
@@ -277,6 +265,12 @@ impl Filter {
         };
         Some((event_type.as_str(), ReadObject::Decorated(object)))
     }
+}
+
+/// The object of an event, or `None` (logged) when it does not decode.
+fn decoded<T>(read: Result<T, RegistryError>, resource: &str) -> Option<T> {
+    read.map_err(|e| tracing::error!(error = %e, resource, "watch: an event does not decode"))
+        .ok()
 }
 
 /// Writes events as lines of JSON.

@@ -122,7 +122,7 @@ pub async fn index(
 ) -> Result<Response, ConsoleError> {
     let found = find_services(&app.registry, &query).await?;
     let node = node_address_for(&app.registry, &found.items).await?;
-    let total = count_services(&app.registry, &query).await?;
+    let total = count_services(&app.registry, &query, &found).await?;
     let mut results = results_view(&ctx, &query, found.clone(), node.as_deref());
     results.total = total;
     if headers.get("hx-request").is_some() {
@@ -794,22 +794,17 @@ async fn find_services_page(
 
 /// "45 Services", or for a filtered list "12 of them match"; a filtered count stops at
 /// [`MAX_COUNTED`]. Unfiltered, the store's cache counts without reading the objects.
-async fn count_services(registry: &Registry, q: &IndexQuery) -> Result<String, ConsoleError> {
+/// The list's total, with how many match when it is filtered; `found` is the page on
+/// screen (a filter it could not apply leaves the plain total).
+async fn count_services(
+    registry: &Registry,
+    q: &IndexQuery,
+    found: &Found,
+) -> Result<String, ConsoleError> {
     let namespace = Some(q.namespace()).filter(|n| !n.is_empty());
-    let one = ListOptions {
-        limit: Some(1),
-        ..Default::default()
-    };
-    let page = registry.list(SERVICES, namespace, &one).await?;
-    let all = page.items.len() + page.remaining.unwrap_or(0);
+    let all = usize::try_from(registry.count(SERVICES, namespace).await?).unwrap_or(usize::MAX);
     let plural = |n: usize| if n == 1 { "Service" } else { "Services" };
-    if !q.filtered() {
-        return Ok(format!("{all} {}", plural(all)));
-    }
-    let Ok(found) = find_services(registry, q).await else {
-        return Ok(format!("{all} {}", plural(all)));
-    };
-    if found.error.is_some() {
+    if !q.filtered() || found.error.is_some() {
         return Ok(format!("{all} {}", plural(all)));
     }
     let mut query = IndexQuery {

@@ -41,29 +41,51 @@ pub fn plain_sentence(message: &str) -> Option<String> {
     if let Some(value) = message.strip_prefix("Duplicate value: ") {
         return Some(format!("{value} is already used by another row."));
     }
-    let sentence = if message.contains("a DNS-1035 label must consist of") {
-        "Use lowercase letters, digits and '-', starting with a letter and ending with a letter or digit."
-    } else if message.contains("a lowercase RFC 1123 label must consist of") {
-        "Use lowercase letters, digits and '-', starting and ending with a letter or digit."
-    } else if message.contains("name part must consist of alphanumeric characters") {
-        "Use letters, digits, '-', '_' or '.', starting and ending with a letter or digit; a DNS prefix and '/' may come first."
-    } else if message.contains("a valid label must be an empty string or consist of") {
-        "Use letters, digits, '-', '_' or '.', starting and ending with a letter or digit, or leave the value empty."
-    } else if message.contains("must be no more than 63 characters") {
-        "Use at most 63 characters."
-    } else if message.contains("must be between 1 and 65535, inclusive") {
-        "Use a port number from 1 to 65535."
-    } else if message.contains("provided port is already allocated") {
-        "Another Service already uses this node port; leave it empty to get a free one."
-    } else if message.contains("provided port is not in the valid range") {
-        "Use a node port from the cluster's range (30000-32767 by default), or leave it empty."
-    } else if message.starts_with("Required value") {
-        "This field is required."
-    } else {
-        return None;
-    };
-    Some(sentence.to_string())
+    if message.starts_with("Required value") {
+        return Some("This field is required.".to_string());
+    }
+    SENTENCES
+        .iter()
+        .find(|(upstream, _)| message.contains(upstream))
+        .map(|(_, sentence)| (*sentence).to_string())
 }
+
+/// A part of kube-apiserver's text, and the sentence shown for a message containing it, in
+/// the order they are tried.
+const SENTENCES: &[(&str, &str)] = &[
+    (
+        "a DNS-1035 label must consist of",
+        "Use lowercase letters, digits and '-', starting with a letter and ending with a letter or digit.",
+    ),
+    (
+        "a lowercase RFC 1123 label must consist of",
+        "Use lowercase letters, digits and '-', starting and ending with a letter or digit.",
+    ),
+    (
+        "name part must consist of alphanumeric characters",
+        "Use letters, digits, '-', '_' or '.', starting and ending with a letter or digit; a DNS prefix and '/' may come first.",
+    ),
+    (
+        "a valid label must be an empty string or consist of",
+        "Use letters, digits, '-', '_' or '.', starting and ending with a letter or digit, or leave the value empty.",
+    ),
+    (
+        "must be no more than 63 characters",
+        "Use at most 63 characters.",
+    ),
+    (
+        "must be between 1 and 65535, inclusive",
+        "Use a port number from 1 to 65535.",
+    ),
+    (
+        "provided port is already allocated",
+        "Another Service already uses this node port; leave it empty to get a free one.",
+    ),
+    (
+        "provided port is not in the valid range",
+        "Use a node port from the cluster's range (30000-32767 by default), or leave it empty.",
+    ),
+];
 
 /// The value after `key` in a Go `%#v` struct, without quotes: `Port:80` → `80`.
 fn go_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
