@@ -4,6 +4,7 @@
 //! [`registry`] once, and the registry plans with `service-plan` and commits to the [`store`].
 
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod connections;

@@ -81,4 +81,5 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(plan::plan),
         )
         .layer(middleware::from_fn(audit::audit))
+        .layer(middleware::from_fn(crate::auth::local_api_user))
 }

@@ -1,6 +1,8 @@
 //! Query parameters, read as kube-apiserver reads them: the first value of each name, Go's
 //! `strconv.ParseBool` for booleans, and a 400 BadRequest in upstream's words otherwise.
 
+use std::sync::Arc;
+
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use service_plan::codec::FieldValidation;
@@ -8,6 +10,7 @@ use service_plan::field::{FieldError, FieldErrors, go_string_slice};
 use service_plan::selector::{FieldSelector, LabelSelector};
 use service_plan::status::{Resource, Status};
 use service_plan::table::IncludeObject;
+use service_plan::user::UserInfo;
 
 use super::error::ApiError;
 use crate::registry::{Kind, ListOptions, WriteOptions};
@@ -21,6 +24,8 @@ pub struct Params {
     pairs: Vec<(String, String)>,
     /// The request's `User-Agent`, which names the field manager of a write without one.
     user_agent: Option<String>,
+    /// Who the request was authenticated as.
+    user: Option<Arc<UserInfo>>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Params {
@@ -35,7 +40,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
             .get(axum::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        Ok(Params { pairs, user_agent })
+        let user = parts.extensions.get::<Arc<UserInfo>>().cloned();
+        Ok(Params {
+            pairs,
+            user_agent,
+            user,
+        })
     }
 }
 
@@ -45,6 +55,7 @@ impl Params {
         Params {
             pairs,
             user_agent: None,
+            user: None,
         }
     }
 
@@ -151,6 +162,7 @@ impl Params {
                 .user_agent
                 .as_deref()
                 .map(service_plan::meta::manager_from_user_agent),
+            user: self.user.clone(),
         })
     }
 

@@ -56,6 +56,8 @@ pub struct WriteOptions {
     /// Who a write without `fieldManager` is recorded as: the client's User-Agent prefix, as
     /// kube-apiserver takes it (server-side apply still needs `fieldManager` itself).
     pub agent_manager: Option<String>,
+    /// Who asks for the write (None: the server itself, e.g. at bootstrap).
+    pub user: Option<std::sync::Arc<service_plan::user::UserInfo>>,
 }
 
 /// Preconditions of a delete (`DeleteOptions.preconditions`).

@@ -22,5 +22,6 @@ pub mod slb;
 pub mod status;
 pub mod table;
 pub mod traffic;
+pub mod user;
 
 pub use k8s_openapi;
