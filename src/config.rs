@@ -55,6 +55,39 @@ pub struct ServeArgs {
     pub load_balancing: LoadBalancingArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// Team mode: HTTPS with authentication and RBAC always on.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TlsArgs {
+    /// Serve HTTPS for a team: client certificates, ServiceAccount tokens and console sign-in
+    /// authenticate; RBAC authorises. Without it the server is local: plain HTTP on loopback.
+    #[arg(long, env = "SERVICE_CONSOLE_TLS")]
+    pub tls: bool,
+    /// Serving certificate (PEM, chain first). Without it one is generated under DATA_DIR/pki,
+    /// signed by a CA generated there.
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_TLS_CERT_FILE",
+        requires = "tls_private_key_file"
+    )]
+    pub tls_cert_file: Option<PathBuf>,
+    /// The private key of --tls-cert-file (PEM).
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_TLS_PRIVATE_KEY_FILE",
+        requires = "tls_cert_file"
+    )]
+    pub tls_private_key_file: Option<PathBuf>,
+    /// Another name or address for the generated serving certificate (repeatable).
+    #[arg(
+        long = "tls-san",
+        env = "SERVICE_CONSOLE_TLS_SAN",
+        value_delimiter = ','
+    )]
+    pub tls_sans: Vec<String>,
 }
 
 /// What one server accepts at once, and how it stops; the defaults are kube-apiserver's.
@@ -196,6 +229,10 @@ pub struct KubeconfigArgs {
         default_value = "http://127.0.0.1:8080"
     )]
     pub server: String,
+    /// Data directory of the server; for an `https://` server, its CA signs the printed
+    /// admin certificate.
+    #[arg(long, env = "SERVICE_CONSOLE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
 }
 
 /// Output formats of `plan`.

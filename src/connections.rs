@@ -5,7 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::net::SocketAddr;
+
 use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
+use tower::ServiceExt;
+
+use crate::auth::tls::ClientCertificateUser;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -42,6 +50,7 @@ pub fn connections_within_file_limit() -> usize {
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    tls: Option<Arc<rustls::ServerConfig>>,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
     on_shutdown: impl FnOnce(),
@@ -79,8 +88,12 @@ pub async fn serve(
         backoff = Duration::from_millis(5);
         // As Go's net package (and so kube-apiserver) does: small responses go out at once.
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
-        let (builder, watcher) = (builder.clone(), graceful.watcher());
+        let (builder, watcher, app, tls) = (
+            builder.clone(),
+            graceful.watcher(),
+            app.clone(),
+            tls.clone(),
+        );
         let first_byte_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
             // hyper's header timer starts with the first byte; a client that connects and
@@ -92,9 +105,29 @@ pub async fn serve(
             ) {
                 return;
             }
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            // A connection error (a client gone, a header timeout) concerns that client only.
-            let _ = watcher.watch(connection.into_owned()).await;
+            let remote = stream.peer_addr().ok();
+            match tls {
+                None => {
+                    let service = per_connection(app, remote, None);
+                    serve_connection(&builder, TokioIo::new(stream), service, watcher).await;
+                }
+                Some(config) => {
+                    let handshake = tokio_rustls::TlsAcceptor::from(config).accept(stream);
+                    // A failed handshake (no TLS, an unknown CA) concerns that client only.
+                    let Ok(Ok(stream)) = tokio::time::timeout(first_byte_timeout, handshake).await
+                    else {
+                        return;
+                    };
+                    let certificate = stream
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|chain| chain.first())
+                        .and_then(|leaf| crate::auth::tls::certificate_user(leaf));
+                    let service = per_connection(app, remote, certificate);
+                    serve_connection(&builder, TokioIo::new(stream), service, watcher).await;
+                }
+            }
             drop(slot);
         });
     }
@@ -108,6 +141,55 @@ pub async fn serve(
         }
         () = force => tracing::warn!("second signal; exiting at once"),
     }
+}
+
+/// The router with what the connection knows about its requests: the client's address
+/// (`ConnectInfo`) and the user of its verified client certificate.
+fn per_connection(
+    app: Router,
+    remote: Option<SocketAddr>,
+    certificate: Option<ClientCertificateUser>,
+) -> TowerToHyperService<
+    impl Clone
+    + tower::Service<
+        Request<Incoming>,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+        Future: Send,
+    > + Send
+    + 'static,
+> {
+    TowerToHyperService::new(app.map_request(move |mut request: Request<Incoming>| {
+        if let Some(remote) = remote {
+            request.extensions_mut().insert(ConnectInfo(remote));
+        }
+        if let Some(certificate) = &certificate {
+            request.extensions_mut().insert(certificate.clone());
+        }
+        request
+    }))
+}
+
+/// Serves one connection until it ends or the graceful shutdown closes it.
+async fn serve_connection<I, S>(
+    builder: &Builder<TokioExecutor>,
+    io: TokioIo<I>,
+    service: TowerToHyperService<S>,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: tower::Service<
+            Request<Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let connection = builder.serve_connection_with_upgrades(io, service);
+    // A connection error (a client gone, a header timeout) concerns that client only.
+    let _ = watcher.watch(connection.into_owned()).await;
 }
 
 /// Resolves on the first SIGTERM or SIGINT (Ctrl-C).

@@ -33,8 +33,8 @@ pub fn app(state: AppState) -> Router {
 pub fn routes(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
-        .merge(api::routes())
-        .merge(console::routes())
+        .merge(api::routes(&state))
+        .merge(console::routes(&state))
         .fallback(api::error::not_found)
         .with_state(state)
 }

@@ -1,12 +1,14 @@
 //! Start-up of `serve`: open the store, the registry, bind, serve until Ctrl-C.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 
 use std::time::Duration;
 
+use crate::auth::AuthMode;
 use crate::config::{LimitArgs, ServeArgs};
 use crate::connections::{self, ConnectionLimits};
 use crate::controllers::{ControllerOptions, start_controllers};
@@ -34,7 +36,10 @@ pub async fn open_state(
     let registry = Registry::open(store, pools)
         .await
         .map_err(|e| anyhow::anyhow!("bootstrapping the cluster: {e}"))?;
-    Ok(AppState { registry })
+    Ok(AppState {
+        registry,
+        auth: AuthMode::Local,
+    })
 }
 
 /// Keeps the event log bounded, as kube-apiserver's etcd compaction does.
@@ -57,7 +62,12 @@ fn spawn_compaction(state: &AppState) {
 
 /// Runs the server on an already-bound listener until SIGTERM or SIGINT, then shuts down
 /// gracefully (a second signal exits at once).
-pub async fn serve(listener: TcpListener, state: AppState, limits: &LimitArgs) {
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    limits: &LimitArgs,
+) {
     spawn_compaction(&state);
     let store = state.registry.store().clone();
     let inflight = Inflight::new(
@@ -65,7 +75,8 @@ pub async fn serve(listener: TcpListener, state: AppState, limits: &LimitArgs) {
         limits.max_mutating_requests_inflight,
     );
     let deadline = Duration::from_secs(limits.request_timeout.max(1));
-    let app = with_legacy_watch_paths(
+    let local = matches!(state.auth, AuthMode::Local);
+    let mut app = with_legacy_watch_paths(
         routes(state)
             .layer(axum::middleware::from_fn_with_state(
                 deadline,
@@ -76,6 +87,11 @@ pub async fn serve(listener: TcpListener, state: AppState, limits: &LimitArgs) {
                 inflight::limit,
             )),
     );
+    if local {
+        app = app.layer(axum::middleware::from_fn(
+            crate::auth::local::accept_loopback_hosts,
+        ));
+    }
     let connections = ConnectionLimits {
         max_connections: limits
             .max_connections
@@ -90,6 +106,7 @@ pub async fn serve(listener: TcpListener, state: AppState, limits: &LimitArgs) {
     connections::serve(
         listener,
         app,
+        tls,
         connections,
         connections::signal(),
         move || store.close_watches(),
@@ -100,7 +117,19 @@ pub async fn serve(listener: TcpListener, state: AppState, limits: &LimitArgs) {
 
 /// `service-console serve`.
 pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
-    let state = open_state(&args.data_dir, args.cluster.pools()).await?;
+    if !args.tls.tls
+        && let Some(refusal) = crate::auth::local::refuse_listen(args.listen)
+    {
+        anyhow::bail!(refusal);
+    }
+    let mut state = open_state(&args.data_dir, args.cluster.pools()).await?;
+    let tls = if args.tls.tls {
+        let (team, config) = crate::auth::team_mode(&args.data_dir, args.listen, &args.tls)?;
+        state.auth = AuthMode::Team(team);
+        Some(config)
+    } else {
+        None
+    };
     state.registry.configure(args.load_balancing.settings());
     let options = ControllerOptions {
         demo: !args.no_demo,
@@ -111,9 +140,10 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    tracing::info!(address = %args.listen, data_dir = %args.data_dir.display(), "service-console listening");
-    println!("service-console listening on http://{}", args.listen);
-    serve(listener, state, &args.limits).await;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(address = %args.listen, data_dir = %args.data_dir.display(), scheme, "service-console listening");
+    println!("service-console listening on {scheme}://{}", args.listen);
+    serve(listener, state, tls, &args.limits).await;
     tracing::info!("service-console stopped");
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Request bodies: read up to [`MAX_BODY_BYTES`], then decoded by their Content-Type —
 //! JSON, YAML, or protobuf (Services only) for objects; JSON or YAML for DeleteOptions.
-//! Anything else is a 415 in kube-apiserver's words, never a guess.
+//! Anything else, an absent Content-Type included, is a 415 in kube-apiserver's words, never
+//! a guess.
 
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_LENGTH;
@@ -61,11 +62,12 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 }
 
 impl RawBody {
-    /// The body of a create or update of `kind`, as JSON. An absent Content-Type is JSON,
-    /// as kube-apiserver assumes.
+    /// The body of a create or update of `kind`, as JSON. kube-apiserver would take an absent
+    /// Content-Type for JSON; we refuse it, because a cross-site `no-cors` fetch can send a
+    /// body without one (or as `text/plain`) and no preflight would stop it.
     pub fn object(&self, kind: &Kind) -> Result<Value, ApiError> {
         match self.media_type.as_str() {
-            "" | JSON => codec::parse_json(&self.bytes).map_err(|detail| {
+            JSON => codec::parse_json(&self.bytes).map_err(|detail| {
                 ApiError::bad_request(
                     codec::unrecognized(kind.resource.kind, &detail, &self.bytes).message,
                 )
@@ -89,7 +91,7 @@ impl RawBody {
             return Ok(DeleteBody::default());
         }
         let value = match self.media_type.as_str() {
-            "" | JSON => codec::parse_json(&self.bytes).map_err(ApiError::bad_request)?,
+            JSON => codec::parse_json(&self.bytes).map_err(ApiError::bad_request)?,
             YAML => yaml(&self.bytes)?,
             // Typed clients send protobuf DeleteOptions; without a decoder for them the
             // defaults (no preconditions, no dry run) are what such clients nearly always mean.

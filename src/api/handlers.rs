@@ -35,6 +35,7 @@ pub async fn get(
         let listed = list::list(&app.registry, &target, &params).await?;
         return negotiated.list(kind, listed);
     };
+    target.reject_create_only()?;
     if target.subresource == Some(Subresource::Scale) {
         return scale::get(&app.registry, kind, target.namespace_or_empty(), name).await;
     }
@@ -53,6 +54,9 @@ pub async fn create(
     body: RawBody,
 ) -> Result<Response, ApiError> {
     let kind = target.kind;
+    if target.subresource == Some(Subresource::Token) {
+        return super::token_request::create(&app, &target, &body).await;
+    }
     // Objects are created in their namespace's collection only.
     if target.name.is_some() || (kind.namespaced && target.namespace.is_none()) {
         return Err(ApiError::method_not_allowed());
@@ -78,6 +82,7 @@ pub async fn replace(
     let Some(name) = target.name.as_deref() else {
         return Err(ApiError::method_not_allowed());
     };
+    target.reject_create_only()?;
     let opts = params.write_options("UpdateOptions")?;
     let registry = &app.registry;
     let (applied, created) = match target.subresource {
@@ -85,7 +90,7 @@ pub async fn replace(
             return scale::write(registry, &target, &body, None, &opts).await;
         }
         None => (registry.replace(kind, namespace, name, &body.object(kind)?, &opts)).await?,
-        Some(Subresource::Status) => {
+        Some(Subresource::Status | Subresource::Token) => {
             let object = body.object(kind)?;
             let applied = registry.update_status(kind, namespace, name, &object, &opts);
             (applied.await?, false)
@@ -111,6 +116,7 @@ pub async fn patch(
     let Some(name) = target.name.as_deref() else {
         return Err(ApiError::method_not_allowed());
     };
+    target.reject_create_only()?;
     let opts = params.write_options("PatchOptions")?;
     let patch_type = PatchType::from_media_type(&body.media_type)?;
     if patch_type == PatchType::Apply {

@@ -18,6 +18,7 @@ pub mod protobuf;
 pub mod response;
 pub mod scale;
 pub mod target;
+pub mod token_request;
 pub mod version;
 pub mod watch;
 
@@ -48,7 +49,7 @@ where
 
 /// Every API route. Unknown paths fall through to the application's fallback, which is
 /// [`error::not_found`].
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: &AppState) -> Router<AppState> {
     // kube-apiserver answers discovery with and without a trailing slash; the generated
     // clients (Python's among them) ask for `/version/`, `/api/`, `/api/v1/`, ….
     Router::new()
@@ -81,5 +82,8 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(plan::plan),
         )
         .layer(middleware::from_fn(audit::audit))
-        .layer(middleware::from_fn(crate::auth::local_api_user))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::api_user,
+        ))
 }

@@ -22,25 +22,9 @@ const SERVICE_API_VERSION: &str = "v1";
 /// every non-pointer field even when empty, so empty strings, zeros, `false` and empty messages
 /// are left out as JSON `omitempty` would; pointer fields keep a present `false`, `0` or `""`.
 pub fn decode(body: &[u8]) -> Result<Value, String> {
-    let payload = body
-        .strip_prefix(MAGIC)
-        .ok_or("protobuf body does not start with the k8s magic number")?;
-    let unknown = Unknown::decode(payload).map_err(|e| format!("decoding runtime.Unknown: {e}"))?;
-    let type_meta = unknown.type_meta.unwrap_or_default();
-    if type_meta.kind != SERVICE_KIND || type_meta.api_version != SERVICE_API_VERSION {
-        return Err(format!(
-            "protobuf bodies of kind {:?} in version {:?} are not supported",
-            type_meta.kind, type_meta.api_version
-        ));
-    }
-    if !unknown.content_encoding.is_empty() {
-        return Err(format!(
-            "unsupported protobuf content encoding {:?}",
-            unknown.content_encoding
-        ));
-    }
+    let (type_meta, raw) = envelope(body, SERVICE_API_VERSION, SERVICE_KIND)?;
     let service =
-        Service::decode(unknown.raw.as_slice()).map_err(|e| format!("decoding v1.Service: {e}"))?;
+        Service::decode(raw.as_slice()).map_err(|e| format!("decoding v1.Service: {e}"))?;
     let mut object = Map::new();
     object.insert("apiVersion".to_owned(), json!(type_meta.api_version));
     object.insert("kind".to_owned(), json!(type_meta.kind));
@@ -54,6 +38,63 @@ pub fn decode(body: &[u8]) -> Result<Value, String> {
     put_object(&mut object, "spec", service.spec.map(|s| s.to_json()));
     put_object(&mut object, "status", service.status.map(|s| s.to_json()));
     Ok(Value::Object(object))
+}
+
+/// The type and raw message of a `k8s\0` + `runtime.Unknown` body, which must carry
+/// `api_version`/`kind`.
+fn envelope(body: &[u8], api_version: &str, kind: &str) -> Result<(TypeMeta, Vec<u8>), String> {
+    let payload = body
+        .strip_prefix(MAGIC)
+        .ok_or("protobuf body does not start with the k8s magic number")?;
+    let unknown = Unknown::decode(payload).map_err(|e| format!("decoding runtime.Unknown: {e}"))?;
+    let type_meta = unknown.type_meta.unwrap_or_default();
+    if type_meta.kind != kind || type_meta.api_version != api_version {
+        return Err(format!(
+            "protobuf bodies of kind {:?} in version {:?} are not supported",
+            type_meta.kind, type_meta.api_version
+        ));
+    }
+    if !unknown.content_encoding.is_empty() {
+        return Err(format!(
+            "unsupported protobuf content encoding {:?}",
+            unknown.content_encoding
+        ));
+    }
+    Ok((type_meta, unknown.raw))
+}
+
+/// Decodes the protobuf TokenRequest `kubectl create token` sends into its JSON form (the
+/// spec only: the metadata is the path's).
+pub fn decode_token_request(body: &[u8]) -> Result<Value, String> {
+    let (type_meta, raw) = envelope(body, "authentication.k8s.io/v1", "TokenRequest")?;
+    let request = TokenRequest::decode(raw.as_slice())
+        .map_err(|e| format!("decoding v1.TokenRequest: {e}"))?;
+    let spec = request.spec.unwrap_or_default();
+    let mut object = json!({
+        "apiVersion": type_meta.api_version,
+        "kind": type_meta.kind,
+        "spec": {"audiences": spec.audiences},
+    });
+    if let Some(seconds) = spec.expiration_seconds {
+        object["spec"]["expirationSeconds"] = json!(seconds);
+    }
+    Ok(object)
+}
+
+/// `authentication/v1.TokenRequest` (metadata and status are not read).
+#[derive(Clone, PartialEq, Message)]
+struct TokenRequest {
+    #[prost(message, optional, tag = "2")]
+    spec: Option<TokenRequestSpec>,
+}
+
+/// `authentication/v1.TokenRequestSpec` (boundObjectRef, field 3, is not supported).
+#[derive(Clone, PartialEq, Message)]
+struct TokenRequestSpec {
+    #[prost(string, repeated, tag = "1")]
+    audiences: Vec<String>,
+    #[prost(int64, optional, tag = "4")]
+    expiration_seconds: Option<i64>,
 }
 
 /// `runtime.Unknown` from apimachinery `runtime/generated.proto`.

@@ -15,6 +15,8 @@ pub enum Subresource {
     Status,
     /// `deployments/{name}/scale`.
     Scale,
+    /// `serviceaccounts/{name}/token`: TokenRequest.
+    Token,
 }
 
 /// The resource a request is about.
@@ -64,6 +66,7 @@ impl Target {
             None => None,
             Some("status") if kind.subresources.contains(&"status") => Some(Subresource::Status),
             Some("scale") if kind.subresources.contains(&"scale") => Some(Subresource::Scale),
+            Some("token") if kind.subresources.contains(&"token") => Some(Subresource::Token),
             Some(_) => return None,
         };
         Some(Target {
@@ -72,6 +75,14 @@ impl Target {
             name,
             subresource,
         })
+    }
+
+    /// A 405 for any method but POST on a create-only subresource (TokenRequest).
+    pub fn reject_create_only(&self) -> Result<(), ApiError> {
+        match self.subresource {
+            Some(Subresource::Token) => Err(ApiError::method_not_allowed()),
+            _ => Ok(()),
+        }
     }
 
     /// The namespace objects are read and written in: `""` for cluster-scoped kinds.

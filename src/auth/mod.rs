@@ -2,16 +2,36 @@
 //! extensions: in local mode (plain HTTP on loopback, like `kubectl proxy`) the user is
 //! whoever the request says it is; in team mode authentication decides.
 
+pub mod authenticate;
+pub mod local;
+pub mod pki;
+pub mod tls;
+pub mod tokens;
+
 use std::sync::Arc;
 
-use axum::extract::Request;
-use axum::http::header::USER_AGENT;
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use service_plan::user::{MASTERS, UserInfo};
+use service_plan::user::UserInfo;
 
-/// The user of console requests in local mode.
-pub const LOCAL_CONSOLE_USER: &str = "service-console";
+use crate::AppState;
+
+/// How requests are authenticated and authorised, chosen at start-up.
+#[derive(Clone, Default)]
+pub enum AuthMode {
+    /// Plain HTTP on loopback; everyone may do everything.
+    #[default]
+    Local,
+    /// HTTPS for a team: every request is authenticated, then authorised by RBAC.
+    Team(Arc<Team>),
+}
+
+/// What team mode authenticates with.
+#[derive(Debug)]
+pub struct Team {
+    pub tokens: tokens::TokenKeys,
+}
 
 /// The user a request was authenticated as (the anonymous user when none was attached).
 pub fn user_of(request: &Request) -> Arc<UserInfo> {
@@ -22,29 +42,46 @@ pub fn user_of(request: &Request) -> Arc<UserInfo> {
         .unwrap_or_else(|| Arc::new(UserInfo::anonymous()))
 }
 
-/// A local-mode user: everything is allowed, so the user is in `system:masters`.
-fn local_user(name: &str) -> Arc<UserInfo> {
-    Arc::new(UserInfo::authenticated(name, [MASTERS.to_string()]))
-}
-
-/// Middleware for the API in local mode: the user is the client's User-Agent prefix (e.g.
-/// `kubectl-edit`), as the default field manager is.
-pub async fn local_api_user(mut request: Request, next: Next) -> Response {
-    let name = request
-        .headers()
-        .get(USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(service_plan::meta::manager_from_user_agent)
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| service_plan::user::ANONYMOUS.to_string());
-    request.extensions_mut().insert(local_user(&name));
+/// Middleware of the API: attaches the request's user.
+pub async fn api_user(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let user = match &state.auth {
+        AuthMode::Local => local::api_user(&request),
+        AuthMode::Team(team) => {
+            match authenticate::api_user(&state, team, request.headers(), request.extensions())
+                .await
+            {
+                Ok(user) => user,
+                Err(unauthorized) => return unauthorized,
+            }
+        }
+    };
+    request.extensions_mut().insert(user);
     next.run(request).await
 }
 
-/// Middleware for the console in local mode: the user is the console itself.
-pub async fn local_console_user(mut request: Request, next: Next) -> Response {
-    request
-        .extensions_mut()
-        .insert(local_user(LOCAL_CONSOLE_USER));
+/// Middleware of the console: attaches the request's user.
+pub async fn console_user(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let user = match &state.auth {
+        AuthMode::Local => local::console_user(),
+        AuthMode::Team(_) => Arc::new(UserInfo::anonymous()),
+    };
+    request.extensions_mut().insert(user);
     next.run(request).await
+}
+
+/// Team mode's PKI (generated on first start), token keys and HTTPS configuration.
+pub fn team_mode(
+    data_dir: &std::path::Path,
+    listen: std::net::SocketAddr,
+    args: &crate::config::TlsArgs,
+) -> anyhow::Result<(Arc<Team>, Arc<rustls::ServerConfig>)> {
+    let names = pki::serving_names(&listen.ip().to_string(), &args.tls_sans);
+    let pki = pki::Pki::load_or_create(data_dir, &names)?;
+    let config = tls::server_config(&pki, args)?;
+    let tokens = tokens::TokenKeys::from_pem(&pki.sa_key_pem, &pki.sa_public_pem)?;
+    Ok((Arc::new(Team { tokens }), config))
 }

@@ -53,7 +53,7 @@ const APP_JS: &str = include_str!("../../static/js/app.js");
 const FAVICON_SVG: &str = include_str!("../../static/favicon.svg");
 
 /// Console routes, with their middleware; merged into [`crate::app`].
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: &AppState) -> Router<AppState> {
     let headers = [
         (HeaderName::from_static("content-security-policy"), CSP),
         (HeaderName::from_static("x-content-type-options"), "nosniff"),
@@ -118,7 +118,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/{*path}", axum::routing::any(not_found))
         .layer(middleware::from_fn(context))
-        .layer(middleware::from_fn(crate::auth::local_console_user))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::console_user,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(

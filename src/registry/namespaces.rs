@@ -3,6 +3,7 @@
 use serde_json::json;
 use service_plan::status::Resource;
 
+use super::objects::SERVICE_ACCOUNTS;
 use super::{Registry, RegistryError};
 use crate::store::{ObjectKey, Precondition, StoreError, Write, WriteOp};
 
@@ -12,6 +13,9 @@ pub const NAMESPACES: Resource = Resource {
     plural: "namespaces",
     kind: "Namespace",
 };
+
+/// The ServiceAccount every namespace has.
+pub const DEFAULT_SERVICE_ACCOUNT: &str = "default";
 
 /// Namespaces every cluster starts with.
 pub const SYSTEM_NAMESPACES: [&str; 4] =
@@ -38,7 +42,7 @@ impl Registry {
     /// Creates an Active namespace if it is missing.
     pub async fn ensure_namespace(&self, name: &str) -> Result<(), RegistryError> {
         if self.get_raw(NAMESPACES.plural, "", name).await?.is_some() {
-            return Ok(());
+            return self.ensure_default_service_account(name).await;
         }
         let meta = super::new_object_meta();
         let object = json!({
@@ -55,6 +59,40 @@ impl Registry {
         });
         let write = Write::new(WriteOp::Put {
             key: ObjectKey::new(NAMESPACES.plural, "", name),
+            uid: meta.uid,
+            object,
+            precondition: Precondition::MustNotExist,
+        });
+        match self.commit(write).await {
+            Ok(_) | Err(StoreError::AlreadyExists) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.ensure_default_service_account(name).await
+    }
+
+    /// Creates the namespace's `default` ServiceAccount if it is missing, as the
+    /// serviceaccounts controller of kube-controller-manager does for every namespace.
+    pub async fn ensure_default_service_account(
+        &self,
+        namespace: &str,
+    ) -> Result<(), RegistryError> {
+        let key = ObjectKey::new(SERVICE_ACCOUNTS.plural, namespace, DEFAULT_SERVICE_ACCOUNT);
+        if self.inner.store.get(&key).await?.is_some() {
+            return Ok(());
+        }
+        let meta = super::new_object_meta();
+        let object = json!({
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {
+                "name": DEFAULT_SERVICE_ACCOUNT,
+                "namespace": namespace,
+                "uid": meta.uid,
+                "creationTimestamp": meta.now,
+            },
+        });
+        let write = Write::new(WriteOp::Put {
+            key,
             uid: meta.uid,
             object,
             precondition: Precondition::MustNotExist,

@@ -116,7 +116,7 @@ const NO_STRINGS: &[&str] = &[];
 const CREATE_ON_UPDATE: [&str; 3] = ["services", "endpoints", "events"];
 
 /// Every resource served, in discovery order.
-pub static KINDS: [Kind; 8] = [
+pub static KINDS: [Kind; 9] = [
     Kind {
         resource: SERVICES,
         version: "v1",
@@ -229,7 +229,25 @@ pub static KINDS: [Kind; 8] = [
         name_check: format::name_is_dns1123_subdomain,
         decode: decode_typed::<EndpointSlice>,
     },
+    Kind {
+        resource: SERVICE_ACCOUNTS,
+        version: "v1",
+        namespaced: true,
+        singular: "serviceaccount",
+        short_names: &["sa"],
+        categories: NO_STRINGS,
+        subresources: &["token"],
+        name_check: format::name_is_dns1123_subdomain,
+        decode: decode_typed::<k8s_openapi::api::core::v1::ServiceAccount>,
+    },
 ];
+
+/// ServiceAccounts: identities whose tokens authenticate in team mode.
+pub const SERVICE_ACCOUNTS: Resource = Resource {
+    group: "",
+    plural: "serviceaccounts",
+    kind: "ServiceAccount",
+};
 
 /// The kind served at `group`/`version`/`plural`.
 pub fn kind_for(group: &str, version: &str, plural: &str) -> Option<&'static Kind> {
@@ -434,11 +452,16 @@ impl Registry {
             precondition: Precondition::MustNotExist,
         });
         match self.commit(write).await {
-            Ok(event) => Ok(Applied {
-                object: event.object,
-                warnings,
-                changed: true,
-            }),
+            Ok(event) => {
+                if kind.resource == NAMESPACES {
+                    self.ensure_default_service_account(&name).await?;
+                }
+                Ok(Applied {
+                    object: event.object,
+                    warnings,
+                    changed: true,
+                })
+            }
             Err(StoreError::AlreadyExists) => Err(RegistryError::AlreadyExists {
                 resource: kind.resource,
                 name,
