@@ -16,6 +16,7 @@ pub mod format;
 pub mod meta;
 pub mod nesting;
 pub mod patch;
+pub mod rbac;
 pub mod selector;
 pub mod service;
 pub mod slb;
