@@ -122,7 +122,7 @@ fn rule_covers(owner: &PolicyRule, sub: &PolicyRule) -> bool {
 /// verb; mirrors `CompactRules`. Other rules keep their order and come first.
 pub fn compact_rules(rules: &[PolicyRule]) -> Vec<PolicyRule> {
     let mut compacted = Vec::new();
-    let mut simple: Vec<((String, String, Option<String>), PolicyRule)> = Vec::new();
+    let mut simple: Vec<(SimpleResource, PolicyRule)> = Vec::new();
     for rule in rules {
         match simple_resource(rule) {
             Some(key) => match simple.iter_mut().find(|(k, _)| *k == key) {
@@ -137,8 +137,11 @@ pub fn compact_rules(rules: &[PolicyRule]) -> Vec<PolicyRule> {
     compacted
 }
 
+/// The group, resource and optional name that [`compact_rules`] merges on (`simpleResource`).
+type SimpleResource = (String, String, Option<String>);
+
 /// `isSimpleResourceRule`: one group, one resource, at most one name, no URLs.
-fn simple_resource(rule: &PolicyRule) -> Option<(String, String, Option<String>)> {
+fn simple_resource(rule: &PolicyRule) -> Option<SimpleResource> {
     let names = items(&rule.resource_names);
     if names.len() > 1 || !items(&rule.non_resource_urls).is_empty() {
         return None;
@@ -228,7 +231,7 @@ pub fn check_role_write<R: RuleResolver + ?Sized>(
     user: &UserInfo,
     write: &RoleWrite<'_>,
     resolver: &R,
-) -> Result<(), Status> {
+) -> Result<(), Box<Status>> {
     if is_privileged(user) || write.only_gc_fields_changed {
         return Ok(());
     }
@@ -246,7 +249,7 @@ pub fn check_role_write<R: RuleResolver + ?Sized>(
     }
     match confirm_no_escalation(user, write.namespace, write.rules, resolver) {
         None => Ok(()),
-        Some(msg) => Err(forbidden(GROUP_NAME, resource, write.name, &msg)),
+        Some(msg) => Err(Box::new(forbidden(GROUP_NAME, resource, write.name, &msg))),
     }
 }
 
@@ -285,7 +288,7 @@ pub fn check_binding_write<R: RuleResolver + ?Sized>(
     user: &UserInfo,
     write: &BindingWrite<'_>,
     resolver: &R,
-) -> Result<(), Status> {
+) -> Result<(), Box<Status>> {
     if is_privileged(user) || write.only_gc_fields_changed {
         return Ok(());
     }
@@ -322,7 +325,7 @@ pub fn check_binding_write<R: RuleResolver + ?Sized>(
     };
     match confirm_no_escalation(user, write.namespace, &rules, resolver) {
         None => Ok(()),
-        Some(msg) => Err(forbidden(GROUP_NAME, resource, write.name, &msg)),
+        Some(msg) => Err(Box::new(forbidden(GROUP_NAME, resource, write.name, &msg))),
     }
 }
 

@@ -59,7 +59,7 @@ pub struct RequestInfoError {
     /// The URL as Go prints it: path, then `?query` when there is one.
     pub url: String,
     /// What was known before the failure, as upstream returns it alongside the error.
-    pub partial: RequestInfo,
+    pub partial: Box<RequestInfo>,
 }
 
 impl RequestInfoError {
@@ -123,7 +123,10 @@ pub fn new_request_info(
             } else {
                 format!("{path}?{raw_query}")
             };
-            return Err(RequestInfoError { url, partial: info });
+            return Err(RequestInfoError {
+                url,
+                partial: Box::new(info),
+            });
         }
         info.verb = parts.remove(0);
     } else {
@@ -138,17 +141,17 @@ pub fn new_request_info(
         .to_string();
     }
 
-    if parts.first().is_some_and(|p| p == "namespaces") {
-        if let Some(namespace) = parts.get(1) {
-            info.namespace = namespace.clone();
-            // A step after the namespace name that is not a namespace subresource is a
-            // namespaced resource in its own right.
-            if parts
-                .get(2)
-                .is_some_and(|p| !NAMESPACE_SUBRESOURCES.contains(&p.as_str()))
-            {
-                parts.drain(..2);
-            }
+    if parts.first().is_some_and(|p| p == "namespaces")
+        && let Some(namespace) = parts.get(1)
+    {
+        info.namespace = namespace.clone();
+        // A step after the namespace name that is not a namespace subresource is a
+        // namespaced resource in its own right.
+        if parts
+            .get(2)
+            .is_some_and(|p| !NAMESPACE_SUBRESOURCES.contains(&p.as_str()))
+        {
+            parts.drain(..2);
         }
     }
 
@@ -209,7 +212,7 @@ fn list_options_decode(query: &Query) -> bool {
             .is_none_or(|s| LabelSelector::parse(s).is_ok());
     let integers_parse = ["limit", "timeoutSeconds"]
         .iter()
-        .all(|key| query.first(key).is_none_or(|v| go_parse_int64(v)));
+        .all(|key| query.first(key).is_none_or(go_parse_int64));
     selectors_parse && integers_parse
 }
 
