@@ -21,6 +21,7 @@ use super::{
     GROUP_NAME, KIND_CLUSTER_ROLE, KIND_GROUP, KIND_ROLE, KIND_SERVICE_ACCOUNT, KIND_USER,
 };
 use crate::field::go_quote;
+use crate::status::Status;
 use crate::user::{UserInfo, service_account_user};
 
 /// What is asked of the authorizer; mirrors `authorizer.Attributes` (`AttributesRecord`).
@@ -498,6 +499,19 @@ pub fn authorize<R: RuleResolver + ?Sized>(attrs: &Attributes<'_>, resolver: &R)
     }
 }
 
+/// kube-apiserver's authorizer chain for `--authorization-mode=RBAC`: the privileged-groups
+/// authorizer first (`system:masters` allowed with an empty reason), then RBAC. Mirrors the
+/// union built in `pkg/kubeapiserver/authorizer` with `authorizerfactory.NewPrivilegedGroups`.
+pub fn authorize_with_privileged_groups<R: RuleResolver + ?Sized>(
+    attrs: &Attributes<'_>,
+    resolver: &R,
+) -> Decision {
+    if is_privileged(attrs.user) {
+        return Decision::Allow(String::new());
+    }
+    authorize(attrs, resolver)
+}
+
 /// Whether the user is in `system:masters`, which kube-apiserver's privileged-groups
 /// authorizer allows everything and the RBAC registry lets escalate (`EscalationAllowed`).
 pub fn is_privileged(user: &UserInfo) -> bool {
@@ -538,6 +552,19 @@ pub fn rules_for<R: RuleResolver + ?Sized>(
         }
     }
     status
+}
+
+/// The status of a SelfSubjectRulesReview for `spec.namespace`; mirrors the review's REST
+/// `Create`, which answers 400 `no namespace on request` when the namespace is empty.
+pub fn rules_review<R: RuleResolver + ?Sized>(
+    user: &UserInfo,
+    spec_namespace: &str,
+    resolver: &R,
+) -> Result<SubjectRulesReviewStatus, Box<Status>> {
+    if spec_namespace.is_empty() {
+        return Err(Box::new(Status::bad_request("no namespace on request")));
+    }
+    Ok(rules_for(user, spec_namespace, resolver))
 }
 
 /// `utilerrors.NewAggregate(errs).Error()`: one error as is, several de-duplicated in `[…]`.
@@ -796,6 +823,40 @@ mod tests {
             Some("clusterrole.rbac.authorization.k8s.io \"gone\" not found")
         );
         assert_eq!(status.resource_rules.len(), 1);
+    }
+
+    #[test]
+    fn a_rules_review_needs_a_namespace() {
+        let bob = UserInfo::authenticated("bob", []);
+        let status = rules_review(&bob, "", &policy()).unwrap_err();
+        assert_eq!(
+            (status.code, status.reason.as_str(), status.message.as_str()),
+            (400, "BadRequest", "no namespace on request")
+        );
+        assert_eq!(
+            rules_review(&bob, "default", &policy())
+                .unwrap()
+                .resource_rules
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn the_privileged_groups_authorizer_allows_masters_without_a_reason() {
+        let root = UserInfo::authenticated("root", [crate::user::MASTERS.to_string()]);
+        let attrs = Attributes::resource(&root, "delete", "", "nodes", "", "n1");
+        assert_eq!(
+            authorize(&attrs, &policy()),
+            Decision::NoOpinion(String::new())
+        );
+        assert_eq!(
+            authorize_with_privileged_groups(&attrs, &policy()),
+            Decision::Allow(String::new())
+        );
+        let bob = UserInfo::authenticated("bob", []);
+        let list = Attributes::resource(&bob, "list", "", "services", "", "");
+        assert!(authorize_with_privileged_groups(&list, &policy()).is_allowed());
     }
 
     #[test]

@@ -14,7 +14,10 @@ pub mod request_info;
 pub mod rules;
 pub mod validation;
 
-pub use authorizer::{Attributes, Decision, RuleResolver, authorize, rules_for};
+pub use authorizer::{
+    Attributes, Decision, RuleResolver, StaticPolicy, authorize, authorize_with_privileged_groups,
+    rules_for, rules_review,
+};
 pub use request_info::{RequestInfo, new_request_info};
 
 /// The RBAC API group, `rbac.authorization.k8s.io`.
