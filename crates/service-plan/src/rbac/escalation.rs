@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use k8s_openapi::Metadata;
-use k8s_openapi::api::rbac::v1::{PolicyRule, RoleRef};
+use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule, RoleRef};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::authorizer::{
@@ -217,6 +217,35 @@ pub struct RoleWrite<'a> {
     /// An update that changes only what the garbage collector needs (see
     /// [`only_gc_fields_changed`]) is never checked.
     pub only_gc_fields_changed: bool,
+    /// Whether the new ClusterRole, or on update the old one, has an aggregation rule with
+    /// selectors ([`has_aggregation_rule`]): since it can gather anything, that needs `*` on
+    /// everything.
+    pub aggregation_rule: bool,
+}
+
+/// Whether a ClusterRole aggregates (`hasAggregationRule`): a rule with at least one selector.
+pub fn has_aggregation_rule(role: &ClusterRole) -> bool {
+    role.aggregation_rule
+        .as_ref()
+        .and_then(|a| a.cluster_role_selectors.as_ref())
+        .is_some_and(|s| !s.is_empty())
+}
+
+/// The rules of cluster-admin (`fullAuthority` in the clusterrole storage).
+fn full_authority() -> Vec<PolicyRule> {
+    vec![
+        PolicyRule {
+            verbs: vec![ALL.into()],
+            api_groups: Some(vec![ALL.into()]),
+            resources: Some(vec![ALL.into()]),
+            ..Default::default()
+        },
+        PolicyRule {
+            verbs: vec![ALL.into()],
+            non_resource_urls: Some(vec![ALL.into()]),
+            ..Default::default()
+        },
+    ]
 }
 
 /// Whether `user` may write the role; mirrors `policybased.Storage.Create/Update` of roles and
@@ -224,7 +253,7 @@ pub struct RoleWrite<'a> {
 ///
 /// Allowed are `system:masters`, users granted `escalate` on the role resource (for the URL's
 /// name, so on create only a grant without resourceNames helps), and users who already hold
-/// every rule. Otherwise the 403 reads `roles.rbac.authorization.k8s.io "x" is forbidden: user
+/// every rule; an aggregation rule further needs cluster-admin's rules. Otherwise the 403 reads `roles.rbac.authorization.k8s.io "x" is forbidden: user
 /// "bob" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not
 /// currently held:\n{APIGroups:[""], Resources:["services"], Verbs:["create"]}`.
 pub fn check_role_write<R: RuleResolver + ?Sized>(
@@ -247,10 +276,20 @@ pub fn check_role_write<R: RuleResolver + ?Sized>(
     if authorize(&escalate, resolver).is_allowed() {
         return Ok(());
     }
-    match confirm_no_escalation(user, write.namespace, write.rules, resolver) {
-        None => Ok(()),
-        Some(msg) => Err(Box::new(forbidden(GROUP_NAME, resource, write.name, &msg))),
+    if let Some(msg) = confirm_no_escalation(user, write.namespace, write.rules, resolver) {
+        return Err(Box::new(forbidden(GROUP_NAME, resource, write.name, &msg)));
     }
+    if write.aggregation_rule
+        && confirm_no_escalation(user, write.namespace, &full_authority(), resolver).is_some()
+    {
+        return Err(Box::new(forbidden(
+            GROUP_NAME,
+            resource,
+            write.name,
+            "must have cluster-admin privileges to use the aggregationRule",
+        )));
+    }
+    Ok(())
 }
 
 /// Which binding resource a write is for.
@@ -374,7 +413,10 @@ mod tests {
     use crate::rbac::authorizer::StaticPolicy;
     use crate::rbac::rules::{rule, url_rule};
     use crate::rbac::{KIND_GROUP, KIND_USER};
-    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding, Subject};
+    use k8s_openapi::api::rbac::v1::{
+        AggregationRule, ClusterRoleBinding, Role, RoleBinding, Subject,
+    };
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
     fn named(mut r: PolicyRule, names: &[&str]) -> PolicyRule {
         r.resource_names = Some(names.iter().map(|s| s.to_string()).collect());
@@ -565,6 +607,7 @@ mod tests {
             name: "new-role",
             rules,
             only_gc_fields_changed: false,
+            aggregation_rule: false,
         }
     }
 
@@ -646,6 +689,45 @@ mod tests {
         assert!(status.message.starts_with(
             "clusterroles.rbac.authorization.k8s.io \"new-role\" is forbidden: user \"escalator\""
         ));
+    }
+
+    #[test]
+    fn an_aggregation_rule_needs_cluster_admin_rules() {
+        let bob = UserInfo::authenticated("bob", []);
+        let write = RoleWrite {
+            resource: RoleResource::ClusterRoles,
+            namespace: "",
+            aggregation_rule: true,
+            ..role_write(&[])
+        };
+        let status = check_role_write(&bob, &write, &policy()).unwrap_err();
+        assert_eq!(
+            status.message,
+            "clusterroles.rbac.authorization.k8s.io \"new-role\" is forbidden: must have cluster-admin privileges to use the aggregationRule"
+        );
+        let mut p = policy();
+        p.cluster_role_bindings.push(ClusterRoleBinding {
+            metadata: meta(None, "bob-admin"),
+            role_ref: role_ref(KIND_CLUSTER_ROLE, "everything"),
+            subjects: Some(vec![user_subject(KIND_USER, "bob")]),
+        });
+        p.cluster_roles.push(ClusterRole {
+            metadata: meta(None, "everything"),
+            rules: Some(full_authority()),
+            ..Default::default()
+        });
+        assert_eq!(check_role_write(&bob, &write, &p), Ok(()));
+
+        let mut role = ClusterRole::default();
+        assert!(!has_aggregation_rule(&role));
+        role.aggregation_rule = Some(AggregationRule {
+            cluster_role_selectors: Some(vec![]),
+        });
+        assert!(!has_aggregation_rule(&role));
+        role.aggregation_rule = Some(AggregationRule {
+            cluster_role_selectors: Some(vec![LabelSelector::default()]),
+        });
+        assert!(has_aggregation_rule(&role));
     }
 
     fn binding_write<'a>(role_ref: &'a RoleRef) -> BindingWrite<'a> {
