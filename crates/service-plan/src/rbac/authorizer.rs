@@ -154,9 +154,13 @@ pub trait RuleResolver {
 /// a policy that lives only in memory (the bootstrap policy before the store has it).
 #[derive(Debug, Clone, Default)]
 pub struct StaticPolicy {
+    /// ClusterRoles, looked up by name.
     pub cluster_roles: Vec<ClusterRole>,
+    /// Roles, looked up by namespace and name.
     pub roles: Vec<Role>,
+    /// ClusterRoleBindings, walked in this order.
     pub cluster_role_bindings: Vec<ClusterRoleBinding>,
+    /// RoleBindings of every namespace, walked in this order.
     pub role_bindings: Vec<RoleBinding>,
 }
 
@@ -358,10 +362,12 @@ fn describe_subject(subject: &Subject, binding_namespace: &str) -> String {
 /// One step of [`visit_rules_for`]: a rule with its source, or a resolution error.
 #[derive(Debug)]
 pub enum Visit<'b> {
+    /// A rule that applies, and the binding that granted it.
     Rule {
         source: RuleSource<'b>,
         rule: &'b PolicyRule,
     },
+    /// A binding whose rules could not be read, or a list that failed.
     Error(ResolveError),
 }
 

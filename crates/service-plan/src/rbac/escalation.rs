@@ -205,6 +205,7 @@ impl RoleResource {
 /// A create or update of a Role or ClusterRole, as the registry sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct RoleWrite<'a> {
+    /// Roles or ClusterRoles.
     pub resource: RoleResource,
     /// The namespace of the request; empty for ClusterRoles.
     pub namespace: &'a str,
@@ -304,6 +305,7 @@ pub enum BindingResource {
 /// A create or update of a RoleBinding or ClusterRoleBinding, as the registry sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct BindingWrite<'a> {
+    /// RoleBindings or ClusterRoleBindings.
     pub resource: BindingResource,
     /// The namespace of the request; empty for ClusterRoleBindings.
     pub namespace: &'a str,
