@@ -2,7 +2,8 @@
 //! asks for ([`request_info`]), whether a user's roles allow it ([`authorizer`], [`rules`]), the
 //! 403 text when they do not ([`message`]), what a user may do ([`authorizer::rules_for`],
 //! [`review`]), the escalation checks on role and binding writes ([`escalation`]), the bootstrap policy
-//! ([`bootstrap`]) and the validation of the four RBAC kinds ([`validation`]).
+//! ([`bootstrap`], kept current by [`reconcile`]) and the validation of the four RBAC kinds
+//! ([`validation`]).
 //!
 //! The server implements [`authorizer::RuleResolver`] over its store; nothing here does I/O.
 
@@ -10,6 +11,7 @@ pub mod authorizer;
 pub mod bootstrap;
 pub mod escalation;
 pub mod message;
+pub mod reconcile;
 pub mod request_info;
 pub mod review;
 pub mod rules;
