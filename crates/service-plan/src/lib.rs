@@ -4,6 +4,7 @@
 //! applies static defaulting, [`service::pipeline`] normalises, plans allocations with [`alloc`]
 //! and prepares the object, and [`service::validate`] checks it. Errors are data
 //! ([`field::FieldErrors`], [`status`]) so that every front door prints kube-apiserver's words.
+//! [`rbac`] decides who may do what, as kube-apiserver's RBAC authorizer and registry do.
 //! No I/O and no async live here.
 
 pub mod alloc;
@@ -16,6 +17,7 @@ pub mod format;
 pub mod meta;
 pub mod nesting;
 pub mod patch;
+pub mod rbac;
 pub mod selector;
 pub mod service;
 pub mod slb;
