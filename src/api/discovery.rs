@@ -75,9 +75,18 @@ fn kinds_in(group: &str, version: &str) -> impl Iterator<Item = &'static Kind> {
 fn subresource_kind(kind: &Kind, subresource: &str) -> Value {
     match subresource {
         "scale" => json!({"group": "autoscaling", "version": "v1", "kind": "Scale"}),
+        "token" => json!({"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest"}),
         _ => {
             json!({"group": kind.resource.group, "version": kind.version, "kind": kind.resource.kind})
         }
+    }
+}
+
+/// The verbs of a subresource: TokenRequest is create-only.
+fn subresource_verbs(subresource: &str) -> &'static [&'static str] {
+    match subresource {
+        "token" => &["create"],
+        _ => SUBRESOURCE_VERBS,
     }
 }
 
@@ -128,7 +137,7 @@ fn aggregated_resource(kind: &Kind) -> Value {
         let subresources: Vec<Value> = kind
             .subresources
             .iter()
-            .map(|s| json!({"subresource": s, "responseKind": subresource_kind(kind, s), "verbs": SUBRESOURCE_VERBS}))
+            .map(|s| json!({"subresource": s, "responseKind": subresource_kind(kind, s), "verbs": subresource_verbs(s)}))
             .collect();
         resource["subresources"] = Value::Array(subresources);
     }
@@ -212,7 +221,7 @@ fn legacy_resources(kind: &Kind) -> Vec<Value> {
             "singularName": "",
             "namespaced": kind.namespaced,
             "kind": gvk["kind"],
-            "verbs": SUBRESOURCE_VERBS,
+            "verbs": subresource_verbs(sub),
         });
         // A subresource in another group names it, as `deployments/scale` does.
         if gvk["group"] != json!(kind.resource.group) {

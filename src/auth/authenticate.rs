@@ -1,5 +1,6 @@
-//! Team-mode authentication, in kube-apiserver's order: a bearer token, then a verified client
-//! certificate, then anonymous. A bearer token that does not verify is a 401, not anonymous.
+//! Team-mode authentication, in kube-apiserver's order: a verified client certificate, then a
+//! bearer token, then anonymous. A bearer token that does not verify (and no certificate) is a
+//! 401, not anonymous.
 
 use std::sync::Arc;
 
@@ -23,15 +24,15 @@ pub async fn api_user(
 ) -> Result<Arc<UserInfo>, Response> {
     let token = bearer_token(headers).map(str::to_owned);
     let certificate = extensions.get::<ClientCertificateUser>().cloned();
-    if let Some(token) = token {
-        return token_user(state, team, &token)
-            .await
-            .ok_or_else(unauthorized);
-    }
     if let Some(ClientCertificateUser(user)) = certificate {
         return Ok(user);
     }
-    Ok(Arc::new(UserInfo::anonymous()))
+    match token {
+        Some(token) => token_user(state, team, &token)
+            .await
+            .ok_or_else(unauthorized),
+        None => Ok(Arc::new(UserInfo::anonymous())),
+    }
 }
 
 /// The token of an `Authorization: Bearer …` header; other schemes are not ours to read.

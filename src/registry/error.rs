@@ -59,6 +59,9 @@ pub enum RegistryError {
     /// A watch or continue token older than the compaction point.
     #[error("{0}")]
     Expired(String),
+    /// A Status the rules crate built whole (RBAC's 403 and 404 on role and binding writes).
+    #[error("{}", .0.message)]
+    Status(Box<Status>),
     /// A storage failure: logged, and reported to the client without its text.
     #[error("storage error")]
     Store(#[from] StoreError),
@@ -68,6 +71,7 @@ impl RegistryError {
     /// The `metav1.Status` kube-apiserver would answer with.
     pub fn status(&self) -> Status {
         match self {
+            RegistryError::Status(status) => (**status).clone(),
             RegistryError::NotFound { resource, name } => Status::not_found(*resource, name),
             RegistryError::AlreadyExists { resource, name } => {
                 Status::already_exists(*resource, name)

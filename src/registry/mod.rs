@@ -8,6 +8,7 @@ mod list;
 mod loadbalancers;
 mod namespaces;
 mod objects;
+pub mod rbac;
 pub mod pages;
 mod plan;
 mod services;
@@ -180,6 +181,7 @@ impl Registry {
         for ns in namespaces::SYSTEM_NAMESPACES {
             self.ensure_namespace(ns).await?;
         }
+        self.ensure_bootstrap_policy().await?;
         self.ensure_kubernetes_service().await
     }
 

@@ -18,6 +18,7 @@ use service_plan::meta::{
 use service_plan::status::Resource;
 
 use super::apply::Tracking;
+use super::rbac;
 use super::namespaces::{NAMESPACES, PROTECTED_NAMESPACES};
 use super::services::{SERVICES, check_delete_preconditions};
 use super::str_at;
@@ -116,7 +117,7 @@ const NO_STRINGS: &[&str] = &[];
 const CREATE_ON_UPDATE: [&str; 3] = ["services", "endpoints", "events"];
 
 /// Every resource served, in discovery order.
-pub static KINDS: [Kind; 9] = [
+pub static KINDS: [Kind; 13] = [
     Kind {
         resource: SERVICES,
         version: "v1",
@@ -239,6 +240,50 @@ pub static KINDS: [Kind; 9] = [
         subresources: &["token"],
         name_check: format::name_is_dns1123_subdomain,
         decode: decode_typed::<k8s_openapi::api::core::v1::ServiceAccount>,
+    },
+    Kind {
+        resource: rbac::ROLES,
+        version: "v1",
+        namespaced: true,
+        singular: "role",
+        short_names: NO_STRINGS,
+        categories: NO_STRINGS,
+        subresources: NO_STRINGS,
+        name_check: format::validate_path_segment_name,
+        decode: decode_typed::<k8s_openapi::api::rbac::v1::Role>,
+    },
+    Kind {
+        resource: rbac::CLUSTER_ROLES,
+        version: "v1",
+        namespaced: false,
+        singular: "clusterrole",
+        short_names: NO_STRINGS,
+        categories: NO_STRINGS,
+        subresources: NO_STRINGS,
+        name_check: format::validate_path_segment_name,
+        decode: decode_typed::<k8s_openapi::api::rbac::v1::ClusterRole>,
+    },
+    Kind {
+        resource: rbac::ROLE_BINDINGS,
+        version: "v1",
+        namespaced: true,
+        singular: "rolebinding",
+        short_names: NO_STRINGS,
+        categories: NO_STRINGS,
+        subresources: NO_STRINGS,
+        name_check: format::validate_path_segment_name,
+        decode: decode_typed::<k8s_openapi::api::rbac::v1::RoleBinding>,
+    },
+    Kind {
+        resource: rbac::CLUSTER_ROLE_BINDINGS,
+        version: "v1",
+        namespaced: false,
+        singular: "clusterrolebinding",
+        short_names: NO_STRINGS,
+        categories: NO_STRINGS,
+        subresources: NO_STRINGS,
+        name_check: format::validate_path_segment_name,
+        decode: decode_typed::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>,
     },
 ];
 
@@ -421,13 +466,15 @@ impl Registry {
             set_meta(&mut object, server_owned, Value::Null);
         }
         default_on_create(kind, &mut object);
+        rbac::default_rbac(&kind.resource, &mut object);
         tracking.record(opts, None, Some(&request), &mut object, None);
-        let errors = validate_object_meta_generic(
+        let mut errors = validate_object_meta_generic(
             &meta_of(&object),
             kind.namespaced,
             kind.name_check,
             "metadata",
         );
+        errors.extend(rbac::validate_rbac(&kind.resource, &object, None));
         if !errors.is_empty() {
             return Err(Self::invalid(kind, &object, errors));
         }
@@ -436,6 +483,7 @@ impl Registry {
                 "resourceVersion should not be set on objects to be created".into(),
             ));
         }
+        self.check_rbac_write(&kind.resource, opts, &object, None)?;
         let name = str_at(&object, "/metadata/name").to_string();
         let ns = if kind.namespaced { namespace } else { "" };
         if opts.dry_run {
@@ -719,6 +767,7 @@ impl Registry {
                 &mut object,
                 status_only.then_some("status"),
             );
+            rbac::default_rbac(&kind.resource, &mut object);
             let mut errors = validate_object_meta_generic(
                 &meta_of(&object),
                 kind.namespaced,
@@ -730,9 +779,11 @@ impl Registry {
                 &meta_of(old),
                 "metadata",
             ));
+            errors.extend(rbac::validate_rbac(&kind.resource, &object, Some(old)));
             if !errors.is_empty() {
                 return Err(Self::invalid(kind, &object, errors));
             }
+            self.check_rbac_write(&kind.resource, opts, &object, Some(old))?;
             if &object == old {
                 return Ok(Attempt::Done(Applied {
                     object: object.clone(),

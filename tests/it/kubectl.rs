@@ -163,6 +163,7 @@ clusters:
 - name: service-console
   cluster:
     server: http://10.0.0.1:9999
+    insecure-skip-tls-verify: true
 users:
 - name: service-console
   user: {}
