@@ -37,10 +37,12 @@ pub fn routes(state: AppState) -> Router {
         .merge(console::routes(&state))
         .fallback(api::error::not_found)
         // Every response, API and probes included, is read as the type it says it is.
-        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-            axum::http::header::X_CONTENT_TYPE_OPTIONS,
-            axum::http::HeaderValue::from_static("nosniff"),
-        ))
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                axum::http::HeaderValue::from_static("nosniff"),
+            ),
+        )
         .with_state(state)
 }
 

@@ -75,7 +75,9 @@ fn kinds_in(group: &str, version: &str) -> impl Iterator<Item = &'static Kind> {
 fn subresource_kind(kind: &Kind, subresource: &str) -> Value {
     match subresource {
         "scale" => json!({"group": "autoscaling", "version": "v1", "kind": "Scale"}),
-        "token" => json!({"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest"}),
+        "token" => {
+            json!({"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest"})
+        }
         _ => {
             json!({"group": kind.resource.group, "version": kind.version, "kind": kind.resource.kind})
         }

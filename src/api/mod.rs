@@ -81,6 +81,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/plan/v1/namespaces/{namespace}/services",
             axum::routing::post(plan::plan),
         )
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::authorize::authorize,
+        ))
         .layer(middleware::from_fn(audit::audit))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -3,6 +3,7 @@
 //! whoever the request says it is; in team mode authentication decides.
 
 pub mod authenticate;
+pub mod authorize;
 pub mod local;
 pub mod pki;
 pub mod tls;

@@ -8,9 +8,9 @@ mod list;
 mod loadbalancers;
 mod namespaces;
 mod objects;
-pub mod rbac;
 pub mod pages;
 mod plan;
+pub mod rbac;
 mod services;
 mod write;
 

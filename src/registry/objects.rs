@@ -18,8 +18,8 @@ use service_plan::meta::{
 use service_plan::status::Resource;
 
 use super::apply::Tracking;
-use super::rbac;
 use super::namespaces::{NAMESPACES, PROTECTED_NAMESPACES};
+use super::rbac;
 use super::services::{SERVICES, check_delete_preconditions};
 use super::str_at;
 use super::write::{Attempt, Commit, replace_at};

@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use service_plan::field::FieldErrors;
 use service_plan::rbac::escalation::{
-    BindingResource, BindingWrite, RoleResource, RoleWrite, check_binding_write,
-    check_role_write, has_aggregation_rule, only_gc_fields_changed,
+    BindingResource, BindingWrite, RoleResource, RoleWrite, check_binding_write, check_role_write,
+    has_aggregation_rule, only_gc_fields_changed,
 };
 use service_plan::rbac::{RuleResolver, bootstrap, validation};
 use service_plan::status::Resource;
@@ -119,7 +119,8 @@ impl Registry {
                     path_name,
                     name,
                     rules: &rules,
-                    only_gc_fields_changed: prior.is_some_and(|p| only_gc_fields_changed(&role, &p)),
+                    only_gc_fields_changed: prior
+                        .is_some_and(|p| only_gc_fields_changed(&role, &p)),
                     aggregation_rule: false,
                 };
                 check_role_write(user, &write, &resolver)
@@ -269,7 +270,9 @@ impl RuleResolver for StoredPolicy<'_> {
     }
 
     fn role_bindings(&self, namespace: &str) -> Result<Cow<'_, [RoleBinding]>, String> {
-        Ok(Cow::Owned(self.0.stored_all(&ROLE_BINDINGS, Some(namespace))?))
+        Ok(Cow::Owned(
+            self.0.stored_all(&ROLE_BINDINGS, Some(namespace))?,
+        ))
     }
 }
 
