@@ -76,6 +76,21 @@ impl RawBody {
             PROTOBUF if kind.is_services() => {
                 protobuf::decode(&self.bytes).map_err(ApiError::bad_request)
             }
+            PROTOBUF if kind.protobuf_identity() => protobuf::decode_identity_object(
+                &self.bytes,
+                &kind.api_version(),
+                kind.resource.kind,
+            )
+            .map_err(ApiError::bad_request),
+            _ => Err(ApiError::unsupported_media_type(OBJECT_MEDIA_TYPES)),
+        }
+    }
+
+    /// The JSON or YAML body of a review (a create-only kind that is never stored).
+    pub fn review(&self) -> Result<Value, ApiError> {
+        match self.media_type.as_str() {
+            JSON => codec::parse_json(&self.bytes).map_err(ApiError::bad_request),
+            YAML => yaml(&self.bytes),
             _ => Err(ApiError::unsupported_media_type(OBJECT_MEDIA_TYPES)),
         }
     }

@@ -16,6 +16,7 @@ pub mod patch;
 pub mod plan;
 pub mod protobuf;
 pub mod response;
+pub mod reviews;
 pub mod scale;
 pub mod target;
 pub mod token_request;
@@ -47,6 +48,15 @@ where
     get(handler).fallback(error::method_not_allowed)
 }
 
+/// A POST-only route (the review APIs) whose other methods are a 405 Status.
+fn create_only<H, T>(handler: H) -> MethodRouter<AppState>
+where
+    H: axum::handler::Handler<T, AppState>,
+    T: 'static,
+{
+    axum::routing::post(handler).fallback(error::method_not_allowed)
+}
+
 /// Every API route. Unknown paths fall through to the application's fallback, which is
 /// [`error::not_found`].
 pub fn routes(state: &AppState) -> Router<AppState> {
@@ -70,6 +80,18 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route(
             "/apis/{group}/{version}/",
             read_only(discovery::group_resources),
+        )
+        .route(
+            "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+            create_only(reviews::self_subject_review),
+        )
+        .route(
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            create_only(reviews::self_subject_access_review),
+        )
+        .route(
+            "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+            create_only(reviews::self_subject_rules_review),
         )
         .route("/api/{*rest}", resource_methods())
         .route("/apis/{group}/{version}/{*rest}", resource_methods())

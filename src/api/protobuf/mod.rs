@@ -6,6 +6,10 @@
 use std::collections::BTreeMap;
 
 use prost::Message;
+
+mod identity;
+
+pub use identity::{decode_identity_object, decode_review, decode_token_request};
 use serde_json::{Map, Value, json};
 
 /// The 4 bytes every Kubernetes protobuf body starts with.
@@ -42,7 +46,11 @@ pub fn decode(body: &[u8]) -> Result<Value, String> {
 
 /// The type and raw message of a `k8s\0` + `runtime.Unknown` body, which must carry
 /// `api_version`/`kind`.
-fn envelope(body: &[u8], api_version: &str, kind: &str) -> Result<(TypeMeta, Vec<u8>), String> {
+pub(super) fn envelope(
+    body: &[u8],
+    api_version: &str,
+    kind: &str,
+) -> Result<(TypeMeta, Vec<u8>), String> {
     let payload = body
         .strip_prefix(MAGIC)
         .ok_or("protobuf body does not start with the k8s magic number")?;
@@ -63,40 +71,6 @@ fn envelope(body: &[u8], api_version: &str, kind: &str) -> Result<(TypeMeta, Vec
     Ok((type_meta, unknown.raw))
 }
 
-/// Decodes the protobuf TokenRequest `kubectl create token` sends into its JSON form (the
-/// spec only: the metadata is the path's).
-pub fn decode_token_request(body: &[u8]) -> Result<Value, String> {
-    let (type_meta, raw) = envelope(body, "authentication.k8s.io/v1", "TokenRequest")?;
-    let request = TokenRequest::decode(raw.as_slice())
-        .map_err(|e| format!("decoding v1.TokenRequest: {e}"))?;
-    let spec = request.spec.unwrap_or_default();
-    let mut object = json!({
-        "apiVersion": type_meta.api_version,
-        "kind": type_meta.kind,
-        "spec": {"audiences": spec.audiences},
-    });
-    if let Some(seconds) = spec.expiration_seconds {
-        object["spec"]["expirationSeconds"] = json!(seconds);
-    }
-    Ok(object)
-}
-
-/// `authentication/v1.TokenRequest` (metadata and status are not read).
-#[derive(Clone, PartialEq, Message)]
-struct TokenRequest {
-    #[prost(message, optional, tag = "2")]
-    spec: Option<TokenRequestSpec>,
-}
-
-/// `authentication/v1.TokenRequestSpec` (boundObjectRef, field 3, is not supported).
-#[derive(Clone, PartialEq, Message)]
-struct TokenRequestSpec {
-    #[prost(string, repeated, tag = "1")]
-    audiences: Vec<String>,
-    #[prost(int64, optional, tag = "4")]
-    expiration_seconds: Option<i64>,
-}
-
 /// `runtime.Unknown` from apimachinery `runtime/generated.proto`.
 #[derive(Clone, PartialEq, Message)]
 struct Unknown {
@@ -112,11 +86,11 @@ struct Unknown {
 
 /// `runtime.TypeMeta`.
 #[derive(Clone, PartialEq, Message)]
-struct TypeMeta {
+pub(super) struct TypeMeta {
     #[prost(string, tag = "1")]
-    api_version: String,
+    pub(super) api_version: String,
     #[prost(string, tag = "2")]
-    kind: String,
+    pub(super) kind: String,
 }
 
 /// `v1.Service` from k8s.io/api `core/v1/generated.proto`.
@@ -132,7 +106,7 @@ struct Service {
 
 /// `meta/v1.ObjectMeta` (managedFields, field 17, is skipped: the server owns it).
 #[derive(Clone, PartialEq, Message)]
-struct ObjectMeta {
+pub(super) struct ObjectMeta {
     #[prost(string, tag = "1")]
     name: String,
     #[prost(string, tag = "2")]
@@ -302,7 +276,7 @@ struct LoadBalancerIngress {
 }
 
 impl ObjectMeta {
-    fn to_json(&self) -> Value {
+    pub(super) fn to_json(&self) -> Value {
         let mut m = Map::new();
         put_str(&mut m, "name", &self.name);
         put_str(&mut m, "generateName", &self.generate_name);
@@ -490,19 +464,19 @@ impl LoadBalancerIngress {
     }
 }
 
-fn put_str(m: &mut Map<String, Value>, key: &str, value: &str) {
+pub(super) fn put_str(m: &mut Map<String, Value>, key: &str, value: &str) {
     if !value.is_empty() {
         m.insert(key.to_owned(), json!(value));
     }
 }
 
-fn put_opt<T: Into<Value>>(m: &mut Map<String, Value>, key: &str, value: Option<T>) {
+pub(super) fn put_opt<T: Into<Value>>(m: &mut Map<String, Value>, key: &str, value: Option<T>) {
     if let Some(v) = value {
         m.insert(key.to_owned(), v.into());
     }
 }
 
-fn put_list(m: &mut Map<String, Value>, key: &str, values: &[String]) {
+pub(super) fn put_list(m: &mut Map<String, Value>, key: &str, values: &[String]) {
     if !values.is_empty() {
         m.insert(key.to_owned(), json!(values));
     }
@@ -514,7 +488,7 @@ fn put_map(m: &mut Map<String, Value>, key: &str, values: &BTreeMap<String, Stri
     }
 }
 
-fn put_object(m: &mut Map<String, Value>, key: &str, value: Option<Value>) {
+pub(super) fn put_object(m: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     if let Some(v) = value.filter(|v| v.as_object().is_some_and(|o| !o.is_empty())) {
         m.insert(key.to_owned(), v);
     }
