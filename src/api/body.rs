@@ -76,7 +76,7 @@ impl RawBody {
             PROTOBUF if kind.is_services() => {
                 protobuf::decode(&self.bytes).map_err(ApiError::bad_request)
             }
-            PROTOBUF if kind.protobuf_identity() => protobuf::decode_identity_object(
+            PROTOBUF if kind.decodes_identity_protobuf() => protobuf::decode_identity_object(
                 &self.bytes,
                 &kind.api_version(),
                 kind.resource.kind,

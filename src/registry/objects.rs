@@ -65,10 +65,12 @@ impl Kind {
         }
     }
 
-    /// True for the kinds whose protobuf bodies (what `kubectl create sa|role|rolebinding|…`
-    /// sends) are decoded: ServiceAccounts and the RBAC kinds.
-    pub fn protobuf_identity(&self) -> bool {
-        self.resource == SERVICE_ACCOUNTS || self.resource.group == service_plan::rbac::GROUP_NAME
+    /// True for the kinds whose protobuf bodies (what `kubectl create sa|role|namespace|…`
+    /// sends) are decoded besides Services: ServiceAccounts, Namespaces and the RBAC kinds.
+    pub fn decodes_identity_protobuf(&self) -> bool {
+        self.resource == SERVICE_ACCOUNTS
+            || self.resource == NAMESPACES
+            || self.resource.group == service_plan::rbac::GROUP_NAME
     }
 
     /// True for Services, which have their own pipeline.

@@ -18,3 +18,4 @@ mod memory;
 mod registry;
 mod store;
 mod support;
+mod team;

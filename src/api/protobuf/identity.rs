@@ -1,6 +1,7 @@
 //! The protobuf bodies kubectl sends for identities and access: TokenRequest (`kubectl create
 //! token`), the self reviews (`kubectl auth can-i`), ServiceAccounts (`kubectl create sa`) and
-//! the RBAC kinds (`kubectl create role|clusterrole|rolebinding|clusterrolebinding`).
+//! the RBAC kinds (`kubectl create role|clusterrole|rolebinding|clusterrolebinding`), and
+//! Namespaces (`kubectl create namespace`).
 
 use prost::Message;
 use serde_json::{Map, Value, json};
@@ -188,6 +189,12 @@ pub fn decode_identity_object(body: &[u8], api_version: &str, kind: &str) -> Res
             );
             binding.metadata
         }
+        // `kubectl create namespace` sends only the name; spec and status are the server's.
+        "Namespace" => {
+            MetadataOnly::decode(raw.as_slice())
+                .map_err(failed)?
+                .metadata
+        }
         _ => {
             return Err(format!(
                 "protobuf bodies of kind {kind:?} are not supported"
@@ -199,6 +206,13 @@ pub fn decode_identity_object(body: &[u8], api_version: &str, kind: &str) -> Res
         metadata.map(|m| m.to_json()).unwrap_or_else(|| json!({})),
     );
     Ok(Value::Object(object))
+}
+
+/// Any object whose metadata is its field 1, read for the metadata alone.
+#[derive(Clone, PartialEq, Message)]
+struct MetadataOnly {
+    #[prost(message, optional, tag = "1")]
+    metadata: Option<ObjectMeta>,
 }
 
 /// `core/v1.ServiceAccount` (secrets are read by name only).

@@ -60,6 +60,55 @@ impl ServerProcess {
         server
     }
 
+    /// Its data directory (the PKI of a team-mode server is under `pki/`).
+    #[allow(dead_code)]
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    /// Starts `serve --tls` with `extra` flags and waits until its CA exists and the port
+    /// accepts connections; `url` is `https://127.0.0.1:PORT`.
+    #[allow(dead_code)]
+    pub fn start_tls(extra: &[&str]) -> ServerProcess {
+        let dir = tempfile::tempdir().expect("data directory");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("free port")
+            .local_addr()
+            .expect("address")
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_service-console"))
+            .args([
+                "serve",
+                "--tls",
+                "--no-demo",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the server");
+        let ca = dir.path().join("pki").join("ca.crt");
+        let server = ServerProcess {
+            child,
+            port,
+            url: format!("https://127.0.0.1:{port}"),
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !ca.exists() || TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the server did not start listening"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
     /// One GET on its own connection; the whole response, or `None` if it failed.
     pub fn get(&self, path: &str) -> Option<String> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
