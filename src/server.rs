@@ -126,6 +126,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let tls = if args.tls.tls {
         let (team, config) = crate::auth::team_mode(&args.data_dir, args.listen, &args.tls)?;
         state.auth = AuthMode::Team(team);
+        state.registry.authorize_controllers();
         Some(config)
     } else {
         None

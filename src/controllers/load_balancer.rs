@@ -501,6 +501,8 @@ async fn set_ingress(
         str_at(object, "/metadata/namespace"),
         str_at(object, "/metadata/name"),
     );
+    let services = super::kind("services")?;
+    super::authorized(registry, COMPONENT, "update", services, "status", ns, name)?;
     let result = registry
         .patch_service_status(ns, name, &super::writer(COMPONENT), move |cur| {
             let mut next = cur.clone();

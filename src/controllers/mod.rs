@@ -274,6 +274,57 @@ pub fn revision_of(object: &Value) -> Option<Revision> {
     str_at(object, "/metadata/resourceVersion").parse().ok()
 }
 
+/// The ServiceAccount (in `kube-system`) a controller acts as when it writes `plural`: the
+/// workloads controller does the deployment and replicaset controllers' work and the
+/// endpoints controller the endpoint and endpointslice controllers', each part as its
+/// upstream owner, whose bootstrap role allows exactly that part.
+fn identity<'a>(manager: &'a str, plural: &str) -> &'a str {
+    match plural {
+        "pods" => "replicaset-controller",
+        "endpointslices" => "endpointslice-controller",
+        _ => manager,
+    }
+}
+
+/// In team mode, refuses a controller write its role does not allow, with the 403 an API
+/// client would get; in local mode every write is allowed.
+pub fn authorized(
+    registry: &Registry,
+    manager: &str,
+    verb: &str,
+    kind: &Kind,
+    subresource: &str,
+    namespace: &str,
+    name: &str,
+) -> Result<(), RegistryError> {
+    if !registry.controllers_authorized() {
+        return Ok(());
+    }
+    let user = service_plan::user::UserInfo::service_account(
+        "kube-system",
+        identity(manager, kind.resource.plural),
+        "",
+    );
+    let namespace = if kind.namespaced { namespace } else { "" };
+    let mut attrs = service_plan::rbac::Attributes::resource(
+        &user,
+        verb,
+        kind.resource.group,
+        kind.resource.plural,
+        namespace,
+        name,
+    );
+    attrs.subresource = subresource;
+    match service_plan::rbac::authorize(&attrs, &registry.policy()) {
+        service_plan::rbac::Decision::Allow(_) => Ok(()),
+        service_plan::rbac::Decision::NoOpinion(reason) => {
+            let status = service_plan::rbac::message::forbidden_status(&attrs, &reason);
+            tracing::error!(controller = manager, error = %status.message, "controller write refused by its role");
+            Err(RegistryError::Status(Box::new(status)))
+        }
+    }
+}
+
 /// Write options of controller writes: the controller's field manager.
 pub fn writer(manager: &str) -> WriteOptions {
     WriteOptions {
@@ -373,25 +424,30 @@ pub async fn upsert(
         .to_string();
     let ns = if kind.namespaced { namespace } else { "" };
     match registry.get_raw(plural, ns, &name).await? {
-        None => match registry
-            .create(kind, namespace, desired, &writer(manager))
-            .await
-        {
-            Ok(applied) => Ok(revision_of(&applied.object)),
-            // Someone else created it meanwhile: the next event reconciles it.
-            Err(RegistryError::AlreadyExists { .. }) => Ok(None),
-            Err(e) => Err(e),
-        },
+        None => {
+            authorized(registry, manager, "create", kind, "", namespace, "")?;
+            match registry
+                .create(kind, namespace, desired, &writer(manager))
+                .await
+            {
+                Ok(applied) => Ok(revision_of(&applied.object)),
+                // Someone else created it meanwhile: the next event reconciles it.
+                Err(RegistryError::AlreadyExists { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
         Some(stored) => {
             let (body, status) = changes(kind, &stored.object, desired);
             let mut wrote = None;
             if let Some(body) = body {
+                authorized(registry, manager, "update", kind, "", namespace, &name)?;
                 let applied = registry
                     .update(kind, namespace, &name, &body, &writer(manager))
                     .await?;
                 wrote = revision_of(&applied.object).or(Some(stored.revision));
             }
             if let Some(status) = status {
+                authorized(registry, manager, "update", kind, "status", namespace, &name)?;
                 let applied = registry
                     .patch_status(kind, namespace, &name, &writer(manager), move |cur| {
                         let mut next = cur.clone();
@@ -411,11 +467,13 @@ pub async fn upsert(
 /// Deletes an object if it exists.
 pub async fn delete_if_present(
     registry: &Registry,
+    manager: &str,
     plural: &str,
     namespace: &str,
     name: &str,
 ) -> Result<bool, RegistryError> {
     let kind = kind(plural)?;
+    authorized(registry, manager, "delete", kind, "", namespace, name)?;
     match registry
         .delete(
             kind,
@@ -477,6 +535,7 @@ pub async fn record_event(
         let mut body = stored.object.clone();
         body["count"] = json!(count);
         body["lastTimestamp"] = now;
+        authorized(registry, record.component, "update", events, "", namespace, &event_name)?;
         registry
             .update(
                 events,
@@ -510,6 +569,7 @@ pub async fn record_event(
         "firstTimestamp": now,
         "lastTimestamp": now,
     });
+    authorized(registry, record.component, "create", events, "", namespace, "")?;
     match registry
         .create(events, namespace, &body, &writer(record.component))
         .await

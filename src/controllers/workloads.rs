@@ -389,6 +389,7 @@ async fn reconcile(
         if orphan || lost {
             wrote |= delete_if_present(
                 registry,
+                MANAGER,
                 "pods",
                 &key.namespace,
                 str_at(&pod, "/metadata/name"),
@@ -443,7 +444,7 @@ async fn reconcile(
         if current && keep.len() < replicas {
             keep.push(pod);
         } else {
-            wrote |= delete_if_present(registry, "pods", namespace, str_at(&pod, "/metadata/name"))
+            wrote |= delete_if_present(registry, MANAGER, "pods", namespace, str_at(&pod, "/metadata/name"))
                 .await?;
             let node = str_at(&pod, "/spec/nodeName").to_string();
             if let Some(n) = per_node.get_mut(&node) {
@@ -549,6 +550,7 @@ async fn reconcile(
     }
     if deploy.get("status") != Some(&status) {
         let kind = super::kind("deployments")?;
+        super::authorized(registry, MANAGER, "update", kind, "status", namespace, name)?;
         let body = status.clone();
         match registry
             .patch_status(kind, namespace, name, &super::writer(MANAGER), move |cur| {

@@ -131,6 +131,8 @@ struct Inner {
     store: Store,
     pools: Pools,
     settings: loadbalancers::SharedSettings,
+    /// Team mode: controller writes are authorised against their own roles.
+    controllers_authorized: std::sync::atomic::AtomicBool,
 }
 
 impl Registry {
@@ -142,6 +144,7 @@ impl Registry {
                 store,
                 pools,
                 settings: Default::default(),
+                controllers_authorized: Default::default(),
             }),
         };
         registry.bootstrap().await?;
@@ -170,6 +173,21 @@ impl Registry {
         namespace: Option<&str>,
     ) -> Result<u64, RegistryError> {
         Ok(self.inner.store.count(resource, namespace).await?)
+    }
+
+    /// From now on, controller writes are authorised by RBAC as their own ServiceAccounts
+    /// (team mode), so a controller bug cannot write what its role does not allow.
+    pub fn authorize_controllers(&self) {
+        self.inner
+            .controllers_authorized
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether controller writes are authorised (see [`Registry::authorize_controllers`]).
+    pub fn controllers_authorized(&self) -> bool {
+        self.inner
+            .controllers_authorized
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The cluster's allocation pools.
