@@ -116,7 +116,14 @@ impl EndpointsReconciler {
         for slice in slices {
             let name = str_at(&slice, "/metadata/name");
             if is_managed(&slice) && !wanted.contains(name) {
-                delete_if_present(&self.registry, MANAGER, "endpointslices", &key.namespace, name).await?;
+                delete_if_present(
+                    &self.registry,
+                    MANAGER,
+                    "endpointslices",
+                    &key.namespace,
+                    name,
+                )
+                .await?;
             }
         }
         Ok(())
@@ -214,7 +221,8 @@ impl Reconciler for EndpointsReconciler {
             // informer drops the Service before it tells us) is for the next reconcile.
             let seen_deleted = self.deleted().contains(key);
             if seen_deleted && !key.name.is_empty() {
-                delete_if_present(registry, MANAGER, "endpoints", &key.namespace, &key.name).await?;
+                delete_if_present(registry, MANAGER, "endpoints", &key.namespace, &key.name)
+                    .await?;
             }
             self.delete_slices_except(key, &BTreeSet::new()).await?;
             if seen_deleted {

@@ -447,7 +447,9 @@ pub async fn upsert(
                 wrote = revision_of(&applied.object).or(Some(stored.revision));
             }
             if let Some(status) = status {
-                authorized(registry, manager, "update", kind, "status", namespace, &name)?;
+                authorized(
+                    registry, manager, "update", kind, "status", namespace, &name,
+                )?;
                 let applied = registry
                     .patch_status(kind, namespace, &name, &writer(manager), move |cur| {
                         let mut next = cur.clone();
@@ -535,7 +537,15 @@ pub async fn record_event(
         let mut body = stored.object.clone();
         body["count"] = json!(count);
         body["lastTimestamp"] = now;
-        authorized(registry, record.component, "update", events, "", namespace, &event_name)?;
+        authorized(
+            registry,
+            record.component,
+            "update",
+            events,
+            "",
+            namespace,
+            &event_name,
+        )?;
         registry
             .update(
                 events,
@@ -569,7 +579,15 @@ pub async fn record_event(
         "firstTimestamp": now,
         "lastTimestamp": now,
     });
-    authorized(registry, record.component, "create", events, "", namespace, "")?;
+    authorized(
+        registry,
+        record.component,
+        "create",
+        events,
+        "",
+        namespace,
+        "",
+    )?;
     match registry
         .create(events, namespace, &body, &writer(record.component))
         .await

@@ -444,8 +444,14 @@ async fn reconcile(
         if current && keep.len() < replicas {
             keep.push(pod);
         } else {
-            wrote |= delete_if_present(registry, MANAGER, "pods", namespace, str_at(&pod, "/metadata/name"))
-                .await?;
+            wrote |= delete_if_present(
+                registry,
+                MANAGER,
+                "pods",
+                namespace,
+                str_at(&pod, "/metadata/name"),
+            )
+            .await?;
             let node = str_at(&pod, "/spec/nodeName").to_string();
             if let Some(n) = per_node.get_mut(&node) {
                 *n = n.saturating_sub(1);

@@ -396,15 +396,26 @@ fn controllers_write_only_what_their_roles_allow() {
     team.admin_ok(&["create", "service", "clusterip", "before", "--tcp=80"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while team.run(&team.admin, &["get", "endpoints", "before"]).code != 0 {
-        assert!(Instant::now() < deadline, "the endpoints controller wrote nothing");
+        assert!(
+            Instant::now() < deadline,
+            "the endpoints controller wrote nothing"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     // Without its binding the endpoints controller (kube-system/endpoint-controller) may not
     // write Endpoints: a new Service gets none.
-    team.admin_ok(&["delete", "clusterrolebinding", "system:controller:endpoint-controller"]);
+    team.admin_ok(&[
+        "delete",
+        "clusterrolebinding",
+        "system:controller:endpoint-controller",
+    ]);
     team.admin_ok(&["create", "service", "clusterip", "after", "--tcp=80"]);
     std::thread::sleep(Duration::from_secs(2));
     let missing = team.run(&team.admin, &["get", "endpoints", "after"]);
     assert_eq!(missing.code, 1, "{}", missing.stdout);
-    assert!(missing.stderr.contains("endpoints \"after\" not found"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("endpoints \"after\" not found"),
+        "{}",
+        missing.stderr
+    );
 }
