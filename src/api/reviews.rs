@@ -44,7 +44,7 @@ pub async fn self_subject_access_review(
         // Local mode allows everything.
         AuthMode::Local => json!({"allowed": true}),
         AuthMode::Team(_) => {
-            let status = access_review(&user, &spec, &app.registry.policy())
+            let status = access_review(&user, &spec, app.registry.policy().as_ref())
                 .map_err(|status| ApiError::new(*status))?;
             serde_json::to_value(status).unwrap_or(Value::Null)
         }
@@ -71,7 +71,7 @@ pub async fn self_subject_rules_review(
             "incomplete": false,
         }),
         AuthMode::Team(_) => {
-            let status = rules_review(&user, &namespace, &app.registry.policy())
+            let status = rules_review(&user, &namespace, app.registry.policy().as_ref())
                 .map_err(|status| ApiError::new(*status))?;
             serde_json::to_value(status).unwrap_or(Value::Null)
         }

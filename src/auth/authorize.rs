@@ -57,7 +57,9 @@ fn plan_namespace(path: &str) -> Option<&str> {
 pub fn decide(state: &AppState, attrs: &Attributes<'_>) -> Decision {
     match state.auth {
         AuthMode::Local => Decision::Allow(String::new()),
-        AuthMode::Team(_) => authorize_with_privileged_groups(attrs, &state.registry.policy()),
+        AuthMode::Team(_) => {
+            authorize_with_privileged_groups(attrs, state.registry.policy().as_ref())
+        }
     }
 }
 

@@ -315,7 +315,7 @@ pub fn authorized(
         name,
     );
     attrs.subresource = subresource;
-    match service_plan::rbac::authorize(&attrs, &registry.policy()) {
+    match service_plan::rbac::authorize(&attrs, registry.policy().as_ref()) {
         service_plan::rbac::Decision::Allow(_) => Ok(()),
         service_plan::rbac::Decision::NoOpinion(reason) => {
             let status = service_plan::rbac::message::forbidden_status(&attrs, &reason);

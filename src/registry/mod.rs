@@ -133,6 +133,8 @@ struct Inner {
     settings: loadbalancers::SharedSettings,
     /// Team mode: controller writes are authorised against their own roles.
     controllers_authorized: std::sync::atomic::AtomicBool,
+    /// The RBAC policy, decoded.
+    policy: rbac::PolicyCache,
 }
 
 impl Registry {
@@ -145,6 +147,7 @@ impl Registry {
                 pools,
                 settings: Default::default(),
                 controllers_authorized: Default::default(),
+                policy: Default::default(),
             }),
         };
         registry.bootstrap().await?;
@@ -395,7 +398,10 @@ impl Registry {
 
     /// Commits one write, retrying planning when a concurrent write took an allocation first.
     async fn commit(&self, write: crate::store::Write) -> Result<Committed, StoreError> {
-        self.inner.store.commit(write).await
+        let key = write.op.key().clone();
+        let committed = self.inner.store.commit(write).await?;
+        self.note_commit(&key);
+        Ok(committed)
     }
 }
 

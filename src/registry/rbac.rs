@@ -1,8 +1,9 @@
 //! RBAC in the registry: the four kinds' validation and defaulting, the escalation checks on
 //! their writes (upstream's `policybased` storage), the bootstrap policy written at start, and
-//! the [`RuleResolver`] that reads roles and bindings from the store for the authorizer.
+//! the decoded policy the authorizer reads, kept until a role or binding changes.
 
-use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use serde::Serialize;
@@ -13,9 +14,8 @@ use service_plan::rbac::escalation::{
     BindingResource, BindingWrite, RoleResource, RoleWrite, check_binding_write, check_role_write,
     has_aggregation_rule, only_gc_fields_changed,
 };
-use service_plan::rbac::{RuleResolver, bootstrap, validation};
+use service_plan::rbac::{StaticPolicy, bootstrap, validation};
 use service_plan::status::Resource;
-use service_plan::user::UserInfo;
 
 use super::{ListOptions, Registry, RegistryError, WriteOptions};
 use crate::store::{ObjectKey, Precondition, StoreError, Write, WriteOp};
@@ -108,7 +108,8 @@ impl Registry {
         let namespace = super::str_at(new, "/metadata/namespace");
         let name = super::str_at(new, "/metadata/name");
         let path_name = if old.is_some() { name } else { "" };
-        let resolver = StoredPolicy(self);
+        let resolver = self.policy();
+        let resolver = resolver.as_ref();
         let checked = match resource.plural {
             "roles" => {
                 let (role, prior) = typed_pair::<Role>(new, old);
@@ -123,7 +124,7 @@ impl Registry {
                         .is_some_and(|p| only_gc_fields_changed(&role, &p)),
                     aggregation_rule: false,
                 };
-                check_role_write(user, &write, &resolver)
+                check_role_write(user, &write, resolver)
             }
             "clusterroles" => {
                 let (role, prior) = typed_pair::<ClusterRole>(new, old);
@@ -140,7 +141,7 @@ impl Registry {
                     aggregation_rule: has_aggregation_rule(&role)
                         || prior.as_ref().is_some_and(has_aggregation_rule),
                 };
-                check_role_write(user, &write, &resolver)
+                check_role_write(user, &write, resolver)
             }
             "rolebindings" => {
                 let (binding, prior) = typed_pair::<RoleBinding>(new, old);
@@ -152,7 +153,7 @@ impl Registry {
                     only_gc_fields_changed: prior
                         .is_some_and(|p| only_gc_fields_changed(&binding, &p)),
                 };
-                check_binding_write(user, &write, &resolver)
+                check_binding_write(user, &write, resolver)
             }
             "clusterrolebindings" => {
                 let (binding, prior) = typed_pair::<ClusterRoleBinding>(new, old);
@@ -164,16 +165,67 @@ impl Registry {
                     only_gc_fields_changed: prior
                         .is_some_and(|p| only_gc_fields_changed(&binding, &p)),
                 };
-                check_binding_write(user, &write, &resolver)
+                check_binding_write(user, &write, resolver)
             }
             _ => Ok(()),
         };
         checked.map_err(RegistryError::Status)
     }
 
-    /// The authorizer's view of the roles and bindings stored now.
-    pub fn policy(&self) -> StoredPolicy<'_> {
-        StoredPolicy(self)
+    /// The authorizer's view of the roles and bindings stored now: decoded once per change
+    /// of any of them, not once per request.
+    pub fn policy(&self) -> Arc<StaticPolicy> {
+        let cache = &self.inner.policy;
+        // Read before listing: a write that lands meanwhile makes the next call list again.
+        let generation = cache.generation.load(Ordering::Acquire);
+        let mut cached = cache.cached.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((built, policy)) = cached.as_ref()
+            && *built == generation
+        {
+            return Arc::clone(policy);
+        }
+        let policy = Arc::new(StaticPolicy {
+            cluster_roles: self.stored_all_logged(&CLUSTER_ROLES),
+            roles: self.stored_all_logged(&ROLES),
+            cluster_role_bindings: self.stored_all_logged(&CLUSTER_ROLE_BINDINGS),
+            role_bindings: self.stored_all_logged(&ROLE_BINDINGS),
+        });
+        *cached = Some((generation, Arc::clone(&policy)));
+        policy
+    }
+
+    /// Every stored object of an RBAC resource; one that does not decode is left out (and
+    /// logged): RBAC only grants, so a missing rule can only refuse.
+    fn stored_all_logged<T: DeserializeOwned>(&self, resource: &Resource) -> Vec<T> {
+        let page = match self.list_read(resource.plural, None, &ListOptions::default()) {
+            Ok(page) => page,
+            Err(e) => {
+                tracing::error!(resource = resource.plural, error = %e, "reading the RBAC policy");
+                return Vec::new();
+            }
+        };
+        page.items
+            .into_iter()
+            .filter_map(|item| {
+                let decoded = item
+                    .into_value()
+                    .map_err(|e| e.to_string())
+                    .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()));
+                decoded
+                    .map_err(|e| tracing::error!(resource = resource.plural, error = %e, "an RBAC object does not decode"))
+                    .ok()
+            })
+            .collect()
+    }
+
+    /// Called after every commit: a write of a role or binding makes the policy be read again.
+    pub(super) fn note_commit(&self, key: &ObjectKey) {
+        if matches!(
+            key.kind.as_str(),
+            "roles" | "clusterroles" | "rolebindings" | "clusterrolebindings"
+        ) {
+            self.inner.policy.generation.fetch_add(1, Ordering::AcqRel);
+        }
     }
 
     /// Writes the bootstrap ClusterRoles and ClusterRoleBindings that are missing, as
@@ -215,68 +267,11 @@ impl Registry {
         }
         Ok(())
     }
-
-    fn stored<T: DeserializeOwned + Clone>(
-        &self,
-        resource: &Resource,
-        namespace: &str,
-        name: &str,
-    ) -> Result<Option<T>, String> {
-        let key = ObjectKey::new(resource.plural, namespace, name);
-        match self.inner.store.get_encoded(&key) {
-            Some(encoded) => encoded
-                .decode()
-                .map_err(|e| e.to_string())
-                .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
-                .map(Some),
-            None => Ok(None),
-        }
-    }
-
-    fn stored_all<T: DeserializeOwned>(
-        &self,
-        resource: &Resource,
-        namespace: Option<&str>,
-    ) -> Result<Vec<T>, String> {
-        let page = self
-            .list_read(resource.plural, namespace, &ListOptions::default())
-            .map_err(|e| e.to_string())?;
-        page.items
-            .into_iter()
-            .map(|item| {
-                item.into_value()
-                    .map_err(|e| e.to_string())
-                    .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
-            })
-            .collect()
-    }
 }
 
-/// Roles and bindings as stored, for the authorizer. Reading a binding list costs what the
-/// bindings of one namespace (and the cluster) hold, never what the Services do.
-pub struct StoredPolicy<'a>(&'a Registry);
-
-impl RuleResolver for StoredPolicy<'_> {
-    fn cluster_role(&self, name: &str) -> Result<Option<Cow<'_, ClusterRole>>, String> {
-        Ok(self.0.stored(&CLUSTER_ROLES, "", name)?.map(Cow::Owned))
-    }
-
-    fn role(&self, namespace: &str, name: &str) -> Result<Option<Cow<'_, Role>>, String> {
-        Ok(self.0.stored(&ROLES, namespace, name)?.map(Cow::Owned))
-    }
-
-    fn cluster_role_bindings(&self) -> Result<Cow<'_, [ClusterRoleBinding]>, String> {
-        Ok(Cow::Owned(self.0.stored_all(&CLUSTER_ROLE_BINDINGS, None)?))
-    }
-
-    fn role_bindings(&self, namespace: &str) -> Result<Cow<'_, [RoleBinding]>, String> {
-        Ok(Cow::Owned(
-            self.0.stored_all(&ROLE_BINDINGS, Some(namespace))?,
-        ))
-    }
-}
-
-/// Whether `user` may do what `attrs` names; local mode's users are all in `system:masters`.
-pub fn is_masters(user: &UserInfo) -> bool {
-    service_plan::rbac::authorizer::is_privileged(user)
+/// The decoded policy and the generation of RBAC writes it was read at.
+#[derive(Default)]
+pub(super) struct PolicyCache {
+    generation: AtomicU64,
+    cached: Mutex<Option<(u64, Arc<StaticPolicy>)>>,
 }
