@@ -1431,7 +1431,66 @@ pub fn record_update(write: &UpdateWrite<'_>, new: &mut Value) {
         );
     }
     managed.strip();
+    managed.cap_update_managers();
     set_managed_fields(new, &managed);
+}
+
+/// Most `Update` entries an object keeps (`DefaultMaxUpdateManagers`); older ones are merged.
+pub const MAX_UPDATE_MANAGERS: usize = 10;
+/// The manager the merged old `Update` entries are recorded as.
+pub const ANCIENT_CHANGES: &str = "ancient-changes";
+
+impl Managed {
+    /// `capManagersManager`: when more than [`MAX_UPDATE_MANAGERS`] managers updated the
+    /// object, the oldest (by time in seconds, then identity) are merged, per API version,
+    /// into an `ancient-changes` entry until no more than the cap remain.
+    fn cap_update_managers(&mut self) {
+        let mut updaters: Vec<ManagerId> = self
+            .entries
+            .keys()
+            .filter(|id| id.operation == OPERATION_UPDATE)
+            .cloned()
+            .collect();
+        if updaters.len() <= MAX_UPDATE_MANAGERS {
+            return;
+        }
+        let seconds = |id: &ManagerId| {
+            self.entries
+                .get(id)
+                .and_then(|e| e.time.as_deref())
+                .and_then(|t| t.parse::<k8s_openapi::jiff::Timestamp>().ok())
+                .map_or(0, |t| t.as_second())
+        };
+        updaters.sort_by_cached_key(|id| (seconds(id), id.encoded()));
+        let mut first_of_version: BTreeMap<String, ManagerId> = BTreeMap::new();
+        let mut length = updaters.len();
+        for id in updaters {
+            if length <= MAX_UPDATE_MANAGERS {
+                break;
+            }
+            let Some(entry) = self.entries.get(&id).cloned() else {
+                continue;
+            };
+            let version = entry.api_version.clone();
+            let Some(first) = first_of_version.get(&version) else {
+                first_of_version.insert(version, id);
+                continue;
+            };
+            let bucket = ManagerId::update(ANCIENT_CHANGES, &version, None);
+            if !self.entries.contains_key(&bucket)
+                && let Some(moved) = self.entries.remove(first)
+            {
+                self.entries.insert(bucket.clone(), moved);
+            }
+            if let Some(target) = self.entries.get_mut(&bucket) {
+                target.set = entry.set.union(&target.set);
+                // The bucket takes the time of the update merged last, the more recent one.
+                target.time = entry.time.clone();
+            }
+            self.entries.remove(&id);
+            length -= 1;
+        }
+    }
 }
 
 /// The manager kube-apiserver uses when a request names none: the user agent up to its
@@ -2033,6 +2092,58 @@ mod tests {
         let live = changed_by_client_side_apply();
         let again = updated(&live, &live, "kubectl-edit");
         assert_eq!(again, live);
+    }
+
+    #[test]
+    fn more_than_ten_updaters_merge_the_oldest_into_ancient_changes() {
+        let mut live = stored(applied(None, &nginx(), "kubectl", false).unwrap());
+        // Twelve managers each set their own label, one second apart.
+        for i in 0..12 {
+            let mut request = live.clone();
+            request["metadata"]["labels"][format!("l{i}")] = json!("x");
+            let mut new = request.clone();
+            let manager = format!("m{i:02}");
+            let write = UpdateWrite {
+                live: Some(&live),
+                request: &request,
+                manager: &manager,
+                subresource: None,
+                now: &at(10 + i),
+            };
+            record_update(&write, &mut new);
+            live = new;
+        }
+        let entries = live["metadata"]["managedFields"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let managers: Vec<&str> = entries
+            .iter()
+            .map(|e| e["manager"].as_str().unwrap())
+            .collect();
+        let updates = entries
+            .iter()
+            .filter(|e| e["operation"] == "Update")
+            .count();
+        assert_eq!(updates, MAX_UPDATE_MANAGERS, "{managers:?}");
+        // m00..m02 went into the bucket (m00 moved, m01 and m02 merged): m03..m11 remain.
+        assert!(managers.contains(&"kubectl"), "{managers:?}");
+        for gone in ["m00", "m01", "m02"] {
+            assert!(!managers.contains(&gone), "{managers:?}");
+        }
+        let bucket = entries
+            .iter()
+            .find(|e| e["manager"] == ANCIENT_CHANGES)
+            .unwrap();
+        assert_eq!(
+            bucket["time"],
+            json!("2023-11-14T22:13:32Z"),
+            "the time of m02"
+        );
+        let labels = &bucket["fieldsV1"]["f:metadata"]["f:labels"];
+        for label in ["f:l0", "f:l1", "f:l2"] {
+            assert!(labels.get(label).is_some(), "{bucket}");
+        }
     }
 
     #[test]
