@@ -91,6 +91,14 @@ pub async fn serve(
         app = app.layer(axum::middleware::from_fn(
             crate::auth::local::accept_loopback_hosts,
         ));
+    } else {
+        // Browsers that once reached the team console over HTTPS never try plain HTTP again.
+        app = app.layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                axum::http::header::STRICT_TRANSPORT_SECURITY,
+                axum::http::HeaderValue::from_static("max-age=31536000"),
+            ),
+        );
     }
     let connections = ConnectionLimits {
         max_connections: limits

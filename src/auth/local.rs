@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::http::header::{CONTENT_TYPE, HOST, USER_AGENT};
+use axum::http::header::{CONTENT_TYPE, HOST, USER_AGENT, X_CONTENT_TYPE_OPTIONS};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
