@@ -1,9 +1,17 @@
 //! Server-side printing for kubectl: the `meta.k8s.io/v1` Table, its columns per kind and
 //! the cells of each row, ported from kube-apiserver's printers
 //! (pkg/printers/internalversion/printers.go). Pure: the caller passes the current time.
+//! ServiceAccounts and the RBAC kinds are printed by the `access` submodule, re-exported here.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+
+mod access;
+
+pub use access::{
+    SubjectsStrings, binding_cells, cluster_role_binding_columns, created_at, role_binding_columns,
+    role_cells, role_columns, service_account_cells, service_account_columns,
+};
 
 /// `kind` of a Table response.
 pub const TABLE_KIND: &str = "Table";
@@ -137,6 +145,16 @@ pub enum TableKind {
     EndpointSlice,
     /// core/v1 Event.
     Event,
+    /// core/v1 ServiceAccount.
+    ServiceAccount,
+    /// rbac.authorization.k8s.io/v1 Role (apiserver's default `Name`/`Created At` table).
+    Role,
+    /// rbac.authorization.k8s.io/v1 ClusterRole (likewise).
+    ClusterRole,
+    /// rbac.authorization.k8s.io/v1 RoleBinding.
+    RoleBinding,
+    /// rbac.authorization.k8s.io/v1 ClusterRoleBinding.
+    ClusterRoleBinding,
 }
 
 impl TableKind {
@@ -151,6 +169,11 @@ impl TableKind {
             "Namespace" => Self::Namespace,
             "EndpointSlice" => Self::EndpointSlice,
             "Event" => Self::Event,
+            "ServiceAccount" => Self::ServiceAccount,
+            "Role" => Self::Role,
+            "ClusterRole" => Self::ClusterRole,
+            "RoleBinding" => Self::RoleBinding,
+            "ClusterRoleBinding" => Self::ClusterRoleBinding,
             _ => return None,
         })
     }
@@ -166,6 +189,10 @@ impl TableKind {
             Self::Namespace => namespace_columns(),
             Self::EndpointSlice => endpoint_slice_columns(),
             Self::Event => event_columns(),
+            Self::ServiceAccount => service_account_columns(),
+            Self::Role | Self::ClusterRole => role_columns(),
+            Self::RoleBinding => role_binding_columns(),
+            Self::ClusterRoleBinding => cluster_role_binding_columns(),
         }
     }
 
@@ -180,6 +207,9 @@ impl TableKind {
             Self::Namespace => namespace_cells(obj, now),
             Self::EndpointSlice => endpoint_slice_cells(obj, now),
             Self::Event => event_cells(obj, now),
+            Self::ServiceAccount => service_account_cells(obj, now),
+            Self::Role | Self::ClusterRole => role_cells(obj),
+            Self::RoleBinding | Self::ClusterRoleBinding => binding_cells(obj, now),
         }
     }
 
@@ -1699,6 +1729,11 @@ mod tests {
             "Namespace",
             "EndpointSlice",
             "Event",
+            "ServiceAccount",
+            "Role",
+            "ClusterRole",
+            "RoleBinding",
+            "ClusterRoleBinding",
         ] {
             let k = TableKind::from_kind(kind).unwrap();
             for obj in [
