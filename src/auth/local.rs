@@ -65,10 +65,13 @@ pub async fn accept_loopback_hosts(request: Request, next: Next) -> Response {
             tracing::warn!(host = %host.escape_debug(), "refused a request for a host that is not this machine");
             (
                 StatusCode::FORBIDDEN,
-                [(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("text/plain; charset=utf-8"),
-                )],
+                [
+                    (
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("text/plain; charset=utf-8"),
+                    ),
+                    (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+                ],
                 "Forbidden: this server only answers requests addressed to localhost\n",
             )
                 .into_response()

@@ -331,6 +331,11 @@ fn local_mode_answers_only_this_machine_and_kubernetes_bodies() {
         "GET /services HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
     );
     assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
+    assert!(
+        rebound
+            .to_ascii_lowercase()
+            .contains("x-content-type-options: nosniff")
+    );
     assert!(!rebound.contains("csrf"), "{rebound}");
     let console = raw(
         server.port,
