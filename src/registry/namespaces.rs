@@ -39,34 +39,24 @@ impl Registry {
         }
     }
 
-    /// Creates an Active namespace if it is missing.
+    /// Creates an Active namespace if it is missing, and its `default` ServiceAccount.
     pub async fn ensure_namespace(&self, name: &str) -> Result<(), RegistryError> {
-        if self.get_raw(NAMESPACES.plural, "", name).await?.is_some() {
-            return self.ensure_default_service_account(name).await;
-        }
-        let meta = super::new_object_meta();
-        let object = json!({
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {
-                "name": name,
-                "uid": meta.uid,
-                "creationTimestamp": meta.now,
-                "labels": {NAME_LABEL: name},
-            },
-            "spec": {"finalizers": ["kubernetes"]},
-            "status": {"phase": "Active"},
-        });
-        let write = Write::new(WriteOp::Put {
-            key: ObjectKey::new(NAMESPACES.plural, "", name),
-            uid: meta.uid,
-            object,
-            precondition: Precondition::MustNotExist,
-        });
-        match self.commit(write).await {
-            Ok(_) | Err(StoreError::AlreadyExists) => {}
-            Err(e) => return Err(e.into()),
-        }
+        let key = ObjectKey::new(NAMESPACES.plural, "", name);
+        self.create_if_missing(key, |meta| {
+            json!({
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": name,
+                    "uid": meta.uid,
+                    "creationTimestamp": meta.now,
+                    "labels": {NAME_LABEL: name},
+                },
+                "spec": {"finalizers": ["kubernetes"]},
+                "status": {"phase": "Active"},
+            })
+        })
+        .await?;
         self.ensure_default_service_account(name).await
     }
 
@@ -77,20 +67,33 @@ impl Registry {
         namespace: &str,
     ) -> Result<(), RegistryError> {
         let key = ObjectKey::new(SERVICE_ACCOUNTS.plural, namespace, DEFAULT_SERVICE_ACCOUNT);
+        self.create_if_missing(key, |meta| {
+            json!({
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": {
+                    "name": DEFAULT_SERVICE_ACCOUNT,
+                    "namespace": namespace,
+                    "uid": meta.uid,
+                    "creationTimestamp": meta.now,
+                },
+            })
+        })
+        .await
+    }
+
+    /// Stores the object `build` makes (with a new uid and creation time) at `key` unless
+    /// something is there: the server's own objects, made at start or with their namespace.
+    pub(super) async fn create_if_missing(
+        &self,
+        key: ObjectKey,
+        build: impl FnOnce(&super::NewObjectMeta) -> serde_json::Value,
+    ) -> Result<(), RegistryError> {
         if self.inner.store.get(&key).await?.is_some() {
             return Ok(());
         }
         let meta = super::new_object_meta();
-        let object = json!({
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": {
-                "name": DEFAULT_SERVICE_ACCOUNT,
-                "namespace": namespace,
-                "uid": meta.uid,
-                "creationTimestamp": meta.now,
-            },
-        });
+        let object = build(&meta);
         let write = Write::new(WriteOp::Put {
             key,
             uid: meta.uid,

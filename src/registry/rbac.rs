@@ -18,7 +18,7 @@ use service_plan::rbac::{StaticPolicy, bootstrap, validation};
 use service_plan::status::Resource;
 
 use super::{ListOptions, Registry, RegistryError, WriteOptions};
-use crate::store::{ObjectKey, Precondition, StoreError, Write, WriteOp};
+use crate::store::ObjectKey;
 
 /// `roles.rbac.authorization.k8s.io`.
 pub const ROLES: Resource = rbac_resource("roles", "Role");
@@ -240,30 +240,21 @@ impl Registry {
             .chain(bootstrap::controller_role_bindings())
             .map(|b| (CLUSTER_ROLE_BINDINGS, serde_json::to_value(b)));
         for (resource, object) in roles.chain(bindings) {
-            let mut object = object.map_err(|e| RegistryError::Internal(e.to_string()))?;
+            let object = object.map_err(|e| RegistryError::Internal(e.to_string()))?;
             let name = super::str_at(&object, "/metadata/name").to_string();
             let key = ObjectKey::new(resource.plural, "", &name);
-            if self.inner.store.get(&key).await?.is_some() {
-                continue;
-            }
-            let meta = super::new_object_meta();
-            if let Some(m) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-                m.insert("uid".into(), Value::String(meta.uid.clone()));
-                m.insert(
-                    "creationTimestamp".into(),
-                    serde_json::to_value(&meta.now).unwrap_or(Value::Null),
-                );
-            }
-            let write = Write::new(WriteOp::Put {
-                key,
-                uid: meta.uid,
-                object,
-                precondition: Precondition::MustNotExist,
-            });
-            match self.commit(write).await {
-                Ok(_) | Err(StoreError::AlreadyExists) => {}
-                Err(e) => return Err(e.into()),
-            }
+            self.create_if_missing(key, |meta| {
+                let mut object = object;
+                if let Some(m) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+                    m.insert("uid".into(), Value::String(meta.uid.clone()));
+                    m.insert(
+                        "creationTimestamp".into(),
+                        serde_json::to_value(&meta.now).unwrap_or(Value::Null),
+                    );
+                }
+                object
+            })
+            .await?;
         }
         Ok(())
     }

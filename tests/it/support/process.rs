@@ -24,31 +24,7 @@ impl Drop for ServerProcess {
 impl ServerProcess {
     /// Starts `serve` with `extra` flags and waits until `/readyz` answers 200.
     pub fn start(extra: &[&str]) -> ServerProcess {
-        let dir = tempfile::tempdir().expect("data directory");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("free port")
-            .local_addr()
-            .expect("address")
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_service-console"))
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(dir.path())
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the server");
-        let server = ServerProcess {
-            child,
-            port,
-            url: format!("http://127.0.0.1:{port}"),
-            _dir: dir,
-        };
+        let server = ServerProcess::spawn("http", extra);
         let deadline = Instant::now() + Duration::from_secs(30);
         while server
             .get("/readyz")
@@ -60,16 +36,35 @@ impl ServerProcess {
         server
     }
 
+    /// Starts `serve --tls --no-demo` with `extra` flags and waits until its CA exists and the
+    /// port accepts connections; `url` is `https://127.0.0.1:PORT`.
+    #[allow(dead_code)]
+    pub fn start_tls(extra: &[&str]) -> ServerProcess {
+        let flags: Vec<&str> = ["--tls", "--no-demo"]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .collect();
+        let server = ServerProcess::spawn("https", &flags);
+        let ca = server.data_dir().join("pki").join("ca.crt");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !ca.exists() || TcpStream::connect(("127.0.0.1", server.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the server did not start listening"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
     /// Its data directory (the PKI of a team-mode server is under `pki/`).
     #[allow(dead_code)]
     pub fn data_dir(&self) -> &std::path::Path {
         self._dir.path()
     }
 
-    /// Starts `serve --tls` with `extra` flags and waits until its CA exists and the port
-    /// accepts connections; `url` is `https://127.0.0.1:PORT`.
-    #[allow(dead_code)]
-    pub fn start_tls(extra: &[&str]) -> ServerProcess {
+    /// Spawns `serve` on a free port with a new data directory.
+    fn spawn(scheme: &str, extra: &[&str]) -> ServerProcess {
         let dir = tempfile::tempdir().expect("data directory");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .expect("free port")
@@ -79,8 +74,6 @@ impl ServerProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_service-console"))
             .args([
                 "serve",
-                "--tls",
-                "--no-demo",
                 "--listen",
                 &format!("127.0.0.1:{port}"),
                 "--data-dir",
@@ -91,22 +84,12 @@ impl ServerProcess {
             .stderr(Stdio::null())
             .spawn()
             .expect("start the server");
-        let ca = dir.path().join("pki").join("ca.crt");
-        let server = ServerProcess {
+        ServerProcess {
             child,
             port,
-            url: format!("https://127.0.0.1:{port}"),
+            url: format!("{scheme}://127.0.0.1:{port}"),
             _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !ca.exists() || TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the server did not start listening"
-            );
-            std::thread::sleep(Duration::from_millis(50));
         }
-        server
     }
 
     /// One GET on its own connection; the whole response, or `None` if it failed.
