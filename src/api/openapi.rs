@@ -1,7 +1,10 @@
-//! OpenAPI v3: an index and one small document per group version. Each kind's PATCH
-//! operation carries `x-kubernetes-group-version-kind` and the `fieldValidation`
-//! parameter, which is what makes kubectl leave validation to the server (§4). Schemas are
-//! not served; `/openapi/v2` is a 404 on purpose.
+//! OpenAPI v3: an index and one document per group version. Each kind's PATCH operation
+//! carries `x-kubernetes-group-version-kind` and the `fieldValidation` parameter, which is
+//! what makes kubectl leave validation to the server (§4). The schemas, with upstream's
+//! descriptions, come from the k8s-openapi types (their `schemars` support) rather than being
+//! written by hand; each kind's schema names its group, version and kind, which is how
+//! `kubectl explain` finds it. `/openapi/v2` is a 404 on purpose: kubectl's client-side apply
+//! then uses its compiled-in types for strategic merge patches.
 
 use std::sync::LazyLock;
 
@@ -9,8 +12,11 @@ use axum::extract::{Path, Query};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use schemars::JsonSchema;
+use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use service_plan::patch::strategic::{ListStrategy, PatchSchema};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
@@ -149,18 +155,111 @@ fn kind_paths(kind: &Kind, paths: &mut Map<String, Value>) {
 
 fn document(group: &str, version: &str) -> Value {
     let mut paths = Map::new();
+    let mut generator = SchemaSettings::openapi3().into_generator();
+    let mut kinds = Vec::new();
     for kind in KINDS
         .iter()
         .filter(|k| k.resource.group == group && k.version == version)
     {
         kind_paths(kind, &mut paths);
+        kinds.push((schema_of(kind, &mut generator), kind));
+    }
+    let mut schemas = generator.take_definitions(true);
+    for (name, kind) in kinds {
+        if let Some(Value::Object(schema)) = schemas.get_mut(&name) {
+            schema.insert(
+                "x-kubernetes-group-version-kind".into(),
+                json!([{"group": kind.resource.group, "kind": kind.resource.kind, "version": kind.version}]),
+            );
+        }
+        mark_patch_strategies(&mut schemas, &name, kind);
     }
     json!({
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": GIT_VERSION},
         "paths": paths,
-        "components": {"schemas": {}},
+        "components": {"schemas": schemas},
     })
+}
+
+/// Writes the `patchStrategy`/`patchMergeKey` struct tags of `kind`'s lists into the schemas
+/// as upstream publishes them (`x-kubernetes-patch-strategy`, `x-kubernetes-patch-merge-key`):
+/// kubectl's client-side apply builds its strategic merge patches from them, and without them
+/// it would replace lists (a Service's ports, a pod's containers) that it must merge.
+fn mark_patch_strategies(schemas: &mut Map<String, Value>, root: &str, kind: &Kind) {
+    let patch = PatchSchema::for_kind(kind.resource.kind);
+    for (path, strategy) in patch.lists() {
+        let Some(field) = field_schema(schemas, root, path) else {
+            continue;
+        };
+        let Some(field) = field.as_object_mut() else {
+            continue;
+        };
+        field.insert("x-kubernetes-patch-strategy".into(), json!("merge"));
+        if let ListStrategy::MergeByKey(key) = strategy {
+            field.insert("x-kubernetes-patch-merge-key".into(), json!(key));
+        }
+    }
+}
+
+/// The schema of the field at the dotted `path` below the definition `root`, following
+/// references and list items.
+fn field_schema<'a>(
+    schemas: &'a mut Map<String, Value>,
+    root: &str,
+    path: &str,
+) -> Option<&'a mut Value> {
+    let mut definition = root.to_string();
+    let segments: Vec<&str> = path.split('.').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        let property = schemas
+            .get(&definition)?
+            .pointer(&format!("/properties/{segment}"))?;
+        if i + 1 == segments.len() {
+            return schemas
+                .get_mut(&definition)?
+                .pointer_mut(&format!("/properties/{segment}"));
+        }
+        definition = referenced(property).or_else(|| property.get("items").and_then(referenced))?;
+    }
+    None
+}
+
+/// The definition a schema refers to (`$ref`, or the one `allOf` entry upstream wraps it in).
+fn referenced(schema: &Value) -> Option<String> {
+    let reference = schema
+        .get("$ref")
+        .or_else(|| schema.pointer("/allOf/0/$ref"))?
+        .as_str()?;
+    reference
+        .strip_prefix("#/components/schemas/")
+        .map(str::to_owned)
+}
+
+/// Generates the schema of `kind`'s type (and everything it refers to) into `generator`;
+/// returns the schema's name, e.g. `io.k8s.api.core.v1.Service`.
+fn schema_of(kind: &Kind, generator: &mut SchemaGenerator) -> String {
+    fn named<T: JsonSchema>(generator: &mut SchemaGenerator) -> String {
+        generator.subschema_for::<T>();
+        T::schema_name().into_owned()
+    }
+    use k8s_openapi::api::{apps, core, discovery, rbac};
+    match (kind.resource.group, kind.resource.kind) {
+        ("", "Service") => named::<core::v1::Service>(generator),
+        ("", "Endpoints") => named::<core::v1::Endpoints>(generator),
+        ("", "Pod") => named::<core::v1::Pod>(generator),
+        ("", "Node") => named::<core::v1::Node>(generator),
+        ("", "Namespace") => named::<core::v1::Namespace>(generator),
+        ("", "Event") => named::<core::v1::Event>(generator),
+        ("", "ServiceAccount") => named::<core::v1::ServiceAccount>(generator),
+        (_, "Deployment") => named::<apps::v1::Deployment>(generator),
+        (_, "EndpointSlice") => named::<discovery::v1::EndpointSlice>(generator),
+        (_, "Role") => named::<rbac::v1::Role>(generator),
+        (_, "ClusterRole") => named::<rbac::v1::ClusterRole>(generator),
+        (_, "RoleBinding") => named::<rbac::v1::RoleBinding>(generator),
+        (_, "ClusterRoleBinding") => named::<rbac::v1::ClusterRoleBinding>(generator),
+        _ => String::new(),
+    }
 }
 
 /// GET /openapi/v3: where each group version's document is, with its hash.
@@ -239,6 +338,40 @@ mod tests {
                 .iter()
                 .any(|p| p["name"] == "fieldValidation")
         );
+    }
+
+    #[test]
+    fn service_schemas_carry_descriptions_and_their_kind() {
+        let doc = document("", "v1");
+        let schemas = &doc["components"]["schemas"];
+        let service = &schemas["io.k8s.api.core.v1.Service"];
+        assert_eq!(
+            service["x-kubernetes-group-version-kind"],
+            json!([{"group": "", "kind": "Service", "version": "v1"}])
+        );
+        assert_eq!(
+            service["properties"]["spec"]["allOf"][0]["$ref"],
+            "#/components/schemas/io.k8s.api.core.v1.ServiceSpec"
+        );
+        let ports = &schemas["io.k8s.api.core.v1.ServiceSpec"]["properties"]["ports"];
+        assert_eq!(ports["x-kubernetes-patch-merge-key"], "port");
+        assert_eq!(ports["x-kubernetes-patch-strategy"], "merge");
+        let pod_spec = &schemas["io.k8s.api.core.v1.PodSpec"]["properties"];
+        assert_eq!(
+            pod_spec["containers"]["x-kubernetes-patch-merge-key"],
+            "name"
+        );
+        let container = &schemas["io.k8s.api.core.v1.Container"]["properties"];
+        assert_eq!(
+            container["ports"]["x-kubernetes-patch-merge-key"],
+            "containerPort"
+        );
+        let port = &schemas["io.k8s.api.core.v1.ServicePort"]["properties"]["port"];
+        assert_eq!(
+            port["description"],
+            "The port that will be exposed by this service."
+        );
+        assert!(schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"].is_object());
     }
 
     #[test]

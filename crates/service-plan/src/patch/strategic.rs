@@ -102,6 +102,13 @@ impl PatchSchema {
         self
     }
 
+    /// Every list that does not replace, with its dotted path.
+    pub fn lists(&self) -> impl Iterator<Item = (&str, &ListStrategy)> {
+        self.lists
+            .iter()
+            .map(|(path, strategy)| (path.as_str(), strategy))
+    }
+
     /// How the list at the dotted `path` is patched.
     pub fn list_strategy(&self, path: &str) -> &ListStrategy {
         static REPLACE: ListStrategy = ListStrategy::Replace;
