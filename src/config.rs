@@ -55,6 +55,53 @@ pub struct ServeArgs {
     pub load_balancing: LoadBalancingArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub audit: AuditArgs,
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+/// The audit log, with kube-apiserver's flag names and rotation.
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Write an audit.k8s.io/v1 Event per request to this file, as JSON lines; `-` is
+    /// standard output. No audit log when absent.
+    #[arg(long, env = "SERVICE_CONSOLE_AUDIT_LOG_PATH")]
+    pub audit_log_path: Option<PathBuf>,
+    /// Megabytes of audit log before the file is rotated (0: 100).
+    #[arg(long, env = "SERVICE_CONSOLE_AUDIT_LOG_MAXSIZE", default_value_t = 0)]
+    pub audit_log_maxsize: u64,
+    /// Rotated audit log files kept (0: all).
+    #[arg(long, env = "SERVICE_CONSOLE_AUDIT_LOG_MAXBACKUP", default_value_t = 0)]
+    pub audit_log_maxbackup: usize,
+}
+
+impl AuditArgs {
+    /// The audit log these flags ask for, if any.
+    pub fn options(&self) -> Option<crate::api::audit::AuditLogOptions> {
+        self.audit_log_path
+            .as_ref()
+            .map(|path| crate::api::audit::AuditLogOptions {
+                path: path.clone(),
+                max_size_mb: self.audit_log_maxsize,
+                max_backups: self.audit_log_maxbackup,
+            })
+    }
+}
+
+/// How much of each Service's revision history is kept.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// Revisions kept per Service; older ones are pruned on its next write.
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_HISTORY_MAX_REVISIONS",
+        default_value_t = 50
+    )]
+    pub history_max_revisions: u32,
+    /// Days a revision is kept.
+    #[arg(long, env = "SERVICE_CONSOLE_HISTORY_MAX_AGE", default_value_t = 30)]
+    pub history_max_age: u32,
 }
 
 /// What one server accepts at once, and how it stops; the defaults are kube-apiserver's.

@@ -64,9 +64,9 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     tracing::warn!(error = %error, "accept failed; backing off");
                     tokio::time::sleep(backoff).await;
@@ -79,7 +79,11 @@ pub async fn serve(
         backoff = Duration::from_millis(5);
         // As Go's net package (and so kube-apiserver) does: small responses go out at once.
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        // The peer's address, for the audit log's sourceIPs.
+        let service = TowerToHyperService::new(tower_http::add_extension::AddExtension::new(
+            app.clone(),
+            axum::extract::ConnectInfo(peer),
+        ));
         let (builder, watcher) = (builder.clone(), graceful.watcher());
         let first_byte_timeout = limits.header_read_timeout;
         tokio::spawn(async move {

@@ -31,12 +31,15 @@ pub fn app(state: AppState) -> Router {
 
 /// Every route, without the rewriting of deprecated paths.
 pub fn routes(state: AppState) -> Router {
+    let audit = state.audit.clone();
     Router::new()
         .merge(health::routes())
         .merge(api::routes())
         .merge(console::routes())
         .fallback(api::error::not_found)
         .with_state(state)
+        // Read by the audit middleware of the API and the console, inside their user layers.
+        .layer(axum::Extension(audit))
 }
 
 /// `service` behind the rewriting of the deprecated `/api/v1/watch/...` paths, so that it

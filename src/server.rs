@@ -7,6 +7,7 @@ use tokio::net::TcpListener;
 
 use std::time::Duration;
 
+use crate::api::audit::AuditLog;
 use crate::config::{LimitArgs, ServeArgs};
 use crate::connections::{self, ConnectionLimits};
 use crate::controllers::{ControllerOptions, start_controllers};
@@ -34,7 +35,10 @@ pub async fn open_state(
     let registry = Registry::open(store, pools)
         .await
         .map_err(|e| anyhow::anyhow!("bootstrapping the cluster: {e}"))?;
-    Ok(AppState { registry })
+    Ok(AppState {
+        registry,
+        audit: AuditLog::disabled(),
+    })
 }
 
 /// Keeps the event log bounded, as kube-apiserver's etcd compaction does.
@@ -100,7 +104,11 @@ pub async fn serve(listener: TcpListener, state: AppState, limits: &LimitArgs) {
 
 /// `service-console serve`.
 pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
-    let state = open_state(&args.data_dir, args.cluster.pools()).await?;
+    let mut state = open_state(&args.data_dir, args.cluster.pools()).await?;
+    if let Some(options) = args.audit.options() {
+        state.audit = AuditLog::start(&options)
+            .with_context(|| format!("opening the audit log {}", options.path.display()))?;
+    }
     state.registry.configure(args.load_balancing.settings());
     let options = ControllerOptions {
         demo: !args.no_demo,

@@ -1,9 +1,12 @@
 //! Shared, cheap-to-clone application state.
 
+use crate::api::audit::AuditLog;
 use crate::registry::Registry;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub registry: Registry,
+    /// Where audit events go (disabled unless `--audit-log-path` is given).
+    pub audit: AuditLog,
 }

@@ -118,6 +118,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/{*path}", axum::routing::any(not_found))
         .layer(middleware::from_fn(context))
+        .layer(middleware::from_fn(crate::api::audit::audit))
         .layer(middleware::from_fn(crate::auth::local_console_user))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     for (name, value) in headers {
