@@ -164,6 +164,7 @@ fn service(i: usize, templates: &[(&'static str, Value)], base: i64) -> Write {
         },
         allocate,
         release: Vec::new(),
+        history: None,
     }
 }
 

@@ -35,6 +35,8 @@ pub enum Command {
     Kubeconfig(KubeconfigArgs),
     /// Show what applying Service manifests would do (allocations, SLB, conflicts) against a server.
     Plan(PlanArgs),
+    /// Show who changed a Service, when and how, with readable diffs, from a running server.
+    History(HistoryCliArgs),
 }
 
 /// Flags of `serve`.
@@ -276,4 +278,41 @@ pub struct PlanArgs {
     /// How to print the plans.
     #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
     pub output: PlanOutput,
+}
+
+/// Output formats of `history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryOutput {
+    /// Readable text: one block per revision with its changes.
+    Text,
+    /// The server's JSON.
+    Json,
+    /// The server's JSON as YAML.
+    Yaml,
+}
+
+/// Flags of `history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryCliArgs {
+    /// The Service, as NAMESPACE/NAME (or NAME in `default`).
+    pub service: String,
+    /// URL of the server to ask.
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_SERVER",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub server: String,
+    /// How to print the history.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    pub output: HistoryOutput,
+    /// Print only the changes of this revision (against the one before it).
+    #[arg(long)]
+    pub diff: Option<i64>,
+    /// With --diff, compare against this revision instead of the one before.
+    #[arg(long, requires = "diff")]
+    pub against: Option<i64>,
+    /// Show folded revisions (status and bookkeeping only) in full.
+    #[arg(long)]
+    pub all: bool,
 }

@@ -55,6 +55,11 @@ fn spawn_compaction(state: &AppState) {
             {
                 tracing::warn!(error = %e, "event log compaction failed");
             }
+            // Writes prune their own object's history; this ages out the rest (deleted
+            // Services' rows, objects no longer written).
+            if let Err(e) = store.prune_history().await {
+                tracing::warn!(error = %e, "history pruning failed");
+            }
         }
     });
 }
@@ -105,6 +110,12 @@ pub async fn serve(listener: TcpListener, state: AppState, limits: &LimitArgs) {
 /// `service-console serve`.
 pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let mut state = open_state(&args.data_dir, args.cluster.pools()).await?;
+    state
+        .registry
+        .set_history_retention(crate::store::HistoryRetention::new(
+            args.history.history_max_revisions,
+            args.history.history_max_age,
+        ));
     if let Some(options) = args.audit.options() {
         state.audit = AuditLog::start(&options)
             .with_context(|| format!("opening the audit log {}", options.path.display()))?;

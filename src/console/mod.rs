@@ -168,6 +168,21 @@ pub struct Ctx {
     pub request_id: String,
     pub csrf_token: String,
     pub flash: Option<Flash>,
+    /// Who the request is, for the writes it makes.
+    pub user: std::sync::Arc<service_plan::user::UserInfo>,
+    /// The browser's User-Agent, for the writes' history.
+    pub user_agent: Option<String>,
+}
+
+impl Ctx {
+    /// Write options of a console write: its user and User-Agent.
+    pub fn write_options(&self) -> crate::registry::WriteOptions {
+        crate::registry::WriteOptions {
+            user: Some(self.user.clone()),
+            user_agent: self.user_agent.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
@@ -263,6 +278,12 @@ async fn context(request: Request, next: Next) -> Response {
         request_id: request_id.clone(),
         csrf_token: csrf_token.clone(),
         flash: flash.clone(),
+        user: crate::auth::user_of(&request),
+        user_agent: request
+            .headers()
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
     };
     let mut response = match checked(request, cookie_token.as_deref()).await {
         Ok(mut request) => {

@@ -238,3 +238,436 @@ async fn an_unwritable_audit_log_fails_no_request() {
         assert_eq!(response.status(), 200);
     }
 }
+
+/// A client that sends `agent` as its User-Agent.
+fn client_as(agent: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(agent)
+        .build()
+        .expect("client")
+}
+
+const SERVICES: &str = "/api/v1/namespaces/default/services";
+
+async fn send(request: reqwest::RequestBuilder, expected: u16) -> Value {
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, expected, "{body}");
+    body
+}
+
+/// The history document of default/web.
+async fn history_of(url: &str, name: &str) -> Value {
+    send(
+        reqwest::Client::new().get(format!(
+            "{url}/history/v1/namespaces/default/services/{name}"
+        )),
+        200,
+    )
+    .await
+}
+
+/// Deletes `default/{name}` through the console's form, as a browser would.
+async fn console_delete(url: &str, name: &str) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = client
+        .get(format!("{url}/services/default/{name}/delete"))
+        .send()
+        .await
+        .expect("confirm page");
+    let csrf = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("sc_csrf="))
+        .and_then(|c| c.split(';').next())
+        .expect("csrf cookie")
+        .to_owned();
+    let response = client
+        .post(format!("{url}/services/default/{name}/delete"))
+        .header("cookie", format!("sc_csrf={csrf}"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(response.status(), 303);
+}
+
+/// Creates web (kubectl create), edits targetPort (kubectl edit), adds a label (kubectl
+/// patch), applies server-side (kubectl apply --server-side), writes status (a controller).
+async fn write_through_every_door(url: &str) {
+    send(
+        client_as(KUBECTL_CREATE)
+            .post(format!("{url}{SERVICES}"))
+            .json(&web_service()),
+        201,
+    )
+    .await;
+    let mut current = send(
+        reqwest::Client::new().get(format!("{url}{SERVICES}/web")),
+        200,
+    )
+    .await;
+    current["spec"]["ports"][0]["targetPort"] = json!(8443);
+    send(
+        client_as("kubectl-edit/v1.32.0 (linux/amd64) kubernetes/70d3cc9")
+            .put(format!("{url}{SERVICES}/web"))
+            .json(&current),
+        200,
+    )
+    .await;
+    send(
+        client_as("kubectl-patch/v1.32.0 (linux/amd64) kubernetes/70d3cc9")
+            .patch(format!("{url}{SERVICES}/web"))
+            .header("content-type", "application/strategic-merge-patch+json")
+            .body(r#"{"metadata":{"labels":{"env":"prod"}}}"#),
+        200,
+    )
+    .await;
+    let applied = json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "web", "annotations": {"owner": "team-a"}},
+        "spec": {"ports": [{"name": "https", "port": 443, "targetPort": 8443}], "selector": {"app": "web"}}
+    });
+    send(
+        client_as("kubectl/v1.32.0 (linux/amd64) kubernetes/70d3cc9")
+            .patch(format!(
+                "{url}{SERVICES}/web?fieldManager=kubectl&force=true"
+            ))
+            .header("content-type", "application/apply-patch+yaml")
+            .body(applied.to_string()),
+        200,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn every_write_of_a_service_is_kept_with_who_when_and_how() {
+    let cluster = TestCluster::new().await;
+    let url = serve(&cluster).await;
+    write_through_every_door(&url).await;
+    let opts = service_console::registry::WriteOptions {
+        field_manager: Some("service-controller".into()),
+        ..Default::default()
+    };
+    let conditions = json!([{"type": "Ready", "status": "True", "reason": "Ready",
+        "message": "", "lastTransitionTime": "2026-12-05T06:00:00Z"}]);
+    // As the load-balancer controller writes status: the current object with a new status.
+    cluster
+        .registry()
+        .patch_service_status("default", "web", &opts, move |current| {
+            let mut next = current.clone();
+            next["status"] = json!({"conditions": conditions.clone()});
+            Ok(next)
+        })
+        .await
+        .expect("status write");
+
+    let history = history_of(&url, "web").await;
+    let items = history["items"].as_array().expect("items");
+    let summary: Vec<(String, String, String, String)> = items
+        .iter()
+        .map(|i| {
+            let s = |f: &str| i[f].as_str().unwrap_or("").to_string();
+            (s("verb"), s("subresource"), s("user"), s("through"))
+        })
+        .collect();
+    let row = |v: &str, sub: &str, u: &str, t: &str| {
+        (v.to_string(), sub.to_string(), u.to_string(), t.to_string())
+    };
+    assert_eq!(
+        summary,
+        [
+            row(
+                "patch",
+                "status",
+                "controller",
+                "controller service-controller"
+            ),
+            row("apply", "", "kubectl", "kubectl apply --server-side"),
+            row("patch", "", "kubectl-patch", "kubectl patch"),
+            row("update", "", "kubectl-edit", "kubectl edit"),
+            row("create", "", "kubectl-create", "kubectl create"),
+        ]
+    );
+    let lines = |i: usize| -> Vec<String> {
+        items[i]["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .filter(|c| c["class"] == "spec")
+            .map(|c| c["text"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(lines(3), ["spec.ports[https].targetPort 443 → 8443"]);
+    assert_eq!(lines(2), ["metadata.labels.env added: prod"]);
+    assert_eq!(lines(1), ["metadata.annotations.owner added: team-a"]);
+    assert_eq!(
+        items[0]["folded"], true,
+        "a status-only write folds: {}",
+        items[0]["changes"]
+    );
+    assert_eq!(items[3]["folded"], false);
+    assert_eq!(items[4]["previous"], Value::Null);
+    // Each revision is the object exactly as stored by its write.
+    let current = send(
+        reqwest::Client::new().get(format!("{url}{SERVICES}/web")),
+        200,
+    )
+    .await;
+    assert_eq!(
+        items[0]["revision"].as_i64().map(|r| r.to_string()),
+        current["metadata"]["resourceVersion"]
+            .as_str()
+            .map(str::to_string)
+    );
+    assert_eq!(items[0]["object"]["status"], current["status"]);
+    assert_eq!(items[0]["userAgent"], "");
+    assert_eq!(
+        items[3]["userAgent"],
+        "kubectl-edit/v1.32.0 (linux/amd64) kubernetes/70d3cc9"
+    );
+
+    let revision = items[3]["revision"].as_i64().expect("revision");
+    let diff = send(
+        reqwest::Client::new().get(format!(
+            "{url}/history/v1/namespaces/default/services/web?diff={revision}"
+        )),
+        200,
+    )
+    .await;
+    assert_eq!(diff["kind"], "ServiceDiff");
+    assert_eq!(diff["from"], items[4]["revision"]);
+    let first = items[4]["revision"].as_i64().expect("revision");
+    let newest = items[1]["revision"].as_i64().expect("revision");
+    let compared = send(
+        reqwest::Client::new().get(format!(
+            "{url}/history/v1/namespaces/default/services/web?diff={newest}&against={first}"
+        )),
+        200,
+    )
+    .await;
+    let texts: Vec<&str> = compared["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["class"] == "spec")
+        .filter_map(|c| c["text"].as_str())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "metadata.labels.env added: prod",
+            "metadata.annotations.owner added: team-a",
+            "spec.ports[https].targetPort 443 → 8443"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn unknown_history_is_not_found_in_upstream_words() {
+    let cluster = TestCluster::new().await;
+    let url = serve(&cluster).await;
+    let missing = send(
+        reqwest::Client::new().get(format!("{url}/history/v1/namespaces/default/services/nope")),
+        404,
+    )
+    .await;
+    assert_eq!(missing["message"], "services \"nope\" not found");
+    let kubernetes = history_of(&url, "kubernetes").await;
+    let revision = kubernetes["items"][0]["revision"]
+        .as_i64()
+        .expect("revision");
+    let bad = send(
+        reqwest::Client::new().get(format!(
+            "{url}/history/v1/namespaces/default/services/kubernetes?diff={}",
+            revision + 1000
+        )),
+        404,
+    )
+    .await;
+    assert_eq!(
+        bad["message"],
+        format!(
+            "revision {} of services \"kubernetes\" not found",
+            revision + 1000
+        )
+    );
+}
+
+#[tokio::test]
+async fn history_outlives_its_service_and_the_server() {
+    let cluster = TestCluster::new().await;
+    let url = serve(&cluster).await;
+    send(
+        client_as(KUBECTL_CREATE)
+            .post(format!("{url}{SERVICES}"))
+            .json(&web_service()),
+        201,
+    )
+    .await;
+    console_delete(&url, "web").await;
+    let deleted = send(
+        reqwest::Client::new().get(format!(
+            "{url}/history/v1/namespaces/default/deleted-services"
+        )),
+        200,
+    )
+    .await;
+    let items = deleted["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{deleted}");
+    assert_eq!(items[0]["object"]["metadata"]["name"], "web");
+    assert_eq!(items[0]["user"], "service-console");
+    assert_eq!(items[0]["through"], "console");
+
+    let cluster = cluster.reopen().await;
+    let url = serve(&cluster).await;
+    let history = history_of(&url, "web").await;
+    let verbs: Vec<&str> = history["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["verb"].as_str())
+        .collect();
+    assert_eq!(verbs, ["delete", "create"]);
+
+    send(
+        client_as(KUBECTL_CREATE)
+            .post(format!("{url}{SERVICES}"))
+            .json(&web_service()),
+        201,
+    )
+    .await;
+    let deleted = send(
+        reqwest::Client::new().get(format!(
+            "{url}/history/v1/namespaces/default/deleted-services"
+        )),
+        200,
+    )
+    .await;
+    assert_eq!(
+        deleted["items"],
+        json!([]),
+        "a re-created Service is not deleted"
+    );
+    let history = history_of(&url, "web").await;
+    assert_eq!(
+        history["items"][0]["previous"],
+        Value::Null,
+        "a new uid starts afresh"
+    );
+}
+
+#[tokio::test]
+async fn retention_keeps_the_newest_revisions_of_each_service() {
+    let cluster = TestCluster::new().await;
+    cluster
+        .registry()
+        .set_history_retention(service_console::store::HistoryRetention::new(3, 30));
+    let url = serve(&cluster).await;
+    for name in ["web", "api"] {
+        let mut svc = web_service();
+        svc["metadata"]["name"] = json!(name);
+        send(
+            client_as(KUBECTL_CREATE)
+                .post(format!("{url}{SERVICES}"))
+                .json(&svc),
+            201,
+        )
+        .await;
+    }
+    for i in 0..5 {
+        send(
+            client_as("kubectl-label/v1.32.0")
+                .patch(format!("{url}{SERVICES}/web"))
+                .header("content-type", "application/merge-patch+json")
+                .body(format!(r#"{{"metadata":{{"labels":{{"round":"{i}"}}}}}}"#)),
+            200,
+        )
+        .await;
+    }
+    let web = history_of(&url, "web").await;
+    let rounds: Vec<String> = web["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            i["object"]["metadata"]["labels"]["round"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(rounds, ["4", "3", "2"]);
+    assert_eq!(
+        history_of(&url, "api").await["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+// Multi-threaded: the command runs as a blocking child process while the server answers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_command_prints_entries_and_one_diff() {
+    let cluster = TestCluster::new().await;
+    let url = serve(&cluster).await;
+    write_through_every_door(&url).await;
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_service-console"))
+            .arg("history")
+            .args(args)
+            .args(["--server", &url])
+            .output()
+            .expect("run service-console history");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, text, err) = run(&["default/web"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("kubectl-edit via kubectl edit (update)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  spec.ports[https].targetPort 443 → 8443\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kubectl-create via kubectl create (create)\n  created\n"),
+        "{text}"
+    );
+
+    let (code, json_text, _) = run(&["default/web", "-o", "json"]);
+    assert_eq!(code, 0);
+    let history: Value = serde_json::from_str(&json_text).expect("json");
+    let edit = history["items"][2]["revision"].as_i64().expect("revision");
+    let (code, diff, _) = run(&["default/web", "--diff", &edit.to_string()]);
+    assert_eq!(code, 0);
+    let created = history["items"][3]["revision"].as_i64().expect("revision");
+    assert!(
+        diff.starts_with(&format!("revision {created} → {edit}\n")),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("  spec.ports[https].targetPort 443 → 8443\n"),
+        "{diff}"
+    );
+
+    let (code, _, err) = run(&["default/nope"]);
+    assert_eq!(
+        (code, err.trim()),
+        (
+            1,
+            "Error from server (NotFound): services \"nope\" not found"
+        )
+    );
+}

@@ -36,15 +36,21 @@ pub struct Change {
     #[serde(flatten)]
     pub kind: ChangeKind,
     pub class: ChangeClass,
+    /// The change as one line (its `Display`), for readers of the JSON.
+    pub text: String,
 }
 
 impl std::fmt::Display for Change {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.kind {
-            ChangeKind::Added { value } => write!(f, "{} added: {value}", self.path),
-            ChangeKind::Removed { value } => write!(f, "{} removed: {value}", self.path),
-            ChangeKind::Changed { from, to } => write!(f, "{} {from} → {to}", self.path),
-        }
+        f.write_str(&self.text)
+    }
+}
+
+fn line(path: &str, kind: &ChangeKind) -> String {
+    match kind {
+        ChangeKind::Added { value } => format!("{path} added: {value}"),
+        ChangeKind::Removed { value } => format!("{path} removed: {value}"),
+        ChangeKind::Changed { from, to } => format!("{path} {from} → {to}"),
     }
 }
 
@@ -116,8 +122,10 @@ pub fn show(value: &Value) -> String {
 }
 
 fn push(changes: &mut Vec<Change>, path: &[String], kind: ChangeKind) {
+    let path_text = render(path);
     changes.push(Change {
-        path: render(path),
+        text: line(&path_text, &kind),
+        path: path_text,
         kind,
         class: class_of(path),
     });
@@ -133,13 +141,13 @@ fn walk(path: &mut Vec<String>, old: &Value, new: &Value, changes: &mut Vec<Chan
                 path.push(key.clone());
                 match b.get(key) {
                     Some(after) => walk(path, before, after, changes),
-                    None => push(changes, path, removed(before)),
+                    None => leaves(path, before, changes, removed),
                 }
                 path.pop();
             }
             for (key, after) in b.iter().filter(|(k, _)| !a.contains_key(*k)) {
                 path.push(key.clone());
-                push(changes, path, added(after));
+                leaves(path, after, changes, added);
                 path.pop();
             }
         }
@@ -170,8 +178,8 @@ fn walk(path: &mut Vec<String>, old: &Value, new: &Value, changes: &mut Vec<Chan
                 },
             ),
         },
-        (Value::Null, after) => push(changes, path, added(after)),
-        (before, Value::Null) => push(changes, path, removed(before)),
+        (Value::Null, after) => leaves(path, after, changes, added),
+        (before, Value::Null) => leaves(path, before, changes, removed),
         (before, after) => push(
             changes,
             path,
@@ -180,6 +188,26 @@ fn walk(path: &mut Vec<String>, old: &Value, new: &Value, changes: &mut Vec<Chan
                 to: show(after),
             },
         ),
+    }
+}
+
+/// A field added or removed as a whole, reported leaf by leaf when it is a map (a new
+/// `metadata.annotations` is its keys added), as one value otherwise.
+fn leaves(
+    path: &mut Vec<String>,
+    value: &Value,
+    changes: &mut Vec<Change>,
+    kind: fn(&Value) -> ChangeKind,
+) {
+    match value {
+        Value::Object(fields) if !fields.is_empty() => {
+            for (key, field) in fields {
+                path.push(key.clone());
+                leaves(path, field, changes, kind);
+                path.pop();
+            }
+        }
+        other => push(changes, path, kind(other)),
     }
 }
 
@@ -280,6 +308,23 @@ mod tests {
                 "spec.ports[a] removed: {\"name\":\"a\",\"port\":1}",
                 "spec.ports[b] added: {\"name\":\"b\",\"port\":2}",
             ]
+        );
+    }
+
+    #[test]
+    fn a_new_map_is_its_keys_added() {
+        let a = json!({"metadata": {"name": "web"}});
+        let b = json!({"metadata": {"name": "web", "annotations": {"owner": "team-a", "x": "1"}}});
+        assert_eq!(
+            lines(&a, &b),
+            [
+                "metadata.annotations.owner added: team-a",
+                "metadata.annotations.x added: 1"
+            ]
+        );
+        assert_eq!(
+            lines(&b, &a)[0],
+            "metadata.annotations.owner removed: team-a"
         );
     }
 

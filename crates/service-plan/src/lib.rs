@@ -14,6 +14,7 @@ pub mod diff;
 pub mod endpoints;
 pub mod field;
 pub mod format;
+pub mod history;
 pub mod meta;
 pub mod nesting;
 pub mod patch;
