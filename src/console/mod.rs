@@ -6,6 +6,7 @@
 pub mod applications;
 pub mod catalog;
 pub mod forms;
+pub mod history;
 pub mod load_balancers;
 pub mod nodes;
 mod pages;
@@ -95,6 +96,8 @@ pub fn routes() -> Router<AppState> {
             get(services::show).post(services::update),
         )
         .route("/services/{namespace}/{name}/edit", get(services::edit))
+        .route("/services/{namespace}/{name}/history", get(history::show))
+        .route("/services/deleted", get(history::deleted))
         .route(
             "/services/{namespace}/{name}/delete",
             get(services::confirm_delete).post(services::delete),

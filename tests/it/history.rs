@@ -383,12 +383,7 @@ async fn every_write_of_a_service_is_kept_with_who_when_and_how() {
     assert_eq!(
         summary,
         [
-            row(
-                "patch",
-                "status",
-                "controller",
-                "controller service-controller"
-            ),
+            row("patch", "status", "controller", "service-controller"),
             row("apply", "", "kubectl", "kubectl apply --server-side"),
             row("patch", "", "kubectl-patch", "kubectl patch"),
             row("update", "", "kubectl-edit", "kubectl edit"),
@@ -670,4 +665,143 @@ async fn history_command_prints_entries_and_one_diff() {
             "Error from server (NotFound): services \"nope\" not found"
         )
     );
+}
+
+/// XPath of the Service form.
+const SERVICE_FORM: &str = "//form[.//*[@name='metadata.name' or @name='spec.ports[0].port']]";
+
+/// History through the console in Chromium: a Service created by kubectl, its target port
+/// changed in the console's Update form, its status written by a controller; the History tab
+/// shows who did what through which door, the diff lines, the status write folded, and a
+/// comparison of the first and last revisions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_tab_shows_who_changed_what_in_chromium() {
+    let Some(t) = crate::support::browser::BrowserTest::start(
+        "history_tab_shows_who_changed_what_in_chromium",
+    )
+    .await
+    else {
+        return;
+    };
+    let registry = t.cluster.registry();
+    let kubectl = service_console::registry::WriteOptions {
+        user: Some(std::sync::Arc::new(
+            service_plan::user::UserInfo::authenticated(
+                "kubectl-create",
+                ["system:masters".to_string()],
+            ),
+        )),
+        agent_manager: Some("kubectl-create".into()),
+        user_agent: Some(KUBECTL_CREATE.into()),
+        ..Default::default()
+    };
+    let mut svc = web_service();
+    svc["metadata"]["name"] = json!("web-history");
+    registry
+        .create_service("default", &svc, &kubectl)
+        .await
+        .expect("create");
+
+    t.open("/services/default/web-history/edit").await;
+    t.wait_for("the form prefilled with target port 443", async || {
+        (t.value("spec.ports[0].targetPort").await == "443").then_some(())
+    })
+    .await;
+    t.fill("spec.ports[0].targetPort", "8443").await;
+    let review = format!("{SERVICE_FORM}//button[normalize-space()='Review changes']");
+    t.wait_xpath(&review).await.click().await.expect("review");
+    t.wait_text("Changes to save").await;
+    let update = format!("{SERVICE_FORM}//button[normalize-space()='Update']");
+    t.wait_xpath(&update).await.click().await.expect("update");
+    t.wait_for("the stored target port to change", async || {
+        let svc = registry.get_service("default", "web-history").await.ok()?;
+        (svc["spec"]["ports"][0]["targetPort"] == 8443).then_some(())
+    })
+    .await;
+    let controller = service_console::registry::WriteOptions {
+        field_manager: Some("service-controller".into()),
+        ..Default::default()
+    };
+    registry
+        .patch_service_status("default", "web-history", &controller, |current| {
+            let mut next = current.clone();
+            next["status"] = json!({"conditions": [{"type": "Ready", "status": "True",
+                "reason": "Ready", "message": "", "lastTransitionTime": "2026-12-05T06:00:00Z"}]});
+            Ok(next)
+        })
+        .await
+        .expect("status");
+
+    t.open("/services/default/web-history").await;
+    t.click_button("History").await;
+    t.wait_text("Compare revisions").await;
+    t.screenshot("history").await;
+    let text = t.page_text().await.expect("page text");
+    assert!(
+        text.contains("service-console via console (update)"),
+        "the console's write: {text}"
+    );
+    assert!(
+        text.contains("spec.ports[https].targetPort 443 → 8443"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kubectl-create via kubectl create (create)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("controller via service-controller (patch status)"),
+        "{text}"
+    );
+    // The status write is folded: its lines are inside a closed <details>.
+    let folded = t
+        .wait_xpath("//li[contains(@class,'history-folded')]//details")
+        .await;
+    assert_eq!(folded.attr("open").await.expect("attribute"), None);
+    assert!(!text.contains("status.conditions added"), "{text}");
+
+    let entries = t
+        .browser
+        .find_all(fantoccini::Locator::Css("li.history-entry"))
+        .await
+        .expect("entries");
+    let mut revisions = Vec::new();
+    for entry in &entries {
+        let revision = entry.attr("data-revision").await.expect("attribute");
+        revisions.push(revision.unwrap_or_default());
+    }
+    assert_eq!(revisions.len(), 3, "newest first: {revisions:?}");
+    assert!(
+        revisions
+            .windows(2)
+            .all(|w| w[0].parse::<i64>().ok() > w[1].parse::<i64>().ok())
+    );
+
+    let select =
+        |name: &str, value: &str| format!("//select[@name='{name}']/option[@value='{value}']");
+    t.wait_xpath(&select("from", &revisions[2]))
+        .await
+        .click()
+        .await
+        .expect("from");
+    t.wait_xpath(&select("to", &revisions[0]))
+        .await
+        .click()
+        .await
+        .expect("to");
+    t.click_button("Compare").await;
+    t.wait_text(&format!("Revision {} → {}", revisions[2], revisions[0]))
+        .await;
+    t.screenshot("compare").await;
+    let result = t
+        .wait_css("#compare-result")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        result.contains("spec.ports[https].targetPort 443 → 8443"),
+        "{result}"
+    );
+    t.finish().await;
 }

@@ -38,7 +38,8 @@ pub struct Entry {
     pub user: String,
     pub user_agent: String,
     pub field_manager: String,
-    /// Through what, e.g. `kubectl edit`, `console`, `controller service-controller`.
+    /// Through what, e.g. `kubectl edit`, `console`, `service-controller` (a controller's
+    /// field manager, with the user `controller`).
     pub through: String,
     pub time: String,
     /// The revision the changes are against; `None` for a creation (or when older
@@ -60,7 +61,6 @@ pub fn through(user: &str, manager: &str, verb: &str) -> String {
         "kubectl-client-side-apply" => "kubectl apply".into(),
         "kubectl" if verb == "apply" => "kubectl apply --server-side".into(),
         m if m.starts_with("kubectl-") => format!("kubectl {}", &m["kubectl-".len()..]),
-        m if user.is_empty() => format!("controller {m}"),
         m => m.into(),
     }
 }
@@ -152,7 +152,7 @@ mod tests {
         );
         assert_eq!(
             through("", "service-controller", "update"),
-            "controller service-controller"
+            "service-controller"
         );
     }
 
