@@ -97,6 +97,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/services/{namespace}/{name}/edit", get(services::edit))
         .route("/services/{namespace}/{name}/history", get(history::show))
+        .route(
+            "/services/{namespace}/{name}/history/{revision}/restore",
+            get(history::confirm_restore).post(history::restore),
+        )
         .route("/services/deleted", get(history::deleted))
         .route(
             "/services/{namespace}/{name}/delete",

@@ -1377,6 +1377,8 @@ pub struct HistoryEntryView {
     pub folded: bool,
     /// Compare this revision with the one before it.
     pub compare_url: String,
+    /// Restore this revision (its plan first); empty for the current one.
+    pub restore_url: String,
 }
 
 impl HistoryEntryView {
@@ -1406,6 +1408,11 @@ impl HistoryEntryView {
             changes: spec.iter().map(|c| c.text.clone()).collect(),
             folded_changes: other.iter().map(|c| c.text.clone()).collect(),
             folded: entry.folded,
+            restore_url: format!(
+                "{}/history/{}/restore",
+                details_url(namespace, name),
+                entry.revision
+            ),
             compare_url: entry.previous.map_or_else(String::new, |p| {
                 format!(
                     "{}/history?from={p}&to={}#compare",
@@ -1454,6 +1461,8 @@ pub struct DeletedServiceView {
     pub user: String,
     pub through: String,
     pub history_url: String,
+    /// Re-create it as it was when deleted (its plan first).
+    pub restore_url: String,
 }
 
 /// `GET /services/deleted?namespace=NS`: the namespace's recently deleted Services.
@@ -1464,4 +1473,31 @@ pub struct DeletedServicesPage {
     pub namespace: String,
     pub items: Vec<DeletedServiceView>,
     pub list_url: String,
+}
+
+/// `GET|POST /services/{namespace}/{name}/history/{revision}/restore`: the plan of a
+/// restore, its refusal, or its conflict.
+#[derive(Template, WebTemplate)]
+#[template(path = "services/restore.html")]
+pub struct ServiceRestorePage {
+    pub layout: Layout,
+    pub name: String,
+    pub namespace: String,
+    pub revision: i64,
+    /// Who wrote the revision, when and how.
+    pub summary: String,
+    /// The Service is re-created (it was deleted).
+    pub recreate: bool,
+    /// What restoring changes in fields a user sets.
+    pub changes: Vec<String>,
+    /// The addresses and node ports the restored Service holds.
+    pub allocations: Vec<String>,
+    /// Why the revision cannot be restored; no Restore button then.
+    pub refusal: Option<String>,
+    /// The Service changed since the plan was shown.
+    pub conflict: Option<String>,
+    /// The version the plan is for, sent back with Restore.
+    pub resource_version: String,
+    pub action: String,
+    pub history_url: String,
 }

@@ -803,5 +803,328 @@ async fn history_tab_shows_who_changed_what_in_chromium() {
         result.contains("spec.ports[https].targetPort 443 → 8443"),
         "{result}"
     );
+
+    // Restore the first revision: its plan first, then the write.
+    let restore = format!(
+        "//li[@data-revision='{}']//a[normalize-space()='Restore this version']",
+        revisions[2]
+    );
+    t.wait_xpath(&restore)
+        .await
+        .click()
+        .await
+        .expect("restore link");
+    t.wait_text("What restoring does").await;
+    t.screenshot("restore-plan").await;
+    let plan = t
+        .wait_css("#restore-changes")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        plan.contains("spec.ports[https].targetPort 8443 → 443"),
+        "{plan}"
+    );
+    t.click_button("Restore").await;
+    t.wait_text(&format!(
+        "Service \"web-history\" restored to revision {}.",
+        revisions[2]
+    ))
+    .await;
+    t.screenshot("restored").await;
+    let svc = registry
+        .get_service("default", "web-history")
+        .await
+        .expect("service");
+    assert_eq!(svc["spec"]["ports"][0]["targetPort"], 443);
     t.finish().await;
+}
+
+/// A console session over HTTP: a client that does not follow redirects, and its CSRF token.
+struct Console {
+    url: String,
+    client: reqwest::Client,
+    csrf: String,
+}
+
+impl Console {
+    async fn open(url: &str) -> Console {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let page = client
+            .get(format!("{url}/services"))
+            .send()
+            .await
+            .expect("services page");
+        let csrf = page
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix("sc_csrf="))
+            .and_then(|c| c.split(';').next())
+            .expect("csrf cookie")
+            .to_owned();
+        Console {
+            url: url.to_owned(),
+            client,
+            csrf,
+        }
+    }
+
+    /// GET a console page: its status and unescaped text.
+    async fn get(&self, path: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .header("cookie", format!("sc_csrf={}", self.csrf))
+            .send()
+            .await
+            .expect("get");
+        let status = response.status().as_u16();
+        let body = response.text().await.expect("body");
+        (status, crate::support::html_unescape(&body))
+    }
+
+    /// POST a console form: its status and unescaped text.
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let mut all = vec![("csrf_token", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        let response = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .header("cookie", format!("sc_csrf={}", self.csrf))
+            .form(&all)
+            .send()
+            .await
+            .expect("post");
+        let status = response.status().as_u16();
+        let body = response.text().await.expect("body");
+        (status, crate::support::html_unescape(&body))
+    }
+}
+
+/// The `value` of the hidden input `name` in a page.
+fn hidden(page: &str, name: &str) -> String {
+    let at = page
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no input {name}: {page}"));
+    let rest = &page[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap_or(0)].to_string()
+}
+
+async fn get_service(url: &str, name: &str) -> Value {
+    send(
+        reqwest::Client::new().get(format!("{url}{SERVICES}/{name}")),
+        200,
+    )
+    .await
+}
+
+/// Creates `name` (kubectl create) and changes its https targetPort to 8443 (kubectl edit);
+/// returns the revision created.
+async fn created_then_edited(url: &str, service: Value) -> i64 {
+    let created = send(
+        client_as(KUBECTL_CREATE)
+            .post(format!("{url}{SERVICES}"))
+            .json(&service),
+        201,
+    )
+    .await;
+    let name = created["metadata"]["name"]
+        .as_str()
+        .expect("name")
+        .to_string();
+    let mut current = created;
+    current["spec"]["ports"][0]["targetPort"] = json!(8443);
+    send(
+        client_as("kubectl-edit/v1.32.0")
+            .put(format!("{url}{SERVICES}/{name}"))
+            .json(&current),
+        200,
+    )
+    .await;
+    let history = history_of(url, &name).await;
+    history["items"][1]["revision"].as_i64().expect("revision")
+}
+
+#[tokio::test]
+async fn restoring_an_older_version_shows_its_plan_then_updates_at_the_current_version() {
+    let cluster = TestCluster::new().await;
+    let url = serve(&cluster).await;
+    let first = created_then_edited(&url, web_service()).await;
+    let before = get_service(&url, "web").await;
+    let console = Console::open(&url).await;
+    let path = format!("/services/default/web/history/{first}/restore");
+
+    let (status, plan) = console.get(&path).await;
+    assert_eq!(status, 200);
+    assert!(
+        plan.contains("spec.ports[https].targetPort 8443 → 443"),
+        "{plan}"
+    );
+    let cluster_ip = before["spec"]["clusterIP"].as_str().expect("cluster IP");
+    assert!(plan.contains(&format!("Cluster IP {cluster_ip}")), "{plan}");
+    let rv = hidden(&plan, "resourceVersion");
+    assert_eq!(
+        Some(rv.as_str()),
+        before["metadata"]["resourceVersion"].as_str()
+    );
+    assert_eq!(
+        get_service(&url, "web").await["metadata"]["resourceVersion"],
+        before["metadata"]["resourceVersion"],
+        "the plan writes nothing"
+    );
+
+    let (status, _) = console.post(&path, &[("resourceVersion", &rv)]).await;
+    assert_eq!(status, 303);
+    let after = get_service(&url, "web").await;
+    assert_eq!(after["spec"]["ports"][0]["targetPort"], 443);
+    assert_eq!(after["metadata"]["uid"], before["metadata"]["uid"]);
+    assert_eq!(after["spec"]["clusterIP"], before["spec"]["clusterIP"]);
+    let history = history_of(&url, "web").await;
+    assert_eq!(history["items"][0]["user"], "service-console");
+    assert_eq!(history["items"][0]["verb"], "update");
+}
+
+#[tokio::test]
+async fn a_restore_over_a_change_made_since_its_plan_is_a_conflict() {
+    let cluster = TestCluster::new().await;
+    let url = serve(&cluster).await;
+    let first = created_then_edited(&url, web_service()).await;
+    let console = Console::open(&url).await;
+    let path = format!("/services/default/web/history/{first}/restore");
+    let (_, plan) = console.get(&path).await;
+    let rv = hidden(&plan, "resourceVersion");
+    send(
+        client_as("kubectl-label/v1.32.0")
+            .patch(format!("{url}{SERVICES}/web"))
+            .header("content-type", "application/merge-patch+json")
+            .body(r#"{"metadata":{"labels":{"late":"yes"}}}"#),
+        200,
+    )
+    .await;
+
+    let (status, page) = console.post(&path, &[("resourceVersion", &rv)]).await;
+    assert_eq!(status, 409);
+    assert!(
+        page.contains("The Service changed after this plan was shown, so nothing was restored: Operation cannot be fulfilled on services \"web\": the object has been modified; please apply your changes to the latest version and try again."),
+        "{page}"
+    );
+    assert_ne!(
+        hidden(&page, "resourceVersion"),
+        rv,
+        "the new plan is for the new version"
+    );
+    assert_eq!(
+        get_service(&url, "web").await["spec"]["ports"][0]["targetPort"],
+        8443
+    );
+}
+
+#[tokio::test]
+async fn a_revision_whose_node_port_is_taken_now_is_refused_with_the_reason() {
+    let cluster = TestCluster::new().await;
+    let url = serve(&cluster).await;
+    let mut svc = web_service();
+    svc["spec"]["type"] = json!("NodePort");
+    svc["spec"]["ports"][0]["nodePort"] = json!(30080);
+    let first = created_then_edited(&url, svc).await;
+    send(
+        client_as("kubectl-patch/v1.32.0")
+            .patch(format!("{url}{SERVICES}/web"))
+            .header("content-type", "application/strategic-merge-patch+json")
+            .body(r#"{"spec":{"ports":[{"port":443,"nodePort":30081}]}}"#),
+        200,
+    )
+    .await;
+    let mut other = web_service();
+    other["metadata"]["name"] = json!("other");
+    other["spec"]["type"] = json!("NodePort");
+    other["spec"]["ports"][0]["nodePort"] = json!(30080);
+    send(
+        client_as(KUBECTL_CREATE)
+            .post(format!("{url}{SERVICES}"))
+            .json(&other),
+        201,
+    )
+    .await;
+
+    let console = Console::open(&url).await;
+    let path = format!("/services/default/web/history/{first}/restore");
+    let (status, page) = console.get(&path).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!("Revision {first} cannot be restored: The Service \"web\" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated")),
+        "{page}"
+    );
+    assert!(
+        !page.contains(">Restore</button>"),
+        "no Restore button: {page}"
+    );
+    let rv = get_service(&url, "web").await["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("rv")
+        .to_string();
+    let (status, _) = console.post(&path, &[("resourceVersion", &rv)]).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        get_service(&url, "web").await["spec"]["ports"][0]["nodePort"],
+        30081
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_service_is_listed_and_re_created_with_a_new_uid() {
+    let cluster = TestCluster::new().await;
+    let url = serve(&cluster).await;
+    let created = send(
+        client_as(KUBECTL_CREATE)
+            .post(format!("{url}{SERVICES}"))
+            .json(&web_service()),
+        201,
+    )
+    .await;
+    console_delete(&url, "web").await;
+    let console = Console::open(&url).await;
+    let (status, page) = console.get("/services/deleted?namespace=default").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<td class=\"mono\">web</td>"), "{page}");
+    assert!(
+        page.contains("<td>service-console</td><td>console</td>"),
+        "{page}"
+    );
+    let history = history_of(&url, "web").await;
+    let deleted = history["items"][0]["revision"].as_i64().expect("revision");
+    let path = format!("/services/default/web/history/{deleted}/restore");
+    assert!(page.contains(&format!("href=\"{path}\"")), "{page}");
+
+    let (status, plan) = console.get(&path).await;
+    assert_eq!(status, 200);
+    assert!(plan.contains("Restoring re-creates it"), "{plan}");
+    assert_eq!(hidden(&plan, "resourceVersion"), "");
+    let (status, _) = console.post(&path, &[("resourceVersion", "")]).await;
+    assert_eq!(status, 303);
+    let restored = get_service(&url, "web").await;
+    assert_ne!(restored["metadata"]["uid"], created["metadata"]["uid"]);
+    assert_eq!(
+        restored["spec"]["clusterIP"], created["spec"]["clusterIP"],
+        "re-claimed"
+    );
+    assert_eq!(
+        restored["metadata"]["labels"],
+        created["metadata"]["labels"]
+    );
+    let (_, page) = console.get("/services/deleted?namespace=default").await;
+    assert!(
+        page.contains("No Service of this namespace was deleted recently."),
+        "{page}"
+    );
+    // A second re-create from the same plan finds the Service there.
+    let (status, page) = console.post(&path, &[("resourceVersion", "")]).await;
+    assert_eq!(status, 409);
+    assert!(page.contains("services \"web\" already exists"), "{page}");
 }

@@ -178,3 +178,194 @@ mod tests {
         assert_eq!((entries[2].previous, entries[2].folded), (None, false));
     }
 }
+
+/// Metadata fields the server sets, which a restored body leaves to the server again.
+const SERVER_METADATA: &[&str] = &[
+    "uid",
+    "resourceVersion",
+    "creationTimestamp",
+    "generation",
+    "managedFields",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "selfLink",
+];
+
+/// The body that restores `old` (a kept revision): an update of `current` at its
+/// resourceVersion when the Service exists, else a create. What the server set is left to
+/// it; the Cluster IPs are `current`'s (they cannot change); a node port the old revision
+/// left empty keeps the one `current` holds for the same port. For a create, addresses and
+/// node ports are kept only when `free` says they are still free, else allocated anew.
+pub fn restore_body(
+    old: &Value,
+    current: Option<&Value>,
+    free: &dyn Fn(&Allocation) -> bool,
+) -> Value {
+    let mut body = old.clone();
+    if let Some(fields) = body.as_object_mut() {
+        fields.remove("status");
+        if let Some(meta) = fields.get_mut("metadata").and_then(Value::as_object_mut) {
+            for field in SERVER_METADATA {
+                meta.remove(*field);
+            }
+            if let Some(rv) = current.and_then(|c| c.pointer("/metadata/resourceVersion")) {
+                meta.insert("resourceVersion".into(), rv.clone());
+            }
+        }
+    }
+    let Some(spec) = body.get_mut("spec").and_then(Value::as_object_mut) else {
+        return body;
+    };
+    // Node ports belong to NodePort and LoadBalancer Services only; a restored ClusterIP
+    // Service must not carry the ones the current type holds.
+    let node_ports = matches!(
+        spec.get("type").and_then(Value::as_str),
+        Some("NodePort" | "LoadBalancer")
+    );
+    let local = spec.get("externalTrafficPolicy").and_then(Value::as_str) == Some("Local");
+    match current.and_then(|c| c.get("spec")) {
+        Some(now) => {
+            for field in ["clusterIP", "clusterIPs"] {
+                match now.get(field) {
+                    Some(value) => spec.insert(field.into(), value.clone()),
+                    None => spec.remove(field),
+                };
+            }
+            if spec.get("healthCheckNodePort").is_none()
+                && node_ports
+                && local
+                && let Some(port) = now.get("healthCheckNodePort")
+            {
+                spec.insert("healthCheckNodePort".into(), port.clone());
+            }
+            let current_ports = now.get("ports").and_then(Value::as_array);
+            if let (Some(ports), Some(current_ports), true) = (
+                spec.get_mut("ports").and_then(Value::as_array_mut),
+                current_ports,
+                node_ports,
+            ) {
+                for port in ports.iter_mut().filter(|p| p.get("nodePort").is_none()) {
+                    let held = current_ports
+                        .iter()
+                        .find(|c| same_port(c, port))
+                        .and_then(|c| c.get("nodePort"));
+                    if let (Some(held), Some(port)) = (held, port.as_object_mut()) {
+                        port.insert("nodePort".into(), held.clone());
+                    }
+                }
+            }
+        }
+        None => {
+            let ips_free = spec
+                .get("clusterIPs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .chain(spec.get("clusterIP"))
+                .filter_map(Value::as_str)
+                .filter(|ip| *ip != "None")
+                .all(|ip| free(&Allocation::ClusterIp(ip.to_string())));
+            if !ips_free {
+                spec.remove("clusterIP");
+                spec.remove("clusterIPs");
+            }
+            if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
+                for port in ports.iter_mut().filter_map(Value::as_object_mut) {
+                    let taken = port
+                        .get("nodePort")
+                        .and_then(Value::as_i64)
+                        .is_some_and(|p| !free(&Allocation::NodePort(p)));
+                    if taken {
+                        port.remove("nodePort");
+                    }
+                }
+            }
+            let health_taken = spec
+                .get("healthCheckNodePort")
+                .and_then(Value::as_i64)
+                .is_some_and(|p| !free(&Allocation::NodePort(p)));
+            if health_taken {
+                spec.remove("healthCheckNodePort");
+            }
+        }
+    }
+    body
+}
+
+/// Something a restored Service may re-claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Allocation {
+    ClusterIp(String),
+    NodePort(i64),
+}
+
+/// Whether two ports are the same port: by name, else by port and protocol.
+fn same_port(a: &Value, b: &Value) -> bool {
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    match (text(a, "name"), text(b, "name")) {
+        (x, y) if !x.is_empty() || !y.is_empty() => x == y,
+        _ => {
+            let protocol = |v: &Value| match text(v, "protocol") {
+                p if p.is_empty() => "TCP".to_string(),
+                p => p,
+            };
+            a.get("port") == b.get("port") && protocol(a) == protocol(b)
+        }
+    }
+}
+
+#[cfg(test)]
+mod restore_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn old() -> Value {
+        json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "web", "uid": "u1", "resourceVersion": "5",
+                "creationTimestamp": "2026-12-01T00:00:00Z", "managedFields": [], "labels": {"a": "b"}},
+            "spec": {"type": "NodePort", "clusterIP": "172.21.0.10", "clusterIPs": ["172.21.0.10"],
+                "ports": [{"name": "http", "port": 80, "nodePort": 30080}, {"name": "https", "port": 443}]},
+            "status": {"loadBalancer": {}}
+        })
+    }
+
+    #[test]
+    fn an_update_keeps_what_the_cluster_holds_and_names_the_current_version() {
+        let current = json!({
+            "metadata": {"name": "web", "resourceVersion": "9"},
+            "spec": {"clusterIP": "172.21.0.10", "clusterIPs": ["172.21.0.10"],
+                "ports": [{"name": "https", "port": 443, "nodePort": 31443}]}
+        });
+        let body = restore_body(&old(), Some(&current), &|_| true);
+        assert_eq!(
+            body["metadata"],
+            json!({"name": "web", "resourceVersion": "9", "labels": {"a": "b"}})
+        );
+        assert_eq!(body.get("status"), None);
+        assert_eq!(body["spec"]["ports"][0]["nodePort"], 30080);
+        assert_eq!(body["spec"]["ports"][1]["nodePort"], 31443);
+    }
+
+    #[test]
+    fn a_cluster_ip_revision_takes_no_node_port() {
+        let mut old = old();
+        old["spec"]["type"] = json!("ClusterIP");
+        old["spec"]["ports"] = json!([{"name": "https", "port": 443}]);
+        let current = json!({"metadata": {"resourceVersion": "9"},
+            "spec": {"type": "NodePort", "ports": [{"name": "https", "port": 443, "nodePort": 31443}]}});
+        let body = restore_body(&old, Some(&current), &|_| true);
+        assert_eq!(body["spec"]["ports"][0].get("nodePort"), None);
+    }
+
+    #[test]
+    fn a_create_reclaims_what_is_free_and_lets_the_rest_be_allocated_anew() {
+        let body = restore_body(&old(), None, &|a| *a != Allocation::NodePort(30080));
+        assert_eq!(body["metadata"].get("resourceVersion"), None);
+        assert_eq!(body["spec"]["clusterIP"], "172.21.0.10");
+        assert_eq!(body["spec"]["ports"][0].get("nodePort"), None);
+        let taken_ip = restore_body(&old(), None, &|a| !matches!(a, Allocation::ClusterIp(_)));
+        assert_eq!(taken_ip["spec"].get("clusterIP"), None);
+        assert_eq!(taken_ip["spec"]["ports"][0]["nodePort"], 30080);
+    }
+}
