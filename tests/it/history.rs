@@ -1128,3 +1128,72 @@ async fn a_deleted_service_is_listed_and_re_created_with_a_new_uid() {
     assert_eq!(status, 409);
     assert!(page.contains("services \"web\" already exists"), "{page}");
 }
+
+/// History through real kubectl: `kubectl apply` (create), `kubectl edit`, `kubectl apply`
+/// again, each recorded as what it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_apply_and_edit_are_recorded_as_such() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(k) = crate::support::kubectl::Kubectl::start().await else {
+        return;
+    };
+    let manifest = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: default\n\
+                    spec:\n  ports:\n  - name: https\n    port: 443\n    targetPort: 443\n  \
+                    selector:\n    app: web\n";
+    k.write("web.yaml", manifest);
+    k.run(&["apply", "-f", "web.yaml"])
+        .await
+        .assert_ok("service/web created\n");
+    let editor = k.write(
+        "editor.sh",
+        "#!/bin/sh\nsed -i 's/^    targetPort: 443$/    targetPort: 8443/' \"$1\"\n",
+    );
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut edit = k.command(&["edit", "service", "web"]);
+    edit.env("EDITOR", &editor);
+    k.run_command(edit, None)
+        .await
+        .assert_ok("service/web edited\n");
+    k.write(
+        "web.yaml",
+        &manifest.replace("  name: web\n", "  name: web\n  labels:\n    tier: web\n"),
+    );
+    k.run(&["apply", "-f", "web.yaml"])
+        .await
+        .assert_ok("service/web configured\n");
+
+    let history = history_of(&k.base_url, "web").await;
+    let items = history["items"].as_array().expect("items");
+    let seen: Vec<(&str, &str)> = items
+        .iter()
+        .map(|i| {
+            (
+                i["through"].as_str().unwrap_or(""),
+                i["verb"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("kubectl apply", "patch"),
+            ("kubectl edit", "patch"),
+            ("kubectl apply", "create")
+        ]
+    );
+    let spec_lines = |i: usize| -> Vec<&str> {
+        items[i]["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .filter(|c| c["class"] == "spec")
+            .filter_map(|c| c["text"].as_str())
+            .collect()
+    };
+    assert_eq!(spec_lines(1), ["spec.ports[https].targetPort 443 → 8443"]);
+    assert!(
+        spec_lines(0).contains(&"metadata.labels.tier added: web"),
+        "{:?}",
+        spec_lines(0)
+    );
+}
