@@ -274,7 +274,14 @@ impl IntoResponse for ConsoleError {
 
 /// Request id, CSRF check of every POST (double-submit cookie), flash, and error pages.
 async fn context(request: Request, next: Next) -> Response {
-    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    // The audit id when the audit middleware gave one, so the page's id finds its event.
+    let request_id = request
+        .extensions()
+        .get::<crate::api::audit::AuditId>()
+        .map_or_else(
+            || uuid::Uuid::new_v4().simple().to_string(),
+            |id| id.0.clone(),
+        );
     let cookie_token = cookie(&request, CSRF_COOKIE)
         .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
     let csrf_token = cookie_token

@@ -191,6 +191,48 @@ async fn audit_log_writes_kube_apiserver_events_per_request() {
 }
 
 #[tokio::test]
+async fn console_pages_are_audited_under_their_request_id() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let log = dir.path().join("audit.log");
+    let cluster = audited_cluster(&log).await;
+    let url = serve(&cluster).await;
+    let page = reqwest::Client::new()
+        .get(format!("{url}/services?namespace=default"))
+        .header("cookie", SECRET_COOKIE)
+        .send()
+        .await
+        .expect("services page");
+    assert_eq!(page.status(), 200);
+    let id = page.headers()["x-request-id"]
+        .to_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(page.headers()["audit-id"].to_str().ok(), Some(id.as_str()));
+    reqwest::get(format!("{url}/static/css/app.css"))
+        .await
+        .expect("stylesheet");
+
+    let events = events(&log, 1).await;
+    assert_eq!(events.len(), 1, "static files are not logged: {events:#?}");
+    let event = &events[0];
+    assert_eq!(event["auditID"], id.as_str());
+    assert_eq!(event["level"], "Metadata");
+    assert_eq!(event["verb"], "get");
+    assert_eq!(event["requestURI"], "/services?namespace=default");
+    assert_eq!(event["user"]["username"], "service-console");
+    assert!(event.get("objectRef").is_none(), "a non-resource request");
+    assert_eq!(
+        event["responseStatus"],
+        json!({"metadata": {}, "code": 200})
+    );
+    assert!(
+        !std::fs::read_to_string(&log)
+            .expect("log")
+            .contains("s3cr3t")
+    );
+}
+
+#[tokio::test]
 async fn watches_are_logged_when_started_and_when_complete() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let log = dir.path().join("audit.log");

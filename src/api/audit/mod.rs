@@ -27,10 +27,16 @@ pub use sink::{AuditLog, AuditLogOptions};
 /// The response header kube-apiserver names its request ids with.
 pub const AUDIT_ID_HEADER: &str = "audit-id";
 
+/// The request's audit id, in its extensions for the handlers (the console shows it as its
+/// request id, so a page's id finds its audit event).
+#[derive(Debug, Clone)]
+pub struct AuditId(pub String);
+
 /// Middleware: assigns the request id, logs internal errors with it and records the event.
-pub async fn audit(request: Request, next: Next) -> Response {
+pub async fn audit(mut request: Request, next: Next) -> Response {
     let received = MicroTime::now();
     let id = uuid::Uuid::new_v4().to_string();
+    request.extensions_mut().insert(AuditId(id.clone()));
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let log = request.extensions().get::<AuditLog>().cloned();
