@@ -1394,10 +1394,11 @@ impl HistoryEntryView {
             (_, None) => "created",
             _ => "",
         };
+        // A folded entry (status, bookkeeping or a controller's) shows all its lines folded.
         let (spec, other): (Vec<_>, Vec<_>) = entry
             .changes
             .iter()
-            .partition(|c| c.class == ChangeClass::Spec);
+            .partition(|c| c.class == ChangeClass::Spec && !entry.folded);
         HistoryEntryView {
             revision: entry.revision,
             time: entry.time.clone(),

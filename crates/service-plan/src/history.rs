@@ -46,7 +46,7 @@ pub struct Entry {
     /// revisions are no longer kept).
     pub previous: Option<i64>,
     pub changes: Vec<Change>,
-    /// Only status or bookkeeping changed: folded away by default.
+    /// Only status or bookkeeping changed, or a controller wrote it: folded by default.
     pub folded: bool,
 }
 
@@ -85,10 +85,12 @@ pub fn entry(revision: &Revision, previous: Option<&Revision>) -> Entry {
         Some(p) if revision.verb != "delete" => diff::diff(&p.object, &revision.object),
         _ => Vec::new(),
     };
+    // Status-only and bookkeeping-only revisions fold, and so does whatever the server's
+    // own controllers changed: what people did stays in view.
     let folded = revision.verb != "delete"
         && revision.verb != "create"
         && previous.is_some()
-        && diff::is_foldable(&changes);
+        && (diff::is_foldable(&changes) || revision.user.is_empty());
     Entry {
         revision: revision.revision,
         uid: revision.uid.clone(),
@@ -176,6 +178,17 @@ mod tests {
         assert!(!entries[1].folded);
         assert_eq!(entries[1].previous, Some(1));
         assert_eq!((entries[2].previous, entries[2].folded), (None, false));
+    }
+
+    #[test]
+    fn a_controllers_spec_change_folds_and_a_persons_does_not() {
+        let v1 = json!({"metadata": {"annotations": {}}});
+        let v2 = json!({"metadata": {"annotations": {"lb-id": "lb-1"}}});
+        let by_controller = revision(2, "update", "", "service-controller", v2.clone());
+        let by_person = revision(2, "update", "alice", "kubectl-edit", v2);
+        let first = revision(1, "create", "alice", "kubectl-create", v1);
+        assert!(entry(&by_controller, Some(&first)).folded);
+        assert!(!entry(&by_person, Some(&first)).folded);
     }
 }
 
