@@ -125,7 +125,8 @@ async fn audit_log_writes_kube_apiserver_events_per_request() {
     assert_eq!(create["userAgent"], KUBECTL_CREATE);
     assert_eq!(
         create["objectRef"],
-        json!({"resource": "services", "namespace": "default", "apiVersion": "v1"})
+        json!({"resource": "services", "namespace": "default", "name": "web", "apiVersion": "v1"}),
+        "a create names its object from the body, as upstream's LogRequestObject does"
     );
     assert_eq!(
         create["responseStatus"],

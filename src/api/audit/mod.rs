@@ -66,6 +66,11 @@ pub async fn audit(mut request: Request, next: Next) -> Response {
     }
     match pending {
         Some(mut pending) => {
+            if let (Some(object_ref), Some(object)) =
+                (pending.event.object_ref.as_mut(), request_object.as_ref())
+            {
+                object_ref.fill_from(object);
+            }
             pending.event.request_object = request_object;
             pending.finish(response).await
         }

@@ -17,11 +17,39 @@ pub struct ObjectRef {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
     #[serde(skip_serializing_if = "String::is_empty")]
+    pub uid: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub api_group: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub api_version: String,
     #[serde(skip_serializing_if = "String::is_empty")]
+    pub resource_version: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub subresource: String,
+}
+
+impl ObjectRef {
+    /// Fills what the path left empty from the request object's metadata, as upstream's
+    /// `LogRequestObject` does (a create names its object only in the body).
+    pub fn fill_from(&mut self, object: &serde_json::Value) {
+        let meta = |field: &str| {
+            object
+                .pointer(&format!("/metadata/{field}"))
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        for (slot, field) in [
+            (&mut self.namespace, "namespace"),
+            (&mut self.name, "name"),
+            (&mut self.uid, "uid"),
+            (&mut self.resource_version, "resourceVersion"),
+        ] {
+            if slot.is_empty() {
+                *slot = meta(field);
+            }
+        }
+    }
 }
 
 /// The verb and, for a resource request, the object of one request.
@@ -125,6 +153,7 @@ pub fn attributes(method: &str, path: &str, query: Option<&str>) -> RequestAttri
             api_group: group.to_owned(),
             api_version: version.to_owned(),
             subresource: subresource.to_owned(),
+            ..Default::default()
         }),
     }
 }
@@ -149,6 +178,7 @@ mod tests {
             api_group: String::new(),
             api_version: "v1".into(),
             subresource: sub.into(),
+            ..Default::default()
         }
     }
 
