@@ -15,7 +15,9 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use service_console::registry::WriteOptions;
 use service_console::server::open_state;
-use service_console::store::{Allocation, ObjectKey, Precondition, Store, Write, WriteOp};
+use service_console::store::{
+    Allocation, HistoryNote, ObjectKey, Precondition, Store, Write, WriteOp,
+};
 use service_plan::alloc::{POOL_NODE_PORTS, POOL_SERVICE_IPS, Pools, PortRange, ServiceCidr};
 use tower::ServiceExt;
 
@@ -164,6 +166,13 @@ fn service(i: usize, templates: &[(&'static str, Value)], base: i64) -> Write {
         },
         allocate,
         release: Vec::new(),
+        // Every create through the registry keeps its history row: so does the fill.
+        history: Some(HistoryNote {
+            verb: "create".into(),
+            user: "kubectl-create".into(),
+            manager: "kubectl-create".into(),
+            ..Default::default()
+        }),
     }
 }
 
@@ -298,7 +307,7 @@ async fn run() {
         "fill: {total} Services ({in_default} in default) committed through the store in {:.1} s; 78% ClusterIP, 10% headless, 10% ExternalName, 1% NodePort, 1% LoadBalancer",
         filled.as_secs_f64()
     );
-    let app = service_console::app(state);
+    let app = service_console::app(state.clone());
     let list = "/services?namespace=default".to_owned();
     measure(
         &app,
@@ -390,7 +399,30 @@ async fn run() {
         .map(|i| format!("/services/{}/{}", namespace_of(i), name_of(i)))
         .collect();
     measure(&app, "Details page", &details).await;
+    let name = history_of_fifty(&state).await;
+    let tab = format!("/services/default/{name}/history");
+    measure(&app, "History tab (50 revisions)", &[tab]).await;
+    let json = format!("/history/v1/namespaces/default/services/{name}");
+    measure(&app, "history JSON (50 revisions)", &[json]).await;
     page_weight(&app, &list).await;
+}
+
+/// Gives one Service of the default namespace 49 more revisions (a label each); returns its
+/// name.
+async fn history_of_fifty(state: &service_console::AppState) -> String {
+    let name = name_of(1990);
+    for round in 0..49 {
+        state
+            .registry
+            .patch_service("default", &name, &WriteOptions::default(), move |current| {
+                let mut next = current.clone();
+                next["metadata"]["labels"]["round"] = json!(round.to_string());
+                Ok(next)
+            })
+            .await
+            .expect("patch");
+    }
+    name
 }
 
 fn main() {

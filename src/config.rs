@@ -28,13 +28,15 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the console and the Kubernetes API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Default and validate Service manifests as kube-apiserver would, without a server.
     Validate(ValidateArgs),
     /// Print a kubeconfig that points kubectl at this server.
     Kubeconfig(KubeconfigArgs),
     /// Show what applying Service manifests would do (allocations, SLB, conflicts) against a server.
     Plan(PlanArgs),
+    /// Show who changed a Service, when and how, with readable diffs, from a running server.
+    History(HistoryCliArgs),
 }
 
 /// Flags of `serve`.
@@ -57,6 +59,10 @@ pub struct ServeArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub tls: TlsArgs,
+    #[command(flatten)]
+    pub audit: AuditArgs,
+    #[command(flatten)]
+    pub history: HistoryArgs,
 }
 
 /// Team mode: HTTPS with authentication and RBAC always on.
@@ -88,6 +94,49 @@ pub struct TlsArgs {
         value_delimiter = ','
     )]
     pub tls_sans: Vec<String>,
+}
+
+/// The audit log, with kube-apiserver's flag names and rotation.
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Write an audit.k8s.io/v1 Event per request to this file, as JSON lines; `-` is
+    /// standard output. No audit log when absent.
+    #[arg(long, env = "SERVICE_CONSOLE_AUDIT_LOG_PATH")]
+    pub audit_log_path: Option<PathBuf>,
+    /// Megabytes of audit log before the file is rotated (0: 100).
+    #[arg(long, env = "SERVICE_CONSOLE_AUDIT_LOG_MAXSIZE", default_value_t = 0)]
+    pub audit_log_maxsize: u64,
+    /// Rotated audit log files kept (0: all).
+    #[arg(long, env = "SERVICE_CONSOLE_AUDIT_LOG_MAXBACKUP", default_value_t = 0)]
+    pub audit_log_maxbackup: usize,
+}
+
+impl AuditArgs {
+    /// The audit log these flags ask for, if any.
+    pub fn options(&self) -> Option<crate::api::audit::AuditLogOptions> {
+        self.audit_log_path
+            .as_ref()
+            .map(|path| crate::api::audit::AuditLogOptions {
+                path: path.clone(),
+                max_size_mb: self.audit_log_maxsize,
+                max_backups: self.audit_log_maxbackup,
+            })
+    }
+}
+
+/// How much of each Service's revision history is kept.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// Revisions kept per Service; older ones are pruned on its next write.
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_HISTORY_MAX_REVISIONS",
+        default_value_t = 50
+    )]
+    pub history_max_revisions: u32,
+    /// Days a revision is kept.
+    #[arg(long, env = "SERVICE_CONSOLE_HISTORY_MAX_AGE", default_value_t = 30)]
+    pub history_max_age: u32,
 }
 
 /// What one server accepts at once, and how it stops; the defaults are kube-apiserver's.
@@ -266,4 +315,41 @@ pub struct PlanArgs {
     /// How to print the plans.
     #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
     pub output: PlanOutput,
+}
+
+/// Output formats of `history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryOutput {
+    /// Readable text: one block per revision with its changes.
+    Text,
+    /// The server's JSON.
+    Json,
+    /// The server's JSON as YAML.
+    Yaml,
+}
+
+/// Flags of `history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryCliArgs {
+    /// The Service, as NAMESPACE/NAME (or NAME in `default`).
+    pub service: String,
+    /// URL of the server to ask.
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_SERVER",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub server: String,
+    /// How to print the history.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    pub output: HistoryOutput,
+    /// Print only the changes of this revision (against the one before it).
+    #[arg(long)]
+    pub diff: Option<i64>,
+    /// With --diff, compare against this revision instead of the one before.
+    #[arg(long, requires = "diff")]
+    pub against: Option<i64>,
+    /// Show folded revisions (status and bookkeeping only) in full.
+    #[arg(long)]
+    pub all: bool,
 }

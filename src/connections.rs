@@ -73,9 +73,9 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     tracing::warn!(error = %error, "accept failed; backing off");
                     tokio::time::sleep(backoff).await;
@@ -105,10 +105,9 @@ pub async fn serve(
             ) {
                 return;
             }
-            let remote = stream.peer_addr().ok();
             match tls {
                 None => {
-                    let service = per_connection(app, remote, None);
+                    let service = per_connection(app, peer, None);
                     serve_connection(&builder, TokioIo::new(stream), service, watcher).await;
                 }
                 Some(config) => {
@@ -124,7 +123,7 @@ pub async fn serve(
                         .peer_certificates()
                         .and_then(|chain| chain.first())
                         .and_then(|leaf| crate::auth::tls::certificate_user(leaf));
-                    let service = per_connection(app, remote, certificate);
+                    let service = per_connection(app, peer, certificate);
                     serve_connection(&builder, TokioIo::new(stream), service, watcher).await;
                 }
             }
@@ -147,7 +146,7 @@ pub async fn serve(
 /// (`ConnectInfo`) and the user of its verified client certificate.
 fn per_connection(
     app: Router,
-    remote: Option<SocketAddr>,
+    remote: SocketAddr,
     certificate: Option<ClientCertificateUser>,
 ) -> TowerToHyperService<
     impl Clone
@@ -160,9 +159,8 @@ fn per_connection(
     + 'static,
 > {
     TowerToHyperService::new(app.map_request(move |mut request: Request<Incoming>| {
-        if let Some(remote) = remote {
-            request.extensions_mut().insert(ConnectInfo(remote));
-        }
+        // The peer's address, for the audit log's sourceIPs.
+        request.extensions_mut().insert(ConnectInfo(remote));
         if let Some(certificate) = &certificate {
             request.extensions_mut().insert(certificate.clone());
         }

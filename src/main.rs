@@ -33,5 +33,9 @@ async fn main() -> anyhow::Result<()> {
             let code = cli::plan::run(args).await?;
             std::process::exit(code);
         }
+        Some(Command::History(args)) => {
+            let code = cli::history::run(args).await?;
+            std::process::exit(code);
+        }
     }
 }

@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 
 use std::time::Duration;
 
+use crate::api::audit::AuditLog;
 use crate::auth::AuthMode;
 use crate::config::{LimitArgs, ServeArgs};
 use crate::connections::{self, ConnectionLimits};
@@ -39,6 +40,7 @@ pub async fn open_state(
     Ok(AppState {
         registry,
         auth: AuthMode::Local,
+        audit: AuditLog::disabled(),
     })
 }
 
@@ -55,6 +57,11 @@ fn spawn_compaction(state: &AppState) {
                 .await
             {
                 tracing::warn!(error = %e, "event log compaction failed");
+            }
+            // Writes prune their own object's history; this ages out the rest (deleted
+            // Services' rows, objects no longer written).
+            if let Err(e) = store.prune_history().await {
+                tracing::warn!(error = %e, "history pruning failed");
             }
         }
     });
@@ -139,6 +146,16 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    state
+        .registry
+        .set_history_retention(crate::store::HistoryRetention::new(
+            args.history.history_max_revisions,
+            args.history.history_max_age,
+        ));
+    if let Some(options) = args.audit.options() {
+        state.audit = AuditLog::start(&options)
+            .with_context(|| format!("opening the audit log {}", options.path.display()))?;
+    }
     state.registry.configure(args.load_balancing.settings());
     let options = ControllerOptions {
         demo: !args.no_demo,

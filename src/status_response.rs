@@ -5,11 +5,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use service_plan::status::Status;
 
-/// A Status body with its code and `Content-Type: application/json`.
+/// A Status body with its code and `Content-Type: application/json`; the Status also rides
+/// in the response's extensions, for the audit log's responseStatus.
 pub fn status_response(status: &Status) -> Response {
     let code = StatusCode::from_u16(status.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(status).unwrap_or_default();
-    (
+    let mut response = (
         code,
         [(
             header::CONTENT_TYPE,
@@ -17,5 +18,7 @@ pub fn status_response(status: &Status) -> Response {
         )],
         body,
     )
-        .into_response()
+        .into_response();
+    response.extensions_mut().insert(status.clone());
+    response
 }

@@ -7,6 +7,7 @@ pub mod body;
 pub mod discovery;
 pub mod error;
 pub mod handlers;
+pub mod history;
 pub mod legacy_watch;
 pub mod list;
 pub mod negotiate;
@@ -99,6 +100,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/openapi/v3/{*path}", read_only(openapi::document_handler))
         // kubectl asks for v2 (protobuf) on apply and is content with a 404 Status.
         .route("/openapi/v2", any(error::not_found))
+        .route(
+            "/history/v1/namespaces/{namespace}/services/{name}",
+            read_only(history::show),
+        )
+        .route(
+            "/history/v1/namespaces/{namespace}/deleted-services",
+            read_only(history::deleted),
+        )
         .route(
             "/plan/v1/namespaces/{namespace}/services",
             axum::routing::post(plan::plan),

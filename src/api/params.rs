@@ -163,6 +163,7 @@ impl Params {
                 .as_deref()
                 .map(service_plan::meta::manager_from_user_agent),
             user: self.user.clone(),
+            user_agent: self.user_agent.clone(),
         })
     }
 

@@ -1,5 +1,6 @@
 //! Subcommands other than `serve`.
 
+pub mod history;
 pub mod kubeconfig;
 pub mod plan;
 pub mod validate;

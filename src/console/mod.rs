@@ -6,6 +6,7 @@
 pub mod applications;
 pub mod catalog;
 pub mod forms;
+pub mod history;
 pub mod load_balancers;
 pub mod nodes;
 mod pages;
@@ -95,6 +96,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(services::show).post(services::update),
         )
         .route("/services/{namespace}/{name}/edit", get(services::edit))
+        .route("/services/{namespace}/{name}/history", get(history::show))
+        .route(
+            "/services/{namespace}/{name}/history/{revision}/restore",
+            get(history::confirm_restore).post(history::restore),
+        )
+        .route("/services/deleted", get(history::deleted))
         .route(
             "/services/{namespace}/{name}/delete",
             get(services::confirm_delete).post(services::delete),
@@ -118,6 +125,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/{*path}", axum::routing::any(not_found))
         .layer(middleware::from_fn(context))
+        .layer(middleware::from_fn(crate::api::audit::audit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::console_user,
@@ -170,6 +178,21 @@ pub struct Ctx {
     pub request_id: String,
     pub csrf_token: String,
     pub flash: Option<Flash>,
+    /// Who the request is, for the writes it makes.
+    pub user: std::sync::Arc<service_plan::user::UserInfo>,
+    /// The browser's User-Agent, for the writes' history.
+    pub user_agent: Option<String>,
+}
+
+impl Ctx {
+    /// Write options of a console write: its user and User-Agent.
+    pub fn write_options(&self) -> crate::registry::WriteOptions {
+        crate::registry::WriteOptions {
+            user: Some(self.user.clone()),
+            user_agent: self.user_agent.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
@@ -254,7 +277,14 @@ impl IntoResponse for ConsoleError {
 
 /// Request id, CSRF check of every POST (double-submit cookie), flash, and error pages.
 async fn context(request: Request, next: Next) -> Response {
-    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    // The audit id when the audit middleware gave one, so the page's id finds its event.
+    let request_id = request
+        .extensions()
+        .get::<crate::api::audit::AuditId>()
+        .map_or_else(
+            || uuid::Uuid::new_v4().simple().to_string(),
+            |id| id.0.clone(),
+        );
     let cookie_token = cookie(&request, CSRF_COOKIE)
         .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
     let csrf_token = cookie_token
@@ -265,6 +295,12 @@ async fn context(request: Request, next: Next) -> Response {
         request_id: request_id.clone(),
         csrf_token: csrf_token.clone(),
         flash: flash.clone(),
+        user: crate::auth::user_of(&request),
+        user_agent: request
+            .headers()
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
     };
     let mut response = match checked(request, cookie_token.as_deref()).await {
         Ok(mut request) => {

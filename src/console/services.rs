@@ -242,7 +242,7 @@ pub async fn create(
     let created = match form.manifest(&backends) {
         Ok(body) => app
             .registry
-            .create_service(&form.namespace, &body, &WriteOptions::default())
+            .create_service(&form.namespace, &body, &ctx.write_options())
             .await
             .map_err(|e| FormErrors::from_registry(&e, &form)),
         Err(errors) => Err(errors),
@@ -267,7 +267,8 @@ pub async fn create_from_yaml(
             .unwrap_or_default()
     };
     let (text, page_namespace) = (field("manifest"), field("metadata.namespace"));
-    match create_from_manifest(&app.registry, &text, &page_namespace).await {
+    let opts = ctx.write_options();
+    match create_from_manifest(&app.registry, &text, &page_namespace, &opts).await {
         Ok(applied) => Ok(created_redirect(&applied.object)),
         Err(errors) => {
             let form = ServiceForm::new(&page_namespace);
@@ -285,6 +286,7 @@ async fn create_from_manifest(
     registry: &Registry,
     text: &str,
     page_namespace: &str,
+    opts: &WriteOptions,
 ) -> Result<Applied, FormErrors> {
     let body = crate::manifest::parse_yaml_body(text).map_err(FormErrors::message)?;
     let namespace = body
@@ -293,7 +295,7 @@ async fn create_from_manifest(
         .unwrap_or(page_namespace)
         .to_string();
     registry
-        .create_service(&namespace, &body, &WriteOptions::default())
+        .create_service(&namespace, &body, opts)
         .await
         .map_err(|e| FormErrors::from_registry(&e, &ServiceForm::new(&namespace)).into_summary())
 }
@@ -354,7 +356,11 @@ pub async fn update(
     (form.namespace, form.name) = (namespace.clone(), name.clone());
     let backends = backends(&app.registry, &namespace).await?;
     let current = app.registry.get_service(&namespace, &name).await?;
-    let outcome = submit_update(&app.registry, &form, op, &current, &backends).await;
+    let opts = WriteOptions {
+        dry_run: op != FormOp::Submit,
+        ..ctx.write_options()
+    };
+    let outcome = submit_update(&app.registry, &form, op, &current, &backends, &opts).await;
     form.apply(op);
     match outcome {
         Ok(Some(_)) if op == FormOp::Submit => {
@@ -383,17 +389,14 @@ async fn submit_update(
     op: FormOp,
     current: &Value,
     backends: &[Backend],
+    opts: &WriteOptions,
 ) -> Result<Option<Applied>, FormErrors> {
     if op.edits_form() {
         return Ok(None);
     }
     let body = form.apply_to(current, backends)?;
-    let opts = WriteOptions {
-        dry_run: op != FormOp::Submit,
-        ..Default::default()
-    };
     registry
-        .update_service(&form.namespace, &form.name, &body, &opts)
+        .update_service(&form.namespace, &form.name, &body, opts)
         .await
         .map(Some)
         .map_err(|e| FormErrors::from_registry(&e, form))
@@ -458,10 +461,11 @@ pub async fn confirm_delete(
 /// `POST /services/{namespace}/{name}/delete`.
 pub async fn delete(
     State(app): State<AppState>,
+    ctx: Ctx,
     Path((namespace, name)): Path<(String, String)>,
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
-    let opts = WriteOptions::default();
+    let opts = ctx.write_options();
     app.registry
         .delete_service(&namespace, &name, &DeletePreconditions::default(), &opts)
         .await?;
@@ -495,7 +499,10 @@ pub async fn bulk_delete(
         let page = bulk_delete_page(&app.registry, &ctx, &selected, back).await?;
         return Ok(page.into_response());
     }
-    let deleted = app.registry.delete_services(&selected).await?;
+    let deleted = app
+        .registry
+        .delete_services(&selected, &ctx.write_options())
+        .await?;
     let message = format!("{deleted} Services deleted.");
     Ok(redirect_with_flash(&back, "success", &message))
 }

@@ -555,6 +555,8 @@ pub struct ServiceShowPage {
     pub kubectl: Vec<KubectlCommand>,
     pub edit_url: String,
     pub delete_url: String,
+    /// The History tab.
+    pub history_url: String,
     /// The SLB listeners and backends of a LoadBalancer Service (see `plan::enrich_details`).
     pub slb: Option<crate::plan_view::PlanView>,
     /// "Why no traffic?": empty when the Service has ready endpoints.
@@ -621,6 +623,7 @@ impl ServiceShowPage {
             yaml: to_yaml(svc),
             kubectl: kubectl_commands(&namespace, &name),
             edit_url: format!("{details}/edit"),
+            history_url: format!("{details}/history"),
             delete_url: format!("{details}/delete"),
             slb: None,
             no_traffic: Vec::new(),
@@ -1353,4 +1356,149 @@ mod tests {
     fn encode_keeps_only_unreserved_characters() {
         assert_eq!(encode("a-b_c.d~e f/ü"), "a-b_c.d~e%20f%2F%C3%BC");
     }
+}
+
+/// One revision on the History tab.
+#[derive(Debug, Clone)]
+pub struct HistoryEntryView {
+    pub revision: i64,
+    pub time: String,
+    pub user: String,
+    pub through: String,
+    /// `update`, `patch status`, …
+    pub verb: String,
+    /// `created`, `deleted`, or empty.
+    pub event: String,
+    /// The readable changes against the revision before (spec-class changes).
+    pub changes: Vec<String>,
+    /// Status and bookkeeping changes, shown folded.
+    pub folded_changes: Vec<String>,
+    /// The whole revision is status or bookkeeping only.
+    pub folded: bool,
+    /// Compare this revision with the one before it.
+    pub compare_url: String,
+    /// Restore this revision (its plan first); empty for the current one.
+    pub restore_url: String,
+}
+
+impl HistoryEntryView {
+    /// The view of one history entry of `namespace/name`.
+    pub fn new(namespace: &str, name: &str, entry: &service_plan::history::Entry) -> Self {
+        use service_plan::diff::ChangeClass;
+        let verb = match entry.subresource.as_str() {
+            "" => entry.verb.clone(),
+            sub => format!("{} {sub}", entry.verb),
+        };
+        let event = match (entry.verb.as_str(), entry.previous) {
+            ("delete", _) => "deleted",
+            (_, None) => "created",
+            _ => "",
+        };
+        // A folded entry (status, bookkeeping or a controller's) shows all its lines folded.
+        let (spec, other): (Vec<_>, Vec<_>) = entry
+            .changes
+            .iter()
+            .partition(|c| c.class == ChangeClass::Spec && !entry.folded);
+        HistoryEntryView {
+            revision: entry.revision,
+            time: entry.time.clone(),
+            user: entry.user.clone(),
+            through: entry.through.clone(),
+            verb,
+            event: event.into(),
+            changes: spec.iter().map(|c| c.text.clone()).collect(),
+            folded_changes: other.iter().map(|c| c.text.clone()).collect(),
+            folded: entry.folded,
+            restore_url: format!(
+                "{}/history/{}/restore",
+                details_url(namespace, name),
+                entry.revision
+            ),
+            compare_url: entry.previous.map_or_else(String::new, |p| {
+                format!(
+                    "{}/history?from={p}&to={}#compare",
+                    details_url(namespace, name),
+                    entry.revision
+                )
+            }),
+        }
+    }
+}
+
+/// Two revisions compared on the History tab.
+#[derive(Debug, Clone)]
+pub struct CompareView {
+    pub from: i64,
+    pub to: i64,
+    pub changes: Vec<String>,
+    pub folded_changes: Vec<String>,
+}
+
+/// `GET /services/{namespace}/{name}/history`: the History tab.
+#[derive(Template, WebTemplate)]
+#[template(path = "services/history.html")]
+pub struct ServiceHistoryPage {
+    pub layout: Layout,
+    pub name: String,
+    pub namespace: String,
+    pub details_url: String,
+    pub history_url: String,
+    /// Whether the Service exists now (its history outlives it).
+    pub exists: bool,
+    pub entries: Vec<HistoryEntryView>,
+    /// Revisions to pick from when comparing, newest first.
+    pub revisions: Vec<i64>,
+    /// The revisions the compare form starts with: the compared ones, else the newest two.
+    pub compare_from: i64,
+    pub compare_to: i64,
+    pub compare: Option<CompareView>,
+}
+
+/// A deleted Service on the Recently deleted page.
+#[derive(Debug, Clone)]
+pub struct DeletedServiceView {
+    pub name: String,
+    pub time: String,
+    pub user: String,
+    pub through: String,
+    pub history_url: String,
+    /// Re-create it as it was when deleted (its plan first).
+    pub restore_url: String,
+}
+
+/// `GET /services/deleted?namespace=NS`: the namespace's recently deleted Services.
+#[derive(Template, WebTemplate)]
+#[template(path = "services/deleted.html")]
+pub struct DeletedServicesPage {
+    pub layout: Layout,
+    pub namespace: String,
+    pub items: Vec<DeletedServiceView>,
+    pub list_url: String,
+}
+
+/// `GET|POST /services/{namespace}/{name}/history/{revision}/restore`: the plan of a
+/// restore, its refusal, or its conflict.
+#[derive(Template, WebTemplate)]
+#[template(path = "services/restore.html")]
+pub struct ServiceRestorePage {
+    pub layout: Layout,
+    pub name: String,
+    pub namespace: String,
+    pub revision: i64,
+    /// Who wrote the revision, when and how.
+    pub summary: String,
+    /// The Service is re-created (it was deleted).
+    pub recreate: bool,
+    /// What restoring changes in fields a user sets.
+    pub changes: Vec<String>,
+    /// The addresses and node ports the restored Service holds.
+    pub allocations: Vec<String>,
+    /// Why the revision cannot be restored; no Restore button then.
+    pub refusal: Option<String>,
+    /// The Service changed since the plan was shown.
+    pub conflict: Option<String>,
+    /// The version the plan is for, sent back with Restore.
+    pub resource_version: String,
+    pub action: String,
+    pub history_url: String,
 }

@@ -34,6 +34,14 @@ pub(super) enum Tracking {
 }
 
 impl Tracking {
+    /// The history verb of a write that is `verb` unless it is a server-side apply.
+    pub(super) fn verb(self, verb: &'static str) -> &'static str {
+        match self {
+            Tracking::Update => verb,
+            Tracking::Apply => "apply",
+        }
+    }
+
     /// Sets `new`'s `metadata.managedFields`. `request` is the object as the request made it
     /// (decoded and defaulted, before allocation); `None` means `new` itself.
     pub(super) fn record(
@@ -56,12 +64,7 @@ impl Tracking {
                 }
             }
             Tracking::Update => {
-                let manager = opts
-                    .field_manager
-                    .as_deref()
-                    .or(opts.agent_manager.as_deref())
-                    .filter(|m| !m.is_empty())
-                    .unwrap_or(DEFAULT_FIELD_MANAGER);
+                let manager = opts.manager();
                 let now = super::now();
                 let write = UpdateWrite {
                     live,

@@ -369,6 +369,7 @@ impl Registry {
             let created = serde_json::to_value(&meta.now).unwrap_or(Value::Null);
             let object = object_for(&instance, &GroupBackends::new(), &meta.uid, &created)?;
             let write = Write {
+                history: None,
                 op: WriteOp::Put {
                     key: ObjectKey::new(LOAD_BALANCERS.plural, "", &instance.id),
                     uid: meta.uid,
@@ -447,6 +448,7 @@ impl Registry {
         self.guaranteed_update(LOAD_BALANCERS, key, |stored| async move {
             let instance = instance_of(&stored)?;
             let write = Write {
+                history: None,
                 op: WriteOp::Delete {
                     key: key.clone(),
                     precondition: Precondition::Revision(stored.revision),

@@ -4,6 +4,7 @@
 
 mod apply;
 mod error;
+pub mod history;
 mod list;
 mod loadbalancers;
 mod namespaces;
@@ -40,8 +41,8 @@ use crate::store::{Allocation, Committed, Store};
 /// What front doors and controllers see of the store, through the registry: a revision, a
 /// watch event, its type and its shared encoded object, an object's key and a storage failure.
 pub use crate::store::{
-    Encoded, Event, EventStream, EventType, ListSnapshot, ObjectKey, Revision, StoreError,
-    StoredObject,
+    Encoded, Event, EventStream, EventType, HistoryNote, HistoryRow, ListSnapshot, ObjectKey,
+    Revision, StoreError, StoredObject,
 };
 
 /// How often a create whose generated name is taken tries another (kube-apiserver's
@@ -59,6 +60,35 @@ pub struct WriteOptions {
     pub agent_manager: Option<String>,
     /// Who asks for the write (None: the server itself, e.g. at bootstrap).
     pub user: Option<std::sync::Arc<service_plan::user::UserInfo>>,
+    /// The client's whole User-Agent, for the write's history.
+    pub user_agent: Option<String>,
+}
+
+impl WriteOptions {
+    /// The manager a write without server-side apply is recorded under: `fieldManager`, else
+    /// the User-Agent's prefix, else the console's.
+    pub fn manager(&self) -> &str {
+        self.field_manager
+            .as_deref()
+            .or(self.agent_manager.as_deref())
+            .filter(|m| !m.is_empty())
+            .unwrap_or(apply::DEFAULT_FIELD_MANAGER)
+    }
+
+    /// How a write with these options is noted in its object's history.
+    fn history_note(&self, verb: &str, subresource: &str) -> HistoryNote {
+        HistoryNote {
+            verb: verb.to_owned(),
+            subresource: subresource.to_owned(),
+            user: self
+                .user
+                .as_ref()
+                .map(|u| u.name.clone())
+                .unwrap_or_default(),
+            user_agent: self.user_agent.clone().unwrap_or_default(),
+            manager: self.manager().to_owned(),
+        }
+    }
 }
 
 /// Preconditions of a delete (`DeleteOptions.preconditions`).

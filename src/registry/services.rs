@@ -194,6 +194,7 @@ impl Registry {
                 },
                 allocate,
                 release,
+                history: Some(opts.history_note(tracking.verb("create"), "")),
             };
             Ok(Commit::new(write, move |event| written(event, warnings)).into())
         })
@@ -221,9 +222,15 @@ impl Registry {
     ) -> Result<Applied, RegistryError> {
         let decoded = decode(body, opts.field_validation)?;
         let uid = uid_precondition(&decoded.object);
-        self.update_service_with(namespace, name, opts, Tracking::Update, uid, |_| {
-            Ok(decoded.clone())
-        })
+        self.update_service_with(
+            namespace,
+            name,
+            opts,
+            Tracking::Update,
+            uid,
+            "update",
+            |_| Ok(decoded.clone()),
+        )
         .await
     }
 
@@ -249,12 +256,17 @@ impl Registry {
         tracking: Tracking,
         patch: impl Fn(&Value) -> Result<Value, RegistryError>,
     ) -> Result<Applied, RegistryError> {
-        self.update_service_with(namespace, name, opts, tracking, None, |stored| {
+        let verb = tracking.verb("patch");
+        self.update_service_with(namespace, name, opts, tracking, None, verb, |stored| {
             decode(&patch(stored)?, opts.field_validation)
         })
         .await
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the update and patch front doors differ in each of these"
+    )]
     async fn update_service_with(
         &self,
         namespace: &str,
@@ -262,6 +274,7 @@ impl Registry {
         opts: &WriteOptions,
         tracking: Tracking,
         uid_precondition: Option<String>,
+        verb: &'static str,
         body_for: impl Fn(&Value) -> Result<Decoded<Service>, RegistryError>,
     ) -> Result<Applied, RegistryError> {
         let key = &ObjectKey::new(SERVICES.plural, namespace, name);
@@ -321,6 +334,7 @@ impl Registry {
                 },
                 allocate,
                 release,
+                history: Some(opts.history_note(verb, "")),
             };
             Ok(Commit::new(write, move |event| written(event, warnings)).into())
         })
@@ -337,8 +351,10 @@ impl Registry {
     ) -> Result<Applied, RegistryError> {
         let decoded = decode(body, opts.field_validation)?;
         let uid = uid_precondition(&decoded.object);
-        self.update_service_status_with(namespace, name, opts, uid, |_| Ok(decoded.clone()))
-            .await
+        self.update_service_status_with(namespace, name, opts, uid, "update", |_| {
+            Ok(decoded.clone())
+        })
+        .await
     }
 
     /// PATCH `services/{name}/status`.
@@ -349,7 +365,7 @@ impl Registry {
         opts: &WriteOptions,
         patch: impl Fn(&Value) -> Result<Value, RegistryError>,
     ) -> Result<Applied, RegistryError> {
-        self.update_service_status_with(namespace, name, opts, None, |stored| {
+        self.update_service_status_with(namespace, name, opts, None, "patch", |stored| {
             decode(&patch(stored)?, opts.field_validation)
         })
         .await
@@ -361,6 +377,7 @@ impl Registry {
         name: &str,
         opts: &WriteOptions,
         uid_precondition: Option<String>,
+        verb: &'static str,
         body_for: impl Fn(&Value) -> Result<Decoded<Service>, RegistryError>,
     ) -> Result<Applied, RegistryError> {
         let key = &ObjectKey::new(SERVICES.plural, namespace, name);
@@ -420,7 +437,8 @@ impl Registry {
                     changed: true,
                 }));
             }
-            let write = replace_at(key, &stored, object);
+            let write =
+                replace_at(key, &stored, object).with_history(opts.history_note(verb, "status"));
             Ok(Commit::new(write, |event| written(event, Vec::new())).into())
         })
         .await
@@ -452,6 +470,7 @@ impl Registry {
                 },
                 allocate: Vec::new(),
                 release,
+                history: Some(opts.history_note("delete", "")),
             };
             Ok(Commit::new(write, |event| decorate(event.object)).into())
         })
@@ -476,11 +495,15 @@ impl Registry {
 
     /// Deletes the Services of `keys` (`(namespace, name)`); those already gone are skipped.
     /// Returns how many it deleted.
-    pub async fn delete_services(&self, keys: &[(String, String)]) -> Result<usize, RegistryError> {
-        let (pre, opts) = (DeletePreconditions::default(), WriteOptions::default());
+    pub async fn delete_services(
+        &self,
+        keys: &[(String, String)],
+        opts: &WriteOptions,
+    ) -> Result<usize, RegistryError> {
+        let pre = DeletePreconditions::default();
         let mut deleted = 0;
         for (namespace, name) in keys {
-            match self.delete_service(namespace, name, &pre, &opts).await {
+            match self.delete_service(namespace, name, &pre, opts).await {
                 Ok(_) => deleted += 1,
                 Err(RegistryError::NotFound { .. }) => {}
                 Err(e) => return Err(e),

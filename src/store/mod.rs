@@ -186,6 +186,8 @@ pub struct Write {
     pub allocate: Vec<Allocation>,
     /// Values to give back; only those owned by the written object are released.
     pub release: Vec<Allocation>,
+    /// Who wrote and how, when the write is kept in the object's history.
+    pub history: Option<HistoryNote>,
 }
 
 impl Write {
@@ -195,8 +197,93 @@ impl Write {
             op,
             allocate: Vec::new(),
             release: Vec::new(),
+            history: None,
         }
     }
+
+    /// The same write, kept in its object's history with `note`.
+    pub fn with_history(mut self, note: HistoryNote) -> Self {
+        self.history = Some(note);
+        self
+    }
+}
+
+/// Who made a write and how, as its history row keeps it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HistoryNote {
+    /// create, update, patch, apply or delete.
+    pub verb: String,
+    /// `status` for a status write, else `""`.
+    pub subresource: String,
+    /// The user's name; `""` for the server itself (its controllers).
+    pub user: String,
+    /// The client's User-Agent, `""` when it sent none.
+    pub user_agent: String,
+    /// The field manager the write was recorded under.
+    pub manager: String,
+}
+
+/// One kept revision of an object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryRow {
+    /// The revision the write committed at.
+    pub revision: Revision,
+    /// The object's uid (a re-created object has a new one).
+    pub uid: String,
+    /// Who wrote and how.
+    pub note: HistoryNote,
+    /// When, RFC 3339 in UTC.
+    pub written_at: String,
+    /// The object as written; for a delete, its last state.
+    pub object: String,
+}
+
+/// How much history is kept per object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HistoryRetention {
+    /// Newest revisions kept.
+    pub max_revisions: u32,
+    /// Seconds a revision is kept.
+    pub max_age_secs: u64,
+}
+
+/// Revisions kept per object by default (`--history-max-revisions`).
+pub const DEFAULT_HISTORY_REVISIONS: u32 = 50;
+/// Days a revision is kept by default (`--history-max-age`).
+pub const DEFAULT_HISTORY_DAYS: u32 = 30;
+const SECS_PER_DAY: u64 = 24 * 60 * 60;
+
+impl Default for HistoryRetention {
+    fn default() -> Self {
+        HistoryRetention {
+            max_revisions: DEFAULT_HISTORY_REVISIONS,
+            max_age_secs: u64::from(DEFAULT_HISTORY_DAYS) * SECS_PER_DAY,
+        }
+    }
+}
+
+impl HistoryRetention {
+    /// Keeps `max_revisions` per object for `max_age_days`.
+    pub fn new(max_revisions: u32, max_age_days: u32) -> Self {
+        HistoryRetention {
+            max_revisions: max_revisions.max(1),
+            max_age_secs: u64::from(max_age_days) * SECS_PER_DAY,
+        }
+    }
+
+    /// The oldest `written_at` kept at `now`.
+    fn cutoff(&self, now: jiff::Timestamp) -> String {
+        let secs = i64::try_from(self.max_age_secs).unwrap_or(i64::MAX);
+        let cutoff = now
+            .checked_sub(jiff::SignedDuration::from_secs(secs))
+            .unwrap_or(jiff::Timestamp::MIN);
+        history_time(cutoff)
+    }
+}
+
+/// A history time: RFC 3339 in UTC at the second.
+fn history_time(at: jiff::Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// What happened to an object, in the words of a Kubernetes watch.
@@ -379,6 +466,8 @@ struct Shared {
     compacted: AtomicI64,
     allocations: RwLock<HashMap<String, Taken>>,
     events: broadcast::Sender<Event>,
+    /// How much history the writer keeps per object.
+    history: RwLock<HistoryRetention>,
 }
 
 /// The objects of one kind at one revision, as a list reads them.
@@ -439,6 +528,7 @@ struct Request {
 enum BatchOp {
     Write(Write),
     Compact(Revision),
+    PruneHistory,
 }
 
 /// What one batch item changed, once its savepoint is released.
@@ -501,6 +591,7 @@ impl Store {
             compacted: AtomicI64::new(state.compacted),
             allocations: RwLock::new(allocations),
             events,
+            history: RwLock::new(HistoryRetention::default()),
         });
         let (requests, queue) = mpsc::channel(WRITE_QUEUE_LEN);
         tokio::spawn(run_writer(writer, queue, Arc::clone(&shared)));
@@ -624,6 +715,45 @@ impl Store {
                 "writer answered a write with a compaction".to_owned(),
             )),
         }
+    }
+
+    /// Sets how much history is kept per object, from the next write on.
+    pub fn set_history_retention(&self, retention: HistoryRetention) {
+        *self
+            .shared
+            .history
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = retention;
+    }
+
+    /// The kept revisions of the object at `key`, newest first, at most `limit`, starting
+    /// below revision `before` when given.
+    pub async fn history(
+        &self,
+        key: &ObjectKey,
+        before: Option<Revision>,
+        limit: usize,
+    ) -> Result<Vec<HistoryRow>, StoreError> {
+        let (reader, key) = (self.reader.clone(), key.clone());
+        detached(async move { reader.history(&key, before, limit).await }).await
+    }
+
+    /// The newest delete rows of `kind` in `namespace`, newest first, at most `limit` (an
+    /// object deleted and re-created since is still listed; callers check).
+    pub async fn deletes(
+        &self,
+        kind: &str,
+        namespace: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, HistoryRow)>, StoreError> {
+        let (reader, kind, namespace) =
+            (self.reader.clone(), kind.to_owned(), namespace.to_owned());
+        detached(async move { reader.deletes(&kind, &namespace, limit).await }).await
+    }
+
+    /// Removes history rows older than the retention's age, through the time index.
+    pub async fn prune_history(&self) -> Result<(), StoreError> {
+        self.request(BatchOp::PruneHistory).await.map(|_| ())
     }
 
     /// The values taken in `pool`, from an in-memory mirror of the allocations table: a
@@ -993,6 +1123,16 @@ mod tests {
     fn uid_precondition_on_missing_object_is_not_found() {
         let result = Precondition::Uid("u".to_owned()).check(None);
         assert!(matches!(result, Err(StoreError::NotFound)));
+    }
+
+    #[test]
+    fn history_cutoff_is_the_retention_age_before_now() {
+        let now: jiff::Timestamp = "2026-12-05T06:07:08.9Z".parse().expect("timestamp");
+        assert_eq!(
+            HistoryRetention::new(50, 30).cutoff(now),
+            "2026-11-05T06:07:08Z"
+        );
+        assert_eq!(HistoryRetention::new(0, 1).max_revisions, 1);
     }
 
     #[test]

@@ -14,9 +14,9 @@ use sqlx::sqlite::{
 use sqlx::{ConnectOptions, Connection};
 
 use super::{
-    Allocation, Applied, BatchOp, Encoded, Event, EventType, ListOrder, ListQuery, ObjectKey,
-    Revision, Shared, StoreError, StoredObject, Write, WriteOp, created_at, spec_type,
-    with_resource_version,
+    Allocation, Applied, BatchOp, Encoded, Event, EventType, HistoryNote, HistoryRetention,
+    HistoryRow, ListOrder, ListQuery, ObjectKey, Revision, Shared, StoreError, StoredObject, Write,
+    WriteOp, created_at, history_time, spec_type, with_resource_version,
 };
 
 mod bulk;
@@ -459,9 +459,14 @@ impl Writer {
         ops: &[BatchOp],
         shared: &Shared,
     ) -> Result<Vec<Result<Applied, StoreError>>, sqlx::Error> {
+        let retention = *shared
+            .history
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let clock = HistoryClock::now(retention);
         let result = match bulk::plan(ops, shared, self.revision) {
-            Some(plan) => self.try_commit_bulk(plan).await,
-            None => self.try_commit_batch(ops).await,
+            Some(plan) => self.try_commit_bulk(plan, &clock).await,
+            None => self.try_commit_batch(ops, &clock).await,
         };
         if result.is_err() {
             // Dropping the connection closes it, and closing rolls back anything left open.
@@ -513,6 +518,7 @@ impl Writer {
     async fn try_commit_bulk(
         &mut self,
         plan: bulk::Plan,
+        clock: &HistoryClock,
     ) -> Result<Vec<Result<Applied, StoreError>>, sqlx::Error> {
         self.reconnect_if_needed().await?;
         if plan.revision_before != self.revision {
@@ -521,7 +527,7 @@ impl Writer {
         }
         let conn = self.open_connection()?;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-        plan.execute(&mut tx).await?;
+        plan.execute(&mut tx, clock).await?;
         tx.commit().await?;
         self.revision = plan.revision_after;
         Ok(plan.outcomes)
@@ -530,6 +536,7 @@ impl Writer {
     async fn try_commit_batch(
         &mut self,
         ops: &[BatchOp],
+        clock: &HistoryClock,
     ) -> Result<Vec<Result<Applied, StoreError>>, sqlx::Error> {
         self.reconnect_if_needed().await?;
         let (mut revision, mut compacted) = (self.revision, self.compacted);
@@ -542,10 +549,15 @@ impl Writer {
         for op in ops {
             let mut savepoint = Connection::begin(&mut *tx).await?;
             let outcome = match op {
-                BatchOp::Write(write) => apply_write(&mut savepoint, write, revision + 1).await,
+                BatchOp::Write(write) => {
+                    apply_write(&mut savepoint, write, revision + 1, clock).await
+                }
                 BatchOp::Compact(below) => {
                     apply_compact(&mut savepoint, *below, revision, compacted).await
                 }
+                BatchOp::PruneHistory => prune_history_by_age(&mut savepoint, clock)
+                    .await
+                    .map(|()| Applied::Compacted(compacted)),
             };
             match outcome {
                 Ok(applied) => {
@@ -601,6 +613,7 @@ async fn apply_write(
     conn: &mut SqliteConnection,
     write: &Write,
     revision: Revision,
+    clock: &HistoryClock,
 ) -> Result<Applied, StoreError> {
     let key = write.op.key();
     let current: Option<CurrentRow> = sqlx::query_as(
@@ -731,6 +744,16 @@ async fn apply_write(
     .bind(&text)
     .execute(&mut *conn)
     .await?;
+    if let Some(note) = &write.history {
+        let row = NewHistoryRow {
+            key,
+            revision,
+            uid: &uid,
+            note,
+            text: &text,
+        };
+        insert_history(&mut *conn, &[row], clock).await?;
+    }
 
     Ok(Applied::Write {
         event: Event {
@@ -744,6 +767,185 @@ async fn apply_write(
         released,
         stored: event_type != EventType::Deleted,
     })
+}
+
+/// The history statements; each reaches its rows through an index (see the tests).
+mod history_sql {
+    /// One object's rows beyond the count or older than the cutoff: kind, namespace, name,
+    /// revisions kept, cutoff.
+    pub(super) const PRUNE_OBJECT: &str = "DELETE FROM history \
+        WHERE kind = $1 AND namespace = $2 AND name = $3 \
+        AND (written_at < $5 OR revision <= (SELECT revision FROM history \
+        WHERE kind = $1 AND namespace = $2 AND name = $3 \
+        ORDER BY revision DESC LIMIT 1 OFFSET $4))";
+    /// Every row older than the cutoff.
+    pub(super) const PRUNE_BY_AGE: &str = "DELETE FROM history WHERE written_at < $1";
+    /// One object's rows below a revision, newest first: kind, namespace, name, before, limit.
+    pub(super) const OBJECT: &str = "SELECT name, revision, uid, verb, subresource, username, \
+        user_agent, manager, written_at, object FROM history \
+        WHERE kind = $1 AND namespace = $2 AND name = $3 AND revision < $4 \
+        ORDER BY revision DESC LIMIT $5";
+    /// A namespace's delete rows, newest first: kind, namespace, limit.
+    pub(super) const DELETES: &str = "SELECT name, revision, uid, verb, subresource, username, \
+        user_agent, manager, written_at, object FROM history INDEXED BY history_deletes \
+        WHERE kind = $1 AND namespace = $2 AND verb = 'delete' \
+        ORDER BY revision DESC LIMIT $3";
+}
+
+/// The time of a batch's history rows and the retention they are pruned by.
+pub(super) struct HistoryClock {
+    retention: HistoryRetention,
+    /// `written_at` of the batch's rows.
+    now: String,
+    /// Rows written before this are older than the retention's age.
+    cutoff: String,
+}
+
+impl HistoryClock {
+    fn now(retention: HistoryRetention) -> HistoryClock {
+        let now = jiff::Timestamp::now();
+        HistoryClock {
+            retention,
+            now: history_time(now),
+            cutoff: retention.cutoff(now),
+        }
+    }
+}
+
+/// One history row to insert.
+pub(super) struct NewHistoryRow<'a> {
+    pub(super) key: &'a ObjectKey,
+    pub(super) revision: Revision,
+    pub(super) uid: &'a str,
+    pub(super) note: &'a HistoryNote,
+    pub(super) text: &'a str,
+}
+
+/// Inserts history rows and prunes each written object's rows beyond the retention: only
+/// that object's rows, through the primary key, however large the table is.
+pub(super) async fn insert_history(
+    conn: &mut SqliteConnection,
+    rows: &[NewHistoryRow<'_>],
+    clock: &HistoryClock,
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(bulk::ROWS_PER_STATEMENT) {
+        let mut insert: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+            "INSERT INTO history (kind, namespace, name, revision, uid, verb, subresource, \
+             username, user_agent, manager, written_at, object) ",
+        );
+        insert.push_values(chunk, |mut b, row| {
+            b.push_bind(row.key.kind.as_str())
+                .push_bind(row.key.namespace.as_str())
+                .push_bind(row.key.name.as_str())
+                .push_bind(row.revision)
+                .push_bind(row.uid)
+                .push_bind(row.note.verb.as_str())
+                .push_bind(row.note.subresource.as_str())
+                .push_bind(row.note.user.as_str())
+                .push_bind(row.note.user_agent.as_str())
+                .push_bind(row.note.manager.as_str())
+                .push_bind(clock.now.as_str())
+                .push_bind(row.text);
+        });
+        insert.build().execute(&mut *conn).await?;
+    }
+    let mut pruned: Vec<&ObjectKey> = Vec::new();
+    for row in rows {
+        if pruned.contains(&row.key) {
+            continue;
+        }
+        pruned.push(row.key);
+        sqlx::query(history_sql::PRUNE_OBJECT)
+            .bind(&row.key.kind)
+            .bind(&row.key.namespace)
+            .bind(&row.key.name)
+            .bind(i64::from(clock.retention.max_revisions))
+            .bind(&clock.cutoff)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Removes every history row older than the retention's age, through the time index.
+async fn prune_history_by_age(
+    conn: &mut SqliteConnection,
+    clock: &HistoryClock,
+) -> Result<(), StoreError> {
+    sqlx::query(history_sql::PRUNE_BY_AGE)
+        .bind(&clock.cutoff)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct HistorySqlRow {
+    name: String,
+    revision: i64,
+    uid: String,
+    verb: String,
+    subresource: String,
+    username: String,
+    user_agent: String,
+    manager: String,
+    written_at: String,
+    object: String,
+}
+
+impl HistorySqlRow {
+    fn into_row(self) -> (String, HistoryRow) {
+        (
+            self.name,
+            HistoryRow {
+                revision: self.revision,
+                uid: self.uid,
+                note: HistoryNote {
+                    verb: self.verb,
+                    subresource: self.subresource,
+                    user: self.username,
+                    user_agent: self.user_agent,
+                    manager: self.manager,
+                },
+                written_at: self.written_at,
+                object: self.object,
+            },
+        )
+    }
+}
+
+impl Reader {
+    pub(super) async fn history(
+        &self,
+        key: &ObjectKey,
+        before: Option<Revision>,
+        limit: usize,
+    ) -> Result<Vec<HistoryRow>, StoreError> {
+        let rows: Vec<HistorySqlRow> = sqlx::query_as(history_sql::OBJECT)
+            .bind(&key.kind)
+            .bind(&key.namespace)
+            .bind(&key.name)
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|r| r.into_row().1).collect())
+    }
+
+    pub(super) async fn deletes(
+        &self,
+        kind: &str,
+        namespace: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, HistoryRow)>, StoreError> {
+        let rows: Vec<HistorySqlRow> = sqlx::query_as(history_sql::DELETES)
+            .bind(kind)
+            .bind(namespace)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(HistorySqlRow::into_row).collect())
+    }
 }
 
 async fn apply_compact(
@@ -786,6 +988,36 @@ mod tests {
 
         assert_eq!(journal_mode, "wal");
         assert_eq!(synchronous, 2, "2 is FULL");
+    }
+
+    /// Every history statement reaches its rows through an index: none scans the table.
+    #[tokio::test]
+    async fn history_statements_use_an_index() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let (mut writer, _reader, _start) = open(&dir.path().join("store.db"), None)
+            .await
+            .expect("a fresh temporary directory holds a new database");
+        for sql in [
+            history_sql::PRUNE_OBJECT,
+            history_sql::PRUNE_BY_AGE,
+            history_sql::OBJECT,
+            history_sql::DELETES,
+        ] {
+            let explain = sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"));
+            let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(explain)
+                .fetch_all(writer.open_connection().expect("open"))
+                .await
+                .expect("explain");
+            let details: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
+            assert!(
+                details.iter().all(|d| !d.starts_with("SCAN")),
+                "{sql}: {details:?}"
+            );
+            assert!(
+                details.iter().any(|d| d.contains("USING")),
+                "{sql}: {details:?}"
+            );
+        }
     }
 
     /// Every page query walks an index in its order: no full scan, no sort of the matches.

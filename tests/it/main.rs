@@ -9,6 +9,7 @@ mod cli;
 mod console;
 mod console_lb;
 mod controllers;
+mod history;
 mod hostile;
 mod kubectl;
 mod kubectl_endpoints;

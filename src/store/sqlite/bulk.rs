@@ -10,12 +10,13 @@ use std::sync::Arc;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::{
-    Allocation, Applied, BatchOp, Encoded, Event, EventType, ObjectKey, Revision, Shared,
-    StoreError, WriteOp, created_at, spec_type, to_json, with_resource_version,
+    Allocation, Applied, BatchOp, Encoded, Event, EventType, HistoryClock, HistoryNote,
+    NewHistoryRow, ObjectKey, Revision, Shared, StoreError, WriteOp, created_at, insert_history,
+    spec_type, to_json, with_resource_version,
 };
 
 /// Rows per multi-row statement, well under SQLite's 32,766 bound parameters.
-const ROWS_PER_STATEMENT: usize = 400;
+pub(super) const ROWS_PER_STATEMENT: usize = 400;
 
 /// A batch decided in memory: each write's outcome, and the rows of those that commit.
 pub(in crate::store) struct Plan {
@@ -36,6 +37,7 @@ struct Row {
     created_at: String,
     spec_type: String,
     allocate: Vec<Allocation>,
+    history: Option<HistoryNote>,
 }
 
 /// Decides `ops` in memory, or `None` when the batch needs the general path (a delete, a
@@ -126,6 +128,7 @@ pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revisio
             created_at: created_at(&object).to_owned(),
             spec_type: spec_type(&object).to_owned(),
             allocate: write.allocate.clone(),
+            history: write.history.clone(),
         });
         plan.outcomes.push(Ok(Applied::Write {
             event: Event {
@@ -148,6 +151,7 @@ impl Plan {
     pub(in crate::store) async fn execute(
         &self,
         conn: &mut SqliteConnection,
+        clock: &HistoryClock,
     ) -> Result<(), sqlx::Error> {
         if self.rows.is_empty() {
             return Ok(());
@@ -204,6 +208,22 @@ impl Plan {
                     .push_bind(put.text.as_str());
             });
             events.build().execute(&mut *conn).await?;
+        }
+        let history: Vec<NewHistoryRow<'_>> = self
+            .rows
+            .iter()
+            .filter_map(|row| {
+                Some(NewHistoryRow {
+                    key: &row.key,
+                    revision: row.revision,
+                    uid: &row.uid,
+                    note: row.history.as_ref()?,
+                    text: &row.text,
+                })
+            })
+            .collect();
+        if !history.is_empty() {
+            insert_history(&mut *conn, &history, clock).await?;
         }
         sqlx::query("UPDATE meta SET revision = $1 WHERE id = 1")
             .bind(self.revision_after)
