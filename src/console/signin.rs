@@ -136,6 +136,7 @@ pub struct SignInForm {
 pub async fn sign_in(
     State(app): State<AppState>,
     ctx: Ctx,
+    headers: axum::http::HeaderMap,
     Form(posted): Form<SignInForm>,
 ) -> Response {
     let AuthMode::Team(team) = &app.auth else {
@@ -160,6 +161,10 @@ pub async fn sign_in(
     let now = jiff::Timestamp::now().as_second();
     let valid_for = Duration::from_secs(u64::try_from(claims.exp - now).unwrap_or(0));
     tracing::info!(user = %user.name, "signed in to the console");
+    // Signing in again (perhaps as someone else) ends the browser's previous session.
+    if let Some(previous) = crate::auth::session::cookie_of(&headers) {
+        team.sessions.revoke(&previous);
+    }
     let id = team.sessions.create(user, valid_for, Instant::now());
     let max_age = valid_for.min(Duration::from_secs(SESSION_LIFETIME_SECS));
     let then = then_path(&posted.then).unwrap_or(HOME);
@@ -184,10 +189,10 @@ pub async fn sign_in(
 
 /// `POST /logout`: ends the session, forgets its cookie and returns to sign-in.
 pub async fn sign_out(State(app): State<AppState>, request: Request) -> Response {
-    if let (AuthMode::Team(team), Some(id)) = (
-        &app.auth,
-        crate::auth::session::cookie_of(request.headers()),
-    ) {
+    let AuthMode::Team(team) = &app.auth else {
+        return Redirect::to(HOME).into_response();
+    };
+    if let Some(id) = crate::auth::session::cookie_of(request.headers()) {
         team.sessions.revoke(&id);
     }
     let mut response = redirect_with_flash(SIGN_IN_PATH, "success", "You have signed out.");

@@ -128,10 +128,11 @@ async fn start(name: &str) -> Option<(BrowserTest, TeamServer)> {
     let server = TeamServer::start()?;
     // The server's certificate is signed by the CA it generated under DATA_DIR/pki, which this
     // throwaway Chromium profile does not trust: the team-mode tests accept it this way.
-    let mut t = BrowserTest::start_with_chromium_args(name, &["--ignore-certificate-errors"], |c| {
-        service_console::app(c.state.clone())
-    })
-    .await?;
+    let mut t =
+        BrowserTest::start_with_chromium_args(name, &["--ignore-certificate-errors"], |c| {
+            service_console::app(c.state.clone())
+        })
+        .await?;
     // The support module also serves an in-process local-mode app; these tests use the real
     // team-mode process instead.
     t.base_url = server.url.clone();
@@ -198,7 +199,10 @@ async fn signing_in_with_a_token_lands_on_the_wanted_page_and_names_the_user() {
         format!("{:?}", cookie.same_site()),
         cookie.path(),
     );
-    assert_eq!(flags, (Some(true), Some(true), "Some(Strict)".into(), Some("/")));
+    assert_eq!(
+        flags,
+        (Some(true), Some(true), "Some(Strict)".into(), Some("/"))
+    );
     t.finish().await;
 }
 
@@ -223,7 +227,10 @@ async fn signing_out_returns_to_sign_in_and_the_old_cookie_stops_working() {
     t.screenshot("signed-out").await;
 
     // The cookie the browser had is revoked on the server, not only forgotten by the browser.
-    t.browser.add_cookie(old).await.expect("put the old cookie back");
+    t.browser
+        .add_cookie(old)
+        .await
+        .expect("put the old cookie back");
     t.open("/services?namespace=default").await;
     wait_path(&t, "/login?then=%2Fservices%3Fnamespace%3Ddefault").await;
     t.screenshot("old-cookie-refused").await;
@@ -263,7 +270,9 @@ async fn a_viewer_sees_no_create_update_or_delete() {
     t.screenshot("viewer-list").await;
 
     let offered = |text: &str| {
-        format!("//main//a[normalize-space()='{text}'] | //main//button[normalize-space()='{text}']")
+        format!(
+            "//main//a[normalize-space()='{text}'] | //main//button[normalize-space()='{text}']"
+        )
     };
     for action in ["Create", "Update", "Delete", "Delete selected"] {
         let found = t.browser.find_all(Locator::XPath(&offered(action))).await;
@@ -339,7 +348,10 @@ async fn a_forged_create_by_a_viewer_shows_kube_apiservers_403() {
         document.body.appendChild(form);
         form.submit();
     "#;
-    t.browser.execute(forge, vec![]).await.expect("post the form");
+    t.browser
+        .execute(forge, vec![])
+        .await
+        .expect("post the form");
     t.wait_text(
         r#"services is forbidden: User "system:serviceaccount:default:alice" cannot create resource "services" in API group "" in the namespace "default""#,
     )

@@ -415,7 +415,11 @@ pub fn squash(text: &str) -> String {
 
 /// A new session with a headless Chromium that uses `profile` as its user data folder.
 async fn open_session(driver: &str, profile: &Path, extra: &[&str]) -> Client {
-    let mut args: Vec<String> = CHROMIUM_ARGS.iter().chain(extra).map(|a| a.to_string()).collect();
+    let mut args: Vec<String> = CHROMIUM_ARGS
+        .iter()
+        .chain(extra)
+        .map(|a| a.to_string())
+        .collect();
     args.push(format!("--user-data-dir={}", profile.display()));
     let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_string());
     let caps: Capabilities = serde_json::from_value(json!({
