@@ -460,7 +460,7 @@ pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
 }
 
 /// The value of the request's cookie `name`, from any of its `Cookie` headers.
-pub(crate) fn cookie(request: &Request, name: &str) -> Option<String> {
+fn cookie(request: &Request, name: &str) -> Option<String> {
     request
         .headers()
         .get_all(COOKIE)
