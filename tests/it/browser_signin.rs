@@ -225,6 +225,16 @@ async fn signing_out_returns_to_sign_in_and_the_old_cookie_stops_working() {
     wait_path(&t, "/login").await;
     t.wait_text("You have signed out.").await;
     t.screenshot("signed-out").await;
+    // Without a session the live-update stream answers 401 instead of a sign-in page.
+    let status = t
+        .browser
+        .execute(
+            "return fetch('/services/watch?namespace=default').then(r => r.status)",
+            vec![],
+        )
+        .await
+        .expect("fetch the stream");
+    assert_eq!(status, serde_json::json!(401));
 
     // The cookie the browser had is revoked on the server, not only forgotten by the browser.
     t.browser
