@@ -33,9 +33,10 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
             return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
         }
     };
-    let attrs = match plan_namespace(&info.path) {
-        // A plan is a dry-run create: whoever may create Services there may plan them.
-        Some(namespace) => Attributes::resource(&user, "create", "", "services", namespace, ""),
+    let attrs = match services_action(&info.path) {
+        Some((verb, namespace, name)) => {
+            Attributes::resource(&user, verb, "", "services", namespace, name)
+        }
         None => Attributes::for_request(&user, &info),
     };
     match decide(&state, &attrs) {
@@ -46,11 +47,27 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
     }
 }
 
-/// The namespace of a `/plan/v1/namespaces/{ns}/services` path.
-fn plan_namespace(path: &str) -> Option<&str> {
-    path.strip_prefix("/plan/v1/namespaces/")?
-        .strip_suffix("/services")
-        .filter(|ns| !ns.is_empty() && !ns.contains('/'))
+/// What this server's own endpoints about Services ask of RBAC (verb, namespace, name):
+/// - a plan (`/plan/v1/namespaces/{ns}/services`) is a dry-run create;
+/// - a Service's history (`/history/v1/namespaces/{ns}/services/{name}`) is a get: whoever may
+///   read the Service may read its past;
+/// - the deleted Services of a namespace (`/history/v1/namespaces/{ns}/deleted-services`) are
+///   a list.
+fn services_action(path: &str) -> Option<(&'static str, &str, &str)> {
+    let segment = |s: &str| !s.is_empty() && !s.contains('/');
+    if let Some(rest) = path.strip_prefix("/plan/v1/namespaces/") {
+        let namespace = rest.strip_suffix("/services").filter(|ns| segment(ns))?;
+        return Some(("create", namespace, ""));
+    }
+    let rest = path.strip_prefix("/history/v1/namespaces/")?;
+    let (namespace, rest) = rest.split_once('/')?;
+    match rest.split_once('/') {
+        Some(("services", name)) if segment(namespace) && segment(name) => {
+            Some(("get", namespace, name))
+        }
+        None if rest == "deleted-services" && segment(namespace) => Some(("list", namespace, "")),
+        _ => None,
+    }
 }
 
 /// The decision on `attrs`: everything in local mode, RBAC after `system:masters` in team mode.
@@ -79,4 +96,33 @@ pub fn can(
         &Attributes::resource(user, verb, group, resource, namespace, name),
     )
     .is_allowed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_endpoints_map_to_services_verbs() {
+        assert_eq!(
+            services_action("/plan/v1/namespaces/a/services"),
+            Some(("create", "a", ""))
+        );
+        assert_eq!(
+            services_action("/history/v1/namespaces/a/services/web"),
+            Some(("get", "a", "web"))
+        );
+        assert_eq!(
+            services_action("/history/v1/namespaces/a/deleted-services"),
+            Some(("list", "a", ""))
+        );
+        for other in [
+            "/history/v1/namespaces/a/services/web/x",
+            "/history/v1/namespaces//services/web",
+            "/plan/v1/namespaces/a/b/services",
+            "/api/v1/namespaces/a/services",
+        ] {
+            assert_eq!(services_action(other), None, "{other}");
+        }
+    }
 }

@@ -6,6 +6,7 @@ pub mod authenticate;
 pub mod authorize;
 pub mod local;
 pub mod pki;
+pub mod session;
 pub mod tls;
 pub mod tokens;
 
@@ -32,6 +33,8 @@ pub enum AuthMode {
 #[derive(Debug)]
 pub struct Team {
     pub tokens: tokens::TokenKeys,
+    /// The console's sign-in sessions.
+    pub sessions: session::Sessions,
 }
 
 /// The user a request was authenticated as (the anonymous user when none was attached).
@@ -60,7 +63,8 @@ pub async fn api_user(State(state): State<AppState>, mut request: Request, next:
     next.run(request).await
 }
 
-/// Middleware of the console: attaches the request's user.
+/// Middleware of the console: attaches the request's user; in team mode the user of the
+/// request's sign-in session, or the anonymous user without one.
 pub async fn console_user(
     State(state): State<AppState>,
     mut request: Request,
@@ -68,7 +72,13 @@ pub async fn console_user(
 ) -> Response {
     let user = match &state.auth {
         AuthMode::Local => local::console_user(),
-        AuthMode::Team(_) => Arc::new(UserInfo::anonymous()),
+        AuthMode::Team(team) => {
+            let signed_in = match session::cookie_of(request.headers()) {
+                Some(id) => session::session_user(&state, &team.sessions, &id).await,
+                None => None,
+            };
+            signed_in.unwrap_or_else(|| Arc::new(UserInfo::anonymous()))
+        }
     };
     request.extensions_mut().insert(user);
     next.run(request).await
@@ -84,5 +94,6 @@ pub fn team_mode(
     let pki = pki::Pki::load_or_create(data_dir, &names)?;
     let config = tls::server_config(&pki, args)?;
     let tokens = tokens::TokenKeys::from_pem(&pki.sa_key_pem, &pki.sa_public_pem)?;
-    Ok((Arc::new(Team { tokens }), config))
+    let sessions = session::Sessions::default();
+    Ok((Arc::new(Team { tokens, sessions }), config))
 }

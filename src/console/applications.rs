@@ -135,6 +135,8 @@ pub async fn index(
     Query(q): Query<IndexQuery>,
 ) -> Result<ApplicationIndexPage, ConsoleError> {
     let namespace = q.namespace.unwrap_or_else(|| DEFAULT_NAMESPACE.into());
+    ctx.access
+        .check("list", "apps", "deployments", &namespace, "")?;
     let scope = Some(namespace.as_str()).filter(|n| !n.is_empty());
     let items = app
         .registry
@@ -164,6 +166,8 @@ pub async fn show(
     ctx: Ctx,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<ApplicationShowPage, ConsoleError> {
+    ctx.access
+        .check("get", "apps", "deployments", &namespace, &name)?;
     let kind = kind_by_plural("deployments")
         .ok_or_else(|| ConsoleError::Internal("deployments are not served".into()))?;
     let deployment = app.registry.get(kind, &namespace, &name).await?;

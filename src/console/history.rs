@@ -32,6 +32,8 @@ pub async fn show(
     Path((namespace, name)): Path<(String, String)>,
     Query(query): Query<CompareQuery>,
 ) -> Result<ServiceHistoryPage, ConsoleError> {
+    // Whoever may get a Service may read its history.
+    ctx.access.check_services("get", &namespace, &name)?;
     let revisions = app.registry.service_history(&namespace, &name).await?;
     let exists = match app.registry.get_service(&namespace, &name).await {
         Ok(_) => true,
@@ -132,6 +134,7 @@ pub async fn deleted(
         .namespace
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| super::services::DEFAULT_NAMESPACE.to_string());
+    ctx.access.check_services("list", &namespace, "")?;
     let revisions = app.registry.deleted_services(&namespace).await?;
     let crumbs = vec![services_crumb(&namespace), Crumb::here("Recently deleted")];
     let layout = layout(&app.registry, &ctx, "Recently deleted", &namespace, crumbs).await?;
@@ -172,6 +175,7 @@ pub async fn confirm_restore(
     ctx: Ctx,
     Path((namespace, name, revision)): Path<(String, String, i64)>,
 ) -> Result<ServiceRestorePage, ConsoleError> {
+    ctx.access.check_services("get", &namespace, &name)?;
     restore_page(&app, &ctx, &namespace, &name, revision, None).await
 }
 
@@ -184,7 +188,15 @@ pub async fn restore(
     Form(form): Form<RestoreForm>,
 ) -> Result<Response, ConsoleError> {
     let rv = Some(form.resource_version.as_str()).filter(|rv| !rv.is_empty());
-    let opts = ctx.write_options();
+    // Restoring a deleted Service re-creates it; any other restore updates it.
+    let verb = match app.registry.get_service(&namespace, &name).await {
+        Ok(_) => "update",
+        Err(RegistryError::NotFound { .. }) => "create",
+        Err(e) => return Err(e.into()),
+    };
+    let target = if verb == "update" { name.as_str() } else { "" };
+    ctx.access.check_services(verb, &namespace, target)?;
+    let opts = ctx.access.write_options();
     match app
         .registry
         .restore_service(&namespace, &name, revision, rv, &opts)
@@ -238,7 +250,7 @@ async fn restore_page(
         .map(|c| crate::registry::str_at(c, "/metadata/resourceVersion").to_string());
     let opts = WriteOptions {
         dry_run: true,
-        ..ctx.write_options()
+        ..ctx.access.write_options()
     };
     let planned = app
         .registry

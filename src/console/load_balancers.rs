@@ -321,11 +321,20 @@ async fn index_page(
     })
 }
 
+/// Whether the user may `verb` SLB instances (named `id`, or any), as kube-apiserver would
+/// answer for the `loadbalancers` of their API group.
+fn check(ctx: &Ctx, verb: &str, id: &str) -> Result<(), ConsoleError> {
+    let resource = crate::registry::LOAD_BALANCERS;
+    ctx.access
+        .check(verb, resource.group, resource.plural, "", id)
+}
+
 /// `GET /load-balancers`: the inventory and the create form.
 pub async fn index(
     State(app): State<AppState>,
     ctx: Ctx,
 ) -> Result<LoadBalancerIndexPage, ConsoleError> {
+    check(&ctx, "list", "")?;
     index_page(&app, &ctx, LoadBalancerForm::new()).await
 }
 
@@ -335,6 +344,7 @@ pub async fn create(
     ctx: Ctx,
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
+    check(&ctx, "create", "")?;
     let mut form = LoadBalancerForm::parse(&pairs);
     if let Some(req) = form.request() {
         match app.registry.create_load_balancer(req).await {
@@ -358,6 +368,7 @@ pub async fn confirm_delete(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<LoadBalancerDeletePage, ConsoleError> {
+    check(&ctx, "delete", &id)?;
     let object = app.registry.load_balancer_object(&id).await?;
     let users = app.registry.load_balancer_users(&id).await?;
     let crumbs = vec![
@@ -376,8 +387,10 @@ pub async fn confirm_delete(
 /// `POST /load-balancers/{id}/delete`.
 pub async fn delete(
     State(app): State<AppState>,
+    ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, ConsoleError> {
+    check(&ctx, "delete", &id)?;
     match app.registry.delete_load_balancer(&id).await {
         Ok(()) => Ok(redirect_with_flash(
             SECTION,

@@ -12,8 +12,11 @@ pub mod nodes;
 mod pages;
 pub mod plan;
 pub mod services;
+pub mod signin;
 pub mod views;
 pub mod wording;
+
+use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
@@ -27,11 +30,15 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use service_plan::rbac::message::forbidden_status;
+use service_plan::rbac::{Attributes, Decision};
 use service_plan::status::Status;
+use service_plan::user::UserInfo;
 use subtle::ConstantTimeEq;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
+use crate::auth::AuthMode;
 use crate::registry::RegistryError;
 
 /// Largest request body the console reads (a pasted manifest fits comfortably).
@@ -123,8 +130,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/favicon.ico",
             get(|| async { asset("image/svg+xml", FAVICON_SVG) }),
         )
+        .route("/login", get(signin::form).post(signin::sign_in))
+        .route("/logout", axum::routing::post(signin::sign_out))
         .route("/{*path}", axum::routing::any(not_found))
-        .layer(middleware::from_fn(context))
+        .layer(middleware::from_fn_with_state(state.clone(), context))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            signin::require_session,
+        ))
         .layer(middleware::from_fn(crate::api::audit::audit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -178,14 +191,78 @@ pub struct Ctx {
     pub request_id: String,
     pub csrf_token: String,
     pub flash: Option<Flash>,
-    /// Who the request is, for the writes it makes.
-    pub user: std::sync::Arc<service_plan::user::UserInfo>,
-    /// The browser's User-Agent, for the writes' history.
-    pub user_agent: Option<String>,
+    /// The signed-in user's name (team mode); `None` in local mode, which has no sign-in.
+    pub signed_in: Option<String>,
+    /// What the request's user may do.
+    pub access: Access,
 }
 
-impl Ctx {
-    /// Write options of a console write: its user and User-Agent.
+/// The request's user with the authorizer that decides for it: what the console asks before
+/// it offers an action, and checks again before it writes.
+#[derive(Clone)]
+pub struct Access {
+    app: AppState,
+    pub user: Arc<UserInfo>,
+    /// The browser's User-Agent, for the writes' history.
+    user_agent: Option<String>,
+}
+
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Access").field("user", &self.user).finish()
+    }
+}
+
+impl Access {
+    /// Whether the user may `verb` the `resource` of `group` in `namespace` (named `name`, or
+    /// any when empty).
+    pub fn can(
+        &self,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        namespace: &str,
+        name: &str,
+    ) -> bool {
+        crate::auth::authorize::can(
+            &self.app, &self.user, verb, group, resource, namespace, name,
+        )
+    }
+
+    /// [`Access::can`] as a check: kube-apiserver's 403 sentence when the user may not.
+    pub fn check(
+        &self,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(), ConsoleError> {
+        let attrs = Attributes::resource(&self.user, verb, group, resource, namespace, name);
+        match crate::auth::authorize::decide(&self.app, &attrs) {
+            Decision::Allow(_) => Ok(()),
+            Decision::NoOpinion(reason) => Err(ConsoleError::Forbidden(
+                forbidden_status(&attrs, &reason).message,
+            )),
+        }
+    }
+
+    /// [`Access::check`] of Services (the core group).
+    pub fn check_services(
+        &self,
+        verb: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(), ConsoleError> {
+        self.check(verb, "", services::SERVICES, namespace, name)
+    }
+
+    /// [`Access::can`] of Services (the core group).
+    pub fn can_services(&self, verb: &str, namespace: &str, name: &str) -> bool {
+        self.can(verb, "", services::SERVICES, namespace, name)
+    }
+
+    /// Write options that name the user, so the registry's own checks see who writes.
     pub fn write_options(&self) -> crate::registry::WriteOptions {
         crate::registry::WriteOptions {
             user: Some(self.user.clone()),
@@ -275,8 +352,15 @@ impl IntoResponse for ConsoleError {
     }
 }
 
-/// Request id, CSRF check of every POST (double-submit cookie), flash, and error pages.
-async fn context(request: Request, next: Next) -> Response {
+/// Request id, CSRF check of every POST (double-submit cookie), flash, and error pages; in
+/// team mode (HTTPS) every cookie the console sets is `Secure`.
+async fn context(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let team = matches!(app.auth, AuthMode::Team(_));
+    let user = crate::auth::user_of(&request);
     // The audit id when the audit middleware gave one, so the page's id finds its event.
     let request_id = request
         .extensions()
@@ -285,6 +369,11 @@ async fn context(request: Request, next: Next) -> Response {
             || uuid::Uuid::new_v4().simple().to_string(),
             |id| id.0.clone(),
         );
+    let user_agent = request
+        .headers()
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let cookie_token = cookie(&request, CSRF_COOKIE)
         .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
     let csrf_token = cookie_token
@@ -295,12 +384,12 @@ async fn context(request: Request, next: Next) -> Response {
         request_id: request_id.clone(),
         csrf_token: csrf_token.clone(),
         flash: flash.clone(),
-        user: crate::auth::user_of(&request),
-        user_agent: request
-            .headers()
-            .get(axum::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+        signed_in: team.then(|| user.name.clone()),
+        access: Access {
+            app,
+            user,
+            user_agent,
+        },
     };
     let mut response = match checked(request, cookie_token.as_deref()).await {
         Ok(mut request) => {
@@ -333,12 +422,30 @@ async fn context(request: Request, next: Next) -> Response {
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         headers.insert(REQUEST_ID_HEADER, v);
     }
+    if team {
+        secure_cookies(headers);
+    }
     response
+}
+
+/// Marks every cookie of `headers` `Secure`, so a browser never sends it over plain HTTP.
+fn secure_cookies(headers: &mut axum::http::HeaderMap) {
+    let cookies: Vec<HeaderValue> = headers.get_all(SET_COOKIE).iter().cloned().collect();
+    headers.remove(SET_COOKIE);
+    for cookie in cookies {
+        let secured = match cookie.to_str() {
+            Ok(text) if !text.to_ascii_lowercase().contains("; secure") => {
+                HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or(cookie)
+            }
+            _ => cookie,
+        };
+        headers.append(SET_COOKIE, secured);
+    }
 }
 
 /// Paths whose POSTs are console forms. The plan API (`/plan/v1/…`) changes nothing and is
 /// called by the CLI, so it is not guarded; other paths only answer 404.
-const FORM_PREFIXES: [&str; 2] = ["/services", "/load-balancers"];
+const FORM_PREFIXES: [&str; 4] = ["/services", "/load-balancers", "/login", "/logout"];
 
 /// Passes safe methods through; a POST must carry the cookie's token in its form body.
 async fn checked(request: Request, cookie_token: Option<&str>) -> Result<Request, ConsoleError> {

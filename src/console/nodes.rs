@@ -73,6 +73,7 @@ pub fn node_row(node: &Value, pods: usize) -> NodeRow {
 
 /// `GET /nodes`.
 pub async fn index(State(app): State<AppState>, ctx: Ctx) -> Result<NodeIndexPage, ConsoleError> {
+    ctx.access.check("list", "", "nodes", "", "")?;
     let opts = ListOptions::default();
     let nodes = app.registry.list("nodes", None, &opts).await?.items;
     let pods = app.registry.list("pods", None, &opts).await?.items;

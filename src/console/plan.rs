@@ -140,6 +140,8 @@ pub async fn preview_create(
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
     let (mut form, op) = ServiceForm::parse(&pairs);
+    // A plan is a dry-run create, as the plan API authorizes it.
+    ctx.access.check_services("create", &form.namespace, "")?;
     form.apply(op);
     let backends = backends(&app.registry, &form.namespace).await?;
     let (mut plan, errors) = match form.manifest(&backends) {
@@ -160,6 +162,7 @@ pub async fn preview_update(
     Path((namespace, name)): Path<(String, String)>,
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
+    ctx.access.check_services("update", &namespace, &name)?;
     let (mut form, op) = ServiceForm::parse(&pairs);
     form.apply(op);
     (form.namespace, form.name) = (namespace.clone(), name.clone());

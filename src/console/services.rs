@@ -21,7 +21,7 @@ use super::views::{
     SORT_CREATED_ASC, ServiceDeletePage, ServiceIndexPage, ServiceResults, ServiceResultsPartial,
     ServiceRow, ServiceShowPage, details_url, encode, list_url, services_crumb,
 };
-use super::{ConsoleError, Ctx, redirect_with_flash};
+use super::{Access, ConsoleError, Ctx, redirect_with_flash};
 use crate::AppState;
 use crate::registry::pages::{ListOrder, PageCursor, PageQuery};
 use crate::registry::{
@@ -39,7 +39,8 @@ const MAX_COUNTED: usize = 5_000;
 pub const DEFAULT_NAMESPACE: &str = "default";
 /// First-page marker in the `prev` stack of the list's pagination.
 const FIRST_PAGE: &str = "~";
-const SERVICES: &str = "services";
+/// The resource (plural) of Services, as RBAC names it.
+pub const SERVICES: &str = "services";
 
 type Pairs = Form<Vec<(String, String)>>;
 
@@ -120,6 +121,7 @@ pub async fn index(
     headers: HeaderMap,
     Query(query): Query<IndexQuery>,
 ) -> Result<Response, ConsoleError> {
+    ctx.access.check_services("list", query.namespace(), "")?;
     let found = find_services(&app.registry, &query).await?;
     let node = node_address_for(&app.registry, &found.items).await?;
     let total = count_services(&app.registry, &query, &found).await?;
@@ -165,6 +167,7 @@ pub async fn show(
     ctx: Ctx,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<ServiceShowPage, ConsoleError> {
+    ctx.access.check_services("get", &namespace, &name)?;
     let svc = app.registry.get_service(&namespace, &name).await?;
     let crumbs = vec![services_crumb(&namespace), Crumb::here(&name)];
     let layout = layout(&app.registry, &ctx, &name, &namespace, crumbs).await?;
@@ -213,6 +216,7 @@ pub async fn new(
         .namespace
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| DEFAULT_NAMESPACE.into());
+    ctx.access.check_services("create", &namespace, "")?;
     let form = ServiceForm::new(&namespace);
     let backends = backends(&app.registry, &namespace).await?;
     render_form(
@@ -232,6 +236,8 @@ pub async fn create(
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
     let (mut form, op) = ServiceForm::parse(&pairs);
+    // Asked before anything is read for the form, as kube-apiserver authorizes first.
+    ctx.access.check_services("create", &form.namespace, "")?;
     let backends = backends(&app.registry, &form.namespace).await?;
     if op.edits_form() {
         form.apply(op);
@@ -242,7 +248,7 @@ pub async fn create(
     let created = match form.manifest(&backends) {
         Ok(body) => app
             .registry
-            .create_service(&form.namespace, &body, &ctx.write_options())
+            .create_service(&form.namespace, &body, &ctx.access.write_options())
             .await
             .map_err(|e| FormErrors::from_registry(&e, &form)),
         Err(errors) => Err(errors),
@@ -267,10 +273,10 @@ pub async fn create_from_yaml(
             .unwrap_or_default()
     };
     let (text, page_namespace) = (field("manifest"), field("metadata.namespace"));
-    let opts = ctx.write_options();
-    match create_from_manifest(&app.registry, &text, &page_namespace, &opts).await {
+    match create_from_manifest(&app.registry, &ctx.access, &text, &page_namespace).await {
         Ok(applied) => Ok(created_redirect(&applied.object)),
-        Err(errors) => {
+        Err(YamlCreateError::Console(e)) => Err(e),
+        Err(YamlCreateError::Form(errors)) => {
             let form = ServiceForm::new(&page_namespace);
             let mut cx = form_context(false, &[], errors);
             cx.manifest_text = text;
@@ -280,24 +286,38 @@ pub async fn create_from_yaml(
     }
 }
 
+/// Why a pasted manifest created nothing: errors for the form, or a refusal (403).
+enum YamlCreateError {
+    Form(FormErrors),
+    Console(ConsoleError),
+}
+
 /// Creates the Service of a pasted manifest, in its own namespace or else the page's; every
 /// error goes to the summary, as the YAML form has no fields to put them next to.
 async fn create_from_manifest(
     registry: &Registry,
+    access: &Access,
     text: &str,
     page_namespace: &str,
-    opts: &WriteOptions,
-) -> Result<Applied, FormErrors> {
-    let body = crate::manifest::parse_yaml_body(text).map_err(FormErrors::message)?;
+) -> Result<Applied, YamlCreateError> {
+    let body = crate::manifest::parse_yaml_body(text)
+        .map_err(|e| YamlCreateError::Form(FormErrors::message(e)))?;
     let namespace = body
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
         .unwrap_or(page_namespace)
         .to_string();
+    access
+        .check_services("create", &namespace, "")
+        .map_err(YamlCreateError::Console)?;
     registry
-        .create_service(&namespace, &body, opts)
+        .create_service(&namespace, &body, &access.write_options())
         .await
-        .map_err(|e| FormErrors::from_registry(&e, &ServiceForm::new(&namespace)).into_summary())
+        .map_err(|e| {
+            YamlCreateError::Form(
+                FormErrors::from_registry(&e, &ServiceForm::new(&namespace)).into_summary(),
+            )
+        })
 }
 
 /// `POST /services/preview`: the YAML the form would send, for the YAML tab as one types.
@@ -331,6 +351,7 @@ pub async fn edit(
     ctx: Ctx,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<Response, ConsoleError> {
+    ctx.access.check_services("update", &namespace, &name)?;
     let svc = app.registry.get_service(&namespace, &name).await?;
     let backends = backends(&app.registry, &namespace).await?;
     let form = ServiceForm::from_service(&svc, &backends);
@@ -352,15 +373,12 @@ pub async fn update(
     Path((namespace, name)): Path<(String, String)>,
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
+    ctx.access.check_services("update", &namespace, &name)?;
     let (mut form, op) = ServiceForm::parse(&pairs);
     (form.namespace, form.name) = (namespace.clone(), name.clone());
     let backends = backends(&app.registry, &namespace).await?;
     let current = app.registry.get_service(&namespace, &name).await?;
-    let opts = WriteOptions {
-        dry_run: op != FormOp::Submit,
-        ..ctx.write_options()
-    };
-    let outcome = submit_update(&app.registry, &form, op, &current, &backends, &opts).await;
+    let outcome = submit_update(&app.registry, &ctx.access, &form, op, &current, &backends).await;
     form.apply(op);
     match outcome {
         Ok(Some(_)) if op == FormOp::Submit => {
@@ -385,18 +403,22 @@ pub async fn update(
 /// Nothing is sent for a button that only edits the form.
 async fn submit_update(
     registry: &Registry,
+    access: &Access,
     form: &ServiceForm,
     op: FormOp,
     current: &Value,
     backends: &[Backend],
-    opts: &WriteOptions,
 ) -> Result<Option<Applied>, FormErrors> {
     if op.edits_form() {
         return Ok(None);
     }
     let body = form.apply_to(current, backends)?;
+    let opts = WriteOptions {
+        dry_run: op != FormOp::Submit,
+        ..access.write_options()
+    };
     registry
-        .update_service(&form.namespace, &form.name, &body, opts)
+        .update_service(&form.namespace, &form.name, &body, &opts)
         .await
         .map(Some)
         .map_err(|e| FormErrors::from_registry(&e, form))
@@ -435,6 +457,7 @@ pub async fn confirm_delete(
     Path((namespace, name)): Path<(String, String)>,
     Query(back): Query<ReturnQuery>,
 ) -> Result<ServiceDeletePage, ConsoleError> {
+    ctx.access.check_services("delete", &namespace, &name)?;
     let svc = app.registry.get_service(&namespace, &name).await?;
     let crumbs = vec![
         services_crumb(&namespace),
@@ -465,7 +488,8 @@ pub async fn delete(
     Path((namespace, name)): Path<(String, String)>,
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
-    let opts = ctx.write_options();
+    ctx.access.check_services("delete", &namespace, &name)?;
+    let opts = ctx.access.write_options();
     app.registry
         .delete_service(&namespace, &name, &DeletePreconditions::default(), &opts)
         .await?;
@@ -495,16 +519,35 @@ pub async fn bulk_delete(
         let message = "Select at least one Service to delete.";
         return Ok(redirect_with_flash(&back, "error", message));
     }
+    for (namespace, name) in &selected {
+        ctx.access.check_services("delete", namespace, name)?;
+    }
     if !pairs.iter().any(|(k, v)| k == "confirm" && v == "yes") {
         let page = bulk_delete_page(&app.registry, &ctx, &selected, back).await?;
         return Ok(page.into_response());
     }
-    let deleted = app
-        .registry
-        .delete_services(&selected, &ctx.write_options())
-        .await?;
+    let deleted = delete_services(&app.registry, &ctx.access, &selected).await?;
     let message = format!("{deleted} Services deleted.");
     Ok(redirect_with_flash(&back, "success", &message))
+}
+
+/// Deletes the Services of `keys` as the user; those already gone are skipped. Returns how
+/// many it deleted.
+async fn delete_services(
+    registry: &Registry,
+    access: &Access,
+    keys: &[(String, String)],
+) -> Result<usize, RegistryError> {
+    let (pre, opts) = (DeletePreconditions::default(), access.write_options());
+    let mut deleted = 0;
+    for (namespace, name) in keys {
+        match registry.delete_service(namespace, name, &pre, &opts).await {
+            Ok(_) => deleted += 1,
+            Err(RegistryError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(deleted)
 }
 
 /// The value of the posted field `name`, or `""`.
@@ -567,9 +610,12 @@ pub struct WatchQuery {
 /// when empty), fed by the registry's watch, for at most [`CONSOLE_WATCH_LIFETIME`].
 pub async fn watch(
     State(app): State<AppState>,
+    ctx: Ctx,
     headers: HeaderMap,
     Query(q): Query<WatchQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ConsoleError> {
+    let scope = q.namespace.as_deref().unwrap_or_default();
+    ctx.access.check_services("watch", scope, "")?;
     let first = ListOptions {
         limit: Some(1),
         ..Default::default()
@@ -869,16 +915,21 @@ fn results_view(ctx: &Ctx, q: &IndexQuery, found: Found, node: Option<&str>) -> 
         )),
         None => q.url(""),
     };
+    let rows: Vec<ServiceRow> = found
+        .items
+        .iter()
+        .map(|s| {
+            let mut row = ServiceRow::new(s, now, node);
+            row.delete_url = format!("{}?return={}", row.delete_url, encode(&self_url));
+            row.may_update = ctx.access.can_services("update", &row.namespace, &row.name);
+            row.may_delete = ctx.access.can_services("delete", &row.namespace, &row.name);
+            row
+        })
+        .collect();
     ServiceResults {
-        rows: found
-            .items
-            .iter()
-            .map(|s| {
-                let mut row = ServiceRow::new(s, now, node);
-                row.delete_url = format!("{}?return={}", row.delete_url, encode(&self_url));
-                row
-            })
-            .collect(),
+        may_create: ctx.access.can_services("create", q.namespace(), ""),
+        may_delete: rows.iter().any(|r| r.may_delete),
+        rows,
         total: String::new(),
         self_url,
         all_namespaces: q.namespace().is_empty(),

@@ -37,6 +37,42 @@ pub struct Layout {
     pub crumbs: Vec<Crumb>,
     /// The left-navigation entry of the page, and where the namespace picker leads.
     pub section: &'static str,
+    /// The signed-in user's name (team mode), shown with Sign out.
+    pub user: Option<String>,
+    /// What the user may do in the page's namespace.
+    pub may: Actions,
+}
+
+/// The actions the user may take in a page's namespace; the page offers only these.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Actions {
+    pub create_services: bool,
+    pub update_services: bool,
+    pub delete_services: bool,
+    pub create_load_balancers: bool,
+    pub delete_load_balancers: bool,
+}
+
+impl Actions {
+    /// What `access` allows in `namespace` ("" for all namespaces).
+    pub fn of(access: &super::Access, namespace: &str) -> Actions {
+        let slb = |verb| {
+            access.can(
+                verb,
+                crate::registry::LOAD_BALANCERS.group,
+                crate::registry::LOAD_BALANCERS.plural,
+                "",
+                "",
+            )
+        };
+        Actions {
+            create_services: access.can_services("create", namespace, ""),
+            update_services: access.can_services("update", namespace, ""),
+            delete_services: access.can_services("delete", namespace, ""),
+            create_load_balancers: slb("create"),
+            delete_load_balancers: slb("delete"),
+        }
+    }
 }
 
 impl Layout {
@@ -48,14 +84,19 @@ impl Layout {
         namespaces: &[String],
         crumbs: Vec<Crumb>,
     ) -> Layout {
-        let mut options = vec![SelectOption::new(
-            "",
-            "All Namespaces",
-            namespace.is_empty(),
-        )];
+        // The picker offers only the namespaces whose Services the user may list.
+        let mut options = Vec::new();
+        if ctx.access.can_services("list", "", "") {
+            options.push(SelectOption::new(
+                "",
+                "All Namespaces",
+                namespace.is_empty(),
+            ));
+        }
         options.extend(
             namespaces
                 .iter()
+                .filter(|n| ctx.access.can_services("list", n, ""))
                 .map(|n| SelectOption::new(n, n, n == namespace)),
         );
         Layout {
@@ -67,6 +108,8 @@ impl Layout {
             namespaces: options,
             crumbs,
             section: "/services",
+            user: ctx.signed_in.clone(),
+            may: Actions::of(&ctx.access, namespace),
         }
     }
 
@@ -336,6 +379,9 @@ pub struct ServiceRow {
     pub internal: Vec<String>,
     pub external: Vec<EndpointLink>,
     pub select_value: String,
+    /// Whether the user may update and delete this Service.
+    pub may_update: bool,
+    pub may_delete: bool,
 }
 
 impl ServiceRow {
@@ -355,6 +401,8 @@ impl ServiceRow {
             internal: internal_endpoints(svc),
             external: external_endpoints(svc, node),
             select_value: format!("{namespace}/{name}"),
+            may_update: true,
+            may_delete: true,
             namespace,
             name,
         }
@@ -379,6 +427,9 @@ pub struct ServiceResults {
     pub create_url: String,
     pub clear_url: String,
     pub csrf_token: String,
+    /// Whether the user may create Services here, and delete any of those on the page.
+    pub may_create: bool,
+    pub may_delete: bool,
 }
 
 /// The list's filter values, as typed.

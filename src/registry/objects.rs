@@ -124,7 +124,8 @@ const NO_STRINGS: &[&str] = &[];
 /// Resources whose registry strategy has `AllowCreateOnUpdate() == true` upstream.
 const CREATE_ON_UPDATE: [&str; 3] = ["services", "endpoints", "events"];
 
-/// Every resource served, in discovery order.
+/// Every resource served, in discovery order (groups in kube-apiserver's order: apps, then
+/// rbac.authorization.k8s.io, then discovery.k8s.io).
 pub static KINDS: [Kind; 13] = [
     Kind {
         resource: SERVICES,
@@ -224,21 +225,6 @@ pub static KINDS: [Kind; 13] = [
         decode: decode_typed::<Deployment>,
     },
     Kind {
-        resource: Resource {
-            group: "discovery.k8s.io",
-            plural: "endpointslices",
-            kind: "EndpointSlice",
-        },
-        version: "v1",
-        namespaced: true,
-        singular: "endpointslice",
-        short_names: NO_STRINGS,
-        categories: NO_STRINGS,
-        subresources: NO_STRINGS,
-        name_check: format::name_is_dns1123_subdomain,
-        decode: decode_typed::<EndpointSlice>,
-    },
-    Kind {
         resource: SERVICE_ACCOUNTS,
         version: "v1",
         namespaced: true,
@@ -292,6 +278,21 @@ pub static KINDS: [Kind; 13] = [
         subresources: NO_STRINGS,
         name_check: format::validate_path_segment_name,
         decode: decode_typed::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>,
+    },
+    Kind {
+        resource: Resource {
+            group: "discovery.k8s.io",
+            plural: "endpointslices",
+            kind: "EndpointSlice",
+        },
+        version: "v1",
+        namespaced: true,
+        singular: "endpointslice",
+        short_names: NO_STRINGS,
+        categories: NO_STRINGS,
+        subresources: NO_STRINGS,
+        name_check: format::name_is_dns1123_subdomain,
+        decode: decode_typed::<EndpointSlice>,
     },
 ];
 

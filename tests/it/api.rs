@@ -286,7 +286,10 @@ async fn aggregated_discovery_of_named_groups() {
         .iter()
         .map(|i| i["metadata"]["name"].as_str().unwrap())
         .collect();
-    assert_eq!(groups, ["apps", "discovery.k8s.io"]);
+    assert_eq!(
+        groups,
+        ["apps", "rbac.authorization.k8s.io", "discovery.k8s.io"]
+    );
     let deployments = &body["items"][0]["versions"][0]["resources"][0];
     assert_eq!(deployments["shortNames"], json!(["deploy"]));
     assert_eq!(
@@ -320,6 +323,8 @@ async fn legacy_discovery_documents() {
         json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [
             {"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
              "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}},
+            {"name": "rbac.authorization.k8s.io", "versions": [{"groupVersion": "rbac.authorization.k8s.io/v1", "version": "v1"}],
+             "preferredVersion": {"groupVersion": "rbac.authorization.k8s.io/v1", "version": "v1"}},
             {"name": "discovery.k8s.io", "versions": [{"groupVersion": "discovery.k8s.io/v1", "version": "v1"}],
              "preferredVersion": {"groupVersion": "discovery.k8s.io/v1", "version": "v1"}}]})
     );

@@ -1,8 +1,5 @@
 //! What a request is in the audit log's words: the Kubernetes verb and the object it names,
-//! read from the method, path and query as kube-apiserver's `RequestInfoFactory` reads them.
-//!
-//! Our own small parser until `service_plan::rbac::request_info` (written on another branch
-//! for RBAC) is merged; then both use that one (issue 13).
+//! from `service_plan::rbac::request_info` — the same reading RBAC authorises.
 
 use serde::Serialize;
 
@@ -73,88 +70,28 @@ impl RequestAttributes {
 
 /// Reads the verb and object of a request, as `RequestInfoFactory.NewRequestInfo` does.
 pub fn attributes(method: &str, path: &str, query: Option<&str>) -> RequestAttributes {
-    let lower = method.to_ascii_lowercase();
-    let non_resource = || RequestAttributes {
-        verb: lower.clone(),
-        object: None,
-    };
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let (group, version, mut rest) = match segments.as_slice() {
-        ["api", version, rest @ ..] => ("", *version, rest),
-        ["apis", group, version, rest @ ..] => (*group, *version, rest),
-        _ => return non_resource(),
-    };
-    if rest.is_empty() || rest.iter().any(|s| s.is_empty()) {
-        return non_resource();
-    }
-    let mut watch_path = false;
-    if rest.first() == Some(&"watch") {
-        watch_path = true;
-        rest = &rest[1..];
-    }
-    let mut namespace = "";
-    // `namespaces/{ns}/{resource}...` is in a namespace; `namespaces/{ns}` and
-    // `namespaces/{ns}/status` are the Namespace itself.
-    if rest.first() == Some(&"namespaces") && rest.len() >= 3 && rest[2] != "status" {
-        namespace = rest[1];
-        rest = &rest[2..];
-    }
-    let (resource, mut name, subresource) = match rest {
-        [resource] => (*resource, "", ""),
-        [resource, name] => (*resource, *name, ""),
-        [resource, name, sub, ..] => (*resource, *name, *sub),
-        [] => return non_resource(),
-    };
-    let query_says = |key: &str| {
-        query
-            .into_iter()
-            .flat_map(|q| q.split('&'))
-            .find_map(|pair| {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                (k == key).then(|| {
-                    percent_encoding::percent_decode_str(v)
-                        .decode_utf8_lossy()
-                        .into_owned()
-                })
-            })
-    };
-    let watch = watch_path || query_says("watch").is_some_and(|v| v == "true" || v == "1");
-    let verb = match method {
-        "GET" | "HEAD" if watch => "watch",
-        "GET" | "HEAD" if name.is_empty() => "list",
-        "GET" | "HEAD" => "get",
-        "POST" => "create",
-        "PUT" => "update",
-        "PATCH" => "patch",
-        "DELETE" if name.is_empty() => "deletecollection",
-        "DELETE" => "delete",
-        _ => lower.as_str(),
-    }
-    .to_owned();
-    // A list or watch of one object by field selector names it, as upstream records.
-    let selected;
-    if (verb == "list" || verb == "watch") && name.is_empty() {
-        selected = query_says("fieldSelector").and_then(|selector| {
-            selector
-                .strip_prefix("metadata.name=")
-                .filter(|n| !n.contains(','))
-                .map(str::to_owned)
-        });
-        if let Some(selected) = &selected {
-            name = selected;
-        }
-    }
-    RequestAttributes {
-        verb,
-        object: Some(ObjectRef {
-            resource: resource.to_owned(),
-            namespace: namespace.to_owned(),
-            name: name.to_owned(),
-            api_group: group.to_owned(),
-            api_version: version.to_owned(),
-            subresource: subresource.to_owned(),
-            ..Default::default()
-        }),
+    match service_plan::rbac::new_request_info(method, path, query.unwrap_or("")) {
+        Ok(info) if info.is_resource_request => RequestAttributes {
+            verb: info.verb,
+            object: Some(ObjectRef {
+                resource: info.resource,
+                namespace: info.namespace,
+                name: info.name,
+                api_group: info.api_group,
+                api_version: info.api_version,
+                subresource: info.subresource,
+                ..Default::default()
+            }),
+        },
+        Ok(info) => RequestAttributes {
+            verb: info.verb,
+            object: None,
+        },
+        // A bare `/api/v1/watch`: kube-apiserver fails it before auditing a verb.
+        Err(_) => RequestAttributes {
+            verb: method.to_ascii_lowercase(),
+            object: None,
+        },
     }
 }
 
@@ -225,9 +162,10 @@ mod tests {
             verb_and_ref("PUT", "/api/v1/namespaces/a/services/web/status").1,
             Some(object("services", "a", "web", "status"))
         );
+        // RequestInfoFactory names a namespace's own namespace, as its objectRef shows.
         assert_eq!(
             verb_and_ref("GET", "/api/v1/namespaces/a").1,
-            Some(object("namespaces", "", "a", ""))
+            Some(object("namespaces", "a", "a", ""))
         );
         assert_eq!(
             verb_and_ref(

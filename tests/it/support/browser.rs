@@ -84,6 +84,15 @@ impl BrowserTest {
         name: &str,
         app: impl FnOnce(&TestCluster) -> axum::Router,
     ) -> Option<BrowserTest> {
+        BrowserTest::start_with_chromium_args(name, &[], app).await
+    }
+
+    /// Like [`BrowserTest::start_serving`], with `extra` Chromium flags.
+    pub async fn start_with_chromium_args(
+        name: &str,
+        extra: &[&str],
+        app: impl FnOnce(&TestCluster) -> axum::Router,
+    ) -> Option<BrowserTest> {
         let driver_path = chromedriver_path()?;
         let permit = BROWSERS
             .acquire()
@@ -92,7 +101,7 @@ impl BrowserTest {
         let shots = screenshot_dir(name);
         let driver = ChromeDriver::spawn(&driver_path, &shots).await;
         let profile = tempfile::tempdir().expect("temporary Chromium profile");
-        let browser = open_session(&driver.url, profile.path()).await;
+        let browser = open_session(&driver.url, profile.path(), extra).await;
 
         let cluster = TestCluster::new().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -405,8 +414,12 @@ pub fn squash(text: &str) -> String {
 }
 
 /// A new session with a headless Chromium that uses `profile` as its user data folder.
-async fn open_session(driver: &str, profile: &Path) -> Client {
-    let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| a.to_string()).collect();
+async fn open_session(driver: &str, profile: &Path, extra: &[&str]) -> Client {
+    let mut args: Vec<String> = CHROMIUM_ARGS
+        .iter()
+        .chain(extra)
+        .map(|a| a.to_string())
+        .collect();
     args.push(format!("--user-data-dir={}", profile.display()));
     let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_string());
     let caps: Capabilities = serde_json::from_value(json!({
