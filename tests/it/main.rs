@@ -19,3 +19,4 @@ mod registry;
 mod store;
 mod support;
 mod team;
+mod workload_defaults;

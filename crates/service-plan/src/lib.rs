@@ -25,5 +25,6 @@ pub mod status;
 pub mod table;
 pub mod traffic;
 pub mod user;
+pub mod workload;
 
 pub use k8s_openapi;
