@@ -173,14 +173,11 @@ fn validate_strategy(errs: &mut FieldErrors, strategy: Option<&Value>) {
         .and_then(|s| s.get("rollingUpdate"))
         .filter(|r| !r.is_null());
     match type_ {
-        STRATEGY_RECREATE => {
-            if rolling.is_some() {
-                errs.push(FieldError::forbidden(
-                    "spec.strategy.rollingUpdate",
-                    "may not be specified when strategy `type` is 'Recreate'",
-                ));
-            }
-        }
+        STRATEGY_RECREATE if rolling.is_some() => errs.push(FieldError::forbidden(
+            "spec.strategy.rollingUpdate",
+            "may not be specified when strategy `type` is 'Recreate'",
+        )),
+        STRATEGY_RECREATE => {}
         STRATEGY_ROLLING_UPDATE => match rolling {
             None => errs.push(FieldError::required(
                 "spec.strategy.rollingUpdate",
@@ -338,6 +335,14 @@ mod tests {
     #[test]
     fn a_valid_deployment_has_no_errors() {
         assert_eq!(errors(|_| {}), Vec::<String>::new());
+    }
+
+    #[test]
+    fn recreate_without_rolling_update_is_valid() {
+        assert_eq!(
+            errors(|d| d["spec"]["strategy"] = json!({"type": "Recreate"})),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
