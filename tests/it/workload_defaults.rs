@@ -85,7 +85,13 @@ async fn updating_with_the_undefaulted_body_changes_nothing() {
         .object;
     let updated = c
         .registry()
-        .update(deployments(), "default", "web", &minimal_deployment(), &opts)
+        .update(
+            deployments(),
+            "default",
+            "web",
+            &minimal_deployment(),
+            &opts,
+        )
         .await
         .unwrap();
     assert!(!updated.changed);
