@@ -929,8 +929,8 @@ fn default_on_create(kind: &Kind, object: &mut Value) {
         "Pod" => {
             service_plan::workload::defaults::set_pod_defaults(object);
             if object.pointer("/status/phase").is_none() {
-                object["status"] =
-                    serde_json::json!({"phase": "Pending", "qosClass": "BestEffort"});
+                let qos_class = service_plan::workload::qos::pod_qos_class(object);
+                object["status"] = serde_json::json!({"phase": "Pending", "qosClass": qos_class});
             }
         }
         _ => {}

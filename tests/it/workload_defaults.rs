@@ -133,4 +133,34 @@ async fn created_pod_is_stored_defaulted() {
             "enableServiceLinks": true
         })
     );
+    assert_eq!(
+        created["status"],
+        json!({"phase": "Pending", "qosClass": "BestEffort"})
+    );
+}
+
+#[tokio::test]
+async fn pod_with_only_limits_gets_requests_and_is_guaranteed() {
+    let c = TestCluster::new().await;
+    let pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "g"},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1.36",
+                                 "resources": {"limits": {"cpu": "500m", "memory": "128Mi"}}}]}
+    });
+    let created = c
+        .registry()
+        .create(pods(), "default", &pod, &WriteOptions::default())
+        .await
+        .unwrap()
+        .object;
+    assert_eq!(
+        created["spec"]["containers"][0]["resources"],
+        json!({"limits": {"cpu": "500m", "memory": "128Mi"},
+               "requests": {"cpu": "500m", "memory": "128Mi"}})
+    );
+    assert_eq!(
+        created["status"],
+        json!({"phase": "Pending", "qosClass": "Guaranteed"})
+    );
 }

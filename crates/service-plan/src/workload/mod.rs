@@ -3,6 +3,7 @@
 
 pub mod defaults;
 pub mod image;
+pub mod qos;
 pub mod validate;
 
 /// `Deployment`, the kind whose defaults are `SetObjectDefaults_Deployment`.
