@@ -3,7 +3,7 @@
 //! template's containers (pkg/apis/core/validation/validation.go), in upstream's order.
 //! The object is the defaulted JSON; metadata is validated by the registry's generic rules.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as metav1;
 use serde_json::{Map, Value};
@@ -11,13 +11,13 @@ use serde_json::{Map, Value};
 use super::defaults::{RESTART_ALWAYS, STRATEGY_RECREATE, STRATEGY_ROLLING_UPDATE};
 use crate::field::{FieldError, FieldErrors, Raw, go_quote};
 use crate::format;
+use crate::meta;
 use crate::selector::LabelSelector;
 
 /// `isNegativeErrorMsg` of `ValidateNonnegativeField`.
 const NEGATIVE_MSG: &str = "must be greater than or equal to 0";
-/// An empty `*metav1.LabelSelector` as its generated `String()` prints it (nil and empty
-/// maps and lists print alike).
-const EMPTY_LABEL_SELECTOR: &str = "&LabelSelector{MatchLabels:map[string]string{},MatchExpressions:[]LabelSelectorRequirement{},}";
+/// `validSelectorOperators`, in upstream's order.
+const SELECTOR_OPERATORS: [&str; 4] = ["In", "NotIn", "Exists", "DoesNotExist"];
 const PERCENT_FMT: &str = "[0-9]+%";
 const PERCENT_ERR: &str =
     "a valid percent string must be a numeric string followed by an ending '%'";
@@ -37,12 +37,13 @@ pub fn validate_deployment_spec(deployment: &Value) -> FieldErrors {
     match selector_json {
         None => errs.push(FieldError::required("spec.selector", "")),
         Some(s) => {
+            validate_label_selector(&mut errs, s);
             let labels = s.get("matchLabels").and_then(Value::as_object);
             let expressions = s.get("matchExpressions").and_then(Value::as_array);
             if labels.is_none_or(Map::is_empty) && expressions.is_none_or(Vec::is_empty) {
                 errs.push(FieldError::invalid(
                     "spec.selector",
-                    Raw(EMPTY_LABEL_SELECTOR.to_string()),
+                    Raw(label_selector_string(s)),
                     "empty selector is invalid for deployment",
                 ));
             }
@@ -50,13 +51,18 @@ pub fn validate_deployment_spec(deployment: &Value) -> FieldErrors {
     }
     // metav1.LabelSelectorAsSelector: a missing selector selects nothing, so no template matches.
     let selector = match selector_json {
-        None => Some(LabelSelector::nothing()),
+        None => Ok(LabelSelector::nothing()),
         Some(s) => serde_json::from_value::<metav1::LabelSelector>(s.clone())
-            .ok()
-            .and_then(|s| LabelSelector::from_label_selector(&s).ok()),
+            .map_err(|e| e.to_string())
+            .and_then(|s| LabelSelector::from_label_selector(&s)),
     };
-    if let Some(selector) = selector {
-        validate_template(&mut errs, spec.get("template"), &selector);
+    match selector {
+        Ok(selector) => validate_template(&mut errs, spec.get("template"), &selector),
+        Err(_) => errs.push(FieldError::invalid(
+            "spec.selector",
+            Raw(selector_json.map(label_selector_string).unwrap_or_default()),
+            "invalid label selector",
+        )),
     }
 
     validate_strategy(&mut errs, spec.get("strategy"));
@@ -103,6 +109,17 @@ fn validate_template(errs: &mut FieldErrors, template: Option<&Value>, selector:
             ));
         }
     }
+    // ValidatePodTemplateSpec: the labels and annotations sit under the template's path,
+    // not under its metadata.
+    let metadata = template.get("metadata");
+    errs.extend(meta::validate_labels(
+        &string_map(metadata.and_then(|m| m.get("labels"))),
+        "spec.template.labels",
+    ));
+    errs.extend(meta::validate_annotations(
+        &string_map(metadata.and_then(|m| m.get("annotations"))),
+        "spec.template.annotations",
+    ));
     let pod_spec = template
         .get("spec")
         .and_then(Value::as_object)
@@ -308,6 +325,96 @@ fn go_string_map(map: Option<&Map<String, Value>>) -> String {
     format!("map[string]string{{{}}}", body.join(", "))
 }
 
+/// `ValidateLabelSelector` with invalid label values refused: the `matchLabels` as labels,
+/// then each requirement's operator, key and values.
+fn validate_label_selector(errs: &mut FieldErrors, selector: &Value) {
+    errs.extend(meta::validate_labels(
+        &string_map(selector.get("matchLabels")),
+        "spec.selector.matchLabels",
+    ));
+    let expressions = selector
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for (i, expr) in expressions.iter().enumerate() {
+        let path = format!("spec.selector.matchExpressions[{i}]");
+        let operator = expr.get("operator").and_then(Value::as_str).unwrap_or("");
+        let values = string_list(expr.get("values"));
+        match operator {
+            "In" | "NotIn" if values.is_empty() => errs.push(FieldError::required(
+                format!("{path}.values"),
+                "must be specified when `operator` is 'In' or 'NotIn'",
+            )),
+            "Exists" | "DoesNotExist" if !values.is_empty() => errs.push(FieldError::forbidden(
+                format!("{path}.values"),
+                "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+            )),
+            "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
+            other => errs.push(FieldError::not_supported_in_order(
+                format!("{path}.operator"),
+                other,
+                &SELECTOR_OPERATORS,
+            )),
+        }
+        let key = expr.get("key").and_then(Value::as_str).unwrap_or("");
+        for msg in format::is_qualified_name(key) {
+            errs.push(FieldError::invalid(format!("{path}.key"), key, msg));
+        }
+        for (j, value) in values.iter().enumerate() {
+            for msg in format::is_valid_label_value(value) {
+                errs.push(FieldError::invalid(
+                    format!("{path}.values[{j}]"),
+                    value,
+                    msg,
+                ));
+            }
+        }
+    }
+}
+
+/// A `*metav1.LabelSelector` as its generated (gogo-protobuf) `String()` prints it.
+fn label_selector_string(selector: &Value) -> String {
+    let labels: String = string_map(selector.get("matchLabels"))
+        .iter()
+        .map(|(k, v)| format!("{k}: {v},"))
+        .collect();
+    let expressions: String = selector
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let text = |key: &str| e.get(key).and_then(Value::as_str).unwrap_or("").to_string();
+            format!(
+                "LabelSelectorRequirement{{Key:{},Operator:{},Values:[{}],}},",
+                text("key"),
+                text("operator"),
+                string_list(e.get("values")).join(" ")
+            )
+        })
+        .collect();
+    format!(
+        "&LabelSelector{{MatchLabels:map[string]string{{{labels}}},MatchExpressions:[]LabelSelectorRequirement{{{expressions}}},}}"
+    )
+}
+
+fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
+    v.and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+fn string_list(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -388,6 +495,47 @@ mod tests {
                 |d| d["spec"]["selector"] = json!({}),
                 vec![
                     "spec.selector: Invalid value: &LabelSelector{MatchLabels:map[string]string{},MatchExpressions:[]LabelSelectorRequirement{},}: empty selector is invalid for deployment",
+                ],
+            ),
+            (
+                "bad selector requirement",
+                |d| {
+                    d["spec"]["selector"] = json!({"matchLabels": {"app": "web"},
+                    "matchExpressions": [{"key": "tier", "operator": "In"}]})
+                },
+                vec![
+                    "spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
+                    "spec.selector: Invalid value: &LabelSelector{MatchLabels:map[string]string{app: web,},MatchExpressions:[]LabelSelectorRequirement{LabelSelectorRequirement{Key:tier,Operator:In,Values:[],},},}: invalid label selector",
+                ],
+            ),
+            (
+                "unknown selector operator",
+                |d| {
+                    d["spec"]["selector"] = json!({"matchLabels": {"app": "web"},
+                    "matchExpressions": [{"key": "tier", "operator": "Is", "values": ["a", "b"]}]})
+                },
+                vec![
+                    "spec.selector.matchExpressions[0].operator: Unsupported value: \"Is\": supported values: \"In\", \"NotIn\", \"Exists\", \"DoesNotExist\"",
+                    "spec.selector: Invalid value: &LabelSelector{MatchLabels:map[string]string{app: web,},MatchExpressions:[]LabelSelectorRequirement{LabelSelectorRequirement{Key:tier,Operator:Is,Values:[a b],},},}: invalid label selector",
+                ],
+            ),
+            (
+                "selector expressions that match",
+                |d| {
+                    d["spec"]["selector"] = json!({"matchExpressions": [
+                    {"key": "app", "operator": "In", "values": ["web", "api"]},
+                    {"key": "tier", "operator": "DoesNotExist"}]})
+                },
+                vec![],
+            ),
+            (
+                "bad template label",
+                |d| {
+                    d["spec"]["selector"] = json!({"matchLabels": {"app": "web"}});
+                    d["spec"]["template"]["metadata"]["labels"]["x"] = json!("-bad-");
+                },
+                vec![
+                    "spec.template.labels: Invalid value: \"-bad-\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
                 ],
             ),
             (
