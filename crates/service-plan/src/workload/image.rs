@@ -12,6 +12,10 @@ pub const PULL_IF_NOT_PRESENT: &str = "IfNotPresent";
 const DEFAULT_TAG: &str = "latest";
 /// `reference.NameTotalLengthMax`.
 const NAME_TOTAL_LENGTH_MAX: usize = 255;
+/// `defaultDomain`, `legacyDefaultDomain` and `officialRepoPrefix` of distribution/reference.
+const DEFAULT_DOMAIN: &str = "docker.io";
+const LEGACY_DEFAULT_DOMAIN: &str = "index.docker.io";
+const OFFICIAL_REPO_PREFIX: &str = "library/";
 /// `reference.tag`: at most 128 characters.
 const TAG_LENGTH_MAX: usize = 128;
 
@@ -69,10 +73,10 @@ fn split_docker_domain(s: &str) -> (&str, &str) {
             if looks_like_domain {
                 (first, &s[i + 1..])
             } else {
-                ("docker.io", s)
+                (DEFAULT_DOMAIN, s)
             }
         }
-        None => ("docker.io", s),
+        None => (DEFAULT_DOMAIN, s),
     }
 }
 
@@ -95,7 +99,21 @@ fn parse<'a>(domain: &'a str, remainder: &'a str) -> Option<Parsed<'a>> {
     segments.extend(path.split('/'));
     let name_ok = (is_domain(segments[0]) && segments[1..].iter().all(|c| is_path_component(c)))
         || segments.iter().all(|c| is_path_component(c));
-    if !name_ok || domain.len() + 1 + path.len() > NAME_TOTAL_LENGTH_MAX {
+    // splitDockerDomain spells Docker Hub `docker.io` and gives its one-segment names the
+    // `library/` prefix before the length is checked.
+    let domain_len = if domain == LEGACY_DEFAULT_DOMAIN {
+        DEFAULT_DOMAIN.len()
+    } else {
+        domain.len()
+    };
+    let official_prefix = if (domain == DEFAULT_DOMAIN || domain == LEGACY_DEFAULT_DOMAIN)
+        && !remainder.contains('/')
+    {
+        OFFICIAL_REPO_PREFIX.len()
+    } else {
+        0
+    };
+    if !name_ok || domain_len + 1 + official_prefix + path.len() > NAME_TOTAL_LENGTH_MAX {
         return None;
     }
     if tag.is_some_and(|t| !is_tag(t)) {
@@ -260,6 +278,15 @@ mod tests {
             assert_eq!(image_tag(image), None, "{image:?}");
             assert_eq!(default_pull_policy(image), PULL_IF_NOT_PRESENT, "{image:?}");
         }
+    }
+
+    #[test]
+    fn names_longer_than_255_bytes_do_not_parse() {
+        // docker.io/library/ + 237 bytes is 255.
+        let fits = "a".repeat(237);
+        let too_long = "a".repeat(238);
+        assert_eq!(default_pull_policy(&fits), PULL_ALWAYS);
+        assert_eq!(image_tag(&too_long), None);
     }
 
     #[test]
