@@ -923,7 +923,9 @@ fn default_on_create(kind: &Kind, object: &mut Value) {
             object["status"] = serde_json::json!({"phase": "Active"});
         }
         "Deployment" => {
+            // deploymentStrategy.PrepareForCreate: status is the controller's to write.
             set_meta(object, "generation", Value::from(1));
+            object["status"] = serde_json::json!({});
             service_plan::workload::defaults::set_deployment_defaults(object);
         }
         "Pod" => {

@@ -65,12 +65,27 @@ async fn created_deployment_is_stored_defaulted() {
         .object;
     assert_eq!(created["spec"], defaulted_spec());
     assert_eq!(created["metadata"]["generation"], 1);
+    assert_eq!(created["status"], json!({}));
     let read = c
         .registry()
         .get(deployments(), "default", "web")
         .await
         .unwrap();
     assert_eq!(read["spec"], defaulted_spec());
+}
+
+#[tokio::test]
+async fn a_status_sent_on_create_is_dropped() {
+    let c = TestCluster::new().await;
+    let mut body = minimal_deployment();
+    body["status"] = json!({"replicas": 5, "readyReplicas": 5});
+    let created = c
+        .registry()
+        .create(deployments(), "default", &body, &WriteOptions::default())
+        .await
+        .unwrap()
+        .object;
+    assert_eq!(created["status"], json!({}));
 }
 
 #[tokio::test]
