@@ -174,8 +174,94 @@ fn validate_containers(errs: &mut FieldErrors, containers: Option<&Value>) {
         if image.is_empty() {
             errs.push(FieldError::required(format!("{path}[{i}].image"), ""));
         }
+        let text = |key: &str| container.get(key).and_then(Value::as_str).unwrap_or("");
+        match text("terminationMessagePolicy") {
+            "File" | "FallbackToLogsOnError" => {}
+            "" => errs.push(FieldError::required(
+                format!("{path}[{i}].terminationMessagePolicy"),
+                "",
+            )),
+            other => errs.push(FieldError::not_supported_in_order(
+                format!("{path}[{i}].terminationMessagePolicy"),
+                other,
+                &["File", "FallbackToLogsOnError"],
+            )),
+        }
+        validate_container_ports(errs, &format!("{path}[{i}].ports"), container.get("ports"));
+        match text("imagePullPolicy") {
+            "Always" | "IfNotPresent" | "Never" => {}
+            "" => errs.push(FieldError::required(
+                format!("{path}[{i}].imagePullPolicy"),
+                "",
+            )),
+            other => errs.push(FieldError::not_supported(
+                format!("{path}[{i}].imagePullPolicy"),
+                other,
+                &["Always", "IfNotPresent", "Never"],
+            )),
+        }
         if !names.insert(name) {
             errs.push(FieldError::duplicate(&name_path, name));
+        }
+    }
+}
+
+/// `validateContainerPorts`: names as IANA service names, unique; port numbers in range; a
+/// supported protocol.
+fn validate_container_ports(errs: &mut FieldErrors, path: &str, ports: Option<&Value>) {
+    let mut names = BTreeSet::new();
+    let ports = ports
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for (i, port) in ports.iter().enumerate() {
+        let name = port.get("name").and_then(Value::as_str).unwrap_or("");
+        if !name.is_empty() {
+            let msgs = format::is_valid_port_name(name);
+            if !msgs.is_empty() {
+                for msg in msgs {
+                    errs.push(FieldError::invalid(format!("{path}[{i}].name"), name, msg));
+                }
+            } else if !names.insert(name) {
+                errs.push(FieldError::duplicate(format!("{path}[{i}].name"), name));
+            }
+        }
+        let container_port = port
+            .get("containerPort")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        if container_port == 0 {
+            errs.push(FieldError::required(
+                format!("{path}[{i}].containerPort"),
+                "",
+            ));
+        } else {
+            for msg in format::is_valid_port_num(container_port) {
+                errs.push(FieldError::invalid(
+                    format!("{path}[{i}].containerPort"),
+                    container_port,
+                    msg,
+                ));
+            }
+        }
+        let host_port = port.get("hostPort").and_then(Value::as_i64).unwrap_or(0);
+        if host_port != 0 {
+            for msg in format::is_valid_port_num(host_port) {
+                errs.push(FieldError::invalid(
+                    format!("{path}[{i}].hostPort"),
+                    host_port,
+                    msg,
+                ));
+            }
+        }
+        match port.get("protocol").and_then(Value::as_str).unwrap_or("") {
+            "TCP" | "UDP" | "SCTP" => {}
+            "" => errs.push(FieldError::required(format!("{path}[{i}].protocol"), "")),
+            other => errs.push(FieldError::not_supported(
+                format!("{path}[{i}].protocol"),
+                other,
+                &["SCTP", "TCP", "UDP"],
+            )),
         }
     }
 }
@@ -561,6 +647,25 @@ mod tests {
                     "spec.template.spec.containers[0].name: Invalid value: \"Web\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
                     "spec.template.spec.containers[1].name: Invalid value: \"Web\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
                     "spec.template.spec.containers[1].name: Duplicate value: \"Web\"",
+                ],
+            ),
+            (
+                "bad container ports and policies",
+                |d| {
+                    d["spec"]["template"]["spec"]["containers"] = json!([{"name": "c", "image": "x",
+                    "terminationMessagePolicy": "Stdout", "imagePullPolicy": "Sometimes",
+                    "ports": [{"name": "http", "containerPort": 80}, {"name": "http", "containerPort": 70000, "protocol": "ICMP"},
+                              {"name": "Bad_Name", "hostPort": -1}]}])
+                },
+                vec![
+                    "spec.template.spec.containers[0].terminationMessagePolicy: Unsupported value: \"Stdout\": supported values: \"File\", \"FallbackToLogsOnError\"",
+                    "spec.template.spec.containers[0].ports[1].name: Duplicate value: \"http\"",
+                    "spec.template.spec.containers[0].ports[1].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive",
+                    "spec.template.spec.containers[0].ports[1].protocol: Unsupported value: \"ICMP\": supported values: \"SCTP\", \"TCP\", \"UDP\"",
+                    "spec.template.spec.containers[0].ports[2].name: Invalid value: \"Bad_Name\": must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)",
+                    "spec.template.spec.containers[0].ports[2].containerPort: Required value",
+                    "spec.template.spec.containers[0].ports[2].hostPort: Invalid value: -1: must be between 1 and 65535, inclusive",
+                    "spec.template.spec.containers[0].imagePullPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"IfNotPresent\", \"Never\"",
                 ],
             ),
             (
