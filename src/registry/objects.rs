@@ -702,6 +702,8 @@ impl Registry {
         self.guaranteed_update(kind.resource, key, |stored| async move {
             let body = body_for(&stored.object)?;
             let (mut object, warnings) = self.decode_object(kind, &body, opts.field_validation)?;
+            // Every update body is defaulted as it is decoded, as kube-apiserver does.
+            service_plan::workload::defaults::set_object_defaults(kind.resource.kind, &mut object);
             let body_name = str_at(&object, "/metadata/name").to_string();
             if body_name != name {
                 return Err(RegistryError::BadRequest(format!(
@@ -922,15 +924,17 @@ fn default_on_create(kind: &Kind, object: &mut Value) {
             object["status"] = serde_json::json!({"phase": "Active"});
         }
         "Deployment" => {
+            // deploymentStrategy.PrepareForCreate: status is the controller's to write.
             set_meta(object, "generation", Value::from(1));
-            if object.pointer("/spec/replicas").is_none()
-                && let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut)
-            {
-                spec.insert("replicas".into(), Value::from(1));
-            }
+            object["status"] = serde_json::json!({});
+            service_plan::workload::defaults::set_deployment_defaults(object);
         }
-        "Pod" if object.pointer("/status/phase").is_none() => {
-            object["status"] = serde_json::json!({"phase": "Pending", "qosClass": "BestEffort"});
+        "Pod" => {
+            service_plan::workload::defaults::set_pod_defaults(object);
+            if object.pointer("/status/phase").is_none() {
+                let qos_class = service_plan::workload::qos::pod_qos_class(object);
+                object["status"] = serde_json::json!({"phase": "Pending", "qosClass": qos_class});
+            }
         }
         _ => {}
     }

@@ -21,3 +21,4 @@ mod registry;
 mod store;
 mod support;
 mod team;
+mod workload_defaults;

@@ -27,5 +27,6 @@ pub mod status;
 pub mod table;
 pub mod traffic;
 pub mod user;
+pub mod workload;
 
 pub use k8s_openapi;

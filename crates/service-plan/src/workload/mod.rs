@@ -1,0 +1,12 @@
+//! Deployments (apps/v1) and Pods (core/v1): static defaulting and validation, exactly as
+//! kube-apiserver v1.32 applies them, on the objects' JSON as the registry stores them.
+
+pub mod defaults;
+pub mod image;
+pub mod qos;
+pub mod validate;
+
+/// `Deployment`, the kind whose defaults are `SetObjectDefaults_Deployment`.
+pub const KIND_DEPLOYMENT: &str = "Deployment";
+/// `Pod`, the kind whose defaults are `SetObjectDefaults_Pod`.
+pub const KIND_POD: &str = "Pod";

@@ -1,0 +1,181 @@
+//! Deployments and Pods are stored defaulted, as kube-apiserver v1.32 defaults them on create
+//! and update (`SetObjectDefaults_Deployment`, `SetObjectDefaults_Pod`).
+
+use serde_json::{Value, json};
+use service_console::registry::{Kind, WriteOptions, kind_by_plural};
+
+use crate::support::TestCluster;
+
+fn deployments() -> &'static Kind {
+    kind_by_plural("deployments").expect("deployments are served")
+}
+
+fn pods() -> &'static Kind {
+    kind_by_plural("pods").expect("pods are served")
+}
+
+fn minimal_deployment() -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {"selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "nginx", "image": "nginx"}]}}}
+    })
+}
+
+fn defaulted_spec() -> Value {
+    json!({
+        "replicas": 1,
+        "selector": {"matchLabels": {"app": "web"}},
+        "strategy": {"type": "RollingUpdate",
+                     "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
+        "revisionHistoryLimit": 10,
+        "progressDeadlineSeconds": 600,
+        "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {
+                "containers": [{"name": "nginx", "image": "nginx",
+                                "imagePullPolicy": "Always",
+                                "terminationMessagePath": "/dev/termination-log",
+                                "terminationMessagePolicy": "File"}],
+                "restartPolicy": "Always",
+                "terminationGracePeriodSeconds": 30,
+                "dnsPolicy": "ClusterFirst",
+                "securityContext": {},
+                "schedulerName": "default-scheduler"
+            }
+        }
+    })
+}
+
+#[tokio::test]
+async fn created_deployment_is_stored_defaulted() {
+    let c = TestCluster::new().await;
+    let created = c
+        .registry()
+        .create(
+            deployments(),
+            "default",
+            &minimal_deployment(),
+            &WriteOptions::default(),
+        )
+        .await
+        .unwrap()
+        .object;
+    assert_eq!(created["spec"], defaulted_spec());
+    assert_eq!(created["metadata"]["generation"], 1);
+    assert_eq!(created["status"], json!({}));
+    let read = c
+        .registry()
+        .get(deployments(), "default", "web")
+        .await
+        .unwrap();
+    assert_eq!(read["spec"], defaulted_spec());
+}
+
+#[tokio::test]
+async fn a_status_sent_on_create_is_dropped() {
+    let c = TestCluster::new().await;
+    let mut body = minimal_deployment();
+    body["status"] = json!({"replicas": 5, "readyReplicas": 5});
+    let created = c
+        .registry()
+        .create(deployments(), "default", &body, &WriteOptions::default())
+        .await
+        .unwrap()
+        .object;
+    assert_eq!(created["status"], json!({}));
+}
+
+#[tokio::test]
+async fn updating_with_the_undefaulted_body_changes_nothing() {
+    let c = TestCluster::new().await;
+    let opts = WriteOptions::default();
+    let created = c
+        .registry()
+        .create(deployments(), "default", &minimal_deployment(), &opts)
+        .await
+        .unwrap()
+        .object;
+    let updated = c
+        .registry()
+        .update(
+            deployments(),
+            "default",
+            "web",
+            &minimal_deployment(),
+            &opts,
+        )
+        .await
+        .unwrap();
+    assert!(!updated.changed);
+    assert_eq!(updated.object["spec"], defaulted_spec());
+    assert_eq!(
+        updated.object["metadata"]["generation"],
+        created["metadata"]["generation"]
+    );
+}
+
+#[tokio::test]
+async fn created_pod_is_stored_defaulted() {
+    let c = TestCluster::new().await;
+    let pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1.36",
+                                 "ports": [{"containerPort": 80}]}]}
+    });
+    let created = c
+        .registry()
+        .create(pods(), "default", &pod, &WriteOptions::default())
+        .await
+        .unwrap()
+        .object;
+    assert_eq!(
+        created["spec"],
+        json!({
+            "containers": [{"name": "c", "image": "busybox:1.36",
+                            "ports": [{"containerPort": 80, "protocol": "TCP"}],
+                            "imagePullPolicy": "IfNotPresent",
+                            "terminationMessagePath": "/dev/termination-log",
+                            "terminationMessagePolicy": "File"}],
+            "restartPolicy": "Always",
+            "terminationGracePeriodSeconds": 30,
+            "dnsPolicy": "ClusterFirst",
+            "securityContext": {},
+            "schedulerName": "default-scheduler",
+            "enableServiceLinks": true
+        })
+    );
+    assert_eq!(
+        created["status"],
+        json!({"phase": "Pending", "qosClass": "BestEffort"})
+    );
+}
+
+#[tokio::test]
+async fn pod_with_only_limits_gets_requests_and_is_guaranteed() {
+    let c = TestCluster::new().await;
+    let pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "g"},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1.36",
+                                 "resources": {"limits": {"cpu": "500m", "memory": "128Mi"}}}]}
+    });
+    let created = c
+        .registry()
+        .create(pods(), "default", &pod, &WriteOptions::default())
+        .await
+        .unwrap()
+        .object;
+    assert_eq!(
+        created["spec"]["containers"][0]["resources"],
+        json!({"limits": {"cpu": "500m", "memory": "128Mi"},
+               "requests": {"cpu": "500m", "memory": "128Mi"}})
+    );
+    assert_eq!(
+        created["status"],
+        json!({"phase": "Pending", "qosClass": "Guaranteed"})
+    );
+}
