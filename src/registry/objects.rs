@@ -483,7 +483,7 @@ impl Registry {
             kind.name_check,
             "metadata",
         );
-        errors.extend(rbac::validate_rbac(&kind.resource, &object, None));
+        errors.extend(validate_kind(kind, &object, None));
         if !errors.is_empty() {
             return Err(Self::invalid(kind, &object, errors));
         }
@@ -790,7 +790,7 @@ impl Registry {
                 &meta_of(old),
                 "metadata",
             ));
-            errors.extend(rbac::validate_rbac(&kind.resource, &object, Some(old)));
+            errors.extend(validate_kind(kind, &object, Some(old)));
             if !errors.is_empty() {
                 return Err(Self::invalid(kind, &object, errors));
             }
@@ -908,6 +908,14 @@ impl Registry {
 }
 
 /// Defaults kube-apiserver applies to the other kinds on create.
+/// The kind's own validation of a create (`old` None) or an update, after the metadata's.
+fn validate_kind(kind: &Kind, object: &Value, old: Option<&Value>) -> FieldErrors {
+    match kind.resource.kind {
+        "Deployment" => service_plan::workload::validate::validate_deployment_spec(object),
+        _ => rbac::validate_rbac(&kind.resource, object, old),
+    }
+}
+
 fn default_on_create(kind: &Kind, object: &mut Value) {
     match kind.resource.kind {
         "Namespace" => {

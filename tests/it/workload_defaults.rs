@@ -179,3 +179,29 @@ async fn pod_with_only_limits_gets_requests_and_is_guaranteed() {
         json!({"phase": "Pending", "qosClass": "Guaranteed"})
     );
 }
+
+#[tokio::test]
+async fn a_deployment_whose_selector_misses_its_template_is_refused_in_upstreams_words() {
+    let cluster = TestCluster::new().await;
+    let deployments = kind_by_plural("deployments").unwrap();
+    let body = serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "other"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx"}]}
+            }
+        }
+    });
+    let error = cluster
+        .registry()
+        .create(deployments, "default", &body, &Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Deployment.apps \"web\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"other\"}: `selector` does not match template `labels`"
+    );
+}
