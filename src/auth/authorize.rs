@@ -9,7 +9,6 @@ use service_plan::rbac::message::forbidden_status;
 use service_plan::rbac::{
     Attributes, Decision, authorize_with_privileged_groups, new_request_info,
 };
-use service_plan::user::UserInfo;
 
 use super::{AuthMode, user_of};
 use crate::AppState;
@@ -78,24 +77,6 @@ pub fn decide(state: &AppState, attrs: &Attributes<'_>) -> Decision {
             authorize_with_privileged_groups(attrs, state.registry.policy().as_ref())
         }
     }
-}
-
-/// Whether `user` may `verb` the `resource` of `group` in `namespace` (named `name`, or any):
-/// what the console asks before it offers an action.
-pub fn can(
-    state: &AppState,
-    user: &UserInfo,
-    verb: &str,
-    group: &str,
-    resource: &str,
-    namespace: &str,
-    name: &str,
-) -> bool {
-    decide(
-        state,
-        &Attributes::resource(user, verb, group, resource, namespace, name),
-    )
-    .is_allowed()
 }
 
 #[cfg(test)]

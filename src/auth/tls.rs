@@ -15,10 +15,12 @@ use crate::config::TlsArgs;
 
 /// A rustls server configuration serving HTTP/2 and HTTP/1.1.
 pub fn server_config(pki: &Pki, args: &TlsArgs) -> anyhow::Result<Arc<rustls::ServerConfig>> {
-    // ring rather than aws-lc-rs: no C toolchain (cmake, NASM) in the build. rustls marks ring's
-    // provider deprecated because it lacks post-quantum key exchange; its TLS 1.3 and 1.2
-    // suites are what kube-apiserver offers too.
-    #[allow(deprecated)]
+    #[expect(
+        deprecated,
+        reason = "ring rather than aws-lc-rs: no C toolchain (cmake, NASM) in the build; rustls \
+                  marks ring's provider deprecated for lacking post-quantum key exchange, and its \
+                  TLS 1.3 and 1.2 suites are what kube-apiserver offers too"
+    )]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let (chain, key) = match (&args.tls_cert_file, &args.tls_private_key_file) {
         (Some(cert), Some(key)) => (

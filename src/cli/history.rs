@@ -5,11 +5,11 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use reqwest::header::ACCEPT;
 use serde_json::Value;
 
-use super::plan::{error_text, server_base};
+use super::plan::{error_text, json_answer, server_base};
 use crate::api::history::HISTORY_PREFIX;
 use crate::config::{HistoryCliArgs, HistoryOutput};
 
@@ -46,12 +46,7 @@ pub async fn run(args: &HistoryCliArgs) -> anyhow::Result<i32> {
         .with_context(|| format!("asking {} for the history", args.server))?;
     let status = response.status().as_u16();
     let body = response.bytes().await.context("reading the answer")?;
-    let answer: Value = serde_json::from_slice(&body).map_err(|e| {
-        anyhow!(
-            "the server answered {status} with a body that is not JSON ({e}): {}",
-            String::from_utf8_lossy(&body)
-        )
-    })?;
+    let answer = json_answer(status, &body)?;
     if status != 200 {
         eprintln!("{}", error_text(&answer));
         return Ok(1);

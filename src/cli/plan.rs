@@ -61,12 +61,7 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
         let (status, body) = post_json(&client, &url, serde_json::to_vec(doc)?)
             .await
             .with_context(|| format!("asking {} for a plan", args.server))?;
-        let answer: Value = serde_json::from_slice(&body).map_err(|e| {
-            anyhow!(
-                "the server answered {status} with a body that is not JSON ({e}): {}",
-                String::from_utf8_lossy(&body)
-            )
-        })?;
+        let answer = json_answer(status, &body)?;
         if status != 200 {
             failed = true;
             eprintln!("{}", error_text(&answer));
@@ -80,6 +75,16 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(if failed { 1 } else { 0 })
+}
+
+/// The JSON a server answered with `status`, or an error that shows what it sent instead.
+pub fn json_answer(status: u16, body: &[u8]) -> anyhow::Result<Value> {
+    serde_json::from_slice(body).map_err(|e| {
+        anyhow!(
+            "the server answered {status} with a body that is not JSON ({e}): {}",
+            String::from_utf8_lossy(body)
+        )
+    })
 }
 
 /// kubectl's text for a `Status` answer.

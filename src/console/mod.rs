@@ -224,9 +224,8 @@ impl Access {
         namespace: &str,
         name: &str,
     ) -> bool {
-        crate::auth::authorize::can(
-            &self.app, &self.user, verb, group, resource, namespace, name,
-        )
+        let attrs = Attributes::resource(&self.user, verb, group, resource, namespace, name);
+        crate::auth::authorize::decide(&self.app, &attrs).is_allowed()
     }
 
     /// [`Access::can`] as a check: kube-apiserver's 403 sentence when the user may not.

@@ -3,129 +3,17 @@
 //! Chromium signing in with that token. Screenshots land in
 //! `target/browser-screenshots/<test>/`.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use fantoccini::Locator;
 
 use crate::support::browser::BrowserTest;
-use crate::support::kubectl::find_kubectl;
+use crate::support::team::Team;
 
-/// How long the server may take to answer its first request over HTTPS.
-const START_DEADLINE: Duration = Duration::from_secs(60);
 /// The ServiceAccount of the tests and its user.
 const ALICE: &str = "system:serviceaccount:default:alice";
 
-/// A `serve --tls` process with its data directory and an admin kubeconfig; killed on drop.
-struct TeamServer {
-    child: Child,
-    url: String,
-    kubectl: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for TeamServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl TeamServer {
-    /// Starts the server and waits until `kubectl get --raw /readyz` succeeds over HTTPS with
-    /// the admin kubeconfig; `None` (skip) when kubectl is missing outside CI.
-    fn start() -> Option<TeamServer> {
-        let kubectl = find_kubectl()?;
-        let dir = tempfile::tempdir().expect("data directory");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("free port")
-            .local_addr()
-            .expect("address")
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_service-console"))
-            .args(["serve", "--tls", "--listen", &format!("127.0.0.1:{port}")])
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the server");
-        let server = TeamServer {
-            child,
-            url: format!("https://127.0.0.1:{port}"),
-            kubectl,
-            dir,
-        };
-        let deadline = Instant::now() + START_DEADLINE;
-        // The PKI exists once the port accepts; then the kubeconfig can be printed.
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the server did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let kubeconfig = Command::new(env!("CARGO_BIN_EXE_service-console"))
-            .args(["kubeconfig", "--server", &server.url, "--data-dir"])
-            .arg(server.dir.path().join("data"))
-            .output()
-            .expect("run service-console kubeconfig");
-        assert!(kubeconfig.status.success(), "{kubeconfig:?}");
-        std::fs::write(server.kubeconfig(), kubeconfig.stdout).expect("write the kubeconfig");
-        while server.kubectl(&["get", "--raw", "/readyz"]).is_err() {
-            assert!(Instant::now() < deadline, "the server did not become ready");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(server)
-    }
-
-    fn kubeconfig(&self) -> PathBuf {
-        self.dir.path().join("kubeconfig")
-    }
-
-    /// Runs kubectl as the cluster admin; its stdout, or everything it printed.
-    fn kubectl(&self, args: &[&str]) -> Result<String, String> {
-        let out = Command::new(&self.kubectl)
-            .arg("--kubeconfig")
-            .arg(self.kubeconfig())
-            .args(args)
-            .env("HOME", self.dir.path())
-            .output()
-            .map_err(|e| e.to_string())?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            Err(format!("kubectl {args:?}: {out:?}"))
-        }
-    }
-
-    /// Runs kubectl as the admin, failing the test when it fails.
-    fn admin(&self, args: &[&str]) -> String {
-        self.kubectl(args).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// Creates the objects of a JSON or YAML manifest as the admin.
-    fn create(&self, manifest: &str) {
-        let path = self.dir.path().join("manifest.yaml");
-        std::fs::write(&path, manifest).expect("write the manifest");
-        self.admin(&["create", "-f", &path.to_string_lossy()]);
-    }
-
-    /// A token of ServiceAccount `default/alice`, who may view `default` (`view` role).
-    fn viewer_token(&self) -> String {
-        // `kubectl create -f` sends JSON; `kubectl create serviceaccount` would send protobuf.
-        self.create(
-            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: alice\n  namespace: default\n\
-             ---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n\
-             metadata:\n  name: alice-view\n  namespace: default\n\
-             roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: view\n\
-             subjects:\n- kind: ServiceAccount\n  name: alice\n  namespace: default\n",
-        );
-        self.admin(&["create", "token", "alice"]).trim().to_string()
-    }
-}
-
 /// Chromium and a team-mode server, or `None` when a tool is missing outside CI.
-async fn start(name: &str) -> Option<(BrowserTest, TeamServer)> {
-    let server = TeamServer::start()?;
+async fn start(name: &str) -> Option<(BrowserTest, Team)> {
+    let server = Team::start()?;
     // The server's certificate is signed by the CA it generated under DATA_DIR/pki, which this
     // throwaway Chromium profile does not trust: the team-mode tests accept it this way.
     let mut t =
@@ -135,7 +23,7 @@ async fn start(name: &str) -> Option<(BrowserTest, TeamServer)> {
         .await?;
     // The support module also serves an in-process local-mode app; these tests use the real
     // team-mode process instead.
-    t.base_url = server.url.clone();
+    t.base_url = server.server.url.clone();
     Some((t, server))
 }
 
@@ -257,7 +145,7 @@ async fn a_deleted_service_account_ends_its_session() {
     sign_in(&t, &token).await;
     wait_path(&t, "/services").await;
 
-    server.admin(&["delete", "serviceaccount", "alice"]);
+    server.admin_ok(&["delete", "serviceaccount", "alice"]);
     t.open("/services").await;
     wait_path(&t, "/login?then=%2Fservices").await;
     t.finish().await;
@@ -369,7 +257,10 @@ async fn a_forged_create_by_a_viewer_shows_kube_apiservers_403() {
     t.wait_text("403 Forbidden").await;
     t.screenshot("forbidden").await;
     assert!(
-        server.kubectl(&["get", "service", "forged"]).is_err(),
+        server
+            .run(&server.admin, &["get", "service", "forged"])
+            .code
+            != 0,
         "the forged Service was created"
     );
     t.finish().await;

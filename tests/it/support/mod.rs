@@ -85,6 +85,8 @@ pub mod kubectl;
 
 pub mod process;
 
+pub mod team;
+
 /// A console response read in full, for the HTML tests.
 #[allow(dead_code)]
 pub struct ConsoleResponse {
