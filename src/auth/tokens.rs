@@ -50,11 +50,20 @@ pub struct Claims {
 #[error("invalid bearer token: {0}")]
 pub struct InvalidToken(String);
 
-/// The signing and verifying keys.
+/// How long a verified token is trusted without checking its signature again
+/// (kube-apiserver's token cache: 10 s for a success).
+const VERIFIED_TTL_SECONDS: i64 = 10;
+/// Most verified tokens remembered at once.
+const VERIFIED_MAX: usize = 4096;
+
+/// The signing and verifying keys, and the tokens verified in the last seconds.
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     key_id: String,
+    /// By SHA-256 of the token (the token itself is never kept): its claims and until when
+    /// they are trusted. An ECDSA verification costs far more than the request it guards.
+    verified: std::sync::Mutex<std::collections::HashMap<[u8; 32], (Claims, i64)>>,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -78,6 +87,7 @@ impl TokenKeys {
             encoding: EncodingKey::from_ec_pem(private_pem.as_bytes())?,
             decoding: DecodingKey::from_ec_pem(public_pem.as_bytes())?,
             key_id,
+            verified: Default::default(),
         })
     }
 
@@ -114,8 +124,32 @@ impl TokenKeys {
     }
 
     /// The claims of a token this server signed for the API audience, not expired. Whether
-    /// its ServiceAccount still exists is the caller's check.
+    /// its ServiceAccount still exists is the caller's check (on every request, so deleting
+    /// the ServiceAccount revokes at once, cache or not).
     pub fn verify(&self, token: &str) -> Result<Claims, InvalidToken> {
+        let now = jiff::Timestamp::now().as_second();
+        let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((claims, until)) = verified.get(&digest)
+            && now < *until
+        {
+            return Ok(claims.clone());
+        }
+        drop(verified);
+        let claims = self.verify_signature(token)?;
+        let until = (now + VERIFIED_TTL_SECONDS).min(claims.exp);
+        let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if verified.len() >= VERIFIED_MAX {
+            verified.retain(|_, (_, until)| now < *until);
+            if verified.len() >= VERIFIED_MAX {
+                verified.clear();
+            }
+        }
+        verified.insert(digest, (claims.clone(), until));
+        Ok(claims)
+    }
+
+    fn verify_signature(&self, token: &str) -> Result<Claims, InvalidToken> {
         let mut validation = Validation::new(Algorithm::ES256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[ISSUER]);
@@ -165,6 +199,23 @@ mod tests {
         assert_eq!(claims.sub, "system:serviceaccount:default:alice");
         assert_eq!(claims.kubernetes.serviceaccount.uid, "u-1");
         assert_eq!(claims.exp - claims.iat, 3600);
+    }
+
+    #[test]
+    fn a_verified_token_is_trusted_for_seconds_never_past_its_expiry() {
+        let keys = keys();
+        let short = keys
+            .issue("default", "alice", "u", vec![ISSUER.into()], now(), 3)
+            .unwrap();
+        let claims = keys.verify(&short).unwrap();
+        assert_eq!(keys.verify(&short).unwrap().jti, claims.jti);
+        let verified = keys.verified.lock().unwrap();
+        assert_eq!(verified.len(), 1);
+        let (_, until) = verified.values().next().unwrap();
+        assert_eq!(
+            *until, claims.exp,
+            "a token about to expire is trusted only until then"
+        );
     }
 
     #[test]
