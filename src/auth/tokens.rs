@@ -129,7 +129,7 @@ impl TokenKeys {
     pub fn verify(&self, token: &str) -> Result<Claims, InvalidToken> {
         let now = jiff::Timestamp::now().as_second();
         let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
-        let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        let verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((claims, until)) = verified.get(&digest)
             && now < *until
         {
