@@ -31,7 +31,6 @@ pub fn app(state: AppState) -> Router {
 
 /// Every route, without the rewriting of deprecated paths.
 pub fn routes(state: AppState) -> Router {
-    let audit = state.audit.clone();
     Router::new()
         .merge(health::routes())
         .merge(api::routes(&state))
@@ -45,8 +44,6 @@ pub fn routes(state: AppState) -> Router {
             ),
         )
         .with_state(state)
-        // Read by the audit middleware of the API and the console, inside their user layers.
-        .layer(axum::Extension(audit))
 }
 
 /// `service` behind the rewriting of the deprecated `/api/v1/watch/...` paths, so that it

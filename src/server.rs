@@ -37,11 +37,7 @@ pub async fn open_state(
     let registry = Registry::open(store, pools)
         .await
         .map_err(|e| anyhow::anyhow!("bootstrapping the cluster: {e}"))?;
-    Ok(AppState {
-        registry,
-        auth: AuthMode::Local,
-        audit: AuditLog::disabled(),
-    })
+    Ok(AppState::new(registry))
 }
 
 /// Keeps the event log bounded, as kube-apiserver's etcd compaction does.
@@ -140,7 +136,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let mut state = open_state(&args.data_dir, args.cluster.pools()).await?;
     let tls = if args.tls.tls {
         let (team, config) = crate::auth::team_mode(&args.data_dir, args.listen, &args.tls)?;
-        state.auth = AuthMode::Team(team);
+        state = state.with_auth(AuthMode::Team(team));
         state.registry.authorize_controllers();
         Some(config)
     } else {
@@ -153,8 +149,9 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
             args.history.history_max_age,
         ));
     if let Some(options) = args.audit.options() {
-        state.audit = AuditLog::start(&options)
+        let audit = AuditLog::start(&options)
             .with_context(|| format!("opening the audit log {}", options.path.display()))?;
+        state = state.with_audit(audit);
     }
     state.registry.configure(args.load_balancing.settings());
     let options = ControllerOptions {

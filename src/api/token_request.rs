@@ -5,25 +5,13 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use service_plan::field::{FieldError, FieldErrors};
-use service_plan::status::Resource;
+use service_plan::token_request;
 
 use super::body::RawBody;
 use super::error::ApiError;
 use super::target::Target;
 use crate::AppState;
 use crate::auth::AuthMode;
-use crate::auth::tokens::{
-    DEFAULT_EXPIRATION_SECONDS, ISSUER, MAX_EXPIRATION_SECONDS, MIN_EXPIRATION_SECONDS,
-};
-use crate::registry::RegistryError;
-
-/// The resource errors of a TokenRequest name.
-const TOKEN_REQUESTS: Resource = Resource {
-    group: "authentication.k8s.io",
-    plural: "tokenrequests",
-    kind: "TokenRequest",
-};
 
 /// Issues a token for the ServiceAccount the path names.
 pub async fn create(app: &AppState, target: &Target, body: &RawBody) -> Result<Response, ApiError> {
@@ -39,19 +27,8 @@ pub async fn create(app: &AppState, target: &Target, body: &RawBody) -> Result<R
     } else {
         body.object(target.kind)?
     };
-    let spec = request.get("spec").cloned().unwrap_or(Value::Null);
-    let seconds = spec
-        .get("expirationSeconds")
-        .and_then(Value::as_i64)
-        .unwrap_or(DEFAULT_EXPIRATION_SECONDS);
-    let audiences: Vec<String> = match spec.get("audiences").and_then(Value::as_array) {
-        Some(list) if !list.is_empty() => list
-            .iter()
-            .filter_map(|a| a.as_str().map(str::to_owned))
-            .collect(),
-        _ => vec![ISSUER.to_string()],
-    };
-    check_expiration(name, seconds)?;
+    let spec = token_request::spec_of(&request, name).map_err(|status| ApiError::new(*status))?;
+    let (audiences, seconds) = (spec.audiences, spec.expiration_seconds);
     let account = app.registry.get(target.kind, namespace, name).await?;
     let uid = account
         .pointer("/metadata/uid")
@@ -73,27 +50,4 @@ pub async fn create(app: &AppState, target: &Target, body: &RawBody) -> Result<R
         "status": {"token": token, "expirationTimestamp": expires},
     });
     Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
-}
-
-/// TokenRequest validation of `spec.expirationSeconds`, in upstream's words.
-fn check_expiration(name: &str, seconds: i64) -> Result<(), ApiError> {
-    let detail = if seconds < MIN_EXPIRATION_SECONDS {
-        "may not specify a duration less than 10 minutes"
-    } else if seconds > MAX_EXPIRATION_SECONDS {
-        "may not specify a duration larger than 2^32 seconds"
-    } else {
-        return Ok(());
-    };
-    let mut errors = FieldErrors::new();
-    errors.push(FieldError::invalid(
-        "spec.expirationSeconds",
-        seconds,
-        detail,
-    ));
-    Err(RegistryError::Invalid {
-        resource: TOKEN_REQUESTS,
-        name: name.to_string(),
-        errors,
-    }
-    .into())
 }

@@ -54,15 +54,11 @@ pub async fn token_user(state: &AppState, team: &Team, token: &str) -> Option<Ar
             return None;
         }
     };
-    let kind = kind_by_plural("serviceaccounts")?;
-    let account = &claims.kubernetes.serviceaccount;
-    let stored = state
-        .registry
-        .get(kind, &claims.kubernetes.namespace, &account.name)
-        .await
-        .ok()?;
-    let uid = stored.pointer("/metadata/uid").and_then(|v| v.as_str())?;
-    if uid != account.uid {
+    let (namespace, account) = (
+        &claims.kubernetes.namespace,
+        &claims.kubernetes.serviceaccount,
+    );
+    if !service_account_holds(state, namespace, &account.name, &account.uid).await {
         tracing::info!(
             serviceaccount = %claims.sub,
             "refused a token of a ServiceAccount that was deleted (and perhaps re-created)"
@@ -70,10 +66,27 @@ pub async fn token_user(state: &AppState, team: &Team, token: &str) -> Option<Ar
         return None;
     }
     Some(Arc::new(UserInfo::service_account(
-        &claims.kubernetes.namespace,
+        namespace,
         &account.name,
-        uid,
+        &account.uid,
     )))
+}
+
+/// Whether ServiceAccount `namespace/name` exists with `uid`: what keeps its tokens (and the
+/// console sessions they opened) valid, so deleting it revokes them at once.
+pub async fn service_account_holds(
+    state: &AppState,
+    namespace: &str,
+    name: &str,
+    uid: &str,
+) -> bool {
+    let Some(kind) = kind_by_plural("serviceaccounts") else {
+        return false;
+    };
+    match state.registry.get(kind, namespace, name).await {
+        Ok(account) => account.pointer("/metadata/uid").and_then(|v| v.as_str()) == Some(uid),
+        Err(_) => false,
+    }
 }
 
 /// kube-apiserver's answer to credentials that do not authenticate.

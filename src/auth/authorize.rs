@@ -5,20 +5,15 @@
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use service_plan::rbac::message::forbidden_status;
-use service_plan::rbac::{
-    Attributes, Decision, authorize_with_privileged_groups, new_request_info,
-};
+use service_plan::rbac::{Attributes, new_request_info};
+use service_plan::status::Status;
 
 use super::{AuthMode, user_of};
 use crate::AppState;
 use crate::status_response::status_response;
 
-/// Middleware of the API: refuses what the request's user may not do (team mode only).
+/// Middleware of the API in team mode: refuses what the request's user may not do.
 pub async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if matches!(state.auth, AuthMode::Local) {
-        return next.run(request).await;
-    }
     let user = user_of(&request);
     let uri = request.uri();
     let info = match new_request_info(
@@ -38,11 +33,9 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
         }
         None => Attributes::for_request(&user, &info),
     };
-    match decide(&state, &attrs) {
-        Decision::Allow(_) => next.run(request).await,
-        Decision::NoOpinion(reason) => {
-            status_response(&forbidden_status(&attrs, &reason)).into_response()
-        }
+    match permit(&state, &attrs) {
+        Ok(()) => next.run(request).await,
+        Err(forbidden) => status_response(&forbidden).into_response(),
     }
 }
 
@@ -69,13 +62,12 @@ fn services_action(path: &str) -> Option<(&'static str, &str, &str)> {
     }
 }
 
-/// The decision on `attrs`: everything in local mode, RBAC after `system:masters` in team mode.
-pub fn decide(state: &AppState, attrs: &Attributes<'_>) -> Decision {
+/// Whether `attrs` may be done: everything in local mode, what RBAC allows (after
+/// `system:masters`) in team mode; kube-apiserver's 403 Status otherwise.
+pub fn permit(state: &AppState, attrs: &Attributes<'_>) -> Result<(), Box<Status>> {
     match state.auth {
-        AuthMode::Local => Decision::Allow(String::new()),
-        AuthMode::Team(_) => {
-            authorize_with_privileged_groups(attrs, state.registry.policy().as_ref())
-        }
+        AuthMode::Local => Ok(()),
+        AuthMode::Team(_) => state.registry.authorize(attrs),
     }
 }
 

@@ -105,7 +105,7 @@ impl Pki {
         user: &str,
         group: Option<&str>,
     ) -> anyhow::Result<(String, String)> {
-        let mut params = leaf_params()?;
+        let mut params = leaf_params();
         let mut name = DistinguishedName::new();
         if let Some(group) = group {
             name.push(DnType::OrganizationName, group);
@@ -151,7 +151,7 @@ fn new_ca() -> anyhow::Result<(String, String)> {
     Ok((cert.pem(), key.serialize_pem()))
 }
 
-fn leaf_params() -> anyhow::Result<CertificateParams> {
+fn leaf_params() -> CertificateParams {
     let mut params = CertificateParams::default();
     let now = OffsetDateTime::now_utc();
     params.not_before = now - Duration::minutes(5);
@@ -161,7 +161,7 @@ fn leaf_params() -> anyhow::Result<CertificateParams> {
         KeyUsagePurpose::KeyEncipherment,
     ];
     params.use_authority_key_identifier_extension = true;
-    Ok(params)
+    params
 }
 
 fn issue_serving(
@@ -169,7 +169,7 @@ fn issue_serving(
     ca_key: &str,
     names: &[String],
 ) -> anyhow::Result<(String, String)> {
-    let mut params = leaf_params()?;
+    let mut params = leaf_params();
     let mut name = DistinguishedName::new();
     name.push(DnType::CommonName, "kube-apiserver");
     params.distinguished_name = name;

@@ -13,7 +13,6 @@ use service_plan::user::{UserInfo, parse_service_account_user};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::registry::kind_by_plural;
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "sc_session";
@@ -172,15 +171,11 @@ pub async fn session_user(
 }
 
 async fn service_account_exists(state: &AppState, user: &UserInfo) -> bool {
-    let Some((namespace, name)) = parse_service_account_user(&user.name) else {
-        return false;
-    };
-    let Some(kind) = kind_by_plural("serviceaccounts") else {
-        return false;
-    };
-    match state.registry.get(kind, namespace, name).await {
-        Ok(account) => account.pointer("/metadata/uid").and_then(|v| v.as_str()) == Some(&user.uid),
-        Err(_) => false,
+    match parse_service_account_user(&user.name) {
+        Some((namespace, name)) => {
+            super::authenticate::service_account_holds(state, namespace, name, &user.uid).await
+        }
+        None => false,
     }
 }
 

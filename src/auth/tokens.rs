@@ -8,14 +8,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-/// The issuer and the default audience, as a kubeadm cluster's apiserver names them.
-pub const ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
-/// The expiry of a TokenRequest without `expirationSeconds` (1 hour).
-pub const DEFAULT_EXPIRATION_SECONDS: i64 = 3600;
-/// The shortest expiry a TokenRequest may ask for (10 minutes).
-pub const MIN_EXPIRATION_SECONDS: i64 = 600;
-/// The longest a TokenRequest may ask for (2^32 seconds, TokenRequest validation).
-pub const MAX_EXPIRATION_SECONDS: i64 = 1 << 32;
+/// The issuer of the tokens, which is also the API audience they must name.
+pub use service_plan::token_request::API_AUDIENCE as ISSUER;
 
 /// The private `kubernetes.io` claim of a ServiceAccount token.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -30,8 +30,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use service_plan::rbac::message::forbidden_status;
-use service_plan::rbac::{Attributes, Decision};
+use service_plan::rbac::Attributes;
 use service_plan::status::Status;
 use service_plan::user::UserInfo;
 use subtle::ConstantTimeEq;
@@ -138,7 +137,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             state.clone(),
             signin::require_session,
         ))
-        .layer(middleware::from_fn(crate::api::audit::audit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::api::audit::audit,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::console_user,
@@ -225,7 +227,7 @@ impl Access {
         name: &str,
     ) -> bool {
         let attrs = Attributes::resource(&self.user, verb, group, resource, namespace, name);
-        crate::auth::authorize::decide(&self.app, &attrs).is_allowed()
+        crate::auth::authorize::permit(&self.app, &attrs).is_ok()
     }
 
     /// [`Access::can`] as a check: kube-apiserver's 403 sentence when the user may not.
@@ -238,12 +240,8 @@ impl Access {
         name: &str,
     ) -> Result<(), ConsoleError> {
         let attrs = Attributes::resource(&self.user, verb, group, resource, namespace, name);
-        match crate::auth::authorize::decide(&self.app, &attrs) {
-            Decision::Allow(_) => Ok(()),
-            Decision::NoOpinion(reason) => Err(ConsoleError::Forbidden(
-                forbidden_status(&attrs, &reason).message,
-            )),
-        }
+        crate::auth::authorize::permit(&self.app, &attrs)
+            .map_err(|forbidden| ConsoleError::Forbidden(forbidden.message))
     }
 
     /// [`Access::check`] of Services (the core group).

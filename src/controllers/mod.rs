@@ -315,14 +315,10 @@ pub fn authorized(
         name,
     );
     attrs.subresource = subresource;
-    match service_plan::rbac::authorize(&attrs, registry.policy().as_ref()) {
-        service_plan::rbac::Decision::Allow(_) => Ok(()),
-        service_plan::rbac::Decision::NoOpinion(reason) => {
-            let status = service_plan::rbac::message::forbidden_status(&attrs, &reason);
-            tracing::error!(controller = manager, error = %status.message, "controller write refused by its role");
-            Err(RegistryError::Status(Box::new(status)))
-        }
-    }
+    registry.authorize(&attrs).map_err(|forbidden| {
+        tracing::error!(controller = manager, error = %forbidden.message, "controller write refused by its role");
+        RegistryError::Status(forbidden)
+    })
 }
 
 /// Write options of controller writes: the controller's field manager.

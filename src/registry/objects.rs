@@ -475,7 +475,7 @@ impl Registry {
             set_meta(&mut object, server_owned, Value::Null);
         }
         default_on_create(kind, &mut object);
-        rbac::default_rbac(&kind.resource, &mut object);
+        service_plan::rbac::objects::default_object(kind.resource.plural, &mut object);
         tracking.record(opts, None, Some(&request), &mut object, None);
         let mut errors = validate_object_meta_generic(
             &meta_of(&object),
@@ -778,7 +778,7 @@ impl Registry {
                 &mut object,
                 status_only.then_some("status"),
             );
-            rbac::default_rbac(&kind.resource, &mut object);
+            service_plan::rbac::objects::default_object(kind.resource.plural, &mut object);
             let mut errors = validate_object_meta_generic(
                 &meta_of(&object),
                 kind.namespaced,
@@ -912,7 +912,7 @@ impl Registry {
 fn validate_kind(kind: &Kind, object: &Value, old: Option<&Value>) -> FieldErrors {
     match kind.resource.kind {
         "Deployment" => service_plan::workload::validate::validate_deployment_spec(object),
-        _ => rbac::validate_rbac(&kind.resource, object, old),
+        _ => service_plan::rbac::objects::validate_object(kind.resource.plural, object, old),
     }
 }
 

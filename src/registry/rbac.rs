@@ -1,21 +1,24 @@
-//! RBAC in the registry: the four kinds' validation and defaulting, the escalation checks on
-//! their writes (upstream's `policybased` storage), the bootstrap policy written at start, and
-//! the decoded policy the authorizer reads, kept until a role or binding changes.
+//! RBAC in the registry: the escalation checks on role and binding writes (upstream's
+//! `policybased` storage), the bootstrap policy written at start, and the decoded policy the
+//! authorizer reads, kept until a role or binding changes. The kinds' validation and
+//! defaulting are `service_plan::rbac::objects`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use service_plan::field::FieldErrors;
 use service_plan::rbac::escalation::{
     BindingResource, BindingWrite, RoleResource, RoleWrite, check_binding_write, check_role_write,
     has_aggregation_rule, only_gc_fields_changed,
 };
-use service_plan::rbac::{StaticPolicy, bootstrap, validation};
-use service_plan::status::Resource;
+use service_plan::rbac::message::forbidden_status;
+use service_plan::rbac::objects::typed_pair;
+use service_plan::rbac::{
+    Attributes, Decision, StaticPolicy, authorize_with_privileged_groups, bootstrap,
+};
+use service_plan::status::{Resource, Status};
 
 use super::{ListOptions, Registry, RegistryError, WriteOptions};
 use crate::store::ObjectKey;
@@ -35,60 +38,6 @@ const fn rbac_resource(plural: &'static str, kind: &'static str) -> Resource {
         group: service_plan::rbac::GROUP_NAME,
         plural,
         kind,
-    }
-}
-
-fn typed<T: DeserializeOwned + Default>(object: &Value) -> T {
-    serde_json::from_value(object.clone()).unwrap_or_default()
-}
-
-fn typed_pair<T: DeserializeOwned + Default>(new: &Value, old: Option<&Value>) -> (T, Option<T>) {
-    (typed(new), old.map(typed))
-}
-
-/// Defaults a binding's `roleRef.apiGroup` and User/Group subjects' `apiGroup`, as the RBAC
-/// group's defaulting does; other kinds are left alone.
-pub fn default_rbac(resource: &Resource, object: &mut Value) {
-    fn through<T: DeserializeOwned + Serialize + Default>(object: &mut Value, f: fn(&mut T)) {
-        let mut value: T = typed(object);
-        f(&mut value);
-        if let (Ok(Value::Object(defaulted)), Some(target)) =
-            (serde_json::to_value(&value), object.as_object_mut())
-        {
-            for key in ["roleRef", "subjects"] {
-                if let Some(v) = defaulted.get(key) {
-                    target.insert(key.into(), v.clone());
-                }
-            }
-        }
-    }
-    match resource.plural {
-        "rolebindings" => through(object, validation::set_defaults_role_binding),
-        "clusterrolebindings" => through(object, validation::set_defaults_cluster_role_binding),
-        _ => {}
-    }
-}
-
-/// The RBAC kind's own validation of a create (`old` None) or an update.
-pub fn validate_rbac(resource: &Resource, new: &Value, old: Option<&Value>) -> FieldErrors {
-    match resource.plural {
-        "roles" => match typed_pair::<Role>(new, old) {
-            (new, None) => validation::validate_role(&new),
-            (new, Some(old)) => validation::validate_role_update(&new, &old),
-        },
-        "clusterroles" => match typed_pair::<ClusterRole>(new, old) {
-            (new, None) => validation::validate_cluster_role(&new),
-            (new, Some(old)) => validation::validate_cluster_role_update(&new, &old),
-        },
-        "rolebindings" => match typed_pair::<RoleBinding>(new, old) {
-            (new, None) => validation::validate_role_binding(&new),
-            (new, Some(old)) => validation::validate_role_binding_update(&new, &old),
-        },
-        "clusterrolebindings" => match typed_pair::<ClusterRoleBinding>(new, old) {
-            (new, None) => validation::validate_cluster_role_binding(&new),
-            (new, Some(old)) => validation::validate_cluster_role_binding_update(&new, &old),
-        },
-        _ => FieldErrors::new(),
     }
 }
 
@@ -170,6 +119,15 @@ impl Registry {
             _ => Ok(()),
         };
         checked.map_err(RegistryError::Status)
+    }
+
+    /// RBAC's decision on `attrs`, after `system:masters` (kube-apiserver's privileged-group
+    /// authorizer): the 403 Status kube-apiserver writes when it does not allow.
+    pub fn authorize(&self, attrs: &Attributes<'_>) -> Result<(), Box<Status>> {
+        match authorize_with_privileged_groups(attrs, self.policy().as_ref()) {
+            Decision::Allow(_) => Ok(()),
+            Decision::NoOpinion(reason) => Err(Box::new(forbidden_status(attrs, &reason))),
+        }
     }
 
     /// The authorizer's view of the roles and bindings stored now: decoded once per change

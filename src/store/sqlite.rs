@@ -1003,12 +1003,7 @@ mod tests {
             history_sql::OBJECT,
             history_sql::DELETES,
         ] {
-            let explain = sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"));
-            let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(explain)
-                .fetch_all(writer.open_connection().expect("open"))
-                .await
-                .expect("explain");
-            let details: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
+            let details = query_plan(&mut writer, sql).await;
             assert!(
                 details.iter().all(|d| !d.starts_with("SCAN")),
                 "{sql}: {details:?}"
@@ -1018,6 +1013,16 @@ mod tests {
                 "{sql}: {details:?}"
             );
         }
+    }
+
+    /// The detail lines of SQLite's `EXPLAIN QUERY PLAN` for `sql`.
+    async fn query_plan(writer: &mut Writer, sql: &str) -> Vec<String> {
+        let explain = sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"));
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(explain)
+            .fetch_all(writer.open_connection().expect("open"))
+            .await
+            .expect("explain");
+        plan.into_iter().map(|row| row.3).collect()
     }
 
     /// Every page query walks an index in its order: no full scan, no sort of the matches.
@@ -1038,12 +1043,7 @@ mod tests {
             page_sql::CREATED_DESC_ALL,
         ];
         for sql in statements {
-            let explain = sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"));
-            let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(explain)
-                .fetch_all(writer.open_connection().expect("open"))
-                .await
-                .expect("explain");
-            let details: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
+            let details = query_plan(&mut writer, sql).await;
             assert!(
                 details
                     .iter()

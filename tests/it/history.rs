@@ -33,12 +33,13 @@ async fn serve(cluster: &TestCluster) -> String {
 /// A cluster whose audit log goes to `path`.
 async fn audited_cluster(path: &Path) -> TestCluster {
     let mut cluster = TestCluster::new().await;
-    cluster.state.audit = AuditLog::start(&AuditLogOptions {
+    let audit = AuditLog::start(&AuditLogOptions {
         path: path.to_owned(),
         max_size_mb: 0,
         max_backups: 0,
     })
     .expect("audit log");
+    cluster.state = cluster.state.with_audit(audit);
     cluster
 }
 

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, USER_AGENT};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
@@ -21,6 +21,7 @@ use service_plan::status::Status;
 use service_plan::user::UserInfo;
 
 use super::error::{ApiError, InternalDetail, MAX_BODY_BYTES};
+use crate::AppState;
 use event::{Event, Level, MicroTime, ResponseStatus};
 pub use sink::{AuditLog, AuditLogOptions};
 
@@ -33,15 +34,14 @@ pub const AUDIT_ID_HEADER: &str = "audit-id";
 pub struct AuditId(pub String);
 
 /// Middleware: assigns the request id, logs internal errors with it and records the event.
-pub async fn audit(mut request: Request, next: Next) -> Response {
+pub async fn audit(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let received = MicroTime::now();
     let id = uuid::Uuid::new_v4().to_string();
     request.extensions_mut().insert(AuditId(id.clone()));
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let log = request.extensions().get::<AuditLog>().cloned();
-    let pending = match log.filter(AuditLog::enabled) {
-        Some(log) => PendingEvent::start(log, &request, &id, received),
+    let pending = match Some(&state.audit).filter(|log| log.enabled()) {
+        Some(log) => PendingEvent::start(log.clone(), &request, &id, received),
         None => None,
     };
     let (request, request_object) = match &pending {

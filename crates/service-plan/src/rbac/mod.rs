@@ -11,6 +11,7 @@ pub mod authorizer;
 pub mod bootstrap;
 pub mod escalation;
 pub mod message;
+pub mod objects;
 pub mod reconcile;
 pub mod request_info;
 pub mod review;
