@@ -166,10 +166,12 @@ async fn apply(
     opts: &WriteOptions,
 ) -> Result<Response, ApiError> {
     let (kind, name) = (target.kind, target.name_or_empty());
-    // Applying to a subresource is not served: answer as a server without apply there does.
-    if target.subresource.is_some() {
-        return Err(ApiError::unsupported_media_type(&PATCH_MEDIA_TYPES[..3]));
-    }
+    let status = match target.subresource {
+        None => false,
+        Some(Subresource::Status) => true,
+        // Applying to the Scale is not served: answer as a server without apply there does.
+        Some(_) => return Err(ApiError::unsupported_media_type(&PATCH_MEDIA_TYPES[..3])),
+    };
     let configuration = body.apply_configuration()?;
     let manager = opts.field_manager.clone().unwrap_or_default();
     let (applied, created) = app
@@ -181,6 +183,7 @@ async fn apply(
             &configuration,
             &manager,
             params.force()?,
+            status,
             opts,
         )
         .await?;

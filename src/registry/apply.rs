@@ -119,7 +119,9 @@ fn check_name(kind: &Kind, body: &Value, namespace: &str, name: &str) -> Result<
 impl Registry {
     /// Server-side apply: creates the object when missing (returns created = true), otherwise
     /// merges `body` into it as `field_manager` and sends the result through the update path.
-    /// Fields other managers own with a different value are a 409 unless `force`.
+    /// Fields other managers own with a different value are a 409 unless `force`. Applied to
+    /// the `status` subresource (`status` true), it changes only the status of an object that
+    /// must exist, as kube-apiserver's status strategies do.
     #[expect(
         clippy::too_many_arguments,
         reason = "the API handler passes the request's parts as they are"
@@ -132,6 +134,7 @@ impl Registry {
         body: &Value,
         field_manager: &str,
         force: bool,
+        status: bool,
         opts: &WriteOptions,
     ) -> Result<(Applied, bool), RegistryError> {
         if field_manager.is_empty() {
@@ -160,11 +163,30 @@ impl Registry {
             ..opts.clone()
         };
         let ns = if kind.namespaced { namespace } else { "" };
+        let subresource = status.then_some(plan::SUBRESOURCE_STATUS);
         let merge = |current: &Value| {
-            plan::apply(Some(current), body, field_manager, force, &super::now())
-                .map(|o| o.object)
-                .map_err(apply_error)
+            plan::apply(
+                Some(current),
+                body,
+                field_manager,
+                subresource,
+                force,
+                &super::now(),
+            )
+            .map(|o| o.object)
+            .map_err(apply_error)
         };
+        if status {
+            // A subresource is never created by a write to it: a missing object is a 404.
+            let applied = if kind.is_services() {
+                self.patch_service_status_tracked(namespace, name, &opts, Tracking::Apply, merge)
+                    .await
+            } else {
+                self.update_with_tracked(kind, namespace, name, &opts, true, Tracking::Apply, merge)
+                    .await
+            };
+            return applied.map(|applied| (applied, false));
+        }
         // A create racing with a delete (or another create) is retried as the other verb.
         let (opts, merge) = (&opts, &merge);
         self.guaranteed_write(kind.resource, name, || async move {
@@ -173,7 +195,7 @@ impl Registry {
                 .await?
                 .is_none()
             {
-                let created = plan::apply(None, body, field_manager, force, &super::now())
+                let created = plan::apply(None, body, field_manager, None, force, &super::now())
                     .map_err(apply_error)?;
                 let result = if kind.is_services() {
                     self.create_service_tracked(namespace, &created.object, opts, Tracking::Apply)

@@ -737,9 +737,14 @@ impl Registry {
             set_meta(&mut object, "resourceVersion", Value::String(stored_rv));
             let old = &stored.object;
             if status_only {
-                // The status strategy keeps everything but status from storage.
+                // The status strategy keeps everything but status from storage; an apply
+                // keeps the managed fields its merge computed.
                 let status = object.get("status").cloned();
+                let managed = object.pointer("/metadata/managedFields").cloned();
                 object = old.clone();
+                if let (Tracking::Apply, Some(managed)) = (tracking, managed) {
+                    set_meta(&mut object, "managedFields", managed);
+                }
                 match status {
                     Some(s) => object["status"] = s,
                     None => {

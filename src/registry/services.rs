@@ -351,9 +351,15 @@ impl Registry {
     ) -> Result<Applied, RegistryError> {
         let decoded = decode(body, opts.field_validation)?;
         let uid = uid_precondition(&decoded.object);
-        self.update_service_status_with(namespace, name, opts, uid, "update", |_| {
-            Ok(decoded.clone())
-        })
+        self.update_service_status_with(
+            namespace,
+            name,
+            opts,
+            Tracking::Update,
+            uid,
+            "update",
+            |_| Ok(decoded.clone()),
+        )
         .await
     }
 
@@ -365,17 +371,36 @@ impl Registry {
         opts: &WriteOptions,
         patch: impl Fn(&Value) -> Result<Value, RegistryError>,
     ) -> Result<Applied, RegistryError> {
-        self.update_service_status_with(namespace, name, opts, None, "patch", |stored| {
+        self.patch_service_status_tracked(namespace, name, opts, Tracking::Update, patch)
+            .await
+    }
+
+    /// PATCH `services/{name}/status`, recording `metadata.managedFields` as `tracking` says.
+    pub(super) async fn patch_service_status_tracked(
+        &self,
+        namespace: &str,
+        name: &str,
+        opts: &WriteOptions,
+        tracking: Tracking,
+        patch: impl Fn(&Value) -> Result<Value, RegistryError>,
+    ) -> Result<Applied, RegistryError> {
+        let verb = tracking.verb("patch");
+        self.update_service_status_with(namespace, name, opts, tracking, None, verb, |stored| {
             decode(&patch(stored)?, opts.field_validation)
         })
         .await
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the status write's inputs, passed through unchanged"
+    )]
     async fn update_service_status_with(
         &self,
         namespace: &str,
         name: &str,
         opts: &WriteOptions,
+        tracking: Tracking,
         uid_precondition: Option<String>,
         verb: &'static str,
         body_for: impl Fn(&Value) -> Result<Decoded<Service>, RegistryError>,
@@ -410,6 +435,11 @@ impl Registry {
                 });
             }
             let old = from_stored(&current)?;
+            // An apply's merge computed the managed fields, which the status strategy resets.
+            let request = match tracking {
+                Tracking::Apply => Some(to_value(&decoded.object)?),
+                Tracking::Update => None,
+            };
             let mut new =
                 pipeline::prepare_for_status_update(decoded.object.clone(), &old, namespace);
             let errors = validate_service_status_update(&new, &old);
@@ -422,7 +452,13 @@ impl Registry {
             }
             codec::canonicalize(&mut new);
             let mut object = to_value(&new)?;
-            Tracking::Update.record(opts, Some(&current), None, &mut object, Some("status"));
+            tracking.record(
+                opts,
+                Some(&current),
+                request.as_ref(),
+                &mut object,
+                Some("status"),
+            );
             if object == current {
                 return Ok(Attempt::Done(Applied {
                     object: current,

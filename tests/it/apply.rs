@@ -39,6 +39,7 @@ async fn apply(
             body,
             "kubectl",
             force,
+            false,
             &WriteOptions::default(),
         )
         .await?;
@@ -176,6 +177,7 @@ async fn apply_without_field_manager_is_invalid() {
             &nginx(),
             "",
             false,
+            false,
             &WriteOptions::default(),
         )
         .await
@@ -263,5 +265,58 @@ async fn ordinary_writes_record_update_entries() {
     assert_eq!(
         labelled["metadata"]["managedFields"][1]["fieldsV1"],
         json!({"f:metadata":{"f:labels":{"f:env":{}}}})
+    );
+}
+
+/// An apply to the status of another kind: only the status changes, and the applier owns it
+/// through an `Apply` entry for the status subresource.
+#[tokio::test]
+async fn apply_to_a_deployment_status_changes_only_the_status() {
+    let c = TestCluster::new().await;
+    let deployments = kind_by_plural("deployments").expect("deployments are served");
+    let deployment = json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"default"},
+        "spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},
+                "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx"}]}}}});
+    c.registry()
+        .create(deployments, "default", &deployment, &by("kubectl-create"))
+        .await
+        .unwrap();
+    let status = json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"default"},
+        "spec":{"replicas":7},"status":{"observedGeneration":1,"replicas":1}});
+    let (applied, created) = c
+        .registry()
+        .apply(
+            deployments,
+            "default",
+            "web",
+            &status,
+            "rollout-controller",
+            false,
+            true,
+            &WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert!(!created);
+    let object = applied.object;
+    assert_eq!(
+        (&object["spec"]["replicas"], &object["status"]["replicas"]),
+        (&json!(1), &json!(1)),
+        "{object}"
+    );
+    let entry = object["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["manager"] == "rollout-controller")
+        .cloned()
+        .unwrap_or_else(|| panic!("no rollout-controller entry in {object}"));
+    assert_eq!(
+        (&entry["operation"], &entry["subresource"]),
+        (&json!("Apply"), &json!("status"))
+    );
+    assert!(
+        entry["fieldsV1"].get("f:spec").is_none(),
+        "the status subresource owns no spec field: {entry}"
     );
 }

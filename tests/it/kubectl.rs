@@ -888,6 +888,77 @@ async fn apply_server_side_conflict_with_another_manager() {
     );
 }
 
+/// `kubectl apply --server-side --subresource=status`: the status changes and nothing else
+/// (the spec it sends is the status strategy's to drop), owned by an `Apply` entry for the
+/// status subresource that conflicts with another applier; the status of a missing object is
+/// NotFound, never a create.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_server_side_to_status_changes_only_the_status() {
+    let Some(k) = Kubectl::start().await else {
+        return;
+    };
+    apply_new(&k, "service", "edge", &clusterip_yaml("edge", "edge")).await;
+    let status = "apiVersion: v1\nkind: Service\nmetadata:\n  name: edge\nspec:\n  \
+                  type: NodePort\nstatus:\n  conditions:\n  - type: example.com/Ready\n    \
+                  status: \"True\"\n    reason: Ready\n    message: edge ready\n    \
+                  lastTransitionTime: \"2026-12-05T00:00:00Z\"\n";
+    k.write("status.yaml", status);
+    let apply_status = |manager: &'static str| {
+        [
+            "apply",
+            "--server-side",
+            "--subresource=status",
+            manager,
+            "-f",
+            "status.yaml",
+        ]
+    };
+    k.run(&apply_status("--field-manager=edge-controller"))
+        .await
+        .assert_ok("service/edge serverside-applied\n");
+    let svc = service(&k, "default", "edge").await;
+    assert_eq!(
+        svc["status"]["conditions"][0]["message"],
+        json!("edge ready"),
+        "{svc}"
+    );
+    assert_eq!(svc["spec"]["type"], json!("ClusterIP"), "{svc}");
+    let entry = svc["metadata"]["managedFields"]
+        .as_array()
+        .and_then(|entries| entries.iter().find(|e| e["manager"] == "edge-controller"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no edge-controller entry in {svc}"));
+    assert_eq!(
+        (&entry["operation"], &entry["subresource"]),
+        (&json!("Apply"), &json!("status")),
+        "{entry}"
+    );
+    assert_eq!(
+        entry["fieldsV1"]["f:status"]["f:conditions"]["k:{\"type\":\"example.com/Ready\"}"]["f:message"],
+        json!({}),
+        "{entry}"
+    );
+
+    k.write("status.yaml", &status.replace("edge ready", "edge drained"));
+    k.run(&apply_status("--field-manager=other"))
+        .await
+        .assert_err(&format!(
+            "error: Apply failed with 1 conflict: conflict with \"edge-controller\" with subresource \"status\": .status.conditions[type=\"example.com/Ready\"].message\n{CONFLICT_HELP}"
+        ));
+
+    k.write("status.yaml", &status.replace("name: edge", "name: nope"));
+    let missing = k
+        .run(&apply_status("--field-manager=edge-controller"))
+        .await;
+    assert!(
+        missing.code == 1 && missing.stderr.contains("services \"nope\" not found"),
+        "{missing:?}"
+    );
+    k.run(&["get", "svc", "nope"])
+        .await
+        .assert_err("Error from server (NotFound): services \"nope\" not found\n");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_missing_service_is_not_found() {
     let Some(k) = Kubectl::start().await else {

@@ -1632,10 +1632,13 @@ pub fn field_manager_required() -> FieldErrors {
 /// create), as `FieldManager.Apply` does: the config's fields are set; fields the manager
 /// applied before and no longer applies are removed unless another manager owns them; other
 /// managers' fields whose values change are conflicts unless `force`, which transfers them.
+/// With `subresource` (`Some("status")`) the manager's entry is the subresource's and the
+/// fields that subresource never writes (`spec`) are neither owned nor changed.
 pub fn apply(
     live: Option<&Value>,
     config: &Value,
     manager: &str,
+    subresource: Option<&str>,
     force: bool,
     now: &Time,
 ) -> Result<ApplyOutcome, ApplyError> {
@@ -1664,7 +1667,7 @@ pub fn apply(
         Some(l) => without_managed_fields(l),
         None => empty_like(config),
     };
-    let ignored = schema.reset_fields(None);
+    let ignored = schema.reset_fields(subresource);
     // `skipNonAppliedManager`: what an untracked object holds belongs to `before-first-apply`.
     if managed.is_empty() && live.pointer("/metadata/uid").is_some() {
         let record = UpdateWrite {
@@ -1679,7 +1682,10 @@ pub fn apply(
         managed = Managed::of(&scratch).unwrap_or_default();
     }
 
-    let applier = ManagerId::apply(manager);
+    let applier = ManagerId {
+        subresource: subresource.unwrap_or("").into(),
+        ..ManagerId::apply(manager)
+    };
     let merged = merge(&live, config, &schema);
     let last = managed.entries.get(&applier).map(|e| e.set.clone());
     let previous_time = managed.entries.get(&applier).and_then(|e| e.time.clone());
@@ -1829,7 +1835,7 @@ mod tests {
         manager: &str,
         force: bool,
     ) -> Result<Value, ApplyError> {
-        apply(live, config, manager, force, &at(10)).map(|o| o.object)
+        apply(live, config, manager, None, force, &at(10)).map(|o| o.object)
     }
 
     fn updated(live: &Value, request: &Value, manager: &str) -> Value {
@@ -1937,7 +1943,7 @@ mod tests {
     #[test]
     fn reapplying_the_same_config_changes_nothing() {
         let live = stored(applied(None, &nginx(), "kubectl", false).unwrap());
-        let outcome = apply(Some(&live), &nginx(), "kubectl", false, &at(99)).unwrap();
+        let outcome = apply(Some(&live), &nginx(), "kubectl", None, false, &at(99)).unwrap();
         assert!(!outcome.changed);
         assert_eq!(outcome.object, live);
     }
