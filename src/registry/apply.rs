@@ -52,7 +52,15 @@ impl Tracking {
         new: &mut Value,
         subresource: Option<&str>,
     ) {
-        let request = request.cloned().unwrap_or_else(|| new.clone());
+        // `new` is written below, so only a write without a separate request copies it.
+        let copied;
+        let request = match request {
+            Some(request) => request,
+            None => {
+                copied = new.clone();
+                &copied
+            }
+        };
         match self {
             Tracking::Apply => {
                 let entries = request.pointer("/metadata/managedFields").cloned();
@@ -68,7 +76,7 @@ impl Tracking {
                 let now = super::now();
                 let write = UpdateWrite {
                     live,
-                    request: &request,
+                    request,
                     manager,
                     subresource,
                     now: &now,

@@ -4,8 +4,9 @@
 //! `Update` entries every other write records. Pure functions over JSON; no I/O.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, btree_map};
 use std::fmt;
+use std::sync::LazyLock;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::{Map, Value};
@@ -518,6 +519,53 @@ impl FieldSet {
         FieldSet { nodes: out }
     }
 
+    /// `self ∪ other`, in place: `other`'s nodes are moved, not copied.
+    fn union_with(&mut self, other: FieldSet) {
+        for (key, node) in other.nodes {
+            match self.nodes.entry(key) {
+                btree_map::Entry::Vacant(slot) => {
+                    slot.insert(node);
+                }
+                btree_map::Entry::Occupied(mut slot) => {
+                    let mine = slot.get_mut();
+                    mine.member |= node.member;
+                    mine.children.union_with(node.children);
+                }
+            }
+        }
+    }
+
+    /// [`FieldSet::difference`] in place: what a write's sets lose costs no copy of them.
+    fn remove_members(&mut self, other: &FieldSet) {
+        for (key, theirs) in &other.nodes {
+            let Some(mine) = self.nodes.get_mut(key) else {
+                continue;
+            };
+            mine.member &= !theirs.member;
+            mine.children.remove_members(&theirs.children);
+            if !mine.member && mine.children.is_empty() {
+                self.nodes.remove(key);
+            }
+        }
+    }
+
+    /// [`FieldSet::recursive_difference`] in place.
+    fn remove_recursive(&mut self, other: &FieldSet) {
+        for (key, theirs) in &other.nodes {
+            if theirs.member {
+                self.nodes.remove(key);
+                continue;
+            }
+            let Some(mine) = self.nodes.get_mut(key) else {
+                continue;
+            };
+            mine.children.remove_recursive(&theirs.children);
+            if !mine.member && mine.children.is_empty() {
+                self.nodes.remove(key);
+            }
+        }
+    }
+
     /// Every path, in `Set.Iterate` order: a level's members first, then each child's paths.
     pub fn paths(&self) -> Vec<FieldPath> {
         let mut out = Vec::new();
@@ -558,16 +606,20 @@ impl FieldSet {
         FieldSet { nodes: out }
     }
 
-    fn stripped() -> FieldSet {
-        let mut set = FieldSet::default();
-        for path in STRIPPED_PATHS {
-            let path: Vec<PathElement> = path
-                .iter()
-                .map(|f| PathElement::Field((*f).to_string()))
-                .collect();
-            set.insert(&path);
-        }
-        set
+    /// The server-owned metadata no manager owns (built once).
+    fn stripped() -> &'static FieldSet {
+        static STRIPPED: LazyLock<FieldSet> = LazyLock::new(|| {
+            let mut set = FieldSet::default();
+            for path in STRIPPED_PATHS {
+                let path: Vec<PathElement> = path
+                    .iter()
+                    .map(|f| PathElement::Field((*f).to_string()))
+                    .collect();
+                set.insert(&path);
+            }
+            set
+        });
+        &STRIPPED
     }
 
     /// The FieldsV1 JSON of the set: `{"f:spec":{"f:ports":{"k:{…}":{".":{},"f:port":{}}}}}`.
@@ -788,9 +840,9 @@ pub struct Comparison {
 
 impl Comparison {
     fn exclude(&mut self, fields: &FieldSet) {
-        self.removed = self.removed.recursive_difference(fields);
-        self.modified = self.modified.recursive_difference(fields);
-        self.added = self.added.recursive_difference(fields);
+        self.removed.remove_recursive(fields);
+        self.modified.remove_recursive(fields);
+        self.added.remove_recursive(fields);
     }
 
     /// True when nothing differs.
@@ -836,6 +888,10 @@ fn compare_walk(
                 keys
             };
             for k in keys {
+                // Managed fields describe the object; they are never part of what it holds.
+                if path == "metadata" && k == "managedFields" {
+                    continue;
+                }
                 prefix.push(PathElement::Field(k.clone()));
                 compare_walk(
                     l.and_then(|m| m.get(k)),
@@ -1262,9 +1318,8 @@ impl Managed {
 
     /// Strips server-owned metadata from every set (`stripMetaManager`).
     fn strip(&mut self) {
-        let stripped = FieldSet::stripped();
         for e in self.entries.values_mut() {
-            e.set = e.set.difference(&stripped);
+            e.set.remove_members(FieldSet::stripped());
         }
     }
 
@@ -1292,13 +1347,13 @@ impl Managed {
         }
         for (id, lost) in conflicts {
             if let Some(e) = self.entries.get_mut(&id) {
-                e.set = e.set.difference(&lost);
+                e.set.remove_members(&lost);
             }
         }
         if !cmp.removed.is_empty() {
             for (id, e) in self.entries.iter_mut() {
                 if Some(id) != except {
-                    e.set = e.set.difference(&cmp.removed);
+                    e.set.remove_members(&cmp.removed);
                 }
             }
         }
@@ -1398,37 +1453,38 @@ pub fn record_update(write: &UpdateWrite<'_>, new: &mut Value) {
         set_managed_fields(new, &managed);
         return;
     }
+    // The comparison skips `metadata.managedFields`, so neither side is copied without them.
+    let created;
     let live = match write.live {
-        Some(l) => without_managed_fields(l),
-        None => empty_like(write.request),
+        Some(l) => l,
+        None => {
+            created = empty_like(write.request);
+            &created
+        }
     };
-    let request = without_managed_fields(write.request);
-    let mut cmp = compare(&live, &request, &schema);
+    let mut cmp = compare(live, write.request, &schema);
     let ignored = schema.reset_fields(write.subresource);
     cmp.exclude(&ignored);
     // Forced: an ordinary write always wins.
     let _ = managed.take_from_others(&cmp, None, true);
-    let taken = cmp
-        .modified
-        .union(&cmp.added)
-        .difference(&cmp.removed)
-        .recursive_difference(&ignored);
-    let taken = taken.difference(&FieldSet::stripped());
+    let Comparison {
+        removed,
+        modified: mut taken,
+        added,
+    } = cmp;
+    taken.union_with(added);
+    taken.remove_members(&removed);
+    taken.remove_recursive(&ignored);
+    taken.remove_members(FieldSet::stripped());
     if !taken.is_empty() {
         let id = ManagerId::update(write.manager, &api_version, write.subresource);
-        let previous = managed
-            .entries
-            .get(&id)
-            .map(|e| e.set.clone())
-            .unwrap_or_default();
-        managed.entries.insert(
-            id,
-            Entry {
-                api_version: api_version.clone(),
-                time: time_string(write.now),
-                set: previous.union(&taken),
-            },
-        );
+        let entry = managed.entries.entry(id).or_insert_with(|| Entry {
+            api_version: api_version.clone(),
+            time: None,
+            set: FieldSet::default(),
+        });
+        entry.time = time_string(write.now);
+        entry.set.union_with(taken);
     }
     managed.strip();
     managed.cap_update_managers();
@@ -2042,7 +2098,7 @@ mod tests {
             m.applied_by("kubectl"),
             Some(
                 &field_set(&nginx(), &ApplySchema::for_kind("Service"))
-                    .difference(&FieldSet::stripped())
+                    .difference(FieldSet::stripped())
             )
         );
     }
