@@ -888,6 +888,41 @@ async fn apply_server_side_conflict_with_another_manager() {
     );
 }
 
+/// Switching from client-side to server-side apply: kubectl moves the client-side apply
+/// manager's fields to its `Apply` entries (csaupgrade) through a patch of managedFields,
+/// which the server must take as written, so that the switch is no conflict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_server_side_after_client_side_apply_migrates_ownership() {
+    let Some(k) = Kubectl::start().await else {
+        return;
+    };
+    apply_new(&k, "service", "moved", &clusterip_yaml("moved", "moved")).await;
+    k.run(&["apply", "--server-side", "-f", "moved.yaml"])
+        .await
+        .assert_ok("service/moved serverside-applied\n");
+    let svc = service(&k, "default", "moved").await;
+    let mut managers: Vec<(String, String)> = svc["metadata"]["managedFields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no managedFields in {svc}"))
+        .iter()
+        .map(|e| {
+            (
+                e["manager"].as_str().unwrap_or_default().to_owned(),
+                e["operation"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    managers.sort();
+    assert_eq!(
+        managers,
+        [
+            ("kubectl".to_owned(), "Apply".to_owned()),
+            ("kubectl-last-applied".to_owned(), "Apply".to_owned()),
+        ],
+        "{svc}"
+    );
+}
+
 /// `kubectl apply --server-side --subresource=status`: the status changes and nothing else
 /// (the spec it sends is the status strategy's to drop), owned by an `Apply` entry for the
 /// status subresource that conflicts with another applier; the status of a missing object is
