@@ -6,6 +6,7 @@
 pub mod demo;
 pub mod endpoints;
 pub mod informer;
+pub mod leader;
 pub mod load_balancer;
 pub mod queue;
 pub mod workloads;
@@ -297,17 +298,45 @@ pub fn authorized(
     namespace: &str,
     name: &str,
 ) -> Result<(), RegistryError> {
-    if !registry.controllers_authorized() {
-        return Ok(());
-    }
     let user = service_plan::user::UserInfo::service_account(
         "kube-system",
         identity(manager, kind.resource.plural),
         "",
     );
+    authorized_as(
+        registry,
+        &user,
+        manager,
+        verb,
+        kind,
+        subresource,
+        namespace,
+        name,
+    )
+}
+
+/// [`authorized`] for a write made as `user`: kube-controller-manager's own user for leader
+/// election, a controller's ServiceAccount otherwise.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the authorization attributes of one write, passed through"
+)]
+pub fn authorized_as(
+    registry: &Registry,
+    user: &service_plan::user::UserInfo,
+    manager: &str,
+    verb: &str,
+    kind: &Kind,
+    subresource: &str,
+    namespace: &str,
+    name: &str,
+) -> Result<(), RegistryError> {
+    if !registry.controllers_authorized() {
+        return Ok(());
+    }
     let namespace = if kind.namespaced { namespace } else { "" };
     let mut attrs = service_plan::rbac::Attributes::resource(
-        &user,
+        user,
         verb,
         kind.resource.group,
         kind.resource.plural,
