@@ -120,6 +120,12 @@ impl LeaderElection {
         &self.identity
     }
 
+    /// Ends the election without releasing the lease, as a replica that crashed does: its
+    /// controllers stop, and the others take over once the lease expires.
+    pub fn abandon(self) {
+        self.task.abort();
+    }
+
     /// Stops the controllers and, if this replica holds the lease, releases it.
     pub async fn stop(self) {
         // The task may have ended already (it never does on its own); either way it is done.
@@ -189,8 +195,8 @@ impl Candidate {
             self.controllers = None;
             tracing::error!(
                 identity = %self.elector.identity(),
-                "leaderelection lost: failed to renew lease {LEASE_NAMESPACE}/{LEASE_NAME} within {:?}; controllers stopped",
-                self.timing.renew_deadline
+                holder = %self.elector.leader(),
+                "leaderelection lost: lease {LEASE_NAMESPACE}/{LEASE_NAME} not renewed; controllers stopped"
             );
         }
     }
