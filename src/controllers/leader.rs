@@ -16,16 +16,19 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use service_plan::lease::election::{Elector, LEASE_NAME, LEASE_NAMESPACE, Record, Timing};
-use service_plan::user::{KUBE_CONTROLLER_MANAGER, UserInfo};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{ControllerOptions, Controllers, authorized_as, start_controllers, writer};
+use super::{
+    ControllerOptions, Controllers, EventRecord, authorized, record_event, start_controllers,
+    writer,
+};
 use crate::AppState;
 use crate::registry::{Kind, LEASES, RegistryError, kind_by_plural};
 
-/// The field manager of lease writes: kube-controller-manager's user agent.
-const MANAGER: &str = "kube-controller-manager";
+/// kube-controller-manager's own name: the field manager of its lease writes (its user
+/// agent), the source of its events, and what makes its writes `system:kube-controller-manager`'s.
+pub const MANAGER: &str = "kube-controller-manager";
 
 /// The controllers of this replica: always running, or running while it leads.
 pub enum ControllerManager {
@@ -186,6 +189,7 @@ impl Candidate {
                 if wait(self.timing.retry_period, &mut stopped).await == Waited::Stopped {
                     self.controllers = None;
                     self.release().await;
+                    self.record("stopped leading").await;
                     return;
                 }
                 if !self.renew_within_deadline().await {
@@ -193,6 +197,7 @@ impl Candidate {
                 }
             }
             self.controllers = None;
+            self.record("stopped leading").await;
             tracing::error!(
                 identity = %self.elector.identity(),
                 holder = %self.elector.leader(),
@@ -208,12 +213,32 @@ impl Candidate {
             identity = %self.elector.identity(),
             "successfully acquired lease {LEASE_NAMESPACE}/{LEASE_NAME}; starting the controllers"
         );
+        self.record("became leader").await;
         match start_controllers(&self.state, self.options).await {
             Ok(controllers) => self.controllers = Some(controllers),
             Err(e) => {
                 tracing::error!(error = %e, "the controllers did not start; releasing the lease");
                 self.release().await;
             }
+        }
+    }
+
+    /// `LeaseLock.RecordEvent`: a Normal `LeaderElection` Event about the Lease, as
+    /// `kubectl describe lease` shows it; failing to record it changes nothing.
+    async fn record(&self, what: &str) {
+        let Some(lease) = self.lock.lease.as_ref() else {
+            return;
+        };
+        let message = format!("{} {what}", self.elector.identity());
+        let event = EventRecord {
+            object: lease,
+            type_: "Normal",
+            reason: "LeaderElection",
+            message: &message,
+            component: MANAGER,
+        };
+        if let Err(e) = record_event(&self.state.registry, event, true).await {
+            tracing::warn!(error = %e, "could not record the leader election event");
         }
     }
 
@@ -352,18 +377,13 @@ fn jiff_now() -> service_plan::k8s_openapi::jiff::Timestamp {
 /// write racing another candidate's is a Conflict.
 struct LeaseLock {
     state: AppState,
-    user: UserInfo,
     /// The Lease as last read or written.
     lease: Option<Value>,
 }
 
 impl LeaseLock {
     fn new(state: AppState) -> LeaseLock {
-        LeaseLock {
-            state,
-            user: UserInfo::authenticated(KUBE_CONTROLLER_MANAGER, []),
-            lease: None,
-        }
+        LeaseLock { state, lease: None }
     }
 
     fn kind() -> Result<&'static Kind, RegistryError> {
@@ -374,16 +394,7 @@ impl LeaseLock {
     fn authorize(&self, verb: &str, name: &str) -> Result<&'static Kind, RegistryError> {
         let kind = Self::kind()?;
         let registry = &self.state.registry;
-        authorized_as(
-            registry,
-            &self.user,
-            MANAGER,
-            verb,
-            kind,
-            "",
-            LEASE_NAMESPACE,
-            name,
-        )?;
+        authorized(registry, MANAGER, verb, kind, "", LEASE_NAMESPACE, name)?;
         Ok(kind)
     }
 

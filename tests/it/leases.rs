@@ -154,6 +154,37 @@ async fn the_serving_replica_holds_and_renews_the_controller_managers_lease() {
     assert_eq!(spec(&stored.object, "holderIdentity"), "");
     assert_eq!(spec(&stored.object, "leaseDurationSeconds"), 1);
     assert_eq!(spec(&stored.object, "leaseTransitions"), 0);
+    // Both ends of the leadership are Events about the Lease, as `kubectl describe` lists them.
+    let events = state
+        .registry
+        .list("events", Some("kube-system"), &Default::default())
+        .await
+        .expect("list events");
+    let mut elections: Vec<(String, String, String)> = events
+        .items
+        .iter()
+        .filter(|e| e["reason"] == "LeaderElection")
+        .map(|e| {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+            (
+                text(&e["involvedObject"]["kind"]),
+                text(&e["source"]["component"]),
+                text(&e["message"]),
+            )
+        })
+        .collect();
+    elections.sort();
+    let event = |what: &str| {
+        (
+            "Lease".to_string(),
+            "kube-controller-manager".to_string(),
+            format!("{holder} {what}"),
+        )
+    };
+    assert_eq!(
+        elections,
+        [event("became leader"), event("stopped leading")]
+    );
 }
 
 /// Without `--leader-elect` there is no lease: the controllers simply run.
