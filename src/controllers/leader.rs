@@ -237,8 +237,17 @@ impl Candidate {
             message: &message,
             component: MANAGER,
         };
-        if let Err(e) = record_event(&self.state.registry, event, true).await {
-            tracing::warn!(error = %e, "could not record the leader election event");
+        // Bounded: a replica that lost its lease because the store is unreachable must not
+        // wait on it for longer than a renewal would.
+        let recorded = tokio::time::timeout(
+            self.timing.renew_deadline,
+            record_event(&self.state.registry, event, true),
+        )
+        .await;
+        match recorded {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not record the leader election event"),
+            Err(_) => tracing::warn!("could not record the leader election event: timed out"),
         }
     }
 

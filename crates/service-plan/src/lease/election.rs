@@ -109,6 +109,11 @@ impl Timing {
         if self.retry_period.is_zero() {
             return Err("retryPeriod must be greater than zero".into());
         }
+        // Not upstream's: the Lease counts whole seconds and refuses 0, so a shorter
+        // duration could never be written.
+        if self.lease_duration < Duration::from_secs(1) {
+            return Err("leaseDuration must be at least 1s".into());
+        }
         Ok(())
     }
 
@@ -490,6 +495,16 @@ mod tests {
             timing(15, 10, 0).check(),
             Err("retryPeriod must be greater than zero".into())
         );
+        let millis = |lease, renew, retry| Timing {
+            lease_duration: Duration::from_millis(lease),
+            renew_deadline: Duration::from_millis(renew),
+            retry_period: Duration::from_millis(retry),
+        };
+        assert_eq!(
+            millis(900, 500, 100).check(),
+            Err("leaseDuration must be at least 1s".into())
+        );
+        assert_eq!(millis(1500, 1000, 200).check(), Ok(()));
         let t = Timing::default();
         assert_eq!(t.jittered_retry(0.0), secs(2));
         assert_eq!(t.jittered_retry(0.5), Duration::from_millis(3200));
