@@ -952,7 +952,6 @@ impl Registry {
     }
 }
 
-/// Defaults kube-apiserver applies to the other kinds on create.
 /// The kind's own validation of a create (`old` None) or an update, after the metadata's.
 fn validate_kind(kind: &Kind, object: &Value, old: Option<&Value>) -> FieldErrors {
     match kind.resource.kind {
@@ -962,6 +961,8 @@ fn validate_kind(kind: &Kind, object: &Value, old: Option<&Value>) -> FieldError
     }
 }
 
+/// Defaults kube-apiserver applies to the other kinds on create, and what their strategies
+/// clear (`PrepareForCreate`).
 fn default_on_create(kind: &Kind, object: &mut Value) {
     match kind.resource.kind {
         "Namespace" => {
