@@ -2,10 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use ipnet::Ipv4Net;
 use service_plan::alloc::{Pools, PortRange, ServiceCidr};
+use service_plan::lease::election::{Timing, parse_duration};
 use service_plan::slb::NetworkPlugin;
 
 use crate::registry::{
@@ -63,6 +65,49 @@ pub struct ServeArgs {
     pub audit: AuditArgs,
     #[command(flatten)]
     pub history: HistoryArgs,
+    #[command(flatten)]
+    pub leader_election: LeaderElectionArgs,
+}
+
+/// Leader election of the controllers, with kube-controller-manager's flags and defaults.
+#[derive(Debug, Clone, Args)]
+pub struct LeaderElectionArgs {
+    /// Run the controllers only while this replica holds the Lease
+    /// kube-system/kube-controller-manager, so that one of several replicas over one database
+    /// runs them. A lone replica acquires it at start.
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_LEADER_ELECT",
+        default_value_t = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    pub leader_elect: bool,
+    /// How long other replicas wait, after they last saw the lease renewed, before taking it.
+    #[arg(long, env = "SERVICE_CONSOLE_LEADER_ELECT_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub leader_elect_lease_duration: Duration,
+    /// How long the leader retries renewing before it stops its controllers.
+    #[arg(long, env = "SERVICE_CONSOLE_LEADER_ELECT_RENEW_DEADLINE", default_value = "10s", value_parser = parse_duration)]
+    pub leader_elect_renew_deadline: Duration,
+    /// How long replicas wait between attempts to acquire or renew the lease.
+    #[arg(long, env = "SERVICE_CONSOLE_LEADER_ELECT_RETRY_PERIOD", default_value = "2s", value_parser = parse_duration)]
+    pub leader_elect_retry_period: Duration,
+}
+
+impl LeaderElectionArgs {
+    /// The election's timing, checked as client-go checks it; `None` without election.
+    pub fn timing(&self) -> Result<Option<Timing>, String> {
+        if !self.leader_elect {
+            return Ok(None);
+        }
+        let timing = Timing {
+            lease_duration: self.leader_elect_lease_duration,
+            renew_deadline: self.leader_elect_renew_deadline,
+            retry_period: self.leader_elect_retry_period,
+        };
+        timing.check().map(|()| Some(timing))
+    }
 }
 
 /// Team mode: HTTPS with authentication and RBAC always on.

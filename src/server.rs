@@ -12,7 +12,8 @@ use crate::api::audit::AuditLog;
 use crate::auth::AuthMode;
 use crate::config::{LimitArgs, ServeArgs};
 use crate::connections::{self, ConnectionLimits};
-use crate::controllers::{ControllerOptions, start_controllers};
+use crate::controllers::ControllerOptions;
+use crate::controllers::leader::ControllerManager;
 use crate::inflight::{self, Inflight};
 use crate::registry::Registry;
 use crate::store::Store;
@@ -157,7 +158,11 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let options = ControllerOptions {
         demo: !args.no_demo,
     };
-    let _controllers = start_controllers(&state, options)
+    let election = args
+        .leader_election
+        .timing()
+        .map_err(|e| anyhow::anyhow!("leader election: {e}"))?;
+    let controllers = ControllerManager::start(&state, options, election)
         .await
         .map_err(|e| anyhow::anyhow!("starting the controllers: {e}"))?;
     let listener = TcpListener::bind(args.listen)
@@ -167,6 +172,9 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!(address = %args.listen, data_dir = %args.data_dir.display(), scheme, "service-console listening");
     println!("service-console listening on {scheme}://{}", args.listen);
     serve(listener, state, tls, &args.limits).await;
+    // After the last request: the controllers stop and the lease is released for another
+    // replica to take over at once.
+    controllers.stop().await;
     tracing::info!("service-console stopped");
     Ok(())
 }

@@ -243,7 +243,7 @@ fn schema_of(kind: &Kind, generator: &mut SchemaGenerator) -> String {
         generator.subschema_for::<T>();
         T::schema_name().into_owned()
     }
-    use k8s_openapi::api::{apps, core, discovery, rbac};
+    use k8s_openapi::api::{apps, coordination, core, discovery, rbac};
     match (kind.resource.group, kind.resource.kind) {
         ("", "Service") => named::<core::v1::Service>(generator),
         ("", "Endpoints") => named::<core::v1::Endpoints>(generator),
@@ -254,6 +254,7 @@ fn schema_of(kind: &Kind, generator: &mut SchemaGenerator) -> String {
         ("", "ServiceAccount") => named::<core::v1::ServiceAccount>(generator),
         (_, "Deployment") => named::<apps::v1::Deployment>(generator),
         (_, "EndpointSlice") => named::<discovery::v1::EndpointSlice>(generator),
+        (_, "Lease") => named::<coordination::v1::Lease>(generator),
         (_, "Role") => named::<rbac::v1::Role>(generator),
         (_, "ClusterRole") => named::<rbac::v1::ClusterRole>(generator),
         (_, "RoleBinding") => named::<rbac::v1::RoleBinding>(generator),

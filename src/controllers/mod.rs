@@ -6,6 +6,7 @@
 pub mod demo;
 pub mod endpoints;
 pub mod informer;
+pub mod leader;
 pub mod load_balancer;
 pub mod queue;
 pub mod workloads;
@@ -286,6 +287,17 @@ fn identity<'a>(manager: &'a str, plural: &str) -> &'a str {
     }
 }
 
+/// The user a controller write is made as: kube-controller-manager's own writes (its lease
+/// and the events about it) as `system:kube-controller-manager`, which its bootstrap role
+/// binds; the controllers' as their ServiceAccounts in kube-system.
+fn user_of(manager: &str, plural: &str) -> service_plan::user::UserInfo {
+    if manager == leader::MANAGER {
+        service_plan::user::UserInfo::authenticated(service_plan::user::KUBE_CONTROLLER_MANAGER, [])
+    } else {
+        service_plan::user::UserInfo::service_account("kube-system", identity(manager, plural), "")
+    }
+}
+
 /// In team mode, refuses a controller write its role does not allow, with the 403 an API
 /// client would get; in local mode every write is allowed.
 pub fn authorized(
@@ -300,11 +312,7 @@ pub fn authorized(
     if !registry.controllers_authorized() {
         return Ok(());
     }
-    let user = service_plan::user::UserInfo::service_account(
-        "kube-system",
-        identity(manager, kind.resource.plural),
-        "",
-    );
+    let user = user_of(manager, kind.resource.plural);
     let namespace = if kind.namespaced { namespace } else { "" };
     let mut attrs = service_plan::rbac::Attributes::resource(
         &user,

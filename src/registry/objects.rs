@@ -3,6 +3,7 @@
 //! rules; their behaviour (pods for deployments, endpoints for services) is the controllers'.
 
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -122,11 +123,34 @@ fn unknown_fields(input: &Value, known: &Value, path: &str, out: &mut Vec<String
 const NO_STRINGS: &[&str] = &[];
 
 /// Resources whose registry strategy has `AllowCreateOnUpdate() == true` upstream.
-const CREATE_ON_UPDATE: [&str; 3] = ["services", "endpoints", "events"];
+const CREATE_ON_UPDATE: [&str; 4] = ["services", "endpoints", "events", LEASES.plural];
+
+/// Resources whose registry strategy has `AllowUnconditionalUpdate() == false` upstream: a
+/// PUT must name the resourceVersion it replaces.
+const NO_UNCONDITIONAL_UPDATE: [&str; 1] = [LEASES.plural];
+
+/// The 422 of a PUT without a resourceVersion where one is required. Upstream's store
+/// (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go, `Update`) names the
+/// group and the resource, not the kind, and prints the missing version as 0.
+fn unconditional_update_refused(kind: &Kind, name: &str) -> RegistryError {
+    RegistryError::Invalid {
+        resource: Resource {
+            kind: kind.resource.plural,
+            ..kind.resource
+        },
+        name: name.to_string(),
+        errors: vec![service_plan::field::FieldError::invalid(
+            "metadata.resourceVersion",
+            0,
+            "must be specified for an update",
+        )]
+        .into(),
+    }
+}
 
 /// Every resource served, in discovery order (groups in kube-apiserver's order: apps, then
-/// rbac.authorization.k8s.io, then discovery.k8s.io).
-pub static KINDS: [Kind; 13] = [
+/// rbac.authorization.k8s.io, then coordination.k8s.io, then discovery.k8s.io).
+pub static KINDS: [Kind; 14] = [
     Kind {
         resource: SERVICES,
         version: "v1",
@@ -280,6 +304,17 @@ pub static KINDS: [Kind; 13] = [
         decode: decode_typed::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>,
     },
     Kind {
+        resource: LEASES,
+        version: "v1",
+        namespaced: true,
+        singular: "lease",
+        short_names: NO_STRINGS,
+        categories: NO_STRINGS,
+        subresources: NO_STRINGS,
+        name_check: format::name_is_dns1123_subdomain,
+        decode: decode_typed::<Lease>,
+    },
+    Kind {
         resource: Resource {
             group: "discovery.k8s.io",
             plural: "endpointslices",
@@ -295,6 +330,13 @@ pub static KINDS: [Kind; 13] = [
         decode: decode_typed::<EndpointSlice>,
     },
 ];
+
+/// Leases: what leader election (the controllers' among them) is decided on.
+pub const LEASES: Resource = Resource {
+    group: service_plan::lease::GROUP_NAME,
+    plural: "leases",
+    kind: "Lease",
+};
 
 /// ServiceAccounts: identities whose tokens authenticate in team mode.
 pub const SERVICE_ACCOUNTS: Resource = Resource {
@@ -589,13 +631,15 @@ impl Registry {
     ) -> Result<(Applied, bool), RegistryError> {
         let unconditional = str_at(body, "/metadata/resourceVersion").is_empty();
         let ns = if kind.namespaced { namespace } else { "" };
-        if CREATE_ON_UPDATE.contains(&kind.resource.plural)
-            && unconditional
+        let missing = unconditional
             && self
                 .get_raw(kind.resource.plural, ns, name)
                 .await?
-                .is_none()
-        {
+                .is_none();
+        if unconditional && !missing && NO_UNCONDITIONAL_UPDATE.contains(&kind.resource.plural) {
+            return Err(unconditional_update_refused(kind, name));
+        }
+        if CREATE_ON_UPDATE.contains(&kind.resource.plural) && missing {
             let body_name = str_at(body, "/metadata/name");
             if body_name != name {
                 return Err(RegistryError::BadRequest(format!(
@@ -776,6 +820,7 @@ impl Registry {
                 }
                 bump_generation(kind, old, &mut object);
             }
+            prepare_for_update(kind, &mut object, old);
             tracking.record(
                 opts,
                 Some(old),
@@ -912,15 +957,17 @@ impl Registry {
     }
 }
 
-/// Defaults kube-apiserver applies to the other kinds on create.
 /// The kind's own validation of a create (`old` None) or an update, after the metadata's.
 fn validate_kind(kind: &Kind, object: &Value, old: Option<&Value>) -> FieldErrors {
     match kind.resource.kind {
         "Deployment" => service_plan::workload::validate::validate_deployment_spec(object),
+        "Lease" => service_plan::lease::validate::validate_lease(object),
         _ => service_plan::rbac::objects::validate_object(kind.resource.plural, object, old),
     }
 }
 
+/// Defaults kube-apiserver applies to the other kinds on create, and what their strategies
+/// clear (`PrepareForCreate`).
 fn default_on_create(kind: &Kind, object: &mut Value) {
     match kind.resource.kind {
         "Namespace" => {
@@ -942,6 +989,7 @@ fn default_on_create(kind: &Kind, object: &mut Value) {
             object["status"] = serde_json::json!({});
             service_plan::workload::defaults::set_deployment_defaults(object);
         }
+        "Lease" => service_plan::lease::validate::prepare_for_create(object),
         "Pod" => {
             service_plan::workload::defaults::set_pod_defaults(object);
             if object.pointer("/status/phase").is_none() {
@@ -950,6 +998,14 @@ fn default_on_create(kind: &Kind, object: &mut Value) {
             }
         }
         _ => {}
+    }
+}
+
+/// What a kind's strategy clears from an update before it is validated
+/// (`PrepareForUpdate`), beyond the status and metadata rules every kind shares.
+fn prepare_for_update(kind: &Kind, object: &mut Value, old: &Value) {
+    if kind.resource == LEASES {
+        service_plan::lease::validate::prepare_for_update(object, old);
     }
 }
 

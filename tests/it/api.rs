@@ -288,7 +288,12 @@ async fn aggregated_discovery_of_named_groups() {
         .collect();
     assert_eq!(
         groups,
-        ["apps", "rbac.authorization.k8s.io", "discovery.k8s.io"]
+        [
+            "apps",
+            "rbac.authorization.k8s.io",
+            "coordination.k8s.io",
+            "discovery.k8s.io"
+        ]
     );
     let deployments = &body["items"][0]["versions"][0]["resources"][0];
     assert_eq!(deployments["shortNames"], json!(["deploy"]));
@@ -325,6 +330,8 @@ async fn legacy_discovery_documents() {
              "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}},
             {"name": "rbac.authorization.k8s.io", "versions": [{"groupVersion": "rbac.authorization.k8s.io/v1", "version": "v1"}],
              "preferredVersion": {"groupVersion": "rbac.authorization.k8s.io/v1", "version": "v1"}},
+            {"name": "coordination.k8s.io", "versions": [{"groupVersion": "coordination.k8s.io/v1", "version": "v1"}],
+             "preferredVersion": {"groupVersion": "coordination.k8s.io/v1", "version": "v1"}},
             {"name": "discovery.k8s.io", "versions": [{"groupVersion": "discovery.k8s.io/v1", "version": "v1"}],
              "preferredVersion": {"groupVersion": "discovery.k8s.io/v1", "version": "v1"}}]})
     );
@@ -350,6 +357,18 @@ async fn legacy_discovery_documents() {
     assert_eq!(
         api.get("/apis/discovery.k8s.io/v1").await.json()["resources"][0]["name"],
         "endpointslices"
+    );
+    // As kube-apiserver v1.32 publishes it in /apis/coordination.k8s.io/v1.
+    assert_eq!(
+        api.get("/apis/coordination.k8s.io/v1").await.json(),
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "coordination.k8s.io/v1",
+               "resources": [{"name": "leases", "singularName": "lease", "namespaced": true, "kind": "Lease",
+                              "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+                              "storageVersionHash": "gqkMMb/YqFM="}]})
+    );
+    assert_eq!(
+        api.get("/apis/coordination.k8s.io").await.json()["preferredVersion"],
+        json!({"groupVersion": "coordination.k8s.io/v1", "version": "v1"})
     );
 }
 

@@ -15,6 +15,7 @@ mod hostile;
 mod kubectl;
 mod kubectl_endpoints;
 mod kubectl_lb;
+mod leases;
 mod lifecycle;
 mod memory;
 mod registry;

@@ -332,3 +332,60 @@ fn controllers_write_only_what_their_roles_allow() {
         missing.stderr
     );
 }
+
+/// kube-controller-manager's user renews the controllers' lease through its bootstrap role;
+/// without its binding renewals are refused, and the leader stops its controllers once the
+/// renew deadline passes.
+#[test]
+fn the_controllers_lead_only_while_their_role_allows_renewing_the_lease() {
+    let Some(team) = Team::start_with(&[
+        "--leader-elect-lease-duration",
+        "3s",
+        "--leader-elect-renew-deadline",
+        "2s",
+        "--leader-elect-retry-period",
+        "500ms",
+    ]) else {
+        return;
+    };
+    let lease = [
+        "get",
+        "lease",
+        "kube-controller-manager",
+        "-n",
+        "kube-system",
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+    ];
+    let holder = team.admin_ok(&lease);
+    assert!(!holder.is_empty());
+    assert!(
+        team.server.log().contains("successfully acquired lease"),
+        "{}",
+        team.server.log()
+    );
+    team.admin_ok(&[
+        "delete",
+        "clusterrolebinding",
+        "system:kube-controller-manager",
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !team.server.log().contains("leaderelection lost") {
+        assert!(
+            Instant::now() < deadline,
+            "the leader kept leading: {}",
+            team.server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = team.server.log();
+    assert!(
+        log.contains("User \"system:kube-controller-manager\" cannot update resource \"leases\""),
+        "{log}"
+    );
+    // No controllers run: a new Service gets no Endpoints.
+    team.admin_ok(&["create", "service", "clusterip", "orphan", "--tcp=80"]);
+    std::thread::sleep(Duration::from_secs(2));
+    let missing = team.run(&team.admin, &["get", "endpoints", "orphan"]);
+    assert_eq!(missing.code, 1, "{}", missing.stdout);
+}

@@ -16,6 +16,7 @@ pub mod endpoints;
 pub mod field;
 pub mod format;
 pub mod history;
+pub mod lease;
 pub mod meta;
 pub mod nesting;
 pub mod patch;

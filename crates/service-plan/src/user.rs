@@ -11,6 +11,8 @@ pub const UNAUTHENTICATED: &str = "system:unauthenticated";
 pub const AUTHENTICATED: &str = "system:authenticated";
 /// The group that may do everything (kube-apiserver's superuser group).
 pub const MASTERS: &str = "system:masters";
+/// `user.KubeControllerManager`: the user kube-controller-manager authenticates as.
+pub const KUBE_CONTROLLER_MANAGER: &str = "system:kube-controller-manager";
 /// The group of every ServiceAccount.
 pub const SERVICE_ACCOUNTS: &str = "system:serviceaccounts";
 

@@ -18,14 +18,15 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 
 /// A server on 127.0.0.1 and a kubectl configured for it.
 pub struct Kubectl {
-    /// Owns the database directory; kept alive with the server.
-    _cluster: TestCluster,
+    /// Owns the database directory of an in-process server; kept alive with it.
+    _cluster: Option<TestCluster>,
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,
     /// Holds HOME, the cache dir, the kubeconfig and manifests.
     pub dir: tempfile::TempDir,
     kubectl: PathBuf,
-    server: JoinHandle<()>,
+    /// The in-process server; `None` for a server process the test runs.
+    server: Option<JoinHandle<()>>,
 }
 
 /// What one kubectl run printed.
@@ -91,6 +92,19 @@ impl Kubectl {
         Some(Kubectl::start_on(kubectl, cluster).await)
     }
 
+    /// A kubectl configured for a server already running at `base_url` (a
+    /// [`super::process::ServerProcess`]); `None` means skip.
+    #[allow(dead_code)]
+    pub fn for_server(base_url: &str) -> Option<Kubectl> {
+        let kubectl = find_kubectl()?;
+        Some(Kubectl::configured(
+            kubectl,
+            base_url.to_owned(),
+            None,
+            None,
+        ))
+    }
+
     async fn start_on(kubectl: PathBuf, cluster: TestCluster) -> Kubectl {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -100,6 +114,15 @@ impl Kubectl {
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
         });
+        Kubectl::configured(kubectl, base_url, Some(cluster), Some(server))
+    }
+
+    fn configured(
+        kubectl: PathBuf,
+        base_url: String,
+        cluster: Option<TestCluster>,
+        server: Option<JoinHandle<()>>,
+    ) -> Kubectl {
         let dir = tempfile::tempdir().expect("temporary directory");
         std::fs::create_dir_all(dir.path().join("home")).expect("home directory");
         let kubeconfig = kubeconfig_for(&base_url);
@@ -215,7 +238,9 @@ impl Kubectl {
 
 impl Drop for Kubectl {
     fn drop(&mut self) {
-        self.server.abort();
+        if let Some(server) = &self.server {
+            server.abort();
+        }
     }
 }
 

@@ -6,6 +6,9 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The file in the data directory the server logs to.
+const LOG_FILE: &str = "server.log";
+
 /// The running server.
 pub struct ServerProcess {
     pub child: Child,
@@ -71,6 +74,8 @@ impl ServerProcess {
             .local_addr()
             .expect("address")
             .port();
+        // The log goes to a file in the data directory, for tests that read what it said.
+        let log = std::fs::File::create(dir.path().join(LOG_FILE)).expect("server log file");
         let child = Command::new(env!("CARGO_BIN_EXE_service-console"))
             .args([
                 "serve",
@@ -81,7 +86,8 @@ impl ServerProcess {
             .arg(dir.path())
             .args(extra)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
+            .env("NO_COLOR", "1")
             .spawn()
             .expect("start the server");
         ServerProcess {
@@ -89,6 +95,30 @@ impl ServerProcess {
             port,
             url: format!("{scheme}://127.0.0.1:{port}"),
             _dir: dir,
+        }
+    }
+
+    /// What the server has logged so far.
+    #[allow(dead_code)]
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join(LOG_FILE)).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM, as a service manager stops it, and waits (up to 30 s) for it to exit.
+    #[allow(dead_code)]
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the server") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not stop");
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 

@@ -29,8 +29,13 @@ impl Team {
     /// Starts `serve --tls`, prints its admin kubeconfig, and waits until kubectl reaches it;
     /// `None` (skip) when kubectl is missing outside CI.
     pub fn start() -> Option<Team> {
+        Team::start_with(&[])
+    }
+
+    /// [`Team::start`] with more `serve` flags.
+    pub fn start_with(extra: &[&str]) -> Option<Team> {
         let kubectl = find_kubectl()?;
-        let server = ServerProcess::start_tls(&[]);
+        let server = ServerProcess::start_tls(extra);
         let home = tempfile::tempdir().expect("home");
         let output = Command::new(env!("CARGO_BIN_EXE_service-console"))
             .args(["kubeconfig", "--server", &server.url, "--data-dir"])

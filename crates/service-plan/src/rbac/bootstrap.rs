@@ -17,9 +17,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 };
 
 use super::authorizer::StaticPolicy;
-use super::{GROUP_NAME, KIND_CLUSTER_ROLE, KIND_GROUP, KIND_SERVICE_ACCOUNT};
+use super::{GROUP_NAME, KIND_CLUSTER_ROLE, KIND_GROUP, KIND_SERVICE_ACCOUNT, KIND_USER};
+use crate::lease::election::LEASE_NAME;
 use crate::selector::LabelSelector;
-use crate::user::{AUTHENTICATED, MASTERS, UNAUTHENTICATED};
+use crate::user::{AUTHENTICATED, KUBE_CONTROLLER_MANAGER, MASTERS, UNAUTHENTICATED};
 
 /// The label every bootstrap object carries.
 pub const BOOTSTRAPPING_LABEL: &str = "kubernetes.io/bootstrapping";
@@ -44,6 +45,7 @@ const EXTENSIONS: &str = "extensions";
 const AUTHENTICATION: &str = "authentication.k8s.io";
 const AUTHORIZATION: &str = "authorization.k8s.io";
 const AUTOSCALING: &str = "autoscaling";
+const COORDINATION: &str = crate::lease::GROUP_NAME;
 const BATCH: &str = "batch";
 const DISCOVERY: &str = "discovery.k8s.io";
 const EVENTS: &str = "events.k8s.io";
@@ -87,6 +89,16 @@ fn rule(verbs: &[&str], groups: &[&str], resources: &[&str]) -> PolicyRule {
         api_groups: (!groups.is_empty()).then(|| sorted(groups)),
         resources: (!resources.is_empty()).then(|| sorted(resources)),
         ..Default::default()
+    }
+}
+
+/// A rule limited to the objects named `names`, as `.Names(...)` builds it.
+fn named_rule(verbs: &[&str], groups: &[&str], resources: &[&str], names: &[&str]) -> PolicyRule {
+    let mut names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    names.sort();
+    PolicyRule {
+        resource_names: Some(names),
+        ..rule(verbs, groups, resources)
     }
 }
 
@@ -225,9 +237,45 @@ pub fn cluster_roles() -> Vec<ClusterRole> {
             &[(AGGREGATE_TO_VIEW, "true")],
             aggregate_to_view_rules(),
         ),
+        cluster_role(
+            KUBE_CONTROLLER_MANAGER,
+            &[],
+            kube_controller_manager_rules(),
+        ),
     ];
     aggregate_all(&mut roles);
     roles
+}
+
+/// `system:kube-controller-manager`: what kube-controller-manager itself (not one of its
+/// controllers) does; here, leader election on its own Lease.
+fn kube_controller_manager_rules() -> Vec<PolicyRule> {
+    vec![
+        events_rule(),
+        // Needed for leader election.
+        rule(&["create"], &[COORDINATION], &["leases"]),
+        named_rule(
+            &["get", "update"],
+            &[COORDINATION],
+            &["leases"],
+            &[LEASE_NAME],
+        ),
+        // Fundamental resources.
+        rule(&["create"], &[CORE], &["secrets", "serviceaccounts"]),
+        rule(&["delete"], &[CORE], &["secrets"]),
+        rule(
+            &["get"],
+            &[CORE],
+            &["namespaces", "secrets", "serviceaccounts", "configmaps"],
+        ),
+        rule(&["update"], &[CORE], &["secrets", "serviceaccounts"]),
+        // Needed to check API access. These creates are non-mutating.
+        rule(&["create"], &[AUTHENTICATION], &["tokenreviews"]),
+        rule(&["create"], &[AUTHORIZATION], &["subjectaccessreviews"]),
+        // Needed for all shared informers.
+        rule(&["list", "watch"], &["*"], &["*"]),
+        rule(&["create"], &[CORE], &["serviceaccounts/token"]),
+    ]
 }
 
 /// `system:aggregate-to-edit`: write access to user workloads, read access to escalating
@@ -537,6 +585,15 @@ pub fn cluster_role_bindings() -> Vec<ClusterRoleBinding> {
             "system:public-info-viewer",
             vec![group(AUTHENTICATED), group(UNAUTHENTICATED)],
         ),
+        binding(
+            KUBE_CONTROLLER_MANAGER,
+            vec![Subject {
+                kind: KIND_USER.into(),
+                api_group: Some(GROUP_NAME.into()),
+                name: KUBE_CONTROLLER_MANAGER.into(),
+                namespace: None,
+            }],
+        ),
     ]
 }
 
@@ -834,6 +891,20 @@ mod tests {
             "",
         );
         assert!(authorize(&event, &policy).is_allowed());
+
+        // kube-controller-manager may create any Lease but read and renew only its own.
+        let manager = UserInfo::authenticated(KUBE_CONTROLLER_MANAGER, []);
+        let lease = |verb, name| {
+            let attrs =
+                Attributes::resource(&manager, verb, COORDINATION, "leases", "kube-system", name);
+            authorize(&attrs, &policy).is_allowed()
+        };
+        assert!(lease("create", ""));
+        assert!(lease("get", LEASE_NAME));
+        assert!(lease("update", LEASE_NAME));
+        assert!(!lease("update", "kube-scheduler"));
+        assert!(!lease("delete", LEASE_NAME));
+        assert!(!lease("update", ""));
     }
 
     #[test]

@@ -7,11 +7,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 mod access;
+mod lease;
 
 pub use access::{
     SubjectsStrings, binding_cells, cluster_role_binding_columns, created_at, role_binding_columns,
     role_cells, role_columns, service_account_cells, service_account_columns,
 };
+pub use lease::{lease_cells, lease_columns};
 
 /// `kind` of a Table response.
 pub const TABLE_KIND: &str = "Table";
@@ -155,6 +157,8 @@ pub enum TableKind {
     RoleBinding,
     /// rbac.authorization.k8s.io/v1 ClusterRoleBinding.
     ClusterRoleBinding,
+    /// coordination.k8s.io/v1 Lease.
+    Lease,
 }
 
 impl TableKind {
@@ -174,6 +178,7 @@ impl TableKind {
             "ClusterRole" => Self::ClusterRole,
             "RoleBinding" => Self::RoleBinding,
             "ClusterRoleBinding" => Self::ClusterRoleBinding,
+            "Lease" => Self::Lease,
             _ => return None,
         })
     }
@@ -193,6 +198,7 @@ impl TableKind {
             Self::Role | Self::ClusterRole => role_columns(),
             Self::RoleBinding => role_binding_columns(),
             Self::ClusterRoleBinding => cluster_role_binding_columns(),
+            Self::Lease => lease_columns(),
         }
     }
 
@@ -210,6 +216,7 @@ impl TableKind {
             Self::ServiceAccount => service_account_cells(obj, now),
             Self::Role | Self::ClusterRole => role_cells(obj),
             Self::RoleBinding | Self::ClusterRoleBinding => binding_cells(obj, now),
+            Self::Lease => lease_cells(obj, now),
         }
     }
 
@@ -1654,6 +1661,28 @@ mod tests {
     }
 
     #[test]
+    fn lease_row() {
+        let held = json!({"metadata": meta("kube-controller-manager"),
+            "spec": {"holderIdentity": "host_4f6c", "leaseDurationSeconds": 15}});
+        assert_eq!(
+            cells(TableKind::Lease, &held, CREATED + 300),
+            vec![
+                json!("kube-controller-manager"),
+                json!("host_4f6c"),
+                json!("5m")
+            ]
+        );
+        let released = json!({"metadata": meta("x"), "spec": {"holderIdentity": ""}});
+        assert_eq!(cells(TableKind::Lease, &released, CREATED)[1], json!(""));
+        let names: Vec<String> = TableKind::Lease
+            .columns()
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(names, ["Name", "Holder", "Age"]);
+    }
+
+    #[test]
     fn endpoint_slice_row() {
         let s = json!({"metadata": meta("web-abc"), "addressType": "IPv4",
             "ports": [{"port": 80}, {"name": "https"}, {}, {"port": 9}],
@@ -1734,6 +1763,7 @@ mod tests {
             "ClusterRole",
             "RoleBinding",
             "ClusterRoleBinding",
+            "Lease",
         ] {
             let k = TableKind::from_kind(kind).unwrap();
             for obj in [
