@@ -2,14 +2,17 @@
 //! that watches resume from, and allocations committed in the same transaction as their owner.
 //! It stores what it is given; whether an object is valid is for the registry to decide.
 
+mod backend;
 mod cache;
+mod postgres;
+mod rows;
 mod sqlite;
 
 pub use cache::Encoded;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -441,13 +444,103 @@ pub struct ListQuery {
     pub limit: usize,
 }
 
+/// A database URL (`postgres://user:password@host/db`) that never shows its password: its
+/// `Debug` and `Display` print it redacted, so flags and errors can be logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Accepts a `postgres://` or `postgresql://` URL that PostgreSQL's driver can use; the
+    /// error never quotes the URL.
+    pub fn parse(text: &str) -> Result<DatabaseUrl, String> {
+        if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+            return Err(
+                "only postgres:// URLs are supported (without --database the store is \
+                 SQLite in --data-dir)"
+                    .to_owned(),
+            );
+        }
+        postgres::connect_options(text).map_err(|_| {
+            "not a valid postgres://USER:PASSWORD@HOST:PORT/DATABASE URL".to_owned()
+        })?;
+        Ok(DatabaseUrl(text.to_owned()))
+    }
+
+    /// The URL itself, password included: only for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with its password (in the user info or a `password=` parameter) replaced by
+    /// `***`.
+    pub fn redacted(&self) -> String {
+        redact_url(&self.0)
+    }
+}
+
+/// `url` with any password replaced by `***`.
+fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return "***".to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rfind('@') {
+        Some(at) => {
+            let (user_info, host) = authority.split_at(at);
+            match user_info.split_once(':') {
+                Some((user, _password)) => format!("{user}:***{host}"),
+                None => authority.to_owned(),
+            }
+        }
+        None => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((name, _)) if name.eq_ignore_ascii_case("password") => {
+                        format!("{name}=***")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{}{authority}{tail}", &url[..scheme_end])
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        DatabaseUrl::parse(text)
+    }
+}
+
 /// A stream of committed events, in revision order, as [`Store::watch`] returns it.
 pub type EventStream = BoxStream<'static, Result<Event, StoreError>>;
 
 /// The revisioned object store; cheap to clone, all clones share one database.
 #[derive(Clone)]
 pub struct Store {
-    reader: sqlite::Reader,
+    reader: backend::Reader,
     requests: mpsc::Sender<Request>,
     shared: Arc<Shared>,
 }
@@ -456,6 +549,16 @@ pub struct Store {
 struct Shared {
     /// Whether the last commit (or probe) succeeded; false while writes cannot commit.
     writable: AtomicBool,
+    /// Whether the database answered the last time it was asked; always true for SQLite, whose
+    /// file cannot go away. PostgreSQL's tailer keeps it.
+    reachable: AtomicBool,
+    /// The revision the cache shows, for writers waiting to read their own write (PostgreSQL,
+    /// where the tailer, not the writer, applies writes to the cache).
+    applied: tokio::sync::watch::Sender<Revision>,
+    /// Bumped when the cache is reloaded from the database instead of advanced by events (a
+    /// replica that fell behind the compaction point): a watch that started before ends with
+    /// [`StoreError::Expired`], as it cannot be continued without a gap.
+    generation: AtomicU64,
     /// Every object, as of `revision`: both change together under this lock.
     objects: RwLock<cache::ObjectCache>,
     /// Snapshots that paged lists continue from.
@@ -564,16 +667,60 @@ impl Store {
         max_page_count: Option<u64>,
     ) -> Result<Store, StoreError> {
         let (writer, reader, state) = sqlite::open(path, max_page_count).await?;
-        Ok(Store::start(writer, reader, state))
+        Ok(Store::start(writer, backend::Reader::Sqlite(reader), state))
+    }
+
+    /// Connects to the PostgreSQL database at `url` (`postgres://…`), migrates it, loads its
+    /// state and starts the writer and the tailer that follows every replica's writes.
+    ///
+    /// `pool_size` is the number of read connections; the writer and the notification
+    /// listener have one each of their own. Errors never carry the URL or its password.
+    pub async fn open_postgres(url: &str, pool_size: u32) -> Result<Store, StoreError> {
+        let opened = postgres::open(url, pool_size).await?;
+        let store = Store::start(
+            opened.writer,
+            backend::Reader::Postgres(opened.reader.clone()),
+            opened.state,
+        );
+        postgres::start_tailer(
+            opened.reader,
+            opened.listener,
+            opened.stopped,
+            Arc::clone(&store.shared),
+        );
+        Ok(store)
+    }
+
+    /// Opens the store `database` names: PostgreSQL for a `postgres://` URL, else SQLite at
+    /// `sqlite_path`.
+    pub async fn open(
+        database: Option<&DatabaseUrl>,
+        pool_size: u32,
+        sqlite_path: &Path,
+    ) -> Result<Store, StoreError> {
+        match database {
+            Some(url) => Store::open_postgres(url.expose(), pool_size).await,
+            None => Store::open_sqlite(sqlite_path).await,
+        }
+    }
+
+    /// Whether this store is backed by PostgreSQL (shared by replicas) rather than SQLite.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.reader, backend::Reader::Postgres(_))
     }
 
     /// Whether writes commit: false after a failed commit until one succeeds again (the writer
     /// retries on its own every [`WRITE_PROBE_INTERVAL`]).
     pub fn is_writable(&self) -> bool {
         self.shared.writable.load(Ordering::Acquire)
+            && self.shared.reachable.load(Ordering::Acquire)
     }
 
-    fn start(writer: sqlite::Writer, reader: sqlite::Reader, state: sqlite::StartState) -> Store {
+    fn start(
+        writer: impl backend::BatchWriter,
+        reader: backend::Reader,
+        state: rows::StartState,
+    ) -> Store {
         let mut allocations: HashMap<String, Taken> = HashMap::new();
         for allocation in state.allocations {
             allocations
@@ -584,6 +731,9 @@ impl Store {
         let (events, _) = broadcast::channel(EVENT_BROADCAST_LEN);
         let shared = Arc::new(Shared {
             writable: AtomicBool::new(true),
+            reachable: AtomicBool::new(true),
+            applied: tokio::sync::watch::Sender::new(state.revision),
+            generation: AtomicU64::new(0),
             closing: tokio::sync::watch::Sender::new(false),
             objects: RwLock::new(state.objects),
             snapshots: std::sync::Mutex::default(),
@@ -705,12 +855,15 @@ impl Store {
     /// Dropping the returned future does not withdraw a write already queued.
     pub async fn commit(&self, write: Write) -> Result<Committed, StoreError> {
         match self.request(BatchOp::Write(write)).await? {
-            Applied::Write { event, object, .. } => Ok(Committed {
-                revision: event.revision,
-                event_type: event.event_type,
-                key: event.key,
-                object,
-            }),
+            Applied::Write { event, object, .. } => {
+                self.reader.applied(&self.shared, event.revision).await;
+                Ok(Committed {
+                    revision: event.revision,
+                    event_type: event.event_type,
+                    key: event.key,
+                    object,
+                })
+            }
             Applied::Compacted(_) => Err(StoreError::Corrupt(
                 "writer answered a write with a compaction".to_owned(),
             )),
@@ -799,6 +952,8 @@ impl Store {
             });
         }
         let watch = Watch {
+            generation: self.shared.generation.load(Ordering::Acquire),
+            shared: Arc::clone(&self.shared),
             reader: self.reader.clone(),
             live,
             kind: kind.map(str::to_owned),
@@ -856,7 +1011,7 @@ impl Store {
 /// After a failed commit it marks the store unwritable and, while nothing else arrives,
 /// probes every [`WRITE_PROBE_INTERVAL`], so readiness recovers once space is free again.
 async fn run_writer(
-    mut writer: sqlite::Writer,
+    mut writer: impl backend::BatchWriter,
     mut queue: mpsc::Receiver<Request>,
     shared: Arc<Shared>,
 ) {
@@ -892,7 +1047,7 @@ async fn run_writer(
         match writer.commit_batch(&ops, &shared).await {
             Ok(outcomes) => {
                 shared.writable.store(true, Ordering::Release);
-                shared.publish(&outcomes, writer.revision(), writer.compacted());
+                writer.publish(&outcomes, &shared);
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     // The caller may have gone away; its write is committed regardless.
                     let _ = reply.send(outcome.map_err(StoreError::classified));
@@ -901,7 +1056,7 @@ async fn run_writer(
             Err(error) => {
                 shared.writable.store(false, Ordering::Release);
                 tracing::error!(error = %error, writes = replies.len(), "group commit failed");
-                let full = sqlite::is_full(&error);
+                let full = backend::is_full(&error);
                 for reply in replies {
                     let failed = if full {
                         StoreError::Full
@@ -921,7 +1076,7 @@ impl StoreError {
     /// A database error that means the disk is full becomes [`StoreError::Full`].
     fn classified(self) -> StoreError {
         match self {
-            StoreError::Database(e) if sqlite::is_full(&e) => StoreError::Full,
+            StoreError::Database(e) if backend::is_full(&e) => StoreError::Full,
             other => other,
         }
     }
@@ -989,7 +1144,10 @@ impl Shared {
 
 /// The state of one watch stream.
 struct Watch {
-    reader: sqlite::Reader,
+    reader: backend::Reader,
+    shared: Arc<Shared>,
+    /// The store's generation when the watch started (see [`Shared::generation`]).
+    generation: u64,
     live: broadcast::Receiver<Event>,
     kind: Option<String>,
     /// The revision of the last event delivered (or the watch's start).
@@ -1045,6 +1203,13 @@ impl Watch {
                 continue;
             }
             match self.live.recv().await {
+                Ok(_) if self.shared.generation.load(Ordering::Acquire) != self.generation => {
+                    self.done = true;
+                    return Some(Err(StoreError::Expired {
+                        requested: self.last,
+                        oldest: self.shared.compacted.load(Ordering::Acquire),
+                    }));
+                }
                 Ok(event) => {
                     let wanted = self
                         .kind
@@ -1133,6 +1298,27 @@ mod tests {
             "2026-11-05T06:07:08Z"
         );
         assert_eq!(HistoryRetention::new(0, 1).max_revisions, 1);
+    }
+
+    #[test]
+    fn database_urls_are_shown_without_their_password() {
+        let url = DatabaseUrl::parse(
+            "postgres://app:s3cr%40t@db.example:5432/console?sslmode=require&password=other",
+        )
+        .expect("a postgres URL");
+        assert_eq!(
+            url.to_string(),
+            "postgres://app:***@db.example:5432/console?sslmode=require&password=***"
+        );
+        assert_eq!(format!("{url:?}"), url.to_string());
+        assert!(url.expose().contains("s3cr%40t"));
+        assert!(
+            DatabaseUrl::parse("mysql://app:secret@db/x").is_err_and(|e| !e.contains("secret"))
+        );
+        assert!(
+            DatabaseUrl::parse("postgres://app:secret@db:notaport/x")
+                .is_err_and(|e| !e.contains("secret"))
+        );
     }
 
     #[test]

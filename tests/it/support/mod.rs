@@ -83,6 +83,8 @@ pub mod browser;
 
 pub mod kubectl;
 
+pub mod postgres;
+
 pub mod process;
 
 pub mod team;
