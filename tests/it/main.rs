@@ -19,6 +19,7 @@ mod lifecycle;
 mod memory;
 mod registry;
 mod store;
+mod store_replicas;
 mod support;
 mod team;
 mod workload_defaults;
