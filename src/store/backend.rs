@@ -75,6 +75,16 @@ impl Reader {
         }
     }
 
+    /// Waits until this replica's cache shows every write committed (by any replica) before
+    /// the call. SQLite's cache always does.
+    pub(super) async fn sync(&self, shared: &Shared) -> Result<(), StoreError> {
+        if let Reader::Postgres(reader) = self {
+            let revision = reader.committed_revision().await?;
+            reader.wait_applied(shared, revision).await;
+        }
+        Ok(())
+    }
+
     /// Waits until this replica's cache shows `revision`: what makes a write readable by its
     /// writer as soon as `commit` returns. SQLite's writer updates the cache itself before it
     /// answers; PostgreSQL's tailer applies every write, local or not, in revision order.

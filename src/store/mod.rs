@@ -713,7 +713,12 @@ impl Store {
     /// retries on its own every [`WRITE_PROBE_INTERVAL`]).
     pub fn is_writable(&self) -> bool {
         self.shared.writable.load(Ordering::Acquire)
-            && self.shared.reachable.load(Ordering::Acquire)
+    }
+
+    /// Whether the database answered this replica's last read of the event log (checked every
+    /// second on PostgreSQL; always true on SQLite, whose file cannot go away).
+    pub fn is_reachable(&self) -> bool {
+        self.shared.reachable.load(Ordering::Acquire)
     }
 
     fn start(
@@ -842,6 +847,14 @@ impl Store {
             namespace.map(str::to_owned),
         );
         detached(async move { reader.count(&kind, namespace.as_deref()).await }).await
+    }
+
+    /// Waits until this replica's cache shows every write committed before the call, by any
+    /// replica: what a consistent read (a GET or list without `resourceVersion`) and a write's
+    /// read of the current object need, as kube-apiserver's consistent reads from its watch
+    /// cache wait for it to reach etcd's current revision. On SQLite the cache always does.
+    pub async fn sync(&self) -> Result<(), StoreError> {
+        self.reader.sync(&self.shared).await
     }
 
     /// Commits one write, group-committed with concurrent ones, and returns its event.

@@ -180,6 +180,7 @@ pub(super) async fn open(url: &str, pool_size: u32) -> Result<Opened, StoreError
         options,
         wake: Arc::clone(&wake),
         _stop: stop,
+        last_used: std::time::Instant::now(),
     };
     Ok(Opened {
         writer,
@@ -330,6 +331,14 @@ impl Reader {
                 "the cache has not caught up with a committed write yet"
             );
         }
+    }
+
+    /// The revision of the newest committed write, of any replica.
+    pub(super) async fn committed_revision(&self) -> Result<Revision, StoreError> {
+        let (revision,): (i64,) = sqlx::query_as("SELECT revision FROM meta WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(revision)
     }
 
     pub(super) async fn list_page(
@@ -496,10 +505,26 @@ pub(super) struct Writer {
     wake: Arc<Notify>,
     /// Dropped with the writer (the last clone of the store is gone): stops the tailer.
     _stop: oneshot::Sender<()>,
+    /// When the connection last did anything: one idle longer than [`IDLE_PING`] is checked
+    /// before a batch uses it.
+    last_used: std::time::Instant,
 }
+
+/// How long the write connection may sit idle before a batch checks it first: a database
+/// restarted meanwhile has closed it, and a batch failing on a dead connection would fail
+/// writes that a fresh one commits.
+const IDLE_PING: Duration = Duration::from_secs(1);
 
 impl Writer {
     async fn open_connection(&mut self) -> Result<&mut PgConnection, sqlx::Error> {
+        let idle = self.last_used.elapsed() > IDLE_PING;
+        self.last_used = std::time::Instant::now();
+        if idle
+            && let Some(conn) = self.conn.as_mut()
+            && conn.ping().await.is_err()
+        {
+            self.conn = None;
+        }
         if self.conn.is_none() {
             self.conn = Some(connect(&self.options).await?);
         }
@@ -510,15 +535,34 @@ impl Writer {
 
     /// Commits `ops` in one transaction that holds the revision lock (see the module notes),
     /// each in its own savepoint, and returns each outcome and the compaction revision.
+    ///
+    /// An error says whether it came before the transaction wrote anything (`true`): then
+    /// the batch may be committed again on a fresh connection, as when the database closed
+    /// the old one (a restart, a failover, a network cut) since the last batch.
     async fn try_commit_batch(
         &mut self,
         ops: &[BatchOp],
         clock: &HistoryClock,
+    ) -> Result<(Vec<Result<Applied, StoreError>>, Revision), (sqlx::Error, bool)> {
+        let conn = self.open_connection().await.map_err(|e| (e, false))?;
+        let mut tx = conn.begin().await.map_err(|e| (e, true))?;
+        let (revision, compacted): (i64, i64) = sqlx::query_as(LOCK_REVISION)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| (e, true))?;
+        Self::write_batch(tx, ops, clock, revision, compacted)
+            .await
+            .map_err(|e| (e, false))
+    }
+
+    /// The rest of a batch, once its transaction holds the revision lock.
+    async fn write_batch(
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        ops: &[BatchOp],
+        clock: &HistoryClock,
+        mut revision: Revision,
+        mut compacted: Revision,
     ) -> Result<(Vec<Result<Applied, StoreError>>, Revision), sqlx::Error> {
-        let conn = self.open_connection().await?;
-        let mut tx = conn.begin().await?;
-        let (mut revision, mut compacted): (i64, i64) =
-            sqlx::query_as(LOCK_REVISION).fetch_one(&mut *tx).await?;
         let before = (revision, compacted);
         let mut outcomes = Vec::with_capacity(ops.len());
         for op in ops {
@@ -581,7 +625,13 @@ impl super::backend::BatchWriter for Writer {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let clock = HistoryClock::now(retention);
-        match self.try_commit_batch(ops, &clock).await {
+        let mut result = self.try_commit_batch(ops, &clock).await;
+        if let Err((error, true)) = &result {
+            tracing::info!(error = %error, "the write connection failed; committing on a new one");
+            self.conn = None;
+            result = self.try_commit_batch(ops, &clock).await;
+        }
+        match result.map_err(|(error, _)| error) {
             Ok((outcomes, compacted)) => {
                 shared
                     .compacted

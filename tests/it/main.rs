@@ -18,6 +18,7 @@ mod kubectl_lb;
 mod lifecycle;
 mod memory;
 mod registry;
+mod replicas;
 mod store;
 mod store_replicas;
 mod support;

@@ -18,14 +18,15 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 
 /// A server on 127.0.0.1 and a kubectl configured for it.
 pub struct Kubectl {
-    /// Owns the database directory; kept alive with the server.
-    _cluster: TestCluster,
+    /// Owns the database directory; kept alive with the server (`None`: a server process
+    /// the test started, see [`Kubectl::for_server`]).
+    _cluster: Option<TestCluster>,
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,
     /// Holds HOME, the cache dir, the kubeconfig and manifests.
     pub dir: tempfile::TempDir,
     kubectl: PathBuf,
-    server: JoinHandle<()>,
+    server: Option<JoinHandle<()>>,
 }
 
 /// What one kubectl run printed.
@@ -105,12 +106,29 @@ impl Kubectl {
         let kubeconfig = kubeconfig_for(&base_url);
         std::fs::write(dir.path().join("kubeconfig"), kubeconfig).expect("write kubeconfig");
         Kubectl {
-            _cluster: cluster,
+            _cluster: Some(cluster),
             base_url,
             dir,
             kubectl,
-            server,
+            server: Some(server),
         }
+    }
+
+    /// A kubectl configured for a server already running at `base_url` (`http://…`).
+    #[allow(dead_code)]
+    pub fn for_server(base_url: &str) -> Option<Kubectl> {
+        let kubectl = find_kubectl()?;
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::create_dir_all(dir.path().join("home")).expect("home directory");
+        std::fs::write(dir.path().join("kubeconfig"), kubeconfig_for(base_url))
+            .expect("write kubeconfig");
+        Some(Kubectl {
+            _cluster: None,
+            base_url: base_url.to_owned(),
+            dir,
+            kubectl,
+            server: None,
+        })
     }
 
     /// A path inside the test's directory.
@@ -215,7 +233,9 @@ impl Kubectl {
 
 impl Drop for Kubectl {
     fn drop(&mut self) {
-        self.server.abort();
+        if let Some(server) = &self.server {
+            server.abort();
+        }
     }
 }
 

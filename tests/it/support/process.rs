@@ -81,7 +81,7 @@ impl ServerProcess {
             .arg(dir.path())
             .args(extra)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("server.log")).expect("log file"))
             .spawn()
             .expect("start the server");
         ServerProcess {
@@ -90,6 +90,12 @@ impl ServerProcess {
             url: format!("{scheme}://127.0.0.1:{port}"),
             _dir: dir,
         }
+    }
+
+    /// What the server logged so far (its standard error).
+    #[allow(dead_code)]
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("server.log")).unwrap_or_default()
     }
 
     /// One GET on its own connection; the whole response, or `None` if it failed.
