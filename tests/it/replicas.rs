@@ -8,8 +8,6 @@
 //! assertion holds whatever they write meanwhile.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
@@ -18,6 +16,7 @@ use serde_json::{Value, json};
 use crate::support::kubectl::{Kubectl, cells};
 use crate::support::postgres::{TestDatabase, test_database};
 use crate::support::process::ServerProcess;
+use crate::support::proxy::CutOff;
 
 /// Three replicas on one fresh database.
 struct Replicas {
@@ -292,57 +291,6 @@ async fn kubectl_walkthrough_works_against_each_replica() {
     }
 }
 
-/// A TCP proxy in front of the database that the test can cut off and restore: what a
-/// replica sees when the network to its database fails.
-struct CutOff {
-    port: u16,
-    open: Arc<AtomicBool>,
-    connections: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
-}
-
-impl CutOff {
-    async fn start(target: String) -> CutOff {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the proxy");
-        let port = listener.local_addr().expect("address").port();
-        let open = Arc::new(AtomicBool::new(true));
-        let connections: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
-        let (accepting, tasks) = (Arc::clone(&open), Arc::clone(&connections));
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if !accepting.load(Ordering::Acquire) {
-                    continue;
-                }
-                let target = target.clone();
-                let task = tokio::spawn(async move {
-                    if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
-                tasks.lock().expect("tasks").push(task);
-            }
-        });
-        CutOff {
-            port,
-            open,
-            connections,
-        }
-    }
-
-    /// Drops every connection and refuses new ones.
-    fn cut(&self) {
-        self.open.store(false, Ordering::Release);
-        for task in self.connections.lock().expect("tasks").drain(..) {
-            task.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.open.store(true, Ordering::Release);
-    }
-}
-
 fn ready(server: &ServerProcess) -> bool {
     server
         .get("/readyz")
@@ -389,6 +337,13 @@ async fn readyz_follows_the_database_and_the_password_is_never_logged() {
         || !ready(&server),
     );
     let unready_after = cut.elapsed();
+    // The tailer notices too (its reads time out), and keeps the replica unready.
+    wait_until(
+        "the tailer reports the outage",
+        Duration::from_secs(10),
+        || server.log().contains("reading the event log failed"),
+    );
+    assert!(!ready(&server));
     proxy.restore();
     wait_until(
         "ready again once it is back",
@@ -401,6 +356,6 @@ async fn readyz_follows_the_database_and_the_password_is_never_logged() {
     let log = server.log();
     assert!(unready_after < Duration::from_secs(5), "{unready_after:?}");
     assert_eq!(status, 201, "{body}\n{log}");
-    assert!(log.contains("reading the event log failed"), "{log}");
+    assert!(log.contains("the database is reachable again"), "{log}");
     assert!(!log.contains(password), "{log}");
 }

@@ -13,6 +13,7 @@ use service_console::store::{
 };
 
 use crate::support::postgres::{TestDatabase, test_database};
+use crate::support::proxy::CutOff;
 
 /// Far above what a replica needs (one poll interval at worst); the tests check 1 s.
 const WAIT: Duration = Duration::from_secs(10);
@@ -248,4 +249,59 @@ async fn compaction_by_any_replica_is_seen_by_all_and_may_be_repeated() {
         .expect("open")
         .expect("an event");
     assert_eq!(event.revision, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_replica_behind_the_compaction_point_reloads_and_ends_its_watches() {
+    let Some(database) = test_database() else {
+        return;
+    };
+    let a = Store::open_postgres(&database.url, 4)
+        .await
+        .expect("a opens");
+    // b reaches the database through a proxy the test cuts while a writes and compacts.
+    let proxy = CutOff::start(database.authority()).await;
+    let b = Store::open_postgres(&database.url_through(proxy.port, "unused"), 4)
+        .await
+        .expect("b opens");
+    let mut old = put("old", 80, Precondition::MustNotExist);
+    old.allocate = vec![Allocation::new("node-ports", "30001")];
+    a.commit(old).await.expect("create old");
+    caught_up(&b, 1).await;
+    let mut watch = b.watch(None, 1).await.expect("watch on b");
+
+    proxy.cut();
+    a.commit(put("new", 80, Precondition::MustNotExist))
+        .await
+        .expect("create new");
+    a.commit(Write::new(WriteOp::Delete {
+        key: key("old"),
+        precondition: Precondition::None,
+    }))
+    .await
+    .expect("delete old");
+    a.compact(3).await.expect("compact past what b has seen");
+    proxy.restore();
+    caught_up(&b, 3).await;
+
+    assert!(b.get(&key("old")).await.expect("get").is_none());
+    assert_eq!(
+        b.get(&key("new")).await.expect("get").map(|o| o.revision),
+        Some(2)
+    );
+    assert!(b.allocated("node-ports").is_empty());
+    assert_eq!(b.compacted_revision(), 3);
+    // b's watch cannot go on without the events it missed: it ends with 410 Gone, and its
+    // client lists again.
+    a.commit(put("later", 80, Precondition::MustNotExist))
+        .await
+        .expect("create later");
+    let ended = tokio::time::timeout(WAIT, watch.next())
+        .await
+        .expect("the watch answers")
+        .expect("an item");
+    assert!(
+        matches!(ended, Err(StoreError::Expired { .. })),
+        "{ended:?}"
+    );
 }

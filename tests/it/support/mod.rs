@@ -87,6 +87,8 @@ pub mod postgres;
 
 pub mod process;
 
+pub mod proxy;
+
 pub mod team;
 
 /// A console response read in full, for the HTML tests.

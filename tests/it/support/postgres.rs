@@ -43,6 +43,26 @@ pub fn test_database() -> Option<TestDatabase> {
     Some(TestDatabase { admin, name, url })
 }
 
+impl TestDatabase {
+    /// `host:port` of the database.
+    #[allow(dead_code)]
+    pub fn authority(&self) -> String {
+        let rest = self.url.split_once("://").map_or("", |(_, rest)| rest);
+        let authority = rest.split('/').next().unwrap_or("");
+        authority.rsplit('@').next().unwrap_or("").to_owned()
+    }
+
+    /// The database's URL through a proxy on 127.0.0.1:`port`, with `password` (which the
+    /// test cluster's trust authentication ignores).
+    #[allow(dead_code)]
+    pub fn url_through(&self, port: u16, password: &str) -> String {
+        format!(
+            "postgres://postgres:{password}@127.0.0.1:{port}/{}",
+            self.name
+        )
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         // FORCE ends the sessions of stores still shutting down.
