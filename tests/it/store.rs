@@ -9,8 +9,9 @@ use futures::StreamExt;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use service_console::store::{
-    Allocation, Committed, Event, EventStream, EventType, ListOrder, ListQuery, ObjectKey,
-    PageCursor, Precondition, Revision, Store, StoreError, StoredObject, Write, WriteOp,
+    Allocation, Committed, Event, EventStream, EventType, HistoryNote, HistoryRetention, ListOrder,
+    ListQuery, ObjectKey, PageCursor, Precondition, Revision, Store, StoreError, StoredObject,
+    Write, WriteOp,
 };
 use tempfile::TempDir;
 
@@ -857,7 +858,73 @@ async fn list_page_follows_an_update_of_the_type(db: &Db) {
     assert_eq!(keys(&page), ["a/old", "a/web-1"]);
 }
 
+fn note(verb: &str) -> HistoryNote {
+    HistoryNote {
+        verb: verb.to_owned(),
+        user: "alice".to_owned(),
+        manager: "kubectl".to_owned(),
+        ..HistoryNote::default()
+    }
+}
+
+async fn history_keeps_the_newest_revisions_and_the_delete(db: &Db) {
+    let store = db.open().await;
+    store.set_history_retention(HistoryRetention::new(2, 30));
+    let key = service_key("default", "web");
+    store
+        .commit(create("default", "web").with_history(note("create")))
+        .await
+        .expect("create");
+    for port in [81, 82] {
+        let update = put(
+            key.clone(),
+            service("default", "web", port),
+            Precondition::MustExist,
+        );
+        store
+            .commit(update.with_history(note("update")))
+            .await
+            .expect("update");
+    }
+    store
+        .commit(delete(key.clone()).with_history(note("delete")))
+        .await
+        .expect("delete");
+    store.prune_history().await.expect("prune by age");
+
+    let rows = store.history(&key, None, 10).await.expect("history");
+    let older = store.history(&key, Some(4), 10).await.expect("history");
+    let deletes = store
+        .deletes("services", "default", 10)
+        .await
+        .expect("deletes");
+
+    let summary = |rows: &[service_console::store::HistoryRow]| {
+        rows.iter()
+            .map(|r| (r.revision, r.note.verb.clone(), r.note.user.clone()))
+            .collect::<Vec<_>>()
+    };
+    // Two revisions kept per object: the delete and the update before it.
+    assert_eq!(
+        summary(&rows),
+        [
+            (4, "delete".to_owned(), "alice".to_owned()),
+            (3, "update".to_owned(), "alice".to_owned())
+        ]
+    );
+    assert_eq!(
+        summary(&older),
+        [(3, "update".to_owned(), "alice".to_owned())]
+    );
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0].0, "web");
+    assert_eq!(deletes[0].1.uid, "uid-default-web");
+    let last: Value = serde_json::from_str(&deletes[0].1.object).expect("JSON");
+    assert_eq!(last["spec"]["ports"][0]["port"], 82);
+}
+
 on_both_backends!(
+    history_keeps_the_newest_revisions_and_the_delete,
     put_then_get_returns_object_with_resource_version,
     put_of_present_key_is_modified_with_new_revision,
     delete_removes_object_and_carries_last_state_at_new_revision,
