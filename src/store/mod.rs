@@ -1,6 +1,11 @@
 //! Revisioned object store, like etcd: objects under one global revision counter, an event log
 //! that watches resume from, and allocations committed in the same transaction as their owner.
 //! It stores what it is given; whether an object is valid is for the registry to decide.
+//!
+//! Two backends behind one [`Store`], chosen at start-up (`backend.rs`): SQLite in the data
+//! directory (one process, whose writer decides and publishes each batch itself), or a
+//! PostgreSQL database shared by several replicas (`postgres.rs`: the database decides every
+//! write, and each replica's tailer publishes every replica's writes in revision order).
 
 mod backend;
 mod cache;
