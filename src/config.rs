@@ -10,6 +10,8 @@ use service_plan::alloc::{Pools, PortRange, ServiceCidr};
 use service_plan::lease::election::{Timing, parse_duration};
 use service_plan::slb::NetworkPlugin;
 
+use crate::store::DatabaseUrl;
+
 use crate::registry::{
     ClusterSettings, DEFAULT_CLUSTER_ID, DEFAULT_POD_CIDR, DEFAULT_SLB_INTRANET_IP_POOL,
     DEFAULT_SLB_IP_POOL,
@@ -50,6 +52,8 @@ pub struct ServeArgs {
     /// Folder of the embedded SQLite database; created if missing.
     #[arg(long, env = "SERVICE_CONSOLE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
     /// Start without the demo cluster (nodes and an nginx Deployment).
@@ -107,6 +111,39 @@ impl LeaderElectionArgs {
             retry_period: self.leader_elect_retry_period,
         };
         timing.check().map(|()| Some(timing))
+    }
+}
+
+/// Where the store lives: SQLite in the data directory, or a PostgreSQL database that several
+/// replicas share.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// A PostgreSQL database (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`) instead of SQLite
+    /// in --data-dir: every replica started with the same URL serves the same objects, with
+    /// one revision order and watches that see every replica's writes. The URL is never logged.
+    #[arg(
+        long = "database",
+        env = "SERVICE_CONSOLE_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<DatabaseUrl>,
+    /// Read connections to the PostgreSQL database (the writer and the change listener have
+    /// one each besides).
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_DATABASE_POOL_SIZE",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u32).range(1..=1000)
+    )]
+    pub database_pool_size: u32,
+}
+
+impl Default for DatabaseArgs {
+    fn default() -> Self {
+        DatabaseArgs {
+            database_url: None,
+            database_pool_size: 8,
+        }
     }
 }
 

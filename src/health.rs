@@ -20,8 +20,13 @@ async fn live() -> &'static str {
 }
 
 /// Ready once the store answers (it was opened and migrated before the server started) and
-/// while writes commit: a full disk makes the server unready until space is free again.
+/// while writes commit: a full disk makes the server unready until space is free again, and so
+/// does a PostgreSQL database this replica cannot reach (within a second, and ready again as
+/// soon as it answers).
 async fn ready(State(app): State<AppState>) -> (StatusCode, &'static str) {
+    if !app.registry.store().is_reachable() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unreachable");
+    }
     if !app.registry.store().is_writable() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use crate::api::audit::AuditLog;
 use crate::auth::AuthMode;
-use crate::config::{LimitArgs, ServeArgs};
+use crate::config::{DatabaseArgs, LimitArgs, ServeArgs};
 use crate::connections::{self, ConnectionLimits};
 use crate::controllers::ControllerOptions;
 use crate::controllers::leader::ControllerManager;
 use crate::inflight::{self, Inflight};
 use crate::registry::Registry;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::{AppState, routes, with_legacy_watch_paths};
 
 /// The database file inside the data directory.
@@ -30,11 +30,29 @@ pub async fn open_state(
     data_dir: &Path,
     pools: service_plan::alloc::Pools,
 ) -> anyhow::Result<AppState> {
+    open_state_with(data_dir, &DatabaseArgs::default(), pools).await
+}
+
+/// Opens the store `database` names (SQLite in `data_dir`, created if missing, when it names
+/// none) and the registry over it.
+pub async fn open_state_with(
+    data_dir: &Path,
+    database: &DatabaseArgs,
+    pools: service_plan::alloc::Pools,
+) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating data directory {}", data_dir.display()))?;
-    let store = Store::open_sqlite(&data_dir.join(DATABASE_FILE))
-        .await
-        .context("opening the store")?;
+    let store = Store::open(
+        database.database_url.as_ref(),
+        database.database_pool_size,
+        &data_dir.join(DATABASE_FILE),
+    )
+    .await
+    .map_err(|e| match &e {
+        // The text of a database error is for the log, and never names the URL.
+        StoreError::Database(detail) => anyhow::anyhow!("opening the store: {e}: {detail}"),
+        _ => anyhow::anyhow!("opening the store: {e}"),
+    })?;
     let registry = Registry::open(store, pools)
         .await
         .map_err(|e| anyhow::anyhow!("bootstrapping the cluster: {e}"))?;
@@ -134,7 +152,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
     {
         anyhow::bail!(refusal);
     }
-    let mut state = open_state(&args.data_dir, args.cluster.pools()).await?;
+    let mut state = open_state_with(&args.data_dir, &args.database, args.cluster.pools()).await?;
     let tls = if args.tls.tls {
         let (team, config) = crate::auth::team_mode(&args.data_dir, args.listen, &args.tls)?;
         state = state.with_auth(AuthMode::Team(team));
@@ -169,7 +187,14 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    tracing::info!(address = %args.listen, data_dir = %args.data_dir.display(), scheme, "service-console listening");
+    match &args.database.database_url {
+        Some(url) => {
+            tracing::info!(address = %args.listen, database = %url, scheme, "service-console listening")
+        }
+        None => {
+            tracing::info!(address = %args.listen, data_dir = %args.data_dir.display(), scheme, "service-console listening")
+        }
+    }
     println!("service-console listening on {scheme}://{}", args.listen);
     serve(listener, state, tls, &args.limits).await;
     // After the last request: the controllers stop and the lease is released for another

@@ -32,6 +32,7 @@ pub async fn get(
         if watch {
             return watch::watch(&app.registry, &target, &params, negotiated).await;
         }
+        consistent_read(&app, &params).await?;
         let listed = list::list(&app.registry, &target, &params).await?;
         return negotiated.list(kind, listed);
     };
@@ -39,10 +40,22 @@ pub async fn get(
     if target.subresource == Some(Subresource::Scale) {
         return scale::get(&app.registry, kind, target.namespace_or_empty(), name).await;
     }
+    consistent_read(&app, &params).await?;
     let object = app
         .registry
         .get_read(kind, target.namespace_or_empty(), name)?;
     negotiated.read(kind, object)
+}
+
+/// A read without `resourceVersion` (and not from a continue token) is a consistent read, as
+/// kube-apiserver serves it: it shows every write committed before it, on any replica.
+async fn consistent_read(app: &AppState, params: &Params) -> Result<(), ApiError> {
+    let unversioned = params.get("resourceVersion").is_none_or(str::is_empty);
+    let continued = params.get("continue").is_some_and(|t| !t.is_empty());
+    if unversioned && !continued {
+        app.registry.sync().await?;
+    }
+    Ok(())
 }
 
 /// POST to a collection: create.

@@ -245,6 +245,12 @@ impl Registry {
         )
     }
 
+    /// Waits until this replica shows every write committed before the call (see
+    /// [`crate::store::Store::sync`]).
+    pub async fn sync(&self) -> Result<(), RegistryError> {
+        Ok(self.inner.store.sync().await?)
+    }
+
     /// Reads one object.
     pub async fn get_raw(
         &self,

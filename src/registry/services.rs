@@ -201,8 +201,10 @@ impl Registry {
         .await
     }
 
-    /// Reads one Service as the API returns it.
+    /// Reads one Service as the API returns it, with every write committed before the call
+    /// (on any replica).
     pub async fn get_service(&self, namespace: &str, name: &str) -> Result<Value, RegistryError> {
+        self.sync().await?;
         match self.get_raw(SERVICES.plural, namespace, name).await? {
             Some(stored) => Ok(decorate(stored.object)),
             None => Err(RegistryError::NotFound {

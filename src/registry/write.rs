@@ -126,6 +126,8 @@ impl Registry {
             name: name.to_string(),
         };
         for _ in 0..MAX_WRITE_ATTEMPTS {
+            // Another replica may have written since this one's cache last caught up.
+            self.inner.store.sync().await?;
             let commit = match attempt().await? {
                 Attempt::Done(answer) => return Ok(answer),
                 Attempt::Again => continue,

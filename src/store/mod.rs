@@ -1,15 +1,25 @@
 //! Revisioned object store, like etcd: objects under one global revision counter, an event log
 //! that watches resume from, and allocations committed in the same transaction as their owner.
 //! It stores what it is given; whether an object is valid is for the registry to decide.
+//!
+//! Two backends behind one [`Store`], chosen at start-up (`backend.rs`): SQLite in the data
+//! directory (one process, whose writer decides and publishes each batch itself), or a
+//! PostgreSQL database shared by several replicas (`postgres.rs`: the database decides every
+//! write, and each replica's tailer publishes every replica's writes in revision order).
 
+mod backend;
 mod cache;
+mod database_url;
+mod postgres;
+mod rows;
 mod sqlite;
 
 pub use cache::Encoded;
+pub use database_url::DatabaseUrl;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -447,7 +457,7 @@ pub type EventStream = BoxStream<'static, Result<Event, StoreError>>;
 /// The revisioned object store; cheap to clone, all clones share one database.
 #[derive(Clone)]
 pub struct Store {
-    reader: sqlite::Reader,
+    reader: backend::Reader,
     requests: mpsc::Sender<Request>,
     shared: Arc<Shared>,
 }
@@ -456,6 +466,16 @@ pub struct Store {
 struct Shared {
     /// Whether the last commit (or probe) succeeded; false while writes cannot commit.
     writable: AtomicBool,
+    /// Whether the database answered the last time it was asked; always true for SQLite, whose
+    /// file cannot go away. PostgreSQL's tailer keeps it.
+    reachable: AtomicBool,
+    /// The revision the cache shows, for writers waiting to read their own write (PostgreSQL,
+    /// where the tailer, not the writer, applies writes to the cache).
+    applied: tokio::sync::watch::Sender<Revision>,
+    /// Bumped when the cache is reloaded from the database instead of advanced by events (a
+    /// replica that fell behind the compaction point): a watch that started before ends with
+    /// [`StoreError::Expired`], as it cannot be continued without a gap.
+    generation: AtomicU64,
     /// Every object, as of `revision`: both change together under this lock.
     objects: RwLock<cache::ObjectCache>,
     /// Snapshots that paged lists continue from.
@@ -564,7 +584,41 @@ impl Store {
         max_page_count: Option<u64>,
     ) -> Result<Store, StoreError> {
         let (writer, reader, state) = sqlite::open(path, max_page_count).await?;
-        Ok(Store::start(writer, reader, state))
+        Ok(Store::start(writer, backend::Reader::Sqlite(reader), state))
+    }
+
+    /// Connects to the PostgreSQL database at `url` (`postgres://…`), migrates it, loads its
+    /// state and starts the writer and the tailer that follows every replica's writes.
+    ///
+    /// `pool_size` is the number of read connections; the writer and the notification
+    /// listener have one each of their own. Errors never carry the URL or its password.
+    pub async fn open_postgres(url: &str, pool_size: u32) -> Result<Store, StoreError> {
+        let opened = postgres::open(url, pool_size).await?;
+        let store = Store::start(
+            opened.writer,
+            backend::Reader::Postgres(opened.reader.clone()),
+            opened.state,
+        );
+        postgres::start_tailer(
+            opened.reader,
+            opened.listener,
+            opened.stopped,
+            Arc::clone(&store.shared),
+        );
+        Ok(store)
+    }
+
+    /// Opens the store `database` names: PostgreSQL for a `postgres://` URL, else SQLite at
+    /// `sqlite_path`.
+    pub async fn open(
+        database: Option<&DatabaseUrl>,
+        pool_size: u32,
+        sqlite_path: &Path,
+    ) -> Result<Store, StoreError> {
+        match database {
+            Some(url) => Store::open_postgres(url.expose(), pool_size).await,
+            None => Store::open_sqlite(sqlite_path).await,
+        }
     }
 
     /// Whether writes commit: false after a failed commit until one succeeds again (the writer
@@ -573,7 +627,17 @@ impl Store {
         self.shared.writable.load(Ordering::Acquire)
     }
 
-    fn start(writer: sqlite::Writer, reader: sqlite::Reader, state: sqlite::StartState) -> Store {
+    /// Whether the database answered this replica's last read of the event log (checked every
+    /// second on PostgreSQL; always true on SQLite, whose file cannot go away).
+    pub fn is_reachable(&self) -> bool {
+        self.shared.reachable.load(Ordering::Acquire)
+    }
+
+    fn start(
+        writer: impl backend::BatchWriter,
+        reader: backend::Reader,
+        state: rows::StartState,
+    ) -> Store {
         let mut allocations: HashMap<String, Taken> = HashMap::new();
         for allocation in state.allocations {
             allocations
@@ -584,6 +648,9 @@ impl Store {
         let (events, _) = broadcast::channel(EVENT_BROADCAST_LEN);
         let shared = Arc::new(Shared {
             writable: AtomicBool::new(true),
+            reachable: AtomicBool::new(true),
+            applied: tokio::sync::watch::Sender::new(state.revision),
+            generation: AtomicU64::new(0),
             closing: tokio::sync::watch::Sender::new(false),
             objects: RwLock::new(state.objects),
             snapshots: std::sync::Mutex::default(),
@@ -694,6 +761,14 @@ impl Store {
         detached(async move { reader.count(&kind, namespace.as_deref()).await }).await
     }
 
+    /// Waits until this replica's cache shows every write committed before the call, by any
+    /// replica: what a consistent read (a GET or list without `resourceVersion`) and a write's
+    /// read of the current object need, as kube-apiserver's consistent reads from its watch
+    /// cache wait for it to reach etcd's current revision. On SQLite the cache always does.
+    pub async fn sync(&self) -> Result<(), StoreError> {
+        self.reader.sync(&self.shared).await
+    }
+
     /// Commits one write, group-committed with concurrent ones, and returns its event.
     ///
     /// The write is durable on disk when this returns. A put sets `metadata.resourceVersion` to
@@ -705,12 +780,15 @@ impl Store {
     /// Dropping the returned future does not withdraw a write already queued.
     pub async fn commit(&self, write: Write) -> Result<Committed, StoreError> {
         match self.request(BatchOp::Write(write)).await? {
-            Applied::Write { event, object, .. } => Ok(Committed {
-                revision: event.revision,
-                event_type: event.event_type,
-                key: event.key,
-                object,
-            }),
+            Applied::Write { event, object, .. } => {
+                self.reader.applied(&self.shared, event.revision).await;
+                Ok(Committed {
+                    revision: event.revision,
+                    event_type: event.event_type,
+                    key: event.key,
+                    object,
+                })
+            }
             Applied::Compacted(_) => Err(StoreError::Corrupt(
                 "writer answered a write with a compaction".to_owned(),
             )),
@@ -799,6 +877,8 @@ impl Store {
             });
         }
         let watch = Watch {
+            generation: self.shared.generation.load(Ordering::Acquire),
+            shared: Arc::clone(&self.shared),
             reader: self.reader.clone(),
             live,
             kind: kind.map(str::to_owned),
@@ -856,7 +936,7 @@ impl Store {
 /// After a failed commit it marks the store unwritable and, while nothing else arrives,
 /// probes every [`WRITE_PROBE_INTERVAL`], so readiness recovers once space is free again.
 async fn run_writer(
-    mut writer: sqlite::Writer,
+    mut writer: impl backend::BatchWriter,
     mut queue: mpsc::Receiver<Request>,
     shared: Arc<Shared>,
 ) {
@@ -892,7 +972,7 @@ async fn run_writer(
         match writer.commit_batch(&ops, &shared).await {
             Ok(outcomes) => {
                 shared.writable.store(true, Ordering::Release);
-                shared.publish(&outcomes, writer.revision(), writer.compacted());
+                writer.publish(&outcomes, &shared);
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     // The caller may have gone away; its write is committed regardless.
                     let _ = reply.send(outcome.map_err(StoreError::classified));
@@ -901,7 +981,7 @@ async fn run_writer(
             Err(error) => {
                 shared.writable.store(false, Ordering::Release);
                 tracing::error!(error = %error, writes = replies.len(), "group commit failed");
-                let full = sqlite::is_full(&error);
+                let full = backend::is_full(&error);
                 for reply in replies {
                     let failed = if full {
                         StoreError::Full
@@ -921,7 +1001,7 @@ impl StoreError {
     /// A database error that means the disk is full becomes [`StoreError::Full`].
     fn classified(self) -> StoreError {
         match self {
-            StoreError::Database(e) if sqlite::is_full(&e) => StoreError::Full,
+            StoreError::Database(e) if backend::is_full(&e) => StoreError::Full,
             other => other,
         }
     }
@@ -989,7 +1069,10 @@ impl Shared {
 
 /// The state of one watch stream.
 struct Watch {
-    reader: sqlite::Reader,
+    reader: backend::Reader,
+    shared: Arc<Shared>,
+    /// The store's generation when the watch started (see [`Shared::generation`]).
+    generation: u64,
     live: broadcast::Receiver<Event>,
     kind: Option<String>,
     /// The revision of the last event delivered (or the watch's start).
@@ -1045,6 +1128,13 @@ impl Watch {
                 continue;
             }
             match self.live.recv().await {
+                Ok(_) if self.shared.generation.load(Ordering::Acquire) != self.generation => {
+                    self.done = true;
+                    return Some(Err(StoreError::Expired {
+                        requested: self.last,
+                        oldest: self.shared.compacted.load(Ordering::Acquire),
+                    }));
+                }
                 Ok(event) => {
                     let wanted = self
                         .kind

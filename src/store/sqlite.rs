@@ -13,10 +13,14 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Connection};
 
+use super::rows::{
+    CurrentRow, HistoryClock, HistorySqlRow, NewHistoryRow, ObjectRow, PageStatements, StartState,
+    page_statement, parse_json, to_json,
+};
 use super::{
-    Allocation, Applied, BatchOp, Encoded, Event, EventType, HistoryNote, HistoryRetention,
-    HistoryRow, ListOrder, ListQuery, ObjectKey, Revision, Shared, StoreError, StoredObject, Write,
-    WriteOp, created_at, history_time, spec_type, with_resource_version,
+    Allocation, Applied, BatchOp, Encoded, Event, EventType, HistoryRow, ListQuery, ObjectKey,
+    Revision, Shared, StoreError, StoredObject, Write, WriteOp, created_at, spec_type,
+    with_resource_version,
 };
 
 mod bulk;
@@ -29,9 +33,6 @@ const WRITER_CACHE_KIB: i64 = -32 * 1024;
 const WAL_AUTOCHECKPOINT_PAGES: u32 = 8_000;
 /// Connections in the read pool.
 const READ_CONNECTIONS: u32 = 8;
-/// Sorts after every stored `created_at` (RFC 3339 text starts with a digit): where a newest
-/// first walk starts.
-const AFTER_EVERY_TIMESTAMP: &str = "\u{10FFFF}";
 
 /// The page queries of [`Reader::list_page`], one per (order, namespace or all, type filter or
 /// not). Each takes its text parameters in order and the limit last; `INDEXED BY` pins the index
@@ -83,13 +84,17 @@ mod page_sql {
         ORDER BY created_at DESC, namespace DESC, name DESC LIMIT $7";
 }
 
-/// The counters and allocations found in the database when it was opened.
-pub(super) struct StartState {
-    pub(super) objects: super::cache::ObjectCache,
-    pub(super) revision: Revision,
-    pub(super) compacted: Revision,
-    pub(super) allocations: Vec<Allocation>,
-}
+/// SQLite's page queries, for [`page_statement`].
+const PAGE_STATEMENTS: PageStatements = PageStatements {
+    name_in_namespace: page_sql::NAME_IN_NAMESPACE,
+    name_in_namespace_of_type: page_sql::NAME_IN_NAMESPACE_OF_TYPE,
+    name_all: page_sql::NAME_ALL,
+    name_all_of_type: page_sql::NAME_ALL_OF_TYPE,
+    created_asc_in_namespace: page_sql::CREATED_ASC_IN_NAMESPACE,
+    created_desc_in_namespace: page_sql::CREATED_DESC_IN_NAMESPACE,
+    created_asc_all: page_sql::CREATED_ASC_ALL,
+    created_desc_all: page_sql::CREATED_DESC_ALL,
+};
 
 /// Opens the database: the write connection (which also migrates it) and the read pool.
 ///
@@ -171,30 +176,6 @@ pub(super) async fn open(
 }
 
 #[derive(sqlx::FromRow)]
-struct ObjectRow {
-    namespace: String,
-    name: String,
-    uid: String,
-    revision: i64,
-    object: String,
-}
-
-impl ObjectRow {
-    fn into_stored(self, kind: &str) -> Result<StoredObject, StoreError> {
-        Ok(StoredObject {
-            object: parse_json(&self.object, self.revision)?,
-            key: ObjectKey {
-                kind: kind.to_owned(),
-                namespace: self.namespace,
-                name: self.name,
-            },
-            uid: self.uid,
-            revision: self.revision,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
 struct EventRow {
     revision: i64,
     kind: String,
@@ -226,11 +207,6 @@ impl EventRow {
     }
 }
 
-fn parse_json(text: &str, revision: Revision) -> Result<serde_json::Value, StoreError> {
-    serde_json::from_str(text)
-        .map_err(|error| StoreError::Corrupt(format!("object at revision {revision}: {error}")))
-}
-
 /// `metadata.uid` of an encoded object, which the event log does not keep apart; reading it
 /// also checks that the text is JSON, as decoding the whole object would.
 fn uid_in(text: &str, revision: Revision) -> Result<String, StoreError> {
@@ -249,11 +225,6 @@ fn uid_in(text: &str, revision: Revision) -> Result<String, StoreError> {
         .map_err(|error| StoreError::Corrupt(format!("object at revision {revision}: {error}")))
 }
 
-fn to_json(object: &serde_json::Value) -> Result<String, StoreError> {
-    serde_json::to_string(object)
-        .map_err(|error| StoreError::Corrupt(format!("object cannot be serialized: {error}")))
-}
-
 /// The read side: a pool of query-only connections, each read in its own snapshot.
 #[derive(Clone)]
 pub(super) struct Reader {
@@ -266,7 +237,7 @@ impl Reader {
         kind: &str,
         query: &ListQuery,
     ) -> Result<(Vec<StoredObject>, Revision), StoreError> {
-        let (sql, params) = page_statement(kind, query);
+        let (sql, params) = page_statement(&PAGE_STATEMENTS, kind, query);
         let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
         let mut tx = self.pool.begin().await?;
         let (revision,): (i64,) = sqlx::query_as("SELECT revision FROM meta WHERE id = 1")
@@ -351,68 +322,6 @@ impl Reader {
         };
         tx.commit().await?;
         rows.into_iter().map(EventRow::into_event).collect()
-    }
-}
-
-/// The statement of a page query and its text parameters (the limit is bound after them).
-fn page_statement<'q>(kind: &'q str, query: &'q ListQuery) -> (&'static str, Vec<&'q str>) {
-    let descending = query.order == ListOrder::CreatedDesc;
-    let (after_created, after_namespace, after_name) = match &query.after {
-        Some(after) => (
-            after.created_at.as_str(),
-            after.namespace.as_str(),
-            after.name.as_str(),
-        ),
-        // Names are never empty, so ("", "", "") sorts before every key: "from the start".
-        None if descending => (AFTER_EVERY_TIMESTAMP, "", ""),
-        None => ("", "", ""),
-    };
-    let contains = query.name_contains.as_str();
-    let spec_type = query.spec_type.as_deref().unwrap_or("");
-    let namespace = query.namespace.as_deref();
-    match (query.order, namespace, spec_type) {
-        (ListOrder::Name, Some(ns), "") => (
-            page_sql::NAME_IN_NAMESPACE,
-            vec![kind, ns, after_name, contains],
-        ),
-        (ListOrder::Name, Some(ns), ty) => (
-            page_sql::NAME_IN_NAMESPACE_OF_TYPE,
-            vec![kind, ty, ns, after_name, contains],
-        ),
-        (ListOrder::Name, None, "") => (
-            page_sql::NAME_ALL,
-            vec![kind, after_namespace, after_name, contains],
-        ),
-        (ListOrder::Name, None, ty) => (
-            page_sql::NAME_ALL_OF_TYPE,
-            vec![kind, ty, after_namespace, after_name, contains],
-        ),
-        (ListOrder::CreatedAsc | ListOrder::CreatedDesc, Some(ns), ty) => {
-            let sql = if descending {
-                page_sql::CREATED_DESC_IN_NAMESPACE
-            } else {
-                page_sql::CREATED_ASC_IN_NAMESPACE
-            };
-            (sql, vec![kind, ns, after_created, after_name, contains, ty])
-        }
-        (ListOrder::CreatedAsc | ListOrder::CreatedDesc, None, ty) => {
-            let sql = if descending {
-                page_sql::CREATED_DESC_ALL
-            } else {
-                page_sql::CREATED_ASC_ALL
-            };
-            (
-                sql,
-                vec![
-                    kind,
-                    after_created,
-                    after_namespace,
-                    after_name,
-                    contains,
-                    ty,
-                ],
-            )
-        }
     }
 }
 
@@ -601,14 +510,6 @@ impl Writer {
     }
 }
 
-/// The current (uid, revision, object JSON) of a key.
-#[derive(sqlx::FromRow)]
-struct CurrentRow {
-    uid: String,
-    revision: i64,
-    object: String,
-}
-
 async fn apply_write(
     conn: &mut SqliteConnection,
     write: &Write,
@@ -792,35 +693,6 @@ mod history_sql {
         ORDER BY revision DESC LIMIT $3";
 }
 
-/// The time of a batch's history rows and the retention they are pruned by.
-pub(super) struct HistoryClock {
-    retention: HistoryRetention,
-    /// `written_at` of the batch's rows.
-    now: String,
-    /// Rows written before this are older than the retention's age.
-    cutoff: String,
-}
-
-impl HistoryClock {
-    fn now(retention: HistoryRetention) -> HistoryClock {
-        let now = jiff::Timestamp::now();
-        HistoryClock {
-            retention,
-            now: history_time(now),
-            cutoff: retention.cutoff(now),
-        }
-    }
-}
-
-/// One history row to insert.
-pub(super) struct NewHistoryRow<'a> {
-    pub(super) key: &'a ObjectKey,
-    pub(super) revision: Revision,
-    pub(super) uid: &'a str,
-    pub(super) note: &'a HistoryNote,
-    pub(super) text: &'a str,
-}
-
 /// Inserts history rows and prunes each written object's rows beyond the retention: only
 /// that object's rows, through the primary key, however large the table is.
 pub(super) async fn insert_history(
@@ -877,41 +749,6 @@ async fn prune_history_by_age(
         .execute(&mut *conn)
         .await?;
     Ok(())
-}
-
-#[derive(sqlx::FromRow)]
-struct HistorySqlRow {
-    name: String,
-    revision: i64,
-    uid: String,
-    verb: String,
-    subresource: String,
-    username: String,
-    user_agent: String,
-    manager: String,
-    written_at: String,
-    object: String,
-}
-
-impl HistorySqlRow {
-    fn into_row(self) -> (String, HistoryRow) {
-        (
-            self.name,
-            HistoryRow {
-                revision: self.revision,
-                uid: self.uid,
-                note: HistoryNote {
-                    verb: self.verb,
-                    subresource: self.subresource,
-                    user: self.username,
-                    user_agent: self.user_agent,
-                    manager: self.manager,
-                },
-                written_at: self.written_at,
-                object: self.object,
-            },
-        )
-    }
 }
 
 impl Reader {

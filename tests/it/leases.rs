@@ -463,20 +463,15 @@ async fn a_candidate_takes_over_when_the_leader_dies_or_stops() {
 /// The failover of the issue, across processes: 3 replicas over one PostgreSQL database
 /// (`--database`), the leader killed with SIGKILL; another replica holds the lease within
 /// 20 s and the endpoints of a Service created meanwhile appear. Runs when
-/// `SERVICE_CONSOLE_TEST_DATABASE_URL` names a database that may be written.
+/// a fresh database of the test PostgreSQL cluster can be made (under `CI=true` it must).
 #[tokio::test]
 async fn replicas_over_one_database_fail_over_when_the_leader_is_killed() {
-    // Once the PostgreSQL store is merged, a fresh database per run comes from
-    // `crate::support::postgres::test_database()` (which also fails under CI=true without a
-    // cluster): `let Some(database) = test_database() else { return };` and
-    // `database.url` below. Checked on a trial merge with the `pg` branch: it passes.
-    let Ok(database) = std::env::var("SERVICE_CONSOLE_TEST_DATABASE_URL") else {
-        eprintln!("skipping: SERVICE_CONSOLE_TEST_DATABASE_URL is not set");
+    let Some(database) = crate::support::postgres::test_database() else {
         return;
     };
     let flags = [
         "--database",
-        database.as_str(),
+        database.url.as_str(),
         "--leader-elect-lease-duration",
         "15s",
     ];

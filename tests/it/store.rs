@@ -1,4 +1,5 @@
-//! The revisioned store against real SQLite files: objects, revisions, preconditions,
+//! The revisioned store against real SQLite files and a real PostgreSQL database (every test
+//! body runs on both backends): objects, revisions, preconditions,
 //! allocations, restarts, watches, compaction and group commit.
 
 use std::collections::BTreeSet;
@@ -8,17 +9,69 @@ use futures::StreamExt;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use service_console::store::{
-    Allocation, Committed, Event, EventStream, EventType, ListOrder, ListQuery, ObjectKey,
-    PageCursor, Precondition, Revision, Store, StoreError, StoredObject, Write, WriteOp,
+    Allocation, Committed, Event, EventStream, EventType, HistoryNote, HistoryRetention, ListOrder,
+    ListQuery, ObjectKey, PageCursor, Precondition, Revision, Store, StoreError, StoredObject,
+    Write, WriteOp,
 };
 use tempfile::TempDir;
 
+use crate::support::postgres::{TestDatabase, test_database};
+
 const WATCH_WAIT: Duration = Duration::from_secs(30);
 
-async fn open(dir: &TempDir) -> Store {
-    Store::open_sqlite(&dir.path().join("store.db"))
-        .await
-        .expect("a fresh temporary directory holds a new database")
+/// Where one test's store lives: both backends run the same test bodies.
+enum Db {
+    Sqlite(TempDir),
+    Postgres(TestDatabase),
+}
+
+impl Db {
+    fn sqlite() -> Db {
+        Db::Sqlite(TempDir::new().expect("temporary directory"))
+    }
+
+    /// `None` skips the test (no PostgreSQL cluster outside CI).
+    fn postgres() -> Option<Db> {
+        test_database().map(Db::Postgres)
+    }
+
+    /// Opens a store on the test's database: a new one the first time, the same data after.
+    async fn open(&self) -> Store {
+        match self {
+            Db::Sqlite(dir) => Store::open_sqlite(&dir.path().join("store.db"))
+                .await
+                .expect("a fresh temporary directory holds a new database"),
+            Db::Postgres(database) => Store::open_postgres(&database.url, 4)
+                .await
+                .expect("the test database opens"),
+        }
+    }
+}
+
+/// Runs each named test body against SQLite and against PostgreSQL: `sqlite::NAME` and
+/// `postgres::NAME`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(&super::Db::sqlite()).await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    if let Some(db) = super::Db::postgres() {
+                        super::$name(&db).await;
+                    }
+                }
+            )*
+        }
+    };
 }
 
 fn service_key(namespace: &str, name: &str) -> ObjectKey {
@@ -79,10 +132,8 @@ fn committed(event: &Committed) -> (Revision, EventType, String) {
     (event.revision, event.event_type, event.key.name.clone())
 }
 
-#[tokio::test]
-async fn put_then_get_returns_object_with_resource_version() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn put_then_get_returns_object_with_resource_version(db: &Db) {
+    let store = db.open().await;
 
     let event = store
         .commit(create("default", "web"))
@@ -103,10 +154,8 @@ async fn put_then_get_returns_object_with_resource_version() {
     assert_eq!(stored.object, event.object);
 }
 
-#[tokio::test]
-async fn put_of_present_key_is_modified_with_new_revision() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn put_of_present_key_is_modified_with_new_revision(db: &Db) {
+    let store = db.open().await;
     store
         .commit(create("default", "web"))
         .await
@@ -135,10 +184,8 @@ async fn put_of_present_key_is_modified_with_new_revision() {
     assert_eq!(resource_version(&stored.object), Some("2"));
 }
 
-#[tokio::test]
-async fn delete_removes_object_and_carries_last_state_at_new_revision() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn delete_removes_object_and_carries_last_state_at_new_revision(db: &Db) {
+    let store = db.open().await;
     store
         .commit(create("default", "web"))
         .await
@@ -159,10 +206,8 @@ async fn delete_removes_object_and_carries_last_state_at_new_revision() {
     assert!(gone.is_none(), "deleted object is still stored: {gone:?}");
 }
 
-#[tokio::test]
-async fn list_orders_by_namespace_and_name_and_continues_after_a_key() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn list_orders_by_namespace_and_name_and_continues_after_a_key(db: &Db) {
+    let store = db.open().await;
     for (namespace, name) in [("b", "x"), ("a", "z"), ("a", "y"), ("c", "w")] {
         store.commit(create(namespace, name)).await.expect("create");
     }
@@ -197,10 +242,8 @@ async fn list_orders_by_namespace_and_name_and_continues_after_a_key() {
     assert_eq!(names(&in_a), ["a/z"]);
 }
 
-#[tokio::test]
-async fn count_counts_one_kind_in_one_or_all_namespaces() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn count_counts_one_kind_in_one_or_all_namespaces(db: &Db) {
+    let store = db.open().await;
     for (namespace, name) in [("a", "one"), ("a", "two"), ("b", "three")] {
         store.commit(create(namespace, name)).await.expect("create");
     }
@@ -218,10 +261,8 @@ async fn count_counts_one_kind_in_one_or_all_namespaces() {
     assert_eq!(store.count("endpoints", None).await.expect("count"), 1);
 }
 
-#[tokio::test]
-async fn revisions_are_global_across_kinds_and_strictly_increasing() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn revisions_are_global_across_kinds_and_strictly_increasing(db: &Db) {
+    let store = db.open().await;
 
     let mut revisions = Vec::new();
     for kind in ["services", "endpoints", "services", "pods"] {
@@ -237,10 +278,8 @@ async fn revisions_are_global_across_kinds_and_strictly_increasing() {
     assert_eq!(store.current_revision(), 4);
 }
 
-#[tokio::test]
-async fn revision_precondition_on_changed_object_is_conflict() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn revision_precondition_on_changed_object_is_conflict(db: &Db) {
+    let store = db.open().await;
     store
         .commit(create("default", "web"))
         .await
@@ -269,10 +308,8 @@ async fn revision_precondition_on_changed_object_is_conflict() {
     assert_eq!(store.current_revision(), 2);
 }
 
-#[tokio::test]
-async fn uid_precondition_on_recreated_object_is_conflict() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn uid_precondition_on_recreated_object_is_conflict(db: &Db) {
+    let store = db.open().await;
     store
         .commit(create("default", "web"))
         .await
@@ -291,10 +328,8 @@ async fn uid_precondition_on_recreated_object_is_conflict() {
     );
 }
 
-#[tokio::test]
-async fn must_not_exist_on_present_key_is_already_exists() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn must_not_exist_on_present_key_is_already_exists(db: &Db) {
+    let store = db.open().await;
     store
         .commit(create("default", "web"))
         .await
@@ -306,10 +341,8 @@ async fn must_not_exist_on_present_key_is_already_exists() {
     assert_eq!(store.current_revision(), 1);
 }
 
-#[tokio::test]
-async fn must_exist_on_missing_key_is_not_found() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn must_exist_on_missing_key_is_not_found(db: &Db) {
+    let store = db.open().await;
 
     let result = store
         .commit(put(
@@ -322,10 +355,8 @@ async fn must_exist_on_missing_key_is_not_found() {
     assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
 }
 
-#[tokio::test]
-async fn delete_of_missing_key_is_not_found() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn delete_of_missing_key_is_not_found(db: &Db) {
+    let store = db.open().await;
 
     let result = store.commit(delete(service_key("default", "web"))).await;
 
@@ -333,10 +364,8 @@ async fn delete_of_missing_key_is_not_found() {
     assert_eq!(store.current_revision(), 0);
 }
 
-#[tokio::test]
-async fn allocations_are_committed_with_their_object() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn allocations_are_committed_with_their_object(db: &Db) {
+    let store = db.open().await;
     let mut write = create("default", "web");
     write.allocate = vec![
         Allocation::new("cluster-ips", "10.96.0.10"),
@@ -361,10 +390,8 @@ async fn allocations_are_committed_with_their_object() {
     );
 }
 
-#[tokio::test]
-async fn taken_allocation_fails_the_whole_write_and_stores_nothing() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn taken_allocation_fails_the_whole_write_and_stores_nothing(db: &Db) {
+    let store = db.open().await;
     let mut first = create("default", "first");
     first.allocate = vec![Allocation::new("node-ports", "30080")];
     store.commit(first).await.expect("first takes 30080");
@@ -391,14 +418,12 @@ async fn taken_allocation_fails_the_whole_write_and_stores_nothing() {
     assert!(second.is_none(), "the failed write stored its object");
     assert!(store.allocated("cluster-ips").is_empty());
     assert_eq!(store.current_revision(), 1);
-    let reopened = open(&dir).await;
+    let reopened = db.open().await;
     assert!(reopened.allocated("cluster-ips").is_empty());
 }
 
-#[tokio::test]
-async fn release_frees_a_value_for_another_object() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn release_frees_a_value_for_another_object(db: &Db) {
+    let store = db.open().await;
     let mut first = create("default", "first");
     first.allocate = vec![Allocation::new("node-ports", "30080")];
     store.commit(first).await.expect("first takes 30080");
@@ -423,19 +448,17 @@ async fn release_frees_a_value_for_another_object() {
     );
 }
 
-#[tokio::test]
-async fn delete_releases_every_allocation_the_object_owns() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn delete_releases_every_allocation_the_object_owns(db: &Db) {
+    let store = db.open().await;
     let mut web = create("default", "web");
     web.allocate = vec![
         Allocation::new("cluster-ips", "10.96.0.10"),
         Allocation::new("node-ports", "30080"),
     ];
     store.commit(web).await.expect("create");
-    let mut db = create("default", "db");
-    db.allocate = vec![Allocation::new("node-ports", "30081")];
-    store.commit(db).await.expect("create");
+    let mut database = create("default", "db");
+    database.allocate = vec![Allocation::new("node-ports", "30081")];
+    store.commit(database).await.expect("create");
 
     store
         .commit(delete(service_key("default", "web")))
@@ -447,24 +470,22 @@ async fn delete_releases_every_allocation_the_object_owns() {
         store.allocated("node-ports"),
         BTreeSet::from(["30081".to_owned()]).into()
     );
-    let reopened = open(&dir).await;
+    let reopened = db.open().await;
     assert_eq!(
         reopened.allocated("node-ports"),
         BTreeSet::from(["30081".to_owned()]).into()
     );
 }
 
-#[tokio::test]
-async fn reopening_keeps_objects_allocations_and_the_revision() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn reopening_keeps_objects_allocations_and_the_revision(db: &Db) {
+    let store = db.open().await;
     let mut web = create("default", "web");
     web.allocate = vec![Allocation::new("node-ports", "30080")];
     store.commit(web).await.expect("create");
     store.commit(create("default", "db")).await.expect("create");
     drop(store);
 
-    let store = open(&dir).await;
+    let store = db.open().await;
 
     let web = store
         .get(&service_key("default", "web"))
@@ -488,10 +509,8 @@ async fn reopening_keeps_objects_allocations_and_the_revision() {
     assert_eq!(next.revision, 3);
 }
 
-#[tokio::test]
-async fn revisions_are_never_reused_after_delete_compaction_and_restart() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn revisions_are_never_reused_after_delete_compaction_and_restart(db: &Db) {
+    let store = db.open().await;
     store
         .commit(create("default", "web"))
         .await
@@ -503,7 +522,7 @@ async fn revisions_are_never_reused_after_delete_compaction_and_restart() {
     store.compact(2).await.expect("compact");
     drop(store);
 
-    let store = open(&dir).await;
+    let store = db.open().await;
     let event = store
         .commit(create("default", "web"))
         .await
@@ -513,10 +532,8 @@ async fn revisions_are_never_reused_after_delete_compaction_and_restart() {
     assert_eq!(store.compacted_revision(), 2);
 }
 
-#[tokio::test]
-async fn committed_write_is_visible_to_a_fresh_connection() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn committed_write_is_visible_to_a_fresh_connection(db: &Db) {
+    let store = db.open().await;
 
     let event = store
         .commit(create("default", "web"))
@@ -524,7 +541,7 @@ async fn committed_write_is_visible_to_a_fresh_connection() {
         .expect("create");
     // A second store on the same file has its own connections; the first stays open, so the
     // write cannot have reached the second through a close-time checkpoint.
-    let fresh = open(&dir).await;
+    let fresh = db.open().await;
 
     let seen = fresh
         .get(&service_key("default", "web"))
@@ -535,10 +552,8 @@ async fn committed_write_is_visible_to_a_fresh_connection() {
     assert_eq!(fresh.current_revision(), event.revision);
 }
 
-#[tokio::test]
-async fn watch_from_a_revision_yields_later_events_then_live_ones_in_order() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn watch_from_a_revision_yields_later_events_then_live_ones_in_order(db: &Db) {
+    let store = db.open().await;
     store.commit(create("default", "a")).await.expect("rev 1");
     store.commit(create("default", "b")).await.expect("rev 2");
     store
@@ -565,10 +580,8 @@ async fn watch_from_a_revision_yields_later_events_then_live_ones_in_order() {
     );
 }
 
-#[tokio::test]
-async fn watch_of_one_kind_skips_other_kinds() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn watch_of_one_kind_skips_other_kinds(db: &Db) {
+    let store = db.open().await;
     let mut watch = store.watch(Some("services"), 0).await.expect("watch");
     store
         .commit(put(
@@ -586,10 +599,8 @@ async fn watch_of_one_kind_skips_other_kinds() {
     assert_eq!(event.key.kind, "services");
 }
 
-#[tokio::test]
-async fn watch_that_falls_behind_the_broadcast_rereads_the_log() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn watch_that_falls_behind_the_broadcast_rereads_the_log(db: &Db) {
+    let store = db.open().await;
     let mut watch = store.watch(None, 0).await.expect("watch");
     store
         .commit(create("default", "first"))
@@ -610,10 +621,8 @@ async fn watch_that_falls_behind_the_broadcast_rereads_the_log() {
     assert_eq!(revisions, (1..=total).collect::<Vec<_>>());
 }
 
-#[tokio::test]
-async fn watch_below_the_compaction_point_is_expired() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn watch_below_the_compaction_point_is_expired(db: &Db) {
+    let store = db.open().await;
     for name in ["a", "b", "c", "d"] {
         store.commit(create("default", name)).await.expect("create");
     }
@@ -639,10 +648,8 @@ async fn watch_below_the_compaction_point_is_expired() {
     assert_eq!(next_event(&mut from_compaction_point).await.revision, 4);
 }
 
-#[tokio::test]
-async fn compact_keeping_keeps_the_newest_events() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn compact_keeping_keeps_the_newest_events(db: &Db) {
+    let store = db.open().await;
     for name in ["a", "b", "c", "d", "e"] {
         store.commit(create("default", name)).await.expect("create");
     }
@@ -655,10 +662,8 @@ async fn compact_keeping_keeps_the_newest_events() {
     assert_eq!(store.count("services", None).await.expect("count"), 5);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_commits_all_succeed_with_distinct_revisions() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn concurrent_commits_all_succeed_with_distinct_revisions(db: &Db) {
+    let store = db.open().await;
 
     let handles = (0..32).map(|i| {
         let store = store.clone();
@@ -674,10 +679,8 @@ async fn concurrent_commits_all_succeed_with_distinct_revisions() {
     assert_eq!(store.count("services", None).await.expect("count"), 32);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_failing_write_in_a_batch_fails_alone() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn a_failing_write_in_a_batch_fails_alone(db: &Db) {
+    let store = db.open().await;
 
     let handles = (0..16).map(|_| {
         let store = store.clone();
@@ -698,10 +701,8 @@ async fn a_failing_write_in_a_batch_fails_alone() {
     assert_eq!(store.current_revision(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_writes_taking_one_value_leave_exactly_one_owner_after_restart() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = open(&dir).await;
+async fn concurrent_writes_taking_one_value_leave_exactly_one_owner_after_restart(db: &Db) {
+    let store = db.open().await;
     let handles = (0..16).map(|i| {
         let store = store.clone();
         tokio::spawn(async move {
@@ -728,7 +729,7 @@ async fn concurrent_writes_taking_one_value_leave_exactly_one_owner_after_restar
     let ports: BTreeSet<String> = store.allocated("node-ports").into_iter().collect();
     assert_eq!(ports, BTreeSet::from([format!("{}", 31000 + winner)]));
     drop(store);
-    let reopened = open(&dir).await;
+    let reopened = db.open().await;
     assert_eq!(reopened.current_revision(), 1);
     let ports: BTreeSet<String> = reopened.allocated("node-ports").into_iter().collect();
     assert_eq!(ports, BTreeSet::from([format!("{}", 31000 + winner)]));
@@ -754,8 +755,8 @@ fn typed_service(namespace: &str, name: &str, created: &str, service_type: &str)
 }
 
 /// Three Services in `a` and one in `b`; `a/old` and `a/web-2` share a creation second.
-async fn paged_store(dir: &TempDir) -> Store {
-    let store = open(dir).await;
+async fn paged_store(db: &Db) -> Store {
+    let store = db.open().await;
     for write in [
         typed_service("a", "web-1", "2025-01-03T00:00:00Z", "NodePort"),
         typed_service("a", "old", "2025-01-01T00:00:00Z", "ClusterIP"),
@@ -787,10 +788,8 @@ async fn walk(store: &Store, mut query: ListQuery) -> Vec<String> {
     }
 }
 
-#[tokio::test]
-async fn list_page_orders_by_creation_time_both_ways_across_pages() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = paged_store(&dir).await;
+async fn list_page_orders_by_creation_time_both_ways_across_pages(db: &Db) {
+    let store = paged_store(db).await;
     let query = |order, namespace: Option<&str>| ListQuery {
         namespace: namespace.map(str::to_owned),
         order,
@@ -807,10 +806,8 @@ async fn list_page_orders_by_creation_time_both_ways_across_pages() {
     assert_eq!(newest_in_a, ["a/web-1", "a/web-2", "a/old"]);
 }
 
-#[tokio::test]
-async fn list_page_filters_by_name_and_type_in_every_order() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = paged_store(&dir).await;
+async fn list_page_filters_by_name_and_type_in_every_order(db: &Db) {
+    let store = paged_store(db).await;
     let query = |order, namespace: Option<&str>| ListQuery {
         namespace: namespace.map(str::to_owned),
         name_contains: "web".to_owned(),
@@ -838,10 +835,8 @@ async fn list_page_filters_by_name_and_type_in_every_order() {
     assert_eq!(web_by_name, ["a/web-1", "a/web-2", "b/web-3"]);
 }
 
-#[tokio::test]
-async fn list_page_follows_an_update_of_the_type() {
-    let dir = TempDir::new().expect("temporary directory");
-    let store = paged_store(&dir).await;
+async fn list_page_follows_an_update_of_the_type(db: &Db) {
+    let store = paged_store(db).await;
     let mut object = store
         .get(&service_key("a", "old"))
         .await
@@ -862,3 +857,101 @@ async fn list_page_follows_an_update_of_the_type() {
 
     assert_eq!(keys(&page), ["a/old", "a/web-1"]);
 }
+
+fn note(verb: &str) -> HistoryNote {
+    HistoryNote {
+        verb: verb.to_owned(),
+        user: "alice".to_owned(),
+        manager: "kubectl".to_owned(),
+        ..HistoryNote::default()
+    }
+}
+
+async fn history_keeps_the_newest_revisions_and_the_delete(db: &Db) {
+    let store = db.open().await;
+    store.set_history_retention(HistoryRetention::new(2, 30));
+    let key = service_key("default", "web");
+    store
+        .commit(create("default", "web").with_history(note("create")))
+        .await
+        .expect("create");
+    for port in [81, 82] {
+        let update = put(
+            key.clone(),
+            service("default", "web", port),
+            Precondition::MustExist,
+        );
+        store
+            .commit(update.with_history(note("update")))
+            .await
+            .expect("update");
+    }
+    store
+        .commit(delete(key.clone()).with_history(note("delete")))
+        .await
+        .expect("delete");
+    store.prune_history().await.expect("prune by age");
+
+    let rows = store.history(&key, None, 10).await.expect("history");
+    let older = store.history(&key, Some(4), 10).await.expect("history");
+    let deletes = store
+        .deletes("services", "default", 10)
+        .await
+        .expect("deletes");
+
+    let summary = |rows: &[service_console::store::HistoryRow]| {
+        rows.iter()
+            .map(|r| (r.revision, r.note.verb.clone(), r.note.user.clone()))
+            .collect::<Vec<_>>()
+    };
+    // Two revisions kept per object: the delete and the update before it.
+    assert_eq!(
+        summary(&rows),
+        [
+            (4, "delete".to_owned(), "alice".to_owned()),
+            (3, "update".to_owned(), "alice".to_owned())
+        ]
+    );
+    assert_eq!(
+        summary(&older),
+        [(3, "update".to_owned(), "alice".to_owned())]
+    );
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0].0, "web");
+    assert_eq!(deletes[0].1.uid, "uid-default-web");
+    let last: Value = serde_json::from_str(&deletes[0].1.object).expect("JSON");
+    assert_eq!(last["spec"]["ports"][0]["port"], 82);
+}
+
+on_both_backends!(
+    history_keeps_the_newest_revisions_and_the_delete,
+    put_then_get_returns_object_with_resource_version,
+    put_of_present_key_is_modified_with_new_revision,
+    delete_removes_object_and_carries_last_state_at_new_revision,
+    list_orders_by_namespace_and_name_and_continues_after_a_key,
+    count_counts_one_kind_in_one_or_all_namespaces,
+    revisions_are_global_across_kinds_and_strictly_increasing,
+    revision_precondition_on_changed_object_is_conflict,
+    uid_precondition_on_recreated_object_is_conflict,
+    must_not_exist_on_present_key_is_already_exists,
+    must_exist_on_missing_key_is_not_found,
+    delete_of_missing_key_is_not_found,
+    allocations_are_committed_with_their_object,
+    taken_allocation_fails_the_whole_write_and_stores_nothing,
+    release_frees_a_value_for_another_object,
+    delete_releases_every_allocation_the_object_owns,
+    reopening_keeps_objects_allocations_and_the_revision,
+    revisions_are_never_reused_after_delete_compaction_and_restart,
+    committed_write_is_visible_to_a_fresh_connection,
+    watch_from_a_revision_yields_later_events_then_live_ones_in_order,
+    watch_of_one_kind_skips_other_kinds,
+    watch_that_falls_behind_the_broadcast_rereads_the_log,
+    watch_below_the_compaction_point_is_expired,
+    compact_keeping_keeps_the_newest_events,
+    concurrent_commits_all_succeed_with_distinct_revisions,
+    a_failing_write_in_a_batch_fails_alone,
+    concurrent_writes_taking_one_value_leave_exactly_one_owner_after_restart,
+    list_page_orders_by_creation_time_both_ways_across_pages,
+    list_page_filters_by_name_and_type_in_every_order,
+    list_page_follows_an_update_of_the_type,
+);

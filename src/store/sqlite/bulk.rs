@@ -9,10 +9,12 @@ use std::sync::Arc;
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
+use crate::store::HistoryNote;
+
 use super::{
-    Allocation, Applied, BatchOp, Encoded, Event, EventType, HistoryClock, HistoryNote,
-    NewHistoryRow, ObjectKey, Revision, Shared, StoreError, WriteOp, created_at, insert_history,
-    spec_type, to_json, with_resource_version,
+    Allocation, Applied, BatchOp, Encoded, Event, EventType, HistoryClock, NewHistoryRow,
+    ObjectKey, Revision, Shared, StoreError, WriteOp, created_at, insert_history, spec_type,
+    to_json, with_resource_version,
 };
 
 /// Rows per multi-row statement, well under SQLite's 32,766 bound parameters.

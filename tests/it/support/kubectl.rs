@@ -18,7 +18,8 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 
 /// A server on 127.0.0.1 and a kubectl configured for it.
 pub struct Kubectl {
-    /// Owns the database directory of an in-process server; kept alive with it.
+    /// Owns the database directory; kept alive with the server (`None`: a server process
+    /// the test started, see [`Kubectl::for_server`]).
     _cluster: Option<TestCluster>,
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,

@@ -83,7 +83,11 @@ pub mod browser;
 
 pub mod kubectl;
 
+pub mod postgres;
+
 pub mod process;
+
+pub mod proxy;
 
 pub mod team;
 
