@@ -48,6 +48,8 @@ pub const CSRF_COOKIE: &str = "sc_csrf";
 pub const CSRF_FIELD: &str = "csrf_token";
 /// The one-shot flash message cookie.
 pub const FLASH_COOKIE: &str = "sc_flash";
+/// The namespace the user chose last, so the pages that name none open in it.
+pub const NAMESPACE_COOKIE: &str = "sc_namespace";
 /// The response header carrying the request id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -197,6 +199,40 @@ pub struct Ctx {
     pub signed_in: Option<String>,
     /// What the request's user may do.
     pub access: Access,
+    /// The namespace the user chose last (the [`NAMESPACE_COOKIE`]); `Some("")` is All
+    /// Namespaces.
+    pub sticky_namespace: Option<String>,
+}
+
+impl Ctx {
+    /// The namespace a page opens in: the one it names, else the one chosen last, else
+    /// `default`.
+    pub fn namespace_or_sticky(&self, named: Option<String>) -> String {
+        named
+            .or_else(|| self.sticky_namespace.clone())
+            .unwrap_or_else(|| services::DEFAULT_NAMESPACE.to_string())
+    }
+}
+
+/// Whether `value` can be a namespace's name (or "" for All Namespaces): what the namespace
+/// cookie may hold, so it never carries anything else into a page or a header.
+fn namespace_like(value: &str) -> bool {
+    value.len() <= 253
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+}
+
+/// The namespace a GET names in its query (`?namespace=…`), to remember as the user's choice.
+fn chosen_namespace(request: &Request) -> Option<String> {
+    if request.method() != Method::GET {
+        return None;
+    }
+    form_pairs(request.uri().query()?.as_bytes())
+        .into_iter()
+        .find(|(k, _)| k == "namespace")
+        .map(|(_, v)| v)
+        .filter(|v| namespace_like(v))
 }
 
 /// The request's user with the authorizer that decides for it: what the console asks before
@@ -377,6 +413,8 @@ async fn context(
         .clone()
         .unwrap_or_else(|| hex::encode(rand::random::<[u8; 32]>()));
     let flash = cookie(&request, FLASH_COOKIE).and_then(|v| decode_flash(&v));
+    let sticky_namespace = cookie(&request, NAMESPACE_COOKIE).filter(|v| namespace_like(v));
+    let chosen = chosen_namespace(&request).filter(|c| sticky_namespace.as_ref() != Some(c));
     let ctx = Ctx {
         request_id: request_id.clone(),
         csrf_token: csrf_token.clone(),
@@ -387,6 +425,7 @@ async fn context(
             user,
             user_agent,
         },
+        sticky_namespace,
     };
     let mut response = match checked(request, cookie_token.as_deref()).await {
         Ok(mut request) => {
@@ -399,7 +438,15 @@ async fn context(
         tracing::warn!(request_id = %request_id, status = %marker.status, "console error page");
         response = error_page(&ctx, marker.status, &marker.message);
     }
+    let remember = chosen.filter(|_| response.status().is_success());
     let headers = response.headers_mut();
+    if let Some(namespace) = remember {
+        // Lax: a link from elsewhere to the console still opens in the namespace chosen last.
+        let value = format!("{NAMESPACE_COOKIE}={namespace}; Path=/; HttpOnly; SameSite=Lax");
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.append(SET_COOKIE, v);
+        }
+    }
     if cookie_token.is_none() {
         let value = format!("{CSRF_COOKIE}={csrf_token}; Path=/; HttpOnly; SameSite=Strict");
         if let Ok(v) = HeaderValue::from_str(&value) {

@@ -99,6 +99,14 @@ impl Layout {
                 .filter(|n| ctx.access.can_services("list", n, ""))
                 .map(|n| SelectOption::new(n, n, n == namespace)),
         );
+        // A namespace that does not exist stays shown as chosen, and says so.
+        if !namespace.is_empty() && !namespaces.iter().any(|n| n == namespace) {
+            options.push(SelectOption::new(
+                namespace,
+                &format!("{namespace} (does not exist)"),
+                true,
+            ));
+        }
         Layout {
             title: title.to_string(),
             request_id: ctx.request_id.clone(),
@@ -430,6 +438,8 @@ pub struct ServiceResults {
     /// Whether the user may create Services here, and delete any of those on the page.
     pub may_create: bool,
     pub may_delete: bool,
+    /// The namespace shown when it does not exist: the page says so instead of "no Services".
+    pub missing_namespace: Option<String>,
 }
 
 /// The list's filter values, as typed.
@@ -612,6 +622,8 @@ pub struct ServiceShowPage {
     pub slb: Option<crate::plan_view::PlanView>,
     /// "Why no traffic?": empty when the Service has ready endpoints.
     pub no_traffic: Vec<String>,
+    /// The live-update stream of this page (see `services::watch`).
+    pub watch_url: String,
 }
 
 /// What Details reads besides the Service.
@@ -678,6 +690,7 @@ impl ServiceShowPage {
             delete_url: format!("{details}/delete"),
             slb: None,
             no_traffic: Vec::new(),
+            watch_url: String::new(),
             layout,
             name,
             namespace,

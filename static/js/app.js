@@ -39,7 +39,8 @@
     });
   }
 
-  // Live list: re-fetch the results fragment when the watch reports a change.
+  // Live pages (the list, Details): when the stream reports a change, re-fetch the page
+  // and replace each of its live regions ([data-live-region], by id) with the fresh one.
   function liveList() {
     var live = document.getElementById("live");
     if (!live) return;
@@ -53,20 +54,44 @@
           .then(function (r) { return r.ok ? r.text() : null; })
           .then(function (html) {
             if (html === null) return;
-            var results = document.getElementById("results");
-            var holder = document.createElement("div");
-            // The fragment is server-rendered with askama escaping, like the page itself.
-            holder.innerHTML = html;
-            var fresh = holder.querySelector("#results");
-            if (!results || !fresh) return;
-            results.replaceWith(fresh);
+            // The page is server-rendered with askama escaping, like the page itself.
+            var fresh = new DOMParser().parseFromString(html, "text/html");
+            document.querySelectorAll("[data-live-region]").forEach(function (region) {
+              var next = fresh.getElementById(region.id);
+              if (!next) return;
+              // A "Show all" the user opened stays open.
+              var open = Array.prototype.map.call(region.querySelectorAll("details[open]"), function (d) { return d.querySelector("summary") ? d.querySelector("summary").textContent : ""; });
+              var adopted = document.importNode(next, true);
+              adopted.querySelectorAll("details").forEach(function (d) {
+                var s = d.querySelector("summary");
+                if (s && open.indexOf(s.textContent) >= 0) d.open = true;
+              });
+              region.replaceWith(adopted);
+              copyButtons(adopted);
+            });
             checked.forEach(function (v) {
-              var box = fresh.querySelector('input[name=selected][value="' + CSS.escape(v) + '"]');
+              var box = document.querySelector('#results input[name=selected][value="' + CSS.escape(v) + '"]');
               if (box) box.checked = true;
             });
             selectAll();
           });
       }, 150);
+    }
+    // The namespace picker follows namespaces created or deleted elsewhere: its options are
+    // taken from a fresh copy of this page, which lists those the user may see.
+    function namespaces() {
+      var picker = document.getElementById("ns-select");
+      if (!picker) return;
+      fetch(window.location.href, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html === null) return;
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("ns-select");
+          if (!fresh || picker.innerHTML === fresh.innerHTML) return;
+          var chosen = picker.value;
+          picker.innerHTML = fresh.innerHTML;
+          picker.value = chosen;
+        });
     }
     // One stream per shown page: it is closed on pagehide (a page kept in the back/forward
     // cache must not hold one of the browser's six connections to this host) and reopened
@@ -87,6 +112,10 @@
       source.addEventListener("change", function (e) {
         if (e.lastEventId) last = e.lastEventId;
         refresh();
+      });
+      source.addEventListener("namespaces", function (e) {
+        if (e.lastEventId) last = e.lastEventId;
+        namespaces();
       });
       source.onerror = function () {
         if (source && source.readyState === EventSource.CLOSED) { source = null; poll(); }
@@ -112,8 +141,8 @@
     });
   }
 
-  function copyButtons() {
-    document.querySelectorAll("button.copy[data-copy]").forEach(function (btn) {
+  function copyButtons(root) {
+    (root || document).querySelectorAll("button.copy[data-copy]").forEach(function (btn) {
       btn.hidden = false;
       btn.addEventListener("click", function () {
         var target = document.getElementById(btn.getAttribute("data-copy"));

@@ -1080,7 +1080,9 @@ async fn a_console_watch_stream_ends_after_its_lifetime() {
         .unwrap();
     let stream = service_console::console::services::service_changes(
         cluster.registry().clone(),
-        Some("default".into()),
+        service_console::console::services::WatchScope::List {
+            namespace: Some("default".into()),
+        },
         revision - 1,
         revision,
         Duration::from_millis(300),
