@@ -452,10 +452,9 @@ async fn submit_update(
 
 /// The YAML diff of an update under review, without what changes on every write.
 fn review_diff(current: &Value, updated: &Value) -> Vec<views::DiffLine> {
-    views::yaml_diff(
-        &views::to_yaml(&comparable(current)),
-        &views::to_yaml(&comparable(updated)),
-    )
+    let (current, updated) = (comparable(current), comparable(updated));
+    let updated = service_plan::diff::lines::in_order_of(&current, &updated);
+    views::yaml_diff(&views::to_yaml(&current), &views::to_yaml(&updated))
 }
 
 /// Query of the Delete page: the filtered list it was opened from.

@@ -1193,24 +1193,20 @@ fn label_row(f: &mut Fields, i: usize, l: &super::forms::LabelRow) -> LabelRowVi
 /// A line diff of two YAML texts, unchanged lines included. Myers' algorithm keeps it in
 /// linear space: a review of a large object costs memory in proportion to its size.
 pub fn yaml_diff(before: &str, after: &str) -> Vec<DiffLine> {
-    let a: Vec<&str> = before.lines().collect();
-    let b: Vec<&str> = after.lines().collect();
-    let mut out = Vec::with_capacity(a.len().max(b.len()));
-    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &a, &b) {
-        for change in op.iter_changes(&a, &b) {
-            let (sign, class) = match change.tag() {
-                similar::ChangeTag::Equal => (" ", "same"),
-                similar::ChangeTag::Delete => ("-", "removed"),
-                similar::ChangeTag::Insert => ("+", "added"),
+    use service_plan::diff::lines::{CONTEXT_LINES, Line, compact};
+    compact(before, after, CONTEXT_LINES)
+        .into_iter()
+        .map(|line| {
+            let (sign, class, text) = match line {
+                Line::Same(text) => (" ", "same", text),
+                Line::Removed(text) => ("-", "removed", text),
+                Line::Added(text) => ("+", "added", text),
+                Line::Folded(1) => ("", "folded", "⋯ 1 unchanged line".to_string()),
+                Line::Folded(n) => ("", "folded", format!("⋯ {n} unchanged lines")),
             };
-            out.push(DiffLine {
-                sign,
-                class,
-                text: change.value().to_string(),
-            });
-        }
-    }
-    out
+            DiffLine { sign, class, text }
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------- delete

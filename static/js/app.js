@@ -246,7 +246,10 @@
   function focusFirstError() {
     if (document.querySelector("[autofocus]")) return;
     var summary = document.getElementById("error-summary");
-    if (summary) summary.focus();
+    if (summary) { summary.focus(); return; }
+    // A review lands on its changes, with the Update button right under them.
+    var diff = document.getElementById("diff");
+    if (diff) { diff.focus(); diff.scrollIntoView({ block: "center" }); }
   }
 
   ready(function () {

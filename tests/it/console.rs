@@ -554,6 +554,73 @@ async fn update_reviews_a_diff_then_saves() {
 }
 
 #[tokio::test]
+async fn an_update_review_shows_only_what_changes_with_three_lines_of_context() {
+    let cluster = TestCluster::new().await;
+    let ports: Vec<Value> = (0..8)
+        .map(|i| json!({"name": format!("p{i}"), "port": 8000 + i, "targetPort": 9000 + i, "protocol": "TCP"}))
+        .collect();
+    let mut svc = service("wide", "default", json!({"ports": ports}));
+    svc["metadata"]["labels"] = json!({"app": "wide", "tier": "web", "team": "a"});
+    svc["metadata"]["annotations"] = json!({"example.com/far-away": "unchanged-value"});
+    create(&cluster, svc).await;
+    let browser = Browser::open(&cluster).await;
+    let edit = browser.get("/services/default/wide/edit").await;
+    let mut fields: Vec<(String, String)> = vec![(
+        "metadata.resourceVersion".into(),
+        edit.input_value("metadata.resourceVersion"),
+    )];
+    for (i, p) in (0..8).map(|i| (i, 8000 + i)) {
+        let (port, target) = if i == 4 { (p, 9999) } else { (p, 9000 + i) };
+        fields.push((format!("spec.ports[{i}].name"), format!("p{i}")));
+        fields.push((format!("spec.ports[{i}].port"), port.to_string()));
+        fields.push((format!("spec.ports[{i}].targetPort"), target.to_string()));
+        fields.push((format!("spec.ports[{i}].protocol"), "TCP".into()));
+    }
+    let labels = [("app", "wide"), ("tier", "web"), ("team", "a")];
+    for (i, (k, v)) in labels.iter().enumerate() {
+        fields.push((format!("labels[{i}].key"), (*k).into()));
+        fields.push((format!("labels[{i}].value"), (*v).into()));
+    }
+    fields.push(("annotations[0].key".into(), "example.com/far-away".into()));
+    fields.push(("annotations[0].value".into(), "unchanged-value".into()));
+    fields.push(("op".into(), "review".into()));
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let form = web_form("wide", &borrowed);
+    let review = browser.post("/services/default/wide", &form).await;
+    assert_eq!(review.status, StatusCode::OK, "{}", review.body);
+    let section = review.section("Changes to save", "</section>");
+    let count = |class: &str| section.matches(&format!("class=\"diff-{class}\"")).count();
+    assert_eq!((count("removed"), count("added")), (1, 1), "{section}");
+    assert!(
+        section.contains("-     targetPort: 9004") && section.contains("+     targetPort: 9999"),
+        "{section}"
+    );
+    assert!(
+        count("same") <= 6,
+        "at most three unchanged lines each side: {section}"
+    );
+    assert!(
+        count("folded") >= 1 && section.contains("unchanged lines"),
+        "{section}"
+    );
+    assert!(
+        !section.contains("unchanged-value"),
+        "far-away lines are folded: {section}"
+    );
+    // The first button after the changes is the one that saves them.
+    let after = &review.body[review.body.find("id=\"diff-heading\"").expect("the diff")..];
+    let after = &after[after.find("</section>").expect("its end")..];
+    let button = &after[after.find("<button").expect("a button")..];
+    assert!(
+        button.starts_with("<button type=\"submit\" name=\"op\" value=\"submit\""),
+        "{button}"
+    );
+}
+
+#[tokio::test]
 async fn update_keeps_port_fields_the_form_does_not_show() {
     let cluster = TestCluster::new().await;
     create(
