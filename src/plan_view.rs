@@ -35,6 +35,8 @@ pub struct PlanView {
     pub external: Vec<String>,
     /// The events the controller will record.
     pub events: Vec<String>,
+    /// Ports whose targetPort the backend's pods do not expose, with the ports they do.
+    pub unexposed: Vec<UnexposedView>,
     /// The chosen backend application: "matches N of M pods".
     pub backend: Option<BackendMatch>,
     /// Shows the Cluster IP and node port section (not on Details and Delete, which list them).
@@ -42,6 +44,16 @@ pub struct PlanView {
     /// The form is not complete enough to plan, and none of its errors is in a field the
     /// user has reached yet: the plan waits instead of showing red errors.
     pub pending: bool,
+}
+
+/// A Service port whose targetPort the backend's pods do not expose.
+#[derive(Debug, Clone, Default)]
+pub struct UnexposedView {
+    /// The form field to fill with a choice: `spec.ports[i].targetPort`.
+    pub field: String,
+    pub message: String,
+    /// `(port number, label)` of each port the pods do expose.
+    pub choices: Vec<(String, String)>,
 }
 
 /// What happens to the SLB instance.
@@ -163,6 +175,24 @@ impl PlanView {
                 s(svc, "/metadata/name")
             ),
             warnings: strings(plan, "/warnings"),
+            unexposed: list(plan, "/unexposedTargets")
+                .iter()
+                .map(|u| UnexposedView {
+                    field: s(u, "/field").to_string(),
+                    message: s(u, "/message").to_string(),
+                    choices: list(u, "/choices")
+                        .iter()
+                        .map(|c| {
+                            let number = text(c.get("number"));
+                            let label = match s(c, "/name") {
+                                "" => format!("{number}/{}", s(c, "/protocol")),
+                                name => format!("{number}/{} ({name})", s(c, "/protocol")),
+                            };
+                            (number, label)
+                        })
+                        .collect(),
+                })
+                .collect(),
             allocations: allocations(plan.get("allocations").unwrap_or(&Value::Null), svc),
             show_allocations: true,
             ..Default::default()

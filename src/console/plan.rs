@@ -274,12 +274,23 @@ pub async fn enrich_details(
     let ready = page.endpoints.iter().filter(|e| e.ready == "Yes").count();
     let pending = s(svc, "/spec/type") == service_plan::service::types::TYPE_LOAD_BALANCER
         && list(svc, "/status/loadBalancer/ingress").is_empty();
-    if ready == 0 || pending {
+    let selected = svc
+        .pointer("/spec/selector")
+        .and_then(Value::as_object)
+        .is_some_and(|m| !m.is_empty());
+    if ready == 0 || pending || selected {
         let pods = registry
             .list("pods", Some(&namespace), &ListOptions::default())
             .await?
             .items;
-        page.no_traffic = service_plan::traffic::why_no_traffic(svc, &pods, ready, events);
+        // The Endpoints card names a port that matches nothing, with or without endpoints.
+        page.endpoint_notes = service_plan::traffic::unexposed_in(svc, &pods)
+            .into_iter()
+            .map(|u| u.message)
+            .collect();
+        if ready == 0 || pending {
+            page.no_traffic = service_plan::traffic::why_no_traffic(svc, &pods, ready, events);
+        }
     }
     Ok(())
 }

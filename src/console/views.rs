@@ -624,6 +624,8 @@ pub struct ServiceShowPage {
     pub no_traffic: Vec<String>,
     /// The live-update stream of this page (see `services::watch`).
     pub watch_url: String,
+    /// Ports whose targetPort the selected pods do not expose, for the Endpoints card.
+    pub endpoint_notes: Vec<String>,
 }
 
 /// What Details reads besides the Service.
@@ -691,6 +693,7 @@ impl ServiceShowPage {
             slb: None,
             no_traffic: Vec::new(),
             watch_url: String::new(),
+            endpoint_notes: Vec::new(),
             layout,
             name,
             namespace,

@@ -238,6 +238,23 @@
     }
     form.addEventListener("input", schedule);
     form.addEventListener("change", schedule);
+    // The plan offers the ports the backend exposes for a container port it does not: a
+    // click fills the field and plans again.
+    panel.addEventListener("click", function (e) {
+      var btn = e.target.closest ? e.target.closest("button[data-fill-field]") : null;
+      if (!btn) return;
+      var field = form.querySelector('[name="' + CSS.escape(btn.getAttribute("data-fill-field")) + '"]');
+      if (!field) return;
+      field.value = btn.getAttribute("data-fill-value");
+      reached[field.name] = true;
+      field.focus();
+      schedule();
+    });
+    // The choices are buttons only with JavaScript; without it the warning lists the ports.
+    new MutationObserver(function () {
+      body.querySelectorAll("[data-js-show]").forEach(function (el) { el.hidden = false; });
+    }).observe(body, { childList: true, subtree: true });
+    body.querySelectorAll("[data-js-show]").forEach(function (el) { el.hidden = false; });
     // The Update form and a re-rendered form already describe a Service: plan it at once.
     var name = form.querySelector("input[name='metadata.name']");
     if (name && name.value !== "") schedule();

@@ -36,7 +36,7 @@ struct SlbInput<'a> {
 
 /// Starts Chromium and the app over a cluster whose controllers run over the demo cluster,
 /// and waits for the two `nginx` pods; `None` when ChromeDriver is missing.
-async fn start(name: &str) -> Option<BrowserTest> {
+pub(crate) async fn start(name: &str) -> Option<BrowserTest> {
     let mut t = BrowserTest::start(name).await?;
     t.cluster.registry().configure(ClusterSettings::default());
     let controllers = start_controllers(&t.cluster.state, ControllerOptions { demo: true })
