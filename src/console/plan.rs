@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use service_plan::selector::matches_service_selector;
-use service_plan::slb::SlbChange;
+use service_plan::slb::{ConflictKind, SlbChange};
 use service_plan::traffic::string_map;
 
 use super::forms::{BACKEND_SELECTOR_PREFIX, Backend, FormErrors, ServiceForm, selector_text};
@@ -253,6 +253,58 @@ async fn respond(
     render_form(app, ctx, &form, cx, status).await
 }
 
+// ---------------------------------------------------------------- refusing what the plan refuses
+
+/// The console does not write a Service whose plan says the change will be refused: the
+/// conflicts the registry does not refuse itself (those CCM reports only after the write, as
+/// a `SyncLoadBalancerFailed` event) become form errors, each next to the control it is
+/// about; the registry's own refusals keep kube-apiserver's words. `None`: nothing to refuse.
+pub async fn refusal(
+    registry: &Registry,
+    form: &ServiceForm,
+    body: &Value,
+    editing: bool,
+) -> Option<FormErrors> {
+    if form.service_type != service_plan::service::types::TYPE_LOAD_BALANCER {
+        return None;
+    }
+    // A plan that cannot be computed is an invalid Service: the write says why.
+    let plan = registry
+        .plan_service(&form.namespace, body, SlbChange::Apply)
+        .await
+        .ok()?;
+    let conflicts: Vec<_> = plan
+        .slb?
+        .conflicts
+        .into_iter()
+        .filter(|c| !c.kind.refused_on_write())
+        .collect();
+    if conflicts.is_empty() {
+        return None;
+    }
+    let mut errors = FormErrors::message(format!(
+        "The plan shows {} conflict{}: the Service would be {} but its load balancer would fail, so nothing was saved.",
+        conflicts.len(),
+        if conflicts.len() == 1 { "" } else { "s" },
+        if editing { "updated" } else { "created" },
+    ));
+    for c in conflicts {
+        // A reused instance is what every conflict of a reuse is about: its picker shows the
+        // address type and the ports in use.
+        let field = match c.kind {
+            _ if form.slb.existing => "slb.id",
+            ConflictKind::AddressTypeChange => "slb.access",
+            ConflictKind::ChargeType => "slb.spec",
+            _ => {
+                errors.summary.push(c.message);
+                continue;
+            }
+        };
+        errors.fields.push((field.to_string(), c.message));
+    }
+    Some(errors)
+}
+
 // ---------------------------------------------------------------- details and delete
 
 /// Details: the SLB listeners and backends of a LoadBalancer Service (its plan as it stands)
@@ -269,6 +321,15 @@ pub async fn enrich_details(
         // Details shows the Service as it stands: no allocations, no events to come.
         view.show_allocations = false;
         view.events.clear();
+        for link in page
+            .external
+            .iter_mut()
+            .filter(|l| view.unserved_ports.contains(&l.port))
+        {
+            link.href = None;
+            link.text = format!("{} (no listener)", link.text);
+        }
+        page.no_traffic.extend(view.no_listener.iter().cloned());
         page.slb = view.instance.is_some().then_some(view);
     }
     let ready = page.endpoints.iter().filter(|e| e.ready == "Yes").count();
@@ -289,7 +350,8 @@ pub async fn enrich_details(
             .map(|u| u.message)
             .collect();
         if ready == 0 || pending {
-            page.no_traffic = service_plan::traffic::why_no_traffic(svc, &pods, ready, events);
+            let reasons = service_plan::traffic::why_no_traffic(svc, &pods, ready, events);
+            page.no_traffic.splice(0..0, reasons);
         }
     }
     Ok(())

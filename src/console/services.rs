@@ -272,11 +272,14 @@ pub async fn create(
         return render_form(&app, &ctx, &form, cx, StatusCode::OK).await;
     }
     let created = match form.manifest(&backends) {
-        Ok(body) => app
-            .registry
-            .create_service(&form.namespace, &body, &ctx.access.write_options())
-            .await
-            .map_err(|e| FormErrors::from_registry(&e, &form)),
+        Ok(body) => match super::plan::refusal(&app.registry, &form, &body, false).await {
+            Some(errors) => Err(errors),
+            None => app
+                .registry
+                .create_service(&form.namespace, &body, &ctx.access.write_options())
+                .await
+                .map_err(|e| FormErrors::from_registry(&e, &form)),
+        },
         Err(errors) => Err(errors),
     };
     match created {
@@ -439,6 +442,11 @@ async fn submit_update(
         return Ok(None);
     }
     let body = form.apply_to(current, backends)?;
+    if op == FormOp::Submit
+        && let Some(errors) = super::plan::refusal(registry, form, &body, true).await
+    {
+        return Err(errors);
+    }
     let opts = WriteOptions {
         dry_run: op != FormOp::Submit,
         ..access.write_options()

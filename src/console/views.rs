@@ -189,6 +189,8 @@ fn options(values: &[(&str, &str)], selected: &str) -> Vec<SelectOption> {
 pub struct EndpointLink {
     pub text: String,
     pub href: Option<String>,
+    /// The port it reaches; 0 for "Pending".
+    pub port: i64,
 }
 
 /// Percent-encodes a query or path component.
@@ -290,11 +292,13 @@ fn endpoint_link(host: &str, number: i64, port: &Value) -> EndpointLink {
         EndpointLink {
             href: Some(format!("{}://{text}", scheme(port))),
             text,
+            port: number,
         }
     } else {
         EndpointLink {
             text: format!("{text} {protocol}"),
             href: None,
+            port: number,
         }
     }
 }
@@ -321,6 +325,7 @@ pub fn external_endpoints(svc: &Value, node_address: Option<&str>) -> Vec<Endpoi
                 return vec![EndpointLink {
                     text: "Pending".into(),
                     href: None,
+                    port: 0,
                 }];
             }
             let port_number = |p: &Value| p.get("port").and_then(Value::as_i64).unwrap_or(0);
@@ -894,6 +899,8 @@ pub struct ServiceFormPage {
     pub slb_existing: bool,
     pub slb_spec_options: Vec<SelectOption>,
     pub slb_id: FieldView,
+    /// The picker of instances to reuse (the chosen one selected); `None`: a text field.
+    pub slb_id_options: Option<Vec<SelectOption>>,
     pub slb_override: bool,
     /// Errors of the SLB controls: an annotation row contradicts them.
     pub slb_access_errors: Vec<String>,
@@ -930,6 +937,9 @@ pub struct FormContext<'a> {
     pub plan: Option<crate::plan_view::PlanView>,
     /// The field to focus when no error claims the focus (the row a button just added).
     pub focus: Option<String>,
+    /// The instances "Use Existing SLB Instance" offers; `None` when the user may not list
+    /// instances (the field is then typed).
+    pub reuse_choices: Option<Vec<service_plan::slb::reuse::ReuseChoice>>,
 }
 
 struct Fields {
@@ -1087,6 +1097,34 @@ impl ServiceFormPage {
             slb_internal: form.slb.internal,
             slb_existing: form.slb.existing,
             slb_spec_options: options(&SLB_SPECS, &form.slb.spec),
+            slb_id_options: cx.reuse_choices.map(|choices| {
+                let mut options = vec![SelectOption::new(
+                    "",
+                    if choices.is_empty() {
+                        "No instance to reuse: create one on the Load Balancers page"
+                    } else {
+                        "Choose an instance…"
+                    },
+                    form.slb.id.is_empty(),
+                )];
+                options.extend(
+                    choices
+                        .iter()
+                        .map(|c| SelectOption::new(&c.id, &c.label(), c.id == form.slb.id)),
+                );
+                // An ID from elsewhere (an annotation, kubectl) stays shown, as not offered.
+                if !form.slb.id.is_empty() && !choices.iter().any(|c| c.id == form.slb.id) {
+                    options.push(SelectOption::new(
+                        &form.slb.id,
+                        &format!(
+                            "{} (not offered: not a manually created instance of this cluster)",
+                            form.slb.id
+                        ),
+                        true,
+                    ));
+                }
+                options
+            }),
             slb_id,
             slb_override: form.slb.override_listeners,
             slb_access_errors,
