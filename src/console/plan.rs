@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
 use serde_json::Value;
 use service_plan::selector::matches_service_selector;
 use service_plan::slb::{ConflictKind, SlbChange};
@@ -18,7 +18,7 @@ use service_plan::traffic::string_map;
 
 use super::forms::{BACKEND_SELECTOR_PREFIX, Backend, FormErrors, ServiceForm, selector_text};
 use super::pages::{backends, form_context, render_form};
-use super::{ConsoleError, Ctx};
+use super::{ConsoleError, Ctx, Oversized};
 use crate::AppState;
 use crate::plan_view::{BackendMatch, PlanView, list, s, text};
 use crate::registry::{ListOptions, Registry, RegistryError, kind_by_plural};
@@ -137,6 +137,7 @@ pub async fn preview_create(
     State(app): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
+    oversized: Option<Extension<Oversized>>,
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
     let (mut form, op) = ServiceForm::parse(&pairs);
@@ -144,6 +145,11 @@ pub async fn preview_create(
     ctx.access.check_services("create", &form.namespace, "")?;
     form.apply(op);
     let backends = backends(&app.registry, &form.namespace).await?;
+    if let Some(Extension(oversized)) = oversized {
+        let errors = FormErrors::oversized(&oversized);
+        let plan = PlanView::failed(summary_of(&errors));
+        return respond(&app, &ctx, &headers, form, &backends, false, plan, errors).await;
+    }
     let (mut plan, errors) = match form.manifest(&backends) {
         Ok(body) => plan_with_errors(&app.registry, &form, &body).await,
         Err(errors) => (PlanView::failed(summary_of(&errors)), errors),
@@ -160,6 +166,7 @@ pub async fn preview_update(
     ctx: Ctx,
     headers: HeaderMap,
     Path((namespace, name)): Path<(String, String)>,
+    oversized: Option<Extension<Oversized>>,
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
     ctx.access.check_services("update", &namespace, &name)?;
@@ -167,6 +174,11 @@ pub async fn preview_update(
     form.apply(op);
     (form.namespace, form.name) = (namespace.clone(), name.clone());
     let backends = backends(&app.registry, &namespace).await?;
+    if let Some(Extension(oversized)) = oversized {
+        let errors = FormErrors::oversized(&oversized);
+        let plan = PlanView::failed(summary_of(&errors));
+        return respond(&app, &ctx, &headers, form, &backends, true, plan, errors).await;
+    }
     let current = app.registry.get_service(&namespace, &name).await?;
     let (plan, errors) = match form.apply_to(&current, &backends) {
         Ok(body) => plan_with_errors(&app.registry, &form, &body).await,

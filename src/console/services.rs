@@ -4,11 +4,11 @@
 
 use std::convert::Infallible;
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -21,7 +21,7 @@ use super::views::{
     SORT_CREATED_ASC, ServiceDeletePage, ServiceIndexPage, ServiceResults, ServiceResultsPartial,
     ServiceRow, ServiceShowPage, details_url, encode, list_url, services_crumb,
 };
-use super::{Access, ConsoleError, Ctx, redirect_with_flash};
+use super::{Access, ConsoleError, Ctx, Oversized, redirect_with_flash};
 use crate::AppState;
 use crate::registry::pages::{ListOrder, PageCursor, PageQuery};
 use crate::registry::{
@@ -259,12 +259,17 @@ pub async fn new(
 pub async fn create(
     State(app): State<AppState>,
     ctx: Ctx,
+    oversized: Option<Extension<Oversized>>,
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
     let (mut form, op) = ServiceForm::parse(&pairs);
     // Asked before anything is read for the form, as kube-apiserver authorizes first.
     ctx.access.check_services("create", &form.namespace, "")?;
     let backends = backends(&app.registry, &form.namespace).await?;
+    if let Some(Extension(oversized)) = oversized {
+        let errors = FormErrors::oversized(&oversized);
+        return render_with_errors(&app, &ctx, &form, false, &backends, errors).await;
+    }
     if op.edits_form() {
         form.apply(op);
         let mut cx = form_context(false, &backends, FormErrors::default());
@@ -400,12 +405,17 @@ pub async fn update(
     State(app): State<AppState>,
     ctx: Ctx,
     Path((namespace, name)): Path<(String, String)>,
+    oversized: Option<Extension<Oversized>>,
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
     ctx.access.check_services("update", &namespace, &name)?;
     let (mut form, op) = ServiceForm::parse(&pairs);
     (form.namespace, form.name) = (namespace.clone(), name.clone());
     let backends = backends(&app.registry, &namespace).await?;
+    if let Some(Extension(oversized)) = oversized {
+        let errors = FormErrors::oversized(&oversized);
+        return render_with_errors(&app, &ctx, &form, true, &backends, errors).await;
+    }
     let current = app.registry.get_service(&namespace, &name).await?;
     let outcome = submit_update(&app.registry, &ctx.access, &form, op, &current, &backends).await;
     form.apply(op);
@@ -765,7 +775,9 @@ pub fn service_changes(
 impl FormErrors {
     /// The HTTP status of a form answered with these errors.
     pub fn status(&self) -> StatusCode {
-        if self.conflict {
+        if self.too_large {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else if self.conflict {
             StatusCode::CONFLICT
         } else {
             StatusCode::UNPROCESSABLE_ENTITY

@@ -997,8 +997,10 @@ impl ServiceFormPage {
         namespaces: &[String],
         cx: FormContext<'_>,
     ) -> ServiceFormPage {
+        let mut errors = cx.errors;
+        errors.place_on_rows(form);
         let mut f = Fields {
-            errors: cx.errors,
+            errors,
             focused: false,
             focus: cx.focus,
         };
@@ -1231,8 +1233,8 @@ fn label_row(f: &mut Fields, i: usize, l: &super::forms::LabelRow) -> LabelRowVi
     }
 }
 
-/// A line diff of two YAML texts, unchanged lines included. Myers' algorithm keeps it in
-/// linear space: a review of a large object costs memory in proportion to its size.
+/// The compact line diff of two YAML texts for the update review: what changes, three
+/// unchanged lines around it, the rest folded.
 pub fn yaml_diff(before: &str, after: &str) -> Vec<DiffLine> {
     use service_plan::diff::lines::{CONTEXT_LINES, Line, compact};
     compact(before, after, CONTEXT_LINES)

@@ -621,6 +621,103 @@ async fn an_update_review_shows_only_what_changes_with_three_lines_of_context() 
 }
 
 #[tokio::test]
+async fn a_form_too_large_to_send_comes_back_with_the_field_that_is_too_large() {
+    let cluster = TestCluster::new().await;
+    let browser = Browser::open(&cluster).await;
+    let huge = "v".repeat(300 * 1024);
+    let form = web_form(
+        "big",
+        &[
+            ("annotations[0].type", "custom"),
+            ("annotations[0].key", "example.com/huge"),
+            ("annotations[0].value", &huge),
+            ("labels[0].key", "app"),
+            ("labels[0].value", "web"),
+        ],
+    );
+    let response = browser.post("/services", &form).await;
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // The form is kept, with everything but the value that was too large.
+    assert_eq!(response.input_value("metadata.name"), "big");
+    assert_eq!(
+        response.input_value("annotations[0].key"),
+        "example.com/huge"
+    );
+    assert_eq!(response.input_value("labels[0].value"), "web");
+    assert_eq!(response.input_value("annotations[0].value"), "");
+    let at_field = response.section("id=\"annotations-0--value-errors\"", "</ul>");
+    assert!(
+        at_field.contains("This value was 300 KiB (307200 bytes), too large to send"),
+        "{at_field}"
+    );
+    assert!(
+        cluster
+            .registry()
+            .get_service("default", "big")
+            .await
+            .is_err(),
+        "nothing is created"
+    );
+    // A body past what the console reads at all is still only refused.
+    let larger = "v".repeat(1100 * 1024);
+    let form = web_form(
+        "bigger",
+        &[
+            ("annotations[0].key", "a"),
+            ("annotations[0].value", &larger),
+        ],
+    );
+    let response = browser.post("/services", &form).await;
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(!response.body.contains("name=\"metadata.name\""));
+}
+
+#[tokio::test]
+async fn label_and_annotation_errors_sit_on_their_rows() {
+    let cluster = TestCluster::new().await;
+    let browser = Browser::open(&cluster).await;
+    let form = web_form(
+        "rows",
+        &[
+            ("annotations[0].type", "custom"),
+            ("annotations[0].key", "example.com/fine"),
+            ("annotations[0].value", "x"),
+            ("annotations[1].type", "custom"),
+            ("annotations[1].key", "Bad Key"),
+            ("annotations[1].value", "y"),
+            ("labels[0].key", "app"),
+            ("labels[0].value", "web"),
+            ("labels[1].key", "tier"),
+            ("labels[1].value", "not valid!"),
+        ],
+    );
+    let response = browser.post("/services", &form).await;
+    assert_eq!(
+        response.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        response.body
+    );
+    let annotation = response.section("id=\"annotations-1--key-errors\"", "</ul>");
+    assert!(
+        annotation.contains("Invalid value: &#34;Bad Key&#34;"),
+        "{annotation}"
+    );
+    let label = response.section("id=\"labels-1--value-errors\"", "</ul>");
+    assert!(
+        label.contains("Invalid value: &#34;not valid!&#34;"),
+        "{label}"
+    );
+    // Once each: not again under the section.
+    let body = html_unescape(&response.body);
+    assert_eq!(
+        body.matches("Invalid value: \"not valid!\"").count(),
+        2,
+        "the row and the summary's kubectl text"
+    );
+}
+
+#[tokio::test]
 async fn update_keeps_port_fields_the_form_does_not_show() {
     let cluster = TestCluster::new().await;
     create(
