@@ -824,9 +824,9 @@ impl FormErrors {
     /// Puts the registry's errors of `metadata.annotations` and `metadata.labels` on the row
     /// and input they are about. kube-apiserver names only the map (`ValidateAnnotations`,
     /// `ValidateLabels` in apimachinery's `pkg/api/validation/objectmeta.go` and
-    /// `pkg/apis/meta/v1/validation/validation.go`): the offending key (an annotation key
-    /// lowercased) or label value is the error's `Invalid value`, and the total size is a
-    /// `Too long` without one, which belongs to the longest value.
+    /// `pkg/apis/meta/v1/validation/validation.go`): the offending key (as written; an
+    /// annotation key is checked lowercased) or label value is the error's `Invalid value`,
+    /// and the total size is a `Too long` without one, which belongs to the longest value.
     pub fn place_on_rows(&mut self, form: &ServiceForm) {
         for (path, message) in &mut self.fields {
             let quoted = message
