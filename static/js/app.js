@@ -224,11 +224,25 @@
       var mine = ++seq;
       panel.setAttribute("aria-busy", "true");
       fetch(url, { method: "POST", body: data, credentials: "same-origin", headers: { "HX-Request": "true" } })
-        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (r) {
+          if (r.ok) return r.text();
+          return Promise.reject(r.status === 403
+            ? "the server refused it (403): your session or the form's security token has expired. Reload the page; what you typed is kept until then."
+            : "the server answered " + r.status + " " + r.statusText + ".");
+        })
         .then(function (html) {
           // A slower earlier answer must not overwrite a newer one.
-          if (html === null || mine !== seq) return;
+          if (mine !== seq) return;
           body.innerHTML = html;
+        }, function (why) {
+          // The plan never fails silently: it says that it is out of date, and why.
+          if (mine !== seq) return;
+          var note = document.createElement("div");
+          note.className = "plan-errors";
+          note.setAttribute("role", "alert");
+          note.id = "plan-failed";
+          note.textContent = "The plan could not be updated: " + (typeof why === "string" ? why : "the server could not be reached.") + " Press Preview plan to try again.";
+          body.replaceChildren(note);
         })
         .finally(function () { if (mine === seq) panel.removeAttribute("aria-busy"); });
     }

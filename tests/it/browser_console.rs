@@ -536,3 +536,28 @@ async fn a_300_kb_annotation_keeps_the_form_and_names_the_field() {
     t.screenshot("too-large").await;
     t.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_plan_says_when_it_cannot_be_updated() {
+    let Some(t) = BrowserTest::start("the_live_plan_says_when_it_cannot_be_updated").await else {
+        return;
+    };
+    t.open("/services/new").await;
+    t.fill("metadata.name", "web").await;
+    t.fill("spec.ports[0].port", "80").await;
+    t.wait_css("#plan-body [data-plan]").await;
+    // The security token expires (the cookie is gone): the next plan is refused.
+    t.browser
+        .delete_cookie("sc_csrf")
+        .await
+        .expect("delete the CSRF cookie");
+    t.fill("spec.ports[0].port", "81").await;
+    let failed = t.wait_css("#plan-failed").await;
+    let text = failed.text().await.expect("text");
+    assert!(
+        text.starts_with("The plan could not be updated: the server refused it (403)"),
+        "{text}"
+    );
+    t.screenshot("plan-failed").await;
+    t.finish().await;
+}
