@@ -35,6 +35,12 @@ pub struct PlanView {
     pub external: Vec<String>,
     /// The events the controller will record.
     pub events: Vec<String>,
+    /// Ports whose targetPort the backend's pods do not expose, with the ports they do.
+    pub unexposed: Vec<UnexposedView>,
+    /// Frontend ports of a reused instance that get no listener (Overwrite Existing
+    /// Listeners off), with what that means.
+    pub unserved_ports: Vec<i64>,
+    pub no_listener: Vec<String>,
     /// The chosen backend application: "matches N of M pods".
     pub backend: Option<BackendMatch>,
     /// Shows the Cluster IP and node port section (not on Details and Delete, which list them).
@@ -42,6 +48,16 @@ pub struct PlanView {
     /// The form is not complete enough to plan, and none of its errors is in a field the
     /// user has reached yet: the plan waits instead of showing red errors.
     pub pending: bool,
+}
+
+/// A Service port whose targetPort the backend's pods do not expose.
+#[derive(Debug, Clone, Default)]
+pub struct UnexposedView {
+    /// The form field to fill with a choice: `spec.ports[i].targetPort`.
+    pub field: String,
+    pub message: String,
+    /// `(port number, label)` of each port the pods do expose.
+    pub choices: Vec<(String, String)>,
 }
 
 /// What happens to the SLB instance.
@@ -163,6 +179,24 @@ impl PlanView {
                 s(svc, "/metadata/name")
             ),
             warnings: strings(plan, "/warnings"),
+            unexposed: list(plan, "/unexposedTargets")
+                .iter()
+                .map(|u| UnexposedView {
+                    field: s(u, "/field").to_string(),
+                    message: s(u, "/message").to_string(),
+                    choices: list(u, "/choices")
+                        .iter()
+                        .map(|c| {
+                            let number = text(c.get("number"));
+                            let label = match s(c, "/name") {
+                                "" => format!("{number}/{}", s(c, "/protocol")),
+                                name => format!("{number}/{} ({name})", s(c, "/protocol")),
+                            };
+                            (number, label)
+                        })
+                        .collect(),
+                })
+                .collect(),
             allocations: allocations(plan.get("allocations").unwrap_or(&Value::Null), svc),
             show_allocations: true,
             ..Default::default()
@@ -217,9 +251,28 @@ impl PlanView {
                 action: listener_action(s(l, "/action")).to_string(),
             })
             .collect();
+        let instance_id = s(slb, "/instance/id").to_string();
+        for l in list(slb, "/listeners")
+            .iter()
+            .filter(|l| s(l, "/action") == "notCreated")
+        {
+            let port = l.get("port").and_then(Value::as_i64).unwrap_or(0);
+            self.unserved_ports.push(port);
+            self.no_listener.push(format!(
+                "No listener is created for port {port}: Overwrite Existing Listeners is off, so {instance_id} has no listener on {port} and the port receives no traffic. Add a listener on {port} in the SLB console that forwards to vServer group {}, or turn on Overwrite Existing Listeners.",
+                s(l, "/vserverGroup")
+            ));
+        }
         self.groups = list(slb, "/vserverGroups").iter().map(group_row).collect();
         self.overwritten = strings(slb, "/overwritten");
         self.notes = strings(slb, "/notes");
+        // The planner's note on a port without a listener is said above, plainly, once.
+        let unserved = self.unserved_ports.clone();
+        self.notes.retain(|n| {
+            !unserved
+                .iter()
+                .any(|p| n.starts_with(&format!("No listener is created on port {p} of")))
+        });
         if let Some(c) = slb.get("consequences").filter(|c| !c.is_null()) {
             self.consequences = strings(c, "/sentences");
             self.facts = facts(c);
@@ -230,9 +283,13 @@ impl PlanView {
                 "pending" => self
                     .external
                     .push("Pending: the address is known once the new instance exists.".into()),
-                "ip" | "hostname" | "eip" => {
+                "ip" | "hostname" | "eip" if self.unserved_ports.is_empty() => {
                     self.external.push(s(slb, "/ingress/value").to_string())
                 }
+                "ip" | "hostname" | "eip" => self.external.push(format!(
+                    "None: no port of {} has a listener.",
+                    s(slb, "/ingress/value")
+                )),
                 _ => {}
             }
         }

@@ -115,6 +115,9 @@ pub fn format_plan(plan: &PlanView) -> String {
     for w in &plan.warnings {
         line(format!("  Warning: {w}"));
     }
+    for u in &plan.unexposed {
+        line(format!("  Warning: {}", u.message));
+    }
     line("  Cluster IP and node ports:".into());
     if plan.allocations.is_empty() {
         line("    (no change)".into());

@@ -12,7 +12,6 @@ use service_plan::traffic::{pod_ready, string_map};
 use super::forms::selector_text;
 use super::pages::layout;
 use super::plan::{container_ports, selects};
-use super::services::DEFAULT_NAMESPACE;
 use super::views::{Crumb, Layout, age, encode};
 use super::{ConsoleError, Ctx};
 use crate::AppState;
@@ -134,7 +133,7 @@ pub async fn index(
     ctx: Ctx,
     Query(q): Query<IndexQuery>,
 ) -> Result<ApplicationIndexPage, ConsoleError> {
-    let namespace = q.namespace.unwrap_or_else(|| DEFAULT_NAMESPACE.into());
+    let namespace = ctx.namespace_or_sticky(q.namespace);
     ctx.access
         .check("list", "apps", "deployments", &namespace, "")?;
     let scope = Some(namespace.as_str()).filter(|n| !n.is_empty());

@@ -727,6 +727,8 @@ pub struct FormErrors {
     pub summary: Vec<String>,
     /// The Service changed since the form was opened.
     pub conflict: bool,
+    /// The form was too large to send (413): some values were left out.
+    pub too_large: bool,
 }
 
 impl FormErrors {
@@ -736,6 +738,27 @@ impl FormErrors {
             fields: vec![(path.to_string(), message)],
             ..Default::default()
         }
+    }
+
+    /// The errors of a form that arrived without the values `oversized` names: each on its
+    /// field, with how large it was, and why nothing was saved.
+    pub fn oversized(oversized: &super::Oversized) -> FormErrors {
+        let kib = |bytes: usize| bytes.div_ceil(1024);
+        let mut errors = FormErrors::message(format!(
+            "The form is larger than the {} KiB the console accepts, so nothing was saved. The largest values were left out; they are marked below.",
+            kib(super::MAX_BODY_BYTES)
+        ));
+        errors.too_large = true;
+        for (field, bytes) in &oversized.0 {
+            errors.fields.push((
+                field.clone(),
+                format!(
+                    "This value was {} KiB ({bytes} bytes), too large to send: it was left out. A Service's annotations may hold at most 256 KiB (262144 bytes) in all.",
+                    kib(*bytes)
+                ),
+            ));
+        }
+        errors
     }
 
     /// One error in the summary.
@@ -795,6 +818,50 @@ impl FormErrors {
         FormErrors {
             fields,
             ..Default::default()
+        }
+    }
+
+    /// Puts the registry's errors of `metadata.annotations` and `metadata.labels` on the row
+    /// and input they are about. kube-apiserver names only the map (`ValidateAnnotations`,
+    /// `ValidateLabels` in apimachinery's `pkg/api/validation/objectmeta.go` and
+    /// `pkg/apis/meta/v1/validation/validation.go`): the offending key (as written; an
+    /// annotation key is checked lowercased) or label value is the error's `Invalid value`,
+    /// and the total size is a `Too long` without one, which belongs to the longest value.
+    pub fn place_on_rows(&mut self, form: &ServiceForm) {
+        for (path, message) in &mut self.fields {
+            let quoted = message
+                .strip_prefix("Invalid value: \"")
+                .and_then(|rest| rest.split_once("\": "))
+                .map(|(value, _)| value.to_string());
+            let row = match path.as_str() {
+                "metadata.annotations" => match &quoted {
+                    Some(key) => form
+                        .annotations
+                        .iter()
+                        .position(|a| a.key.trim().eq_ignore_ascii_case(key))
+                        .map(|i| format!("annotations[{i}].key")),
+                    None if message.starts_with("Too long") => form
+                        .annotations
+                        .iter()
+                        .enumerate()
+                        .max_by_key(|(_, a)| a.key.len() + a.value.len())
+                        .map(|(i, _)| format!("annotations[{i}].value")),
+                    None => None,
+                },
+                "metadata.labels" => quoted.and_then(|text| {
+                    let by_key = form.labels.iter().position(|l| l.key.trim() == text);
+                    let by_value = form.labels.iter().position(|l| l.value.trim() == text);
+                    match (by_key, by_value) {
+                        (Some(i), _) => Some(format!("labels[{i}].key")),
+                        (None, Some(i)) => Some(format!("labels[{i}].value")),
+                        (None, None) => None,
+                    }
+                }),
+                _ => None,
+            };
+            if let Some(row) = row {
+                *path = row;
+            }
         }
     }
 

@@ -42,12 +42,56 @@ use crate::registry::RegistryError;
 
 /// Largest request body the console reads (a pasted manifest fits comfortably).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Largest Service form body the console still reads to say which field is too large: the
+/// largest values are left out until the rest fits [`MAX_BODY_BYTES`], and the form comes
+/// back with the error on them. Larger bodies only get the 413 page.
+pub const MAX_OVERSIZED_FORM_BYTES: usize = 1024 * 1024;
+
+/// The fields a Service form arrived without because the body was too large: each form
+/// field name with the size of the value that was left out. Handlers that see it answer
+/// 413 with the form, never write.
+#[derive(Debug, Clone, Default)]
+pub struct Oversized(pub Vec<(String, usize)>);
+
+/// Whether `path` is a Service form that answers [`Oversized`] with the form (create,
+/// update, and their plan previews).
+fn oversized_form_path(path: &str) -> bool {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    matches!(
+        parts.as_slice(),
+        ["services"] | ["services", "plan"] | ["services", _, _] | ["services", _, _, "plan"]
+    )
+}
+
+/// Leaves the largest values of `pairs` out (their names kept, values empty) until the
+/// encoded form fits [`MAX_BODY_BYTES`]; returns the fields left out with their sizes.
+fn leave_out_largest(pairs: &mut [(String, String)]) -> Vec<(String, usize)> {
+    let encoded = |pairs: &[(String, String)]| {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs.iter())
+            .finish()
+            .len()
+    };
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(pairs[i].1.len()));
+    let mut left_out = Vec::new();
+    for i in order {
+        if encoded(pairs) <= MAX_BODY_BYTES {
+            break;
+        }
+        let value = std::mem::take(&mut pairs[i].1);
+        left_out.push((pairs[i].0.clone(), value.len()));
+    }
+    left_out
+}
 /// The double-submit CSRF cookie.
 pub const CSRF_COOKIE: &str = "sc_csrf";
 /// The form field carrying the CSRF token.
 pub const CSRF_FIELD: &str = "csrf_token";
 /// The one-shot flash message cookie.
 pub const FLASH_COOKIE: &str = "sc_flash";
+/// The namespace the user chose last, so the pages that name none open in it.
+pub const NAMESPACE_COOKIE: &str = "sc_namespace";
 /// The response header carrying the request id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -197,6 +241,40 @@ pub struct Ctx {
     pub signed_in: Option<String>,
     /// What the request's user may do.
     pub access: Access,
+    /// The namespace the user chose last (the [`NAMESPACE_COOKIE`]); `Some("")` is All
+    /// Namespaces.
+    pub sticky_namespace: Option<String>,
+}
+
+impl Ctx {
+    /// The namespace a page opens in: the one it names, else the one chosen last, else
+    /// `default`.
+    pub fn namespace_or_sticky(&self, named: Option<String>) -> String {
+        named
+            .or_else(|| self.sticky_namespace.clone())
+            .unwrap_or_else(|| services::DEFAULT_NAMESPACE.to_string())
+    }
+}
+
+/// Whether `value` can be a namespace's name (or "" for All Namespaces): what the namespace
+/// cookie may hold, so it never carries anything else into a page or a header.
+fn namespace_like(value: &str) -> bool {
+    value.len() <= 253
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+}
+
+/// The namespace a GET names in its query (`?namespace=…`), to remember as the user's choice.
+fn chosen_namespace(request: &Request) -> Option<String> {
+    if request.method() != Method::GET {
+        return None;
+    }
+    form_pairs(request.uri().query()?.as_bytes())
+        .into_iter()
+        .find(|(k, _)| k == "namespace")
+        .map(|(_, v)| v)
+        .filter(|v| namespace_like(v))
 }
 
 /// The request's user with the authorizer that decides for it: what the console asks before
@@ -377,6 +455,8 @@ async fn context(
         .clone()
         .unwrap_or_else(|| hex::encode(rand::random::<[u8; 32]>()));
     let flash = cookie(&request, FLASH_COOKIE).and_then(|v| decode_flash(&v));
+    let sticky_namespace = cookie(&request, NAMESPACE_COOKIE).filter(|v| namespace_like(v));
+    let chosen = chosen_namespace(&request).filter(|c| sticky_namespace.as_ref() != Some(c));
     let ctx = Ctx {
         request_id: request_id.clone(),
         csrf_token: csrf_token.clone(),
@@ -387,6 +467,7 @@ async fn context(
             user,
             user_agent,
         },
+        sticky_namespace,
     };
     let mut response = match checked(request, cookie_token.as_deref()).await {
         Ok(mut request) => {
@@ -399,7 +480,15 @@ async fn context(
         tracing::warn!(request_id = %request_id, status = %marker.status, "console error page");
         response = error_page(&ctx, marker.status, &marker.message);
     }
+    let remember = chosen.filter(|_| response.status().is_success());
     let headers = response.headers_mut();
+    if let Some(namespace) = remember {
+        // Lax: a link from elsewhere to the console still opens in the namespace chosen last.
+        let value = format!("{NAMESPACE_COOKIE}={namespace}; Path=/; HttpOnly; SameSite=Lax");
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.append(SET_COOKIE, v);
+        }
+    }
     if cookie_token.is_none() {
         let value = format!("{CSRF_COOKIE}={csrf_token}; Path=/; HttpOnly; SameSite=Strict");
         if let Ok(v) = HeaderValue::from_str(&value) {
@@ -450,18 +539,25 @@ async fn checked(request: Request, cookie_token: Option<&str>) -> Result<Request
     if request.method() != Method::POST || !FORM_PREFIXES.iter().any(|p| path.starts_with(p)) {
         return Ok(request);
     }
-    let (parts, body) = request.into_parts();
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+    let (mut parts, body) = request.into_parts();
+    let too_large = || {
+        ConsoleError::PayloadTooLarge(format!(
+            "The request body is larger than {MAX_BODY_BYTES} bytes."
+        ))
+    };
+    let limit = if oversized_form_path(parts.uri.path()) {
+        MAX_OVERSIZED_FORM_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
+    let mut bytes: Bytes = axum::body::to_bytes(body, limit)
         .await
-        .map_err(|_| {
-            ConsoleError::PayloadTooLarge(format!(
-                "The request body is larger than {MAX_BODY_BYTES} bytes."
-            ))
-        })?;
-    let posted = form_pairs(&bytes)
-        .into_iter()
+        .map_err(|_| too_large())?;
+    let mut pairs = form_pairs(&bytes);
+    let posted = pairs
+        .iter()
         .find(|(k, _)| k == CSRF_FIELD)
-        .map(|(_, v)| v)
+        .map(|(_, v)| v.as_str())
         .unwrap_or_default();
     let valid = cookie_token.is_some_and(|t| constant_time_eq(t.as_bytes(), posted.as_bytes()));
     if !valid {
@@ -469,6 +565,19 @@ async fn checked(request: Request, cookie_token: Option<&str>) -> Result<Request
             "The form's security token is missing or does not match your session. Reload the page and submit the form again."
                 .into(),
         ));
+    }
+    if bytes.len() > MAX_BODY_BYTES {
+        // The form comes back without the largest values, with the error on them.
+        let left_out = leave_out_largest(&mut pairs);
+        bytes = Bytes::from(
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs.iter())
+                .finish(),
+        );
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        parts.extensions.insert(Oversized(left_out));
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }

@@ -24,6 +24,7 @@ pub(super) fn form_context(
         diff: None,
         plan: None,
         focus: None,
+        reuse_choices: None,
     }
 }
 
@@ -32,10 +33,18 @@ pub(super) async fn render_form(
     app: &AppState,
     ctx: &Ctx,
     form: &ServiceForm,
-    cx: FormContext<'_>,
+    mut cx: FormContext<'_>,
     status: StatusCode,
 ) -> Result<Response, ConsoleError> {
     let namespaces = namespaces(&app.registry).await?;
+    let slb = crate::registry::LOAD_BALANCERS;
+    if ctx.access.can("list", slb.group, slb.plural, "", "") {
+        cx.reuse_choices = Some(
+            app.registry
+                .reuse_choices(&form.namespace, &form.name)
+                .await?,
+        );
+    }
     let (title, crumbs) = if cx.editing {
         let details = Crumb::link(&form.name, details_url(&form.namespace, &form.name));
         (

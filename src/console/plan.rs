@@ -7,18 +7,18 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
 use serde_json::Value;
 use service_plan::selector::matches_service_selector;
-use service_plan::slb::SlbChange;
+use service_plan::slb::{ConflictKind, SlbChange};
 use service_plan::traffic::string_map;
 
 use super::forms::{BACKEND_SELECTOR_PREFIX, Backend, FormErrors, ServiceForm, selector_text};
 use super::pages::{backends, form_context, render_form};
-use super::{ConsoleError, Ctx};
+use super::{ConsoleError, Ctx, Oversized};
 use crate::AppState;
 use crate::plan_view::{BackendMatch, PlanView, list, s, text};
 use crate::registry::{ListOptions, Registry, RegistryError, kind_by_plural};
@@ -137,6 +137,7 @@ pub async fn preview_create(
     State(app): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
+    oversized: Option<Extension<Oversized>>,
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
     let (mut form, op) = ServiceForm::parse(&pairs);
@@ -144,6 +145,11 @@ pub async fn preview_create(
     ctx.access.check_services("create", &form.namespace, "")?;
     form.apply(op);
     let backends = backends(&app.registry, &form.namespace).await?;
+    if let Some(Extension(oversized)) = oversized {
+        let errors = FormErrors::oversized(&oversized);
+        let plan = PlanView::failed(summary_of(&errors));
+        return respond(&app, &ctx, &headers, form, &backends, false, plan, errors).await;
+    }
     let (mut plan, errors) = match form.manifest(&backends) {
         Ok(body) => plan_with_errors(&app.registry, &form, &body).await,
         Err(errors) => (PlanView::failed(summary_of(&errors)), errors),
@@ -160,6 +166,7 @@ pub async fn preview_update(
     ctx: Ctx,
     headers: HeaderMap,
     Path((namespace, name)): Path<(String, String)>,
+    oversized: Option<Extension<Oversized>>,
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
     ctx.access.check_services("update", &namespace, &name)?;
@@ -167,6 +174,11 @@ pub async fn preview_update(
     form.apply(op);
     (form.namespace, form.name) = (namespace.clone(), name.clone());
     let backends = backends(&app.registry, &namespace).await?;
+    if let Some(Extension(oversized)) = oversized {
+        let errors = FormErrors::oversized(&oversized);
+        let plan = PlanView::failed(summary_of(&errors));
+        return respond(&app, &ctx, &headers, form, &backends, true, plan, errors).await;
+    }
     let current = app.registry.get_service(&namespace, &name).await?;
     let (plan, errors) = match form.apply_to(&current, &backends) {
         Ok(body) => plan_with_errors(&app.registry, &form, &body).await,
@@ -253,6 +265,58 @@ async fn respond(
     render_form(app, ctx, &form, cx, status).await
 }
 
+// ---------------------------------------------------------------- refusing what the plan refuses
+
+/// The console does not write a Service whose plan says the change will be refused: the
+/// conflicts the registry does not refuse itself (those CCM reports only after the write, as
+/// a `SyncLoadBalancerFailed` event) become form errors, each next to the control it is
+/// about; the registry's own refusals keep kube-apiserver's words. `None`: nothing to refuse.
+pub async fn refusal(
+    registry: &Registry,
+    form: &ServiceForm,
+    body: &Value,
+    editing: bool,
+) -> Option<FormErrors> {
+    if form.service_type != service_plan::service::types::TYPE_LOAD_BALANCER {
+        return None;
+    }
+    // A plan that cannot be computed is an invalid Service: the write says why.
+    let plan = registry
+        .plan_service(&form.namespace, body, SlbChange::Apply)
+        .await
+        .ok()?;
+    let conflicts: Vec<_> = plan
+        .slb?
+        .conflicts
+        .into_iter()
+        .filter(|c| !c.kind.refused_on_write())
+        .collect();
+    if conflicts.is_empty() {
+        return None;
+    }
+    let mut errors = FormErrors::message(format!(
+        "The plan shows {} conflict{}: the Service would be {} but its load balancer would fail, so nothing was saved.",
+        conflicts.len(),
+        if conflicts.len() == 1 { "" } else { "s" },
+        if editing { "updated" } else { "created" },
+    ));
+    for c in conflicts {
+        // A reused instance is what every conflict of a reuse is about: its picker shows the
+        // address type and the ports in use.
+        let field = match c.kind {
+            _ if form.slb.existing => "slb.id",
+            ConflictKind::AddressTypeChange => "slb.access",
+            ConflictKind::ChargeType => "slb.spec",
+            _ => {
+                errors.summary.push(c.message);
+                continue;
+            }
+        };
+        errors.fields.push((field.to_string(), c.message));
+    }
+    Some(errors)
+}
+
 // ---------------------------------------------------------------- details and delete
 
 /// Details: the SLB listeners and backends of a LoadBalancer Service (its plan as it stands)
@@ -269,17 +333,38 @@ pub async fn enrich_details(
         // Details shows the Service as it stands: no allocations, no events to come.
         view.show_allocations = false;
         view.events.clear();
+        for link in page
+            .external
+            .iter_mut()
+            .filter(|l| view.unserved_ports.contains(&l.port))
+        {
+            link.href = None;
+            link.text = format!("{} (no listener)", link.text);
+        }
+        page.no_traffic.extend(view.no_listener.iter().cloned());
         page.slb = view.instance.is_some().then_some(view);
     }
     let ready = page.endpoints.iter().filter(|e| e.ready == "Yes").count();
     let pending = s(svc, "/spec/type") == service_plan::service::types::TYPE_LOAD_BALANCER
         && list(svc, "/status/loadBalancer/ingress").is_empty();
-    if ready == 0 || pending {
+    let selected = svc
+        .pointer("/spec/selector")
+        .and_then(Value::as_object)
+        .is_some_and(|m| !m.is_empty());
+    if ready == 0 || pending || selected {
         let pods = registry
             .list("pods", Some(&namespace), &ListOptions::default())
             .await?
             .items;
-        page.no_traffic = service_plan::traffic::why_no_traffic(svc, &pods, ready, events);
+        // The Endpoints card names a port that matches nothing, with or without endpoints.
+        page.endpoint_notes = service_plan::traffic::unexposed_in(svc, &pods)
+            .into_iter()
+            .map(|u| u.message)
+            .collect();
+        if ready == 0 || pending {
+            let reasons = service_plan::traffic::why_no_traffic(svc, &pods, ready, events);
+            page.no_traffic.splice(0..0, reasons);
+        }
     }
     Ok(())
 }

@@ -4,11 +4,11 @@
 
 use std::convert::Infallible;
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -21,7 +21,7 @@ use super::views::{
     SORT_CREATED_ASC, ServiceDeletePage, ServiceIndexPage, ServiceResults, ServiceResultsPartial,
     ServiceRow, ServiceShowPage, details_url, encode, list_url, services_crumb,
 };
-use super::{Access, ConsoleError, Ctx, redirect_with_flash};
+use super::{Access, ConsoleError, Ctx, Oversized, redirect_with_flash};
 use crate::AppState;
 use crate::registry::pages::{ListOrder, PageCursor, PageQuery};
 use crate::registry::{
@@ -119,14 +119,23 @@ pub async fn index(
     State(app): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
-    Query(query): Query<IndexQuery>,
+    Query(mut query): Query<IndexQuery>,
 ) -> Result<Response, ConsoleError> {
+    query.namespace = Some(ctx.namespace_or_sticky(query.namespace.take()));
     ctx.access.check_services("list", query.namespace(), "")?;
     let found = find_services(&app.registry, &query).await?;
     let node = node_address_for(&app.registry, &found.items).await?;
     let total = count_services(&app.registry, &query, &found).await?;
     let mut results = results_view(&ctx, &query, found.clone(), node.as_deref());
     results.total = total;
+    let namespace = query.namespace();
+    if !namespace.is_empty()
+        && get_optional(&app.registry, "namespaces", "", namespace)
+            .await?
+            .is_none()
+    {
+        results.missing_namespace = Some(namespace.to_string());
+    }
     if headers.get("hx-request").is_some() {
         return Ok(ServiceResultsPartial { results }.into_response());
     }
@@ -168,10 +177,27 @@ pub async fn show(
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<ServiceShowPage, ConsoleError> {
     ctx.access.check_services("get", &namespace, &name)?;
+    // Read before the page's objects, so the stream reports every write the page missed.
+    let revision = current_revision(&app.registry).await?;
     let svc = app.registry.get_service(&namespace, &name).await?;
     let crumbs = vec![services_crumb(&namespace), Crumb::here(&name)];
     let layout = layout(&app.registry, &ctx, &name, &namespace, crumbs).await?;
-    details_page(&app.registry, layout, &svc).await
+    let mut page = details_page(&app.registry, layout, &svc).await?;
+    page.watch_url = format!(
+        "/services/watch?namespace={}&name={}&from={revision}",
+        encode(&namespace),
+        encode(&name)
+    );
+    Ok(page)
+}
+
+/// The store's revision now.
+async fn current_revision(registry: &Registry) -> Result<i64, ConsoleError> {
+    let first = ListOptions {
+        limit: Some(1),
+        ..Default::default()
+    };
+    Ok(registry.list(SERVICES, None, &first).await?.revision)
 }
 
 /// Details of `svc`: its endpoints, events and node address, and its SLB side.
@@ -212,8 +238,8 @@ pub async fn new(
     ctx: Ctx,
     Query(q): Query<NewQuery>,
 ) -> Result<Response, ConsoleError> {
-    let namespace = q
-        .namespace
+    // All Namespaces is no place to create in: then the form starts in `default`.
+    let namespace = Some(ctx.namespace_or_sticky(q.namespace))
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| DEFAULT_NAMESPACE.into());
     ctx.access.check_services("create", &namespace, "")?;
@@ -233,12 +259,17 @@ pub async fn new(
 pub async fn create(
     State(app): State<AppState>,
     ctx: Ctx,
+    oversized: Option<Extension<Oversized>>,
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
     let (mut form, op) = ServiceForm::parse(&pairs);
     // Asked before anything is read for the form, as kube-apiserver authorizes first.
     ctx.access.check_services("create", &form.namespace, "")?;
     let backends = backends(&app.registry, &form.namespace).await?;
+    if let Some(Extension(oversized)) = oversized {
+        let errors = FormErrors::oversized(&oversized);
+        return render_with_errors(&app, &ctx, &form, false, &backends, errors).await;
+    }
     if op.edits_form() {
         form.apply(op);
         let mut cx = form_context(false, &backends, FormErrors::default());
@@ -246,11 +277,14 @@ pub async fn create(
         return render_form(&app, &ctx, &form, cx, StatusCode::OK).await;
     }
     let created = match form.manifest(&backends) {
-        Ok(body) => app
-            .registry
-            .create_service(&form.namespace, &body, &ctx.access.write_options())
-            .await
-            .map_err(|e| FormErrors::from_registry(&e, &form)),
+        Ok(body) => match super::plan::refusal(&app.registry, &form, &body, false).await {
+            Some(errors) => Err(errors),
+            None => app
+                .registry
+                .create_service(&form.namespace, &body, &ctx.access.write_options())
+                .await
+                .map_err(|e| FormErrors::from_registry(&e, &form)),
+        },
         Err(errors) => Err(errors),
     };
     match created {
@@ -371,12 +405,17 @@ pub async fn update(
     State(app): State<AppState>,
     ctx: Ctx,
     Path((namespace, name)): Path<(String, String)>,
+    oversized: Option<Extension<Oversized>>,
     Form(pairs): Pairs,
 ) -> Result<Response, ConsoleError> {
     ctx.access.check_services("update", &namespace, &name)?;
     let (mut form, op) = ServiceForm::parse(&pairs);
     (form.namespace, form.name) = (namespace.clone(), name.clone());
     let backends = backends(&app.registry, &namespace).await?;
+    if let Some(Extension(oversized)) = oversized {
+        let errors = FormErrors::oversized(&oversized);
+        return render_with_errors(&app, &ctx, &form, true, &backends, errors).await;
+    }
     let current = app.registry.get_service(&namespace, &name).await?;
     let outcome = submit_update(&app.registry, &ctx.access, &form, op, &current, &backends).await;
     form.apply(op);
@@ -413,6 +452,11 @@ async fn submit_update(
         return Ok(None);
     }
     let body = form.apply_to(current, backends)?;
+    if op == FormOp::Submit
+        && let Some(errors) = super::plan::refusal(registry, form, &body, true).await
+    {
+        return Err(errors);
+    }
     let opts = WriteOptions {
         dry_run: op != FormOp::Submit,
         ..access.write_options()
@@ -426,10 +470,9 @@ async fn submit_update(
 
 /// The YAML diff of an update under review, without what changes on every write.
 fn review_diff(current: &Value, updated: &Value) -> Vec<views::DiffLine> {
-    views::yaml_diff(
-        &views::to_yaml(&comparable(current)),
-        &views::to_yaml(&comparable(updated)),
-    )
+    let (current, updated) = (comparable(current), comparable(updated));
+    let updated = service_plan::diff::lines::in_order_of(&current, &updated);
+    views::yaml_diff(&views::to_yaml(&current), &views::to_yaml(&updated))
 }
 
 /// Query of the Delete page: the filtered list it was opened from.
@@ -602,25 +645,39 @@ pub const CONSOLE_WATCH_LIFETIME: std::time::Duration = std::time::Duration::fro
 #[derive(Debug, Deserialize)]
 pub struct WatchQuery {
     pub namespace: Option<String>,
+    /// A Service's name: the stream of its Details page (the Service, its endpoints and
+    /// events) instead of the list's.
+    pub name: Option<String>,
     pub from: Option<i64>,
 }
 
-/// `GET /services/watch`: Server-Sent Events, one `change` per Service written after `from`
-/// (or after the `Last-Event-ID` of a reconnecting browser) in the namespace (all namespaces
-/// when empty), fed by the registry's watch, for at most [`CONSOLE_WATCH_LIFETIME`].
+/// `GET /services/watch`: Server-Sent Events, one `change` per write after `from` (or after
+/// the `Last-Event-ID` of a reconnecting browser) that the page shows, and a `namespaces`
+/// event when a namespace is created or deleted (the picker follows), fed by the registry's
+/// watch, for at most [`CONSOLE_WATCH_LIFETIME`].
 pub async fn watch(
     State(app): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
     Query(q): Query<WatchQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ConsoleError> {
-    let scope = q.namespace.as_deref().unwrap_or_default();
-    ctx.access.check_services("watch", scope, "")?;
-    let first = ListOptions {
-        limit: Some(1),
-        ..Default::default()
+    let scope_ns = q.namespace.as_deref().unwrap_or_default();
+    let scope = match q.name.as_deref().filter(|n| !n.is_empty()) {
+        Some(name) => {
+            ctx.access.check_services("watch", scope_ns, name)?;
+            WatchScope::Details {
+                namespace: scope_ns.to_string(),
+                name: name.to_string(),
+            }
+        }
+        None => {
+            ctx.access.check_services("watch", scope_ns, "")?;
+            WatchScope::List {
+                namespace: Some(scope_ns.to_string()).filter(|n| !n.is_empty()),
+            }
+        }
     };
-    let current = app.registry.list(SERVICES, None, &first).await?.revision;
+    let current = current_revision(&app.registry).await?;
     let last_seen = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -629,10 +686,9 @@ pub async fn watch(
         .or(q.from)
         .filter(|f| *f <= current)
         .unwrap_or(current);
-    let namespace = q.namespace.filter(|n| !n.is_empty());
     let stream = service_changes(
         app.registry.clone(),
-        namespace,
+        scope,
         from,
         current,
         CONSOLE_WATCH_LIFETIME,
@@ -640,11 +696,48 @@ pub async fn watch(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-/// The `change` events of Services written after `from` (or, when that is too old, after
-/// `current`) in `namespace`, or in all namespaces; the stream ends after `lifetime`.
+/// Which writes a console page's live-update stream reports as `change`.
+#[derive(Debug, Clone)]
+pub enum WatchScope {
+    /// The list: Services of the namespace, or of all namespaces.
+    List { namespace: Option<String> },
+    /// Details: the Service, and what its page shows beside it (its Endpoints, its
+    /// EndpointSlices `<name>-…`, its Events `<name>.…`, as the controllers name them).
+    Details { namespace: String, name: String },
+}
+
+impl WatchScope {
+    /// Whether a write of `key` changes what the page shows.
+    fn shows(&self, key: &crate::store::ObjectKey) -> bool {
+        match self {
+            WatchScope::List { namespace } => {
+                key.kind == SERVICES && namespace.as_ref().is_none_or(|n| *n == key.namespace)
+            }
+            WatchScope::Details { namespace, name } => {
+                *namespace == key.namespace
+                    && match key.kind.as_str() {
+                        SERVICES | "endpoints" => key.name == *name,
+                        "endpointslices" => key
+                            .name
+                            .strip_prefix(name.as_str())
+                            .is_some_and(|rest| rest.starts_with('-')),
+                        "events" => key
+                            .name
+                            .strip_prefix(name.as_str())
+                            .is_some_and(|rest| rest.starts_with('.')),
+                        _ => false,
+                    }
+            }
+        }
+    }
+}
+
+/// The `change` events of the writes after `from` (or, when that is too old, after
+/// `current`) that `scope` shows, and a `namespaces` event per namespace written; the stream
+/// ends after `lifetime`.
 pub fn service_changes(
     registry: Registry,
-    namespace: Option<String>,
+    scope: WatchScope,
     from: i64,
     current: i64,
     lifetime: std::time::Duration,
@@ -652,20 +745,26 @@ pub fn service_changes(
     let deadline = tokio::time::sleep(lifetime);
     // The stream owns the registry: the watch borrows it for as long as the client listens.
     let changes = async_stream::stream! {
-        let events = match registry.watch(SERVICES, from).await {
+        let events = match registry.watch_all(from).await {
             Ok(events) => events,
-            Err(_) => match registry.watch(SERVICES, current).await {
+            Err(_) => match registry.watch_all(current).await {
                 Ok(events) => events,
                 Err(_) => return,
             },
         };
         futures::pin_mut!(events);
         while let Some(Ok(e)) = events.next().await {
-            if namespace.as_ref().is_some_and(|n| *n != e.key.namespace) {
+            let id = e.revision.to_string();
+            if e.key.kind == "namespaces" {
+                // Only that the list of namespaces changed: the picker asks which it may see.
+                yield Ok(SseEvent::default().event("namespaces").id(id).data("{}"));
                 continue;
             }
-            let data = json!({"type": format!("{:?}", e.event_type), "namespace": e.key.namespace, "name": e.key.name, "revision": e.revision});
-            yield Ok(SseEvent::default().event("change").id(e.revision.to_string()).data(data.to_string()));
+            if !scope.shows(&e.key) {
+                continue;
+            }
+            let data = json!({"type": format!("{:?}", e.event_type), "kind": e.key.kind, "namespace": e.key.namespace, "name": e.key.name, "revision": e.revision});
+            yield Ok(SseEvent::default().event("change").id(id).data(data.to_string()));
         }
     };
     changes.take_until(deadline)
@@ -676,7 +775,9 @@ pub fn service_changes(
 impl FormErrors {
     /// The HTTP status of a form answered with these errors.
     pub fn status(&self) -> StatusCode {
-        if self.conflict {
+        if self.too_large {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else if self.conflict {
             StatusCode::CONFLICT
         } else {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -942,5 +1043,6 @@ fn results_view(ctx: &Ctx, q: &IndexQuery, found: Found, node: Option<&str>) -> 
         create_url: format!("/services/new?namespace={}", encode(q.namespace())),
         clear_url: list_url(q.namespace()),
         csrf_token: ctx.csrf_token.clone(),
+        missing_namespace: None,
     }
 }

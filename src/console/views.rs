@@ -99,6 +99,14 @@ impl Layout {
                 .filter(|n| ctx.access.can_services("list", n, ""))
                 .map(|n| SelectOption::new(n, n, n == namespace)),
         );
+        // A namespace that does not exist stays shown as chosen, and says so.
+        if !namespace.is_empty() && !namespaces.iter().any(|n| n == namespace) {
+            options.push(SelectOption::new(
+                namespace,
+                &format!("{namespace} (does not exist)"),
+                true,
+            ));
+        }
         Layout {
             title: title.to_string(),
             request_id: ctx.request_id.clone(),
@@ -181,6 +189,8 @@ fn options(values: &[(&str, &str)], selected: &str) -> Vec<SelectOption> {
 pub struct EndpointLink {
     pub text: String,
     pub href: Option<String>,
+    /// The port it reaches; 0 for "Pending".
+    pub port: i64,
 }
 
 /// Percent-encodes a query or path component.
@@ -282,11 +292,13 @@ fn endpoint_link(host: &str, number: i64, port: &Value) -> EndpointLink {
         EndpointLink {
             href: Some(format!("{}://{text}", scheme(port))),
             text,
+            port: number,
         }
     } else {
         EndpointLink {
             text: format!("{text} {protocol}"),
             href: None,
+            port: number,
         }
     }
 }
@@ -313,6 +325,7 @@ pub fn external_endpoints(svc: &Value, node_address: Option<&str>) -> Vec<Endpoi
                 return vec![EndpointLink {
                     text: "Pending".into(),
                     href: None,
+                    port: 0,
                 }];
             }
             let port_number = |p: &Value| p.get("port").and_then(Value::as_i64).unwrap_or(0);
@@ -430,6 +443,8 @@ pub struct ServiceResults {
     /// Whether the user may create Services here, and delete any of those on the page.
     pub may_create: bool,
     pub may_delete: bool,
+    /// The namespace shown when it does not exist: the page says so instead of "no Services".
+    pub missing_namespace: Option<String>,
 }
 
 /// The list's filter values, as typed.
@@ -612,6 +627,10 @@ pub struct ServiceShowPage {
     pub slb: Option<crate::plan_view::PlanView>,
     /// "Why no traffic?": empty when the Service has ready endpoints.
     pub no_traffic: Vec<String>,
+    /// The live-update stream of this page (see `services::watch`).
+    pub watch_url: String,
+    /// Ports whose targetPort the selected pods do not expose, for the Endpoints card.
+    pub endpoint_notes: Vec<String>,
 }
 
 /// What Details reads besides the Service.
@@ -678,6 +697,8 @@ impl ServiceShowPage {
             delete_url: format!("{details}/delete"),
             slb: None,
             no_traffic: Vec::new(),
+            watch_url: String::new(),
+            endpoint_notes: Vec::new(),
             layout,
             name,
             namespace,
@@ -878,6 +899,8 @@ pub struct ServiceFormPage {
     pub slb_existing: bool,
     pub slb_spec_options: Vec<SelectOption>,
     pub slb_id: FieldView,
+    /// The picker of instances to reuse (the chosen one selected); `None`: a text field.
+    pub slb_id_options: Option<Vec<SelectOption>>,
     pub slb_override: bool,
     /// Errors of the SLB controls: an annotation row contradicts them.
     pub slb_access_errors: Vec<String>,
@@ -914,6 +937,9 @@ pub struct FormContext<'a> {
     pub plan: Option<crate::plan_view::PlanView>,
     /// The field to focus when no error claims the focus (the row a button just added).
     pub focus: Option<String>,
+    /// The instances "Use Existing SLB Instance" offers; `None` when the user may not list
+    /// instances (the field is then typed).
+    pub reuse_choices: Option<Vec<service_plan::slb::reuse::ReuseChoice>>,
 }
 
 struct Fields {
@@ -971,8 +997,10 @@ impl ServiceFormPage {
         namespaces: &[String],
         cx: FormContext<'_>,
     ) -> ServiceFormPage {
+        let mut errors = cx.errors;
+        errors.place_on_rows(form);
         let mut f = Fields {
-            errors: cx.errors,
+            errors,
             focused: false,
             focus: cx.focus,
         };
@@ -1071,6 +1099,34 @@ impl ServiceFormPage {
             slb_internal: form.slb.internal,
             slb_existing: form.slb.existing,
             slb_spec_options: options(&SLB_SPECS, &form.slb.spec),
+            slb_id_options: cx.reuse_choices.map(|choices| {
+                let mut options = vec![SelectOption::new(
+                    "",
+                    if choices.is_empty() {
+                        "No instance to reuse: create one on the Load Balancers page"
+                    } else {
+                        "Choose an instance…"
+                    },
+                    form.slb.id.is_empty(),
+                )];
+                options.extend(
+                    choices
+                        .iter()
+                        .map(|c| SelectOption::new(&c.id, &c.label(), c.id == form.slb.id)),
+                );
+                // An ID from elsewhere (an annotation, kubectl) stays shown, as not offered.
+                if !form.slb.id.is_empty() && !choices.iter().any(|c| c.id == form.slb.id) {
+                    options.push(SelectOption::new(
+                        &form.slb.id,
+                        &format!(
+                            "{} (not offered: not a manually created instance of this cluster)",
+                            form.slb.id
+                        ),
+                        true,
+                    ));
+                }
+                options
+            }),
             slb_id,
             slb_override: form.slb.override_listeners,
             slb_access_errors,
@@ -1177,27 +1233,23 @@ fn label_row(f: &mut Fields, i: usize, l: &super::forms::LabelRow) -> LabelRowVi
     }
 }
 
-/// A line diff of two YAML texts, unchanged lines included. Myers' algorithm keeps it in
-/// linear space: a review of a large object costs memory in proportion to its size.
+/// The compact line diff of two YAML texts for the update review: what changes, three
+/// unchanged lines around it, the rest folded.
 pub fn yaml_diff(before: &str, after: &str) -> Vec<DiffLine> {
-    let a: Vec<&str> = before.lines().collect();
-    let b: Vec<&str> = after.lines().collect();
-    let mut out = Vec::with_capacity(a.len().max(b.len()));
-    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &a, &b) {
-        for change in op.iter_changes(&a, &b) {
-            let (sign, class) = match change.tag() {
-                similar::ChangeTag::Equal => (" ", "same"),
-                similar::ChangeTag::Delete => ("-", "removed"),
-                similar::ChangeTag::Insert => ("+", "added"),
+    use service_plan::diff::lines::{CONTEXT_LINES, Line, compact};
+    compact(before, after, CONTEXT_LINES)
+        .into_iter()
+        .map(|line| {
+            let (sign, class, text) = match line {
+                Line::Same(text) => (" ", "same", text),
+                Line::Removed(text) => ("-", "removed", text),
+                Line::Added(text) => ("+", "added", text),
+                Line::Folded(1) => ("", "folded", "⋯ 1 unchanged line".to_string()),
+                Line::Folded(n) => ("", "folded", format!("⋯ {n} unchanged lines")),
             };
-            out.push(DiffLine {
-                sign,
-                class,
-                text: change.value().to_string(),
-            });
-        }
-    }
-    out
+            DiffLine { sign, class, text }
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------- delete

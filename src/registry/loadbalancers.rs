@@ -209,13 +209,6 @@ fn uses_by_annotation(svc: &Service, id: &str) -> bool {
     is_lb && annotated
 }
 
-/// The conflicts the registry refuses at write time: sharing rules 2, 3 and 5 (doc §d).
-const ADMISSION_CONFLICTS: [ConflictKind; 3] = [
-    ConflictKind::CreatedByKubernetes,
-    ConflictKind::PortInUse,
-    ConflictKind::CrossCluster,
-];
-
 impl Registry {
     /// The cluster's id, network plug-in and address pools.
     pub fn settings(&self) -> ClusterSettings {
@@ -233,6 +226,33 @@ impl Registry {
             .settings
             .write()
             .unwrap_or_else(PoisonError::into_inner) = settings;
+    }
+
+    /// The instances a Service `namespace/name` may reuse, with the ports taken on each
+    /// (see [`slb::reuse::reuse_choices`]); the Services are read only when one exists.
+    pub async fn reuse_choices(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Vec<slb::reuse::ReuseChoice>, RegistryError> {
+        let instances: Vec<SlbInstance> = self
+            .load_balancers()
+            .await?
+            .into_iter()
+            .filter(|i| matches!(i.ownership(), slb::Ownership::Manual { .. }))
+            .collect();
+        if instances.is_empty() {
+            return Ok(Vec::new());
+        }
+        let services = self.typed_services().await?;
+        let cluster_id = self.settings().cluster_id;
+        Ok(slb::reuse::reuse_choices(
+            &instances,
+            &services,
+            &cluster_id,
+            namespace,
+            name,
+        ))
     }
 
     /// Every SLB instance, ordered by id.
@@ -580,7 +600,7 @@ impl Registry {
         let errors: Vec<FieldError> = plan
             .conflicts
             .iter()
-            .filter(|c| ADMISSION_CONFLICTS.contains(&c.kind))
+            .filter(|c| c.kind.refused_on_write())
             .filter(|c| !(own && c.kind == ConflictKind::CreatedByKubernetes))
             .map(|c| FieldError::invalid(key.clone(), id.as_str(), c.message.clone()))
             .collect();

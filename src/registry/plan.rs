@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Node, Pod, PodSpec, Service};
 use serde::Serialize;
 use serde_json::Value;
 use service_plan::codec;
@@ -12,6 +13,7 @@ use service_plan::service::pipeline::{self, ClusterView};
 use service_plan::slb::{
     self, BackendPod, ClusterNode, SlbChange, SlbContext, SlbInstance, SlbPlan,
 };
+use service_plan::target_ports::{UnexposedTarget, exposed_ports, unexposed_targets};
 
 use super::loadbalancers::VPC_ID;
 use super::services::{SERVICES, plan_error};
@@ -39,6 +41,9 @@ pub struct ServicePlan {
     pub slb: Option<SlbPlan>,
     /// `Warning`s the write would return.
     pub warnings: Vec<String>,
+    /// Ports whose targetPort the backend's pods do not expose: said before the write.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unexposed_targets: Vec<UnexposedTarget>,
 }
 
 /// Everything the SLB planner reads about the cluster, owned.
@@ -202,6 +207,7 @@ impl Registry {
                 allocations: allocation_view(Some(&old), None),
                 slb,
                 warnings: Vec::new(),
+                unexposed_targets: Vec::new(),
             });
         }
         let decoded =
@@ -250,11 +256,57 @@ impl Registry {
             o.insert("apiVersion".into(), Value::String("v1".into()));
             o.insert("kind".into(), Value::String("Service".into()));
         }
+        let unexposed_targets = self.unexposed_targets(&planned.service).await?;
         Ok(ServicePlan {
             service,
             allocations: allocation_view(old.as_ref(), Some(&planned.service)),
             slb,
             warnings,
+            unexposed_targets,
         })
+    }
+
+    /// The ports of `svc` whose targetPort its backend does not expose: judged by the pods
+    /// its selector matches, or before any runs by the pod templates of the Deployments
+    /// whose pods it would match.
+    async fn unexposed_targets(
+        &self,
+        svc: &Service,
+    ) -> Result<Vec<UnexposedTarget>, RegistryError> {
+        let Some(spec) = svc.spec.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let (Some(selector), Some(ports)) = (&spec.selector, &spec.ports) else {
+            return Ok(Vec::new());
+        };
+        if selector.is_empty() {
+            return Ok(Vec::new());
+        }
+        let namespace = svc.metadata.namespace.as_deref();
+        let selects = |labels: Option<&BTreeMap<String, String>>| {
+            service_plan::selector::matches_service_selector(
+                Some(selector),
+                labels.unwrap_or(&BTreeMap::new()),
+            )
+        };
+        let pods: Vec<Pod> = self.typed("pods", namespace).await?;
+        let mut specs: Vec<PodSpec> = pods
+            .into_iter()
+            .filter(|p| selects(p.metadata.labels.as_ref()))
+            .filter_map(|p| p.spec)
+            .collect();
+        if specs.is_empty() {
+            let deployments: Vec<Deployment> = self.typed("deployments", namespace).await?;
+            specs = deployments
+                .into_iter()
+                .filter_map(|d| d.spec.map(|s| s.template))
+                .filter(|t| selects(t.metadata.as_ref().and_then(|m| m.labels.as_ref())))
+                .filter_map(|t| t.spec)
+                .collect();
+        }
+        if specs.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(unexposed_targets(ports, &exposed_ports(&specs)))
     }
 }

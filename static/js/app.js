@@ -39,7 +39,8 @@
     });
   }
 
-  // Live list: re-fetch the results fragment when the watch reports a change.
+  // Live pages (the list, Details): when the stream reports a change, re-fetch the page
+  // and replace each of its live regions ([data-live-region], by id) with the fresh one.
   function liveList() {
     var live = document.getElementById("live");
     if (!live) return;
@@ -53,20 +54,44 @@
           .then(function (r) { return r.ok ? r.text() : null; })
           .then(function (html) {
             if (html === null) return;
-            var results = document.getElementById("results");
-            var holder = document.createElement("div");
-            // The fragment is server-rendered with askama escaping, like the page itself.
-            holder.innerHTML = html;
-            var fresh = holder.querySelector("#results");
-            if (!results || !fresh) return;
-            results.replaceWith(fresh);
+            // The page is server-rendered with askama escaping, like the page itself.
+            var fresh = new DOMParser().parseFromString(html, "text/html");
+            document.querySelectorAll("[data-live-region]").forEach(function (region) {
+              var next = fresh.getElementById(region.id);
+              if (!next) return;
+              // A "Show all" the user opened stays open.
+              var open = Array.prototype.map.call(region.querySelectorAll("details[open]"), function (d) { return d.querySelector("summary") ? d.querySelector("summary").textContent : ""; });
+              var adopted = document.importNode(next, true);
+              adopted.querySelectorAll("details").forEach(function (d) {
+                var s = d.querySelector("summary");
+                if (s && open.indexOf(s.textContent) >= 0) d.open = true;
+              });
+              region.replaceWith(adopted);
+              copyButtons(adopted);
+            });
             checked.forEach(function (v) {
-              var box = fresh.querySelector('input[name=selected][value="' + CSS.escape(v) + '"]');
+              var box = document.querySelector('#results input[name=selected][value="' + CSS.escape(v) + '"]');
               if (box) box.checked = true;
             });
             selectAll();
           });
       }, 150);
+    }
+    // The namespace picker follows namespaces created or deleted elsewhere: its options are
+    // taken from a fresh copy of this page, which lists those the user may see.
+    function namespaces() {
+      var picker = document.getElementById("ns-select");
+      if (!picker) return;
+      fetch(window.location.href, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html === null) return;
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("ns-select");
+          if (!fresh || picker.innerHTML === fresh.innerHTML) return;
+          var chosen = picker.value;
+          picker.innerHTML = fresh.innerHTML;
+          picker.value = chosen;
+        });
     }
     // One stream per shown page: it is closed on pagehide (a page kept in the back/forward
     // cache must not hold one of the browser's six connections to this host) and reopened
@@ -87,6 +112,10 @@
       source.addEventListener("change", function (e) {
         if (e.lastEventId) last = e.lastEventId;
         refresh();
+      });
+      source.addEventListener("namespaces", function (e) {
+        if (e.lastEventId) last = e.lastEventId;
+        namespaces();
       });
       source.onerror = function () {
         if (source && source.readyState === EventSource.CLOSED) { source = null; poll(); }
@@ -112,8 +141,8 @@
     });
   }
 
-  function copyButtons() {
-    document.querySelectorAll("button.copy[data-copy]").forEach(function (btn) {
+  function copyButtons(root) {
+    (root || document).querySelectorAll("button.copy[data-copy]").forEach(function (btn) {
       btn.hidden = false;
       btn.addEventListener("click", function () {
         var target = document.getElementById(btn.getAttribute("data-copy"));
@@ -195,11 +224,25 @@
       var mine = ++seq;
       panel.setAttribute("aria-busy", "true");
       fetch(url, { method: "POST", body: data, credentials: "same-origin", headers: { "HX-Request": "true" } })
-        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (r) {
+          if (r.ok) return r.text();
+          return Promise.reject(r.status === 403
+            ? "the server refused it (403): your session or the form's security token has expired. Reload the page; what you typed is kept until then."
+            : "the server answered " + r.status + " " + r.statusText + ".");
+        })
         .then(function (html) {
           // A slower earlier answer must not overwrite a newer one.
-          if (html === null || mine !== seq) return;
+          if (mine !== seq) return;
           body.innerHTML = html;
+        }, function (why) {
+          // The plan never fails silently: it says that it is out of date, and why.
+          if (mine !== seq) return;
+          var note = document.createElement("div");
+          note.className = "plan-errors";
+          note.setAttribute("role", "alert");
+          note.id = "plan-failed";
+          note.textContent = "The plan could not be updated: " + (typeof why === "string" ? why : "the server could not be reached.") + " Press Preview plan to try again.";
+          body.replaceChildren(note);
         })
         .finally(function () { if (mine === seq) panel.removeAttribute("aria-busy"); });
     }
@@ -209,6 +252,23 @@
     }
     form.addEventListener("input", schedule);
     form.addEventListener("change", schedule);
+    // The plan offers the ports the backend exposes for a container port it does not: a
+    // click fills the field and plans again.
+    panel.addEventListener("click", function (e) {
+      var btn = e.target.closest ? e.target.closest("button[data-fill-field]") : null;
+      if (!btn) return;
+      var field = form.querySelector('[name="' + CSS.escape(btn.getAttribute("data-fill-field")) + '"]');
+      if (!field) return;
+      field.value = btn.getAttribute("data-fill-value");
+      reached[field.name] = true;
+      field.focus();
+      schedule();
+    });
+    // The choices are buttons only with JavaScript; without it the warning lists the ports.
+    new MutationObserver(function () {
+      body.querySelectorAll("[data-js-show]").forEach(function (el) { el.hidden = false; });
+    }).observe(body, { childList: true, subtree: true });
+    body.querySelectorAll("[data-js-show]").forEach(function (el) { el.hidden = false; });
     // The Update form and a re-rendered form already describe a Service: plan it at once.
     var name = form.querySelector("input[name='metadata.name']");
     if (name && name.value !== "") schedule();
@@ -217,7 +277,10 @@
   function focusFirstError() {
     if (document.querySelector("[autofocus]")) return;
     var summary = document.getElementById("error-summary");
-    if (summary) summary.focus();
+    if (summary) { summary.focus(); return; }
+    // A review lands on its changes, with the Update button right under them.
+    var diff = document.getElementById("diff");
+    if (diff) { diff.focus(); diff.scrollIntoView({ block: "center" }); }
   }
 
   ready(function () {

@@ -558,6 +558,26 @@ async fn update_changes_a_port() {
     click_form_button(&t, "Review changes").await;
     t.wait_text("Changes to save").await;
     t.screenshot("review-changes").await;
+    // The review opens on the changes, and the button that saves them sits right under them.
+    let layout = t
+        .browser
+        .execute(
+            "var d = document.getElementById('diff').getBoundingClientRect();\
+             var b = document.querySelector('#service-form button[name=op][value=submit]').getBoundingClientRect();\
+             return [b.top - d.bottom, d.top, window.innerHeight];",
+            vec![],
+        )
+        .await
+        .expect("measure the review");
+    let [gap, top, height] = [0, 1, 2].map(|i| layout[i].as_f64().unwrap_or(f64::NAN));
+    assert!(
+        (0.0..40.0).contains(&gap),
+        "Update is {gap}px under the diff"
+    );
+    assert!(
+        (0.0..height).contains(&top),
+        "the diff is in view: {layout}"
+    );
     click_form_button(&t, "Update").await;
     t.wait_for("the stored port to change", async || {
         let svc = t

@@ -493,3 +493,71 @@ async fn a_duplicate_port_is_explained_once_on_its_row() {
     t.screenshot("duplicate-port").await;
     t.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_300_kb_annotation_keeps_the_form_and_names_the_field() {
+    let Some(t) =
+        BrowserTest::start("a_300_kb_annotation_keeps_the_form_and_names_the_field").await
+    else {
+        return;
+    };
+    t.open("/services/new").await;
+    t.fill("metadata.name", "huge").await;
+    t.fill("spec.ports[0].port", "80").await;
+    click_form_button(&t, "Add Annotation").await;
+    t.fill("annotations[0].key", "example.com/blob").await;
+    // 300 KB typed key by key would take minutes; the value is set as a paste would.
+    t.browser
+        .execute(
+            "document.querySelector('[name=\"annotations[0].value\"]').value = 'v'.repeat(300 * 1024);",
+            vec![],
+        )
+        .await
+        .expect("paste 300 KB");
+    click_form_button(&t, "Create").await;
+    let errors = t.wait_css("#annotations-0--value-errors").await;
+    let text = errors.text().await.expect("text");
+    assert!(
+        text.contains("This value was 300 KiB (307200 bytes), too large to send"),
+        "{text}"
+    );
+    assert_eq!(t.value("metadata.name").await, "huge", "the form is kept");
+    assert_eq!(t.value("annotations[0].key").await, "example.com/blob");
+    assert_eq!(t.value("spec.ports[0].port").await, "80");
+    let summary = t.wait_css("#error-summary").await;
+    assert!(
+        summary
+            .text()
+            .await
+            .expect("text")
+            .contains("nothing was saved"),
+        "the summary says why"
+    );
+    t.screenshot("too-large").await;
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_plan_says_when_it_cannot_be_updated() {
+    let Some(t) = BrowserTest::start("the_live_plan_says_when_it_cannot_be_updated").await else {
+        return;
+    };
+    t.open("/services/new").await;
+    t.fill("metadata.name", "web").await;
+    t.fill("spec.ports[0].port", "80").await;
+    t.wait_css("#plan-body [data-plan]").await;
+    // The security token expires (the cookie is gone): the next plan is refused.
+    t.browser
+        .delete_cookie("sc_csrf")
+        .await
+        .expect("delete the CSRF cookie");
+    t.fill("spec.ports[0].port", "81").await;
+    let failed = t.wait_css("#plan-failed").await;
+    let text = failed.text().await.expect("text");
+    assert!(
+        text.starts_with("The plan could not be updated: the server refused it (403)"),
+        "{text}"
+    );
+    t.screenshot("plan-failed").await;
+    t.finish().await;
+}

@@ -32,11 +32,13 @@ struct SlbInput<'a> {
     target_port: u16,
     /// An SLB instance to reuse ("Use Existing SLB Instance"), else one is created.
     existing: Option<&'a str>,
+    /// "Overwrite Existing Listeners" for a reused instance: without it no listener is made.
+    overwrite: bool,
 }
 
 /// Starts Chromium and the app over a cluster whose controllers run over the demo cluster,
 /// and waits for the two `nginx` pods; `None` when ChromeDriver is missing.
-async fn start(name: &str) -> Option<BrowserTest> {
+pub(crate) async fn start(name: &str) -> Option<BrowserTest> {
     let mut t = BrowserTest::start(name).await?;
     t.cluster.registry().configure(ClusterSettings::default());
     let controllers = start_controllers(&t.cluster.state, ControllerOptions { demo: true })
@@ -134,7 +136,10 @@ async fn fill_create_form(t: &BrowserTest, input: &SlbInput<'_>) {
     t.choose("spec.externalTrafficPolicy", "Cluster").await;
     if let Some(id) = input.existing {
         t.choose("slb.source", "existing").await;
-        t.fill("slb.id", id).await;
+        t.choose("slb.id", id).await;
+        if input.overwrite {
+            t.check("slb.overrideListeners").await;
+        }
     }
     t.choose("backend", "nginx").await;
     t.fill("spec.ports[0].port", &input.port.to_string()).await;
@@ -267,6 +272,7 @@ async fn slb_service_for_nginx_shows_its_plan_and_then_links_the_assigned_addres
         port: 80,
         target_port: 80,
         existing: None,
+        overwrite: false,
     };
     fill_create_form(&t, &input).await;
     let listener = format!("k8s/80/my-nginx-svc/{NAMESPACE}/{CLUSTER_ID}");
@@ -330,6 +336,7 @@ async fn manual_instance_is_reused_on_another_port_and_a_taken_port_is_refused()
         port: 8080,
         target_port: 80,
         existing: Some(&id),
+        overwrite: true,
     };
     fill_create_form(&t, &first).await;
     let listener = format!("k8s/8080/web-8080/{NAMESPACE}/{CLUSTER_ID}");
@@ -353,6 +360,7 @@ async fn manual_instance_is_reused_on_another_port_and_a_taken_port_is_refused()
         port: 8080,
         target_port: 80,
         existing: Some(&id),
+        overwrite: true,
     };
     fill_create_form(&t, &taken).await;
     let conflict = format!(
@@ -379,12 +387,123 @@ async fn manual_instance_is_reused_on_another_port_and_a_taken_port_is_refused()
     assert_eq!(
         t.value("slb.id").await,
         id,
-        "the form keeps what the user typed"
+        "the form keeps what the user chose"
     );
     let e = t
         .cluster
         .registry()
         .get_service(NAMESPACE, "web-taken")
+        .await
+        .expect_err("nothing stored");
+    assert_eq!(e.status().code, 404);
+    t.finish().await;
+}
+
+/// The options of the existing-instance picker, as shown.
+async fn picker_options(t: &BrowserTest) -> Vec<String> {
+    let mut texts = Vec::new();
+    for option in t
+        .browser
+        .find_all(Locator::Css("select[name='slb.id'] option"))
+        .await
+        .expect("the picker's options")
+    {
+        texts.push(squash(&option.text().await.unwrap_or_default()));
+    }
+    texts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn existing_instance_picker_no_listener_without_overwrite_and_refused_plans() {
+    let Some(t) =
+        start("existing_instance_picker_no_listener_without_overwrite_and_refused_plans").await
+    else {
+        return;
+    };
+    let (id, address) = create_instance_on_load_balancers_page(&t, "shared-web").await;
+    // An instance created for a Service is never offered.
+    let auto = SlbInput {
+        name: "auto",
+        port: 80,
+        target_port: 80,
+        existing: None,
+        overwrite: false,
+    };
+    fill_create_form(&t, &auto).await;
+    submit_and_wait_for(&t, "auto").await;
+    ingress_ip(&t, "auto").await;
+    let created_for_auto = t
+        .cluster
+        .registry()
+        .load_balancers()
+        .await
+        .expect("instances")
+        .into_iter()
+        .find(|i| i.id != id)
+        .expect("the instance created for auto");
+
+    let input = SlbInput {
+        name: "no-listener",
+        port: 80,
+        target_port: 80,
+        existing: Some(&id),
+        overwrite: false,
+    };
+    fill_create_form(&t, &input).await;
+    let options = picker_options(&t).await;
+    assert!(
+        options.iter().any(|o| o.starts_with(&format!(
+            "{id} (shared-web) · internet {address} · every port free"
+        ))),
+        "{options:?}"
+    );
+    assert!(
+        !options.iter().any(|o| o.contains(&created_for_auto.id)),
+        "{options:?}"
+    );
+    // Overwrite Existing Listeners is off: the plan says plainly that no listener is made.
+    let plan = plan_showing(&t, &["No listener is created for port 80"]).await;
+    assert!(!plan.contains("conflict"), "{plan}");
+    t.screenshot("no-listener-plan").await;
+    submit_and_wait_for(&t, "no-listener").await;
+    ingress_ip(&t, "no-listener").await;
+    t.open(&format!("/services/{NAMESPACE}/no-listener")).await;
+    let endpoint = t.wait_css("#external-endpoint").await;
+    let endpoint = squash(&endpoint.text().await.expect("text"));
+    assert_eq!(endpoint, format!("{address}:80 (no listener)"));
+    assert!(
+        external_endpoint_links(&t).await.is_empty(),
+        "nothing to click"
+    );
+    let why = t.wait_css(".why-no-traffic").await;
+    let why = squash(&why.text().await.expect("text"));
+    assert!(why.contains("No listener is created for port 80"), "{why}");
+    t.screenshot("no-listener-details").await;
+
+    // A plan that says "will be refused" refuses the create, with the reason at the field:
+    // Internal Access on an internet instance.
+    let refused = SlbInput {
+        name: "wrong-type",
+        port: 9090,
+        target_port: 80,
+        existing: Some(&id),
+        overwrite: false,
+    };
+    fill_create_form(&t, &refused).await;
+    t.choose("slb.access", "intranet").await;
+    plan_showing(&t, &["1 conflict: this change will be refused"]).await;
+    click_form_button(&t, "Create").await;
+    let next_to_id = t.wait_css("#slb-id-errors").await;
+    let text = squash(&next_to_id.text().await.expect("text"));
+    assert!(
+        text.contains("can not change LoadBalancer AddressType once created"),
+        "{text}"
+    );
+    t.screenshot("refused").await;
+    let e = t
+        .cluster
+        .registry()
+        .get_service(NAMESPACE, "wrong-type")
         .await
         .expect_err("nothing stored");
     assert_eq!(e.status().code, 404);

@@ -554,6 +554,170 @@ async fn update_reviews_a_diff_then_saves() {
 }
 
 #[tokio::test]
+async fn an_update_review_shows_only_what_changes_with_three_lines_of_context() {
+    let cluster = TestCluster::new().await;
+    let ports: Vec<Value> = (0..8)
+        .map(|i| json!({"name": format!("p{i}"), "port": 8000 + i, "targetPort": 9000 + i, "protocol": "TCP"}))
+        .collect();
+    let mut svc = service("wide", "default", json!({"ports": ports}));
+    svc["metadata"]["labels"] = json!({"app": "wide", "tier": "web", "team": "a"});
+    svc["metadata"]["annotations"] = json!({"example.com/far-away": "unchanged-value"});
+    create(&cluster, svc).await;
+    let browser = Browser::open(&cluster).await;
+    let edit = browser.get("/services/default/wide/edit").await;
+    let mut fields: Vec<(String, String)> = vec![(
+        "metadata.resourceVersion".into(),
+        edit.input_value("metadata.resourceVersion"),
+    )];
+    for (i, p) in (0..8).map(|i| (i, 8000 + i)) {
+        let (port, target) = if i == 4 { (p, 9999) } else { (p, 9000 + i) };
+        fields.push((format!("spec.ports[{i}].name"), format!("p{i}")));
+        fields.push((format!("spec.ports[{i}].port"), port.to_string()));
+        fields.push((format!("spec.ports[{i}].targetPort"), target.to_string()));
+        fields.push((format!("spec.ports[{i}].protocol"), "TCP".into()));
+    }
+    let labels = [("app", "wide"), ("tier", "web"), ("team", "a")];
+    for (i, (k, v)) in labels.iter().enumerate() {
+        fields.push((format!("labels[{i}].key"), (*k).into()));
+        fields.push((format!("labels[{i}].value"), (*v).into()));
+    }
+    fields.push(("annotations[0].key".into(), "example.com/far-away".into()));
+    fields.push(("annotations[0].value".into(), "unchanged-value".into()));
+    fields.push(("op".into(), "review".into()));
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let form = web_form("wide", &borrowed);
+    let review = browser.post("/services/default/wide", &form).await;
+    assert_eq!(review.status, StatusCode::OK, "{}", review.body);
+    let section = review.section("Changes to save", "</section>");
+    let count = |class: &str| section.matches(&format!("class=\"diff-{class}\"")).count();
+    assert_eq!((count("removed"), count("added")), (1, 1), "{section}");
+    assert!(
+        section.contains("-     targetPort: 9004") && section.contains("+     targetPort: 9999"),
+        "{section}"
+    );
+    assert!(
+        count("same") <= 6,
+        "at most three unchanged lines each side: {section}"
+    );
+    assert!(
+        count("folded") >= 1 && section.contains("unchanged lines"),
+        "{section}"
+    );
+    assert!(
+        !section.contains("unchanged-value"),
+        "far-away lines are folded: {section}"
+    );
+    // The first button after the changes is the one that saves them.
+    let after = &review.body[review.body.find("id=\"diff-heading\"").expect("the diff")..];
+    let after = &after[after.find("</section>").expect("its end")..];
+    let button = &after[after.find("<button").expect("a button")..];
+    assert!(
+        button.starts_with("<button type=\"submit\" name=\"op\" value=\"submit\""),
+        "{button}"
+    );
+}
+
+#[tokio::test]
+async fn a_form_too_large_to_send_comes_back_with_the_field_that_is_too_large() {
+    let cluster = TestCluster::new().await;
+    let browser = Browser::open(&cluster).await;
+    let huge = "v".repeat(300 * 1024);
+    let form = web_form(
+        "big",
+        &[
+            ("annotations[0].type", "custom"),
+            ("annotations[0].key", "example.com/huge"),
+            ("annotations[0].value", &huge),
+            ("labels[0].key", "app"),
+            ("labels[0].value", "web"),
+        ],
+    );
+    let response = browser.post("/services", &form).await;
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // The form is kept, with everything but the value that was too large.
+    assert_eq!(response.input_value("metadata.name"), "big");
+    assert_eq!(
+        response.input_value("annotations[0].key"),
+        "example.com/huge"
+    );
+    assert_eq!(response.input_value("labels[0].value"), "web");
+    assert_eq!(response.input_value("annotations[0].value"), "");
+    let at_field = response.section("id=\"annotations-0--value-errors\"", "</ul>");
+    assert!(
+        at_field.contains("This value was 300 KiB (307200 bytes), too large to send"),
+        "{at_field}"
+    );
+    assert!(
+        cluster
+            .registry()
+            .get_service("default", "big")
+            .await
+            .is_err(),
+        "nothing is created"
+    );
+    // A body past what the console reads at all is still only refused.
+    let larger = "v".repeat(1100 * 1024);
+    let form = web_form(
+        "bigger",
+        &[
+            ("annotations[0].key", "a"),
+            ("annotations[0].value", &larger),
+        ],
+    );
+    let response = browser.post("/services", &form).await;
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(!response.body.contains("name=\"metadata.name\""));
+}
+
+#[tokio::test]
+async fn label_and_annotation_errors_sit_on_their_rows() {
+    let cluster = TestCluster::new().await;
+    let browser = Browser::open(&cluster).await;
+    let form = web_form(
+        "rows",
+        &[
+            ("annotations[0].type", "custom"),
+            ("annotations[0].key", "example.com/fine"),
+            ("annotations[0].value", "x"),
+            ("annotations[1].type", "custom"),
+            ("annotations[1].key", "Bad Key"),
+            ("annotations[1].value", "y"),
+            ("labels[0].key", "app"),
+            ("labels[0].value", "web"),
+            ("labels[1].key", "tier"),
+            ("labels[1].value", "not valid!"),
+        ],
+    );
+    let response = browser.post("/services", &form).await;
+    assert_eq!(
+        response.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        response.body
+    );
+    let annotation = response.section("id=\"annotations-1--key-errors\"", "</ul>");
+    assert!(
+        annotation.contains("Invalid value: &#34;Bad Key&#34;"),
+        "{annotation}"
+    );
+    let label = response.section("id=\"labels-1--value-errors\"", "</ul>");
+    assert!(
+        label.contains("Invalid value: &#34;not valid!&#34;"),
+        "{label}"
+    );
+    // Once each: not again under the section.
+    let body = html_unescape(&response.body);
+    assert_eq!(
+        body.matches("Invalid value: \"not valid!\"").count(),
+        2,
+        "the row and the summary's kubectl text"
+    );
+}
+
+#[tokio::test]
 async fn update_keeps_port_fields_the_form_does_not_show() {
     let cluster = TestCluster::new().await;
     create(
@@ -1080,7 +1244,9 @@ async fn a_console_watch_stream_ends_after_its_lifetime() {
         .unwrap();
     let stream = service_console::console::services::service_changes(
         cluster.registry().clone(),
-        Some("default".into()),
+        service_console::console::services::WatchScope::List {
+            namespace: Some("default".into()),
+        },
         revision - 1,
         revision,
         Duration::from_millis(300),

@@ -5,6 +5,8 @@ mod apply;
 mod browser;
 mod browser_console;
 mod browser_lb;
+mod browser_live;
+mod browser_ports;
 mod browser_signin;
 mod cli;
 mod console;

@@ -100,8 +100,9 @@ async fn reviewing_an_update_of_a_2_mib_service_stays_within_100_mib() {
         page.contains("Changes to save")
             && page.contains("-   - port: 80")
             && page.contains("+   - port: 81")
-            && page.contains("cleanup-000000"),
-        "the review shows the change"
+            && !page.contains("cleanup-000000")
+            && page.contains("unchanged lines"),
+        "the review shows the change, and folds the thousands of unchanged finalizers"
     );
     let growth = peak_kib(server.child.id()).saturating_sub(before);
     assert!(

@@ -169,7 +169,7 @@ fn hostname_for(pod: &Pod, svc: &Service) -> Option<String> {
         .then(|| hostname.to_string())
 }
 
-fn protocol_or_tcp(protocol: Option<&str>) -> &str {
+pub(crate) fn protocol_or_tcp(protocol: Option<&str>) -> &str {
     protocol.filter(|p| !p.is_empty()).unwrap_or(PROTOCOL_TCP)
 }
 

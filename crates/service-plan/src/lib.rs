@@ -26,6 +26,7 @@ pub mod service;
 pub mod slb;
 pub mod status;
 pub mod table;
+pub mod target_ports;
 pub mod token_request;
 pub mod traffic;
 pub mod user;

@@ -4,10 +4,12 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::{PodSpec, ServicePort};
 use serde_json::Value;
 
 use crate::selector::matches_service_selector;
 use crate::service::types::{TYPE_EXTERNAL_NAME, TYPE_LOAD_BALANCER};
+use crate::target_ports::{UnexposedTarget, exposed_ports, unexposed_targets};
 
 fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
     v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
@@ -96,7 +98,6 @@ pub fn why_no_traffic(
                         names.join(", ")
                     ));
                 }
-                reasons.extend(target_port_reasons(svc, &matching));
             }
         }
     }
@@ -124,58 +125,28 @@ pub fn why_no_traffic(
     reasons
 }
 
-/// Ports whose targetPort no container of the matching pods declares.
-fn target_port_reasons(svc: &Value, pods: &[&Value]) -> Vec<String> {
-    let containers: Vec<&Value> = pods
-        .iter()
-        .flat_map(|p| list(p, "/spec/containers"))
-        .collect();
-    let declared: Vec<(i64, &str)> = containers
-        .iter()
-        .flat_map(|c| list(c, "/ports"))
-        .map(|p| {
-            (
-                p.get("containerPort").and_then(Value::as_i64).unwrap_or(0),
-                s(p, "/name"),
-            )
-        })
-        .collect();
-    let mut shown: Vec<String> = declared
-        .iter()
-        .map(|(n, name)| {
-            if name.is_empty() {
-                n.to_string()
-            } else {
-                format!("{n} ({name})")
-            }
-        })
-        .collect();
-    shown.dedup();
-    let shown = if shown.is_empty() {
-        "none declared".to_string()
-    } else {
-        shown.join(", ")
-    };
-    let mut out = Vec::new();
-    for (i, port) in list(svc, "/spec/ports").iter().enumerate() {
-        let target = port.get("targetPort").or_else(|| port.get("port"));
-        let found = match target {
-            Some(Value::Number(n)) => declared.iter().any(|(p, _)| Some(*p) == n.as_i64()),
-            Some(Value::String(name)) => declared.iter().any(|(_, n)| n == name),
-            _ => true,
-        };
-        if !found {
-            let shown_target = match target {
-                Some(Value::String(t)) => t.clone(),
-                Some(other) => other.to_string(),
-                None => String::new(),
-            };
-            out.push(format!(
-                "spec.ports[{i}].targetPort {shown_target} is not among the containers' ports of the matching pods ({shown})."
-            ));
-        }
+/// The ports of `svc` whose targetPort the pods its selector matches among `pods` do not
+/// expose (see [`crate::target_ports`]); empty for a Service without a selector.
+pub fn unexposed_in(svc: &Value, pods: &[Value]) -> Vec<UnexposedTarget> {
+    let selector = string_map(svc.pointer("/spec/selector"));
+    if selector.is_empty() {
+        return Vec::new();
     }
-    out
+    let specs: Vec<PodSpec> = pods
+        .iter()
+        .filter(|p| {
+            matches_service_selector(Some(&selector), &string_map(p.pointer("/metadata/labels")))
+        })
+        .filter_map(|p| serde_json::from_value(p.get("spec")?.clone()).ok())
+        .collect();
+    if specs.is_empty() {
+        return Vec::new();
+    }
+    let ports: Vec<ServicePort> = svc
+        .pointer("/spec/ports")
+        .and_then(|p| serde_json::from_value(p.clone()).ok())
+        .unwrap_or_default();
+    unexposed_targets(&ports, &exposed_ports(&specs))
 }
 
 #[cfg(test)]
@@ -216,16 +187,34 @@ mod tests {
     }
 
     #[test]
-    fn unready_pods_and_wrong_target_port_are_both_reported() {
+    fn unready_pods_are_reported() {
         let s =
             svc(json!({"selector": {"app": "nginx"}, "ports": [{"port": 80, "targetPort": 8080}]}));
         let reasons = why_no_traffic(&s, &[pod("a", false, 80)], 0, &[]);
         assert_eq!(
             reasons,
-            [
-                "1 pod(s) match the selector app=nginx, but none is ready: a (Pending).",
-                "spec.ports[0].targetPort 8080 is not among the containers' ports of the matching pods (80 (http))."
-            ]
+            ["1 pod(s) match the selector app=nginx, but none is ready: a (Pending)."]
+        );
+    }
+
+    #[test]
+    fn a_target_port_the_matching_pods_do_not_expose_is_named() {
+        let s =
+            svc(json!({"selector": {"app": "nginx"}, "ports": [{"port": 80, "targetPort": 8080}]}));
+        let other = json!({"metadata": {"name": "b", "labels": {"app": "db"}}, "spec": {"containers": [{"name": "db", "ports": [{"containerPort": 8080}]}]}});
+        let found = unexposed_in(&s, &[pod("a", true, 80), other]);
+        assert_eq!(found.len(), 1, "only the matching pods count");
+        assert!(
+            found[0].message.contains("do not expose TCP port 8080"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            unexposed_in(
+                &svc(json!({"ports": [{"port": 80}]})),
+                &[pod("a", true, 80)]
+            )
+            .is_empty()
         );
     }
 
@@ -234,7 +223,7 @@ mod tests {
         let s = svc(
             json!({"selector": {"app": "nginx"}, "ports": [{"port": 80, "targetPort": "http"}]}),
         );
-        assert!(why_no_traffic(&s, &[pod("a", true, 80)], 0, &[]).is_empty());
+        assert!(unexposed_in(&s, &[pod("a", true, 80)]).is_empty());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod consequences;
 pub mod events;
 pub mod manual;
 pub mod naming;
+pub mod reuse;
 
 #[cfg(test)]
 mod tests;
@@ -373,6 +374,20 @@ pub enum ConflictKind {
     ChargeType,
     /// Row 19: ENI backends without ENIs.
     EniNotFound,
+}
+
+impl ConflictKind {
+    /// Whether the registry refuses the write itself (sharing rules 2, 3 and 5 of doc §d,
+    /// which CCM does not check); the others CCM reports after the write, as a
+    /// `SyncLoadBalancerFailed` event, and the console refuses before it.
+    pub fn refused_on_write(self) -> bool {
+        matches!(
+            self,
+            ConflictKind::CreatedByKubernetes
+                | ConflictKind::PortInUse
+                | ConflictKind::CrossCluster
+        )
+    }
 }
 
 /// A reason the plan cannot be applied.
@@ -776,9 +791,17 @@ fn plan_apply(s: &Subject<'_>, ctx: &SlbContext<'_>, found: Found<'_>, plan: &mu
     if let IngressPlan::Ip(host) | IngressPlan::Hostname(host) | IngressPlan::Eip(host) =
         &plan.ingress
     {
+        // A port no listener will serve (reuse without force-override) is no endpoint.
+        let unserved: Vec<i32> = plan
+            .listeners
+            .iter()
+            .filter(|l| l.action == ListenerAction::NotCreated)
+            .map(|l| l.port)
+            .collect();
         plan.external_endpoints = s
             .ports
             .iter()
+            .filter(|p| !unserved.contains(&p.port))
             .map(|p| format!("{host}:{}", p.port))
             .collect();
     }

@@ -1145,3 +1145,61 @@ fn backend_pods_come_from_slices() {
         vec![pod("nginx-a", "10.0.1.1", "n1", true)]
     );
 }
+
+#[test]
+fn reuse_choices_are_manual_instances_of_this_cluster_with_their_taken_ports() {
+    use super::reuse::{TakenPort, reuse_choices};
+    let free = manual("lb-free", "47.0.0.1");
+    let mut shared = manual("lb-shared", "47.0.0.2");
+    shared
+        .listeners
+        .push(listener(8080, "tcp", "hand-made listener"));
+    let mut created = manual("lb-ccm", "47.0.0.3");
+    created
+        .tags
+        .insert(events::TAG_KEY_SERVICE.into(), "a0000".into());
+    let mut foreign = manual("lb-foreign", "47.0.0.4");
+    foreign
+        .listeners
+        .push(listener(80, "tcp", "k8s/80/web/default/c-other"));
+    let user = service(
+        "web",
+        80,
+        30080,
+        "Cluster",
+        &[(annotations::LOAD_BALANCER_ID, "lb-shared")],
+    );
+    let choices = reuse_choices(
+        &[free, shared, created, foreign],
+        &[user],
+        CID,
+        "default",
+        "new",
+    );
+    let ids: Vec<&str> = choices.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["lb-free", "lb-shared"]);
+    assert!(choices[0].taken.is_empty());
+    assert_eq!(
+        choices[1].taken,
+        [
+            TakenPort {
+                port: 80,
+                by: "default/web".into()
+            },
+            TakenPort {
+                port: 8080,
+                by: "a listener you manage".into()
+            },
+        ]
+    );
+    assert_eq!(
+        choices[1].label(),
+        "lb-shared (manual) · internet 47.0.0.2 · ports in use: 80 (default/web), 8080 (a listener you manage)"
+    );
+    // The Service's own ports are not taken from it.
+    let again = reuse_choices(&[manual("lb-x", "47.0.0.9")], &[], CID, "default", "web");
+    assert_eq!(
+        again[0].label(),
+        "lb-x (manual) · internet 47.0.0.9 · every port free"
+    );
+}

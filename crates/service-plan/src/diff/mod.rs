@@ -4,6 +4,8 @@
 //! `name`), and every change is classified so that status-only and bookkeeping changes
 //! (managedFields, resourceVersion, generation) can be folded away.
 
+pub mod lines;
+
 use serde::Serialize;
 use serde_json::Value;
 
