@@ -4,6 +4,7 @@
 //! `service-plan` and writing back through the registry only what differs.
 
 pub mod demo;
+pub mod deployments;
 pub mod endpoints;
 pub mod informer;
 pub mod load_balancer;
@@ -85,8 +86,10 @@ pub struct ControllerStats {
     pub endpoints: ReconcileStats,
     /// The load-balancer controller's.
     pub load_balancer: ReconcileStats,
-    /// The workloads controller's.
+    /// The ReplicaSet (pods) controller's.
     pub workloads: ReconcileStats,
+    /// The deployment (ReplicaSets) controller's.
+    pub deployments: ReconcileStats,
 }
 
 /// Whether a started controller has nothing to do: nothing being turned into keys, no key
@@ -161,6 +164,17 @@ pub async fn start_controllers(
         &informers,
         Arc::clone(&stats),
         |s| &s.workloads,
+    );
+    tasks.extend(t);
+    idle.push(i);
+    let (t, i) = spawn(
+        Arc::new(deployments::DeploymentReconciler::new(
+            registry.clone(),
+            Arc::clone(&informers),
+        )),
+        &informers,
+        Arc::clone(&stats),
+        |s| &s.deployments,
     );
     tasks.extend(t);
     idle.push(i);
@@ -274,10 +288,10 @@ pub fn revision_of(object: &Value) -> Option<Revision> {
     str_at(object, "/metadata/resourceVersion").parse().ok()
 }
 
-/// The ServiceAccount (in `kube-system`) a controller acts as when it writes `plural`: the
-/// workloads controller does the deployment and replicaset controllers' work and the
-/// endpoints controller the endpoint and endpointslice controllers', each part as its
-/// upstream owner, whose bootstrap role allows exactly that part.
+/// The ServiceAccount (in `kube-system`) a controller acts as when it writes `plural`: pods
+/// are the replicaset controller's to write, and the endpoints controller does the endpoint
+/// and endpointslice controllers' work, each part as its upstream owner, whose bootstrap
+/// role allows exactly that part.
 fn identity<'a>(manager: &'a str, plural: &str) -> &'a str {
     match plural {
         "pods" => "replicaset-controller",

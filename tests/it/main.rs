@@ -18,6 +18,7 @@ mod kubectl_lb;
 mod lifecycle;
 mod memory;
 mod registry;
+mod rollouts;
 mod store;
 mod support;
 mod team;
