@@ -208,6 +208,16 @@ async fn deployment_owns_a_replica_set_that_owns_the_pods() {
         crate::support::kubectl::cells(header),
         ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
     );
+    // `kubectl describe` finds the new ReplicaSet and the controller's events.
+    let run = k.run(&["describe", "deployment", "nginx"]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    for wanted in [
+        format!("NewReplicaSet:   nginx-{hash} (2/2 replicas created)"),
+        "ScalingReplicaSet  ".to_string(),
+        format!("Scaled up replica set nginx-{hash} to 2"),
+    ] {
+        assert!(run.stdout.contains(&wanted), "{wanted:?} in {}", run.stdout);
+    }
     let run = k.run(&["get", "rs", "-o", "wide", "--no-headers"]).await;
     let cells = crate::support::kubectl::cells(run.stdout.trim_end());
     assert_eq!(
@@ -480,5 +490,59 @@ async fn replica_sets_are_defaulted_and_validated() {
     assert_eq!(
         err.to_string(),
         "ReplicaSet.apps \"web\" is invalid: spec.selector: Invalid value: &LabelSelector{MatchLabels:map[string]string{app: web,tier: x,},MatchExpressions:[]LabelSelectorRequirement{},}: field is immutable"
+    );
+}
+
+/// A data directory from before ReplicaSets has pods the Deployment controlled itself: the
+/// deployment controller removes them and the ReplicaSet's pods take their place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_a_deployment_controlled_directly_give_way_to_its_replica_set() {
+    let cluster = TestCluster::with_controllers(ClusterSettings::default(), true).await;
+    let registry = cluster.registry();
+    let deployments = kind_by_plural("deployments").expect("deployments");
+    let pods = kind_by_plural("pods").expect("pods");
+    let deploy = until("the demo Deployment", || async {
+        registry.get(deployments, "default", "nginx").await.ok()
+    })
+    .await;
+    let legacy = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "nginx-legacy-abcde", "labels": {"app": "nginx"},
+                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
+                                          "name": "nginx", "uid": deploy["metadata"]["uid"],
+                                          "controller": true, "blockOwnerDeletion": true}]},
+        "spec": {"containers": [{"name": "nginx", "image": "nginx:1.25"}]}
+    });
+    registry
+        .create(pods, "default", &legacy, &WriteOptions::default())
+        .await
+        .expect("legacy pod");
+    let names = until("only the ReplicaSet's pods", || async {
+        let page = registry
+            .list("pods", Some("default"), &Default::default())
+            .await
+            .ok()?;
+        let owners: Vec<(String, String)> = page
+            .items
+            .iter()
+            .map(|p| {
+                (
+                    p["metadata"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    p["metadata"]["ownerReferences"][0]["kind"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+            .collect();
+        (owners.len() == 2 && owners.iter().all(|(_, kind)| kind == "ReplicaSet")).then_some(owners)
+    })
+    .await;
+    assert!(
+        names.iter().all(|(name, _)| name != "nginx-legacy-abcde"),
+        "{names:?}"
     );
 }

@@ -679,6 +679,18 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn master_endpoints_follow_the_address_family() {
+        let (ep, slice) = master_endpoints("::1", 8443);
+        assert_eq!(slice.address_type, ADDRESS_TYPE_IPV6);
+        assert_eq!(slice.endpoints[0].addresses, ["::1"]);
+        let subset = &ep.subsets.as_ref().expect("subsets")[0];
+        let port = &subset.ports.as_ref().expect("ports")[0];
+        assert_eq!((port.name.as_deref(), port.port), (Some("https"), 8443));
+        let (_, slice) = master_endpoints("10.0.0.1", 6443);
+        assert_eq!(slice.address_type, ADDRESS_TYPE_IPV4);
+    }
+
     fn labels(pairs: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
         Some(
             pairs
