@@ -16,7 +16,10 @@ use super::informer::{
     Informers, Key, Notification, PODS_BY_IP, PODS_BY_NODE, PODS_BY_OWNER, controlled_by,
     owner_value,
 };
-use super::{Controller, Reconciler, Sync, delete_if_present, resync_once, str_at, upsert};
+use super::{
+    Controller, EventRecord, Reconciler, Sync, delete_if_present, record_event, resync_once,
+    str_at, upsert,
+};
 use crate::registry::{REPLICA_SETS, Registry, RegistryError, Revision};
 
 /// The field manager (and ServiceAccount) of the controller's writes.
@@ -328,6 +331,24 @@ fn pick_ip(slot: &NodeSlot, used: impl Fn(&str) -> bool) -> Option<String> {
         .find(|ip| !used(ip))
 }
 
+/// A Normal Event on the ReplicaSet, as `PodControl` records each pod it creates or deletes
+/// (pkg/controller/controller_utils.go).
+async fn pod_event(
+    registry: &Registry,
+    rs: &Value,
+    reason: &str,
+    message: &str,
+) -> Result<(), RegistryError> {
+    let record = EventRecord {
+        object: rs,
+        type_: "Normal",
+        reason,
+        message,
+        component: MANAGER,
+    };
+    record_event(registry, record, true).await
+}
+
 /// `getPodsToDelete`'s ranking (`ActivePods`): unscheduled before scheduled, pending before
 /// running, not ready before ready, newer before older. The first ones go first.
 fn deletion_rank(pod: &Value) -> (bool, bool, bool, std::cmp::Reverse<String>) {
@@ -424,14 +445,17 @@ async fn reconcile(
     let extra = owned.len().saturating_sub(replicas);
     let keep = owned.split_off(extra);
     for pod in owned {
-        wrote |= delete_if_present(
-            registry,
-            MANAGER,
-            "pods",
-            namespace,
-            str_at(&pod, "/metadata/name"),
-        )
-        .await?;
+        let pod_name = str_at(&pod, "/metadata/name");
+        if delete_if_present(registry, MANAGER, "pods", namespace, pod_name).await? {
+            wrote = true;
+            pod_event(
+                registry,
+                rs,
+                "SuccessfulDelete",
+                &format!("Deleted pod: {pod_name}"),
+            )
+            .await?;
+        }
         let node = str_at(&pod, "/spec/nodeName").to_string();
         if let Some(n) = per_node.get_mut(&node) {
             *n = n.saturating_sub(1);
@@ -484,9 +508,19 @@ async fn reconcile(
             *per_node.entry(slot.name.clone()).or_default() += 1;
         }
         let pod = pod_for(rs, &pod_name, placement, &now);
-        wrote |= upsert(registry, "pods", namespace, &pod, MANAGER)
+        if upsert(registry, "pods", namespace, &pod, MANAGER)
             .await?
-            .is_some();
+            .is_some()
+        {
+            wrote = true;
+            pod_event(
+                registry,
+                rs,
+                "SuccessfulCreate",
+                &format!("Created pod: {pod_name}"),
+            )
+            .await?;
+        }
         result.push(pod);
     }
 

@@ -218,6 +218,14 @@ async fn deployment_owns_a_replica_set_that_owns_the_pods() {
     ] {
         assert!(run.stdout.contains(&wanted), "{wanted:?} in {}", run.stdout);
     }
+    let run = k.run(&["describe", "rs", &format!("nginx-{hash}")]).await;
+    for wanted in [
+        "Controlled By:  Deployment/nginx".to_string(),
+        "SuccessfulCreate  ".to_string(),
+        format!("Created pod: nginx-{hash}-"),
+    ] {
+        assert!(run.stdout.contains(&wanted), "{wanted:?} in {}", run.stdout);
+    }
     let run = k.run(&["get", "rs", "-o", "wide", "--no-headers"]).await;
     let cells = crate::support::kubectl::cells(run.stdout.trim_end());
     assert_eq!(
@@ -544,5 +552,52 @@ async fn pods_a_deployment_controlled_directly_give_way_to_its_replica_set() {
     assert!(
         names.iter().all(|(name, _)| name != "nginx-legacy-abcde"),
         "{names:?}"
+    );
+}
+
+/// A paused Deployment takes template changes without rolling them out; resuming does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_holds_a_template_change_until_resume() {
+    let Some(k) = demo().await else { return };
+    rollout_status(&k).await;
+    let first = settled_on_one(&k, 2).await;
+    let run = k.run(&["rollout", "pause", "deployment/nginx"]).await;
+    run.assert_ok("deployment.apps/nginx paused\n");
+    let run = k
+        .run(&["set", "image", "deployment/nginx", "nginx=nginx:1.27"])
+        .await;
+    run.assert_ok("deployment.apps/nginx image updated\n");
+    let deploy = until("the paused change observed", || async {
+        let d = k.get_json(DEPLOY_PATH).await;
+        let observed = d["status"]["observedGeneration"] == d["metadata"]["generation"];
+        let paused = d["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == json!("Progressing") && c["reason"] == json!("DeploymentPaused"));
+        (observed && paused).then_some(d)
+    })
+    .await;
+    let progressing = deploy["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == json!("Progressing"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(progressing["status"], json!("Unknown"));
+    assert_eq!(progressing["message"], json!("Deployment is paused"));
+    let rss = replica_sets(&k).await;
+    assert_eq!(rss.len(), 1, "no rollout while paused: {rss:#?}");
+    assert_eq!(rss[0]["metadata"]["name"], first["metadata"]["name"]);
+
+    let run = k.run(&["rollout", "resume", "deployment/nginx"]).await;
+    run.assert_ok("deployment.apps/nginx resumed\n");
+    rollout_status(&k).await;
+    let resumed = settled_on_one(&k, 2).await;
+    assert_ne!(resumed["metadata"]["name"], first["metadata"]["name"]);
+    assert_eq!(
+        resumed["spec"]["template"]["spec"]["containers"][0]["image"],
+        json!("nginx:1.27")
     );
 }
