@@ -4,8 +4,9 @@
 //! maxSurge/maxUnavailable, or Recreate), one step per sync, and the Deployment's status and
 //! revision annotation follow. The rules come from `service_plan::workload::rollout`.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use service_plan::workload::defaults::STRATEGY_RECREATE;
@@ -30,6 +31,8 @@ const KIND: &str = "Deployment";
 pub struct DeploymentReconciler {
     registry: Registry,
     informers: Arc<Informers>,
+    /// Rollouts in progress: when to check them against their progress deadline.
+    deadlines: Mutex<HashMap<Key, Duration>>,
 }
 
 impl DeploymentReconciler {
@@ -38,6 +41,7 @@ impl DeploymentReconciler {
         DeploymentReconciler {
             registry,
             informers,
+            deadlines: Mutex::default(),
         }
     }
 
@@ -89,8 +93,19 @@ impl Reconciler for DeploymentReconciler {
             informers: &self.informers,
             now: serde_json::to_value(crate::registry::now()).unwrap_or(Value::Null),
             wrote: false,
+            requeue_after: None,
         };
         let result = sync.run(key).await;
+        {
+            let mut deadlines = self
+                .deadlines
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match sync.requeue_after {
+                Some(after) => deadlines.insert(key.clone(), after),
+                None => deadlines.remove(key),
+            };
+        }
         // The next sync reads the caches: they must show this one's writes.
         if sync.wrote {
             self.informers
@@ -98,6 +113,13 @@ impl Reconciler for DeploymentReconciler {
                 .await?;
         }
         result
+    }
+
+    fn requeue_after(&self, key: &Key) -> Option<Duration> {
+        self.deadlines
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key)
     }
 }
 
@@ -107,6 +129,8 @@ struct DeploymentSync<'a> {
     informers: &'a Informers,
     now: Value,
     wrote: bool,
+    /// `requeueStuckDeployment`'s delay, for a rollout still in progress.
+    requeue_after: Option<Duration>,
 }
 
 fn name_of(object: &Value) -> &str {
@@ -284,7 +308,10 @@ impl DeploymentSync<'_> {
             if changed || rs.pointer("/spec/minReadySeconds") != min_ready.as_ref() {
                 rs = self
                     .update_replica_set(&rs, move |next| {
-                        set_annotations(next, annotations.clone());
+                        // Onto the stored annotations: a concurrent change to others stays.
+                        let mut merged = annotations_of(next);
+                        merged.extend(annotations.clone());
+                        set_annotations(next, merged);
                         match &min_ready {
                             Some(m) => next["spec"]["minReadySeconds"] = m.clone(),
                             None => {
@@ -720,6 +747,8 @@ impl DeploymentSync<'_> {
     ) -> Result<(), RegistryError> {
         let all: Vec<&Value> = all.iter().collect();
         let status = rollout::rollout_status(d, &all, new, &self.now);
+        self.requeue_after = rollout::requeue_after(d, &status, &self.now)
+            .map(|s| Duration::from_secs(u64::try_from(s).unwrap_or(1)));
         self.write_status_if_changed(d, status).await
     }
 
@@ -808,7 +837,8 @@ impl DeploymentSync<'_> {
             name,
         )?;
         let status = d.get("status").cloned().unwrap_or_else(|| json!({}));
-        let annotations = d.pointer("/metadata/annotations").cloned();
+        // Only the revision is the controller's: other annotations stay as stored.
+        let revision = rollout::annotation(d, ANNOTATION_REVISION).map(str::to_string);
         let uid = uid_of(d).to_string();
         match self
             .registry
@@ -821,8 +851,10 @@ impl DeploymentSync<'_> {
                 }
                 let mut next = cur.clone();
                 next["status"] = status.clone();
-                if let Some(a) = &annotations {
-                    next["metadata"]["annotations"] = a.clone();
+                if let Some(revision) = &revision {
+                    let mut annotations = annotations_of(&next);
+                    annotations.insert(ANNOTATION_REVISION.into(), json!(revision));
+                    set_annotations(&mut next, annotations);
                 }
                 Ok(next)
             })

@@ -62,6 +62,11 @@ pub trait Reconciler: Send + std::marker::Sync + 'static {
     fn keys_for(&self, resource: &str, notification: &Notification) -> Vec<Self::Key>;
     /// Brings one key in step.
     fn reconcile(&self, key: &Self::Key) -> impl Future<Output = Result<(), RegistryError>> + Send;
+    /// After a reconcile of `key` that succeeded: when to reconcile it again though nothing
+    /// changed (a deadline to notice), as client-go's `AddAfter`.
+    fn requeue_after(&self, _key: &Self::Key) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// Counters of one controller, for tests and diagnostics.
@@ -244,17 +249,25 @@ fn spawn<R: Reconciler>(
             }
         }));
     }
+    // Keys with a delayed reconcile pending: one timer per key at most.
+    let timers: Arc<std::sync::Mutex<std::collections::HashSet<R::Key>>> = Arc::default();
     for _ in 0..R::WORKERS.max(1) {
-        let (reconciler, queue, stats) = (
+        let (reconciler, queue, stats, timers) = (
             Arc::clone(&reconciler),
             Arc::clone(&queue),
             Arc::clone(&stats),
+            Arc::clone(&timers),
         );
         tasks.push(tokio::spawn(async move {
             while let Some(key) = queue.get().await {
                 let result = reconciler.reconcile(&key).await;
                 let counters = counters(&stats);
                 counters.reconciles.fetch_add(1, Ordering::Relaxed);
+                if result.is_ok()
+                    && let Some(after) = reconciler.requeue_after(&key)
+                {
+                    add_after(&queue, &timers, key.clone(), after);
+                }
                 match result {
                     Ok(()) => queue.forget(&key),
                     Err(e) => {
@@ -269,6 +282,33 @@ fn spawn<R: Reconciler>(
     }
     let idle: IdleProbe = Box::new(move || pumping.load(Ordering::SeqCst) == 0 && queue.is_idle());
     (tasks, idle)
+}
+
+/// Adds `key` to `queue` after `after`, unless a timer for it is already pending (that one
+/// fires first, and its reconcile asks again if it still needs to).
+fn add_after<K: Clone + Eq + Hash + Send + std::marker::Sync + 'static>(
+    queue: &Arc<WorkQueue<K>>,
+    timers: &Arc<std::sync::Mutex<std::collections::HashSet<K>>>,
+    key: K,
+    after: std::time::Duration,
+) {
+    let pending = || {
+        timers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if !pending().insert(key.clone()) {
+        return;
+    }
+    let (queue, timers) = (Arc::clone(queue), Arc::clone(timers));
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        timers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&key);
+        queue.add(key).await;
+    });
 }
 
 /// Reconciles every key a full resync names, once, in order: the one-shot [`Controller::sync`].

@@ -601,3 +601,56 @@ async fn pause_holds_a_template_change_until_resume() {
         json!("nginx:1.27")
     );
 }
+
+/// With no node to run its pods, a rollout makes no progress: past `progressDeadlineSeconds`
+/// the Deployment reports `ProgressDeadlineExceeded` and `kubectl rollout status` fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_without_progress_exceeds_its_deadline() {
+    let cluster = TestCluster::with_controllers(ClusterSettings::default(), false).await;
+    let Some(k) = Kubectl::start_with(cluster).await else {
+        return;
+    };
+    let manifest = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "stuck"},
+        "spec": {"replicas": 1, "progressDeadlineSeconds": 2,
+                 "selector": {"matchLabels": {"app": "stuck"}},
+                 "template": {"metadata": {"labels": {"app": "stuck"}},
+                              "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}
+    });
+    let run = k
+        .run_stdin(&["apply", "-f", "-"], &manifest.to_string())
+        .await;
+    run.assert_ok("deployment.apps/stuck created\n");
+    let run = k
+        .run(&["rollout", "status", "deployment/stuck", "--timeout=25s"])
+        .await;
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (
+            1,
+            "error: deployment \"stuck\" exceeded its progress deadline\n"
+        ),
+        "{run:#?}"
+    );
+    let deploy = k
+        .get_json("/apis/apps/v1/namespaces/default/deployments/stuck")
+        .await;
+    let progressing = deploy["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == json!("Progressing"))
+        .cloned()
+        .unwrap_or_default();
+    let rs = replica_sets(&k).await;
+    assert_eq!(progressing["status"], json!("False"));
+    assert_eq!(progressing["reason"], json!("ProgressDeadlineExceeded"));
+    assert_eq!(
+        progressing["message"],
+        json!(format!(
+            "ReplicaSet {} has timed out progressing.",
+            rs[0]["metadata"]["name"]
+        ))
+    );
+}

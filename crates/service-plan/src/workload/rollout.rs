@@ -489,8 +489,56 @@ pub fn deployment_progressing(d: &Value, status: &Value) -> bool {
         || old_old > new_old
 }
 
+/// Seconds since the epoch of an RFC 3339 timestamp.
+fn seconds(v: Option<&Value>) -> Option<i64> {
+    v?.as_str()?
+        .parse::<k8s_openapi::jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_second())
+}
+
+fn deadline_seconds(d: &Value) -> i64 {
+    int_at(d, "/spec/progressDeadlineSeconds")
+}
+
+/// `DeploymentTimedOut`: the `Progressing` condition was last updated longer than
+/// `progressDeadlineSeconds` before `now` (a complete rollout never times out).
+pub fn deployment_timed_out(d: &Value, status: &Value, now: &Value) -> bool {
+    if !has_progress_deadline(d) {
+        return false;
+    }
+    let Some(c) = get_condition(status, CONDITION_PROGRESSING) else {
+        return false;
+    };
+    match str_of(c, "reason") {
+        REASON_NEW_RS_AVAILABLE => false,
+        REASON_TIMED_OUT => true,
+        _ => match (seconds(c.get("lastUpdateTime")), seconds(Some(now))) {
+            (Some(from), Some(now)) => from + deadline_seconds(d) < now,
+            _ => false,
+        },
+    }
+}
+
+/// `requeueStuckDeployment`: in how many seconds to look again at a rollout still in
+/// progress, so that it times out on time (`None`: no need).
+pub fn requeue_after(d: &Value, status: &Value, now: &Value) -> Option<i64> {
+    let c = get_condition(status, CONDITION_PROGRESSING)?;
+    if !has_progress_deadline(d)
+        || deployment_complete(d, status)
+        || matches!(
+            str_of(c, "reason"),
+            REASON_NEW_RS_AVAILABLE | REASON_TIMED_OUT
+        )
+    {
+        return None;
+    }
+    let after = seconds(c.get("lastUpdateTime"))? + deadline_seconds(d) - seconds(Some(now))?;
+    Some(if after < 1 { 1 } else { after + 1 })
+}
+
 /// `syncRolloutStatus`'s status: [`calculate_status`], then the `Progressing` condition for
-/// a rollout that completed or progressed (a complete one is not touched again).
+/// a rollout that completed, progressed or timed out (a complete one is not touched again).
 pub fn rollout_status(d: &Value, all: &[&Value], new_rs: Option<&Value>, now: &Value) -> Value {
     let mut status = calculate_status(d, all, new_rs, now);
     if !has_progress_deadline(d) {
@@ -544,6 +592,22 @@ pub fn rollout_status(d: &Value, all: &[&Value], new_rs: Option<&Value>, now: &V
                 }
                 remove_condition(&mut status, CONDITION_PROGRESSING);
             }
+            set_condition(&mut status, c);
+        } else if deployment_timed_out(d, &status, now) {
+            let message = match name {
+                Some(n) => format!("ReplicaSet {n:?} has timed out progressing."),
+                None => format!(
+                    "Deployment {:?} has timed out progressing.",
+                    str_of(&d["metadata"], "name")
+                ),
+            };
+            let c = new_condition(
+                CONDITION_PROGRESSING,
+                "False",
+                REASON_TIMED_OUT,
+                &message,
+                now,
+            );
             set_condition(&mut status, c);
         }
     }
@@ -681,6 +745,30 @@ mod tests {
             progressing["message"],
             "ReplicaSet \"web-abc\" is progressing."
         );
+    }
+
+    #[test]
+    fn a_stuck_rollout_times_out_after_its_deadline() {
+        let mut d = deployment(2, json!("25%"), json!("25%"));
+        d["spec"]["progressDeadlineSeconds"] = json!(10);
+        let rs = json!({"metadata": {"name": "web-abc"}, "spec": {"replicas": 2}, "status": {}});
+        d["status"] = json!({"conditions": [new_condition(CONDITION_PROGRESSING, "True",
+            REASON_RS_UPDATED, "ReplicaSet \"web-abc\" is progressing.", &json!("2026-01-01T00:00:00Z"))]});
+        let early = json!("2026-01-01T00:00:04Z");
+        let status = rollout_status(&d, &[&rs], Some(&rs), &early);
+        assert_eq!(requeue_after(&d, &status, &early), Some(7));
+        let late = json!("2026-01-01T00:00:11Z");
+        let status = rollout_status(&d, &[&rs], Some(&rs), &late);
+        let c = get_condition(&status, CONDITION_PROGRESSING).unwrap();
+        assert_eq!(
+            (c["status"].clone(), c["reason"].clone()),
+            (json!("False"), json!(REASON_TIMED_OUT))
+        );
+        assert_eq!(
+            c["message"],
+            "ReplicaSet \"web-abc\" has timed out progressing."
+        );
+        assert_eq!(requeue_after(&d, &status, &late), None);
     }
 
     #[test]
