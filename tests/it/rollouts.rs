@@ -654,3 +654,48 @@ async fn a_rollout_without_progress_exceeds_its_deadline() {
         ))
     );
 }
+
+/// `kubectl create deployment` (a protobuf body) and `kubectl expose`: the new pods roll out
+/// and the Service's Endpoints list them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_deployment_and_expose_it() {
+    let Some(k) = demo().await else { return };
+    let run = k
+        .run(&[
+            "create",
+            "deployment",
+            "web",
+            "--image=nginx:1.27",
+            "--replicas=3",
+            "--port=80",
+        ])
+        .await;
+    run.assert_ok("deployment.apps/web created\n");
+    let run = k
+        .run(&["rollout", "status", "deployment/web", "--timeout=25s"])
+        .await;
+    assert!(
+        run.stdout
+            .ends_with("deployment \"web\" successfully rolled out\n"),
+        "{run:#?}"
+    );
+    let run = k.run(&["expose", "deployment", "web"]).await;
+    run.assert_ok("service/web exposed\n");
+    until("the Service's endpoints on the 3 pods", || async {
+        let ep = k.get_json("/api/v1/namespaces/default/endpoints/web").await;
+        let addresses = ep["subsets"][0]["addresses"].as_array().map(Vec::len);
+        let port = &ep["subsets"][0]["ports"][0]["port"];
+        (addresses == Some(3) && *port == json!(80)).then_some(())
+    })
+    .await;
+    let deploy = k
+        .get_json("/apis/apps/v1/namespaces/default/deployments/web")
+        .await;
+    assert_eq!(
+        deploy["spec"]["template"]["spec"]["containers"],
+        json!([{"name": "nginx", "image": "nginx:1.27", "imagePullPolicy": "IfNotPresent",
+                "ports": [{"containerPort": 80, "protocol": "TCP"}],
+                "terminationMessagePath": "/dev/termination-log",
+                "terminationMessagePolicy": "File"}])
+    );
+}
