@@ -4,12 +4,13 @@
 //! per node, as Flannel hands out), spread over the ready Nodes deterministically; the
 //! ReplicaSet's status follows its Pods (pkg/controller/replicaset/replica_set.go).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use ipnet::Ipv4Net;
 use serde_json::{Value, json};
-use service_plan::workload::rollout::spec_replicas;
+use service_plan::workload::rollout::{self, spec_replicas};
 
 use super::deployments::DeploymentReconciler;
 use super::informer::{
@@ -59,6 +60,8 @@ impl Controller for Workloads {
 pub struct WorkloadsReconciler {
     registry: Registry,
     informers: Arc<Informers>,
+    /// ReplicaSets with pods ready but not yet for `minReadySeconds`: when to look again.
+    pending: Mutex<HashMap<Key, Duration>>,
 }
 
 impl WorkloadsReconciler {
@@ -67,6 +70,7 @@ impl WorkloadsReconciler {
         WorkloadsReconciler {
             registry,
             informers,
+            pending: Mutex::default(),
         }
     }
 
@@ -146,12 +150,26 @@ impl Reconciler for WorkloadsReconciler {
     }
 
     async fn reconcile(&self, key: &Key) -> Result<(), RegistryError> {
-        let wrote = reconcile(&self.registry, &self.informers, key).await?;
+        let (wrote, available_in) = reconcile(&self.registry, &self.informers, key).await?;
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            match available_in {
+                Some(after) => pending.insert(key.clone(), after),
+                None => pending.remove(key),
+            };
+        }
         // The next ReplicaSet picks IPs and nodes from the caches: they must show these pods.
         if let Some(revision) = wrote {
             self.informers.catch_up(&self.registry, revision).await?;
         }
         Ok(())
+    }
+
+    fn requeue_after(&self, key: &Key) -> Option<Duration> {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key)
     }
 }
 
@@ -370,12 +388,13 @@ fn is_ready_pod(pod: &Value) -> bool {
 }
 
 /// Brings one ReplicaSet's Pods and status in step, or removes the Pods of a ReplicaSet
-/// that is gone; returns the store revision after its writes, if it wrote.
+/// that is gone; returns the store revision after its writes, if it wrote, and when a pod
+/// ready but not yet for `minReadySeconds` will be available.
 async fn reconcile(
     registry: &Registry,
     informers: &Informers,
     key: &Key,
-) -> Result<Option<Revision>, RegistryError> {
+) -> Result<(Option<Revision>, Option<Duration>), RegistryError> {
     let settings = registry.settings();
     let nodes = informers.nodes.list();
     let node_names: BTreeSet<String> = nodes
@@ -422,7 +441,7 @@ async fn reconcile(
         }
     }
     let Some(rs) = rs else {
-        return Ok(wrote.then(|| registry.current_revision()));
+        return Ok((wrote.then(|| registry.current_revision()), None));
     };
     let rs = &*rs;
 
@@ -532,6 +551,21 @@ async fn reconcile(
     let template_labels =
         service_plan::traffic::string_map(rs.pointer("/spec/template/metadata/labels"));
     let ready = count(&is_ready_pod);
+    // podutil.IsPodAvailable: ready for minReadySeconds.
+    let min_ready = rs
+        .pointer("/spec/minReadySeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let waits: Vec<i64> = result
+        .iter()
+        .filter_map(|p| rollout::pod_available_in(p, min_ready, &now))
+        .collect();
+    let available = i64::try_from(waits.iter().filter(|w| **w == 0).count()).unwrap_or(0);
+    let available_in = waits
+        .iter()
+        .filter(|w| **w > 0)
+        .min()
+        .map(|s| Duration::from_secs(u64::try_from(*s).unwrap_or(1)));
     let mut status = json!({
         "replicas": count(&|_| true),
         "fullyLabeledReplicas": count(&|p| {
@@ -539,7 +573,7 @@ async fn reconcile(
             template_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
         }),
         "readyReplicas": ready,
-        "availableReplicas": ready,
+        "availableReplicas": available,
         "observedGeneration": rs.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1),
     });
     // Every count but `replicas` is omitempty.
@@ -570,5 +604,5 @@ async fn reconcile(
             Err(e) => return Err(e),
         }
     }
-    Ok(wrote.then(|| registry.current_revision()))
+    Ok((wrote.then(|| registry.current_revision()), available_in))
 }

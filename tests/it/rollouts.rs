@@ -699,3 +699,41 @@ async fn create_deployment_and_expose_it() {
                 "terminationMessagePolicy": "File"}])
     );
 }
+
+/// Pods count as available only once ready for `minReadySeconds`, and the rollout waits for
+/// them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_become_available_after_min_ready_seconds() {
+    let Some(k) = demo().await else { return };
+    let manifest = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "slow"},
+        "spec": {"replicas": 1, "minReadySeconds": 2,
+                 "selector": {"matchLabels": {"app": "slow"}},
+                 "template": {"metadata": {"labels": {"app": "slow"}},
+                              "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}
+    });
+    let run = k
+        .run_stdin(&["apply", "-f", "-"], &manifest.to_string())
+        .await;
+    run.assert_ok("deployment.apps/slow created\n");
+    let path = format!("{RS_PATH}?labelSelector=app%3Dslow");
+    let rs = until("a ready pod not yet available", || async {
+        let rss = items(&k.get_json(&path).await);
+        rss.into_iter()
+            .find(|rs| rs["status"]["readyReplicas"] == json!(1))
+    })
+    .await;
+    assert_eq!(rs["spec"]["minReadySeconds"], json!(2));
+    assert_eq!(rs["status"].get("availableReplicas"), None, "{rs:#}");
+    let run = k
+        .run(&["rollout", "status", "deployment/slow", "--timeout=25s"])
+        .await;
+    assert!(
+        run.stdout
+            .ends_with("deployment \"slow\" successfully rolled out\n"),
+        "{run:#?}"
+    );
+    let rss = items(&k.get_json(&path).await);
+    assert_eq!(rss[0]["status"]["availableReplicas"], json!(1));
+}

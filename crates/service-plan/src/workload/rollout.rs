@@ -537,6 +537,26 @@ pub fn requeue_after(d: &Value, status: &Value, now: &Value) -> Option<i64> {
     Some(if after < 1 { 1 } else { after + 1 })
 }
 
+/// `podutil.IsPodAvailable`: `None` for a pod that is not ready, `Some(0)` for one ready for
+/// `minReadySeconds` already (by its Ready condition's transition time), else `Some(n)`: the
+/// seconds until it will be.
+pub fn pod_available_in(pod: &Value, min_ready_seconds: i64, now: &Value) -> Option<i64> {
+    let ready = pod
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|c| str_of(c, "type") == "Ready" && str_of(c, "status") == "True")?;
+    if min_ready_seconds <= 0 {
+        return Some(0);
+    }
+    let (Some(since), Some(now)) = (seconds(ready.get("lastTransitionTime")), seconds(Some(now)))
+    else {
+        return Some(min_ready_seconds);
+    };
+    // Available once since + minReadySeconds is strictly before now.
+    Some((since + min_ready_seconds + 1 - now).max(0))
+}
+
 /// `syncRolloutStatus`'s status: [`calculate_status`], then the `Progressing` condition for
 /// a rollout that completed, progressed or timed out (a complete one is not touched again).
 pub fn rollout_status(d: &Value, all: &[&Value], new_rs: Option<&Value>, now: &Value) -> Value {
@@ -769,6 +789,18 @@ mod tests {
             "ReplicaSet \"web-abc\" has timed out progressing."
         );
         assert_eq!(requeue_after(&d, &status, &late), None);
+    }
+
+    #[test]
+    fn pods_are_available_min_ready_seconds_after_ready() {
+        let pod = json!({"status": {"conditions": [{"type": "Ready", "status": "True",
+                                                     "lastTransitionTime": "2026-01-01T00:00:00Z"}]}});
+        let at = |s: &str| json!(format!("2026-01-01T00:00:{s}Z"));
+        assert_eq!(pod_available_in(&pod, 0, &at("00")), Some(0));
+        assert_eq!(pod_available_in(&pod, 5, &at("02")), Some(4));
+        assert_eq!(pod_available_in(&pod, 5, &at("05")), Some(1));
+        assert_eq!(pod_available_in(&pod, 5, &at("06")), Some(0));
+        assert_eq!(pod_available_in(&json!({"status": {}}), 0, &at("00")), None);
     }
 
     #[test]
