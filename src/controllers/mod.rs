@@ -300,9 +300,13 @@ fn add_after<K: Clone + Eq + Hash + Send + std::marker::Sync + 'static>(
     if !pending().insert(key.clone()) {
         return;
     }
-    let (queue, timers) = (Arc::clone(queue), Arc::clone(timers));
+    // Weak: a timer outliving its controller (stopped meanwhile) adds nothing.
+    let (queue, timers) = (Arc::downgrade(queue), Arc::downgrade(timers));
     tokio::spawn(async move {
         tokio::time::sleep(after).await;
+        let (Some(queue), Some(timers)) = (queue.upgrade(), timers.upgrade()) else {
+            return;
+        };
         timers
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
