@@ -186,6 +186,12 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
+    let address = listener
+        .local_addr()
+        .with_context(|| format!("reading the address of {}", args.listen))?;
+    crate::controllers::kubernetes_service::reconcile(&state.registry, address)
+        .await
+        .map_err(|e| anyhow::anyhow!("updating the kubernetes Service's endpoints: {e}"))?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     match &args.database.database_url {
         Some(url) => {

@@ -76,6 +76,10 @@ impl RawBody {
             PROTOBUF if kind.is_services() => {
                 protobuf::decode(&self.bytes).map_err(ApiError::bad_request)
             }
+            // What `kubectl create deployment` sends.
+            PROTOBUF if kind.resource.kind == "Deployment" => {
+                protobuf::decode_deployment(&self.bytes).map_err(ApiError::bad_request)
+            }
             PROTOBUF if kind.decodes_identity_protobuf() => protobuf::decode_identity_object(
                 &self.bytes,
                 &kind.api_version(),

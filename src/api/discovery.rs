@@ -357,5 +357,6 @@ mod tests {
         assert_eq!(hash("pods").as_deref(), Some("xPOwRZ+Yhw8="));
         assert_eq!(hash("deployments").as_deref(), Some("8aSe+NMegvE="));
         assert_eq!(hash("leases").as_deref(), Some("gqkMMb/YqFM="));
+        assert_eq!(hash("replicasets").as_deref(), Some("P1RzHs8/mWQ="));
     }
 }

@@ -253,6 +253,7 @@ fn schema_of(kind: &Kind, generator: &mut SchemaGenerator) -> String {
         ("", "Event") => named::<core::v1::Event>(generator),
         ("", "ServiceAccount") => named::<core::v1::ServiceAccount>(generator),
         (_, "Deployment") => named::<apps::v1::Deployment>(generator),
+        (_, "ReplicaSet") => named::<apps::v1::ReplicaSet>(generator),
         (_, "EndpointSlice") => named::<discovery::v1::EndpointSlice>(generator),
         (_, "Lease") => named::<coordination::v1::Lease>(generator),
         (_, "Role") => named::<rbac::v1::Role>(generator),

@@ -29,7 +29,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::{labels_of, str_at};
 use crate::registry::{Encoded, Event, EventType, Revision, StoreError};
-use crate::registry::{LOAD_BALANCERS, ReadObject, Registry, RegistryError};
+use crate::registry::{LOAD_BALANCERS, REPLICA_SETS, ReadObject, Registry, RegistryError};
 
 /// How many notifications wait for a slow subscriber before the informer waits for it. Each
 /// holds decoded objects (shared by the subscribers), so this bounds their memory too; the
@@ -49,8 +49,11 @@ pub const BY_NAMESPACE: &str = "namespace";
 pub const PODS_BY_LABEL: &str = "label";
 /// Pods by `spec.nodeName` (`""`: unscheduled).
 pub const PODS_BY_NODE: &str = "node";
-/// Pods by the `namespace/name` of their controlling Deployment.
+/// Pods by their controller, as [`owner_value`] names it (a ReplicaSet, or a Deployment that
+/// controlled pods directly before ReplicaSets were served).
 pub const PODS_BY_OWNER: &str = "owner";
+/// ReplicaSets by their controller, as [`owner_value`] names it.
+pub const REPLICA_SETS_BY_OWNER: &str = "owner";
 /// Pods by `status.podIP`.
 pub const PODS_BY_IP: &str = "ip";
 /// Services by each `namespace/key=value` of their selector.
@@ -638,24 +641,36 @@ fn pods_by_ip(pod: &Value) -> Vec<String> {
     }
 }
 
-/// The `namespace/name` of the Deployment controlling a Pod.
-pub fn owning_deployment(pod: &Value) -> Option<Key> {
-    let owner = pod
+/// The controller of an object (its owner reference with `controller: true`), as its kind
+/// and key in the object's namespace.
+pub fn controller_of(object: &Value) -> Option<(&str, Key)> {
+    let owner = object
         .pointer("/metadata/ownerReferences")
         .and_then(Value::as_array)?
         .iter()
-        .find(|r| {
-            str_at(r, "/kind") == "Deployment" && r.get("controller") == Some(&Value::Bool(true))
-        })?;
-    Some(Key::new(
-        str_at(pod, "/metadata/namespace"),
-        str_at(owner, "/name"),
+        .find(|r| r.get("controller") == Some(&Value::Bool(true)))?;
+    Some((
+        owner.get("kind").and_then(Value::as_str).unwrap_or(""),
+        Key::new(
+            str_at(object, "/metadata/namespace"),
+            str_at(owner, "/name"),
+        ),
     ))
 }
 
-fn pods_by_owner(pod: &Value) -> Vec<String> {
-    owning_deployment(pod)
-        .map(|k| k.to_string())
+/// The key of the `kind` controlling an object, if one does.
+pub fn controlled_by(object: &Value, kind: &str) -> Option<Key> {
+    controller_of(object).and_then(|(k, key)| (k == kind).then_some(key))
+}
+
+/// The value an owner index holds for objects controlled by `kind` at `key`.
+pub fn owner_value(kind: &str, key: &Key) -> String {
+    format!("{kind}/{key}")
+}
+
+fn by_owner(object: &Value) -> Vec<String> {
+    controller_of(object)
+        .map(|(kind, key)| owner_value(kind, &key))
         .into_iter()
         .collect()
 }
@@ -732,6 +747,8 @@ pub struct Informers {
     pub endpoint_slices: Informer,
     /// Deployments.
     pub deployments: Informer,
+    /// ReplicaSets.
+    pub replica_sets: Informer,
     /// Simulated SLB instances.
     pub load_balancers: Informer,
     /// The newest store revision every cache reflects.
@@ -787,7 +804,7 @@ impl Informers {
                 &[
                     (PODS_BY_LABEL, pods_by_label),
                     (PODS_BY_NODE, pods_by_node),
-                    (PODS_BY_OWNER, pods_by_owner),
+                    (PODS_BY_OWNER, by_owner),
                     (PODS_BY_IP, pods_by_ip),
                 ],
             ),
@@ -798,6 +815,7 @@ impl Informers {
                 &[(SLICES_BY_SERVICE, slices_by_service)],
             ),
             deployments: Informer::new("deployments", &[]),
+            replica_sets: Informer::new(REPLICA_SETS.plural, &[(REPLICA_SETS_BY_OWNER, by_owner)]),
             load_balancers: Informer::new(
                 LOAD_BALANCERS.plural,
                 &[
@@ -817,7 +835,7 @@ impl Informers {
         Ok(informers)
     }
 
-    fn all(&self) -> [&Informer; 7] {
+    fn all(&self) -> [&Informer; 8] {
         [
             &self.services,
             &self.pods,
@@ -825,6 +843,7 @@ impl Informers {
             &self.endpoints,
             &self.endpoint_slices,
             &self.deployments,
+            &self.replica_sets,
             &self.load_balancers,
         ]
     }

@@ -4,8 +4,10 @@
 //! `service-plan` and writing back through the registry only what differs.
 
 pub mod demo;
+pub mod deployments;
 pub mod endpoints;
 pub mod informer;
+pub mod kubernetes_service;
 pub mod leader;
 pub mod load_balancer;
 pub mod queue;
@@ -61,6 +63,11 @@ pub trait Reconciler: Send + std::marker::Sync + 'static {
     fn keys_for(&self, resource: &str, notification: &Notification) -> Vec<Self::Key>;
     /// Brings one key in step.
     fn reconcile(&self, key: &Self::Key) -> impl Future<Output = Result<(), RegistryError>> + Send;
+    /// After a reconcile of `key` that succeeded: when to reconcile it again though nothing
+    /// changed (a deadline to notice), as client-go's `AddAfter`.
+    fn requeue_after(&self, _key: &Self::Key) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// Counters of one controller, for tests and diagnostics.
@@ -86,8 +93,10 @@ pub struct ControllerStats {
     pub endpoints: ReconcileStats,
     /// The load-balancer controller's.
     pub load_balancer: ReconcileStats,
-    /// The workloads controller's.
+    /// The ReplicaSet (pods) controller's.
     pub workloads: ReconcileStats,
+    /// The deployment (ReplicaSets) controller's.
+    pub deployments: ReconcileStats,
 }
 
 /// Whether a started controller has nothing to do: nothing being turned into keys, no key
@@ -166,6 +175,17 @@ pub async fn start_controllers(
     tasks.extend(t);
     idle.push(i);
     let (t, i) = spawn(
+        Arc::new(deployments::DeploymentReconciler::new(
+            registry.clone(),
+            Arc::clone(&informers),
+        )),
+        &informers,
+        Arc::clone(&stats),
+        |s| &s.deployments,
+    );
+    tasks.extend(t);
+    idle.push(i);
+    let (t, i) = spawn(
         Arc::new(endpoints::EndpointsReconciler::new(
             registry.clone(),
             Arc::clone(&informers),
@@ -230,17 +250,25 @@ fn spawn<R: Reconciler>(
             }
         }));
     }
+    // Keys with a delayed reconcile pending: one timer per key at most.
+    let timers: Arc<std::sync::Mutex<std::collections::HashSet<R::Key>>> = Arc::default();
     for _ in 0..R::WORKERS.max(1) {
-        let (reconciler, queue, stats) = (
+        let (reconciler, queue, stats, timers) = (
             Arc::clone(&reconciler),
             Arc::clone(&queue),
             Arc::clone(&stats),
+            Arc::clone(&timers),
         );
         tasks.push(tokio::spawn(async move {
             while let Some(key) = queue.get().await {
                 let result = reconciler.reconcile(&key).await;
                 let counters = counters(&stats);
                 counters.reconciles.fetch_add(1, Ordering::Relaxed);
+                if result.is_ok()
+                    && let Some(after) = reconciler.requeue_after(&key)
+                {
+                    add_after(&queue, &timers, key.clone(), after);
+                }
                 match result {
                     Ok(()) => queue.forget(&key),
                     Err(e) => {
@@ -255,6 +283,37 @@ fn spawn<R: Reconciler>(
     }
     let idle: IdleProbe = Box::new(move || pumping.load(Ordering::SeqCst) == 0 && queue.is_idle());
     (tasks, idle)
+}
+
+/// Adds `key` to `queue` after `after`, unless a timer for it is already pending (that one
+/// fires first, and its reconcile asks again if it still needs to).
+fn add_after<K: Clone + Eq + Hash + Send + std::marker::Sync + 'static>(
+    queue: &Arc<WorkQueue<K>>,
+    timers: &Arc<std::sync::Mutex<std::collections::HashSet<K>>>,
+    key: K,
+    after: std::time::Duration,
+) {
+    let pending = || {
+        timers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if !pending().insert(key.clone()) {
+        return;
+    }
+    // Weak: a timer outliving its controller (stopped meanwhile) adds nothing.
+    let (queue, timers) = (Arc::downgrade(queue), Arc::downgrade(timers));
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        let (Some(queue), Some(timers)) = (queue.upgrade(), timers.upgrade()) else {
+            return;
+        };
+        timers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&key);
+        queue.add(key).await;
+    });
 }
 
 /// Reconciles every key a full resync names, once, in order: the one-shot [`Controller::sync`].
@@ -275,10 +334,10 @@ pub fn revision_of(object: &Value) -> Option<Revision> {
     str_at(object, "/metadata/resourceVersion").parse().ok()
 }
 
-/// The ServiceAccount (in `kube-system`) a controller acts as when it writes `plural`: the
-/// workloads controller does the deployment and replicaset controllers' work and the
-/// endpoints controller the endpoint and endpointslice controllers', each part as its
-/// upstream owner, whose bootstrap role allows exactly that part.
+/// The ServiceAccount (in `kube-system`) a controller acts as when it writes `plural`: pods
+/// are the replicaset controller's to write, and the endpoints controller does the endpoint
+/// and endpointslice controllers' work, each part as its upstream owner, whose bootstrap
+/// role allows exactly that part.
 fn identity<'a>(manager: &'a str, plural: &str) -> &'a str {
     match plural {
         "pods" => "replicaset-controller",
@@ -309,7 +368,9 @@ pub fn authorized(
     namespace: &str,
     name: &str,
 ) -> Result<(), RegistryError> {
-    if !registry.controllers_authorized() {
+    // The API server's own writes (the `kubernetes` Service's endpoints) are its loopback
+    // client's, a member of system:masters.
+    if !registry.controllers_authorized() || manager == kubernetes_service::MANAGER {
         return Ok(());
     }
     let user = user_of(manager, kind.resource.plural);

@@ -1,35 +1,42 @@
-//! The workloads controller, a small KWOK: each Deployment's replicas become Running Pods
-//! with IPs from the pod CIDR (one /24 per node, as Flannel hands out), spread over the
-//! ready Nodes deterministically, and the Deployment's status follows its Pods.
+//! The workloads controllers, a small KWOK: the deployment controller (deployments.rs) turns
+//! each Deployment into ReplicaSets, and this ReplicaSet controller turns each ReplicaSet's
+//! replicas into Running Pods (`<replicaset>-<5 random>`) with IPs from the pod CIDR (one /24
+//! per node, as Flannel hands out), spread over the ready Nodes deterministically; the
+//! ReplicaSet's status follows its Pods (pkg/controller/replicaset/replica_set.go).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use ipnet::Ipv4Net;
 use serde_json::{Value, json};
+use service_plan::workload::rollout::{self, spec_replicas};
 
+use super::deployments::DeploymentReconciler;
 use super::informer::{
-    Informers, Key, Notification, PODS_BY_IP, PODS_BY_NODE, PODS_BY_OWNER, owning_deployment,
+    Informers, Key, Notification, PODS_BY_IP, PODS_BY_NODE, PODS_BY_OWNER, controlled_by,
+    owner_value,
 };
 use super::{
-    Controller, Reconciler, Sync, delete_if_present, labels_of, resync_once, str_at, upsert,
+    Controller, EventRecord, Reconciler, Sync, delete_if_present, record_event, resync_once,
+    str_at, upsert,
 };
-use crate::registry::{Registry, RegistryError, Revision};
+use crate::registry::{REPLICA_SETS, Registry, RegistryError, Revision};
 
-/// The field manager of the controller's writes.
-pub const MANAGER: &str = "deployment-controller";
-/// The label carrying the template hash, as the ReplicaSet controller sets it.
-pub const LABEL_TEMPLATE_HASH: &str = "pod-template-hash";
-/// `utilrand.String`'s alphabet, for name suffixes and hashes.
-const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-/// Length of a pod-template hash.
-const HASH_CHARS: usize = 10;
+/// The field manager (and ServiceAccount) of the controller's writes.
+pub const MANAGER: &str = "replicaset-controller";
+/// The label carrying the template hash, as the deployment controller sets it.
+pub const LABEL_TEMPLATE_HASH: &str = service_plan::workload::rollout::LABEL_TEMPLATE_HASH;
+/// The kind that controls Pods here.
+const KIND: &str = "ReplicaSet";
+/// `utilrand.String`'s alphabet, for name suffixes.
+const ALPHABET: &[u8] = service_plan::workload::rollout::SAFE_ALPHANUMS;
 /// Length of a pod name suffix.
 const SUFFIX_CHARS: usize = 5;
 /// Prefix length of each node's pod subnet.
 const NODE_SUBNET_PREFIX: u8 = 24;
 
-/// A one-shot full resync of every Deployment.
+/// A one-shot full resync of every Deployment, then of every ReplicaSet.
 #[derive(Debug, Default)]
 pub struct Workloads;
 
@@ -38,16 +45,23 @@ impl Controller for Workloads {
 
     async fn sync(&mut self, registry: &Registry, _sync: Sync) -> Result<(), RegistryError> {
         let informers = Informers::snapshot(registry).await?;
+        resync_once(&DeploymentReconciler::new(
+            registry.clone(),
+            Arc::clone(&informers),
+        ))
+        .await?;
         resync_once(&WorkloadsReconciler::new(registry.clone(), informers)).await
     }
 }
 
-/// The running workloads controller: reconciles one Deployment key at a time. One worker:
-/// pod IPs and node spreading are cluster-wide choices, so two Deployments never place pods
+/// The running ReplicaSet controller: reconciles one ReplicaSet key at a time. One worker:
+/// pod IPs and node spreading are cluster-wide choices, so two ReplicaSets never place pods
 /// at once.
 pub struct WorkloadsReconciler {
     registry: Registry,
     informers: Arc<Informers>,
+    /// ReplicaSets with pods ready but not yet for `minReadySeconds`: when to look again.
+    pending: Mutex<HashMap<Key, Duration>>,
 }
 
 impl WorkloadsReconciler {
@@ -56,18 +70,19 @@ impl WorkloadsReconciler {
         WorkloadsReconciler {
             registry,
             informers,
+            pending: Mutex::default(),
         }
     }
 
-    /// Every Deployment and every Deployment named as a pod's owner (orphans to remove).
+    /// Every ReplicaSet and every ReplicaSet named as a pod's controller (orphans to remove).
     fn all_keys(&self) -> Vec<Key> {
-        let mut keys: BTreeSet<Key> = self.informers.deployments.keys().into_iter().collect();
+        let mut keys: BTreeSet<Key> = self.informers.replica_sets.keys().into_iter().collect();
         keys.extend(
             self.informers
                 .pods
                 .list()
                 .iter()
-                .filter_map(|p| owning_deployment(p)),
+                .filter_map(|p| controlled_by(p, KIND)),
         );
         keys.into_iter().collect()
     }
@@ -79,7 +94,7 @@ impl WorkloadsReconciler {
                 .pods
                 .by_index(PODS_BY_NODE, node)
                 .iter()
-                .filter_map(|p| owning_deployment(p)),
+                .filter_map(|p| controlled_by(p, KIND)),
         );
     }
 }
@@ -95,12 +110,12 @@ fn placement_inputs(node: &Value) -> (bool, String, String) {
 impl Reconciler for WorkloadsReconciler {
     type Key = Key;
     const NAME: &'static str = "workloads";
-    const RESOURCES: &'static [&'static str] = &["deployments", "pods", "nodes"];
+    const RESOURCES: &'static [&'static str] = &["replicasets", "pods", "nodes"];
     const WORKERS: usize = 1;
 
     fn keys_for(&self, resource: &str, notification: &Notification) -> Vec<Key> {
         if let Notification::Resynced = notification {
-            return if resource == "deployments" {
+            return if resource == "replicasets" {
                 self.all_keys()
             } else {
                 Vec::new()
@@ -108,8 +123,13 @@ impl Reconciler for WorkloadsReconciler {
         }
         let mut keys = BTreeSet::new();
         match resource {
-            "deployments" => keys.extend(notification.objects().map(|d| Key::of(d))),
-            "pods" => keys.extend(notification.objects().filter_map(|p| owning_deployment(p))),
+            "replicasets" => keys.extend(notification.objects().map(|rs| Key::of(rs))),
+            // A Pod's change concerns only the ReplicaSet controlling it.
+            "pods" => keys.extend(
+                notification
+                    .objects()
+                    .filter_map(|p| controlled_by(p, KIND)),
+            ),
             "nodes" => match notification {
                 // A node that goes takes its pods with it.
                 Notification::Deleted(node) => {
@@ -130,12 +150,26 @@ impl Reconciler for WorkloadsReconciler {
     }
 
     async fn reconcile(&self, key: &Key) -> Result<(), RegistryError> {
-        let wrote = reconcile(&self.registry, &self.informers, key).await?;
-        // The next Deployment picks IPs and nodes from the caches: they must show these pods.
+        let (wrote, available_in) = reconcile(&self.registry, &self.informers, key).await?;
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            match available_in {
+                Some(after) => pending.insert(key.clone(), after),
+                None => pending.remove(key),
+            };
+        }
+        // The next ReplicaSet picks IPs and nodes from the caches: they must show these pods.
         if let Some(revision) = wrote {
             self.informers.catch_up(&self.registry, revision).await?;
         }
         Ok(())
+    }
+
+    fn requeue_after(&self, key: &Key) -> Option<Duration> {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key)
     }
 }
 
@@ -145,17 +179,6 @@ struct NodeSlot {
     name: String,
     internal_ip: String,
     subnet: Ipv4Net,
-}
-
-/// The template hash: the same template always gives the same 10 characters.
-pub fn template_hash(template: &Value) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(template.to_string().as_bytes());
-    digest
-        .iter()
-        .take(HASH_CHARS)
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect()
 }
 
 fn random_suffix() -> String {
@@ -212,31 +235,27 @@ fn owner_uid(pod: &Value) -> Option<&str> {
         .and_then(Value::as_array)
         .and_then(|refs| {
             refs.iter().find(|r| {
-                str_at(r, "/kind") == "Deployment"
-                    && r.get("controller") == Some(&Value::Bool(true))
+                str_at(r, "/kind") == KIND && r.get("controller") == Some(&Value::Bool(true))
             })
         })
         .and_then(|r| r.get("uid").and_then(Value::as_str))
 }
 
-/// The Pod a Deployment's replica is, placed on `node` with `ip` (unscheduled when `None`).
+/// The Pod a ReplicaSet's replica is (`getPodsFromTemplate`: the template's labels, which
+/// carry the pod-template hash, and annotations), placed on `node` with `ip` (unscheduled
+/// when `None`).
 fn pod_for(
-    deploy: &Value,
-    hash: &str,
+    rs: &Value,
     name: &str,
     placement: Option<(&NodeSlot, String)>,
     started: &Value,
 ) -> Value {
-    let namespace = str_at(deploy, "/metadata/namespace");
-    let template = deploy
-        .pointer("/spec/template")
-        .cloned()
-        .unwrap_or(Value::Null);
-    let mut labels = template
+    let namespace = str_at(rs, "/metadata/namespace");
+    let template = rs.pointer("/spec/template").cloned().unwrap_or(Value::Null);
+    let labels = template
         .pointer("/metadata/labels")
         .cloned()
         .unwrap_or_else(|| json!({}));
-    labels[LABEL_TEMPLATE_HASH] = json!(hash);
     let mut spec = template
         .get("spec")
         .cloned()
@@ -251,18 +270,22 @@ fn pod_for(
         "kind": "Pod",
         "metadata": {
             "name": name,
+            "generateName": format!("{}-", str_at(rs, "/metadata/name")),
             "namespace": namespace,
             "labels": labels,
             "ownerReferences": [{
                 "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "name": str_at(deploy, "/metadata/name"),
-                "uid": str_at(deploy, "/metadata/uid"),
+                "kind": KIND,
+                "name": str_at(rs, "/metadata/name"),
+                "uid": str_at(rs, "/metadata/uid"),
                 "controller": true,
                 "blockOwnerDeletion": true,
             }],
         },
     });
+    if let Some(annotations) = template.pointer("/metadata/annotations") {
+        pod["metadata"]["annotations"] = annotations.clone();
+    }
     let Some((node, ip)) = placement else {
         pod["spec"] = spec;
         pod["status"] = json!({"phase": "Pending", "qosClass": "BestEffort", "conditions": [
@@ -326,39 +349,52 @@ fn pick_ip(slot: &NodeSlot, used: impl Fn(&str) -> bool) -> Option<String> {
         .find(|ip| !used(ip))
 }
 
-/// A condition of the Deployment status, keeping the old timestamps when nothing changed.
-fn condition(
-    old: &[Value],
-    type_: &str,
-    status: &str,
+/// A Normal Event on the ReplicaSet, as `PodControl` records each pod it creates or deletes
+/// (pkg/controller/controller_utils.go).
+async fn pod_event(
+    registry: &Registry,
+    rs: &Value,
     reason: &str,
     message: &str,
-    now: &Value,
-) -> Value {
-    if let Some(c) = old.iter().find(|c| str_at(c, "/type") == type_) {
-        if str_at(c, "/status") == status
-            && str_at(c, "/reason") == reason
-            && str_at(c, "/message") == message
-        {
-            return c.clone();
-        }
-        let transition = if str_at(c, "/status") == status {
-            c.get("lastTransitionTime").cloned().unwrap_or(now.clone())
-        } else {
-            now.clone()
-        };
-        return json!({"type": type_, "status": status, "lastUpdateTime": now, "lastTransitionTime": transition, "reason": reason, "message": message});
-    }
-    json!({"type": type_, "status": status, "lastUpdateTime": now, "lastTransitionTime": now, "reason": reason, "message": message})
+) -> Result<(), RegistryError> {
+    let record = EventRecord {
+        object: rs,
+        type_: "Normal",
+        reason,
+        message,
+        component: MANAGER,
+    };
+    record_event(registry, record, true).await
 }
 
-/// Brings one Deployment's Pods and status in step, or removes the Pods of a Deployment
-/// that is gone; returns the store revision after its writes, if it wrote.
+/// `getPodsToDelete`'s ranking (`ActivePods`): unscheduled before scheduled, pending before
+/// running, not ready before ready, newer before older. The first ones go first.
+fn deletion_rank(pod: &Value) -> (bool, bool, bool, std::cmp::Reverse<String>) {
+    (
+        !str_at(pod, "/spec/nodeName").is_empty(),
+        str_at(pod, "/status/phase") == "Running",
+        is_ready_pod(pod),
+        std::cmp::Reverse(str_at(pod, "/metadata/creationTimestamp").to_string()),
+    )
+}
+
+fn is_ready_pod(pod: &Value) -> bool {
+    pod.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| str_at(c, "/type") == "Ready" && str_at(c, "/status") == "True")
+        })
+}
+
+/// Brings one ReplicaSet's Pods and status in step, or removes the Pods of a ReplicaSet
+/// that is gone; returns the store revision after its writes, if it wrote, and when a pod
+/// ready but not yet for `minReadySeconds` will be available.
 async fn reconcile(
     registry: &Registry,
     informers: &Informers,
     key: &Key,
-) -> Result<Option<Revision>, RegistryError> {
+) -> Result<(Option<Revision>, Option<Duration>), RegistryError> {
     let settings = registry.settings();
     let nodes = informers.nodes.list();
     let node_names: BTreeSet<String> = nodes
@@ -374,15 +410,18 @@ async fn reconcile(
         })
         .collect();
     let now = serde_json::to_value(crate::registry::now()).unwrap_or(Value::Null);
-    let deploy = informers.deployments.get(key);
-    let uid = deploy.as_deref().map(|d| str_at(d, "/metadata/uid"));
+    let rs = informers.replica_sets.get(key);
+    let uid = rs.as_deref().map(|r| str_at(r, "/metadata/uid"));
     let mut wrote = false;
 
-    // Pods of a deleted (or re-created) Deployment, and pods on nodes that are gone, go.
+    // Pods of a deleted (or re-created) ReplicaSet, and pods on nodes that are gone, go.
     let mut freed: BTreeSet<Key> = BTreeSet::new();
     let mut freed_nodes: Vec<String> = Vec::new();
     let mut owned: Vec<Value> = Vec::new();
-    for pod in informers.pods.by_index(PODS_BY_OWNER, &key.to_string()) {
+    for pod in informers
+        .pods
+        .by_index(PODS_BY_OWNER, &owner_value(KIND, key))
+    {
         let orphan = owner_uid(&pod) != uid;
         let node = str_at(&pod, "/spec/nodeName");
         let lost = !node.is_empty() && !node_names.contains(node);
@@ -401,10 +440,10 @@ async fn reconcile(
             owned.push((*pod).clone());
         }
     }
-    let Some(deploy) = deploy else {
-        return Ok(wrote.then(|| registry.current_revision()));
+    let Some(rs) = rs else {
+        return Ok((wrote.then(|| registry.current_revision()), None));
     };
-    let deploy = &*deploy;
+    let rs = &*rs;
 
     // Cluster-wide counts come from the pod indexes, corrected by this reconcile's changes.
     let mut taken_ips: BTreeSet<String> = BTreeSet::new();
@@ -418,46 +457,29 @@ async fn reconcile(
         .collect();
 
     let (namespace, name) = (key.namespace.as_str(), key.name.as_str());
-    let replicas = usize::try_from(
-        deploy
-            .pointer("/spec/replicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(1),
-    )
-    .unwrap_or(0);
-    let template = deploy
-        .pointer("/spec/template")
-        .cloned()
-        .unwrap_or(Value::Null);
-    let hash = template_hash(&template);
-    owned.sort_by_key(|p| {
-        (
-            str_at(p, "/metadata/creationTimestamp").to_string(),
-            str_at(p, "/metadata/name").to_string(),
-        )
-    });
+    let replicas = usize::try_from(spec_replicas(rs)).unwrap_or(0);
 
-    // A changed template replaces the old pods; extra replicas go, newest first.
-    let mut keep = Vec::new();
+    // manageReplicas: extra replicas go in `getPodsToDelete`'s order.
+    owned.sort_by_key(deletion_rank);
+    let extra = owned.len().saturating_sub(replicas);
+    let keep = owned.split_off(extra);
     for pod in owned {
-        let current = labels_of(&pod).get(LABEL_TEMPLATE_HASH) == Some(&hash);
-        if current && keep.len() < replicas {
-            keep.push(pod);
-        } else {
-            wrote |= delete_if_present(
+        let pod_name = str_at(&pod, "/metadata/name");
+        if delete_if_present(registry, MANAGER, "pods", namespace, pod_name).await? {
+            wrote = true;
+            pod_event(
                 registry,
-                MANAGER,
-                "pods",
-                namespace,
-                str_at(&pod, "/metadata/name"),
+                rs,
+                "SuccessfulDelete",
+                &format!("Deleted pod: {pod_name}"),
             )
             .await?;
-            let node = str_at(&pod, "/spec/nodeName").to_string();
-            if let Some(n) = per_node.get_mut(&node) {
-                *n = n.saturating_sub(1);
-            }
-            freed.insert(Key::of(&pod));
         }
+        let node = str_at(&pod, "/spec/nodeName").to_string();
+        if let Some(n) = per_node.get_mut(&node) {
+            *n = n.saturating_sub(1);
+        }
+        freed.insert(Key::of(&pod));
     }
     let used = |ip: &str, taken: &BTreeSet<String>| {
         taken.contains(ip)
@@ -489,14 +511,14 @@ async fn reconcile(
         taken_ips.insert(ip.clone());
         *mine.entry(slot.name.clone()).or_default() += 1;
         *per_node.entry(slot.name.clone()).or_default() += 1;
-        let placed = pod_for(deploy, &hash, &pod_name, Some((slot, ip)), &now);
+        let placed = pod_for(rs, &pod_name, Some((slot, ip)), &now);
         wrote |= upsert(registry, "pods", namespace, &placed, MANAGER)
             .await?
             .is_some();
         result.push(placed);
     }
     while result.len() < replicas {
-        let pod_name = format!("{name}-{hash}-{}", random_suffix());
+        let pod_name = format!("{name}-{}", random_suffix());
         let placement = pick_node(&slots, &mine, &per_node)
             .and_then(|slot| Some((slot, pick_ip(slot, |ip| used(ip, &taken_ips))?)));
         if let Some((slot, ip)) = &placement {
@@ -504,62 +526,73 @@ async fn reconcile(
             *mine.entry(slot.name.clone()).or_default() += 1;
             *per_node.entry(slot.name.clone()).or_default() += 1;
         }
-        let pod = pod_for(deploy, &hash, &pod_name, placement, &now);
-        wrote |= upsert(registry, "pods", namespace, &pod, MANAGER)
+        let pod = pod_for(rs, &pod_name, placement, &now);
+        if upsert(registry, "pods", namespace, &pod, MANAGER)
             .await?
-            .is_some();
+            .is_some()
+        {
+            wrote = true;
+            pod_event(
+                registry,
+                rs,
+                "SuccessfulCreate",
+                &format!("Created pod: {pod_name}"),
+            )
+            .await?;
+        }
         result.push(pod);
     }
 
-    let count = i64::try_from(result.len()).unwrap_or(i64::MAX);
-    let ready_count = i64::try_from(
-        result
-            .iter()
-            .filter(|p| str_at(p, "/status/phase") == "Running")
-            .count(),
-    )
-    .unwrap_or(0);
-    let wanted = i64::try_from(replicas).unwrap_or(i64::MAX);
-    let old_conditions: Vec<Value> = deploy
-        .pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let available = ready_count >= wanted;
-    let rs = format!("{name}-{hash}");
+    // calculateStatus of replica_set_utils.go; ready pods are available at once (no pod
+    // here is ready before minReadySeconds could matter).
+    let count = |keep: &dyn Fn(&Value) -> bool| -> i64 {
+        i64::try_from(result.iter().filter(|p| keep(p)).count()).unwrap_or(i64::MAX)
+    };
+    let template_labels =
+        service_plan::traffic::string_map(rs.pointer("/spec/template/metadata/labels"));
+    let ready = count(&is_ready_pod);
+    // podutil.IsPodAvailable: ready for minReadySeconds.
+    let min_ready = rs
+        .pointer("/spec/minReadySeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let waits: Vec<i64> = result
+        .iter()
+        .filter_map(|p| rollout::pod_available_in(p, min_ready, &now))
+        .collect();
+    let available = i64::try_from(waits.iter().filter(|w| **w == 0).count()).unwrap_or(0);
+    let available_in = waits
+        .iter()
+        .filter(|w| **w > 0)
+        .min()
+        .map(|s| Duration::from_secs(u64::try_from(*s).unwrap_or(1)));
     let mut status = json!({
-        "observedGeneration": deploy.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1),
-        "conditions": [
-            if available {
-                condition(&old_conditions, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", &now)
-            } else {
-                condition(&old_conditions, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", &now)
-            },
-            if available {
-                condition(&old_conditions, "Progressing", "True", "NewReplicaSetAvailable", &format!("ReplicaSet \"{rs}\" has successfully progressed."), &now)
-            } else {
-                condition(&old_conditions, "Progressing", "True", "ReplicaSetUpdated", &format!("ReplicaSet \"{rs}\" is progressing."), &now)
-            },
-        ],
+        "replicas": count(&|_| true),
+        "fullyLabeledReplicas": count(&|p| {
+            let labels = super::labels_of(p);
+            template_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+        }),
+        "readyReplicas": ready,
+        "availableReplicas": available,
+        "observedGeneration": rs.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1),
     });
-    // kube-controller-manager omits zero counts.
-    for (field, value) in [
-        ("replicas", count),
-        ("updatedReplicas", count),
-        ("readyReplicas", ready_count),
-        ("availableReplicas", ready_count),
-        ("unavailableReplicas", (wanted - ready_count).max(0)),
-    ] {
-        if value > 0 {
-            status[field] = json!(value);
-        }
+    // Every count but `replicas` is omitempty.
+    if let Some(o) = status.as_object_mut() {
+        o.retain(|k, v| k == "replicas" || v.as_i64() != Some(0));
     }
-    if deploy.get("status") != Some(&status) {
-        let kind = super::kind("deployments")?;
+    if rs.get("status") != Some(&status) {
+        let kind = super::kind(REPLICA_SETS.plural)?;
         super::authorized(registry, MANAGER, "update", kind, "status", namespace, name)?;
         let body = status.clone();
+        let uid = str_at(rs, "/metadata/uid").to_string();
         match registry
             .patch_status(kind, namespace, name, &super::writer(MANAGER), move |cur| {
+                if str_at(cur, "/metadata/uid") != uid {
+                    return Err(RegistryError::NotFound {
+                        resource: REPLICA_SETS,
+                        name: str_at(cur, "/metadata/name").to_string(),
+                    });
+                }
                 let mut next = cur.clone();
                 next["status"] = body.clone();
                 Ok(next)
@@ -571,5 +604,5 @@ async fn reconcile(
             Err(e) => return Err(e),
         }
     }
-    Ok(wrote.then(|| registry.current_revision()))
+    Ok((wrote.then(|| registry.current_revision()), available_in))
 }

@@ -150,7 +150,7 @@ fn unconditional_update_refused(kind: &Kind, name: &str) -> RegistryError {
 
 /// Every resource served, in discovery order (groups in kube-apiserver's order: apps, then
 /// rbac.authorization.k8s.io, then coordination.k8s.io, then discovery.k8s.io).
-pub static KINDS: [Kind; 14] = [
+pub static KINDS: [Kind; 15] = [
     Kind {
         resource: SERVICES,
         version: "v1",
@@ -248,6 +248,18 @@ pub static KINDS: [Kind; 14] = [
         name_check: format::name_is_dns1123_subdomain,
         decode: decode_typed::<Deployment>,
     },
+    // ReplicaSets: what a Deployment's rollouts are made of (apps/v1, `kubectl get rs`).
+    Kind {
+        resource: REPLICA_SETS,
+        version: "v1",
+        namespaced: true,
+        singular: "replicaset",
+        short_names: &["rs"],
+        categories: &["all"],
+        subresources: &["status", "scale"],
+        name_check: format::name_is_dns1123_subdomain,
+        decode: decode_typed::<k8s_openapi::api::apps::v1::ReplicaSet>,
+    },
     Kind {
         resource: SERVICE_ACCOUNTS,
         version: "v1",
@@ -343,6 +355,13 @@ pub const SERVICE_ACCOUNTS: Resource = Resource {
     group: "",
     plural: "serviceaccounts",
     kind: "ServiceAccount",
+};
+
+/// ReplicaSets, which Deployments own and which own Pods.
+pub const REPLICA_SETS: Resource = Resource {
+    group: "apps",
+    plural: "replicasets",
+    kind: "ReplicaSet",
 };
 
 /// The kind served at `group`/`version`/`plural`.
@@ -781,11 +800,17 @@ impl Registry {
             set_meta(&mut object, "resourceVersion", Value::String(stored_rv));
             let old = &stored.object;
             if status_only {
-                // The status strategy keeps everything but status from storage; an apply
-                // keeps the managed fields its merge computed.
+                // The status strategy keeps everything but status from storage; a Deployment's
+                // or ReplicaSet's keeps only the spec, so its controller records revisions in
+                // the annotations with a status write; an apply keeps the managed fields its
+                // merge computed.
                 let status = object.get("status").cloned();
+                let annotations = object.pointer("/metadata/annotations").cloned();
                 let managed = object.pointer("/metadata/managedFields").cloned();
                 object = old.clone();
+                if WORKLOAD_KINDS.contains(&kind.resource.kind) {
+                    set_meta(&mut object, "annotations", annotations.unwrap_or(Value::Null));
+                }
                 if let (Tracking::Apply, Some(managed)) = (tracking, managed) {
                     set_meta(&mut object, "managedFields", managed);
                 }
@@ -959,12 +984,23 @@ impl Registry {
 
 /// The kind's own validation of a create (`old` None) or an update, after the metadata's.
 fn validate_kind(kind: &Kind, object: &Value, old: Option<&Value>) -> FieldErrors {
-    match kind.resource.kind {
-        "Deployment" => service_plan::workload::validate::validate_deployment_spec(object),
-        "Lease" => service_plan::lease::validate::validate_lease(object),
-        _ => service_plan::rbac::objects::validate_object(kind.resource.plural, object, old),
+    use service_plan::workload::validate;
+    let mut errors = match kind.resource.kind {
+        "Deployment" => validate::validate_deployment_spec(object),
+        "ReplicaSet" => validate::validate_replica_set_spec(object),
+        "Lease" => return service_plan::lease::validate::validate_lease(object),
+        _ => {
+            return service_plan::rbac::objects::validate_object(kind.resource.plural, object, old);
+        }
+    };
+    if let Some(old) = old {
+        errors.extend(validate::validate_selector_unchanged(object, old));
     }
+    errors
 }
+
+/// Deployments and ReplicaSets: spec-only status strategies and generations.
+const WORKLOAD_KINDS: [&str; 2] = ["Deployment", "ReplicaSet"];
 
 /// Defaults kube-apiserver applies to the other kinds on create, and what their strategies
 /// clear (`PrepareForCreate`).
@@ -990,6 +1026,12 @@ fn default_on_create(kind: &Kind, object: &mut Value) {
             service_plan::workload::defaults::set_deployment_defaults(object);
         }
         "Lease" => service_plan::lease::validate::prepare_for_create(object),
+        "ReplicaSet" => {
+            // rsStrategy.PrepareForCreate; `status.replicas` has no omitempty.
+            set_meta(object, "generation", Value::from(1));
+            object["status"] = serde_json::json!({"replicas": 0});
+            service_plan::workload::defaults::set_replica_set_defaults(object);
+        }
         "Pod" => {
             service_plan::workload::defaults::set_pod_defaults(object);
             if object.pointer("/status/phase").is_none() {
@@ -1009,16 +1051,19 @@ fn prepare_for_update(kind: &Kind, object: &mut Value, old: &Value) {
     }
 }
 
-/// Deployments count spec changes in `metadata.generation`.
+/// Deployments and ReplicaSets count spec changes in `metadata.generation`; a Deployment's
+/// annotation changes count too, as its ReplicaSets copy them (deploymentStrategy).
 fn bump_generation(kind: &Kind, old: &Value, object: &mut Value) {
-    if kind.resource.kind != "Deployment" {
+    if !WORKLOAD_KINDS.contains(&kind.resource.kind) {
         return;
     }
     let generation = old
         .pointer("/metadata/generation")
         .and_then(Value::as_i64)
         .unwrap_or(1);
-    let next = if old.get("spec") != object.get("spec") {
+    let annotations_changed = kind.resource.kind == "Deployment"
+        && old.pointer("/metadata/annotations") != object.pointer("/metadata/annotations");
+    let next = if old.get("spec") != object.get("spec") || annotations_changed {
         generation + 1
     } else {
         generation

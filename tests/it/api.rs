@@ -1065,8 +1065,18 @@ async fn text_plain_body_is_unsupported_media_type() {
 }
 
 #[tokio::test]
-async fn protobuf_body_of_a_deployment_is_unsupported_media_type() {
+async fn protobuf_body_of_a_replica_set_is_unsupported_media_type() {
     let api = Api::new().await;
+    let reply = api
+        .request(
+            "POST",
+            "/apis/apps/v1/namespaces/default/replicasets",
+            &[("content-type", "application/vnd.kubernetes.protobuf")],
+            "k8s\0",
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // Deployments are decoded (what `kubectl create deployment` sends): an empty one is not one.
     let reply = api
         .request(
             "POST",
@@ -1075,7 +1085,7 @@ async fn protobuf_body_of_a_deployment_is_unsupported_media_type() {
             "k8s\0",
         )
         .await;
-    assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
 }
 
 // ---- tables ------------------------------------------------------------------------------------

@@ -283,10 +283,13 @@ async fn demo_cluster_has_three_nodes_and_two_nginx_pods_with_pod_cidr_ips() {
             pod["spec"]["containers"][0]["ports"][0]["containerPort"],
             json!(80)
         );
-        assert_eq!(
-            pod["metadata"]["ownerReferences"][0]["kind"],
-            json!("Deployment")
-        );
+        // Deployment -> ReplicaSet -> Pod, the ReplicaSet named for the template's hash.
+        let owner = &pod["metadata"]["ownerReferences"][0];
+        assert_eq!(owner["kind"], json!("ReplicaSet"));
+        let hash = pod["metadata"]["labels"]["pod-template-hash"]
+            .as_str()
+            .expect("hash label");
+        assert_eq!(owner["name"], json!(format!("nginx-{hash}")));
     }
     let deploy = eventually(registry, "nginx status", || async {
         let d = get(registry, "deployments", "default", "nginx").await?;

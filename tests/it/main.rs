@@ -22,6 +22,7 @@ mod lifecycle;
 mod memory;
 mod registry;
 mod replicas;
+mod rollouts;
 mod store;
 mod store_replicas;
 mod support;

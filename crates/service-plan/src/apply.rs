@@ -49,7 +49,14 @@ const STRIPPED_PATHS: &[&[&str]] = &[
 
 /// Kinds whose main resource resets `status` and whose `status` subresource resets `spec`
 /// (`GetResetFields` of their strategies).
-const KINDS_WITH_STATUS: &[&str] = &["Service", "Pod", "Node", "Namespace", "Deployment"];
+const KINDS_WITH_STATUS: &[&str] = &[
+    "Service",
+    "Pod",
+    "Node",
+    "Namespace",
+    "Deployment",
+    "ReplicaSet",
+];
 
 // ---------------------------------------------------------------------------------------------
 // Schema
@@ -111,7 +118,7 @@ impl ApplySchema {
                     .list_map("status.conditions", &["type"])
                     .list_map("status.podIPs", &["ip"])
             }
-            "Deployment" => {
+            "Deployment" | "ReplicaSet" => {
                 s = s
                     .pod_spec("spec.template.spec")
                     .element_map("spec.template.metadata.labels")

@@ -31,6 +31,74 @@ pub const LABEL_HEADLESS: &str = "service.kubernetes.io/headless";
 /// The node label carrying the zone copied into `endpoints[].zone`.
 pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
 
+/// Label keeping the EndpointSlice mirroring controller away from an Endpoints
+/// (`discovery.LabelSkipMirror`).
+pub const LABEL_SKIP_MIRROR: &str = "endpointslice.kubernetes.io/skip-mirror";
+/// The `kubernetes` Service in `default`, whose endpoints are the API server itself.
+pub const MASTER_SERVICE_NAME: &str = "kubernetes";
+/// The name of the API server's port in the `kubernetes` Service and its endpoints.
+pub const MASTER_PORT_NAME: &str = "https";
+
+/// The Endpoints and EndpointSlice kube-apiserver keeps for the `kubernetes` Service: one
+/// ready address, the server's own, on its secure port named `https` (the lease reconciler of
+/// pkg/controlplane/reconcilers/lease.go, with `setSkipMirrorTrue`, and the EndpointSlice
+/// `endpointSliceFromEndpoints` of endpointsadapter.go makes from it, labelled only with its
+/// Service's name).
+pub fn master_endpoints(ip: &str, port: i32) -> (Endpoints, EndpointSlice) {
+    let meta = |labels: BTreeMap<String, String>| ObjectMeta {
+        name: Some(MASTER_SERVICE_NAME.into()),
+        namespace: Some("default".into()),
+        labels: Some(labels),
+        ..Default::default()
+    };
+    let endpoints = Endpoints {
+        metadata: meta([(LABEL_SKIP_MIRROR.to_string(), "true".to_string())].into()),
+        subsets: Some(vec![EndpointSubset {
+            addresses: Some(vec![EndpointAddress {
+                ip: ip.into(),
+                ..Default::default()
+            }]),
+            ports: Some(vec![EndpointPort {
+                name: Some(MASTER_PORT_NAME.into()),
+                port,
+                protocol: Some(PROTOCOL_TCP.into()),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }]),
+    };
+    let address_type = if is_ipv6_string(ip) {
+        ADDRESS_TYPE_IPV6
+    } else {
+        ADDRESS_TYPE_IPV4
+    };
+    let slice = EndpointSlice {
+        metadata: meta(
+            [(
+                LABEL_SERVICE_NAME.to_string(),
+                MASTER_SERVICE_NAME.to_string(),
+            )]
+            .into(),
+        ),
+        address_type: address_type.into(),
+        endpoints: vec![Endpoint {
+            addresses: vec![ip.into()],
+            conditions: Some(EndpointConditions {
+                ready: Some(true),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }],
+        ports: Some(vec![SlicePort {
+            name: Some(MASTER_PORT_NAME.into()),
+            port: Some(port),
+            protocol: Some(PROTOCOL_TCP.into()),
+            ..Default::default()
+        }]),
+    };
+    (endpoints, slice)
+}
+
 /// The zone of each node by its name (`""` when the node has no zone label), as the
 /// EndpointSlice controller reads zones for its endpoints' hints.
 pub fn node_zones<'a>(nodes: impl IntoIterator<Item = &'a Node>) -> BTreeMap<String, String> {
@@ -610,6 +678,18 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
     use super::*;
+
+    #[test]
+    fn master_endpoints_follow_the_address_family() {
+        let (ep, slice) = master_endpoints("::1", 8443);
+        assert_eq!(slice.address_type, ADDRESS_TYPE_IPV6);
+        assert_eq!(slice.endpoints[0].addresses, ["::1"]);
+        let subset = &ep.subsets.as_ref().expect("subsets")[0];
+        let port = &subset.ports.as_ref().expect("ports")[0];
+        assert_eq!((port.name.as_deref(), port.port), (Some("https"), 8443));
+        let (_, slice) = master_endpoints("10.0.0.1", 6443);
+        assert_eq!(slice.address_type, ADDRESS_TYPE_IPV4);
+    }
 
     fn labels(pairs: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
         Some(

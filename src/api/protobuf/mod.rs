@@ -8,9 +8,11 @@ use std::collections::BTreeMap;
 use prost::Message;
 
 mod identity;
+mod workload;
 
 pub use identity::{decode_identity_object, decode_review, decode_token_request};
 use serde_json::{Map, Value, json};
+pub use workload::decode_deployment;
 
 /// The 4 bytes every Kubernetes protobuf body starts with.
 pub const MAGIC: &[u8] = b"k8s\0";

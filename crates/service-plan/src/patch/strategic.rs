@@ -76,7 +76,7 @@ impl PatchSchema {
                 .with_merge_key("status.conditions", "type")
                 .with_merge_key("status.podIPs", "ip")
                 .with_merge_key("status.hostIPs", "ip"),
-            "Deployment" => base
+            "Deployment" | "ReplicaSet" => base
                 .with_pod_spec("spec.template.spec")
                 .with_merge_key("status.conditions", "type"),
             "Node" => base

@@ -139,6 +139,8 @@ pub enum TableKind {
     Pod,
     /// apps/v1 Deployment.
     Deployment,
+    /// apps/v1 ReplicaSet.
+    ReplicaSet,
     /// core/v1 Node.
     Node,
     /// core/v1 Namespace.
@@ -169,6 +171,7 @@ impl TableKind {
             "Endpoints" => Self::Endpoints,
             "Pod" => Self::Pod,
             "Deployment" => Self::Deployment,
+            "ReplicaSet" => Self::ReplicaSet,
             "Node" => Self::Node,
             "Namespace" => Self::Namespace,
             "EndpointSlice" => Self::EndpointSlice,
@@ -190,6 +193,7 @@ impl TableKind {
             Self::Endpoints => endpoints_columns(),
             Self::Pod => pod_columns(),
             Self::Deployment => deployment_columns(),
+            Self::ReplicaSet => replica_set_columns(),
             Self::Node => node_columns(),
             Self::Namespace => namespace_columns(),
             Self::EndpointSlice => endpoint_slice_columns(),
@@ -209,6 +213,7 @@ impl TableKind {
             Self::Endpoints => endpoints_cells(obj, now),
             Self::Pod => pod_cells(obj, now),
             Self::Deployment => deployment_cells(obj, now),
+            Self::ReplicaSet => replica_set_cells(obj, now),
             Self::Node => node_cells(obj, now),
             Self::Namespace => namespace_cells(obj, now),
             Self::EndpointSlice => endpoint_slice_cells(obj, now),
@@ -903,6 +908,50 @@ pub fn deployment_cells(deploy: &Value, now: i64) -> Vec<Value> {
     ]
 }
 
+/// Columns of `kubectl get replicasets` (`replicaSetColumnDefinitions` in printers.go).
+pub fn replica_set_columns() -> Vec<TableColumnDefinition> {
+    vec![
+        name_column(0),
+        column("Desired", "integer", 0, DESC_RS_DESIRED),
+        column("Current", "integer", 0, DESC_RS_CURRENT),
+        column("Ready", "integer", 0, DESC_RS_READY),
+        age_column(),
+        column(
+            "Containers",
+            "string",
+            1,
+            "Names of each container in the template.",
+        ),
+        column(
+            "Images",
+            "string",
+            1,
+            "Images referenced by each container in the template.",
+        ),
+        column("Selector", "string", 1, DESC_RS_SELECTOR),
+    ]
+}
+
+/// Cells of a ReplicaSet row. Mirrors printReplicaSet: the counts are integers.
+pub fn replica_set_cells(rs: &Value, now: i64) -> Vec<Value> {
+    let desired = int_at(rs, &["spec", "replicas"]).unwrap_or(1);
+    let current = int_at(rs, &["status", "replicas"]).unwrap_or(0);
+    let ready = int_at(rs, &["status", "readyReplicas"]).unwrap_or(0);
+    let containers = list_at(rs, &["spec", "template", "spec", "containers"]);
+    let names: Vec<&str> = containers.iter().map(|c| str_at(c, &["name"])).collect();
+    let images: Vec<&str> = containers.iter().map(|c| str_at(c, &["image"])).collect();
+    vec![
+        name_cell(rs),
+        Value::from(desired),
+        Value::from(current),
+        Value::from(ready),
+        age_cell(rs, now),
+        Value::from(names.join(",")),
+        Value::from(images.join(",")),
+        Value::from(format_label_selector(at(rs, &["spec", "selector"]))),
+    ]
+}
+
 /// Columns of `kubectl get nodes`.
 pub fn node_columns() -> Vec<TableColumnDefinition> {
     vec![
@@ -1177,6 +1226,11 @@ const DESC_POD_READINESS_GATES: &str = "If specified, all readiness gates will b
 const DESC_DEPLOYMENT_UPDATED: &str = "Total number of non-terminated pods targeted by this deployment that have the desired template spec.";
 const DESC_DEPLOYMENT_AVAILABLE: &str = "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.";
 const DESC_DEPLOYMENT_SELECTOR: &str = "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment. It must match the pod template's labels.";
+const DESC_RS_DESIRED: &str = "Replicas is the number of desired replicas. This is a pointer to distinguish between explicit zero and unspecified. Defaults to 1. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller/#what-is-a-replicationcontroller";
+const DESC_RS_CURRENT: &str = "Replicas is the most recently observed number of replicas. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller/#what-is-a-replicationcontroller";
+const DESC_RS_READY: &str =
+    "readyReplicas is the number of pods targeted by this ReplicaSet with a Ready Condition.";
+const DESC_RS_SELECTOR: &str = "Selector is a label query over pods that should match the replica count. Label keys and values that must match in order to be controlled by this replica set. It must match the pod template's labels. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors";
 const DESC_NODE_KUBELET_VERSION: &str = "Kubelet Version reported by the node.";
 const DESC_NODE_ADDRESSES: &str = "List of addresses reachable to the node. Queried from cloud provider, if available. More info: https://kubernetes.io/docs/reference/node/node-status/#addresses Note: This field is declared as mergeable, but the merge key is not sufficiently unique, which can cause data corruption when it is merged. Callers should instead use a full-replacement patch. See https://pr.k8s.io/79391 for an example. Consumers should assume that addresses can change during the lifetime of a Node. However, there are some exceptions where this may not be possible, such as Pods that inherit a Node's address in its own status or consumers of the downward API (status.hostIP).";
 const DESC_NODE_OS_IMAGE: &str =
@@ -1583,6 +1637,45 @@ mod tests {
     }
 
     #[test]
+    fn replica_set_row() {
+        let rs = json!({"metadata": meta("nginx-6d8f9b7c5"),
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "nginx", "pod-template-hash": "6d8f9b7c5"}},
+                "template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}},
+            "status": {"replicas": 3, "readyReplicas": 2}});
+        assert_eq!(
+            cells(TableKind::ReplicaSet, &rs, CREATED + 90),
+            vec![
+                json!("nginx-6d8f9b7c5"),
+                json!(3),
+                json!(3),
+                json!(2),
+                json!("90s"),
+                json!("web"),
+                json!("nginx:1.27"),
+                json!("app=nginx,pod-template-hash=6d8f9b7c5")
+            ]
+        );
+        let names: Vec<String> = TableKind::ReplicaSet
+            .columns()
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Name",
+                "Desired",
+                "Current",
+                "Ready",
+                "Age",
+                "Containers",
+                "Images",
+                "Selector"
+            ]
+        );
+    }
+
+    #[test]
     fn deployment_row() {
         let d = json!({"metadata": meta("nginx"),
             "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "nginx"},
@@ -1754,6 +1847,7 @@ mod tests {
             "Endpoints",
             "Pod",
             "Deployment",
+            "ReplicaSet",
             "Node",
             "Namespace",
             "EndpointSlice",

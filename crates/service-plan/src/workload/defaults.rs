@@ -10,7 +10,7 @@
 use serde_json::{Map, Value, json};
 
 use super::image;
-use super::{KIND_DEPLOYMENT, KIND_POD};
+use super::{KIND_DEPLOYMENT, KIND_POD, KIND_REPLICA_SET};
 
 type Object = Map<String, Value>;
 
@@ -83,6 +83,7 @@ pub fn set_object_defaults(kind: &str, object: &mut Value) {
     match kind {
         KIND_DEPLOYMENT => set_deployment_defaults(object),
         KIND_POD => set_pod_defaults(object),
+        KIND_REPLICA_SET => set_replica_set_defaults(object),
         _ => {}
     }
 }
@@ -122,6 +123,23 @@ pub fn set_deployment_defaults(object: &mut Value) {
         "progressDeadlineSeconds",
         json!(DEFAULT_PROGRESS_DEADLINE_SECS),
     );
+    if let Some(pod_spec) =
+        child_or_insert(spec, "template").and_then(|t| child_or_insert(t, "spec"))
+    {
+        set_pod_spec_defaults(pod_spec);
+    }
+}
+
+/// Mirrors `SetObjectDefaults_ReplicaSet`: `SetDefaults_ReplicaSet` (one replica), then the
+/// template's PodSpec, volume and container defaults.
+pub fn set_replica_set_defaults(object: &mut Value) {
+    let Some(spec) = object
+        .as_object_mut()
+        .and_then(|o| child_or_insert(o, "spec"))
+    else {
+        return;
+    };
+    default_nil(spec, "replicas", json!(1));
     if let Some(pod_spec) =
         child_or_insert(spec, "template").and_then(|t| child_or_insert(t, "spec"))
     {

@@ -32,12 +32,72 @@ pub fn validate_deployment_spec(deployment: &Value) -> FieldErrors {
         .and_then(Value::as_object)
         .unwrap_or(&empty);
     nonnegative(&mut errs, "spec.replicas", int(spec, "replicas"));
+    validate_selector_and_template(&mut errs, spec);
 
+    validate_strategy(&mut errs, spec.get("strategy"));
+    let min_ready = int(spec, "minReadySeconds");
+    nonnegative(&mut errs, "spec.minReadySeconds", min_ready);
+    if let Some(limit) = spec.get("revisionHistoryLimit").and_then(Value::as_i64) {
+        nonnegative(&mut errs, "spec.revisionHistoryLimit", limit);
+    }
+    if let Some(deadline) = spec.get("progressDeadlineSeconds").and_then(Value::as_i64) {
+        nonnegative(&mut errs, "spec.progressDeadlineSeconds", deadline);
+        if deadline <= min_ready {
+            errs.push(FieldError::invalid(
+                "spec.progressDeadlineSeconds",
+                deadline,
+                "must be greater than minReadySeconds",
+            ));
+        }
+    }
+    errs
+}
+
+/// The errors of a ReplicaSet's `spec`; mirrors `ValidateReplicaSetSpec`.
+pub fn validate_replica_set_spec(replica_set: &Value) -> FieldErrors {
+    let mut errs = FieldErrors::new();
+    let empty = Map::new();
+    let spec = replica_set
+        .get("spec")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    nonnegative(&mut errs, "spec.replicas", int(spec, "replicas"));
+    nonnegative(
+        &mut errs,
+        "spec.minReadySeconds",
+        int(spec, "minReadySeconds"),
+    );
+    validate_selector_and_template(&mut errs, spec);
+    errs
+}
+
+/// The update rule both kinds add in apps/v1 (`ValidateImmutableField` of `spec.selector` in
+/// the strategies' `ValidateUpdate`).
+pub fn validate_selector_unchanged(object: &Value, old: &Value) -> FieldErrors {
+    let mut errs = FieldErrors::new();
+    let (new, old) = (
+        object.pointer("/spec/selector"),
+        old.pointer("/spec/selector"),
+    );
+    if new != old {
+        errs.push(FieldError::invalid(
+            "spec.selector",
+            Raw(new
+                .map(label_selector_string)
+                .unwrap_or_else(|| "nil".into())),
+            "field is immutable",
+        ));
+    }
+    errs
+}
+
+/// The selector rules shared by Deployments and ReplicaSets, then the template's.
+fn validate_selector_and_template(errs: &mut FieldErrors, spec: &Map<String, Value>) {
     let selector_json = spec.get("selector").filter(|s| !s.is_null());
     match selector_json {
         None => errs.push(FieldError::required("spec.selector", "")),
         Some(s) => {
-            validate_label_selector(&mut errs, s);
+            validate_label_selector(errs, s);
             let labels = s.get("matchLabels").and_then(Value::as_object);
             let expressions = s.get("matchExpressions").and_then(Value::as_array);
             if labels.is_none_or(Map::is_empty) && expressions.is_none_or(Vec::is_empty) {
@@ -57,31 +117,13 @@ pub fn validate_deployment_spec(deployment: &Value) -> FieldErrors {
             .and_then(|s| LabelSelector::from_label_selector(&s)),
     };
     match selector {
-        Ok(selector) => validate_template(&mut errs, spec.get("template"), &selector),
+        Ok(selector) => validate_template(errs, spec.get("template"), &selector),
         Err(_) => errs.push(FieldError::invalid(
             "spec.selector",
             Raw(selector_json.map(label_selector_string).unwrap_or_default()),
             "invalid label selector",
         )),
     }
-
-    validate_strategy(&mut errs, spec.get("strategy"));
-    let min_ready = int(spec, "minReadySeconds");
-    nonnegative(&mut errs, "spec.minReadySeconds", min_ready);
-    if let Some(limit) = spec.get("revisionHistoryLimit").and_then(Value::as_i64) {
-        nonnegative(&mut errs, "spec.revisionHistoryLimit", limit);
-    }
-    if let Some(deadline) = spec.get("progressDeadlineSeconds").and_then(Value::as_i64) {
-        nonnegative(&mut errs, "spec.progressDeadlineSeconds", deadline);
-        if deadline <= min_ready {
-            errs.push(FieldError::invalid(
-                "spec.progressDeadlineSeconds",
-                deadline,
-                "must be greater than minReadySeconds",
-            ));
-        }
-    }
-    errs
 }
 
 /// `ValidatePodTemplateSpecForReplicaSet`, limited to the labels check, the containers and
