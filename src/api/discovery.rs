@@ -65,10 +65,15 @@ fn versions(group: &str) -> Vec<&'static str> {
     versions
 }
 
+/// The kinds of one group version, by resource name: kube-apiserver lists them sorted, which
+/// is also the order `kubectl get all` prints them in.
 fn kinds_in(group: &str, version: &str) -> impl Iterator<Item = &'static Kind> {
-    KINDS
+    let mut kinds: Vec<&'static Kind> = KINDS
         .iter()
-        .filter(move |k| k.resource.group == group && k.version == version)
+        .filter(|k| k.resource.group == group && k.version == version)
+        .collect();
+    kinds.sort_by_key(|k| k.resource.plural);
+    kinds.into_iter()
 }
 
 /// The group, version and kind a subresource answers with.

@@ -243,8 +243,23 @@ async fn aggregated_discovery_of_the_core_group() {
     );
     assert_eq!(body["items"][0]["versions"][0]["version"], "v1");
     assert_eq!(body["items"][0]["versions"][0]["freshness"], "Current");
+    let core_resources = body["items"][0]["versions"][0]["resources"]
+        .as_array()
+        .unwrap();
+    let names: Vec<&str> = core_resources
+        .iter()
+        .map(|r| r["resource"].as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        names.is_sorted(),
+        "kube-apiserver lists resources by name: {names:?}"
+    );
     assert_eq!(
-        body["items"][0]["versions"][0]["resources"][0],
+        core_resources
+            .iter()
+            .find(|r| r["resource"] == "services")
+            .cloned()
+            .unwrap_or_default(),
         json!({"resource": "services", "responseKind": {"group": "", "version": "v1", "kind": "Service"},
                "scope": "Namespaced", "singularResource": "service",
                "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
@@ -340,14 +355,24 @@ async fn legacy_discovery_documents() {
         (core["kind"].as_str(), core["groupVersion"].as_str()),
         (Some("APIResourceList"), Some("v1"))
     );
+    let resources = core["resources"].as_array().unwrap();
+    let names: Vec<&str> = resources
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        names.is_sorted(),
+        "kube-apiserver lists resources by name: {names:?}"
+    );
+    let services = names.iter().position(|n| *n == "services").unwrap();
     assert_eq!(
-        core["resources"][0],
+        resources[services],
         json!({"name": "services", "singularName": "service", "namespaced": true, "kind": "Service",
                "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
                "shortNames": ["svc"], "categories": ["all"], "storageVersionHash": "0/CO1lhkEBI="})
     );
     assert_eq!(
-        core["resources"][1],
+        resources[services + 1],
         json!({"name": "services/status", "singularName": "", "namespaced": true, "kind": "Service", "verbs": ["get", "patch", "update"]})
     );
     assert_eq!(

@@ -188,17 +188,24 @@ async fn deployment_owns_a_replica_set_that_owns_the_pods() {
         ))
     );
 
-    // `kubectl get all`: pods, services, deployments, replicasets.
+    // `kubectl get all`: pods, services, deployments, replicasets, in that order (discovery
+    // lists a group version's resources by name, as kube-apiserver does).
     let run = k.run(&["get", "all"]).await;
     assert_eq!(run.code, 0, "{run:#?}");
-    for wanted in [
+    let positions: Vec<usize> = [
         format!("pod/nginx-{hash}-"),
         "service/kubernetes ".to_string(),
         "deployment.apps/nginx ".to_string(),
         format!("replicaset.apps/nginx-{hash} "),
-    ] {
-        assert!(run.stdout.contains(&wanted), "{wanted:?} in {}", run.stdout);
-    }
+    ]
+    .iter()
+    .map(|wanted| {
+        run.stdout
+            .find(wanted.as_str())
+            .unwrap_or_else(|| panic!("{wanted:?} in {}", run.stdout))
+    })
+    .collect();
+    assert!(positions.is_sorted(), "{positions:?} in {}", run.stdout);
     let header = run
         .stdout
         .lines()
