@@ -6,6 +6,7 @@ mod browser;
 mod browser_console;
 mod browser_lb;
 mod browser_live;
+mod browser_look;
 mod browser_ports;
 mod browser_signin;
 mod cli;

@@ -31,7 +31,8 @@ const WAIT_TIMEOUT: Duration = Duration::from_secs(45);
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// How long a page load or a script may take before ChromeDriver gives up on it.
 const COMMAND_TIMEOUT_MS: u64 = 60_000;
-/// The browser window's width; screenshots keep it and grow only in height.
+/// The browser window's width unless a test resizes it; a screenshot keeps the window's
+/// width and grows only in height.
 const WINDOW_WIDTH_PX: u32 = 1280;
 /// The smallest and largest height a full-page screenshot resizes the window to.
 const SCREENSHOT_HEIGHT_PX: (u32, u32) = (1000, 8000);
@@ -165,8 +166,13 @@ impl BrowserTest {
         let height = self.browser.execute(script, vec![]).await?.as_u64();
         let (min, max) = SCREENSHOT_HEIGHT_PX;
         let height = height.map_or(min, |h| u32::try_from(h).unwrap_or(max));
+        // A test that narrowed the window (to see a narrow layout) keeps its width.
+        let width = match self.browser.get_window_size().await {
+            Ok((width, _)) => u32::try_from(width).unwrap_or(WINDOW_WIDTH_PX),
+            Err(_) => WINDOW_WIDTH_PX,
+        };
         self.browser
-            .set_window_size(WINDOW_WIDTH_PX, height.clamp(min, max))
+            .set_window_size(width, height.clamp(min, max))
             .await?;
         self.browser.screenshot().await
     }
