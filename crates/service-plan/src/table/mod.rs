@@ -870,6 +870,15 @@ pub fn deployment_columns() -> Vec<TableColumnDefinition> {
         column("Up-to-date", "string", 0, DESC_DEPLOYMENT_UPDATED),
         column("Available", "string", 0, DESC_DEPLOYMENT_AVAILABLE),
         age_column(),
+    ]
+    .into_iter()
+    .chain(template_columns(DESC_DEPLOYMENT_SELECTOR))
+    .collect()
+}
+
+/// The `-o wide` columns of a workload with a pod template: Containers, Images, Selector.
+fn template_columns(selector: &'static str) -> [TableColumnDefinition; 3] {
+    [
         column(
             "Containers",
             "string",
@@ -882,7 +891,20 @@ pub fn deployment_columns() -> Vec<TableColumnDefinition> {
             1,
             "Images referenced by each container in the template.",
         ),
-        column("Selector", "string", 1, DESC_DEPLOYMENT_SELECTOR),
+        column("Selector", "string", 1, selector),
+    ]
+}
+
+/// The cells of [`template_columns`]: the template's container names and images, and the
+/// workload's selector.
+fn template_cells(workload: &Value) -> [Value; 3] {
+    let containers = list_at(workload, &["spec", "template", "spec", "containers"]);
+    let names: Vec<&str> = containers.iter().map(|c| str_at(c, &["name"])).collect();
+    let images: Vec<&str> = containers.iter().map(|c| str_at(c, &["image"])).collect();
+    [
+        Value::from(names.join(",")),
+        Value::from(images.join(",")),
+        Value::from(format_label_selector(at(workload, &["spec", "selector"]))),
     ]
 }
 
@@ -893,19 +915,16 @@ pub fn deployment_cells(deploy: &Value, now: i64) -> Vec<Value> {
     let ready = int_at(deploy, &["status", "readyReplicas"]).unwrap_or(0);
     let updated = int_at(deploy, &["status", "updatedReplicas"]).unwrap_or(0);
     let available = int_at(deploy, &["status", "availableReplicas"]).unwrap_or(0);
-    let containers = list_at(deploy, &["spec", "template", "spec", "containers"]);
-    let names: Vec<&str> = containers.iter().map(|c| str_at(c, &["name"])).collect();
-    let images: Vec<&str> = containers.iter().map(|c| str_at(c, &["image"])).collect();
     vec![
         name_cell(deploy),
         Value::from(format!("{ready}/{desired}")),
         Value::from(updated),
         Value::from(available),
         age_cell(deploy, now),
-        Value::from(names.join(",")),
-        Value::from(images.join(",")),
-        Value::from(format_label_selector(at(deploy, &["spec", "selector"]))),
     ]
+    .into_iter()
+    .chain(template_cells(deploy))
+    .collect()
 }
 
 /// Columns of `kubectl get replicasets` (`replicaSetColumnDefinitions` in printers.go).
@@ -916,20 +935,10 @@ pub fn replica_set_columns() -> Vec<TableColumnDefinition> {
         column("Current", "integer", 0, DESC_RS_CURRENT),
         column("Ready", "integer", 0, DESC_RS_READY),
         age_column(),
-        column(
-            "Containers",
-            "string",
-            1,
-            "Names of each container in the template.",
-        ),
-        column(
-            "Images",
-            "string",
-            1,
-            "Images referenced by each container in the template.",
-        ),
-        column("Selector", "string", 1, DESC_RS_SELECTOR),
     ]
+    .into_iter()
+    .chain(template_columns(DESC_RS_SELECTOR))
+    .collect()
 }
 
 /// Cells of a ReplicaSet row. Mirrors printReplicaSet: the counts are integers.
@@ -937,19 +946,16 @@ pub fn replica_set_cells(rs: &Value, now: i64) -> Vec<Value> {
     let desired = int_at(rs, &["spec", "replicas"]).unwrap_or(1);
     let current = int_at(rs, &["status", "replicas"]).unwrap_or(0);
     let ready = int_at(rs, &["status", "readyReplicas"]).unwrap_or(0);
-    let containers = list_at(rs, &["spec", "template", "spec", "containers"]);
-    let names: Vec<&str> = containers.iter().map(|c| str_at(c, &["name"])).collect();
-    let images: Vec<&str> = containers.iter().map(|c| str_at(c, &["image"])).collect();
     vec![
         name_cell(rs),
         Value::from(desired),
         Value::from(current),
         Value::from(ready),
         age_cell(rs, now),
-        Value::from(names.join(",")),
-        Value::from(images.join(",")),
-        Value::from(format_label_selector(at(rs, &["spec", "selector"]))),
     ]
+    .into_iter()
+    .chain(template_cells(rs))
+    .collect()
 }
 
 /// Columns of `kubectl get nodes`.
