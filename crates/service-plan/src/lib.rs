@@ -13,6 +13,7 @@ pub mod apply;
 pub mod codec;
 pub mod diff;
 pub mod endpoints;
+pub mod events;
 pub mod field;
 pub mod format;
 pub mod history;

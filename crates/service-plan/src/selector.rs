@@ -821,6 +821,34 @@ impl FieldSelector {
             .try_for_each(|t| convert_field_label(kind, &t.field).map(|_| ()))
     }
 
+    /// The selector of a request to `group`'s `kind`, its fields named as the stored objects'
+    /// field set names them, or upstream's 400 text for a field the request's version does not
+    /// support.
+    ///
+    /// events.k8s.io/v1 Events are stored as core Events: their labels map to the core field
+    /// set (`AddFieldLabelConversionsForEvent` in `pkg/apis/events/v1/conversion.go`, e.g.
+    /// `regarding.name` → `involvedObject.name`); other kinds keep their labels
+    /// ([`FieldSelector::check_supported`]).
+    pub fn for_request(&self, group: &str, kind: &str) -> Result<FieldSelector, String> {
+        if group != crate::events::GROUP_NAME || kind != KIND_EVENT {
+            self.check_supported(kind)?;
+            return Ok(self.clone());
+        }
+        let terms = self
+            .terms
+            .iter()
+            .map(|t| {
+                let field = EVENTS_V1_FIELD_LABELS
+                    .iter()
+                    .find(|(label, _)| *label == t.field)
+                    .map(|(_, core)| (*core).to_owned())
+                    .ok_or_else(|| format!("field label not supported: {}", t.field))?;
+                Ok(FieldTerm { field, ..t.clone() })
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(FieldSelector { terms })
+    }
+
     /// Whether an object, as JSON, satisfies every term; mirrors `Selector.Matches` over the
     /// kind's `…ToSelectableFields` set.
     ///
@@ -855,6 +883,27 @@ impl fmt::Display for FieldSelector {
         Ok(())
     }
 }
+
+/// events.k8s.io/v1 field labels and the core Event fields they select
+/// (`AddFieldLabelConversionsForEvent`).
+const EVENTS_V1_FIELD_LABELS: [(&str, &str); 13] = [
+    ("reason", "reason"),
+    ("regarding.kind", "involvedObject.kind"),
+    ("regarding.namespace", "involvedObject.namespace"),
+    ("regarding.name", "involvedObject.name"),
+    ("regarding.uid", "involvedObject.uid"),
+    ("regarding.apiVersion", "involvedObject.apiVersion"),
+    (
+        "regarding.resourceVersion",
+        "involvedObject.resourceVersion",
+    ),
+    ("regarding.fieldPath", "involvedObject.fieldPath"),
+    ("reportingController", "reportingComponent"),
+    ("source", "source"),
+    ("type", "type"),
+    (FIELD_METADATA_NAMESPACE, FIELD_METADATA_NAMESPACE),
+    (FIELD_METADATA_NAME, FIELD_METADATA_NAME),
+];
 
 /// Mirrors `fields.EscapeValue`: backslash, comma and equals sign get a backslash.
 pub fn escape_value(value: &str) -> String {
@@ -1697,6 +1746,37 @@ mod tests {
         let other = FieldSelector::parse("involvedObject.name=web,involvedObject.uid=u2").unwrap();
         assert!(!other.matches(&event, "Event"));
         assert!(FieldSelector::everything().matches(&event, "Event"));
+    }
+
+    #[test]
+    fn events_v1_selectors_select_the_stored_core_fields() {
+        let event = json!({
+            "metadata": {"name": "e", "namespace": "default"},
+            "involvedObject": {"kind": "Service", "name": "web"},
+            "reportingComponent": "service-controller",
+        });
+        let sel = FieldSelector::parse("regarding.name=web,reportingController=service-controller")
+            .unwrap()
+            .for_request("events.k8s.io", "Event")
+            .unwrap();
+        assert_eq!(
+            sel.to_string(),
+            "involvedObject.name=web,reportingComponent=service-controller"
+        );
+        assert!(sel.matches(&event, "Event"));
+        // The core names are not events.k8s.io/v1 labels, and the other way round.
+        for (group, selector) in [
+            ("events.k8s.io", "involvedObject.name=web"),
+            ("", "regarding.name=web"),
+        ] {
+            let field = selector.split('=').next().unwrap_or_default();
+            assert_eq!(
+                FieldSelector::parse(selector)
+                    .unwrap()
+                    .for_request(group, "Event"),
+                Err(format!("field label not supported: {field}"))
+            );
+        }
     }
 
     #[test]

@@ -149,6 +149,9 @@ pub enum TableKind {
     EndpointSlice,
     /// core/v1 Event.
     Event,
+    /// events.k8s.io/v1 Event: upstream prints both versions from the one internal type, so
+    /// its Table is the core Event's, printed from the converted object.
+    EventsV1Event,
     /// core/v1 ServiceAccount.
     ServiceAccount,
     /// rbac.authorization.k8s.io/v1 Role (apiserver's default `Name`/`Created At` table).
@@ -186,6 +189,14 @@ impl TableKind {
         })
     }
 
+    /// The printer for `kind` in `group` (kinds of the same name in two groups may differ).
+    pub fn for_resource(group: &str, kind: &str) -> Option<Self> {
+        match (group, kind) {
+            (crate::events::GROUP_NAME, "Event") => Some(Self::EventsV1Event),
+            _ => Self::from_kind(kind),
+        }
+    }
+
     /// The column definitions, in upstream's order.
     pub fn columns(self) -> Vec<TableColumnDefinition> {
         match self {
@@ -197,7 +208,7 @@ impl TableKind {
             Self::Node => node_columns(),
             Self::Namespace => namespace_columns(),
             Self::EndpointSlice => endpoint_slice_columns(),
-            Self::Event => event_columns(),
+            Self::Event | Self::EventsV1Event => event_columns(),
             Self::ServiceAccount => service_account_columns(),
             Self::Role | Self::ClusterRole => role_columns(),
             Self::RoleBinding => role_binding_columns(),
@@ -218,6 +229,7 @@ impl TableKind {
             Self::Namespace => namespace_cells(obj, now),
             Self::EndpointSlice => endpoint_slice_cells(obj, now),
             Self::Event => event_cells(obj, now),
+            Self::EventsV1Event => event_cells(&crate::events::to_core(obj), now),
             Self::ServiceAccount => service_account_cells(obj, now),
             Self::Role | Self::ClusterRole => role_cells(obj),
             Self::RoleBinding | Self::ClusterRoleBinding => binding_cells(obj, now),
@@ -1838,6 +1850,15 @@ mod tests {
             "series": {"count": 7, "lastObservedTime": "2026-11-26T03:55:53.5Z"}});
         let c = cells(TableKind::Event, &series, CREATED + 180);
         assert_eq!((c[0].clone(), c[8].clone()), (json!("60s"), json!(7)));
+        // The events.k8s.io/v1 view of an Event prints the same row as its core/v1 form.
+        let served = crate::events::from_core(&e);
+        let v1 = TableKind::for_resource("events.k8s.io", "Event").unwrap();
+        assert_eq!(v1, TableKind::EventsV1Event);
+        assert_eq!(
+            cells(v1, &served, CREATED + 120),
+            cells(TableKind::Event, &e, CREATED + 120)
+        );
+        assert_eq!(v1.columns(), TableKind::Event.columns());
         let cols = event_columns();
         assert_eq!(
             cols.last()
