@@ -201,10 +201,8 @@ fn discovery_response(content_type: String, body: &Value) -> Response {
 fn storage_version_hash(kind: &Kind) -> String {
     use base64::Engine;
     use sha2::Digest;
-    let gvk = format!(
-        "{}/{}/{}",
-        kind.resource.group, kind.version, kind.resource.kind
-    );
+    let (group, version, stored_kind) = kind.storage_gvk();
+    let gvk = format!("{group}/{version}/{stored_kind}");
     let digest = sha2::Sha256::digest(gvk.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(&digest[..8])
 }
@@ -363,5 +361,12 @@ mod tests {
         assert_eq!(hash("deployments").as_deref(), Some("8aSe+NMegvE="));
         assert_eq!(hash("leases").as_deref(), Some("gqkMMb/YqFM="));
         assert_eq!(hash("replicasets").as_deref(), Some("P1RzHs8/mWQ="));
+        // events.k8s.io/v1 events are stored as core/v1 Events: both publish one hash.
+        let events_v1 = KINDS.iter().find(|k| k.resource.group == "events.k8s.io");
+        assert_eq!(
+            events_v1.map(storage_version_hash).as_deref(),
+            Some("r2yiGXH7wu8=")
+        );
+        assert_eq!(hash("events").as_deref(), Some("r2yiGXH7wu8="));
     }
 }

@@ -50,11 +50,7 @@ pub async fn list(
         opts.continue_after = Some(after);
         opts.at_revision = Some(revision);
     }
-    let page = registry.list_read(
-        target.kind.resource.plural,
-        target.namespace.as_deref(),
-        &opts,
-    )?;
+    let page = registry.list_served(target.kind, target.namespace.as_deref(), &opts)?;
     let revision = first_revision.unwrap_or(page.revision);
     let continue_token = page
         .continue_after

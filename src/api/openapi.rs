@@ -243,7 +243,7 @@ fn schema_of(kind: &Kind, generator: &mut SchemaGenerator) -> String {
         generator.subschema_for::<T>();
         T::schema_name().into_owned()
     }
-    use k8s_openapi::api::{apps, coordination, core, discovery, rbac};
+    use k8s_openapi::api::{apps, coordination, core, discovery, events, rbac};
     match (kind.resource.group, kind.resource.kind) {
         ("", "Service") => named::<core::v1::Service>(generator),
         ("", "Endpoints") => named::<core::v1::Endpoints>(generator),
@@ -251,6 +251,7 @@ fn schema_of(kind: &Kind, generator: &mut SchemaGenerator) -> String {
         ("", "Node") => named::<core::v1::Node>(generator),
         ("", "Namespace") => named::<core::v1::Namespace>(generator),
         ("", "Event") => named::<core::v1::Event>(generator),
+        (service_plan::events::GROUP_NAME, "Event") => named::<events::v1::Event>(generator),
         ("", "ServiceAccount") => named::<core::v1::ServiceAccount>(generator),
         (_, "Deployment") => named::<apps::v1::Deployment>(generator),
         (_, "ReplicaSet") => named::<apps::v1::ReplicaSet>(generator),

@@ -117,8 +117,9 @@ impl Params {
         let field_selector = match self.get("fieldSelector").filter(|s| !s.is_empty()) {
             Some(s) => {
                 let selector = FieldSelector::parse(s).map_err(ApiError::bad_request)?;
-                selector
-                    .check_supported(kind.resource.kind)
+                // Named as the stored objects' fields, which every selector filters.
+                let selector = selector
+                    .for_request(kind.resource.group, kind.resource.kind)
                     .map_err(ApiError::bad_request)?;
                 Some(selector)
             }

@@ -60,7 +60,7 @@ impl Negotiated {
     /// The output for `kind`: a Table only when the kind has a printer.
     pub fn output_for(&self, kind: &Kind) -> Output {
         match self.output {
-            Output::Table(_) if TableKind::from_kind(kind.resource.kind).is_some() => self.output,
+            Output::Table(_) if printer(kind).is_some() => self.output,
             _ => Output::Json,
         }
     }
@@ -75,8 +75,7 @@ impl Negotiated {
     /// A Table of `objects` in the apiVersion the client asked for; `None` for a kind
     /// without a printer.
     fn printed(&self, kind: &Kind, objects: &[Value], metadata: TableListMeta) -> Option<Table> {
-        let printer = TableKind::from_kind(kind.resource.kind)?;
-        let mut table = printer.table(objects, now(), metadata, self.include);
+        let mut table = printer(kind)?.table(objects, now(), metadata, self.include);
         if let Some(api_version) = self.output.table_api_version() {
             api_version.clone_into(&mut table.api_version);
         }
@@ -291,6 +290,11 @@ pub fn list_body(
     // Moved in, not through `json!`, which would copy every item with `to_value`.
     body["items"] = Value::Array(items);
     body
+}
+
+/// The Table printer of `kind`, if it has one.
+fn printer(kind: &Kind) -> Option<TableKind> {
+    TableKind::for_resource(kind.resource.group, kind.resource.kind)
 }
 
 /// Sets `apiVersion` and `kind` on an object that lacks them.

@@ -89,6 +89,7 @@ pub async fn watch(
     let content_type = encoder.output.content_type();
     let filter = Filter {
         registry: registry.clone(),
+        kind: target.kind,
         namespace: target.namespace.clone(),
         // Without the starting state a first match cannot be told from a change.
         knows_start: initial.is_some(),
@@ -117,10 +118,13 @@ async fn start(
     let (initial, from) = match request.from {
         Some(from) if !request.send_initial_events => (None, from),
         _ => {
-            let page = registry
-                .list(plural, target.namespace.as_deref(), &request.selectors)
-                .await?;
-            (Some(page.items), page.revision)
+            let page = registry.list_served(
+                target.kind,
+                target.namespace.as_deref(),
+                &request.selectors,
+            )?;
+            let items = page.items.into_iter().map(ReadObject::into_value);
+            (Some(items.collect::<Result<_, _>>()?), page.revision)
         }
     };
     let events = match registry.watch(plural, from).await {
@@ -214,6 +218,8 @@ fn key_of(object: &Value) -> (String, String) {
 /// Decides which store events a watcher sees, and as what.
 struct Filter {
     registry: Registry,
+    /// The kind watched: a view's events are converted as they are sent.
+    kind: &'static Kind,
     namespace: Option<String>,
     knows_start: bool,
     /// Objects the watcher currently sees as matching its selectors.
@@ -225,6 +231,13 @@ impl Filter {
     /// The event to send for a store event, if any. With selectors, an object that stops
     /// matching is DELETED for this watcher and one that starts matching is ADDED.
     fn pass(&mut self, event: Event) -> Option<(&'static str, ReadObject)> {
+        let (event_type, object) = self.select(event)?;
+        let served = self.registry.serve(self.kind, object);
+        Some((event_type, decoded(served, self.kind.resource.plural)?))
+    }
+
+    /// The event to send for a store event, if any, with its object as stored.
+    fn select(&mut self, event: Event) -> Option<(&'static str, ReadObject)> {
         if self
             .namespace
             .as_deref()

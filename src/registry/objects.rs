@@ -25,8 +25,8 @@ use super::services::{SERVICES, check_delete_preconditions};
 use super::str_at;
 use super::write::{Attempt, Commit, replace_at};
 use super::{
-    Applied, DeletePreconditions, GENERATE_NAME_RETRIES, ReadObject, Registry, RegistryError,
-    WriteOptions,
+    Applied, DeletePreconditions, GENERATE_NAME_RETRIES, ListOptions, ListPage, ReadObject,
+    Registry, RegistryError, WriteOptions,
 };
 use crate::store::{ObjectKey, Precondition, StoreError, Write, WriteOp};
 
@@ -43,6 +43,23 @@ pub struct Kind {
     pub subresources: &'static [&'static str],
     name_check: NameCheck,
     decode: DecodeFn,
+    /// For a kind served over another kind's stored objects, how they convert.
+    stored_as: Option<StoredAs>,
+}
+
+/// How a kind served as a view of another kind's stored objects converts them:
+/// kube-apiserver stores events.k8s.io/v1 Events as core/v1 Events, one storage behind both
+/// APIs, so an Event written through either is read through both.
+#[derive(Debug)]
+pub struct StoredAs {
+    /// The group, version and kind of the stored objects.
+    pub group: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    /// A stored object as this kind serves it.
+    served: fn(&Value) -> Value,
+    /// An object of this kind as it is stored.
+    stored: fn(&Value) -> Value,
 }
 
 /// Decodes a body into the kind's canonical JSON and the unknown fields it dropped.
@@ -72,6 +89,35 @@ impl Kind {
         self.resource == SERVICE_ACCOUNTS
             || self.resource == NAMESPACES
             || self.resource.group == service_plan::rbac::GROUP_NAME
+    }
+
+    /// The group, version and kind its objects are stored as (their own, but for a view).
+    pub fn storage_gvk(&self) -> (&'static str, &'static str, &'static str) {
+        match &self.stored_as {
+            Some(s) => (s.group, s.version, s.kind),
+            None => (self.resource.group, self.version, self.resource.kind),
+        }
+    }
+
+    /// True for a kind served over another kind's stored objects.
+    pub fn is_view(&self) -> bool {
+        self.stored_as.is_some()
+    }
+
+    /// A stored object as this kind serves it.
+    pub fn served(&self, stored: Value) -> Value {
+        match &self.stored_as {
+            Some(s) => (s.served)(&stored),
+            None => stored,
+        }
+    }
+
+    /// A stored object as this kind serves it, borrowed when it is served as stored.
+    fn served_ref<'a>(&self, stored: &'a Value) -> std::borrow::Cow<'a, Value> {
+        match &self.stored_as {
+            Some(s) => std::borrow::Cow::Owned((s.served)(stored)),
+            None => std::borrow::Cow::Borrowed(stored),
+        }
     }
 
     /// True for Services, which have their own pipeline.
@@ -149,8 +195,9 @@ fn unconditional_update_refused(kind: &Kind, name: &str) -> RegistryError {
 }
 
 /// Every resource served, in discovery order (groups in kube-apiserver's order: apps, then
-/// rbac.authorization.k8s.io, then coordination.k8s.io, then discovery.k8s.io).
-pub static KINDS: [Kind; 15] = [
+/// events.k8s.io, then rbac.authorization.k8s.io, then coordination.k8s.io, then
+/// discovery.k8s.io).
+pub static KINDS: [Kind; 16] = [
     Kind {
         resource: SERVICES,
         version: "v1",
@@ -161,6 +208,7 @@ pub static KINDS: [Kind; 15] = [
         subresources: &["status"],
         name_check: format::name_is_dns1035_label,
         decode: decode_typed::<k8s_openapi::api::core::v1::Service>,
+        stored_as: None,
     },
     Kind {
         resource: Resource {
@@ -176,6 +224,7 @@ pub static KINDS: [Kind; 15] = [
         subresources: NO_STRINGS,
         name_check: format::validate_path_segment_name,
         decode: decode_typed::<Endpoints>,
+        stored_as: None,
     },
     Kind {
         resource: Resource {
@@ -191,6 +240,7 @@ pub static KINDS: [Kind; 15] = [
         subresources: &["status"],
         name_check: format::name_is_dns1123_subdomain,
         decode: decode_typed::<Pod>,
+        stored_as: None,
     },
     Kind {
         resource: Resource {
@@ -206,6 +256,7 @@ pub static KINDS: [Kind; 15] = [
         subresources: &["status"],
         name_check: format::name_is_dns1123_subdomain,
         decode: decode_typed::<Node>,
+        stored_as: None,
     },
     Kind {
         resource: NAMESPACES,
@@ -217,6 +268,7 @@ pub static KINDS: [Kind; 15] = [
         subresources: &["status"],
         name_check: format::name_is_dns1123_label,
         decode: decode_typed::<Namespace>,
+        stored_as: None,
     },
     Kind {
         resource: Resource {
@@ -232,6 +284,7 @@ pub static KINDS: [Kind; 15] = [
         subresources: NO_STRINGS,
         name_check: format::validate_path_segment_name,
         decode: decode_typed::<Event>,
+        stored_as: None,
     },
     Kind {
         resource: Resource {
@@ -247,6 +300,7 @@ pub static KINDS: [Kind; 15] = [
         subresources: &["status", "scale"],
         name_check: format::name_is_dns1123_subdomain,
         decode: decode_typed::<Deployment>,
+        stored_as: None,
     },
     // ReplicaSets: what a Deployment's rollouts are made of (apps/v1, `kubectl get rs`).
     Kind {
@@ -259,6 +313,31 @@ pub static KINDS: [Kind; 15] = [
         subresources: &["status", "scale"],
         name_check: format::name_is_dns1123_subdomain,
         decode: decode_typed::<k8s_openapi::api::apps::v1::ReplicaSet>,
+        stored_as: None,
+    },
+    // events.k8s.io/v1 Events: the core Events' rows, converted (kube-apiserver's group order
+    // puts events.k8s.io right after apps).
+    Kind {
+        resource: Resource {
+            group: service_plan::events::GROUP_NAME,
+            plural: "events",
+            kind: "Event",
+        },
+        version: "v1",
+        namespaced: true,
+        singular: "event",
+        short_names: &["ev"],
+        categories: NO_STRINGS,
+        subresources: NO_STRINGS,
+        name_check: format::validate_path_segment_name,
+        decode: decode_typed::<k8s_openapi::api::events::v1::Event>,
+        stored_as: Some(StoredAs {
+            group: "",
+            version: service_plan::events::STORED_API_VERSION,
+            kind: "Event",
+            served: service_plan::events::from_core,
+            stored: service_plan::events::to_core,
+        }),
     },
     Kind {
         resource: SERVICE_ACCOUNTS,
@@ -270,6 +349,7 @@ pub static KINDS: [Kind; 15] = [
         subresources: &["token"],
         name_check: format::name_is_dns1123_subdomain,
         decode: decode_typed::<k8s_openapi::api::core::v1::ServiceAccount>,
+        stored_as: None,
     },
     Kind {
         resource: rbac::ROLES,
@@ -281,6 +361,7 @@ pub static KINDS: [Kind; 15] = [
         subresources: NO_STRINGS,
         name_check: format::validate_path_segment_name,
         decode: decode_typed::<k8s_openapi::api::rbac::v1::Role>,
+        stored_as: None,
     },
     Kind {
         resource: rbac::CLUSTER_ROLES,
@@ -292,6 +373,7 @@ pub static KINDS: [Kind; 15] = [
         subresources: NO_STRINGS,
         name_check: format::validate_path_segment_name,
         decode: decode_typed::<k8s_openapi::api::rbac::v1::ClusterRole>,
+        stored_as: None,
     },
     Kind {
         resource: rbac::ROLE_BINDINGS,
@@ -303,6 +385,7 @@ pub static KINDS: [Kind; 15] = [
         subresources: NO_STRINGS,
         name_check: format::validate_path_segment_name,
         decode: decode_typed::<k8s_openapi::api::rbac::v1::RoleBinding>,
+        stored_as: None,
     },
     Kind {
         resource: rbac::CLUSTER_ROLE_BINDINGS,
@@ -314,6 +397,7 @@ pub static KINDS: [Kind; 15] = [
         subresources: NO_STRINGS,
         name_check: format::validate_path_segment_name,
         decode: decode_typed::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>,
+        stored_as: None,
     },
     Kind {
         resource: LEASES,
@@ -325,6 +409,7 @@ pub static KINDS: [Kind; 15] = [
         subresources: NO_STRINGS,
         name_check: format::name_is_dns1123_subdomain,
         decode: decode_typed::<Lease>,
+        stored_as: None,
     },
     Kind {
         resource: Resource {
@@ -340,6 +425,7 @@ pub static KINDS: [Kind; 15] = [
         subresources: NO_STRINGS,
         name_check: format::name_is_dns1123_subdomain,
         decode: decode_typed::<EndpointSlice>,
+        stored_as: None,
     },
 ];
 
@@ -425,6 +511,11 @@ impl Registry {
             o.insert("apiVersion".into(), Value::String(kind.api_version()));
             o.insert("kind".into(), Value::String(kind.resource.kind.into()));
         }
+        // A view's objects go on in their stored form: defaulted, validated and stored as
+        // the kind they are stored as.
+        if let Some(stored_as) = &kind.stored_as {
+            object = (stored_as.stored)(&object);
+        }
         let warnings = if validation == FieldValidation::Warn {
             unknown
         } else {
@@ -483,7 +574,7 @@ impl Registry {
                 {
                     retries += 1;
                 }
-                created => return created,
+                created => return created.map(|applied| served(kind, applied)),
             }
         }
     }
@@ -606,11 +697,39 @@ impl Registry {
         name: &str,
     ) -> Result<ReadObject, RegistryError> {
         let ns = if kind.namespaced { namespace } else { "" };
-        self.read_one(kind.resource.plural, ns, name)?
+        let read = self
+            .read_one(kind.resource.plural, ns, name)?
             .ok_or_else(|| RegistryError::NotFound {
                 resource: kind.resource,
                 name: name.to_string(),
-            })
+            })?;
+        self.serve(kind, read)
+    }
+
+    /// A stored object as a reader of `kind` gets it: as read, or converted for a view.
+    pub fn serve(&self, kind: &Kind, read: ReadObject) -> Result<ReadObject, RegistryError> {
+        if !kind.is_view() {
+            return Ok(read);
+        }
+        Ok(ReadObject::Decorated(kind.served(read.into_value()?)))
+    }
+
+    /// [`Registry::list_read`] of `kind`'s objects, each as its readers get it.
+    pub fn list_served(
+        &self,
+        kind: &Kind,
+        namespace: Option<&str>,
+        opts: &ListOptions,
+    ) -> Result<ListPage<ReadObject>, RegistryError> {
+        let mut page = self.list_read(kind.resource.plural, namespace, opts)?;
+        if kind.is_view() {
+            page.items = page
+                .items
+                .into_iter()
+                .map(|item| self.serve(kind, item))
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(page)
     }
 
     /// PUT an object of any served kind.
@@ -762,8 +881,9 @@ impl Registry {
         let ns = if kind.namespaced { namespace } else { "" };
         let key = &ObjectKey::new(kind.resource.plural, ns, name);
         let (body_for, tracking) = (&body_for, &tracking);
-        self.guaranteed_update(kind.resource, key, |stored| async move {
-            let body = body_for(&stored.object)?;
+        let updated = self.guaranteed_update(kind.resource, key, |stored| async move {
+            // A patch applies to the object as the client reads it.
+            let body = body_for(&kind.served_ref(&stored.object))?;
             let (mut object, warnings) = self.decode_object(kind, &body, opts.field_validation)?;
             // Every update body is defaulted as it is decoded, as kube-apiserver does.
             service_plan::workload::defaults::set_object_defaults(kind.resource.kind, &mut object);
@@ -893,8 +1013,8 @@ impl Registry {
             Ok(Commit::new(write, answer)
                 .conflict_is_final(explicit_rv)
                 .into())
-        })
-        .await
+        });
+        updated.await.map(|applied| served(kind, applied))
     }
 
     /// DELETE an object of any served kind; returns its last state. Deleting a namespace
@@ -932,6 +1052,7 @@ impl Registry {
         }
         self.delete_object(kind, namespace, name, preconditions, opts)
             .await
+            .map(|object| kind.served(object))
     }
 
     async fn delete_object(
@@ -959,7 +1080,8 @@ impl Registry {
     }
 
     async fn delete_namespace_contents(&self, namespace: &str) -> Result<(), RegistryError> {
-        for kind in KINDS.iter().filter(|k| k.namespaced) {
+        // A view's objects are deleted with the kind they are stored as.
+        for kind in KINDS.iter().filter(|k| k.namespaced && !k.is_view()) {
             let page = self
                 .list(kind.resource.plural, Some(namespace), &Default::default())
                 .await?;
@@ -982,10 +1104,27 @@ impl Registry {
     }
 }
 
+/// A write's result as `kind` serves it.
+fn served(kind: &Kind, mut applied: Applied) -> Applied {
+    if kind.is_view() {
+        applied.object = kind.served(applied.object);
+    }
+    applied
+}
+
 /// The kind's own validation of a create (`old` None) or an update, after the metadata's.
 fn validate_kind(kind: &Kind, object: &Value, old: Option<&Value>) -> FieldErrors {
     use service_plan::workload::validate;
     let mut errors = match kind.resource.kind {
+        "Event" => {
+            // Strict for events.k8s.io/v1 writes, legacy for core/v1 ones, as upstream's
+            // strategy decides by the request's group version.
+            let api = service_plan::events::RequestApi::of_group(kind.resource.group);
+            return match old {
+                None => service_plan::events::validate_event_create(object, api),
+                Some(old) => service_plan::events::validate_event_update(object, old, api),
+            };
+        }
         "Deployment" => validate::validate_deployment_spec(object),
         "ReplicaSet" => validate::validate_replica_set_spec(object),
         "Lease" => return service_plan::lease::validate::validate_lease(object),

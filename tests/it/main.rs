@@ -13,6 +13,7 @@ mod cli;
 mod console;
 mod console_lb;
 mod controllers;
+mod events_api;
 mod history;
 mod hostile;
 mod kubectl;
