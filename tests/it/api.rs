@@ -305,6 +305,7 @@ async fn aggregated_discovery_of_named_groups() {
         groups,
         [
             "apps",
+            "events.k8s.io",
             "rbac.authorization.k8s.io",
             "coordination.k8s.io",
             "discovery.k8s.io"
@@ -315,6 +316,14 @@ async fn aggregated_discovery_of_named_groups() {
     assert_eq!(
         deployments["subresources"][1],
         json!({"subresource": "scale", "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}, "verbs": ["get", "patch", "update"]})
+    );
+    // events.k8s.io/v1 Events, served over the core Events' storage.
+    assert_eq!(
+        body["items"][1]["versions"],
+        json!([{"version": "v1", "freshness": "Current", "resources": [
+            {"resource": "events", "responseKind": {"group": "events.k8s.io", "version": "v1", "kind": "Event"},
+             "scope": "Namespaced", "singularResource": "event", "shortNames": ["ev"],
+             "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]}]}])
     );
 }
 
@@ -343,6 +352,8 @@ async fn legacy_discovery_documents() {
         json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [
             {"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
              "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}},
+            {"name": "events.k8s.io", "versions": [{"groupVersion": "events.k8s.io/v1", "version": "v1"}],
+             "preferredVersion": {"groupVersion": "events.k8s.io/v1", "version": "v1"}},
             {"name": "rbac.authorization.k8s.io", "versions": [{"groupVersion": "rbac.authorization.k8s.io/v1", "version": "v1"}],
              "preferredVersion": {"groupVersion": "rbac.authorization.k8s.io/v1", "version": "v1"}},
             {"name": "coordination.k8s.io", "versions": [{"groupVersion": "coordination.k8s.io/v1", "version": "v1"}],
@@ -390,6 +401,14 @@ async fn legacy_discovery_documents() {
                "resources": [{"name": "leases", "singularName": "lease", "namespaced": true, "kind": "Lease",
                               "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
                               "storageVersionHash": "gqkMMb/YqFM="}]})
+    );
+    // As kube-apiserver v1.32 publishes it: the storage version hash is the core Event's.
+    assert_eq!(
+        api.get("/apis/events.k8s.io/v1").await.json(),
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "events.k8s.io/v1",
+               "resources": [{"name": "events", "singularName": "event", "namespaced": true, "kind": "Event",
+                              "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+                              "shortNames": ["ev"], "storageVersionHash": "r2yiGXH7wu8="}]})
     );
     assert_eq!(
         api.get("/apis/coordination.k8s.io").await.json()["preferredVersion"],
