@@ -418,3 +418,42 @@ async fn a_watch_through_events_v1_sees_a_new_event_converted() {
         "DELETED events.k8s.io/v1 web.pulled Container image pulled"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_apply_through_events_v1_merges_the_view() {
+    let Some(k) = Kubectl::start().await else {
+        return;
+    };
+    k.write("new.yaml", EVENTS_V1_YAML);
+    k.run(&["apply", "-f", "new.yaml"])
+        .await
+        .assert_ok("event.events.k8s.io/web.scaled created\n");
+    // The second apply diffs against the view it reads back: nothing changed.
+    k.run(&["apply", "-f", "new.yaml"])
+        .await
+        .assert_ok("event.events.k8s.io/web.scaled unchanged\n");
+    k.run(&["apply", "--server-side", "-f", "new.yaml"])
+        .await
+        .assert_ok("event.events.k8s.io/web.scaled serverside-applied\n");
+    let core = k
+        .get_json("/api/v1/namespaces/default/events/web.scaled")
+        .await;
+    assert_eq!(core["message"], "scaled web up to 3 replicas");
+    assert_eq!(core["reportingComponent"], "example.com/scaler");
+    // Managed fields keep the version they were written through, as upstream records them.
+    let managers: Vec<(&str, &str)> = core["metadata"]["managedFields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            (
+                m["manager"].as_str().unwrap_or_default(),
+                m["apiVersion"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(
+        managers.contains(&("kubectl", "events.k8s.io/v1")),
+        "{managers:?}"
+    );
+}
