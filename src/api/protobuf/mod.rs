@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use prost::Message;
 
 mod identity;
+pub mod openapi_v2;
 mod workload;
 
 pub use identity::{decode_identity_object, decode_review, decode_token_request};

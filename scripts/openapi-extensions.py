@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+# usage: python3 scripts/openapi-extensions.py swagger.json > src/api/openapi/extensions.tsv
+"""Extracts the x-kubernetes-* extensions kube-apiserver publishes on the definitions our
+kinds reach (and on their properties) from upstream's api/openapi-spec/swagger.json, e.g. the
+release-1.32 copy kubernetes-client/python ships as kubernetes/swagger.json.unprocessed (tag
+v32.0.1). One line per marked definition or property: definition, property ("" for the
+definition itself), the extensions as one JSON object. x-kubernetes-group-version-kind is
+left out: the generator writes it for the kinds it serves."""
+import json, sys
+
+# The kinds src/api/openapi/mod.rs `schema_of` generates.
+ROOTS = [f"io.k8s.api.core.v1.{k}" for k in
+         "Service Endpoints Pod Node Namespace Event ServiceAccount".split()] + [
+    "io.k8s.api.apps.v1.Deployment", "io.k8s.api.apps.v1.ReplicaSet",
+    "io.k8s.api.discovery.v1.EndpointSlice", "io.k8s.api.coordination.v1.Lease"] + [
+    f"io.k8s.api.rbac.v1.{k}" for k in "Role ClusterRole RoleBinding ClusterRoleBinding".split()]
+SKIP = {"x-kubernetes-group-version-kind"}
+
+definitions = json.load(open(sys.argv[1]))["definitions"]
+
+def refs(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value.rsplit("/", 1)[-1]
+            else:
+                yield from refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from refs(value)
+
+def extensions(schema):
+    return {k: v for k, v in sorted(schema.items()) if k.startswith("x-kubernetes-") and k not in SKIP}
+
+reached, stack = set(), list(ROOTS)
+while stack:
+    name = stack.pop()
+    if name not in reached:
+        reached.add(name)
+        stack.extend(refs(definitions[name]))
+
+for name in sorted(reached):
+    schema = definitions[name]
+    rows = [("", extensions(schema))]
+    rows += [(prop, extensions(s)) for prop, s in sorted(schema.get("properties", {}).items())]
+    for prop, ext in rows:
+        if ext:
+            print(f"{name}\t{prop}\t{json.dumps(ext, separators=(',', ':'))}")
