@@ -18,6 +18,7 @@ mod hostile;
 mod kubectl;
 mod kubectl_endpoints;
 mod kubectl_lb;
+mod kubectl_openapi;
 mod leases;
 mod lifecycle;
 mod memory;
