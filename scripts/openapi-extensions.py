@@ -5,7 +5,10 @@ kinds reach (and on their properties) from upstream's api/openapi-spec/swagger.j
 release-1.32 copy kubernetes-client/python ships as kubernetes/swagger.json.unprocessed (tag
 v32.0.1). One line per marked definition or property: definition, property ("" for the
 definition itself), the extensions as one JSON object. x-kubernetes-group-version-kind is
-left out: the generator writes it for the kinds it serves."""
+left out: the generator writes it for the kinds it serves. Each object definition's row also
+carries upstream's `required` list (empty when upstream has none): the k8s-openapi schemas
+mark fields required that upstream does not (every kind's metadata, LocalObjectReference.name),
+and kubectl explain prints what `required` says."""
 import json, sys
 
 # The kinds src/api/openapi/mod.rs `schema_of` generates.
@@ -41,7 +44,10 @@ while stack:
 
 for name in sorted(reached):
     schema = definitions[name]
-    rows = [("", extensions(schema))]
+    own = extensions(schema)
+    if "properties" in schema:
+        own["required"] = schema.get("required", [])
+    rows = [("", own)]
     rows += [(prop, extensions(s)) for prop, s in sorted(schema.get("properties", {}).items())]
     for prop, ext in rows:
         if ext:

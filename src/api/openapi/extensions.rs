@@ -4,7 +4,9 @@
 //! `scripts/openapi-extensions.py`, so the documents say exactly what upstream's say rather than
 //! what we remember of it. kubectl's client-side apply and edit build their strategic merge
 //! patches from the patch extensions once `/openapi/v2` is served, and server-side apply tools
-//! read the list types, so a wrong entry here is a wrong merge there.
+//! read the list types, so a wrong entry here is a wrong merge there. Each object definition's
+//! row also carries upstream's `required` list, which replaces k8s-openapi's (it makes every
+//! kind's `metadata` required, upstream does not).
 
 use std::sync::LazyLock;
 
@@ -56,7 +58,11 @@ pub fn mark(schemas: &mut Map<String, Value>) {
         };
         if let Some(Value::Object(target)) = target {
             for (name, value) in &marker.extensions {
-                target.insert(name.clone(), value.clone());
+                if name == "required" && value.as_array().is_some_and(Vec::is_empty) {
+                    target.remove(name);
+                } else {
+                    target.insert(name.clone(), value.clone());
+                }
             }
         }
     }
@@ -71,11 +77,11 @@ mod tests {
     #[test]
     fn every_line_parses() {
         assert_eq!(MARKERS.len(), TABLE.lines().count());
-        assert!(
-            MARKERS
-                .iter()
-                .all(|m| m.extensions.keys().all(|k| k.starts_with("x-kubernetes-")))
-        );
+        assert!(MARKERS.iter().all(|m| {
+            m.extensions.keys().all(|k| {
+                k.starts_with("x-kubernetes-") || (k == "required" && m.property.is_none())
+            })
+        }));
     }
 
     fn marker(definition: &str, property: Option<&str>) -> &'static Map<String, Value> {
@@ -152,11 +158,10 @@ mod tests {
                 "sessionAffinityConfig": {"allOf": [{"$ref": "#/x"}]},
             }},
             "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector": {"type": "object"},
+            "io.k8s.api.core.v1.Service": {"required": ["metadata"], "properties": {}},
+            "io.k8s.api.core.v1.PodCondition": {"required": ["status", "type"], "properties": {}},
         });
-        let Value::Object(map) = &mut schemas else {
-            unreachable!()
-        };
-        mark(map);
+        mark(schemas.as_object_mut().unwrap());
         let ports = &schemas["io.k8s.api.core.v1.ServiceSpec"]["properties"]["ports"];
         assert_eq!(ports["x-kubernetes-list-type"], "map");
         assert_eq!(
@@ -167,6 +172,14 @@ mod tests {
         assert_eq!(
             schemas["io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"],
             json!({"type": "object", "x-kubernetes-map-type": "atomic"})
+        );
+        assert_eq!(
+            schemas["io.k8s.api.core.v1.Service"],
+            json!({"properties": {}})
+        );
+        assert_eq!(
+            schemas["io.k8s.api.core.v1.PodCondition"]["required"],
+            json!(["type", "status"])
         );
     }
 }

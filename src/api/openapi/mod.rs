@@ -378,6 +378,10 @@ mod tests {
                 Some(property) => &definition["properties"][property],
             };
             for (name, value) in &marker.extensions {
+                if name == "required" && value == &json!([]) {
+                    assert!(target.get(name).is_none(), "{} required", marker.definition);
+                    continue;
+                }
                 assert_eq!(
                     &target[name], value,
                     "{} {:?} {name}",
