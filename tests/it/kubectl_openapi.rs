@@ -40,6 +40,21 @@ async fn explain_reads_the_v2_document() {
         "{}",
         run.stdout
     );
+    // Upstream's `required`: a kind's metadata is optional, a ServicePort's port is not.
+    let service = k
+        .run(&["explain", "service", "--output=plaintext-openapiv2"])
+        .await;
+    assert_eq!(service.code, 0, "{service:#?}");
+    assert!(
+        service.stdout.contains("   metadata\t<Object>\n"),
+        "{}",
+        service.stdout
+    );
+    assert!(
+        run.stdout.contains("   port\t<integer> -required-\n"),
+        "{}",
+        run.stdout
+    );
     let deployment = k
         .run(&[
             "explain",
