@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 # usage: python3 scripts/openapi-extensions.py swagger.json > src/api/openapi/extensions.tsv
+#        python3 scripts/openapi-extensions.py swagger.json --compare served-openapi-v2.json
 """Extracts the x-kubernetes-* extensions kube-apiserver publishes on the definitions our
 kinds reach (and on their properties) from upstream's api/openapi-spec/swagger.json, e.g. the
 release-1.32 copy kubernetes-client/python ships as kubernetes/swagger.json.unprocessed (tag
@@ -41,6 +42,25 @@ while stack:
     if name not in reached:
         reached.add(name)
         stack.extend(refs(definitions[name]))
+
+if sys.argv[2:3] == ["--compare"]:
+    # Every definition /openapi/v2 serves (curl -H 'Accept: application/json') against
+    # upstream's, key by key and property by property; exits 1 on any difference.
+    ours = json.load(open(sys.argv[3]))["definitions"]
+    differences = 0
+    for name, schema in sorted(ours.items()):
+        theirs = definitions.get(name)
+        if theirs is None:
+            print(f"{name}: not an upstream definition"); differences += 1; continue
+        for key in sorted(set(schema) | set(theirs)):
+            if key == "properties":
+                for prop in sorted(set(schema[key]) | set(theirs.get(key, {}))):
+                    if schema[key].get(prop) != theirs.get(key, {}).get(prop):
+                        print(f"{name}.{prop} differs"); differences += 1
+            elif schema.get(key) != theirs.get(key):
+                print(f"{name} {key}: {schema.get(key)!r} != {theirs.get(key)!r}"); differences += 1
+    print(f"{len(ours)} definitions, {differences} differences")
+    sys.exit(1 if differences else 0)
 
 for name in sorted(reached):
     schema = definitions[name]
