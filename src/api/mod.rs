@@ -1,4 +1,4 @@
-//! The Kubernetes REST API: `/version`, discovery, OpenAPI v3, and every resource in the
+//! The Kubernetes REST API: `/version`, discovery, OpenAPI v2 and v3, and every resource in the
 //! registry's `KINDS` under `/api` and `/apis`. Handlers are thin adapters over the
 //! registry; status codes are decided in [`error`] only.
 
@@ -26,7 +26,7 @@ pub mod watch;
 
 use axum::Router;
 use axum::middleware;
-use axum::routing::{MethodRouter, any, get};
+use axum::routing::{MethodRouter, get};
 
 use crate::AppState;
 use crate::auth::AuthMode;
@@ -99,8 +99,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/apis/{group}/{version}/{*rest}", resource_methods())
         .route("/openapi/v3", read_only(openapi::index))
         .route("/openapi/v3/{*path}", read_only(openapi::document_handler))
-        // kubectl asks for v2 (protobuf) on apply and is content with a 404 Status.
-        .route("/openapi/v2", any(error::not_found))
+        .route("/openapi/v2", read_only(openapi::v2::handler))
         .route(
             "/history/v1/namespaces/{namespace}/services/{name}",
             read_only(history::show),

@@ -461,10 +461,37 @@ async fn openapi_v3_service_patch_accepts_field_validation() {
     );
 }
 
+/// kube-openapi's handler: JSON or gnostic protobuf by `Accept`, one ETag for both that
+/// `If-None-Match` turns into a 304, 406 for anything else.
 #[tokio::test]
-async fn openapi_v2_is_not_found() {
+async fn openapi_v2_serves_json_and_protobuf_with_an_etag() {
+    use prost::Message;
+    use service_console::api::protobuf::openapi_v2::Document;
+
     let api = Api::new().await;
-    let reply = api
+    let json_reply = api
+        .request(
+            "GET",
+            "/openapi/v2?timeout=32s",
+            &[("accept", "application/json")],
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(json_reply.status, StatusCode::OK);
+    assert_eq!(json_reply.header("content-type"), "application/json");
+    assert_eq!(json_reply.header("vary"), "Accept");
+    let etag = json_reply.header("etag").to_owned();
+    assert!(etag.len() == 130 && etag.starts_with('"'), "{etag}");
+    let doc = json_reply.json();
+    assert_eq!(doc["swagger"], "2.0");
+    let ports = &doc["definitions"]["io.k8s.api.core.v1.ServiceSpec"]["properties"]["ports"];
+    assert_eq!(
+        ports["x-kubernetes-list-map-keys"],
+        json!(["port", "protocol"])
+    );
+    assert_eq!(ports["x-kubernetes-patch-merge-key"], "port");
+
+    let pb_reply = api
         .request(
             "GET",
             "/openapi/v2?timeout=32s",
@@ -475,15 +502,59 @@ async fn openapi_v2_is_not_found() {
             Body::empty(),
         )
         .await;
-    assert_eq!(reply.status, StatusCode::NOT_FOUND);
-    assert_eq!(reply.header("content-type"), "application/json");
-    let mut expected = status(
-        404,
-        "NotFound",
-        "the server could not find the requested resource",
+    assert_eq!(pb_reply.status, StatusCode::OK);
+    assert_eq!(
+        pb_reply.header("content-type"),
+        "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
     );
-    expected["details"] = json!({});
-    assert_eq!(reply.json(), expected);
+    assert_eq!(pb_reply.header("etag"), etag);
+    let decoded = Document::decode(pb_reply.body.clone()).expect("gnostic Document");
+    let names: Vec<String> = decoded
+        .definitions
+        .expect("definitions")
+        .additional_properties
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    let expected: Vec<String> = doc["definitions"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(names, expected);
+    assert!(names.iter().any(|n| n == "io.k8s.api.apps.v1.Deployment"));
+
+    let cached = api
+        .request(
+            "GET",
+            "/openapi/v2",
+            &[("accept", "application/json"), ("if-none-match", &etag)],
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(cached.status, StatusCode::NOT_MODIFIED);
+    assert!(cached.body.is_empty());
+    assert_eq!(cached.header("etag"), etag);
+    let stale = api
+        .request(
+            "GET",
+            "/openapi/v2",
+            &[("accept", "application/json"), ("if-none-match", "\"0\"")],
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::OK);
+
+    let refused = api
+        .request(
+            "GET",
+            "/openapi/v2",
+            &[("accept", "text/html")],
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_ACCEPTABLE);
 }
 
 #[tokio::test]

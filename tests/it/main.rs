@@ -19,6 +19,7 @@ mod hostile;
 mod kubectl;
 mod kubectl_endpoints;
 mod kubectl_lb;
+mod kubectl_openapi;
 mod leases;
 mod lifecycle;
 mod memory;

@@ -1,13 +1,15 @@
 //! Decodes the protobuf Service bodies kubectl's typed clients send (`kubectl create service …`,
 //! kubernetes-api.md §8.11) into the JSON the rest of the API works with. Only the messages a
 //! Service needs are written out by hand with `prost`: the `k8s-pb` crate would pull in every
-//! Kubernetes proto for these few structs. Responses are never protobuf.
+//! Kubernetes proto for these few structs. API responses are never protobuf; the one protobuf
+//! document served is `/openapi/v2` ([`openapi_v2`]).
 
 use std::collections::BTreeMap;
 
 use prost::Message;
 
 mod identity;
+pub mod openapi_v2;
 mod workload;
 
 pub use identity::{decode_identity_object, decode_review, decode_token_request};

@@ -3,8 +3,8 @@
 //! what makes kubectl leave validation to the server (§4). The schemas, with upstream's
 //! descriptions, come from the k8s-openapi types (their `schemars` support) rather than being
 //! written by hand; each kind's schema names its group, version and kind, which is how
-//! `kubectl explain` finds it. `/openapi/v2` is a 404 on purpose: kubectl's client-side apply
-//! then uses its compiled-in types for strategic merge patches.
+//! `kubectl explain` finds it. Upstream's `x-kubernetes-*` list, map and patch extensions are
+//! written in by [`extensions`]; [`v2`] serves the same schemas as Swagger 2.0.
 
 use std::sync::LazyLock;
 
@@ -16,12 +16,14 @@ use schemars::JsonSchema;
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use service_plan::patch::strategic::{ListStrategy, PatchSchema};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use super::version::GIT_VERSION;
 use crate::registry::{KINDS, Kind};
+
+mod extensions;
+pub mod v2;
 
 /// One group version's document, serialised once.
 struct Document {
@@ -155,25 +157,14 @@ fn kind_paths(kind: &Kind, paths: &mut Map<String, Value>) {
 
 fn document(group: &str, version: &str) -> Value {
     let mut paths = Map::new();
-    let mut generator = SchemaSettings::openapi3().into_generator();
-    let mut kinds = Vec::new();
-    for kind in KINDS
+    let kinds: Vec<&Kind> = KINDS
         .iter()
         .filter(|k| k.resource.group == group && k.version == version)
-    {
+        .collect();
+    for kind in &kinds {
         kind_paths(kind, &mut paths);
-        kinds.push((schema_of(kind, &mut generator), kind));
     }
-    let mut schemas = generator.take_definitions(true);
-    for (name, kind) in kinds {
-        if let Some(Value::Object(schema)) = schemas.get_mut(&name) {
-            schema.insert(
-                "x-kubernetes-group-version-kind".into(),
-                json!([{"group": kind.resource.group, "kind": kind.resource.kind, "version": kind.version}]),
-            );
-        }
-        mark_patch_strategies(&mut schemas, &name, kind);
-    }
+    let schemas = schemas(SchemaSettings::openapi3(), &kinds);
     json!({
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": GIT_VERSION},
@@ -182,33 +173,32 @@ fn document(group: &str, version: &str) -> Value {
     })
 }
 
-/// Writes the `patchStrategy`/`patchMergeKey` struct tags of `kind`'s lists into the schemas
-/// as upstream publishes them (`x-kubernetes-patch-strategy`, `x-kubernetes-patch-merge-key`):
-/// kubectl's client-side apply builds its strategic merge patches from them, and without them
-/// it would replace lists (a Service's ports, a pod's containers) that it must merge.
-fn mark_patch_strategies(schemas: &mut Map<String, Value>, root: &str, kind: &Kind) {
-    let patch = PatchSchema::for_kind(kind.resource.kind);
-    for (path, strategy) in patch.lists() {
-        let Some(field) = field_schema(schemas, root, path) else {
-            continue;
-        };
-        let Some(field) = field.as_object_mut() else {
-            continue;
-        };
-        field.insert("x-kubernetes-patch-strategy".into(), json!("merge"));
-        if let ListStrategy::MergeByKey(key) = strategy {
-            field.insert("x-kubernetes-patch-merge-key".into(), json!(key));
+/// The schemas of `kinds` and of everything they refer to, generated with `settings` (which
+/// say where references point): each kind's names its group, version and kind, which is how
+/// `kubectl explain` finds it, and upstream's `x-kubernetes-*` extensions are written in.
+fn schemas(settings: SchemaSettings, kinds: &[&Kind]) -> Map<String, Value> {
+    let mut generator = settings.into_generator();
+    let named: Vec<(String, &Kind)> = kinds
+        .iter()
+        .map(|kind| (schema_of(kind, &mut generator), *kind))
+        .collect();
+    let mut schemas = generator.take_definitions(true);
+    for (name, kind) in named {
+        if let Some(Value::Object(schema)) = schemas.get_mut(&name) {
+            schema.insert(
+                "x-kubernetes-group-version-kind".into(),
+                json!([{"group": kind.resource.group, "kind": kind.resource.kind, "version": kind.version}]),
+            );
         }
     }
+    extensions::mark(&mut schemas);
+    schemas
 }
 
 /// The schema of the field at the dotted `path` below the definition `root`, following
 /// references and list items.
-fn field_schema<'a>(
-    schemas: &'a mut Map<String, Value>,
-    root: &str,
-    path: &str,
-) -> Option<&'a mut Value> {
+#[cfg(test)]
+fn field_schema<'a>(schemas: &'a Map<String, Value>, root: &str, path: &str) -> Option<&'a Value> {
     let mut definition = root.to_string();
     let segments: Vec<&str> = path.split('.').collect();
     for (i, segment) in segments.iter().enumerate() {
@@ -216,9 +206,7 @@ fn field_schema<'a>(
             .get(&definition)?
             .pointer(&format!("/properties/{segment}"))?;
         if i + 1 == segments.len() {
-            return schemas
-                .get_mut(&definition)?
-                .pointer_mut(&format!("/properties/{segment}"));
+            return Some(property);
         }
         definition = referenced(property).or_else(|| property.get("items").and_then(referenced))?;
     }
@@ -226,14 +214,13 @@ fn field_schema<'a>(
 }
 
 /// The definition a schema refers to (`$ref`, or the one `allOf` entry upstream wraps it in).
+#[cfg(test)]
 fn referenced(schema: &Value) -> Option<String> {
     let reference = schema
         .get("$ref")
         .or_else(|| schema.pointer("/allOf/0/$ref"))?
         .as_str()?;
-    reference
-        .strip_prefix("#/components/schemas/")
-        .map(str::to_owned)
+    reference.rsplit('/').next().map(str::to_owned)
 }
 
 /// Generates the schema of `kind`'s type (and everything it refers to) into `generator`;
@@ -323,6 +310,8 @@ pub async fn document_handler(
 
 #[cfg(test)]
 mod tests {
+    use service_plan::patch::strategic::{ListStrategy, PatchSchema};
+
     use super::*;
 
     #[test]
@@ -375,6 +364,91 @@ mod tests {
             "The port that will be exposed by this service."
         );
         assert!(schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"].is_object());
+    }
+
+    /// Every definition and property the upstream table names exists in what we generate,
+    /// so no marker is lost to a renamed field or a type k8s-openapi spells differently.
+    #[test]
+    fn every_upstream_marker_lands() {
+        let kinds: Vec<&Kind> = KINDS.iter().collect();
+        let schemas = schemas(SchemaSettings::openapi3(), &kinds);
+        for marker in extensions::MARKERS.iter() {
+            let definition = &schemas[marker.definition];
+            let target = match marker.property {
+                None => definition,
+                Some(property) => &definition["properties"][property],
+            };
+            for (name, value) in &marker.extensions {
+                if name == "required" && value == &json!([]) {
+                    assert!(target.get(name).is_none(), "{} required", marker.definition);
+                    continue;
+                }
+                assert_eq!(
+                    &target[name], value,
+                    "{} {:?} {name}",
+                    marker.definition, marker.property
+                );
+            }
+        }
+    }
+
+    /// The strategic merge patches the server applies (service-plan's `PatchSchema`) merge
+    /// every list the way the published documents tell kubectl to build its patches.
+    #[test]
+    fn server_patch_strategies_match_the_published_ones() {
+        let kinds: Vec<&Kind> = KINDS.iter().collect();
+        let schemas = schemas(SchemaSettings::openapi3(), &kinds);
+        for kind in KINDS.iter() {
+            let mut generator = SchemaSettings::openapi3().into_generator();
+            let root = schema_of(kind, &mut generator);
+            for (path, strategy) in PatchSchema::for_kind(kind.resource.kind).lists() {
+                let field = field_schema(&schemas, &root, path).unwrap_or_else(|| {
+                    panic!("{} {path} is not in the schema", kind.resource.kind)
+                });
+                // Upstream also says `retainKeys` for some (`merge,retainKeys`).
+                let published = field["x-kubernetes-patch-strategy"].as_str().unwrap_or("");
+                assert!(
+                    published.split(',').any(|s| s == "merge"),
+                    "{} {path}",
+                    kind.resource.kind
+                );
+                let key = match strategy {
+                    ListStrategy::MergeByKey(key) => json!(key),
+                    ListStrategy::MergeSet | ListStrategy::Replace => Value::Null,
+                };
+                assert_eq!(
+                    field["x-kubernetes-patch-merge-key"], key,
+                    "{} {path}",
+                    kind.resource.kind
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn service_ports_are_a_map_list_keyed_by_port_and_protocol() {
+        let doc = document("", "v1");
+        let spec = &doc["components"]["schemas"]["io.k8s.api.core.v1.ServiceSpec"]["properties"];
+        assert_eq!(spec["ports"]["x-kubernetes-list-type"], "map");
+        assert_eq!(
+            spec["ports"]["x-kubernetes-list-map-keys"],
+            json!(["port", "protocol"])
+        );
+        assert_eq!(spec["ipFamilies"]["x-kubernetes-list-type"], "atomic");
+        assert_eq!(spec["clusterIPs"]["x-kubernetes-list-type"], "atomic");
+        assert_eq!(spec["selector"]["x-kubernetes-map-type"], "atomic");
+        let pod_spec = &doc["components"]["schemas"]["io.k8s.api.core.v1.PodSpec"]["properties"];
+        assert_eq!(
+            pod_spec["containers"]["x-kubernetes-list-map-keys"],
+            json!(["name"])
+        );
+        // Markers sit beside v3's `allOf` reference wrapper, as upstream's.
+        let meta = &doc["components"]["schemas"]["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]
+            ["properties"];
+        assert_eq!(
+            meta["ownerReferences"]["x-kubernetes-list-map-keys"],
+            json!(["uid"])
+        );
     }
 
     #[test]
