@@ -988,6 +988,7 @@ fn validate_kind(kind: &Kind, object: &Value, old: Option<&Value>) -> FieldError
     let mut errors = match kind.resource.kind {
         "Deployment" => validate::validate_deployment_spec(object),
         "ReplicaSet" => validate::validate_replica_set_spec(object),
+        "Pod" => return validate::validate_pod(object),
         "Lease" => return service_plan::lease::validate::validate_lease(object),
         _ => {
             return service_plan::rbac::objects::validate_object(kind.resource.plural, object, old);
