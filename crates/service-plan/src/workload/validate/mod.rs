@@ -85,7 +85,12 @@ pub fn validate_replica_set_spec(replica_set: &Value) -> FieldErrors {
 /// (create and update validate the spec alike).
 pub fn validate_pod(pod: &Value) -> FieldErrors {
     let mut errs = FieldErrors::new();
-    pod_spec::validate_pod_spec(&mut errs, pod.get("spec").unwrap_or(&Value::Null), "spec");
+    let name = pod
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty());
+    let spec = pod.get("spec").unwrap_or(&Value::Null);
+    pod_spec::validate_pod_spec(&mut errs, spec, name, "spec");
     errs
 }
 
@@ -182,7 +187,7 @@ fn validate_template(errs: &mut FieldErrors, template: Option<&Value>, selector:
     ));
     let null = Value::Null;
     let pod_spec_json = template.get("spec").unwrap_or(&null);
-    pod_spec::validate_pod_spec(errs, pod_spec_json, "spec.template.spec");
+    pod_spec::validate_pod_spec(errs, pod_spec_json, None, "spec.template.spec");
     let pod_spec = pod_spec_json.as_object().unwrap_or(&empty);
     let restart = pod_spec
         .get("restartPolicy")

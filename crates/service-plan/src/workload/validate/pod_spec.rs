@@ -11,8 +11,9 @@ use super::volumes::validate_volumes;
 use crate::field::{FieldError, FieldErrors};
 use crate::format;
 
-/// Validates the pod spec `spec` whose field path is `path`.
-pub fn validate_pod_spec(errs: &mut FieldErrors, spec: &Value, path: &str) {
+/// Validates the pod spec `spec` whose field path is `path`; `pod_name` is the Pod's name
+/// (a template has none), which names the claims of its ephemeral volumes.
+pub fn validate_pod_spec(errs: &mut FieldErrors, spec: &Value, pod_name: Option<&str>, path: &str) {
     if child(spec, "terminationGracePeriodSeconds").is_none() {
         errs.push(FieldError::required(
             format!("{path}.terminationGracePeriodSeconds"),
@@ -20,7 +21,12 @@ pub fn validate_pod_spec(errs: &mut FieldErrors, spec: &Value, path: &str) {
         ));
     }
     let grace = opt_num(spec, "terminationGracePeriodSeconds");
-    let volumes = validate_volumes(errs, items(spec, "volumes"), &format!("{path}.volumes"));
+    let volumes = validate_volumes(
+        errs,
+        items(spec, "volumes"),
+        pod_name,
+        &format!("{path}.volumes"),
+    );
     validate_containers(errs, spec, &volumes, grace, &format!("{path}.containers"));
     validate_init_containers(
         errs,

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::env::{VOLUME_FIELD_PATHS, object_field_selector, resource_field_selector};
 use super::json::{child, is_empty, items, num, text};
-use crate::field::{FieldError, FieldErrors};
+use crate::field::{FieldError, FieldErrors, go_quote};
 use crate::format;
 use crate::workload::qos::quantity_nanos;
 
@@ -121,18 +121,28 @@ const SOURCES: [(&str, &str, &str, SourceCheck); 29] = [
 ];
 
 /// `ValidateVolumes`: a volume with any error is left out of the returned map, so a mount
-/// naming it is "Not found" as upstream.
+/// naming it is "Not found" as upstream. A Pod's name (`pod_name`) names the claims its
+/// ephemeral volumes create, which a `persistentVolumeClaim` may not name.
 pub fn validate_volumes<'a>(
     errs: &mut FieldErrors,
     volumes: &'a [Value],
+    pod_name: Option<&str>,
     path: &str,
 ) -> Volumes<'a> {
+    let created_claims: BTreeSet<String> = match pod_name {
+        Some(pod) => volumes
+            .iter()
+            .filter(|v| child(v, "ephemeral").is_some())
+            .map(|v| format!("{pod}-{}", text(v, "name")))
+            .collect(),
+        None => BTreeSet::new(),
+    };
     let mut valid = Volumes::new();
     for (i, volume) in volumes.iter().enumerate() {
         let idx = format!("{path}[{i}]");
         let name = text(volume, "name");
         let mut el = FieldErrors::new();
-        validate_volume_source(&mut el, volume, &idx);
+        validate_volume_source(&mut el, volume, pod_name, &idx);
         let name_path = format!("{idx}.name");
         if name.is_empty() {
             el.push(FieldError::required(&name_path, ""));
@@ -149,6 +159,15 @@ pub fn validate_volumes<'a>(
         } else {
             errs.extend(el);
         }
+        if let Some(claim) = child(volume, "persistentVolumeClaim").map(|c| text(c, "claimName"))
+            && created_claims.contains(claim)
+        {
+            errs.push(FieldError::invalid(
+                format!("{idx}.persistentVolumeClaim.claimName"),
+                claim,
+                "must not reference a PVC that gets created for an ephemeral volume",
+            ));
+        }
     }
     valid
 }
@@ -159,8 +178,14 @@ pub fn is_claim(volume: &Value) -> bool {
     child(volume, "persistentVolumeClaim").is_some() || child(volume, "ephemeral").is_some()
 }
 
-/// `validateVolumeSource`: exactly one source, then that source's own rules.
-fn validate_volume_source(errs: &mut FieldErrors, volume: &Value, path: &str) {
+/// `validateVolumeSource`: exactly one source, then that source's own rules; an ephemeral
+/// volume of a Pod also needs a valid name for the claim it creates.
+fn validate_volume_source(
+    errs: &mut FieldErrors,
+    volume: &Value,
+    pod_name: Option<&str>,
+    path: &str,
+) {
     let mut count = 0;
     if let Some(empty_dir) = child(volume, "emptyDir") {
         count += 1;
@@ -188,6 +213,20 @@ fn validate_volume_source(errs: &mut FieldErrors, volume: &Value, path: &str) {
         } else {
             count += 1;
             check(errs, source, &format!("{path}.{checked_as}"));
+            let name = text(volume, "name");
+            if key == "ephemeral"
+                && let Some(pod) = pod_name
+                && !name.is_empty()
+            {
+                let claim = format!("{pod}-{name}");
+                for msg in format::name_is_dns1123_subdomain(&claim, false) {
+                    errs.push(FieldError::invalid(
+                        format!("{path}.name"),
+                        name,
+                        format!("PVC name {}: {msg}", go_quote(&claim)),
+                    ));
+                }
+            }
         }
     }
     if count == 0 {
@@ -602,6 +641,22 @@ mod tests {
                 "spec.volumes[0].projected: Invalid value: \"c\": conflicting duplicate paths",
                 "spec.volumes[0].projected.sources[2].serviceAccountToken.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes",
                 "spec.volumes[0].projected.path: Invalid value: \"/t\": must be a relative path",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pods_ephemeral_claims_are_named_after_it_and_not_claimed_again() {
+        let template = json!({"volumeClaimTemplate": {"spec": {"accessModes": ["ReadWriteOnce"]}}});
+        assert_eq!(
+            volume_errors(json!([
+                {"name": "scratch", "ephemeral": template},
+                {"name": "claim", "persistentVolumeClaim": {"claimName": "p-scratch"}},
+                {"name": "x-", "ephemeral": template}])),
+            vec![
+                "spec.volumes[1].persistentVolumeClaim.claimName: Invalid value: \"p-scratch\": must not reference a PVC that gets created for an ephemeral volume",
+                "spec.volumes[2].name: Invalid value: \"x-\": PVC name \"p-x-\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+                "spec.volumes[2].name: Invalid value: \"x-\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
             ]
         );
     }
