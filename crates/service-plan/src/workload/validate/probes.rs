@@ -5,11 +5,9 @@
 use serde_json::Value;
 
 use super::json::{child, items, num, opt_num, text};
+use super::nonnegative;
 use crate::field::{FieldError, FieldErrors};
 use crate::format;
-
-/// `isNegativeErrorMsg`.
-const NEGATIVE_MSG: &str = "must be greater than or equal to 0";
 
 /// Which probe is validated: liveness and startup probes must succeed once; a readiness
 /// probe may not carry its own grace period.
@@ -60,14 +58,7 @@ fn validate_probe(
         "successThreshold",
         "failureThreshold",
     ] {
-        let value = num(probe, key);
-        if value < 0 {
-            errs.push(FieldError::invalid(
-                format!("{path}.{key}"),
-                value,
-                NEGATIVE_MSG,
-            ));
-        }
+        nonnegative(errs, &format!("{path}.{key}"), num(probe, key));
     }
     let probe_grace = opt_num(probe, "terminationGracePeriodSeconds");
     if let Some(g) = probe_grace.filter(|g| *g <= 0) {
