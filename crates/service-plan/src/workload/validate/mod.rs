@@ -91,6 +91,7 @@ pub fn validate_pod(pod: &Value) -> FieldErrors {
         .filter(|n| !n.is_empty());
     let spec = pod.get("spec").unwrap_or(&Value::Null);
     pod_spec::validate_pod_spec(&mut errs, spec, name, "spec");
+    pod_spec::validate_containers_only_for_pod(&mut errs, spec, "spec");
     errs
 }
 
@@ -188,6 +189,12 @@ fn validate_template(errs: &mut FieldErrors, template: Option<&Value>, selector:
     let null = Value::Null;
     let pod_spec_json = template.get("spec").unwrap_or(&null);
     pod_spec::validate_pod_spec(errs, pod_spec_json, None, "spec.template.spec");
+    if !json::items(pod_spec_json, "ephemeralContainers").is_empty() {
+        errs.push(FieldError::forbidden(
+            "spec.template.spec.ephemeralContainers",
+            "ephemeral containers not allowed in pod template",
+        ));
+    }
     let pod_spec = pod_spec_json.as_object().unwrap_or(&empty);
     let restart = pod_spec
         .get("restartPolicy")

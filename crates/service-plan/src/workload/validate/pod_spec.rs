@@ -56,6 +56,23 @@ pub fn validate_pod_spec(errs: &mut FieldErrors, spec: &Value, pod_name: Option<
     }
 }
 
+/// `validateContainersOnlyForPod`: what a Pod checks beyond its spec (a template does not,
+/// for backward compatibility).
+pub fn validate_containers_only_for_pod(errs: &mut FieldErrors, spec: &Value, path: &str) {
+    for key in ["containers", "initContainers"] {
+        for (i, container) in items(spec, key).iter().enumerate() {
+            let image = text(container, "image");
+            if image.trim() != image {
+                errs.push(FieldError::invalid(
+                    format!("{path}.{key}[{i}].image"),
+                    image,
+                    "must not have leading or trailing whitespace",
+                ));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -88,6 +105,52 @@ mod tests {
                 "spec.containers: Required value",
                 "spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"OnFailure\", \"Never\"",
                 "spec.activeDeadlineSeconds: Invalid value: 0: must be between 1 and 2147483647, inclusive",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pod_image_has_no_surrounding_whitespace_but_a_templates_may() {
+        let spec = json!({"containers": [{"name": "c", "image": " nginx"}],
+            "initContainers": [{"name": "i", "image": "busybox\n"}]});
+        assert_eq!(
+            pod_errors(spec.clone()),
+            vec![
+                "spec.containers[0].image: Invalid value: \" nginx\": must not have leading or trailing whitespace",
+                "spec.initContainers[0].image: Invalid value: \"busybox\\n\": must not have leading or trailing whitespace",
+            ]
+        );
+        assert_eq!(template_errors(spec), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_replica_sets_template_is_validated_alike() {
+        let mut rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
+            "spec": {"selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "web", "image": "nginx",
+                        "startupProbe": {"httpGet": {"port": 80}, "successThreshold": 2}}]}}}});
+        crate::workload::defaults::set_replica_set_defaults(&mut rs);
+        let errs: Vec<String> = super::super::validate_replica_set_spec(&rs)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            errs,
+            vec![
+                "spec.template.spec.containers[0].startupProbe.successThreshold: Invalid value: 2: must be 1"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_template_has_no_ephemeral_containers() {
+        let errs = template_errors(json!({"containers": [{"name": "c", "image": "x"}],
+            "ephemeralContainers": [{"name": "debug", "image": "busybox"}]}));
+        assert_eq!(
+            errs,
+            vec![
+                "spec.template.spec.ephemeralContainers: Forbidden: ephemeral containers not allowed in pod template"
             ]
         );
     }
