@@ -9,6 +9,7 @@ mod containers;
 mod env;
 mod json;
 mod mounts;
+mod plugins;
 mod pod_spec;
 mod probes;
 mod volumes;

@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::env::{VOLUME_FIELD_PATHS, object_field_selector, resource_field_selector};
-use super::json::{child, is_empty, items, num, text};
+use super::json::{child, items, num, text};
+use super::plugins::{self, required_fields};
 use crate::field::{FieldError, FieldErrors, go_quote};
 use crate::format;
 use crate::workload::qos::quantity_nanos;
@@ -42,23 +43,21 @@ const SOURCES: [(&str, &str, &str, SourceCheck); 29] = [
         "gcePersistentDisk",
         "gcePersistentDisk",
         "persistentDisk",
-        |e, s, p| required_fields(e, s, p, &["pdName"]),
+        plugins::gce_persistent_disk,
     ),
     (
         "awsElasticBlockStore",
         "awsElasticBlockStore",
         "awsElasticBlockStore",
-        |e, s, p| required_fields(e, s, p, &["volumeID"]),
+        plugins::aws_elastic_block_store,
     ),
     ("secret", "secret", "secret", secret),
     ("nfs", "nfs", "nfs", nfs),
-    ("iscsi", "iscsi", "iscsi", |e, s, p| {
-        required_fields(e, s, p, &["targetPortal", "iqn"])
-    }),
+    ("iscsi", "iscsi", "iscsi", plugins::iscsi),
     ("glusterfs", "glusterfs", "glusterfs", |e, s, p| {
         required_fields(e, s, p, &["endpoints", "path"])
     }),
-    ("flocker", "flocker", "flocker", |_, _, _| {}),
+    ("flocker", "flocker", "flocker", plugins::flocker),
     (
         "persistentVolumeClaim",
         "persistentVolumeClaim",
@@ -68,18 +67,19 @@ const SOURCES: [(&str, &str, &str, SourceCheck); 29] = [
     ("rbd", "rbd", "rbd", |e, s, p| {
         required_fields(e, s, p, &["monitors", "image"])
     }),
-    ("cinder", "cinder", "cinder", |e, s, p| {
-        required_fields(e, s, p, &["volumeID"])
-    }),
+    ("cinder", "cinder", "cinder", plugins::cinder),
     ("cephfs", "cephFS", "cephfs", |e, s, p| {
         required_fields(e, s, p, &["monitors"])
     }),
-    ("quobyte", "quobyte", "quobyte", |_, _, _| {}),
+    ("quobyte", "quobyte", "quobyte", plugins::quobyte),
     ("downwardAPI", "downwarAPI", "downwardAPI", downward_api),
-    ("fc", "fc", "fc", |_, _, _| {}),
-    ("flexVolume", "flexVolume", "flexVolume", |e, s, p| {
-        required_fields(e, s, p, &["driver"])
-    }),
+    ("fc", "fc", "fc", plugins::fc),
+    (
+        "flexVolume",
+        "flexVolume",
+        "flexVolume",
+        plugins::flex_volume,
+    ),
     ("configMap", "configMap", "configMap", config_map),
     ("azureFile", "azureFile", "azureFile", |e, s, p| {
         required_fields(e, s, p, &["secretName", "shareName"])
@@ -102,10 +102,8 @@ const SOURCES: [(&str, &str, &str, SourceCheck); 29] = [
         "portworxVolume",
         |e, s, p| required_fields(e, s, p, &["volumeID"]),
     ),
-    ("azureDisk", "azureDisk", "azureDisk", |e, s, p| {
-        required_fields(e, s, p, &["diskName", "diskURI"])
-    }),
-    ("storageos", "storageos", "storageos", |_, _, _| {}),
+    ("azureDisk", "azureDisk", "azureDisk", plugins::azure_disk),
+    ("storageos", "storageos", "storageos", plugins::storage_os),
     ("projected", "projected", "projected", projected),
     ("scaleIO", "scaleIO", "scaleIO", |e, s, p| {
         required_fields(e, s, p, &["gateway", "system", "volumeName"])
@@ -228,6 +226,9 @@ fn validate_volume_source(
                 }
             }
         }
+        if key == "iscsi" {
+            plugins::iscsi_name_length(errs, volume, path);
+        }
     }
     if count == 0 {
         errs.push(FieldError::required(path, "must specify a volume type"));
@@ -240,15 +241,6 @@ fn quantity_text(v: &Value) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
-    }
-}
-
-/// The plain `Required` checks of a source whose other rules are not modelled here.
-fn required_fields(errs: &mut FieldErrors, source: &Value, path: &str, fields: &[&str]) {
-    for field in fields {
-        if is_empty(source, field) {
-            errs.push(FieldError::required(format!("{path}.{field}"), ""));
-        }
     }
 }
 
