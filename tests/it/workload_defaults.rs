@@ -328,3 +328,44 @@ spec:
         "The Pod \"lonely\" is invalid: spec.containers[0].volumeMounts[0].name: Not found: \"config\"\n",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_create_of_a_replica_set_prints_its_env_and_probe_errors() {
+    let Some(k) = Kubectl::start().await else {
+        return;
+    };
+    k.write(
+        "rs.yaml",
+        "apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: api
+spec:
+  selector:
+    matchLabels:
+      app: api
+  template:
+    metadata:
+      labels:
+        app: api
+    spec:
+      containers:
+      - name: api
+        image: nginx:1.27
+        env:
+        - name: NODE
+          valueFrom:
+            fieldRef:
+              fieldPath: status.phase
+        startupProbe:
+          tcpSocket:
+            port: 80
+          successThreshold: 2
+",
+    );
+    k.run(&["create", "-f", "rs.yaml"]).await.assert_err(
+        "The ReplicaSet \"api\" is invalid: \n\
+         * spec.template.spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Unsupported value: \"status.phase\": supported values: \"metadata.name\", \"metadata.namespace\", \"metadata.uid\", \"spec.nodeName\", \"spec.serviceAccountName\", \"status.hostIP\", \"status.hostIPs\", \"status.podIP\", \"status.podIPs\"\n\
+         * spec.template.spec.containers[0].startupProbe.successThreshold: Invalid value: 2: must be 1\n",
+    );
+}

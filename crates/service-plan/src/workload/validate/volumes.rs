@@ -418,10 +418,8 @@ fn projected(errs: &mut FieldErrors, source: &Value, path: &str) {
                 local_non_reserved_path(errs, target, &format!("{path}.path"));
             }
         }
-        // ClusterTrustBundleProjection is alpha and off in v1.32: the source only counts.
-        if child(projection, "clusterTrustBundle").is_some() {
-            count += 1;
-        }
+        // ClusterTrustBundleProjection is alpha and off in v1.32: the pod strategy drops a
+        // `clusterTrustBundle` source before validation, so it neither counts nor is checked.
         if count > 1 {
             errs.push(FieldError::forbidden(
                 src,
