@@ -1127,6 +1127,7 @@ fn validate_kind(kind: &Kind, object: &Value, old: Option<&Value>) -> FieldError
         }
         "Deployment" => validate::validate_deployment_spec(object),
         "ReplicaSet" => validate::validate_replica_set_spec(object),
+        "Pod" => return validate::validate_pod(object),
         "Lease" => return service_plan::lease::validate::validate_lease(object),
         _ => {
             return service_plan::rbac::objects::validate_object(kind.resource.plural, object, old);

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use service_console::registry::{Kind, WriteOptions, kind_by_plural};
 
 use crate::support::TestCluster;
+use crate::support::kubectl::Kubectl;
 
 fn deployments() -> &'static Kind {
     kind_by_plural("deployments").expect("deployments are served")
@@ -203,5 +204,168 @@ async fn a_deployment_whose_selector_misses_its_template_is_refused_in_upstreams
     assert_eq!(
         error.to_string(),
         "Deployment.apps \"web\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"other\"}: `selector` does not match template `labels`"
+    );
+}
+
+/// A Deployment manifest whose one container is `container` (YAML lines under `- `) and whose
+/// pod spec adds `extra` (YAML lines at the pod spec's indent).
+fn deployment_yaml(container: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+{extra}      containers:
+      - name: web
+        image: nginx:1.27
+{container}"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_apply_prints_every_pod_spec_error_of_a_deployment_in_upstreams_order() {
+    let Some(k) = Kubectl::start().await else {
+        return;
+    };
+    k.write(
+        "bad.yaml",
+        &deployment_yaml(
+            "        env:
+        - name: GREETING=1
+          value: hi
+        volumeMounts:
+        - name: missing
+          mountPath: /data
+        livenessProbe:
+          exec:
+            command: [\"true\"]
+          httpGet:
+            port: 80
+",
+            "      volumes:
+      - name: cache
+        emptyDir: {}
+      - name: cache
+        emptyDir: {}
+",
+        ),
+    );
+    k.run(&["apply", "-f", "bad.yaml"]).await.assert_err(
+        "The Deployment \"web\" is invalid: \n\
+         * spec.template.spec.volumes[1].name: Duplicate value: \"cache\"\n\
+         * spec.template.spec.containers[0].env[0].name: Invalid value: \"GREETING=1\": a valid environment variable name must consist only of printable ASCII characters other than '='\n\
+         * spec.template.spec.containers[0].volumeMounts[0].name: Not found: \"missing\"\n\
+         * spec.template.spec.containers[0].livenessProbe.httpGet: Forbidden: may not specify more than 1 handler type\n",
+    );
+    let run = k.run(&["get", "deployments", "-o", "name"]).await;
+    run.assert_ok("");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_shows_a_probe_defaulted_and_refuses_a_pod_without_its_volume() {
+    let Some(k) = Kubectl::start().await else {
+        return;
+    };
+    k.write(
+        "web.yaml",
+        &deployment_yaml(
+            "        livenessProbe:
+          httpGet:
+            port: 8080
+        volumeMounts:
+        - name: config
+          mountPath: /etc/web
+",
+            "      volumes:
+      - name: config
+        configMap:
+          name: web-config
+",
+        ),
+    );
+    k.run(&["apply", "-f", "web.yaml"])
+        .await
+        .assert_ok("deployment.apps/web created\n");
+    let run = k.run(&["get", "deployment", "web", "-o", "json"]).await;
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{run:#?}");
+    let deployment: Value = serde_json::from_str(&run.stdout).expect("kubectl printed JSON");
+    let spec = &deployment["spec"]["template"]["spec"];
+    assert_eq!(
+        spec["containers"][0]["livenessProbe"],
+        json!({"httpGet": {"port": 8080, "path": "/", "scheme": "HTTP"},
+               "timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3})
+    );
+    assert_eq!(
+        spec["volumes"],
+        json!([{"name": "config", "configMap": {"name": "web-config", "defaultMode": 420}}])
+    );
+
+    k.write(
+        "pod.yaml",
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: lonely
+spec:
+  containers:
+  - name: app
+    image: busybox:1.36
+    volumeMounts:
+    - name: config
+      mountPath: /etc/app
+",
+    );
+    k.run(&["apply", "-f", "pod.yaml"]).await.assert_err(
+        "The Pod \"lonely\" is invalid: spec.containers[0].volumeMounts[0].name: Not found: \"config\"\n",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_create_of_a_replica_set_prints_its_env_and_probe_errors() {
+    let Some(k) = Kubectl::start().await else {
+        return;
+    };
+    k.write(
+        "rs.yaml",
+        "apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: api
+spec:
+  selector:
+    matchLabels:
+      app: api
+  template:
+    metadata:
+      labels:
+        app: api
+    spec:
+      containers:
+      - name: api
+        image: nginx:1.27
+        env:
+        - name: NODE
+          valueFrom:
+            fieldRef:
+              fieldPath: status.phase
+        startupProbe:
+          tcpSocket:
+            port: 80
+          successThreshold: 2
+",
+    );
+    k.run(&["create", "-f", "rs.yaml"]).await.assert_err(
+        "The ReplicaSet \"api\" is invalid: \n\
+         * spec.template.spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Unsupported value: \"status.phase\": supported values: \"metadata.name\", \"metadata.namespace\", \"metadata.uid\", \"spec.nodeName\", \"spec.serviceAccountName\", \"status.hostIP\", \"status.hostIPs\", \"status.podIP\", \"status.podIPs\"\n\
+         * spec.template.spec.containers[0].startupProbe.successThreshold: Invalid value: 2: must be 1\n",
     );
 }

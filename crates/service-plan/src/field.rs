@@ -105,6 +105,11 @@ impl FieldError {
         Self::new(ErrorType::Duplicate, field, Some(value.go()), "")
     }
 
+    /// `field.NotFound(path, value)`.
+    pub fn not_found(field: impl Into<String>, value: impl GoValue) -> Self {
+        Self::new(ErrorType::NotFound, field, Some(value.go()), "")
+    }
+
     /// `field.Forbidden(path, detail)`.
     pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> Self {
         Self::new(ErrorType::Forbidden, field, None, detail)

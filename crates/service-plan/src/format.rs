@@ -273,6 +273,75 @@ pub fn is_valid_port_name(port: &str) -> Vec<String> {
     errs
 }
 
+const CONFIG_MAP_KEY_FMT: &str = "[-._a-zA-Z0-9]+";
+const CONFIG_MAP_KEY_ERR: &str =
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.'";
+const RELAXED_ENV_VAR_NAME_ERR: &str = "a valid environment variable name must consist only of printable ASCII characters other than '='";
+const HTTP_HEADER_NAME_FMT: &str = "[-A-Za-z0-9]+";
+const HTTP_HEADER_NAME_ERR: &str =
+    "a valid HTTP header must consist of alphanumeric characters or '-'";
+
+/// Mirrors `hasChDirPrefix`: `.`, `..` and names starting with `..`.
+fn has_ch_dir_prefix(value: &str) -> Option<String> {
+    match value {
+        "." => Some("must not be '.'".to_string()),
+        ".." => Some("must not be '..'".to_string()),
+        v if v.starts_with("..") => Some("must not start with '..'".to_string()),
+        _ => None,
+    }
+}
+
+/// Mirrors `IsConfigMapKey` (keys of ConfigMaps and Secrets) in apimachinery `pkg/util/validation`.
+pub fn is_config_map_key(value: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if value.len() > DNS1123_SUBDOMAIN_MAX_BYTES {
+        errs.push(max_len_error(DNS1123_SUBDOMAIN_MAX_BYTES));
+    }
+    let valid = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    if !valid {
+        errs.push(regex_error(
+            CONFIG_MAP_KEY_ERR,
+            CONFIG_MAP_KEY_FMT,
+            &["key.name", "KEY_NAME", "key-name"],
+        ));
+    }
+    errs.extend(has_ch_dir_prefix(value));
+    errs
+}
+
+/// Mirrors `IsRelaxedEnvVarName`, the env name rule of the `RelaxedEnvironmentVariableValidation`
+/// gate (beta and on by default in v1.32): printable ASCII other than `=`.
+pub fn is_relaxed_env_var_name(value: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if value.is_empty() {
+        errs.push(format!("environment variable name {}", empty_error()));
+    }
+    if value.chars().any(|c| !(' '..='~').contains(&c) || c == '=') {
+        errs.push(RELAXED_ENV_VAR_NAME_ERR.to_string());
+    }
+    errs
+}
+
+/// Mirrors `IsHTTPHeaderName` in apimachinery `pkg/util/validation`.
+pub fn is_http_header_name(value: &str) -> Vec<String> {
+    if !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        Vec::new()
+    } else {
+        vec![regex_error(
+            HTTP_HEADER_NAME_ERR,
+            HTTP_HEADER_NAME_FMT,
+            &["X-Header-Name"],
+        )]
+    }
+}
+
 /// Mirrors `IsValidPortNum`: 1..65535.
 pub fn is_valid_port_num(port: i64) -> Vec<String> {
     if (1..=65535).contains(&port) {

@@ -1,9 +1,20 @@
-//! Validation of apps/v1 Deployment specs in kube-apiserver v1.32's words: the essential
-//! rules of `ValidateDeploymentSpec` (pkg/apis/apps/validation/validation.go) and of the pod
-//! template's containers (pkg/apis/core/validation/validation.go), in upstream's order.
-//! The object is the defaulted JSON; metadata is validated by the registry's generic rules.
+//! Validation of apps/v1 Deployments and ReplicaSets and of core/v1 Pods in kube-apiserver
+//! v1.32's words: the essential rules of `ValidateDeploymentSpec` and
+//! `ValidateReplicaSetSpec` (pkg/apis/apps/validation/validation.go) and of the pod spec
+//! (pkg/apis/core/validation/validation.go: volumes, containers, env, mounts, probes), in
+//! upstream's order. The object is the defaulted JSON; metadata is validated by the
+//! registry's generic rules.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod containers;
+mod env;
+mod json;
+mod mounts;
+mod plugins;
+mod pod_spec;
+mod probes;
+mod volumes;
+
+use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as metav1;
 use serde_json::{Map, Value};
@@ -71,6 +82,20 @@ pub fn validate_replica_set_spec(replica_set: &Value) -> FieldErrors {
     errs
 }
 
+/// The errors of a Pod's `spec`; mirrors the `ValidatePodSpec` part of `ValidatePodCreate`
+/// (create and update validate the spec alike).
+pub fn validate_pod(pod: &Value) -> FieldErrors {
+    let mut errs = FieldErrors::new();
+    let name = pod
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty());
+    let spec = pod.get("spec").unwrap_or(&Value::Null);
+    pod_spec::validate_pod_spec(&mut errs, spec, name, "spec");
+    pod_spec::validate_containers_only_for_pod(&mut errs, spec, "spec");
+    errs
+}
+
 /// The update rule both kinds add in apps/v1 (`ValidateImmutableField` of `spec.selector` in
 /// the strategies' `ValidateUpdate`).
 pub fn validate_selector_unchanged(object: &Value, old: &Value) -> FieldErrors {
@@ -126,8 +151,8 @@ fn validate_selector_and_template(errs: &mut FieldErrors, spec: &Map<String, Val
     }
 }
 
-/// `ValidatePodTemplateSpecForReplicaSet`, limited to the labels check, the containers and
-/// the restart policy.
+/// `ValidatePodTemplateSpecForReplicaSet`: the selector must match the labels, the template
+/// must be a valid pod template, and its pods must restart `Always` without a deadline.
 fn validate_template(errs: &mut FieldErrors, template: Option<&Value>, selector: &LabelSelector) {
     let empty = Map::new();
     let template = template.and_then(Value::as_object).unwrap_or(&empty);
@@ -162,11 +187,16 @@ fn validate_template(errs: &mut FieldErrors, template: Option<&Value>, selector:
         &string_map(metadata.and_then(|m| m.get("annotations"))),
         "spec.template.annotations",
     ));
-    let pod_spec = template
-        .get("spec")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
-    validate_containers(errs, pod_spec.get("containers"));
+    let null = Value::Null;
+    let pod_spec_json = template.get("spec").unwrap_or(&null);
+    pod_spec::validate_pod_spec(errs, pod_spec_json, None, "spec.template.spec");
+    if !json::items(pod_spec_json, "ephemeralContainers").is_empty() {
+        errs.push(FieldError::forbidden(
+            "spec.template.spec.ephemeralContainers",
+            "ephemeral containers not allowed in pod template",
+        ));
+    }
+    let pod_spec = pod_spec_json.as_object().unwrap_or(&empty);
     let restart = pod_spec
         .get("restartPolicy")
         .and_then(Value::as_str)
@@ -186,125 +216,6 @@ fn validate_template(errs: &mut FieldErrors, template: Option<&Value>, selector:
             "spec.template.spec.activeDeadlineSeconds",
             "activeDeadlineSeconds in ReplicaSet is not Supported",
         ));
-    }
-}
-
-/// The first rules of `validateContainers` and `validateContainerCommon`: at least one
-/// container, each with a DNS-1123 label for a unique name and an image.
-fn validate_containers(errs: &mut FieldErrors, containers: Option<&Value>) {
-    let path = "spec.template.spec.containers";
-    let containers = containers
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    if containers.is_empty() {
-        errs.push(FieldError::required(path, ""));
-        return;
-    }
-    let mut names = BTreeSet::new();
-    for (i, container) in containers.iter().enumerate() {
-        let name = container.get("name").and_then(Value::as_str).unwrap_or("");
-        let name_path = format!("{path}[{i}].name");
-        if name.is_empty() {
-            errs.push(FieldError::required(&name_path, ""));
-        } else {
-            for msg in format::is_dns1123_label(name) {
-                errs.push(FieldError::invalid(&name_path, name, msg));
-            }
-        }
-        let image = container.get("image").and_then(Value::as_str).unwrap_or("");
-        if image.is_empty() {
-            errs.push(FieldError::required(format!("{path}[{i}].image"), ""));
-        }
-        let text = |key: &str| container.get(key).and_then(Value::as_str).unwrap_or("");
-        match text("terminationMessagePolicy") {
-            "File" | "FallbackToLogsOnError" => {}
-            "" => errs.push(FieldError::required(
-                format!("{path}[{i}].terminationMessagePolicy"),
-                "",
-            )),
-            other => errs.push(FieldError::not_supported_in_order(
-                format!("{path}[{i}].terminationMessagePolicy"),
-                other,
-                &["File", "FallbackToLogsOnError"],
-            )),
-        }
-        validate_container_ports(errs, &format!("{path}[{i}].ports"), container.get("ports"));
-        match text("imagePullPolicy") {
-            "Always" | "IfNotPresent" | "Never" => {}
-            "" => errs.push(FieldError::required(
-                format!("{path}[{i}].imagePullPolicy"),
-                "",
-            )),
-            other => errs.push(FieldError::not_supported(
-                format!("{path}[{i}].imagePullPolicy"),
-                other,
-                &["Always", "IfNotPresent", "Never"],
-            )),
-        }
-        if !names.insert(name) {
-            errs.push(FieldError::duplicate(&name_path, name));
-        }
-    }
-}
-
-/// `validateContainerPorts`: names as IANA service names, unique; port numbers in range; a
-/// supported protocol.
-fn validate_container_ports(errs: &mut FieldErrors, path: &str, ports: Option<&Value>) {
-    let mut names = BTreeSet::new();
-    let ports = ports
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    for (i, port) in ports.iter().enumerate() {
-        let name = port.get("name").and_then(Value::as_str).unwrap_or("");
-        if !name.is_empty() {
-            let msgs = format::is_valid_port_name(name);
-            if !msgs.is_empty() {
-                for msg in msgs {
-                    errs.push(FieldError::invalid(format!("{path}[{i}].name"), name, msg));
-                }
-            } else if !names.insert(name) {
-                errs.push(FieldError::duplicate(format!("{path}[{i}].name"), name));
-            }
-        }
-        let container_port = port
-            .get("containerPort")
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        if container_port == 0 {
-            errs.push(FieldError::required(
-                format!("{path}[{i}].containerPort"),
-                "",
-            ));
-        } else {
-            for msg in format::is_valid_port_num(container_port) {
-                errs.push(FieldError::invalid(
-                    format!("{path}[{i}].containerPort"),
-                    container_port,
-                    msg,
-                ));
-            }
-        }
-        let host_port = port.get("hostPort").and_then(Value::as_i64).unwrap_or(0);
-        if host_port != 0 {
-            for msg in format::is_valid_port_num(host_port) {
-                errs.push(FieldError::invalid(
-                    format!("{path}[{i}].hostPort"),
-                    host_port,
-                    msg,
-                ));
-            }
-        }
-        match port.get("protocol").and_then(Value::as_str).unwrap_or("") {
-            "TCP" | "UDP" | "SCTP" => {}
-            "" => errs.push(FieldError::required(format!("{path}[{i}].protocol"), "")),
-            other => errs.push(FieldError::not_supported(
-                format!("{path}[{i}].protocol"),
-                other,
-                &["SCTP", "TCP", "UDP"],
-            )),
-        }
     }
 }
 
@@ -541,6 +452,55 @@ fn string_list(v: Option<&Value>) -> Vec<String> {
         .flatten()
         .map(|v| v.as_str().unwrap_or_default().to_string())
         .collect()
+}
+
+/// Builders shared by the pod spec rules' tests: a Pod or a Deployment around a pod spec,
+/// defaulted as the registry stores it, and its errors as text.
+#[cfg(test)]
+mod test_support {
+    use serde_json::{Value, json};
+
+    use crate::workload::defaults::{set_deployment_defaults, set_pod_defaults};
+
+    /// The errors of a Pod whose spec is `spec`.
+    pub fn pod_errors(spec: Value) -> Vec<String> {
+        let mut pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": spec});
+        set_pod_defaults(&mut pod);
+        super::validate_pod(&pod)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// The errors of a Pod with one container `c` (image `nginx`) changed by `container`,
+    /// and the pod spec changed by `spec`.
+    pub fn container_errors(container: Value, spec: Value) -> Vec<String> {
+        let mut c = json!({"name": "c", "image": "nginx"});
+        merge(&mut c, container);
+        let mut s = json!({"containers": [c]});
+        merge(&mut s, spec);
+        pod_errors(s)
+    }
+
+    /// The errors of a Deployment whose template's pod spec is `spec`.
+    pub fn template_errors(spec: Value) -> Vec<String> {
+        let mut d = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {"selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}}, "spec": spec}}});
+        set_deployment_defaults(&mut d);
+        super::validate_deployment_spec(&d)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    fn merge(into: &mut Value, from: Value) {
+        if let (Some(into), Value::Object(from)) = (into.as_object_mut(), from) {
+            into.extend(from);
+        }
+    }
 }
 
 #[cfg(test)]
