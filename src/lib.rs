@@ -10,6 +10,7 @@ pub mod config;
 pub mod connections;
 pub mod console;
 pub mod controllers;
+pub mod flowcontrol;
 pub mod health;
 pub mod inflight;
 pub mod manifest;

@@ -14,6 +14,7 @@ pub mod codec;
 pub mod diff;
 pub mod endpoints;
 pub mod field;
+pub mod flowcontrol;
 pub mod format;
 pub mod history;
 pub mod lease;

@@ -7,11 +7,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 mod access;
+mod flowcontrol;
 mod lease;
 
 pub use access::{
     SubjectsStrings, binding_cells, cluster_role_binding_columns, created_at, role_binding_columns,
     role_cells, role_columns, service_account_cells, service_account_columns,
+};
+pub use flowcontrol::{
+    flow_schema_cells, flow_schema_columns, priority_level_cells, priority_level_columns,
 };
 pub use lease::{lease_cells, lease_columns};
 
@@ -161,6 +165,10 @@ pub enum TableKind {
     ClusterRoleBinding,
     /// coordination.k8s.io/v1 Lease.
     Lease,
+    /// flowcontrol.apiserver.k8s.io/v1 FlowSchema.
+    FlowSchema,
+    /// flowcontrol.apiserver.k8s.io/v1 PriorityLevelConfiguration.
+    PriorityLevelConfiguration,
 }
 
 impl TableKind {
@@ -182,6 +190,8 @@ impl TableKind {
             "RoleBinding" => Self::RoleBinding,
             "ClusterRoleBinding" => Self::ClusterRoleBinding,
             "Lease" => Self::Lease,
+            "FlowSchema" => Self::FlowSchema,
+            "PriorityLevelConfiguration" => Self::PriorityLevelConfiguration,
             _ => return None,
         })
     }
@@ -203,6 +213,8 @@ impl TableKind {
             Self::RoleBinding => role_binding_columns(),
             Self::ClusterRoleBinding => cluster_role_binding_columns(),
             Self::Lease => lease_columns(),
+            Self::FlowSchema => flow_schema_columns(),
+            Self::PriorityLevelConfiguration => priority_level_columns(),
         }
     }
 
@@ -222,6 +234,8 @@ impl TableKind {
             Self::Role | Self::ClusterRole => role_cells(obj),
             Self::RoleBinding | Self::ClusterRoleBinding => binding_cells(obj, now),
             Self::Lease => lease_cells(obj, now),
+            Self::FlowSchema => flow_schema_cells(obj, now),
+            Self::PriorityLevelConfiguration => priority_level_cells(obj, now),
         }
     }
 
@@ -1864,6 +1878,8 @@ mod tests {
             "RoleBinding",
             "ClusterRoleBinding",
             "Lease",
+            "FlowSchema",
+            "PriorityLevelConfiguration",
         ] {
             let k = TableKind::from_kind(kind).unwrap();
             for obj in [
