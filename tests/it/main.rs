@@ -13,6 +13,7 @@ mod cli;
 mod console;
 mod console_lb;
 mod controllers;
+mod flowcontrol;
 mod history;
 mod hostile;
 mod kubectl;
