@@ -176,6 +176,19 @@ async fn bootstrap_configuration_tables_headers_and_mandatory_objects() {
         logged.stderr
     );
 
+    // Probes are exempt for everyone, through the suggested `probes` FlowSchema.
+    let probes = kubectl
+        .run(&["get", "flowschema", "probes", "-o", jsonpath_uid])
+        .await
+        .stdout;
+    let logged = kubectl.run(&["get", "--raw", "/readyz", "-v=8"]).await;
+    assert_eq!(
+        pf_headers(&logged.stderr),
+        (Some(probes), Some(exempt_level.clone())),
+        "{}",
+        logged.stderr
+    );
+
     // A deleted mandatory FlowSchema comes back (a new object), and requests name it.
     let deleted = kubectl.run(&["delete", "flowschema", "exempt"]).await;
     deleted.assert_ok("flowschema.flowcontrol.apiserver.k8s.io \"exempt\" deleted\n");

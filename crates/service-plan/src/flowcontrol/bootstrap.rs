@@ -31,6 +31,14 @@ pub struct BootstrapObject {
 }
 
 impl BootstrapObject {
+    /// The same object, mandatory.
+    fn mandatory(self) -> BootstrapObject {
+        BootstrapObject {
+            mandatory: true,
+            ..self
+        }
+    }
+
     /// The object to create, annotated for auto-update.
     pub fn object(&self) -> Value {
         let kind = if self.resource == FLOW_SCHEMAS {
@@ -131,7 +139,6 @@ fn flow_schema(
     subjects: Vec<Value>,
     resource_rules: Vec<Value>,
     non_resource_rules: Vec<Value>,
-    mandatory: bool,
 ) -> BootstrapObject {
     let mut rule = json!({"subjects": subjects});
     if !resource_rules.is_empty() {
@@ -152,7 +159,7 @@ fn flow_schema(
         resource: FLOW_SCHEMAS,
         name,
         spec,
-        mandatory,
+        mandatory: false,
     }
 }
 
@@ -163,7 +170,6 @@ fn flow_schema_all(
     precedence: i32,
     distinguisher: Option<&str>,
     subjects: Vec<Value>,
-    mandatory: bool,
 ) -> BootstrapObject {
     flow_schema(
         name,
@@ -173,7 +179,6 @@ fn flow_schema_all(
         subjects,
         vec![all_resources()],
         vec![non_resource_rule(&["*"], &["*"])],
-        mandatory,
     )
 }
 
@@ -213,23 +218,9 @@ pub fn flow_schemas() -> Vec<BootstrapObject> {
     let everyone = || groups(&[UNAUTHENTICATED, AUTHENTICATED]);
     let get_create_update = ["get", "create", "update"];
     vec![
-        flow_schema_all(NAME_EXEMPT, NAME_EXEMPT, 1, None, groups(&[MASTERS]), true),
-        flow_schema_all(
-            NAME_CATCH_ALL,
-            NAME_CATCH_ALL,
-            10000,
-            BY_USER,
-            everyone(),
-            true,
-        ),
-        flow_schema_all(
-            "system-nodes",
-            "system",
-            500,
-            BY_USER,
-            groups(&[NODES]),
-            false,
-        ),
+        flow_schema_all(NAME_EXEMPT, NAME_EXEMPT, 1, None, groups(&[MASTERS])).mandatory(),
+        flow_schema_all(NAME_CATCH_ALL, NAME_CATCH_ALL, 10000, BY_USER, everyone()).mandatory(),
+        flow_schema_all("system-nodes", "system", 500, BY_USER, groups(&[NODES])),
         flow_schema(
             "system-node-high",
             "node-high",
@@ -241,7 +232,6 @@ pub fn flow_schemas() -> Vec<BootstrapObject> {
                 resource_rule(&["*"], &["coordination.k8s.io"], &["leases"], &["*"], false),
             ],
             vec![],
-            false,
         ),
         flow_schema(
             "probes",
@@ -254,7 +244,6 @@ pub fn flow_schemas() -> Vec<BootstrapObject> {
                 &["get"],
                 &["/healthz", "/readyz", "/livez"],
             )],
-            false,
         ),
         flow_schema(
             "system-leader-election",
@@ -274,7 +263,6 @@ pub fn flow_schemas() -> Vec<BootstrapObject> {
                 false,
             )],
             vec![],
-            false,
         ),
         flow_schema(
             "workload-leader-election",
@@ -299,7 +287,6 @@ pub fn flow_schemas() -> Vec<BootstrapObject> {
                 ),
             ],
             vec![],
-            false,
         ),
         flow_schema(
             "endpoint-controller",
@@ -322,7 +309,6 @@ pub fn flow_schemas() -> Vec<BootstrapObject> {
                 false,
             )],
             vec![],
-            false,
         ),
         flow_schema_all(
             "kube-controller-manager",
@@ -330,7 +316,6 @@ pub fn flow_schemas() -> Vec<BootstrapObject> {
             800,
             BY_NAMESPACE,
             users(&[KUBE_CONTROLLER_MANAGER]),
-            false,
         ),
         flow_schema_all(
             "kube-scheduler",
@@ -338,7 +323,6 @@ pub fn flow_schemas() -> Vec<BootstrapObject> {
             800,
             BY_NAMESPACE,
             users(&[KUBE_SCHEDULER]),
-            false,
         ),
         flow_schema_all(
             "kube-system-service-accounts",
@@ -346,7 +330,6 @@ pub fn flow_schemas() -> Vec<BootstrapObject> {
             900,
             BY_NAMESPACE,
             kube_system_service_accounts(&["*"]),
-            false,
         ),
         flow_schema_all(
             "service-accounts",
@@ -354,7 +337,6 @@ pub fn flow_schemas() -> Vec<BootstrapObject> {
             9000,
             BY_USER,
             groups(&[SERVICE_ACCOUNTS]),
-            false,
         ),
         flow_schema_all(
             "global-default",
@@ -362,7 +344,6 @@ pub fn flow_schemas() -> Vec<BootstrapObject> {
             9900,
             BY_USER,
             everyone(),
-            false,
         ),
     ]
 }

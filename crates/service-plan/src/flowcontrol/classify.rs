@@ -177,7 +177,7 @@ fn matches_subject(user: &UserInfo, subject: &Subject) -> bool {
         "Group" => subject
             .group
             .as_ref()
-            .is_some_and(|g| g.name == "*" || user.groups.iter().any(|ug| *ug == g.name)),
+            .is_some_and(|g| g.name == "*" || user.groups.contains(&g.name)),
         "ServiceAccount" => subject.service_account.as_ref().is_some_and(|sa| {
             match crate::user::parse_service_account_user(&user.name) {
                 Some((namespace, name)) => {
