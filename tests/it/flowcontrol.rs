@@ -276,6 +276,27 @@ async fn bootstrap_configuration_tables_headers_and_mandatory_objects() {
     );
 }
 
+/// A kubeconfig for `team`'s server authenticating as `user` with a client certificate its
+/// CA signed.
+fn client_kubeconfig(team: &Team, dir: &Path, user: &str) -> PathBuf {
+    let pki = service_console::auth::pki::Pki::load(team.server.data_dir()).expect("the PKI");
+    let (cert, key) = pki.issue_client(user, None).expect("a client certificate");
+    let (cert_path, key_path) = (dir.join("client.crt"), dir.join("client.key"));
+    std::fs::write(&cert_path, cert).expect("write the certificate");
+    std::fs::write(&key_path, key).expect("write the key");
+    let ca = team.server.data_dir().join("pki").join("ca.crt");
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: team\n  cluster:\n    server: {}\n    certificate-authority: {}\nusers:\n- name: client\n  user:\n    client-certificate: {}\n    client-key: {}\ncontexts:\n- name: team\n  context:\n    cluster: team\n    user: client\ncurrent-context: team\n",
+        team.server.url,
+        ca.display(),
+        cert_path.display(),
+        key_path.display()
+    );
+    let path = dir.join("client.kubeconfig");
+    std::fs::write(&path, text).expect("write kubeconfig");
+    path
+}
+
 /// A kubeconfig for `team`'s server whose requests authenticate as the anonymous user. It
 /// carries basic-auth credentials, which this server (like kube-apiserver since v1.19) does not
 /// read: without any, kubectl would prompt for a user name on a terminal.
@@ -338,7 +359,34 @@ fn requests_are_classified_by_who_makes_them_refusals_included() {
         pf_headers(&lease.stderr),
         (fs("system-leader-election"), pl("leader-election"))
     );
-    // Its other requests are kube-system-service-accounts', at workload-high.
+    // kube-controller-manager itself (a client certificate, as it authenticates upstream):
+    // renewing its Lease is leader election, its other requests are its own FlowSchema's.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let kcm = client_kubeconfig(&team, dir.path(), "system:kube-controller-manager");
+    let lease = team.run(
+        &kcm,
+        &[
+            "get",
+            "lease",
+            "kube-controller-manager",
+            "-n",
+            "kube-system",
+            "-v=8",
+        ],
+    );
+    assert_eq!(lease.code, 0, "{}", lease.stderr);
+    assert_eq!(
+        pf_headers(&lease.stderr),
+        (fs("system-leader-election"), pl("leader-election"))
+    );
+    let leases = team.run(&kcm, &["get", "leases", "-n", "kube-system", "-v=8"]);
+    assert_eq!(
+        pf_headers(&leases.stderr),
+        (fs("kube-controller-manager"), pl("workload-high")),
+        "a list is not leader election"
+    );
+
+    // The ServiceAccount's other requests are kube-system-service-accounts', at workload-high.
     let pods = team.run(&elector, &["get", "pods", "-n", "default", "-v=8"]);
     assert_eq!(
         pf_headers(&pods.stderr),
@@ -346,7 +394,6 @@ fn requests_are_classified_by_who_makes_them_refusals_included() {
     );
 
     // The anonymous user: global-default, on the 403 it gets.
-    let dir = tempfile::tempdir().expect("temporary directory");
     let anonymous = anonymous_kubeconfig(&team, dir.path());
     let refused = team.run(&anonymous, &["get", "svc", "-v=8"]);
     assert!(
