@@ -1774,6 +1774,53 @@ mod tests {
     }
 
     #[test]
+    fn flowcontrol_rows() {
+        let fs = json!({"metadata": meta("exempt"), "spec": {"matchingPrecedence": 1,
+            "priorityLevelConfiguration": {"name": "exempt"}}});
+        assert_eq!(
+            cells(TableKind::FlowSchema, &fs, CREATED + 60),
+            [
+                json!("exempt"),
+                json!("exempt"),
+                json!(1),
+                json!("<none>"),
+                json!("60s"),
+                json!("?")
+            ]
+        );
+        let dangling = json!({"metadata": meta("x"), "spec": {"matchingPrecedence": 5,
+            "distinguisherMethod": {"type": "ByUser"}, "priorityLevelConfiguration": {"name": "gone"}},
+            "status": {"conditions": [{"type": "Dangling", "status": "True"}]}});
+        let row = cells(TableKind::FlowSchema, &dangling, CREATED);
+        assert_eq!((&row[3], &row[5]), (&json!("ByUser"), &json!("True")));
+        let rejecting = json!({"metadata": meta("catch-all"), "spec": {"type": "Limited",
+            "limited": {"nominalConcurrencyShares": 5, "limitResponse": {"type": "Reject"}}}});
+        assert_eq!(
+            cells(TableKind::PriorityLevelConfiguration, &rejecting, CREATED)[1..6],
+            [
+                json!("Limited"),
+                json!(5),
+                json!("<none>"),
+                json!("<none>"),
+                json!("<none>")
+            ]
+        );
+        let queuing = json!({"metadata": meta("p"), "spec": {"type": "Limited",
+            "limited": {"nominalConcurrencyShares": 0, "limitResponse": {"type": "Queue",
+                "queuing": {"queues": 64, "handSize": 6, "queueLengthLimit": 50}}}}});
+        assert_eq!(
+            cells(TableKind::PriorityLevelConfiguration, &queuing, CREATED)[2..6],
+            [json!(0), json!(64), json!(6), json!(50)]
+        );
+        let exempt = json!({"metadata": meta("exempt"), "spec": {"type": "Exempt",
+            "exempt": {"nominalConcurrencyShares": 0}}});
+        assert_eq!(
+            cells(TableKind::PriorityLevelConfiguration, &exempt, CREATED)[2],
+            json!("<none>")
+        );
+    }
+
+    #[test]
     fn lease_row() {
         let held = json!({"metadata": meta("kube-controller-manager"),
             "spec": {"holderIdentity": "host_4f6c", "leaseDurationSeconds": 15}});
