@@ -10,6 +10,7 @@ pub mod config;
 pub mod connections;
 pub mod console;
 pub mod controllers;
+pub mod flowcontrol;
 pub mod health;
 pub mod inflight;
 pub mod manifest;
@@ -32,7 +33,12 @@ pub fn app(state: AppState) -> Router {
 /// Every route, without the rewriting of deprecated paths.
 pub fn routes(state: AppState) -> Router {
     Router::new()
-        .merge(health::routes())
+        // Probes are classified too (the `probes` FlowSchema), though not authenticated: a
+        // GET of them matches `probes` whoever asks.
+        .merge(health::routes().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            flowcontrol::classify,
+        )))
         .merge(api::routes(&state))
         .merge(console::routes(&state))
         .fallback(api::error::not_found)

@@ -180,6 +180,13 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<()> {
         .leader_election
         .timing()
         .map_err(|e| anyhow::anyhow!("leader election: {e}"))?;
+    // kube-apiserver's priority-and-fairness post-start hooks: the bootstrap configuration,
+    // then the snapshot requests are classified by, kept current from the store.
+    crate::flowcontrol::config::start(&state)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!("ensuring the API Priority and Fairness configuration: {e}")
+        })?;
     let controllers = ControllerManager::start(&state, options, election)
         .await
         .map_err(|e| anyhow::anyhow!("starting the controllers: {e}"))?;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::api::audit::AuditLog;
 use crate::auth::AuthMode;
+use crate::flowcontrol::FlowControl;
 use crate::registry::Registry;
 
 /// What every handler can reach.
@@ -19,6 +20,8 @@ pub struct Shared {
     pub auth: AuthMode,
     /// Where audit events go (disabled unless `--audit-log-path` is given).
     pub audit: AuditLog,
+    /// The snapshot API requests are classified by (API Priority and Fairness).
+    pub flowcontrol: Arc<FlowControl>,
 }
 
 impl Deref for AppState {
@@ -36,6 +39,7 @@ impl AppState {
             registry,
             auth: AuthMode::Local,
             audit: AuditLog::disabled(),
+            flowcontrol: Arc::default(),
         }))
     }
 
@@ -45,6 +49,7 @@ impl AppState {
             registry: self.registry.clone(),
             auth,
             audit: self.audit.clone(),
+            flowcontrol: Arc::clone(&self.flowcontrol),
         }))
     }
 
@@ -54,6 +59,7 @@ impl AppState {
             registry: self.registry.clone(),
             auth: self.auth.clone(),
             audit,
+            flowcontrol: Arc::clone(&self.flowcontrol),
         }))
     }
 }

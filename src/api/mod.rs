@@ -120,7 +120,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             crate::auth::authorize::authorize,
         )),
     };
+    // Classification sits between authentication and authorization, as kube-apiserver's
+    // priority-and-fairness filter does: refused requests carry its headers, unauthenticated
+    // ones do not.
     routes
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::flowcontrol::classify,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), audit::audit))
         .layer(middleware::from_fn_with_state(
             state.clone(),

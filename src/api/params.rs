@@ -258,13 +258,7 @@ impl Params {
 }
 
 /// Go's `strconv.ParseBool`.
-pub fn parse_bool(value: &str) -> Option<bool> {
-    match value {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
-    }
-}
+pub use service_plan::format::parse_go_bool as parse_bool;
 
 /// Validates `dryRun` values as `ValidateDryRun` does: only `All`, answered with a 422 on the
 /// options kind otherwise.

@@ -33,7 +33,10 @@ pub use loadbalancers::{
     stored_backends,
 };
 pub use namespaces::NAMESPACES;
-pub use objects::{KINDS, Kind, LEASES, REPLICA_SETS, kind_by_plural, kind_for};
+pub use objects::{
+    FLOW_SCHEMAS, KINDS, Kind, LEASES, PRIORITY_LEVEL_CONFIGURATIONS, REPLICA_SETS, kind_by_plural,
+    kind_for,
+};
 pub use plan::{AllocationView, ServicePlan, cluster_node};
 pub use services::SERVICES;
 

@@ -6,6 +6,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::flowcontrol::v1::{FlowSchema, PriorityLevelConfiguration};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -196,8 +197,8 @@ fn unconditional_update_refused(kind: &Kind, name: &str) -> RegistryError {
 
 /// Every resource served, in discovery order (groups in kube-apiserver's order: apps, then
 /// events.k8s.io, then rbac.authorization.k8s.io, then coordination.k8s.io, then
-/// discovery.k8s.io).
-pub static KINDS: [Kind; 16] = [
+/// discovery.k8s.io, then flowcontrol.apiserver.k8s.io).
+pub static KINDS: [Kind; 18] = [
     Kind {
         resource: SERVICES,
         version: "v1",
@@ -427,7 +428,49 @@ pub static KINDS: [Kind; 16] = [
         decode: decode_typed::<EndpointSlice>,
         stored_as: None,
     },
+    Kind {
+        resource: FLOW_SCHEMAS,
+        version: "v1",
+        namespaced: false,
+        singular: "flowschema",
+        short_names: NO_STRINGS,
+        categories: NO_STRINGS,
+        subresources: &["status"],
+        name_check: format::name_is_dns1123_subdomain,
+        decode: decode_typed::<FlowSchema>,
+        stored_as: None,
+    },
+    Kind {
+        resource: PRIORITY_LEVEL_CONFIGURATIONS,
+        version: "v1",
+        namespaced: false,
+        singular: "prioritylevelconfiguration",
+        short_names: NO_STRINGS,
+        categories: NO_STRINGS,
+        subresources: &["status"],
+        name_check: format::name_is_dns1123_subdomain,
+        decode: decode_typed::<PriorityLevelConfiguration>,
+        stored_as: None,
+    },
 ];
+
+/// FlowSchemas: how API requests are classified (API Priority and Fairness).
+pub const FLOW_SCHEMAS: Resource = Resource {
+    group: service_plan::flowcontrol::GROUP_NAME,
+    plural: service_plan::flowcontrol::bootstrap::FLOW_SCHEMAS,
+    kind: "FlowSchema",
+};
+
+/// PriorityLevelConfigurations: the priority levels FlowSchemas assign requests to.
+pub const PRIORITY_LEVEL_CONFIGURATIONS: Resource = Resource {
+    group: service_plan::flowcontrol::GROUP_NAME,
+    plural: service_plan::flowcontrol::bootstrap::PRIORITY_LEVELS,
+    kind: "PriorityLevelConfiguration",
+};
+
+/// The kinds of API Priority and Fairness, whose strategies count spec changes in
+/// `metadata.generation`.
+const FLOWCONTROL_KINDS: [&str; 2] = ["FlowSchema", "PriorityLevelConfiguration"];
 
 /// Leases: what leader election (the controllers' among them) is decided on.
 pub const LEASES: Resource = Resource {
@@ -1129,6 +1172,9 @@ fn validate_kind(kind: &Kind, object: &Value, old: Option<&Value>) -> FieldError
         "ReplicaSet" => validate::validate_replica_set_spec(object),
         "Pod" => return validate::validate_pod(object),
         "Lease" => return service_plan::lease::validate::validate_lease(object),
+        kind if FLOWCONTROL_KINDS.contains(&kind) => {
+            return service_plan::flowcontrol::validate::validate(object);
+        }
         _ => {
             return service_plan::rbac::objects::validate_object(kind.resource.plural, object, old);
         }
@@ -1166,6 +1212,10 @@ fn default_on_create(kind: &Kind, object: &mut Value) {
             service_plan::workload::defaults::set_deployment_defaults(object);
         }
         "Lease" => service_plan::lease::validate::prepare_for_create(object),
+        kind if FLOWCONTROL_KINDS.contains(&kind) => {
+            service_plan::flowcontrol::validate::set_defaults(object);
+            service_plan::flowcontrol::validate::prepare_for_create(object);
+        }
         "ReplicaSet" => {
             // rsStrategy.PrepareForCreate; `status.replicas` has no omitempty.
             set_meta(object, "generation", Value::from(1));
@@ -1194,7 +1244,9 @@ fn prepare_for_update(kind: &Kind, object: &mut Value, old: &Value) {
 /// Deployments and ReplicaSets count spec changes in `metadata.generation`; a Deployment's
 /// annotation changes count too, as its ReplicaSets copy them (deploymentStrategy).
 fn bump_generation(kind: &Kind, old: &Value, object: &mut Value) {
-    if !WORKLOAD_KINDS.contains(&kind.resource.kind) {
+    if !WORKLOAD_KINDS.contains(&kind.resource.kind)
+        && !FLOWCONTROL_KINDS.contains(&kind.resource.kind)
+    {
         return;
     }
     let generation = old

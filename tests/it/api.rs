@@ -308,7 +308,8 @@ async fn aggregated_discovery_of_named_groups() {
             "events.k8s.io",
             "rbac.authorization.k8s.io",
             "coordination.k8s.io",
-            "discovery.k8s.io"
+            "discovery.k8s.io",
+            "flowcontrol.apiserver.k8s.io"
         ]
     );
     let deployments = &body["items"][0]["versions"][0]["resources"][0];
@@ -359,7 +360,9 @@ async fn legacy_discovery_documents() {
             {"name": "coordination.k8s.io", "versions": [{"groupVersion": "coordination.k8s.io/v1", "version": "v1"}],
              "preferredVersion": {"groupVersion": "coordination.k8s.io/v1", "version": "v1"}},
             {"name": "discovery.k8s.io", "versions": [{"groupVersion": "discovery.k8s.io/v1", "version": "v1"}],
-             "preferredVersion": {"groupVersion": "discovery.k8s.io/v1", "version": "v1"}}]})
+             "preferredVersion": {"groupVersion": "discovery.k8s.io/v1", "version": "v1"}},
+            {"name": "flowcontrol.apiserver.k8s.io", "versions": [{"groupVersion": "flowcontrol.apiserver.k8s.io/v1", "version": "v1"}],
+             "preferredVersion": {"groupVersion": "flowcontrol.apiserver.k8s.io/v1", "version": "v1"}}]})
     );
     let core = api.get("/api/v1").await.json();
     assert_eq!(
@@ -409,6 +412,41 @@ async fn legacy_discovery_documents() {
                "resources": [{"name": "events", "singularName": "event", "namespaced": true, "kind": "Event",
                               "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
                               "shortNames": ["ev"], "storageVersionHash": "r2yiGXH7wu8="}]})
+    );
+    // Cluster-scoped, each with its status subresource.
+    let flowcontrol = api
+        .get("/apis/flowcontrol.apiserver.k8s.io/v1")
+        .await
+        .json();
+    let served: Vec<(&str, bool, &str)> = flowcontrol["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let name = r["name"].as_str().unwrap_or_default();
+            (
+                name,
+                r["namespaced"] == true,
+                r["kind"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        served,
+        [
+            ("flowschemas", false, "FlowSchema"),
+            ("flowschemas/status", false, "FlowSchema"),
+            (
+                "prioritylevelconfigurations",
+                false,
+                "PriorityLevelConfiguration"
+            ),
+            (
+                "prioritylevelconfigurations/status",
+                false,
+                "PriorityLevelConfiguration"
+            ),
+        ]
     );
     assert_eq!(
         api.get("/apis/coordination.k8s.io").await.json()["preferredVersion"],

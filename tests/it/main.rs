@@ -14,6 +14,7 @@ mod console;
 mod console_lb;
 mod controllers;
 mod events_api;
+mod flowcontrol;
 mod history;
 mod hostile;
 mod kubectl;

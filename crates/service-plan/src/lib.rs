@@ -15,6 +15,7 @@ pub mod diff;
 pub mod endpoints;
 pub mod events;
 pub mod field;
+pub mod flowcontrol;
 pub mod format;
 pub mod history;
 pub mod lease;

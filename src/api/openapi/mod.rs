@@ -230,7 +230,7 @@ fn schema_of(kind: &Kind, generator: &mut SchemaGenerator) -> String {
         generator.subschema_for::<T>();
         T::schema_name().into_owned()
     }
-    use k8s_openapi::api::{apps, coordination, core, discovery, events, rbac};
+    use k8s_openapi::api::{apps, coordination, core, discovery, events, flowcontrol, rbac};
     match (kind.resource.group, kind.resource.kind) {
         ("", "Service") => named::<core::v1::Service>(generator),
         ("", "Endpoints") => named::<core::v1::Endpoints>(generator),
@@ -244,6 +244,10 @@ fn schema_of(kind: &Kind, generator: &mut SchemaGenerator) -> String {
         (_, "ReplicaSet") => named::<apps::v1::ReplicaSet>(generator),
         (_, "EndpointSlice") => named::<discovery::v1::EndpointSlice>(generator),
         (_, "Lease") => named::<coordination::v1::Lease>(generator),
+        (_, "FlowSchema") => named::<flowcontrol::v1::FlowSchema>(generator),
+        (_, "PriorityLevelConfiguration") => {
+            named::<flowcontrol::v1::PriorityLevelConfiguration>(generator)
+        }
         (_, "Role") => named::<rbac::v1::Role>(generator),
         (_, "ClusterRole") => named::<rbac::v1::ClusterRole>(generator),
         (_, "RoleBinding") => named::<rbac::v1::RoleBinding>(generator),

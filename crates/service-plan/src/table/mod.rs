@@ -7,11 +7,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 mod access;
+mod flowcontrol;
 mod lease;
 
 pub use access::{
     SubjectsStrings, binding_cells, cluster_role_binding_columns, created_at, role_binding_columns,
     role_cells, role_columns, service_account_cells, service_account_columns,
+};
+pub use flowcontrol::{
+    flow_schema_cells, flow_schema_columns, priority_level_cells, priority_level_columns,
 };
 pub use lease::{lease_cells, lease_columns};
 
@@ -164,6 +168,10 @@ pub enum TableKind {
     ClusterRoleBinding,
     /// coordination.k8s.io/v1 Lease.
     Lease,
+    /// flowcontrol.apiserver.k8s.io/v1 FlowSchema.
+    FlowSchema,
+    /// flowcontrol.apiserver.k8s.io/v1 PriorityLevelConfiguration.
+    PriorityLevelConfiguration,
 }
 
 impl TableKind {
@@ -185,6 +193,8 @@ impl TableKind {
             "RoleBinding" => Self::RoleBinding,
             "ClusterRoleBinding" => Self::ClusterRoleBinding,
             "Lease" => Self::Lease,
+            "FlowSchema" => Self::FlowSchema,
+            "PriorityLevelConfiguration" => Self::PriorityLevelConfiguration,
             _ => return None,
         })
     }
@@ -214,6 +224,8 @@ impl TableKind {
             Self::RoleBinding => role_binding_columns(),
             Self::ClusterRoleBinding => cluster_role_binding_columns(),
             Self::Lease => lease_columns(),
+            Self::FlowSchema => flow_schema_columns(),
+            Self::PriorityLevelConfiguration => priority_level_columns(),
         }
     }
 
@@ -234,6 +246,8 @@ impl TableKind {
             Self::Role | Self::ClusterRole => role_cells(obj),
             Self::RoleBinding | Self::ClusterRoleBinding => binding_cells(obj, now),
             Self::Lease => lease_cells(obj, now),
+            Self::FlowSchema => flow_schema_cells(obj, now),
+            Self::PriorityLevelConfiguration => priority_level_cells(obj, now),
         }
     }
 
@@ -1772,6 +1786,53 @@ mod tests {
     }
 
     #[test]
+    fn flowcontrol_rows() {
+        let fs = json!({"metadata": meta("exempt"), "spec": {"matchingPrecedence": 1,
+            "priorityLevelConfiguration": {"name": "exempt"}}});
+        assert_eq!(
+            cells(TableKind::FlowSchema, &fs, CREATED + 60),
+            [
+                json!("exempt"),
+                json!("exempt"),
+                json!(1),
+                json!("<none>"),
+                json!("60s"),
+                json!("?")
+            ]
+        );
+        let dangling = json!({"metadata": meta("x"), "spec": {"matchingPrecedence": 5,
+            "distinguisherMethod": {"type": "ByUser"}, "priorityLevelConfiguration": {"name": "gone"}},
+            "status": {"conditions": [{"type": "Dangling", "status": "True"}]}});
+        let row = cells(TableKind::FlowSchema, &dangling, CREATED);
+        assert_eq!((&row[3], &row[5]), (&json!("ByUser"), &json!("True")));
+        let rejecting = json!({"metadata": meta("catch-all"), "spec": {"type": "Limited",
+            "limited": {"nominalConcurrencyShares": 5, "limitResponse": {"type": "Reject"}}}});
+        assert_eq!(
+            cells(TableKind::PriorityLevelConfiguration, &rejecting, CREATED)[1..6],
+            [
+                json!("Limited"),
+                json!(5),
+                json!("<none>"),
+                json!("<none>"),
+                json!("<none>")
+            ]
+        );
+        let queuing = json!({"metadata": meta("p"), "spec": {"type": "Limited",
+            "limited": {"nominalConcurrencyShares": 0, "limitResponse": {"type": "Queue",
+                "queuing": {"queues": 64, "handSize": 6, "queueLengthLimit": 50}}}}});
+        assert_eq!(
+            cells(TableKind::PriorityLevelConfiguration, &queuing, CREATED)[2..6],
+            [json!(0), json!(64), json!(6), json!(50)]
+        );
+        let exempt = json!({"metadata": meta("exempt"), "spec": {"type": "Exempt",
+            "exempt": {"nominalConcurrencyShares": 0}}});
+        assert_eq!(
+            cells(TableKind::PriorityLevelConfiguration, &exempt, CREATED)[2],
+            json!("<none>")
+        );
+    }
+
+    #[test]
     fn lease_row() {
         let held = json!({"metadata": meta("kube-controller-manager"),
             "spec": {"holderIdentity": "host_4f6c", "leaseDurationSeconds": 15}});
@@ -1885,6 +1946,8 @@ mod tests {
             "RoleBinding",
             "ClusterRoleBinding",
             "Lease",
+            "FlowSchema",
+            "PriorityLevelConfiguration",
         ] {
             let k = TableKind::from_kind(kind).unwrap();
             for obj in [

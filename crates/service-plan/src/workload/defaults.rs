@@ -77,13 +77,16 @@ const VOLUME_SOURCES: &[&str] = &[
     "image",
 ];
 
-/// Applies the defaults of `kind` to `object`; kinds other than Deployment and Pod are left
-/// alone. Idempotent, so the update path may run it on every body.
+/// Applies the defaults of `kind` to `object` (Deployments, Pods, ReplicaSets and the
+/// flowcontrol kinds); other kinds are left alone. Idempotent, so the update path may run it on every body.
 pub fn set_object_defaults(kind: &str, object: &mut Value) {
     match kind {
         KIND_DEPLOYMENT => set_deployment_defaults(object),
         KIND_POD => set_pod_defaults(object),
         KIND_REPLICA_SET => set_replica_set_defaults(object),
+        "FlowSchema" | "PriorityLevelConfiguration" => {
+            crate::flowcontrol::validate::set_defaults(object)
+        }
         _ => {}
     }
 }
