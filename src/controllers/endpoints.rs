@@ -11,11 +11,10 @@ use serde_json::Value;
 use service_plan::endpoints::{self, ENDPOINTSLICE_CONTROLLER, LABEL_MANAGED_BY};
 
 use super::informer::{
-    Informers, Key, Notification, PODS_BY_NODE, SLICES_BY_SERVICE, selector_of, typed,
+    Informers, Key, MANAGED_SLICES_BY_SERVICE, Notification, PODS_BY_NODE, selector_of, typed,
 };
-use super::{
-    Controller, Reconciler, Sync, delete_if_present, labels_of, resync_once, str_at, upsert_cached,
-};
+use super::own_writes::OwnWrites;
+use super::{Controller, Reconciler, Sync, delete_if_present, labels_of, resync_once, str_at};
 use crate::registry::{Registry, RegistryError};
 
 /// The field manager of Endpoints writes.
@@ -48,6 +47,9 @@ pub struct EndpointsReconciler {
     informers: Arc<Informers>,
     /// Services seen deleted whose Endpoints are still to delete.
     deleted: Mutex<HashSet<Key>>,
+    /// Its Endpoints and EndpointSlice writes whose events are still to come.
+    own_endpoints: OwnWrites,
+    own_slices: OwnWrites,
 }
 
 impl EndpointsReconciler {
@@ -57,6 +59,8 @@ impl EndpointsReconciler {
             registry,
             informers,
             deleted: Mutex::new(HashSet::new()),
+            own_endpoints: OwnWrites::new("endpoints"),
+            own_slices: OwnWrites::new("endpointslices"),
         }
     }
 
@@ -103,7 +107,8 @@ impl EndpointsReconciler {
             .collect()
     }
 
-    /// Deletes the managed slices of `key` not named in `wanted`.
+    /// Deletes the managed slices of `key` not named in `wanted` (read from the index alone:
+    /// nothing is decoded).
     async fn delete_slices_except(
         &self,
         key: &Key,
@@ -112,16 +117,15 @@ impl EndpointsReconciler {
         let slices = self
             .informers
             .endpoint_slices
-            .by_index(SLICES_BY_SERVICE, &key.to_string());
+            .index_keys(MANAGED_SLICES_BY_SERVICE, &key.to_string());
         for slice in slices {
-            let name = str_at(&slice, "/metadata/name");
-            if is_managed(&slice) && !wanted.contains(name) {
+            if !wanted.contains(&slice.name) {
                 delete_if_present(
                     &self.registry,
                     MANAGER,
                     "endpointslices",
                     &key.namespace,
-                    name,
+                    &slice.name,
                 )
                 .await?;
             }
@@ -155,6 +159,8 @@ impl Reconciler for EndpointsReconciler {
 
     fn keys_for(&self, resource: &str, notification: &Notification) -> Vec<Key> {
         if let Notification::Resynced = notification {
+            self.own_endpoints.clear();
+            self.own_slices.clear();
             // Every informer re-lists together: one full resync is enough.
             return if resource == "services" {
                 self.all_keys()
@@ -192,6 +198,8 @@ impl Reconciler for EndpointsReconciler {
                     }
                 }
             }
+            "endpoints" if self.own_endpoints.echoes(notification) => {}
+            "endpointslices" if self.own_slices.echoes(notification) => {}
             "endpoints" => {
                 // Someone else's change to a Service's Endpoints is undone; Endpoints without
                 // a Service are not this controller's.
@@ -248,15 +256,9 @@ impl Reconciler for EndpointsReconciler {
         if let Some(computed) = endpoints::compute(&svc, &pods, Some(&zones)) {
             let ep = to_value(&computed.endpoints, "v1", "Endpoints")?;
             let cached = self.informers.endpoints.get(key);
-            upsert_cached(
-                registry,
-                "endpoints",
-                &key.namespace,
-                &ep,
-                MANAGER,
-                cached.as_deref(),
-            )
-            .await?;
+            self.own_endpoints
+                .upsert(registry, &key.namespace, ep, MANAGER, cached.as_deref())
+                .await?;
             for slice in &computed.slices {
                 let value = to_value(slice, "discovery.k8s.io/v1", "EndpointSlice")?;
                 let name = str_at(&value, "/metadata/name").to_string();
@@ -264,15 +266,15 @@ impl Reconciler for EndpointsReconciler {
                     .informers
                     .endpoint_slices
                     .get(&Key::new(&key.namespace, &name));
-                upsert_cached(
-                    registry,
-                    "endpointslices",
-                    &key.namespace,
-                    &value,
-                    SLICE_MANAGER,
-                    cached.as_deref(),
-                )
-                .await?;
+                self.own_slices
+                    .upsert(
+                        registry,
+                        &key.namespace,
+                        value,
+                        SLICE_MANAGER,
+                        cached.as_deref(),
+                    )
+                    .await?;
                 wanted.insert(name);
             }
         }

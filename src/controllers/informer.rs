@@ -22,7 +22,7 @@ use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use service_plan::annotations;
-use service_plan::endpoints::LABEL_SERVICE_NAME;
+use service_plan::endpoints::{ENDPOINTSLICE_CONTROLLER, LABEL_MANAGED_BY, LABEL_SERVICE_NAME};
 use service_plan::slb::events::{LABEL_LOAD_BALANCER_ID, TAG_KEY_SERVICE};
 use service_plan::traffic::string_map;
 use tokio::sync::{mpsc, watch};
@@ -62,8 +62,9 @@ pub const SERVICES_BY_SELECTOR: &str = "selector";
 pub const SERVICES_BY_LOAD_BALANCER: &str = "load-balancer";
 /// Services by `spec.type`.
 pub const SERVICES_BY_TYPE: &str = "type";
-/// EndpointSlices by the `namespace/name` of their Service.
-pub const SLICES_BY_SERVICE: &str = "service";
+/// The EndpointSlices the endpointslice controller manages, by the `namespace/name` of their
+/// Service.
+pub const MANAGED_SLICES_BY_SERVICE: &str = "service";
 /// SLB instances by the Service name CCM tagged them with.
 pub const INSTANCES_BY_OWNER: &str = "owner";
 /// SLB instances by instance name.
@@ -167,23 +168,12 @@ struct Prepared {
     values: Vec<(&'static str, Vec<String>)>,
 }
 
-/// Drops `metadata.managedFields`: the field managers' bookkeeping, often the largest part of
-/// an object, which no controller reads.
-fn strip(object: &mut Value) {
-    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.shift_remove("managedFields");
-    }
-}
-
-/// Decodes a cached object, without its managedFields. The text is `serde_json`'s own
-/// output, so this does not fail; if it ever did, the object would read as absent rather than
-/// as something else.
+/// Decodes a cached object, without its managedFields (see [`super::stripped`]). The text is
+/// `serde_json`'s own output, so this does not fail; if it ever did, the object would read as
+/// absent rather than as something else.
 fn decode(text: &Encoded) -> Option<Value> {
-    match text.decode() {
-        Ok(mut object) => {
-            strip(&mut object);
-            Some(object)
-        }
+    match text.decode_with(|de| super::stripped::decode(de)) {
+        Ok(object) => Some(object),
         Err(e) => {
             tracing::error!(error = %e, "informer: a cached object does not decode");
             None
@@ -711,8 +701,12 @@ fn services_by_type(svc: &Value) -> Vec<String> {
     vec![str_at(svc, "/spec/type").to_string()]
 }
 
-fn slices_by_service(slice: &Value) -> Vec<String> {
-    labels_of(slice)
+fn managed_slices_by_service(slice: &Value) -> Vec<String> {
+    let labels = labels_of(slice);
+    if labels.get(LABEL_MANAGED_BY).map(String::as_str) != Some(ENDPOINTSLICE_CONTROLLER) {
+        return Vec::new();
+    }
+    labels
         .get(LABEL_SERVICE_NAME)
         .map(|name| Key::new(str_at(slice, "/metadata/namespace"), name).to_string())
         .into_iter()
@@ -812,7 +806,7 @@ impl Informers {
             endpoints: Informer::new("endpoints", &[]),
             endpoint_slices: Informer::new(
                 "endpointslices",
-                &[(SLICES_BY_SERVICE, slices_by_service)],
+                &[(MANAGED_SLICES_BY_SERVICE, managed_slices_by_service)],
             ),
             deployments: Informer::new("deployments", &[]),
             replica_sets: Informer::new(REPLICA_SETS.plural, &[(REPLICA_SETS_BY_OWNER, by_owner)]),

@@ -10,7 +10,9 @@ pub mod informer;
 pub mod kubernetes_service;
 pub mod leader;
 pub mod load_balancer;
+mod own_writes;
 pub mod queue;
+mod stripped;
 pub mod workloads;
 
 use std::collections::BTreeMap;

@@ -398,6 +398,7 @@ impl Registry {
                 },
                 allocate: vec![Allocation::new(pool, instance.address.clone())],
                 release: Vec::new(),
+                read_as_is: None,
             };
             let address_taken = req.ip.is_some().then(|| {
                 RegistryError::BadRequest(format!(
@@ -478,6 +479,7 @@ impl Registry {
                     pool_of(instance.address_type),
                     instance.address.clone(),
                 )],
+                read_as_is: None,
             };
             Ok(Commit::new(write, |_| ()).into())
         })

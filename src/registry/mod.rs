@@ -436,8 +436,11 @@ impl Registry {
     }
 
     /// Commits one write, retrying planning when a concurrent write took an allocation first.
-    async fn commit(&self, write: crate::store::Write) -> Result<Committed, StoreError> {
+    async fn commit(&self, mut write: crate::store::Write) -> Result<Committed, StoreError> {
         let key = write.op.key().clone();
+        if let crate::store::WriteOp::Put { object, .. } = &write.op {
+            write.read_as_is = Some(reads_as_stored(&key.kind, object));
+        }
         let committed = self.inner.store.commit(write).await?;
         self.note_commit(&key);
         Ok(committed)

@@ -195,6 +195,7 @@ impl Registry {
                 allocate,
                 release,
                 history: Some(opts.history_note(tracking.verb("create"), "")),
+                read_as_is: None,
             };
             Ok(Commit::new(write, move |event| written(event, warnings)).into())
         })
@@ -337,6 +338,7 @@ impl Registry {
                 allocate,
                 release,
                 history: Some(opts.history_note(verb, "")),
+                read_as_is: None,
             };
             Ok(Commit::new(write, move |event| written(event, warnings)).into())
         })
@@ -509,6 +511,7 @@ impl Registry {
                 allocate: Vec::new(),
                 release,
                 history: Some(opts.history_note("delete", "")),
+                read_as_is: None,
             };
             Ok(Commit::new(write, |event| decorate(event.object)).into())
         })

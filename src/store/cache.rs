@@ -51,6 +51,15 @@ impl Encoded {
         }
     }
 
+    /// The same object, with whether readers get it as stored already decided (`None`: left
+    /// to the first read).
+    pub fn with_read_as_is(self, read_as_is: Option<bool>) -> Encoded {
+        if let Some(as_is) = read_as_is {
+            let _ = self.read_as_is.set(as_is);
+        }
+        self
+    }
+
     /// The uid given by the write.
     pub fn uid(&self) -> &str {
         &self.uid
@@ -95,9 +104,22 @@ impl Encoded {
 
     /// Decodes the object straight into `T` (skipping the `Value` tree).
     pub fn decode_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, StoreError> {
+        self.decode_with(|de| T::deserialize(de))
+    }
+
+    /// Decodes the object with `decode`, which may leave out what its reader never looks at.
+    pub fn decode_with<T>(
+        &self,
+        decode: impl FnOnce(
+            &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+        ) -> Result<T, serde_json::Error>,
+    ) -> Result<T, StoreError> {
         let mut json = Vec::new();
         self.write_json(&mut json)?;
-        serde_json::from_slice(&json).map_err(|e| self.corrupt(&e))
+        let mut de = serde_json::Deserializer::from_slice(&json);
+        decode(&mut de)
+            .and_then(|v| de.end().map(|()| v))
+            .map_err(|e| self.corrupt(&e))
     }
 
     /// Whether the stored text is what a reader gets, as `check` decides on the decoded

@@ -263,6 +263,9 @@ pub struct Write {
     pub release: Vec<Allocation>,
     /// Who wrote and how, when the write is kept in the object's history.
     pub history: Option<HistoryNote>,
+    /// Whether readers get the object exactly as stored, when the writer knows: saves decoding
+    /// it on its first read ([`Encoded::read_as_is`]).
+    pub read_as_is: Option<bool>,
 }
 
 impl Write {
@@ -273,6 +276,7 @@ impl Write {
             allocate: Vec::new(),
             release: Vec::new(),
             history: None,
+            read_as_is: None,
         }
     }
 

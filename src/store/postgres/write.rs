@@ -317,7 +317,7 @@ async fn apply_write(
             revision,
             event_type,
             key: key.clone(),
-            object: Arc::new(Encoded::new(&uid, revision, &text)),
+            object: Arc::new(Encoded::new(&uid, revision, &text).with_read_as_is(write.read_as_is)),
         },
         object,
         allocated,

@@ -120,7 +120,7 @@ pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revisio
         } else {
             EventType::Added
         };
-        let stored = Arc::new(Encoded::new(uid, next, &text));
+        let stored = Arc::new(Encoded::new(uid, next, &text).with_read_as_is(write.read_as_is));
         plan.rows.push(Row {
             key: key.clone(),
             event_type,
