@@ -1023,6 +1023,34 @@ async fn pod_label_change_reconciles_only_the_services_selecting_the_pod() {
     );
 }
 
+/// The events of the endpoints controller's own Endpoints and EndpointSlice writes do not
+/// queue their Service again (upstream's endpointSliceTracker): one create, one reconcile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_create_is_reconciled_once_not_again_for_its_own_endpoints() {
+    let cluster = TestCluster::with_controllers(ClusterSettings::default(), true).await;
+    let registry = cluster.registry();
+    settled(&cluster).await;
+    let stats = cluster.controllers.as_ref().expect("controllers").stats();
+    let before = stats.endpoints.reconciles();
+    let spec = json!({"selector": {"app": "nobody"}, "ports": [{"port": 80}]});
+    create_service(registry, service("lonely", spec, json!({})))
+        .await
+        .expect("svc");
+    eventually(registry, "the Service has its EndpointSlice", || async {
+        let slices = list(registry, "endpointslices", Some("default")).await;
+        slices
+            .iter()
+            .any(|s| s["metadata"]["labels"]["kubernetes.io/service-name"] == "lonely")
+            .then_some(())
+    })
+    .await;
+    get(registry, "endpoints", "default", "lonely")
+        .await
+        .expect("the Service has its Endpoints");
+    settled(&cluster).await;
+    assert_eq!(stats.endpoints.reconciles() - before, 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_heartbeat_reconciles_nothing_and_a_zone_change_only_services_with_pods_there() {
     let cluster = TestCluster::with_controllers(ClusterSettings::default(), true).await;
