@@ -456,24 +456,6 @@ pub fn is_current(plural: &str, stored: &Value, desired: &Value) -> Result<bool,
     Ok(body.is_none() && status.is_none())
 }
 
-/// [`upsert`], skipped when the cached copy already holds `desired` (the informer brings
-/// any later change back as a notification, so a stale cache only delays the write).
-pub async fn upsert_cached(
-    registry: &Registry,
-    plural: &str,
-    namespace: &str,
-    desired: &Value,
-    manager: &str,
-    cached: Option<&Value>,
-) -> Result<Option<Revision>, RegistryError> {
-    if let Some(cached) = cached
-        && is_current(plural, cached, desired)?
-    {
-        return Ok(None);
-    }
-    upsert(registry, plural, namespace, desired, manager).await
-}
-
 /// Creates `desired`, or updates the stored object when the fields the controller owns
 /// differ; stores nothing otherwise. Returns the revision of its last write, if it wrote.
 pub async fn upsert(

@@ -37,8 +37,10 @@ impl OwnWrites {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// [`super::upsert_cached`], expecting its write's event: the expectation is in place
-    /// before the write, so its event always finds it.
+    /// [`upsert`], skipped when the cached copy already holds `desired` (the informer brings
+    /// any later change back as a notification, so a stale cache only delays the write), and
+    /// expecting its write's event: the expectation is in place before the write, so its
+    /// event always finds it.
     pub async fn upsert(
         &self,
         registry: &Registry,
