@@ -172,6 +172,15 @@ impl LoadBalancerReconciler {
         let Some(svc) = typed::<Service>(object) else {
             return Ok(());
         };
+        // Not a LoadBalancer, owning no instance and showing no ingress: the plan would be
+        // to do nothing (CCM's `needsCleanup` is false), so skip making it, which reads every
+        // node and the Service's pods.
+        if !is_load_balancer(object)
+            && object.pointer("/status/loadBalancer/ingress").is_none()
+            && self.candidate_instances(&svc).is_empty()
+        {
+            return Ok(());
+        }
         let plan = self.plan(&svc, change);
         let touches_instance = !matches!(plan.instance, InstancePlan::None { .. });
         apply(&self.registry, object, &svc, &plan).await?;
