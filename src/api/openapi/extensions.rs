@@ -148,6 +148,62 @@ mod tests {
             )["x-kubernetes-patch-strategy"],
             "merge"
         );
+
+        // flowcontrol.apiserver.k8s.io/v1: rules are replaced whole, a priority level's spec
+        // is a union on `type`, status conditions merge by `type`.
+        let flowcontrol = "io.k8s.api.flowcontrol.v1";
+        assert_eq!(
+            Value::Object(marker(&format!("{flowcontrol}.FlowSchemaSpec"), Some("rules")).clone()),
+            json!({"x-kubernetes-list-type": "atomic"})
+        );
+        assert_eq!(
+            marker(&format!("{flowcontrol}.FlowSchemaSpec"), None)["required"],
+            json!(["priorityLevelConfiguration"])
+        );
+        assert_eq!(
+            Value::Object(
+                marker(
+                    &format!("{flowcontrol}.PriorityLevelConfigurationSpec"),
+                    None
+                )
+                .clone()
+            ),
+            json!({
+                "required": ["type"],
+                "x-kubernetes-unions": [{
+                    "discriminator": "type",
+                    "fields-to-discriminateBy": {"exempt": "Exempt", "limited": "Limited"},
+                }],
+            })
+        );
+        assert_eq!(
+            Value::Object(
+                marker(
+                    &format!("{flowcontrol}.PriorityLevelConfigurationStatus"),
+                    Some("conditions")
+                )
+                .clone()
+            ),
+            json!({
+                "x-kubernetes-list-map-keys": ["type"],
+                "x-kubernetes-list-type": "map",
+                "x-kubernetes-patch-merge-key": "type",
+                "x-kubernetes-patch-strategy": "merge",
+            })
+        );
+        assert_eq!(
+            marker(&format!("{flowcontrol}.ResourcePolicyRule"), Some("verbs"))["x-kubernetes-list-type"],
+            "set"
+        );
+        // events.k8s.io/v1: only eventTime is required (k8s-openapi also requires metadata).
+        assert_eq!(
+            Value::Object(marker("io.k8s.api.events.v1.Event", None).clone()),
+            json!({"required": ["eventTime"]})
+        );
+        assert_eq!(
+            marker("io.k8s.api.events.v1.EventSeries", None)["required"],
+            json!(["count", "lastObservedTime"])
+        );
     }
 
     #[test]
