@@ -132,6 +132,8 @@ fn yaml(bytes: &[u8]) -> Result<Value, ApiError> {
 pub struct DeleteBody {
     pub preconditions: DeletePreconditions,
     pub dry_run: Vec<String>,
+    /// `propagationPolicy: Orphan`, or the deprecated `orphanDependents: true`.
+    pub orphan_dependents: bool,
 }
 
 impl DeleteBody {
@@ -162,6 +164,8 @@ impl DeleteBody {
                 resource_version: text("/preconditions/resourceVersion"),
             },
             dry_run,
+            orphan_dependents: text("/propagationPolicy").as_deref() == Some("Orphan")
+                || value.get("orphanDependents") == Some(&Value::Bool(true)),
         })
     }
 }

@@ -165,6 +165,9 @@ impl Params {
                 .map(service_plan::meta::manager_from_user_agent),
             user: self.user.clone(),
             user_agent: self.user_agent.clone(),
+            // DeleteOptions may come as query parameters too.
+            orphan_dependents: self.get("propagationPolicy") == Some("Orphan")
+                || self.get("orphanDependents") == Some("true"),
         })
     }
 

@@ -65,6 +65,9 @@ pub struct WriteOptions {
     pub user: Option<std::sync::Arc<service_plan::user::UserInfo>>,
     /// The client's whole User-Agent, for the write's history.
     pub user_agent: Option<String>,
+    /// A delete's `propagationPolicy: Orphan` (or `orphanDependents: true`): the dependents
+    /// stay, without their owner reference to the deleted object.
+    pub orphan_dependents: bool,
 }
 
 impl WriteOptions {

@@ -1113,6 +1113,9 @@ impl Registry {
             if opts.dry_run {
                 return Ok(Attempt::Done(stored.object));
             }
+            if opts.orphan_dependents {
+                self.orphan_dependents(kind, namespace, &stored.uid).await?;
+            }
             let write = Write::new(WriteOp::Delete {
                 key: key.clone(),
                 precondition: Precondition::Revision(stored.revision),
@@ -1120,6 +1123,65 @@ impl Registry {
             Ok(Commit::new(write, |event| event.object).into())
         })
         .await
+    }
+
+    /// What the garbage collector does for an owner deleted with `propagationPolicy: Orphan`
+    /// before it goes: its dependents lose their owner reference to it and stay
+    /// (`orphanDependents` in `pkg/controller/garbagecollector/garbagecollector.go`). Only the
+    /// kinds this server's controllers own are looked at: Deployments own ReplicaSets, which
+    /// own Pods.
+    async fn orphan_dependents(
+        &self,
+        owner: &'static Kind,
+        namespace: &str,
+        uid: &str,
+    ) -> Result<(), RegistryError> {
+        let dependents = match owner.resource.kind {
+            "Deployment" => REPLICA_SETS.plural,
+            "ReplicaSet" => "pods",
+            _ => return Ok(()),
+        };
+        let kind = kind_by_plural(dependents)
+            .ok_or_else(|| RegistryError::Internal(format!("no served kind for {dependents}")))?;
+        let page = self
+            .list(dependents, Some(namespace), &Default::default())
+            .await?;
+        let owned_by = |object: &Value| {
+            object
+                .pointer("/metadata/ownerReferences")
+                .and_then(Value::as_array)
+                .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid))
+        };
+        // The collector writes as kube-controller-manager, not as the deleting user.
+        let gc = WriteOptions {
+            field_manager: Some("kube-controller-manager".into()),
+            ..WriteOptions::default()
+        };
+        for item in page.items.iter().filter(|item| owned_by(item)) {
+            let name = str_at(item, "/metadata/name");
+            let orphaned = self
+                .update_with(kind, namespace, name, &gc, false, |current| {
+                    let mut object = current.clone();
+                    let refs = object
+                        .pointer_mut("/metadata/ownerReferences")
+                        .and_then(Value::as_array_mut);
+                    let left = refs.map_or(0, |refs| {
+                        refs.retain(|r| r["uid"] != uid);
+                        refs.len()
+                    });
+                    if left == 0 {
+                        set_meta(&mut object, "ownerReferences", Value::Null);
+                    }
+                    Ok(object)
+                })
+                .await;
+            match orphaned {
+                // Deleted meanwhile: nothing left to orphan.
+                Ok(_) | Err(RegistryError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     async fn delete_namespace_contents(&self, namespace: &str) -> Result<(), RegistryError> {

@@ -744,3 +744,43 @@ async fn pods_become_available_after_min_ready_seconds() {
     let rss = items(&k.get_json(&path).await);
     assert_eq!(rss[0]["status"]["availableReplicas"], json!(1));
 }
+
+/// `kubectl delete --cascade=orphan` leaves the dependents, without their owner reference
+/// (the garbage collector's orphan handling); the default cascade takes them along.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_with_cascade_orphan_leaves_the_replica_set_and_its_pods() {
+    let Some(k) = demo().await else { return };
+    rollout_status(&k).await;
+    let rs = settled_on_one(&k, 2).await;
+    let rs_name = rs["metadata"]["name"].as_str().expect("name").to_string();
+
+    let run = k
+        .run(&["delete", "deployment", "nginx", "--cascade=orphan"])
+        .await;
+    run.assert_ok("deployment.apps \"nginx\" deleted\n");
+    let orphaned = k.get_json(&format!("{RS_PATH}/{rs_name}")).await;
+    assert_eq!(orphaned["metadata"]["name"], json!(rs_name), "{orphaned:#}");
+    assert!(
+        orphaned["metadata"].get("ownerReferences").is_none(),
+        "{orphaned:#}"
+    );
+    // The ReplicaSet lives on: it keeps its pods, which still name it as their owner.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let pods = running_pods(&k).await;
+    assert_eq!(pods.len(), 2, "{pods:#?}");
+    for pod in &pods {
+        assert_eq!(
+            pod["metadata"]["ownerReferences"][0]["name"],
+            json!(rs_name),
+            "{pod:#}"
+        );
+    }
+
+    // Without --cascade the ReplicaSet's pods go with it.
+    let run = k.run(&["delete", "rs", &rs_name]).await;
+    run.assert_ok(&format!("replicaset.apps \"{rs_name}\" deleted\n"));
+    until("the pods are gone", || async {
+        running_pods(&k).await.is_empty().then_some(())
+    })
+    .await;
+}
