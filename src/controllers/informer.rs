@@ -54,6 +54,8 @@ pub const PODS_BY_NODE: &str = "node";
 pub const PODS_BY_OWNER: &str = "owner";
 /// ReplicaSets by their controller, as [`owner_value`] names it.
 pub const REPLICA_SETS_BY_OWNER: &str = "owner";
+/// ReplicaSets no controller owns, by namespace: what a Deployment may adopt.
+pub const ORPHAN_REPLICA_SETS: &str = "orphans";
 /// Pods by `status.podIP`.
 pub const PODS_BY_IP: &str = "ip";
 /// Services by each `namespace/key=value` of their selector.
@@ -658,6 +660,13 @@ pub fn owner_value(kind: &str, key: &Key) -> String {
     format!("{kind}/{key}")
 }
 
+fn orphans_by_namespace(object: &Value) -> Vec<String> {
+    match controller_of(object) {
+        Some(_) => Vec::new(),
+        None => vec![str_at(object, "/metadata/namespace").to_string()],
+    }
+}
+
 fn by_owner(object: &Value) -> Vec<String> {
     controller_of(object)
         .map(|(kind, key)| owner_value(kind, &key))
@@ -809,7 +818,13 @@ impl Informers {
                 &[(MANAGED_SLICES_BY_SERVICE, managed_slices_by_service)],
             ),
             deployments: Informer::new("deployments", &[]),
-            replica_sets: Informer::new(REPLICA_SETS.plural, &[(REPLICA_SETS_BY_OWNER, by_owner)]),
+            replica_sets: Informer::new(
+                REPLICA_SETS.plural,
+                &[
+                    (REPLICA_SETS_BY_OWNER, by_owner),
+                    (ORPHAN_REPLICA_SETS, orphans_by_namespace),
+                ],
+            ),
             load_balancers: Informer::new(
                 LOAD_BALANCERS.plural,
                 &[

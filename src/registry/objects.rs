@@ -513,6 +513,19 @@ fn meta_of(object: &Value) -> ObjectMeta {
         .unwrap_or_default()
 }
 
+/// The finalizer of an owner whose dependents the garbage collector orphans.
+const ORPHAN_FINALIZER: &str = "orphan";
+
+/// The kind of the objects `owner`'s controller owns, as far as this server's controllers go:
+/// Deployments own ReplicaSets, which own Pods.
+fn dependents_of(owner: &Kind) -> Option<&'static str> {
+    match owner.resource.kind {
+        "Deployment" => Some(REPLICA_SETS.plural),
+        "ReplicaSet" => Some("pods"),
+        _ => None,
+    }
+}
+
 fn set_meta(object: &mut Value, key: &str, value: Value) {
     if let Some(meta) = object.as_object_mut().map(|o| {
         o.entry("metadata")
@@ -1108,13 +1121,16 @@ impl Registry {
     ) -> Result<Value, RegistryError> {
         let ns = if kind.namespaced { namespace } else { "" };
         let key = &ObjectKey::new(kind.resource.plural, ns, name);
+        if opts.orphan_dependents && !opts.dry_run && dependents_of(kind).is_some() {
+            let uid = self
+                .mark_deleting(kind, key, preconditions, ORPHAN_FINALIZER)
+                .await?;
+            self.orphan_dependents(kind, namespace, &uid).await?;
+        }
         self.guaranteed_update(kind.resource, key, |stored| async move {
             check_delete_preconditions(kind.resource, name, &stored, preconditions)?;
             if opts.dry_run {
                 return Ok(Attempt::Done(stored.object));
-            }
-            if opts.orphan_dependents {
-                self.orphan_dependents(kind, namespace, &stored.uid).await?;
             }
             let write = Write::new(WriteOp::Delete {
                 key: key.clone(),
@@ -1125,21 +1141,51 @@ impl Registry {
         .await
     }
 
+    /// The first step of a delete the garbage collector finishes: the object gets its
+    /// `deletionTimestamp` and `finalizer`, so that its controller stops acting for it (a
+    /// Deployment being deleted adopts nothing) while its dependents are handled. Returns its
+    /// uid.
+    async fn mark_deleting(
+        &self,
+        kind: &'static Kind,
+        key: &ObjectKey,
+        preconditions: &DeletePreconditions,
+        finalizer: &'static str,
+    ) -> Result<String, RegistryError> {
+        let now = serde_json::to_value(super::now()).unwrap_or(Value::Null);
+        self.guaranteed_update(kind.resource, key, |stored| {
+            let now = now.clone();
+            async move {
+                check_delete_preconditions(kind.resource, &key.name, &stored, preconditions)?;
+                let uid = stored.uid.clone();
+                let mut object = stored.object.clone();
+                set_meta(&mut object, "deletionTimestamp", now);
+                set_meta(&mut object, "deletionGracePeriodSeconds", serde_json::json!(0));
+                let finalizers = &mut object["metadata"]["finalizers"];
+                match finalizers.as_array_mut() {
+                    Some(list) if list.iter().any(|f| f == finalizer) => {}
+                    Some(list) => list.push(serde_json::json!(finalizer)),
+                    None => *finalizers = serde_json::json!([finalizer]),
+                }
+                let write = super::write::replace_at(key, &stored, object);
+                Ok(Commit::new(write, move |_| uid).into())
+            }
+        })
+        .await
+    }
+
     /// What the garbage collector does for an owner deleted with `propagationPolicy: Orphan`
     /// before it goes: its dependents lose their owner reference to it and stay
-    /// (`orphanDependents` in `pkg/controller/garbagecollector/garbagecollector.go`). Only the
-    /// kinds this server's controllers own are looked at: Deployments own ReplicaSets, which
-    /// own Pods.
+    /// (`orphanDependents` in `pkg/controller/garbagecollector/garbagecollector.go`), for the
+    /// kinds [`dependents_of`] names.
     async fn orphan_dependents(
         &self,
         owner: &'static Kind,
         namespace: &str,
         uid: &str,
     ) -> Result<(), RegistryError> {
-        let dependents = match owner.resource.kind {
-            "Deployment" => REPLICA_SETS.plural,
-            "ReplicaSet" => "pods",
-            _ => return Ok(()),
+        let Some(dependents) = dependents_of(owner) else {
+            return Ok(());
         };
         let kind = kind_by_plural(dependents)
             .ok_or_else(|| RegistryError::Internal(format!("no served kind for {dependents}")))?;

@@ -746,13 +746,15 @@ async fn pods_become_available_after_min_ready_seconds() {
 }
 
 /// `kubectl delete --cascade=orphan` leaves the dependents, without their owner reference
-/// (the garbage collector's orphan handling); the default cascade takes them along.
+/// (the garbage collector's orphan handling), and the Deployment created again adopts them;
+/// the default cascade takes them along.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_with_cascade_orphan_leaves_the_replica_set_and_its_pods() {
     let Some(k) = demo().await else { return };
     rollout_status(&k).await;
     let rs = settled_on_one(&k, 2).await;
     let rs_name = rs["metadata"]["name"].as_str().expect("name").to_string();
+    let deployment = k.get_json(DEPLOY_PATH).await;
 
     let run = k
         .run(&["delete", "deployment", "nginx", "--cascade=orphan"])
@@ -776,9 +778,48 @@ async fn delete_with_cascade_orphan_leaves_the_replica_set_and_its_pods() {
         );
     }
 
+    // The Deployment created again adopts its orphaned ReplicaSet instead of making another.
+    let mut again = deployment.clone();
+    for field in [
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+        "managedFields",
+        "generation",
+    ] {
+        again["metadata"]
+            .as_object_mut()
+            .expect("metadata")
+            .remove(field);
+    }
+    again.as_object_mut().expect("object").remove("status");
+    let run = k
+        .run_stdin(&["create", "-f", "-"], &again.to_string())
+        .await;
+    run.assert_ok("deployment.apps/nginx created\n");
+    let adopted = until("the ReplicaSet adopted", || async {
+        let rs = k.get_json(&format!("{RS_PATH}/{rs_name}")).await;
+        (rs["metadata"]["ownerReferences"][0]["kind"] == json!("Deployment")).then_some(rs)
+    })
+    .await;
+    let new_uid = k.get_json(DEPLOY_PATH).await["metadata"]["uid"].clone();
+    assert_eq!(adopted["metadata"]["ownerReferences"][0]["uid"], new_uid);
+    assert_eq!(
+        adopted["metadata"]["ownerReferences"][0]["controller"],
+        json!(true)
+    );
+    rollout_status(&k).await;
+    let settled = settled_on_one(&k, 2).await;
+    assert_eq!(settled["metadata"]["name"], json!(rs_name));
+    assert_eq!(replica_sets(&k).await.len(), 1);
+
     // Without --cascade the ReplicaSet's pods go with it.
-    let run = k.run(&["delete", "rs", &rs_name]).await;
-    run.assert_ok(&format!("replicaset.apps \"{rs_name}\" deleted\n"));
+    let run = k.run(&["delete", "deployment", "nginx"]).await;
+    run.assert_ok("deployment.apps \"nginx\" deleted\n");
+    until("the ReplicaSet is gone", || async {
+        replica_sets(&k).await.is_empty().then_some(())
+    })
+    .await;
     until("the pods are gone", || async {
         running_pods(&k).await.is_empty().then_some(())
     })
