@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use service_plan::selector::LabelSelector;
 use service_plan::workload::defaults::STRATEGY_RECREATE;
 use service_plan::workload::rollout::{
     self, ANNOTATION_DESIRED_REPLICAS, ANNOTATION_MAX_REPLICAS, ANNOTATION_REVISION,
@@ -18,8 +17,8 @@ use service_plan::workload::rollout::{
 };
 
 use super::informer::{
-    Informers, Key, Notification, ORPHAN_REPLICA_SETS, PODS_BY_OWNER, REPLICA_SETS_BY_OWNER,
-    controlled_by, owner_value,
+    Informers, Key, Notification, ORPHANS, PODS_BY_OWNER, REPLICA_SETS_BY_OWNER, controlled_by,
+    owner_value,
 };
 use super::{EventRecord, Reconciler, delete_if_present, record_event, str_at, writer};
 use crate::registry::{REPLICA_SETS, Registry, RegistryError};
@@ -235,57 +234,21 @@ impl DeploymentSync<'_> {
         if deployment.pointer("/metadata/deletionTimestamp").is_some() {
             return Ok(());
         }
-        rs_list.extend(self.adopt_orphans(&deployment).await?);
+        // `ClaimReplicaSets`: orphans the selector matches are taken back.
+        let adopted = super::adoption::adopt(
+            self.registry,
+            MANAGER,
+            &self.informers.replica_sets,
+            ORPHANS,
+            &deployment,
+            controller_ref(&deployment),
+        )
+        .await?;
+        self.wrote |= !adopted.is_empty();
+        rs_list.extend(adopted);
         rs_list.sort_by_key(creation);
         let mut d = (*deployment).clone();
         self.sync_deployment(&mut d, rs_list).await
-    }
-
-    /// `ClaimReplicaSets`' adoption: the ReplicaSets of the namespace no controller owns
-    /// whose labels the Deployment's selector matches become its own (a Deployment deleted
-    /// with `--cascade=orphan` and created again takes its ReplicaSets back). Read from the
-    /// orphans index: nothing else in the namespace is looked at.
-    async fn adopt_orphans(&mut self, d: &Value) -> Result<Vec<Value>, RegistryError> {
-        let namespace = str_at(d, "/metadata/namespace");
-        let orphans = self
-            .informers
-            .replica_sets
-            .index_keys(ORPHAN_REPLICA_SETS, namespace);
-        if orphans.is_empty() {
-            return Ok(Vec::new());
-        }
-        // A selector that does not parse was refused when the Deployment was written.
-        let Some(selector) = d
-            .pointer("/spec/selector")
-            .and_then(|s| serde_json::from_value(s.clone()).ok())
-            .and_then(|s| LabelSelector::from_label_selector(&s).ok())
-            .filter(|s| !s.is_empty())
-        else {
-            return Ok(Vec::new());
-        };
-        let mut adopted = Vec::new();
-        for key in orphans {
-            let Some(rs) = self.informers.replica_sets.get(&key) else {
-                continue;
-            };
-            if rs.pointer("/metadata/deletionTimestamp").is_some()
-                || !selector.matches(&super::labels_of(&rs))
-            {
-                continue;
-            }
-            let owner = controller_ref(d);
-            let rs = self
-                .update_replica_set(&rs, |next| {
-                    let refs = &mut next["metadata"]["ownerReferences"];
-                    match refs.as_array_mut() {
-                        Some(list) => list.push(owner.clone()),
-                        None => *refs = json!([owner.clone()]),
-                    }
-                })
-                .await?;
-            adopted.push(rs);
-        }
-        Ok(adopted)
     }
 
     /// `syncDeployment`: pause, scaling event, or a rollout step of the strategy.

@@ -54,8 +54,9 @@ pub const PODS_BY_NODE: &str = "node";
 pub const PODS_BY_OWNER: &str = "owner";
 /// ReplicaSets by their controller, as [`owner_value`] names it.
 pub const REPLICA_SETS_BY_OWNER: &str = "owner";
-/// ReplicaSets no controller owns, by namespace: what a Deployment may adopt.
-pub const ORPHAN_REPLICA_SETS: &str = "orphans";
+/// ReplicaSets (or Pods) no controller owns, by namespace: what a Deployment (a ReplicaSet)
+/// may adopt.
+pub const ORPHANS: &str = "orphans";
 /// Pods by `status.podIP`.
 pub const PODS_BY_IP: &str = "ip";
 /// Services by each `namespace/key=value` of their selector.
@@ -660,13 +661,6 @@ pub fn owner_value(kind: &str, key: &Key) -> String {
     format!("{kind}/{key}")
 }
 
-fn orphans_by_namespace(object: &Value) -> Vec<String> {
-    match controller_of(object) {
-        Some(_) => Vec::new(),
-        None => vec![str_at(object, "/metadata/namespace").to_string()],
-    }
-}
-
 fn by_owner(object: &Value) -> Vec<String> {
     controller_of(object)
         .map(|(kind, key)| owner_value(kind, &key))
@@ -808,6 +802,7 @@ impl Informers {
                     (PODS_BY_LABEL, pods_by_label),
                     (PODS_BY_NODE, pods_by_node),
                     (PODS_BY_OWNER, by_owner),
+                    (ORPHANS, super::adoption::orphans_by_namespace),
                     (PODS_BY_IP, pods_by_ip),
                 ],
             ),
@@ -822,7 +817,7 @@ impl Informers {
                 REPLICA_SETS.plural,
                 &[
                     (REPLICA_SETS_BY_OWNER, by_owner),
-                    (ORPHAN_REPLICA_SETS, orphans_by_namespace),
+                    (ORPHANS, super::adoption::orphans_by_namespace),
                 ],
             ),
             load_balancers: Informer::new(

@@ -3,6 +3,7 @@
 //! workers reconcile one key at a time from the caches, computing the desired state with
 //! `service-plan` and writing back through the registry only what differs.
 
+mod adoption;
 pub mod demo;
 pub mod deployments;
 pub mod endpoints;

@@ -14,7 +14,7 @@ use service_plan::workload::rollout::{self, spec_replicas};
 
 use super::deployments::DeploymentReconciler;
 use super::informer::{
-    Informers, Key, Notification, PODS_BY_IP, PODS_BY_NODE, PODS_BY_OWNER, controlled_by,
+    Informers, Key, Notification, ORPHANS, PODS_BY_IP, PODS_BY_NODE, PODS_BY_OWNER, controlled_by,
     owner_value,
 };
 use super::{
@@ -273,14 +273,7 @@ fn pod_for(
             "generateName": format!("{}-", str_at(rs, "/metadata/name")),
             "namespace": namespace,
             "labels": labels,
-            "ownerReferences": [{
-                "apiVersion": "apps/v1",
-                "kind": KIND,
-                "name": str_at(rs, "/metadata/name"),
-                "uid": str_at(rs, "/metadata/uid"),
-                "controller": true,
-                "blockOwnerDeletion": true,
-            }],
+            "ownerReferences": [controller_ref(rs)],
         },
     });
     if let Some(annotations) = template.pointer("/metadata/annotations") {
@@ -444,6 +437,23 @@ async fn reconcile(
         return Ok((wrote.then(|| registry.current_revision()), None));
     };
     let rs = &*rs;
+    // Being deleted: the garbage collector decides what becomes of its pods (upstream
+    // manages replicas only while `DeletionTimestamp` is nil).
+    if rs.pointer("/metadata/deletionTimestamp").is_some() {
+        return Ok((wrote.then(|| registry.current_revision()), None));
+    }
+    // `ClaimPods`: orphans the selector matches are taken back.
+    let adopted = super::adoption::adopt(
+        registry,
+        MANAGER,
+        &informers.pods,
+        ORPHANS,
+        rs,
+        controller_ref(rs),
+    )
+    .await?;
+    wrote |= !adopted.is_empty();
+    owned.extend(adopted);
 
     // Cluster-wide counts come from the pod indexes, corrected by this reconcile's changes.
     let mut taken_ips: BTreeSet<String> = BTreeSet::new();
@@ -605,4 +615,16 @@ async fn reconcile(
         }
     }
     Ok((wrote.then(|| registry.current_revision()), available_in))
+}
+
+/// The owner reference a ReplicaSet puts on its pods.
+fn controller_ref(rs: &Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": KIND,
+        "name": str_at(rs, "/metadata/name"),
+        "uid": str_at(rs, "/metadata/uid"),
+        "controller": true,
+        "blockOwnerDeletion": true,
+    })
 }

@@ -1160,7 +1160,11 @@ impl Registry {
                 let uid = stored.uid.clone();
                 let mut object = stored.object.clone();
                 set_meta(&mut object, "deletionTimestamp", now);
-                set_meta(&mut object, "deletionGracePeriodSeconds", serde_json::json!(0));
+                set_meta(
+                    &mut object,
+                    "deletionGracePeriodSeconds",
+                    serde_json::json!(0),
+                );
                 let finalizers = &mut object["metadata"]["finalizers"];
                 match finalizers.as_array_mut() {
                     Some(list) if list.iter().any(|f| f == finalizer) => {}

@@ -813,6 +813,41 @@ async fn delete_with_cascade_orphan_leaves_the_replica_set_and_its_pods() {
     assert_eq!(settled["metadata"]["name"], json!(rs_name));
     assert_eq!(replica_sets(&k).await.len(), 1);
 
+    // A ReplicaSet deleted with --cascade=orphan is made again by its Deployment, and the
+    // new one adopts the pods the old one left: none is replaced.
+    let pod_names = |pods: Vec<Value>| -> Vec<String> {
+        let mut names: Vec<String> = pods
+            .iter()
+            .map(|p| {
+                p["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    let before = pod_names(running_pods(&k).await);
+    let run = k.run(&["delete", "rs", &rs_name, "--cascade=orphan"]).await;
+    run.assert_ok(&format!("replicaset.apps \"{rs_name}\" deleted\n"));
+    let remade = until("the ReplicaSet made again", || async {
+        let rs = k.get_json(&format!("{RS_PATH}/{rs_name}")).await;
+        (rs["metadata"]["uid"] != adopted["metadata"]["uid"] && rs["metadata"]["uid"].is_string())
+            .then_some(rs)
+    })
+    .await;
+    until("the pods adopted by the new ReplicaSet", || async {
+        let pods = running_pods(&k).await;
+        pods.iter()
+            .all(|p| p["metadata"]["ownerReferences"][0]["uid"] == remade["metadata"]["uid"])
+            .then_some(())
+    })
+    .await;
+    rollout_status(&k).await;
+    settled_on_one(&k, 2).await;
+    assert_eq!(pod_names(running_pods(&k).await), before);
+
     // Without --cascade the ReplicaSet's pods go with it.
     let run = k.run(&["delete", "deployment", "nginx"]).await;
     run.assert_ok("deployment.apps \"nginx\" deleted\n");
