@@ -132,8 +132,8 @@ fn yaml(bytes: &[u8]) -> Result<Value, ApiError> {
 pub struct DeleteBody {
     pub preconditions: DeletePreconditions,
     pub dry_run: Vec<String>,
-    /// `propagationPolicy: Orphan`, or the deprecated `orphanDependents: true`.
-    pub orphan_dependents: bool,
+    /// `propagationPolicy`, or the deprecated `orphanDependents`.
+    pub propagation: Option<crate::registry::Propagation>,
 }
 
 impl DeleteBody {
@@ -164,8 +164,10 @@ impl DeleteBody {
                 resource_version: text("/preconditions/resourceVersion"),
             },
             dry_run,
-            orphan_dependents: text("/propagationPolicy").as_deref() == Some("Orphan")
-                || value.get("orphanDependents") == Some(&Value::Bool(true)),
+            propagation: crate::registry::Propagation::named(
+                text("/propagationPolicy").as_deref(),
+                value.get("orphanDependents").and_then(Value::as_bool),
+            ),
         })
     }
 }

@@ -230,7 +230,9 @@ pub async fn delete(
     let options = body.delete_options()?;
     let mut opts = params.write_options("DeleteOptions")?;
     opts.dry_run |= params::dry_run(&options.dry_run, "DeleteOptions")?;
-    opts.orphan_dependents |= options.orphan_dependents;
+    if let Some(propagation) = options.propagation {
+        opts.propagation = propagation;
+    }
     match (target.name.as_deref(), target.subresource) {
         (Some(name), None) => {
             let namespace = target.namespace_or_empty();

@@ -166,8 +166,11 @@ impl Params {
             user: self.user.clone(),
             user_agent: self.user_agent.clone(),
             // DeleteOptions may come as query parameters too.
-            orphan_dependents: self.get("propagationPolicy") == Some("Orphan")
-                || self.get("orphanDependents") == Some("true"),
+            propagation: crate::registry::Propagation::named(
+                self.get("propagationPolicy"),
+                self.get("orphanDependents").map(|v| v == "true"),
+            )
+            .unwrap_or_default(),
         })
     }
 

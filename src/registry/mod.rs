@@ -65,9 +65,32 @@ pub struct WriteOptions {
     pub user: Option<std::sync::Arc<service_plan::user::UserInfo>>,
     /// The client's whole User-Agent, for the write's history.
     pub user_agent: Option<String>,
-    /// A delete's `propagationPolicy: Orphan` (or `orphanDependents: true`): the dependents
-    /// stay, without their owner reference to the deleted object.
-    pub orphan_dependents: bool,
+    /// A delete's `propagationPolicy` (or the deprecated `orphanDependents`).
+    pub propagation: Propagation,
+}
+
+/// What becomes of a deleted object's dependents (`DeletionPropagation`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Propagation {
+    /// They are deleted after it, by the garbage collector.
+    #[default]
+    Background,
+    /// They are deleted before it, which stays (being deleted) until they are gone.
+    Foreground,
+    /// They stay, without their owner reference to it.
+    Orphan,
+}
+
+impl Propagation {
+    /// The policy a `propagationPolicy` value or an `orphanDependents` flag names, if any.
+    pub fn named(policy: Option<&str>, orphan_dependents: Option<bool>) -> Option<Propagation> {
+        match (policy, orphan_dependents) {
+            (Some("Orphan"), _) | (None, Some(true)) => Some(Propagation::Orphan),
+            (Some("Foreground"), _) => Some(Propagation::Foreground),
+            (Some("Background"), _) | (None, Some(false)) => Some(Propagation::Background),
+            _ => None,
+        }
+    }
 }
 
 impl WriteOptions {

@@ -2,6 +2,7 @@
 //! to their own pipeline. Other kinds get kube-apiserver's decoding and generic metadata
 //! rules; their behaviour (pods for deployments, endpoints for services) is the controllers'.
 
+use super::Propagation;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod};
@@ -515,6 +516,16 @@ fn meta_of(object: &Value) -> ObjectMeta {
 
 /// The finalizer of an owner whose dependents the garbage collector orphans.
 const ORPHAN_FINALIZER: &str = "orphan";
+/// The finalizer of an owner that waits for its dependents to be deleted first.
+const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
+
+/// How the garbage collector writes: as kube-controller-manager, not as the deleting user.
+fn collector() -> WriteOptions {
+    WriteOptions {
+        field_manager: Some("kube-controller-manager".into()),
+        ..WriteOptions::default()
+    }
+}
 
 /// The kind of the objects `owner`'s controller owns, as far as this server's controllers go:
 /// Deployments own ReplicaSets, which own Pods.
@@ -1121,11 +1132,22 @@ impl Registry {
     ) -> Result<Value, RegistryError> {
         let ns = if kind.namespaced { namespace } else { "" };
         let key = &ObjectKey::new(kind.resource.plural, ns, name);
-        if opts.orphan_dependents && !opts.dry_run && dependents_of(kind).is_some() {
-            let uid = self
-                .mark_deleting(kind, key, preconditions, ORPHAN_FINALIZER)
-                .await?;
-            self.orphan_dependents(kind, namespace, &uid).await?;
+        if !opts.dry_run && dependents_of(kind).is_some() {
+            match opts.propagation {
+                Propagation::Background => {}
+                Propagation::Orphan => {
+                    let uid = self
+                        .mark_deleting(kind, key, preconditions, ORPHAN_FINALIZER)
+                        .await?;
+                    self.orphan_dependents(kind, namespace, &uid).await?;
+                }
+                Propagation::Foreground => {
+                    let uid = self
+                        .mark_deleting(kind, key, preconditions, FOREGROUND_FINALIZER)
+                        .await?;
+                    Box::pin(self.delete_dependents(kind, namespace, &uid)).await?;
+                }
+            }
         }
         self.guaranteed_update(kind.resource, key, |stored| async move {
             check_delete_preconditions(kind.resource, name, &stored, preconditions)?;
@@ -1188,29 +1210,12 @@ impl Registry {
         namespace: &str,
         uid: &str,
     ) -> Result<(), RegistryError> {
-        let Some(dependents) = dependents_of(owner) else {
+        let Some((kind, names)) = self.dependents(owner, namespace, uid).await? else {
             return Ok(());
         };
-        let kind = kind_by_plural(dependents)
-            .ok_or_else(|| RegistryError::Internal(format!("no served kind for {dependents}")))?;
-        let page = self
-            .list(dependents, Some(namespace), &Default::default())
-            .await?;
-        let owned_by = |object: &Value| {
-            object
-                .pointer("/metadata/ownerReferences")
-                .and_then(Value::as_array)
-                .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid))
-        };
-        // The collector writes as kube-controller-manager, not as the deleting user.
-        let gc = WriteOptions {
-            field_manager: Some("kube-controller-manager".into()),
-            ..WriteOptions::default()
-        };
-        for item in page.items.iter().filter(|item| owned_by(item)) {
-            let name = str_at(item, "/metadata/name");
+        for name in &names {
             let orphaned = self
-                .update_with(kind, namespace, name, &gc, false, |current| {
+                .update_with(kind, namespace, name, &collector(), false, |current| {
                     let mut object = current.clone();
                     let refs = object
                         .pointer_mut("/metadata/ownerReferences")
@@ -1232,6 +1237,63 @@ impl Registry {
             }
         }
         Ok(())
+    }
+
+    /// What the garbage collector does for an owner deleted with `propagationPolicy:
+    /// Foreground` before it goes: its dependents are deleted first, each in the foreground
+    /// too.
+    async fn delete_dependents(
+        &self,
+        owner: &'static Kind,
+        namespace: &str,
+        uid: &str,
+    ) -> Result<(), RegistryError> {
+        let Some((kind, names)) = self.dependents(owner, namespace, uid).await? else {
+            return Ok(());
+        };
+        let opts = WriteOptions {
+            propagation: Propagation::Foreground,
+            ..collector()
+        };
+        for name in &names {
+            let pre = DeletePreconditions::default();
+            match self.delete_object(kind, namespace, name, &pre, &opts).await {
+                // Deleted meanwhile: nothing left to delete.
+                Ok(_) | Err(RegistryError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// The kind and names of the objects in `namespace` that name `uid` among their owners,
+    /// for the kinds [`dependents_of`] names.
+    async fn dependents(
+        &self,
+        owner: &'static Kind,
+        namespace: &str,
+        uid: &str,
+    ) -> Result<Option<(&'static Kind, Vec<String>)>, RegistryError> {
+        let Some(dependents) = dependents_of(owner) else {
+            return Ok(None);
+        };
+        let kind = kind_by_plural(dependents)
+            .ok_or_else(|| RegistryError::Internal(format!("no served kind for {dependents}")))?;
+        let page = self
+            .list(dependents, Some(namespace), &Default::default())
+            .await?;
+        let names = page
+            .items
+            .iter()
+            .filter(|object| {
+                object
+                    .pointer("/metadata/ownerReferences")
+                    .and_then(Value::as_array)
+                    .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid))
+            })
+            .map(|object| str_at(object, "/metadata/name").to_string())
+            .collect();
+        Ok(Some((kind, names)))
     }
 
     async fn delete_namespace_contents(&self, namespace: &str) -> Result<(), RegistryError> {

@@ -860,3 +860,19 @@ async fn delete_with_cascade_orphan_leaves_the_replica_set_and_its_pods() {
     })
     .await;
 }
+
+/// `kubectl delete --cascade=foreground`: the dependents are gone before the Deployment is,
+/// so nothing of it is left when kubectl returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_with_cascade_foreground_takes_the_dependents_first() {
+    let Some(k) = demo().await else { return };
+    rollout_status(&k).await;
+    settled_on_one(&k, 2).await;
+    let run = k
+        .run(&["delete", "deployment", "nginx", "--cascade=foreground"])
+        .await;
+    run.assert_ok("deployment.apps \"nginx\" deleted\n");
+    assert_eq!(replica_sets(&k).await, Vec::<Value>::new());
+    let pods = items(&k.get_json("/api/v1/namespaces/default/pods").await);
+    assert_eq!(pods, Vec::<Value>::new());
+}
