@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::support::kubectl::{Kubectl, ages, cells};
 
 /// kubectl's resource.version.group name of the v1 view.
-const HPA_V1: &str = "hpa.v1.autoscaling";
+const HPA_V1: &str = "horizontalpodautoscalers.v1.autoscaling";
 
 /// `kubectl ARGS -o json`, parsed.
 async fn json_of(k: &Kubectl, args: &[&str]) -> Value {
@@ -141,7 +141,7 @@ spec:
     k.run(&["create", "-f", "v1.yaml"])
         .await
         .assert_ok("horizontalpodautoscaler.autoscaling/api created\n");
-    let v2 = json_of(&k, &["get", "hpa.v2.autoscaling", "api"]).await;
+    let v2 = json_of(&k, &["get", "horizontalpodautoscalers.v2.autoscaling", "api"]).await;
     assert_eq!(
         v2["spec"],
         json!({"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"},
