@@ -141,7 +141,11 @@ spec:
     k.run(&["create", "-f", "v1.yaml"])
         .await
         .assert_ok("horizontalpodautoscaler.autoscaling/api created\n");
-    let v2 = json_of(&k, &["get", "horizontalpodautoscalers.v2.autoscaling", "api"]).await;
+    let v2 = json_of(
+        &k,
+        &["get", "horizontalpodautoscalers.v2.autoscaling", "api"],
+    )
+    .await;
     assert_eq!(
         v2["spec"],
         json!({"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"},
