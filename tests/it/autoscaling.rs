@@ -169,6 +169,59 @@ spec:
         60
     );
 
+    // A v2 metric v1 cannot say survives a write through v1 (in upstream's annotation).
+    k.write(
+        "memory.yaml",
+        "apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: mem
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: mem
+  maxReplicas: 3
+  metrics:
+  - type: Resource
+    resource:
+      name: memory
+      target:
+        type: AverageValue
+        averageValue: 100Mi
+",
+    );
+    k.run(&["create", "-f", "memory.yaml"])
+        .await
+        .assert_ok("horizontalpodautoscaler.autoscaling/mem created\n");
+    let v1 = json_of(&k, &["get", HPA_V1, "mem"]).await;
+    assert_eq!(
+        v1["metadata"]["annotations"]["autoscaling.alpha.kubernetes.io/metrics"],
+        r#"[{"type":"Resource","resource":{"name":"memory","targetAverageValue":"100Mi"}}]"#
+    );
+    assert!(
+        v1["spec"].get("targetCPUUtilizationPercentage").is_none(),
+        "{v1:#}"
+    );
+    k.run(&[
+        "patch",
+        HPA_V1,
+        "mem",
+        "-p",
+        r#"{"spec":{"maxReplicas":4}}"#,
+    ])
+    .await
+    .assert_ok("horizontalpodautoscaler.autoscaling/mem patched\n");
+    let v2 = json_of(&k, &["get", "hpa", "mem"]).await;
+    assert_eq!(
+        (
+            &v2["spec"]["maxReplicas"],
+            &v2["spec"]["metrics"][0]["resource"]["name"]
+        ),
+        (&json!(4), &json!("memory"))
+    );
+    assert!(v2["metadata"].get("annotations").is_none(), "{v2:#}");
+
     // maxReplicas below minReplicas, in kube-apiserver's words, through either version.
     k.write(
         "bad.yaml",

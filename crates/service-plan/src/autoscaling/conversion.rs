@@ -2,16 +2,16 @@
 //! (pkg/apis/autoscaling/v1/conversion.go, through the internal type).
 //!
 //! v1 has one metric, `targetCPUUtilizationPercentage`: the first Resource `cpu` metric of v2
-//! with a utilization target, and back. v1 keeps what it cannot say in annotations; this view
-//! keeps `spec.behavior` (`autoscaling.alpha.kubernetes.io/behavior`) and `status.conditions`
-//! (`autoscaling.alpha.kubernetes.io/conditions`), whose v1 shapes are v2's. The other metrics
-//! (`autoscaling.alpha.kubernetes.io/metrics`) and the current metrics
-//! (`autoscaling.alpha.kubernetes.io/current-metrics`), which v1 writes in the v2beta1-like
-//! v1 `MetricSpec` shape, are not written, and are dropped when read back.
+//! with a utilization target, and back. v1 keeps what it cannot say in annotations, so a write
+//! through v1 keeps it: the other metrics (`autoscaling.alpha.kubernetes.io/metrics`, in v1's
+//! v2beta1-like `MetricSpec` shape), `spec.behavior` (`autoscaling.alpha.kubernetes.io/behavior`)
+//! and `status.conditions` (`autoscaling.alpha.kubernetes.io/conditions`). The current metrics
+//! (`autoscaling.alpha.kubernetes.io/current-metrics`) are not written: v1 shows the cpu
+//! utilization only, and a status write through v1 keeps only that.
 
 use serde_json::{Map, Value, json};
 
-use super::{STORED_API_VERSION, V1_API_VERSION, cpu_utilization_metric};
+use super::{STORED_API_VERSION, V1_API_VERSION, cpu_utilization_metric, v1_metrics};
 
 /// `MetricSpecsAnnotation`.
 pub const METRIC_SPECS_ANNOTATION: &str = "autoscaling.alpha.kubernetes.io/metrics";
@@ -62,6 +62,12 @@ fn set_annotation(meta: &mut Map<String, Value>, key: &str, value: &Value) {
     }
 }
 
+fn has_utilization(metric: &Value) -> bool {
+    metric
+        .pointer("/resource/target/averageUtilization")
+        .is_some_and(|u| !u.is_null())
+}
+
 fn is_cpu_resource(metric: &Value) -> bool {
     metric.get("type").and_then(Value::as_str) == Some("Resource")
         && metric.pointer("/resource/name").and_then(Value::as_str) == Some("cpu")
@@ -106,6 +112,16 @@ pub fn to_v1(hpa: &Value) -> Value {
     );
     // The first cpu Resource metric decides, utilization target or not.
     let metrics = spec.get("metrics").and_then(Value::as_array);
+    // Every metric but the cpu utilizations is kept in the annotation, in v1's shape.
+    let others: Vec<Value> = metrics
+        .into_iter()
+        .flatten()
+        .filter(|m| !(is_cpu_resource(m) && has_utilization(m)))
+        .map(v1_metrics::spec_to_v1)
+        .collect();
+    if !others.is_empty() {
+        set_annotation(&mut meta, METRIC_SPECS_ANNOTATION, &Value::Array(others));
+    }
     if let Some(cpu) = metrics.into_iter().flatten().find(|m| is_cpu_resource(m))
         && let Some(u) = cpu
             .pointer("/resource/target/averageUtilization")
@@ -157,18 +173,28 @@ pub fn from_v1(hpa: &Value) -> Value {
         &mut v2_spec,
         &["scaleTargetRef", "minReplicas", "maxReplicas"],
     );
-    if let Some(u) = spec
-        .get("targetCPUUtilizationPercentage")
-        .filter(|u| !u.is_null())
-    {
-        v2_spec.insert("metrics".into(), json!([cpu_utilization_metric(u.clone())]));
-    }
     let parsed = |key: &str| {
         dropped
             .get(key)
             .and_then(Value::as_str)
             .and_then(|text| serde_json::from_str::<Value>(text).ok())
     };
+    // The annotation's metrics first, then the cpu percentage's, as upstream orders them.
+    let mut metrics: Vec<Value> = parsed(METRIC_SPECS_ANNOTATION)
+        .and_then(|m| m.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(v1_metrics::spec_from_v1)
+        .collect();
+    if let Some(u) = spec
+        .get("targetCPUUtilizationPercentage")
+        .filter(|u| !u.is_null())
+    {
+        metrics.push(cpu_utilization_metric(u.clone()));
+    }
+    if !metrics.is_empty() {
+        v2_spec.insert("metrics".into(), Value::Array(metrics));
+    }
     if let Some(behavior) = parsed(BEHAVIOR_ANNOTATION).filter(Value::is_object) {
         v2_spec.insert("behavior".into(), behavior);
     }
@@ -304,5 +330,20 @@ mod tests {
             back["status"]["currentMetrics"],
             json!([{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 95}}}])
         );
+    }
+
+    #[test]
+    fn other_metrics_ride_in_the_annotation_and_come_back_before_the_cpu_one() {
+        let memory = json!({"type": "Resource", "resource": {"name": "memory", "target": {"type": "AverageValue", "averageValue": "100Mi"}}});
+        let stored = v2(json!([cpu(70), memory.clone()]));
+        let served = to_v1(&stored);
+        assert_eq!(served["spec"]["targetCPUUtilizationPercentage"], 70);
+        assert_eq!(
+            served["metadata"]["annotations"][METRIC_SPECS_ANNOTATION],
+            r#"[{"type":"Resource","resource":{"name":"memory","targetAverageValue":"100Mi"}}]"#
+        );
+        let back = from_v1(&served);
+        assert_eq!(back["spec"]["metrics"], json!([memory, cpu(70)]));
+        assert_eq!(back["metadata"]["annotations"], json!({"team": "a"}));
     }
 }

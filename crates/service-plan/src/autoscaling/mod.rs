@@ -8,6 +8,7 @@
 
 pub mod conversion;
 pub mod defaults;
+mod v1_metrics;
 pub mod validation;
 
 /// The autoscaling API group.
