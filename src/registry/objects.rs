@@ -1256,7 +1256,7 @@ fn default_on_create(kind: &Kind, object: &mut Value) {
         }
         "Lease" => service_plan::lease::validate::prepare_for_create(object),
         service_plan::autoscaling::KIND => {
-            service_plan::autoscaling::defaults::set_defaults(object);
+            service_plan::autoscaling::on_decode(object);
             service_plan::autoscaling::prepare_for_create(object);
         }
         kind if FLOWCONTROL_KINDS.contains(&kind) => {

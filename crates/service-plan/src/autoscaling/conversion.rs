@@ -52,6 +52,15 @@ fn metadata_without_round_trip(hpa: &Value) -> (Map<String, Value>, Map<String, 
     (meta, dropped)
 }
 
+/// Drops the round-trip annotations from an autoscaling/v2 object, as upstream's v2
+/// conversion does on every decode: only the v1 view writes them.
+pub fn drop_round_trip_annotations(hpa: &mut Value) {
+    let (meta, _) = metadata_without_round_trip(hpa);
+    if let Some(o) = hpa.as_object_mut() {
+        o.insert("metadata".into(), Value::Object(meta));
+    }
+}
+
 fn set_annotation(meta: &mut Map<String, Value>, key: &str, value: &Value) {
     let text = serde_json::to_string(value).unwrap_or_default();
     let annotations = meta
@@ -345,5 +354,13 @@ mod tests {
         let back = from_v1(&served);
         assert_eq!(back["spec"]["metrics"], json!([memory, cpu(70)]));
         assert_eq!(back["metadata"]["annotations"], json!({"team": "a"}));
+    }
+
+    #[test]
+    fn v2_objects_lose_the_round_trip_annotations() {
+        let mut stored = v2(json!([cpu(80)]));
+        stored["metadata"]["annotations"][BEHAVIOR_ANNOTATION] = json!("{}");
+        drop_round_trip_annotations(&mut stored);
+        assert_eq!(stored["metadata"]["annotations"], json!({"team": "a"}));
     }
 }

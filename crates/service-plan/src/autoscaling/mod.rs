@@ -35,6 +35,13 @@ fn cpu_utilization_metric(utilization: serde_json::Value) -> serde_json::Value {
     })
 }
 
+/// What decoding an autoscaling/v2 body does besides the type's own decoding: upstream's
+/// conversion drops the v1 view's round-trip annotations, then the v2 defaults apply.
+pub fn on_decode(hpa: &mut serde_json::Value) {
+    conversion::drop_round_trip_annotations(hpa);
+    defaults::set_defaults(hpa);
+}
+
 /// `prepareForCreate` of the strategy: a create cannot set status. The empty v2 status
 /// serializes as `{"desiredReplicas": 0}` (`currentReplicas` is omitempty in v2, not
 /// `desiredReplicas`).

@@ -87,7 +87,7 @@ pub fn set_object_defaults(kind: &str, object: &mut Value) {
         "FlowSchema" | "PriorityLevelConfiguration" => {
             crate::flowcontrol::validate::set_defaults(object)
         }
-        crate::autoscaling::KIND => crate::autoscaling::defaults::set_defaults(object),
+        crate::autoscaling::KIND => crate::autoscaling::on_decode(object),
         _ => {}
     }
 }
