@@ -17,7 +17,9 @@ ROOTS = [f"io.k8s.api.core.v1.{k}" for k in
          "Service Endpoints Pod Node Namespace Event ServiceAccount".split()] + [
     "io.k8s.api.apps.v1.Deployment", "io.k8s.api.apps.v1.ReplicaSet",
     "io.k8s.api.discovery.v1.EndpointSlice", "io.k8s.api.coordination.v1.Lease",
-    "io.k8s.api.events.v1.Event"] + [
+    "io.k8s.api.events.v1.Event",
+    "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
+    "io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler"] + [
     f"io.k8s.api.rbac.v1.{k}" for k in "Role ClusterRole RoleBinding ClusterRoleBinding".split()] + [
     f"io.k8s.api.flowcontrol.v1.{k}" for k in "FlowSchema PriorityLevelConfiguration".split()]
 SKIP = {"x-kubernetes-group-version-kind"}

@@ -80,6 +80,11 @@ impl RawBody {
             PROTOBUF if kind.resource.kind == "Deployment" => {
                 protobuf::decode_deployment(&self.bytes).map_err(ApiError::bad_request)
             }
+            // What `kubectl autoscale` sends (v1.32 posts autoscaling/v1).
+            PROTOBUF if kind.resource.kind == "HorizontalPodAutoscaler" && kind.version == "v1" => {
+                protobuf::decode_horizontal_pod_autoscaler(&self.bytes)
+                    .map_err(ApiError::bad_request)
+            }
             PROTOBUF if kind.decodes_identity_protobuf() => protobuf::decode_identity_object(
                 &self.bytes,
                 &kind.api_version(),

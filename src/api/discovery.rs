@@ -368,5 +368,12 @@ mod tests {
             Some("r2yiGXH7wu8=")
         );
         assert_eq!(hash("events").as_deref(), Some("r2yiGXH7wu8="));
+        // Both autoscaling versions publish the stored autoscaling/v2 kind's hash.
+        let hpa: Vec<String> = KINDS
+            .iter()
+            .filter(|k| k.resource.plural == "horizontalpodautoscalers")
+            .map(storage_version_hash)
+            .collect();
+        assert_eq!(hpa, ["qwQve8ut294=", "qwQve8ut294="]);
     }
 }

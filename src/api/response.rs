@@ -294,7 +294,7 @@ pub fn list_body(
 
 /// The Table printer of `kind`, if it has one.
 fn printer(kind: &Kind) -> Option<TableKind> {
-    TableKind::for_resource(kind.resource.group, kind.resource.kind)
+    TableKind::for_resource(kind.resource.group, kind.version, kind.resource.kind)
 }
 
 /// Sets `apiVersion` and `kind` on an object that lacks them.

@@ -197,9 +197,9 @@ fn unconditional_update_refused(kind: &Kind, name: &str) -> RegistryError {
 }
 
 /// Every resource served, in discovery order (groups in kube-apiserver's order: apps, then
-/// events.k8s.io, then rbac.authorization.k8s.io, then coordination.k8s.io, then
+/// events.k8s.io, then autoscaling, then rbac.authorization.k8s.io, then coordination.k8s.io, then
 /// discovery.k8s.io, then flowcontrol.apiserver.k8s.io).
-pub static KINDS: [Kind; 18] = [
+pub static KINDS: [Kind; 20] = [
     Kind {
         resource: SERVICES,
         version: "v1",
@@ -341,6 +341,39 @@ pub static KINDS: [Kind; 18] = [
             stored: service_plan::events::to_core,
         }),
     },
+    // HorizontalPodAutoscalers: stored as autoscaling/v2 (served first, so preferred), and
+    // served as autoscaling/v1 over the same rows, converted. Upstream's group order puts
+    // autoscaling after authorization (not served here), before batch and rbac.
+    Kind {
+        resource: HORIZONTAL_POD_AUTOSCALERS,
+        version: service_plan::autoscaling::STORED_VERSION,
+        namespaced: true,
+        singular: "horizontalpodautoscaler",
+        short_names: &["hpa"],
+        categories: &["all"],
+        subresources: &["status"],
+        name_check: format::name_is_dns1123_subdomain,
+        decode: decode_typed::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>,
+        stored_as: None,
+    },
+    Kind {
+        resource: HORIZONTAL_POD_AUTOSCALERS,
+        version: "v1",
+        namespaced: true,
+        singular: "horizontalpodautoscaler",
+        short_names: &["hpa"],
+        categories: &["all"],
+        subresources: &["status"],
+        name_check: format::name_is_dns1123_subdomain,
+        decode: decode_typed::<k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscaler>,
+        stored_as: Some(StoredAs {
+            group: service_plan::autoscaling::GROUP_NAME,
+            version: service_plan::autoscaling::STORED_VERSION,
+            kind: service_plan::autoscaling::KIND,
+            served: service_plan::autoscaling::conversion::to_v1,
+            stored: service_plan::autoscaling::conversion::from_v1,
+        }),
+    },
     Kind {
         resource: SERVICE_ACCOUNTS,
         version: "v1",
@@ -472,6 +505,13 @@ pub const PRIORITY_LEVEL_CONFIGURATIONS: Resource = Resource {
 /// The kinds of API Priority and Fairness, whose strategies count spec changes in
 /// `metadata.generation`.
 const FLOWCONTROL_KINDS: [&str; 2] = ["FlowSchema", "PriorityLevelConfiguration"];
+
+/// HorizontalPodAutoscalers (autoscaling/v2, and autoscaling/v1 as a view).
+pub const HORIZONTAL_POD_AUTOSCALERS: Resource = Resource {
+    group: service_plan::autoscaling::GROUP_NAME,
+    plural: "horizontalpodautoscalers",
+    kind: service_plan::autoscaling::KIND,
+};
 
 /// Leases: what leader election (the controllers' among them) is decided on.
 pub const LEASES: Resource = Resource {
@@ -1346,6 +1386,9 @@ fn validate_kind(kind: &Kind, object: &Value, old: Option<&Value>) -> FieldError
         "ReplicaSet" => validate::validate_replica_set_spec(object),
         "Pod" => return validate::validate_pod(object),
         "Lease" => return service_plan::lease::validate::validate_lease(object),
+        service_plan::autoscaling::KIND => {
+            return service_plan::autoscaling::validation::validate(object, old);
+        }
         kind if FLOWCONTROL_KINDS.contains(&kind) => {
             return service_plan::flowcontrol::validate::validate(object);
         }
@@ -1386,6 +1429,10 @@ fn default_on_create(kind: &Kind, object: &mut Value) {
             service_plan::workload::defaults::set_deployment_defaults(object);
         }
         "Lease" => service_plan::lease::validate::prepare_for_create(object),
+        service_plan::autoscaling::KIND => {
+            service_plan::autoscaling::on_decode(object);
+            service_plan::autoscaling::prepare_for_create(object);
+        }
         kind if FLOWCONTROL_KINDS.contains(&kind) => {
             service_plan::flowcontrol::validate::set_defaults(object);
             service_plan::flowcontrol::validate::prepare_for_create(object);

@@ -306,6 +306,7 @@ async fn aggregated_discovery_of_named_groups() {
         [
             "apps",
             "events.k8s.io",
+            "autoscaling",
             "rbac.authorization.k8s.io",
             "coordination.k8s.io",
             "discovery.k8s.io",
@@ -325,6 +326,25 @@ async fn aggregated_discovery_of_named_groups() {
             {"resource": "events", "responseKind": {"group": "events.k8s.io", "version": "v1", "kind": "Event"},
              "scope": "Namespaced", "singularResource": "event", "shortNames": ["ev"],
              "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]}]}])
+    );
+    // autoscaling: v2 first (preferred), then v1, each with the status subresource.
+    let autoscaling = &body["items"][2]["versions"];
+    let versions: Vec<&str> = autoscaling
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(versions, ["v2", "v1"]);
+    assert_eq!(
+        autoscaling[1]["resources"][0],
+        json!({"resource": "horizontalpodautoscalers",
+               "responseKind": {"group": "autoscaling", "version": "v1", "kind": "HorizontalPodAutoscaler"},
+               "scope": "Namespaced", "singularResource": "horizontalpodautoscaler", "shortNames": ["hpa"], "categories": ["all"],
+               "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+               "subresources": [{"subresource": "status",
+                                 "responseKind": {"group": "autoscaling", "version": "v1", "kind": "HorizontalPodAutoscaler"},
+                                 "verbs": ["get", "patch", "update"]}]})
     );
 }
 
@@ -355,6 +375,9 @@ async fn legacy_discovery_documents() {
              "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}},
             {"name": "events.k8s.io", "versions": [{"groupVersion": "events.k8s.io/v1", "version": "v1"}],
              "preferredVersion": {"groupVersion": "events.k8s.io/v1", "version": "v1"}},
+            {"name": "autoscaling", "versions": [{"groupVersion": "autoscaling/v2", "version": "v2"},
+                                                 {"groupVersion": "autoscaling/v1", "version": "v1"}],
+             "preferredVersion": {"groupVersion": "autoscaling/v2", "version": "v2"}},
             {"name": "rbac.authorization.k8s.io", "versions": [{"groupVersion": "rbac.authorization.k8s.io/v1", "version": "v1"}],
              "preferredVersion": {"groupVersion": "rbac.authorization.k8s.io/v1", "version": "v1"}},
             {"name": "coordination.k8s.io", "versions": [{"groupVersion": "coordination.k8s.io/v1", "version": "v1"}],
@@ -412,6 +435,28 @@ async fn legacy_discovery_documents() {
                "resources": [{"name": "events", "singularName": "event", "namespaced": true, "kind": "Event",
                               "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
                               "shortNames": ["ev"], "storageVersionHash": "r2yiGXH7wu8="}]})
+    );
+    // As kube-apiserver v1.32 publishes them: both versions name the stored autoscaling/v2
+    // kind's hash.
+    for version in ["v2", "v1"] {
+        assert_eq!(
+            api.get(&format!("/apis/autoscaling/{version}"))
+                .await
+                .json(),
+            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": format!("autoscaling/{version}"),
+                   "resources": [{"name": "horizontalpodautoscalers", "singularName": "horizontalpodautoscaler",
+                                  "namespaced": true, "kind": "HorizontalPodAutoscaler",
+                                  "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+                                  "shortNames": ["hpa"], "categories": ["all"], "storageVersionHash": "qwQve8ut294="},
+                                 {"name": "horizontalpodautoscalers/status", "singularName": "", "namespaced": true,
+                                  "kind": "HorizontalPodAutoscaler", "verbs": ["get", "patch", "update"]}]})
+        );
+    }
+    assert_eq!(
+        api.get("/apis/autoscaling").await.json(),
+        json!({"kind": "APIGroup", "apiVersion": "v1", "name": "autoscaling",
+               "versions": [{"groupVersion": "autoscaling/v2", "version": "v2"}, {"groupVersion": "autoscaling/v1", "version": "v1"}],
+               "preferredVersion": {"groupVersion": "autoscaling/v2", "version": "v2"}})
     );
     // Cluster-scoped, each with its status subresource.
     let flowcontrol = api

@@ -2,6 +2,7 @@
 
 mod api;
 mod apply;
+mod autoscaling;
 mod browser;
 mod browser_console;
 mod browser_lb;

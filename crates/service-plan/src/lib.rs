@@ -10,6 +10,7 @@
 pub mod alloc;
 pub mod annotations;
 pub mod apply;
+pub mod autoscaling;
 pub mod codec;
 pub mod diff;
 pub mod endpoints;

@@ -230,7 +230,9 @@ fn schema_of(kind: &Kind, generator: &mut SchemaGenerator) -> String {
         generator.subschema_for::<T>();
         T::schema_name().into_owned()
     }
-    use k8s_openapi::api::{apps, coordination, core, discovery, events, flowcontrol, rbac};
+    use k8s_openapi::api::{
+        apps, autoscaling, coordination, core, discovery, events, flowcontrol, rbac,
+    };
     match (kind.resource.group, kind.resource.kind) {
         ("", "Service") => named::<core::v1::Service>(generator),
         ("", "Endpoints") => named::<core::v1::Endpoints>(generator),
@@ -248,6 +250,10 @@ fn schema_of(kind: &Kind, generator: &mut SchemaGenerator) -> String {
         (_, "PriorityLevelConfiguration") => {
             named::<flowcontrol::v1::PriorityLevelConfiguration>(generator)
         }
+        (service_plan::autoscaling::GROUP_NAME, "HorizontalPodAutoscaler") => match kind.version {
+            "v1" => named::<autoscaling::v1::HorizontalPodAutoscaler>(generator),
+            _ => named::<autoscaling::v2::HorizontalPodAutoscaler>(generator),
+        },
         (_, "Role") => named::<rbac::v1::Role>(generator),
         (_, "ClusterRole") => named::<rbac::v1::ClusterRole>(generator),
         (_, "RoleBinding") => named::<rbac::v1::RoleBinding>(generator),

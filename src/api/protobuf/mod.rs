@@ -8,10 +8,12 @@ use std::collections::BTreeMap;
 
 use prost::Message;
 
+mod autoscaling;
 mod identity;
 pub mod openapi_v2;
 mod workload;
 
+pub use autoscaling::decode_horizontal_pod_autoscaler;
 pub use identity::{decode_identity_object, decode_review, decode_token_request};
 use serde_json::{Map, Value, json};
 pub use workload::decode_deployment;
@@ -73,6 +75,24 @@ pub(super) fn envelope(
         ));
     }
     Ok((type_meta, unknown.raw))
+}
+
+/// A `k8s\0` + `runtime.Unknown` body carrying `raw` as `api_version`/`kind`, as kubectl's
+/// typed clients send it.
+#[cfg(test)]
+pub(super) fn test_body(api_version: &str, kind: &str, raw: Vec<u8>) -> Vec<u8> {
+    let unknown = Unknown {
+        type_meta: Some(TypeMeta {
+            api_version: api_version.into(),
+            kind: kind.into(),
+        }),
+        raw,
+        content_encoding: String::new(),
+        content_type: String::new(),
+    };
+    let mut out = MAGIC.to_vec();
+    out.extend(unknown.encode_to_vec());
+    out
 }
 
 /// `runtime.Unknown` from apimachinery `runtime/generated.proto`.

@@ -159,9 +159,9 @@ struct EnvVar {
 
 /// The fields of a message this decoder reads: number, JSON name and, for a message whose
 /// own fields are checked, those.
-struct Fields(&'static [(u32, &'static str, Option<&'static Fields>)]);
+pub(super) struct Fields(pub(super) &'static [(u32, &'static str, Option<&'static Fields>)]);
 
-const OBJECT_META: Fields = Fields(&[
+pub(super) const OBJECT_META: Fields = Fields(&[
     (1, "name", None),
     (2, "generateName", None),
     (3, "namespace", None),
@@ -242,7 +242,11 @@ fn varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
 }
 
 /// The path of the first field set in `bytes` that `fields` does not read, if any.
-fn unread_field(mut bytes: &[u8], fields: &Fields, path: &str) -> Result<Option<String>, String> {
+pub(super) fn unread_field(
+    mut bytes: &[u8],
+    fields: &Fields,
+    path: &str,
+) -> Result<Option<String>, String> {
     let malformed = || format!("malformed protobuf in {path}");
     while !bytes.is_empty() {
         let (tag, rest) = varint(bytes).ok_or_else(malformed)?;
@@ -474,23 +478,7 @@ mod tests {
     use super::*;
 
     fn body(deployment: &Deployment) -> Vec<u8> {
-        #[derive(Clone, PartialEq, Message)]
-        struct Envelope {
-            #[prost(message, optional, tag = "1")]
-            type_meta: Option<super::super::TypeMeta>,
-            #[prost(bytes = "vec", tag = "2")]
-            raw: Vec<u8>,
-        }
-        let envelope = Envelope {
-            type_meta: Some(super::super::TypeMeta {
-                api_version: "apps/v1".into(),
-                kind: "Deployment".into(),
-            }),
-            raw: deployment.encode_to_vec(),
-        };
-        let mut out = super::super::MAGIC.to_vec();
-        out.extend(envelope.encode_to_vec());
-        out
+        super::super::test_body("apps/v1", "Deployment", deployment.encode_to_vec())
     }
 
     fn what_kubectl_create_deployment_sends() -> Deployment {

@@ -7,12 +7,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 mod access;
+mod autoscaling;
 mod flowcontrol;
 mod lease;
 
 pub use access::{
     SubjectsStrings, binding_cells, cluster_role_binding_columns, created_at, role_binding_columns,
     role_cells, role_columns, service_account_cells, service_account_columns,
+};
+pub use autoscaling::{
+    format_metrics as format_hpa_metrics, horizontal_pod_autoscaler_cells,
+    horizontal_pod_autoscaler_columns,
 };
 pub use flowcontrol::{
     flow_schema_cells, flow_schema_columns, priority_level_cells, priority_level_columns,
@@ -172,6 +177,11 @@ pub enum TableKind {
     FlowSchema,
     /// flowcontrol.apiserver.k8s.io/v1 PriorityLevelConfiguration.
     PriorityLevelConfiguration,
+    /// autoscaling/v2 HorizontalPodAutoscaler.
+    HorizontalPodAutoscaler,
+    /// autoscaling/v1 HorizontalPodAutoscaler: printed from its v2 form, as upstream prints
+    /// both versions from the one internal type.
+    HorizontalPodAutoscalerV1,
 }
 
 impl TableKind {
@@ -195,14 +205,19 @@ impl TableKind {
             "Lease" => Self::Lease,
             "FlowSchema" => Self::FlowSchema,
             "PriorityLevelConfiguration" => Self::PriorityLevelConfiguration,
+            crate::autoscaling::KIND => Self::HorizontalPodAutoscaler,
             _ => return None,
         })
     }
 
-    /// The printer for `kind` in `group` (kinds of the same name in two groups may differ).
-    pub fn for_resource(group: &str, kind: &str) -> Option<Self> {
-        match (group, kind) {
-            (crate::events::GROUP_NAME, "Event") => Some(Self::EventsV1Event),
+    /// The printer for `kind` in `group`/`version` (kinds of the same name in two groups or
+    /// versions may differ).
+    pub fn for_resource(group: &str, version: &str, kind: &str) -> Option<Self> {
+        match (group, version, kind) {
+            (crate::events::GROUP_NAME, _, "Event") => Some(Self::EventsV1Event),
+            (crate::autoscaling::GROUP_NAME, "v1", crate::autoscaling::KIND) => {
+                Some(Self::HorizontalPodAutoscalerV1)
+            }
             _ => Self::from_kind(kind),
         }
     }
@@ -226,6 +241,9 @@ impl TableKind {
             Self::Lease => lease_columns(),
             Self::FlowSchema => flow_schema_columns(),
             Self::PriorityLevelConfiguration => priority_level_columns(),
+            Self::HorizontalPodAutoscaler | Self::HorizontalPodAutoscalerV1 => {
+                horizontal_pod_autoscaler_columns()
+            }
         }
     }
 
@@ -248,6 +266,10 @@ impl TableKind {
             Self::Lease => lease_cells(obj, now),
             Self::FlowSchema => flow_schema_cells(obj, now),
             Self::PriorityLevelConfiguration => priority_level_cells(obj, now),
+            Self::HorizontalPodAutoscaler => horizontal_pod_autoscaler_cells(obj, now),
+            Self::HorizontalPodAutoscalerV1 => {
+                horizontal_pod_autoscaler_cells(&crate::autoscaling::conversion::from_v1(obj), now)
+            }
         }
     }
 
@@ -1913,7 +1935,7 @@ mod tests {
         assert_eq!((c[0].clone(), c[8].clone()), (json!("60s"), json!(7)));
         // The events.k8s.io/v1 view of an Event prints the same row as its core/v1 form.
         let served = crate::events::from_core(&e);
-        let v1 = TableKind::for_resource("events.k8s.io", "Event").unwrap();
+        let v1 = TableKind::for_resource("events.k8s.io", "v1", "Event").unwrap();
         assert_eq!(v1, TableKind::EventsV1Event);
         assert_eq!(
             cells(v1, &served, CREATED + 120),

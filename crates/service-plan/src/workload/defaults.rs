@@ -77,8 +77,8 @@ const VOLUME_SOURCES: &[&str] = &[
     "image",
 ];
 
-/// Applies the defaults of `kind` to `object` (Deployments, Pods, ReplicaSets and the
-/// flowcontrol kinds); other kinds are left alone. Idempotent, so the update path may run it on every body.
+/// Applies the defaults of `kind` to `object` (Deployments, Pods, ReplicaSets, the
+/// flowcontrol kinds and HorizontalPodAutoscalers); other kinds are left alone. Idempotent, so the update path may run it on every body.
 pub fn set_object_defaults(kind: &str, object: &mut Value) {
     match kind {
         KIND_DEPLOYMENT => set_deployment_defaults(object),
@@ -87,6 +87,7 @@ pub fn set_object_defaults(kind: &str, object: &mut Value) {
         "FlowSchema" | "PriorityLevelConfiguration" => {
             crate::flowcontrol::validate::set_defaults(object)
         }
+        crate::autoscaling::KIND => crate::autoscaling::on_decode(object),
         _ => {}
     }
 }
