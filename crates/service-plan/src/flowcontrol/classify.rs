@@ -124,7 +124,25 @@ impl Classifier {
             .iter()
             .find(|s| s.rules.iter().any(|r| matches_policy_rule(user, info, r)))
             .or_else(|| self.flow_schemas.iter().find(|s| s.name == NAME_CATCH_ALL));
-        let Some(schema) = chosen else {
+        self.classification(chosen)
+    }
+
+    /// [`Classifier::classify`] when the request cannot change the answer: the first rule
+    /// whose subjects match `user` matches every request (as `exempt`'s does for
+    /// `system:masters`). `None`: the request decides, so its info is needed.
+    pub fn classify_user(&self, user: &UserInfo) -> Option<Classification> {
+        for schema in &self.flow_schemas {
+            for rule in &schema.rules {
+                if rule.subjects.iter().any(|s| matches_subject(user, s)) {
+                    return matches_every_request(rule).then(|| self.classification(Some(schema)));
+                }
+            }
+        }
+        None
+    }
+
+    fn classification(&self, schema: Option<&Schema>) -> Classification {
+        let Some(schema) = schema else {
             return Classification {
                 flow_schema: String::new(),
                 flow_schema_uid: String::new(),
@@ -143,6 +161,24 @@ impl Classifier {
                 .unwrap_or_default(),
         }
     }
+}
+
+/// Whether a rule's resource and non-resource rules between them match any request.
+fn matches_every_request(rule: &PolicyRulesWithSubjects) -> bool {
+    let all = |items: &[String]| items.iter().any(|i| i == "*");
+    let every_resource = rule.resource_rules.iter().flatten().any(|r| {
+        all(&r.verbs)
+            && all(&r.api_groups)
+            && all(&r.resources)
+            && r.cluster_scope == Some(true)
+            && all(r.namespaces.as_deref().unwrap_or_default())
+    });
+    let every_path = rule
+        .non_resource_rules
+        .iter()
+        .flatten()
+        .any(|r| all(&r.verbs) && all(&r.non_resource_urls));
+    every_resource && every_path
 }
 
 /// `matchesPolicyRule`.
@@ -272,6 +308,28 @@ mod tests {
 
     fn user(name: &str, groups: &[&str]) -> UserInfo {
         UserInfo::authenticated(name, groups.iter().map(|g| g.to_string()))
+    }
+
+    /// A `system:masters` user is `exempt` whatever it asks; anyone else's classification
+    /// depends on the request, and the shortcut says so.
+    #[test]
+    fn the_user_alone_decides_only_where_a_rule_matches_every_request() {
+        let (schemas, levels) = stored();
+        let c = Classifier::new(&schemas, &levels);
+        let admin = user("admin", &[MASTERS, AUTHENTICATED]);
+        let shortcut = c
+            .classify_user(&admin)
+            .expect("exempt matches every request");
+        assert_eq!(shortcut.flow_schema, "exempt");
+        for (method, path) in [
+            ("GET", "/api/v1/namespaces/default/services/web"),
+            ("GET", "/healthz"),
+        ] {
+            assert_eq!(classify(&c, &admin, method, path).0, shortcut.flow_schema);
+        }
+        assert!(c.classify_user(&user("alice", &[AUTHENTICATED])).is_none());
+        let kcm = user(KUBE_CONTROLLER_MANAGER, &[AUTHENTICATED]);
+        assert!(c.classify_user(&kcm).is_none());
     }
 
     #[test]
