@@ -252,12 +252,8 @@ fn validate_object_source(src: &Value, path: &str) -> FieldErrors {
         src.get("describedObject").unwrap_or(&empty),
         &format!("{path}.describedObject"),
     );
-    errs.extend(validate_metric_identifier(
-        src.get("metric").unwrap_or(&empty),
-        &format!("{path}.metric"),
-    ));
-    let target = target_of(src);
-    errs.extend(validate_metric_target(&target, &format!("{path}.target")));
+    let (more, target) = metric_and_target(src, path);
+    errs.extend(more);
     if !has(&target, "value") && !has(&target, "averageValue") {
         errs.push(FieldError::required(
             format!("{path}.target.averageValue"),
@@ -267,7 +263,9 @@ fn validate_object_source(src: &Value, path: &str) -> FieldErrors {
     errs
 }
 
-fn validate_external_source(src: &Value, path: &str) -> FieldErrors {
+/// The `metric` and `target` every metric source but Resource and ContainerResource has:
+/// their errors, and the target for the source's own checks.
+fn metric_and_target(src: &Value, path: &str) -> (FieldErrors, Value) {
     let empty = Value::Object(Default::default());
     let mut errs = validate_metric_identifier(
         src.get("metric").unwrap_or(&empty),
@@ -275,6 +273,11 @@ fn validate_external_source(src: &Value, path: &str) -> FieldErrors {
     );
     let target = target_of(src);
     errs.extend(validate_metric_target(&target, &format!("{path}.target")));
+    (errs, target)
+}
+
+fn validate_external_source(src: &Value, path: &str) -> FieldErrors {
+    let (mut errs, target) = metric_and_target(src, path);
     let (value, average) = (has(&target, "value"), has(&target, "averageValue"));
     if !value && !average {
         errs.push(FieldError::required(
@@ -292,13 +295,7 @@ fn validate_external_source(src: &Value, path: &str) -> FieldErrors {
 }
 
 fn validate_pods_source(src: &Value, path: &str) -> FieldErrors {
-    let empty = Value::Object(Default::default());
-    let mut errs = validate_metric_identifier(
-        src.get("metric").unwrap_or(&empty),
-        &format!("{path}.metric"),
-    );
-    let target = target_of(src);
-    errs.extend(validate_metric_target(&target, &format!("{path}.target")));
+    let (mut errs, target) = metric_and_target(src, path);
     if !has(&target, "averageValue") {
         errs.push(FieldError::required(
             format!("{path}.target.averageValue"),
