@@ -113,19 +113,25 @@ pub(super) trait BatchWriter: Send + 'static {
 
     /// Closes the write connection.
     fn close(self) -> impl Future<Output = ()> + Send;
+
+    /// Starts the writer task: on the runtime, unless the backend needs a thread of its own.
+    fn spawn(task: impl Future<Output = ()> + Send + 'static) {
+        tokio::spawn(task);
+    }
 }
 
+/// SQLite's writer works synchronously, on the writer thread ([`sqlite::spawn`]).
 impl BatchWriter for sqlite::Writer {
     fn commit_batch(
         &mut self,
         ops: &[BatchOp],
         shared: &Shared,
     ) -> impl Future<Output = Result<Vec<Result<Applied, StoreError>>, sqlx::Error>> + Send {
-        sqlite::Writer::commit_batch(self, ops, shared)
+        std::future::ready(sqlite::Writer::commit_batch(self, ops, shared))
     }
 
     fn probe(&mut self) -> impl Future<Output = Result<(), sqlx::Error>> + Send {
-        sqlite::Writer::probe(self)
+        std::future::ready(sqlite::Writer::probe(self))
     }
 
     fn publish(&mut self, outcomes: &[Result<Applied, StoreError>], shared: &Shared) {
@@ -133,7 +139,12 @@ impl BatchWriter for sqlite::Writer {
     }
 
     fn close(self) -> impl Future<Output = ()> + Send {
-        sqlite::Writer::close(self)
+        sqlite::Writer::close(self);
+        std::future::ready(())
+    }
+
+    fn spawn(task: impl Future<Output = ()> + Send + 'static) {
+        sqlite::spawn(task);
     }
 }
 

@@ -7,71 +7,6 @@
 //! PostgreSQL database shared by several replicas (`postgres.rs`: the database decides every
 //! write, and each replica's tailer publishes every replica's writes in revision order).
 
-/// The start of a write that both backends run with the same SQL (`$n` placeholders work in
-/// both): read the key's current row and check the precondition, give back what the write
-/// releases, take what it allocates. Evaluates to `(key, current, allocated, released)`. A
-/// macro rather than a function because the connection and query-result types are each
-/// backend's own, and sqlx has no backend-neutral `rows_affected`.
-macro_rules! check_and_allocate {
-    ($conn:ident, $write:ident) => {{
-        let key = $write.op.key();
-        let current: Option<$crate::store::rows::CurrentRow> = sqlx::query_as(
-            "SELECT uid, revision, object FROM objects \
-             WHERE kind = $1 AND namespace = $2 AND name = $3",
-        )
-        .bind(&key.kind)
-        .bind(&key.namespace)
-        .bind(&key.name)
-        .fetch_optional(&mut *$conn)
-        .await?;
-        $write
-            .op
-            .precondition()
-            .check(current.as_ref().map(|row| (row.uid.as_str(), row.revision)))?;
-
-        let mut released = Vec::new();
-        for allocation in &$write.release {
-            let deleted = sqlx::query(
-                "DELETE FROM allocations WHERE pool = $1 AND value = $2 \
-                 AND owner_kind = $3 AND owner_namespace = $4 AND owner_name = $5",
-            )
-            .bind(&allocation.pool)
-            .bind(&allocation.value)
-            .bind(&key.kind)
-            .bind(&key.namespace)
-            .bind(&key.name)
-            .execute(&mut *$conn)
-            .await?;
-            if deleted.rows_affected() > 0 {
-                released.push(allocation.clone());
-            }
-        }
-
-        let mut allocated = Vec::new();
-        for allocation in &$write.allocate {
-            let inserted = sqlx::query(
-                "INSERT INTO allocations (pool, value, owner_kind, owner_namespace, owner_name) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (pool, value) DO NOTHING",
-            )
-            .bind(&allocation.pool)
-            .bind(&allocation.value)
-            .bind(&key.kind)
-            .bind(&key.namespace)
-            .bind(&key.name)
-            .execute(&mut *$conn)
-            .await?;
-            if inserted.rows_affected() == 0 {
-                return Err($crate::store::StoreError::AllocationTaken(
-                    allocation.clone(),
-                ));
-            }
-            released.retain(|released| released != allocation);
-            allocated.push(allocation.clone());
-        }
-        (key, current, allocated, released)
-    }};
-}
-
 mod backend;
 mod cache;
 mod database_url;
@@ -702,8 +637,8 @@ impl Store {
         self.shared.reachable.load(Ordering::Acquire)
     }
 
-    fn start(
-        writer: impl backend::BatchWriter,
+    fn start<W: backend::BatchWriter>(
+        writer: W,
         reader: backend::Reader,
         state: rows::StartState,
     ) -> Store {
@@ -730,7 +665,7 @@ impl Store {
             history: RwLock::new(HistoryRetention::default()),
         });
         let (requests, queue) = mpsc::channel(WRITE_QUEUE_LEN);
-        tokio::spawn(run_writer(writer, queue, Arc::clone(&shared)));
+        W::spawn(run_writer(writer, queue, Arc::clone(&shared)));
         Store {
             reader,
             requests,

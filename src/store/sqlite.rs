@@ -8,22 +8,20 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Connection};
 
-use super::rows::{
-    HistoryClock, HistorySqlRow, NewHistoryRow, ObjectRow, PageStatements, StartState,
-    page_statement, parse_json, to_json,
-};
+use super::rows::{HistorySqlRow, ObjectRow, PageStatements, StartState, page_statement};
 use super::{
-    Allocation, Applied, BatchOp, Encoded, Event, EventType, HistoryRow, ListQuery, ObjectKey,
-    Revision, Shared, StoreError, StoredObject, Write, WriteOp, created_at, spec_type,
-    with_resource_version,
+    Allocation, Encoded, Event, EventType, HistoryRow, ListQuery, ObjectKey, Revision, StoreError,
+    StoredObject,
 };
 
 mod bulk;
+mod write;
+
+pub(super) use write::{Writer, spawn};
 
 /// How long a statement waits for a lock held by another connection before failing.
 const BUSY_TIMEOUT_SECS: u64 = 5;
@@ -169,14 +167,10 @@ pub(super) async fn open(
             .map(|(pool, value)| Allocation { pool, value })
             .collect(),
     };
-    let checkpointer = Checkpointer::start(write_options.clone()).await?;
-    let writer = Writer {
-        conn: Some(conn),
-        options: write_options,
-        revision,
-        compacted,
-        _checkpointer: checkpointer,
-    };
+    // The writer's own connection (rusqlite, see `write`) replaces this one.
+    conn.close().await?;
+    let checkpointer = Checkpointer::start(write_options).await?;
+    let writer = Writer::open(path, max_page_count, (revision, compacted), checkpointer)?;
     Ok((writer, Reader { pool }, start))
 }
 
@@ -330,18 +324,6 @@ impl Reader {
     }
 }
 
-/// The one write connection, owned by the writer task, with the committed counters.
-pub(super) struct Writer {
-    /// `None` after a failed batch until a new connection opens.
-    conn: Option<SqliteConnection>,
-    /// How to open the connection again.
-    options: SqliteConnectOptions,
-    revision: Revision,
-    compacted: Revision,
-    /// Stops when the writer goes.
-    _checkpointer: Checkpointer,
-}
-
 /// Copies committed WAL frames back into the database file on a connection of its own, beside
 /// the writer (a PASSIVE checkpoint never blocks it). Left to the writer, SQLite runs each
 /// checkpoint inside the commit that crosses the threshold, and every write waiting in that
@@ -387,291 +369,18 @@ pub(super) fn is_full(error: &sqlx::Error) -> bool {
     }
 }
 
-impl Writer {
-    /// The revision of the last committed write.
-    pub(super) fn revision(&self) -> Revision {
-        self.revision
-    }
-
-    /// The committed compaction revision.
-    pub(super) fn compacted(&self) -> Revision {
-        self.compacted
-    }
-
-    /// Commits `ops` in one transaction, each in its own savepoint, and returns each outcome.
-    ///
-    /// A failing op rolls back only its savepoint. `Err` means nothing was committed.
-    ///
-    /// After a failure the connection is dropped, whatever state its transaction was left in
-    /// (SQLite rolls some failures back by itself, sqlx's bookkeeping does not know that), and
-    /// the next batch opens a fresh one: a full disk fails writes only while it is full.
-    pub(super) async fn commit_batch(
-        &mut self,
-        ops: &[BatchOp],
-        shared: &Shared,
-    ) -> Result<Vec<Result<Applied, StoreError>>, sqlx::Error> {
-        let retention = *shared
-            .history
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let clock = HistoryClock::now(retention);
-        let result = match bulk::plan(ops, shared, self.revision) {
-            Some(plan) => self.try_commit_bulk(plan, &clock).await,
-            None => self.try_commit_batch(ops, &clock).await,
-        };
-        if result.is_err() {
-            // Dropping the connection closes it, and closing rolls back anything left open.
-            self.conn = None;
-        }
-        result
-    }
-
-    /// Commits one empty transaction that still writes a page: whether writes can commit now.
-    pub(super) async fn probe(&mut self) -> Result<(), sqlx::Error> {
-        let result = async {
-            self.reconnect_if_needed().await?;
-            let conn = self.open_connection()?;
-            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-            sqlx::query("UPDATE meta SET revision = revision WHERE id = 1")
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await
-        }
-        .await;
-        if result.is_err() {
-            self.conn = None;
-        }
-        result
-    }
-
-    /// Opens a new write connection after a failure, re-reading the counters it commits
-    /// against.
-    async fn reconnect_if_needed(&mut self) -> Result<(), sqlx::Error> {
-        if self.conn.is_none() {
-            let mut conn = self.options.clone().connect().await?;
-            let (revision, compacted): (i64, i64) =
-                sqlx::query_as("SELECT revision, compacted_revision FROM meta WHERE id = 1")
-                    .fetch_one(&mut conn)
-                    .await?;
-            (self.revision, self.compacted) = (revision, compacted);
-            self.conn = Some(conn);
-        }
-        Ok(())
-    }
-
-    fn open_connection(&mut self) -> Result<&mut SqliteConnection, sqlx::Error> {
-        self.conn
-            .as_mut()
-            .ok_or_else(|| sqlx::Error::Protocol("no write connection".to_owned()))
-    }
-
-    /// Commits a batch planned in memory with one statement per table.
-    async fn try_commit_bulk(
-        &mut self,
-        plan: bulk::Plan,
-        clock: &HistoryClock,
-    ) -> Result<Vec<Result<Applied, StoreError>>, sqlx::Error> {
-        self.reconnect_if_needed().await?;
-        if plan.revision_before != self.revision {
-            // The cache and this connection disagree (never expected): plan in SQL instead.
-            return Err(sqlx::Error::Protocol("bulk plan is out of date".to_owned()));
-        }
-        let conn = self.open_connection()?;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-        plan.execute(&mut tx, clock).await?;
-        tx.commit().await?;
-        self.revision = plan.revision_after;
-        Ok(plan.outcomes)
-    }
-
-    async fn try_commit_batch(
-        &mut self,
-        ops: &[BatchOp],
-        clock: &HistoryClock,
-    ) -> Result<Vec<Result<Applied, StoreError>>, sqlx::Error> {
-        self.reconnect_if_needed().await?;
-        let (mut revision, mut compacted) = (self.revision, self.compacted);
-        let conn = self.open_connection()?;
-        // IMMEDIATE takes the write lock up front, so no statement in the batch can hit
-        // SQLITE_BUSY halfway through (a deferred transaction cannot wait for an upgrade).
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-        let (before_revision, before_compacted) = (revision, compacted);
-        let mut outcomes = Vec::with_capacity(ops.len());
-        for op in ops {
-            let mut savepoint = Connection::begin(&mut *tx).await?;
-            let outcome = match op {
-                BatchOp::Write(write) => {
-                    apply_write(&mut savepoint, write, revision + 1, clock).await
-                }
-                BatchOp::Compact(below) => {
-                    apply_compact(&mut savepoint, *below, revision, compacted).await
-                }
-                BatchOp::PruneHistory => prune_history_by_age(&mut savepoint, clock)
-                    .await
-                    .map(|()| Applied::Compacted(compacted)),
-            };
-            match outcome {
-                Ok(applied) => {
-                    savepoint.commit().await?;
-                    match &applied {
-                        Applied::Write { event, .. } => revision = event.revision,
-                        Applied::Compacted(below) => compacted = *below,
-                    }
-                    outcomes.push(Ok(applied));
-                }
-                // SQLite may have rolled back the whole transaction on a full disk, savepoints
-                // and all: the batch fails as one, and every writer in it hears why.
-                Err(StoreError::Database(error)) if is_full(&error) => return Err(error),
-                Err(error) => {
-                    savepoint.rollback().await?;
-                    outcomes.push(Err(error));
-                }
-            }
-        }
-        if (revision, compacted) != (before_revision, before_compacted) {
-            sqlx::query("UPDATE meta SET revision = $1, compacted_revision = $2 WHERE id = 1")
-                .bind(revision)
-                .bind(compacted)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        self.revision = revision;
-        self.compacted = compacted;
-        Ok(outcomes)
-    }
-
-    /// Closes the write connection, checkpointing the WAL.
-    pub(super) async fn close(self) {
-        let Some(conn) = self.conn else {
-            return;
-        };
-        if let Err(error) = conn.close().await {
-            tracing::warn!(error = %error, "closing the store's write connection failed");
-        }
-    }
-}
-
-async fn apply_write(
-    conn: &mut SqliteConnection,
-    write: &Write,
-    revision: Revision,
-    clock: &HistoryClock,
-) -> Result<Applied, StoreError> {
-    let (key, current, mut allocated, mut released) = check_and_allocate!(conn, write);
-
-    let (event_type, object, text, uid) = match (&write.op, current) {
-        (WriteOp::Put { uid, object, .. }, current) => {
-            let object = with_resource_version(object.clone(), revision)?;
-            let text = to_json(&object)?;
-            // created_at and spec_type are derived here, in the same statement as the object,
-            // so the list indexes can never disagree with what is stored.
-            let statement = if current.is_some() {
-                "UPDATE objects SET uid = $4, revision = $5, object = $6, created_at = $7, \
-                 spec_type = $8 WHERE kind = $1 AND namespace = $2 AND name = $3"
-            } else {
-                "INSERT INTO objects \
-                 (kind, namespace, name, uid, revision, object, created_at, spec_type) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            };
-            sqlx::query(statement)
-                .bind(&key.kind)
-                .bind(&key.namespace)
-                .bind(&key.name)
-                .bind(uid)
-                .bind(revision)
-                .bind(&text)
-                .bind(created_at(&object))
-                .bind(spec_type(&object))
-                .execute(&mut *conn)
-                .await?;
-            let event_type = match current {
-                Some(_) => EventType::Modified,
-                None => EventType::Added,
-            };
-            (event_type, object, text, uid.clone())
-        }
-        (WriteOp::Delete { .. }, None) => return Err(StoreError::NotFound),
-        (WriteOp::Delete { .. }, Some(current)) => {
-            let last = parse_json(&current.object, current.revision)?;
-            let object = with_resource_version(last, revision)?;
-            let text = to_json(&object)?;
-            sqlx::query("DELETE FROM objects WHERE kind = $1 AND namespace = $2 AND name = $3")
-                .bind(&key.kind)
-                .bind(&key.namespace)
-                .bind(&key.name)
-                .execute(&mut *conn)
-                .await?;
-            let owned: Vec<(String, String)> = sqlx::query_as(
-                "DELETE FROM allocations \
-                 WHERE owner_kind = $1 AND owner_namespace = $2 AND owner_name = $3 \
-                 RETURNING pool, value",
-            )
-            .bind(&key.kind)
-            .bind(&key.namespace)
-            .bind(&key.name)
-            .fetch_all(&mut *conn)
-            .await?;
-            for (pool, value) in owned {
-                let allocation = Allocation { pool, value };
-                if let Some(index) = allocated.iter().position(|a| *a == allocation) {
-                    allocated.swap_remove(index);
-                } else if !released.contains(&allocation) {
-                    released.push(allocation);
-                }
-            }
-            (EventType::Deleted, object, text, current.uid)
-        }
-    };
-
-    sqlx::query(
-        "INSERT INTO events (revision, kind, namespace, name, event_type, object) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(revision)
-    .bind(&key.kind)
-    .bind(&key.namespace)
-    .bind(&key.name)
-    .bind(event_type.as_str())
-    .bind(&text)
-    .execute(&mut *conn)
-    .await?;
-    if let Some(note) = &write.history {
-        let row = NewHistoryRow {
-            key,
-            revision,
-            uid: &uid,
-            note,
-            text: &text,
-        };
-        insert_history(&mut *conn, &[row], clock).await?;
-    }
-
-    Ok(Applied::Write {
-        event: Event {
-            revision,
-            event_type,
-            key: key.clone(),
-            object: Arc::new(Encoded::new(&uid, revision, &text).with_read_as_is(write.read_as_is)),
-        },
-        object,
-        allocated,
-        released,
-        stored: event_type != EventType::Deleted,
-    })
-}
-
-/// The history statements; each reaches its rows through an index (see the tests).
+/// The history statements; each reaches its rows through an index (see the tests). The
+/// writer's are numbered `?N`, as rusqlite binds by position.
 mod history_sql {
     /// One object's rows beyond the count or older than the cutoff: kind, namespace, name,
     /// revisions kept, cutoff.
     pub(super) const PRUNE_OBJECT: &str = "DELETE FROM history \
-        WHERE kind = $1 AND namespace = $2 AND name = $3 \
-        AND (written_at < $5 OR revision <= (SELECT revision FROM history \
-        WHERE kind = $1 AND namespace = $2 AND name = $3 \
-        ORDER BY revision DESC LIMIT 1 OFFSET $4))";
+        WHERE kind = ?1 AND namespace = ?2 AND name = ?3 \
+        AND (written_at < ?5 OR revision <= (SELECT revision FROM history \
+        WHERE kind = ?1 AND namespace = ?2 AND name = ?3 \
+        ORDER BY revision DESC LIMIT 1 OFFSET ?4))";
     /// Every row older than the cutoff.
-    pub(super) const PRUNE_BY_AGE: &str = "DELETE FROM history WHERE written_at < $1";
+    pub(super) const PRUNE_BY_AGE: &str = "DELETE FROM history WHERE written_at < ?1";
     /// One object's rows below a revision, newest first: kind, namespace, name, before, limit.
     pub(super) const OBJECT: &str = "SELECT name, revision, uid, verb, subresource, username, \
         user_agent, manager, written_at, object FROM history \
@@ -682,64 +391,6 @@ mod history_sql {
         user_agent, manager, written_at, object FROM history INDEXED BY history_deletes \
         WHERE kind = $1 AND namespace = $2 AND verb = 'delete' \
         ORDER BY revision DESC LIMIT $3";
-}
-
-/// Inserts history rows and prunes each written object's rows beyond the retention: only
-/// that object's rows, through the primary key, however large the table is.
-pub(super) async fn insert_history(
-    conn: &mut SqliteConnection,
-    rows: &[NewHistoryRow<'_>],
-    clock: &HistoryClock,
-) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(bulk::ROWS_PER_STATEMENT) {
-        let mut insert: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
-            "INSERT INTO history (kind, namespace, name, revision, uid, verb, subresource, \
-             username, user_agent, manager, written_at, object) ",
-        );
-        insert.push_values(chunk, |mut b, row| {
-            b.push_bind(row.key.kind.as_str())
-                .push_bind(row.key.namespace.as_str())
-                .push_bind(row.key.name.as_str())
-                .push_bind(row.revision)
-                .push_bind(row.uid)
-                .push_bind(row.note.verb.as_str())
-                .push_bind(row.note.subresource.as_str())
-                .push_bind(row.note.user.as_str())
-                .push_bind(row.note.user_agent.as_str())
-                .push_bind(row.note.manager.as_str())
-                .push_bind(clock.now.as_str())
-                .push_bind(row.text);
-        });
-        insert.build().execute(&mut *conn).await?;
-    }
-    let mut pruned: Vec<&ObjectKey> = Vec::new();
-    for row in rows {
-        if pruned.contains(&row.key) {
-            continue;
-        }
-        pruned.push(row.key);
-        sqlx::query(history_sql::PRUNE_OBJECT)
-            .bind(&row.key.kind)
-            .bind(&row.key.namespace)
-            .bind(&row.key.name)
-            .bind(i64::from(clock.retention.max_revisions))
-            .bind(&clock.cutoff)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Removes every history row older than the retention's age, through the time index.
-async fn prune_history_by_age(
-    conn: &mut SqliteConnection,
-    clock: &HistoryClock,
-) -> Result<(), StoreError> {
-    sqlx::query(history_sql::PRUNE_BY_AGE)
-        .bind(&clock.cutoff)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
 
 impl Reader {
@@ -776,24 +427,6 @@ impl Reader {
     }
 }
 
-async fn apply_compact(
-    conn: &mut SqliteConnection,
-    below: Revision,
-    revision: Revision,
-    compacted: Revision,
-) -> Result<Applied, StoreError> {
-    // Compacting past the newest write would let a watch "resume" from a future revision.
-    let below = below.min(revision);
-    if below <= compacted {
-        return Ok(Applied::Compacted(compacted));
-    }
-    sqlx::query("DELETE FROM events WHERE revision <= $1")
-        .bind(below)
-        .execute(&mut *conn)
-        .await?;
-    Ok(Applied::Compacted(below))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -801,21 +434,22 @@ mod tests {
     #[tokio::test]
     async fn write_connection_uses_wal_and_full_sync() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let (mut writer, _reader, _start) = open(&dir.path().join("store.db"), None)
+        let (writer, _reader, _start) = open(&dir.path().join("store.db"), None)
             .await
             .expect("a fresh temporary directory holds a new database");
+        let pragma = |name: &str| {
+            writer
+                .connection()
+                .query_row(&format!("PRAGMA {name}"), [], |row| {
+                    row.get::<_, rusqlite::types::Value>(0)
+                })
+                .expect(name)
+        };
 
-        let (journal_mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
-            .fetch_one(writer.open_connection().expect("open"))
-            .await
-            .expect("journal_mode");
-        let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous")
-            .fetch_one(writer.open_connection().expect("open"))
-            .await
-            .expect("synchronous");
+        let (journal_mode, synchronous) = (pragma("journal_mode"), pragma("synchronous"));
 
-        assert_eq!(journal_mode, "wal");
-        assert_eq!(synchronous, 2, "2 is FULL");
+        assert_eq!(journal_mode, rusqlite::types::Value::Text("wal".to_owned()));
+        assert_eq!(synchronous, rusqlite::types::Value::Integer(2), "2 is FULL");
     }
 
     /// Committed pages reach the database file while the WAL is far below the writer's own
@@ -824,19 +458,16 @@ mod tests {
     async fn the_checkpointer_copies_commits_into_the_database_file() {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("store.db");
-        let (mut writer, _reader, _start) = open(&path, None)
+        let (writer, _reader, _start) = open(&path, None)
             .await
             .expect("a fresh temporary directory holds a new database");
         tokio::time::sleep(CHECKPOINT_INTERVAL * 3).await;
         let before = std::fs::metadata(&path).expect("database file").len();
-        let conn = writer.open_connection().expect("open");
-        sqlx::query("CREATE TABLE filler (x BLOB)")
-            .execute(&mut *conn)
-            .await
-            .expect("create");
-        sqlx::query("INSERT INTO filler VALUES (zeroblob(400000))")
-            .execute(&mut *conn)
-            .await
+        writer
+            .connection()
+            .execute_batch(
+                "CREATE TABLE filler (x BLOB); INSERT INTO filler VALUES (zeroblob(400000));",
+            )
             .expect("insert");
         let mut after = before;
         for _ in 0..50 {
@@ -856,7 +487,7 @@ mod tests {
     #[tokio::test]
     async fn history_statements_use_an_index() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let (mut writer, _reader, _start) = open(&dir.path().join("store.db"), None)
+        let (writer, _reader, _start) = open(&dir.path().join("store.db"), None)
             .await
             .expect("a fresh temporary directory holds a new database");
         for sql in [
@@ -865,7 +496,7 @@ mod tests {
             history_sql::OBJECT,
             history_sql::DELETES,
         ] {
-            let details = query_plan(&mut writer, sql).await;
+            let details = query_plan(&writer, sql);
             assert!(
                 details.iter().all(|d| !d.starts_with("SCAN")),
                 "{sql}: {details:?}"
@@ -878,20 +509,27 @@ mod tests {
     }
 
     /// The detail lines of SQLite's `EXPLAIN QUERY PLAN` for `sql`.
-    async fn query_plan(writer: &mut Writer, sql: &str) -> Vec<String> {
-        let explain = sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"));
-        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(explain)
-            .fetch_all(writer.open_connection().expect("open"))
-            .await
+    fn query_plan(writer: &Writer, sql: &str) -> Vec<String> {
+        let conn = writer.connection();
+        let mut explain = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
             .expect("explain");
-        plan.into_iter().map(|row| row.3).collect()
+        // The plan does not depend on the values: every parameter is NULL.
+        let nulls = vec![rusqlite::types::Null; explain.parameter_count()];
+        explain
+            .query_map(rusqlite::params_from_iter(nulls), |row| {
+                row.get::<_, String>(3)
+            })
+            .expect("explain")
+            .collect::<Result<_, _>>()
+            .expect("explain")
     }
 
     /// Every page query walks an index in its order: no full scan, no sort of the matches.
     #[tokio::test]
     async fn page_queries_walk_an_index_without_sorting() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let (mut writer, _reader, _start) = open(&dir.path().join("store.db"), None)
+        let (writer, _reader, _start) = open(&dir.path().join("store.db"), None)
             .await
             .expect("a fresh temporary directory holds a new database");
         let statements = [
@@ -905,7 +543,7 @@ mod tests {
             page_sql::CREATED_DESC_ALL,
         ];
         for sql in statements {
-            let details = query_plan(&mut writer, sql).await;
+            let details = query_plan(&writer, sql);
             assert!(
                 details
                     .iter()

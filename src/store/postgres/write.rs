@@ -9,7 +9,7 @@ use sqlx::{Connection, QueryBuilder};
 use tokio::sync::{Notify, oneshot};
 
 use super::{NOTIFY_CHANNEL, allocations_json, connect, history_sql};
-use crate::store::rows::{HistoryClock, NewHistoryRow, parse_json, to_json};
+use crate::store::rows::{CurrentRow, HistoryClock, NewHistoryRow, parse_json, to_json};
 use crate::store::{
     Allocation, Applied, BatchOp, Encoded, Event, EventType, ObjectKey, Revision, Shared,
     StoreError, Write, WriteOp, created_at, spec_type, with_resource_version,
@@ -216,13 +216,83 @@ impl crate::store::backend::BatchWriter for Writer {
     }
 }
 
+/// The start of a write: read the key's current row and check the precondition, give back
+/// what the write releases, take what it allocates. Returns `(key, current, allocated,
+/// released)`.
+async fn check_and_allocate<'w>(
+    conn: &mut PgConnection,
+    write: &'w Write,
+) -> Result<
+    (
+        &'w ObjectKey,
+        Option<CurrentRow>,
+        Vec<Allocation>,
+        Vec<Allocation>,
+    ),
+    StoreError,
+> {
+    let key = write.op.key();
+    let current: Option<CurrentRow> = sqlx::query_as(
+        "SELECT uid, revision, object FROM objects \
+         WHERE kind = $1 AND namespace = $2 AND name = $3",
+    )
+    .bind(&key.kind)
+    .bind(&key.namespace)
+    .bind(&key.name)
+    .fetch_optional(&mut *conn)
+    .await?;
+    write
+        .op
+        .precondition()
+        .check(current.as_ref().map(|row| (row.uid.as_str(), row.revision)))?;
+
+    let mut released = Vec::new();
+    for allocation in &write.release {
+        let deleted = sqlx::query(
+            "DELETE FROM allocations WHERE pool = $1 AND value = $2 \
+             AND owner_kind = $3 AND owner_namespace = $4 AND owner_name = $5",
+        )
+        .bind(&allocation.pool)
+        .bind(&allocation.value)
+        .bind(&key.kind)
+        .bind(&key.namespace)
+        .bind(&key.name)
+        .execute(&mut *conn)
+        .await?;
+        if deleted.rows_affected() > 0 {
+            released.push(allocation.clone());
+        }
+    }
+
+    let mut allocated = Vec::new();
+    for allocation in &write.allocate {
+        let inserted = sqlx::query(
+            "INSERT INTO allocations (pool, value, owner_kind, owner_namespace, owner_name) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (pool, value) DO NOTHING",
+        )
+        .bind(&allocation.pool)
+        .bind(&allocation.value)
+        .bind(&key.kind)
+        .bind(&key.namespace)
+        .bind(&key.name)
+        .execute(&mut *conn)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::AllocationTaken(allocation.clone()));
+        }
+        released.retain(|released| released != allocation);
+        allocated.push(allocation.clone());
+    }
+    Ok((key, current, allocated, released))
+}
+
 async fn apply_write(
     conn: &mut PgConnection,
     write: &Write,
     revision: Revision,
     clock: &HistoryClock,
 ) -> Result<Applied, StoreError> {
-    let (key, current, mut allocated, mut released) = check_and_allocate!(conn, write);
+    let (key, current, mut allocated, mut released) = check_and_allocate(conn, write).await?;
 
     let (event_type, object, text, uid) = match (&write.op, current) {
         (WriteOp::Put { uid, object, .. }, current) => {

@@ -1,24 +1,22 @@
 //! The writer's fast path. A batch of puts that release nothing (creates and plain updates,
 //! the bulk of any storm and of every controller's writes) is decided in memory, against the
 //! store's object cache and allocation mirror, which hold exactly what is committed, and then
-//! written with one statement per table, instead of a savepoint and five statements for
-//! every write. Any other batch takes the general path, which decides in SQL.
+//! written with the same prepared statements row by row, without a savepoint or a lookup per
+//! write. Any other batch takes the general path, which decides in SQL.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use rusqlite::Connection;
 
 use crate::store::HistoryNote;
 
-use super::{
-    Allocation, Applied, BatchOp, Encoded, Event, EventType, HistoryClock, NewHistoryRow,
-    ObjectKey, Revision, Shared, StoreError, WriteOp, created_at, insert_history, spec_type,
-    to_json, with_resource_version,
+use super::super::rows::{HistoryClock, NewHistoryRow, to_json};
+use super::super::{
+    Allocation, Applied, BatchOp, Encoded, Event, EventType, ObjectKey, Revision, Shared,
+    StoreError, WriteOp, created_at, spec_type, with_resource_version,
 };
-
-/// Rows per multi-row statement, well under SQLite's 32,766 bound parameters.
-pub(super) const ROWS_PER_STATEMENT: usize = 400;
+use super::write::{insert_allocation, insert_event, insert_history, put_object, write_sql};
 
 /// A batch decided in memory: each write's outcome, and the rows of those that commit.
 pub(in crate::store) struct Plan {
@@ -149,67 +147,28 @@ pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revisio
 }
 
 impl Plan {
-    /// Writes the committed rows: allocations, objects, events and the revision.
-    pub(in crate::store) async fn execute(
+    /// Writes the committed rows: allocations, objects, events, history and the revision.
+    pub(in crate::store) fn execute(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &Connection,
         clock: &HistoryClock,
-    ) -> Result<(), sqlx::Error> {
+    ) -> rusqlite::Result<()> {
         if self.rows.is_empty() {
             return Ok(());
         }
-        let allocations: Vec<(&Allocation, &ObjectKey)> = self
-            .rows
-            .iter()
-            .flat_map(|row| row.allocate.iter().map(move |a| (a, &row.key)))
-            .collect();
-        for chunk in allocations.chunks(ROWS_PER_STATEMENT) {
-            let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO allocations (pool, value, owner_kind, owner_namespace, owner_name) ",
-            );
-            insert.push_values(chunk, |mut row, (allocation, key)| {
-                row.push_bind(allocation.pool.as_str())
-                    .push_bind(allocation.value.as_str())
-                    .push_bind(key.kind.as_str())
-                    .push_bind(key.namespace.as_str())
-                    .push_bind(key.name.as_str());
-            });
-            insert.build().execute(&mut *conn).await?;
-        }
-        for chunk in self.rows.chunks(ROWS_PER_STATEMENT) {
-            let mut upsert: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO objects \
-                 (kind, namespace, name, uid, revision, object, created_at, spec_type) ",
-            );
-            upsert.push_values(chunk, |mut row, put| {
-                row.push_bind(put.key.kind.as_str())
-                    .push_bind(put.key.namespace.as_str())
-                    .push_bind(put.key.name.as_str())
-                    .push_bind(put.uid.as_str())
-                    .push_bind(put.revision)
-                    .push_bind(put.text.as_str())
-                    .push_bind(put.created_at.as_str())
-                    .push_bind(put.spec_type.as_str());
-            });
-            upsert.push(
-                " ON CONFLICT (kind, namespace, name) DO UPDATE SET uid = excluded.uid, \
-                 revision = excluded.revision, object = excluded.object, \
-                 created_at = excluded.created_at, spec_type = excluded.spec_type",
-            );
-            upsert.build().execute(&mut *conn).await?;
-
-            let mut events: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO events (revision, kind, namespace, name, event_type, object) ",
-            );
-            events.push_values(chunk, |mut row, put| {
-                row.push_bind(put.revision)
-                    .push_bind(put.key.kind.as_str())
-                    .push_bind(put.key.namespace.as_str())
-                    .push_bind(put.key.name.as_str())
-                    .push_bind(put.event_type.as_str())
-                    .push_bind(put.text.as_str());
-            });
-            events.build().execute(&mut *conn).await?;
+        for row in &self.rows {
+            for allocation in &row.allocate {
+                insert_allocation(conn, allocation, &row.key)?;
+            }
+            put_object(
+                conn,
+                &row.key,
+                &row.uid,
+                row.revision,
+                &row.text,
+                (&row.created_at, &row.spec_type),
+            )?;
+            insert_event(conn, row.revision, &row.key, row.event_type, &row.text)?;
         }
         let history: Vec<NewHistoryRow<'_>> = self
             .rows
@@ -225,12 +184,10 @@ impl Plan {
             })
             .collect();
         if !history.is_empty() {
-            insert_history(&mut *conn, &history, clock).await?;
+            insert_history(conn, &history, clock)?;
         }
-        sqlx::query("UPDATE meta SET revision = $1 WHERE id = 1")
-            .bind(self.revision_after)
-            .execute(&mut *conn)
-            .await?;
+        conn.prepare_cached(write_sql::SET_REVISION)?
+            .execute([self.revision_after])?;
         Ok(())
     }
 }
