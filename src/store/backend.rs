@@ -98,10 +98,11 @@ impl Reader {
 /// What the writer task needs of a backend's write side.
 pub(super) trait BatchWriter: Send + 'static {
     /// Commits `ops` in one transaction, each in its own savepoint, and returns each outcome;
-    /// `Err` means nothing was committed.
+    /// `Err` means nothing was committed. The ops are the writer's to take from (they are not
+    /// used again): an outcome may own what its op held.
     fn commit_batch(
         &mut self,
-        ops: &[BatchOp],
+        ops: &mut [BatchOp],
         shared: &Shared,
     ) -> impl Future<Output = Result<Vec<Result<Applied, StoreError>>, sqlx::Error>> + Send;
 
@@ -124,7 +125,7 @@ pub(super) trait BatchWriter: Send + 'static {
 impl BatchWriter for sqlite::Writer {
     fn commit_batch(
         &mut self,
-        ops: &[BatchOp],
+        ops: &mut [BatchOp],
         shared: &Shared,
     ) -> impl Future<Output = Result<Vec<Result<Applied, StoreError>>, sqlx::Error>> + Send {
         std::future::ready(sqlite::Writer::commit_batch(self, ops, shared))

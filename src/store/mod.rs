@@ -969,11 +969,11 @@ async fn run_writer(
         if received == 0 {
             break;
         }
-        let (ops, replies): (Vec<BatchOp>, Vec<_>) = batch
+        let (mut ops, replies): (Vec<BatchOp>, Vec<_>) = batch
             .drain(..)
             .map(|request| (request.op, request.reply))
             .unzip();
-        match writer.commit_batch(&ops, &shared).await {
+        match writer.commit_batch(&mut ops, &shared).await {
             Ok(outcomes) => {
                 shared.writable.store(true, Ordering::Release);
                 writer.publish(&outcomes, &shared);

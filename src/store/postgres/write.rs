@@ -157,7 +157,7 @@ impl Writer {
 impl crate::store::backend::BatchWriter for Writer {
     async fn commit_batch(
         &mut self,
-        ops: &[BatchOp],
+        ops: &mut [BatchOp],
         shared: &Shared,
     ) -> Result<Vec<Result<Applied, StoreError>>, sqlx::Error> {
         let retention = *shared

@@ -13,8 +13,8 @@ use crate::store::HistoryNote;
 
 use super::super::rows::{HistoryClock, NewHistoryRow, to_json};
 use super::super::{
-    Allocation, Applied, BatchOp, Encoded, Event, EventType, ObjectKey, Revision, Shared,
-    StoreError, WriteOp, created_at, spec_type, with_resource_version,
+    Allocation, Applied, BatchOp, Encoded, Event, EventType, ObjectKey, Precondition, Revision,
+    Shared, StoreError, Write, WriteOp, created_at, spec_type, with_resource_version,
 };
 use super::write::{insert_allocation, insert_event, insert_history, put_object, write_sql};
 
@@ -40,9 +40,57 @@ struct Row {
     history: Option<HistoryNote>,
 }
 
+/// One put of the batch, borrowed from its op, with the object to move out.
+struct Put<'a> {
+    key: &'a ObjectKey,
+    uid: &'a String,
+    object: &'a mut serde_json::Value,
+    precondition: &'a Precondition,
+    allocate: &'a [Allocation],
+    history: &'a Option<HistoryNote>,
+    read_as_is: Option<bool>,
+}
+
 /// Decides `ops` in memory, or `None` when the batch needs the general path (a delete, a
-/// release, whose owners only the allocations table knows, or a compaction).
-pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revision) -> Option<Plan> {
+/// release, whose owners only the allocations table knows, or a compaction). A planned put's
+/// object is moved out of its op into the outcome, not copied: this runs on the writer, where
+/// every microsecond holds up the whole batch.
+pub(in crate::store) fn plan(
+    ops: &mut [BatchOp],
+    shared: &Shared,
+    revision: Revision,
+) -> Option<Plan> {
+    let mut puts = Vec::with_capacity(ops.len());
+    for op in ops.iter_mut() {
+        let BatchOp::Write(Write {
+            op:
+                WriteOp::Put {
+                    key,
+                    uid,
+                    object,
+                    precondition,
+                },
+            allocate,
+            release,
+            history,
+            read_as_is,
+        }) = op
+        else {
+            return None;
+        };
+        if !release.is_empty() {
+            return None;
+        }
+        puts.push(Put {
+            key,
+            uid,
+            object,
+            precondition,
+            allocate,
+            history,
+            read_as_is: *read_as_is,
+        });
+    }
     let cache = shared.read_objects();
     let taken = shared
         .allocations
@@ -53,25 +101,19 @@ pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revisio
     let mut plan = Plan {
         revision_before: revision,
         revision_after: revision,
-        outcomes: Vec::with_capacity(ops.len()),
-        rows: Vec::with_capacity(ops.len()),
+        outcomes: Vec::with_capacity(puts.len()),
+        rows: Vec::with_capacity(puts.len()),
     };
-    for op in ops {
-        let BatchOp::Write(write) = op else {
-            return None;
-        };
-        let WriteOp::Put {
+    for put in puts {
+        let Put {
             key,
             uid,
             object,
             precondition,
-        } = &write.op
-        else {
-            return None;
-        };
-        if !write.release.is_empty() {
-            return None;
-        }
+            allocate,
+            history,
+            read_as_is,
+        } = put;
         let cached = cache.get(key);
         let current = written
             .get(key)
@@ -81,13 +123,13 @@ pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revisio
             plan.outcomes.push(Err(e));
             continue;
         }
-        let conflict = write.allocate.iter().enumerate().find(|(i, a)| {
+        let conflict = allocate.iter().enumerate().find(|(i, a)| {
             let pair = (a.pool.as_str(), a.value.as_str());
             taken
                 .get(&a.pool)
                 .is_some_and(|values| values.contains(&a.value))
                 || taken_here.contains(&pair)
-                || write.allocate[..*i].contains(a)
+                || allocate[..*i].contains(a)
         });
         if let Some((_, allocation)) = conflict {
             plan.outcomes
@@ -95,7 +137,7 @@ pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revisio
             continue;
         }
         let next = plan.revision_after + 1;
-        let stored = match with_resource_version(object.clone(), next)
+        let stored = match with_resource_version(std::mem::take(object), next)
             .and_then(|object| Ok((to_json(&object)?, object)))
         {
             Ok(stored) => stored,
@@ -107,18 +149,13 @@ pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revisio
         let (text, object) = stored;
         plan.revision_after = next;
         written.insert(key, (uid.as_str(), next));
-        taken_here.extend(
-            write
-                .allocate
-                .iter()
-                .map(|a| (a.pool.as_str(), a.value.as_str())),
-        );
+        taken_here.extend(allocate.iter().map(|a| (a.pool.as_str(), a.value.as_str())));
         let event_type = if current.is_some() {
             EventType::Modified
         } else {
             EventType::Added
         };
-        let stored = Arc::new(Encoded::new(uid, next, &text).with_read_as_is(write.read_as_is));
+        let stored = Arc::new(Encoded::new(uid, next, &text).with_read_as_is(read_as_is));
         plan.rows.push(Row {
             key: key.clone(),
             event_type,
@@ -127,8 +164,8 @@ pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revisio
             text,
             created_at: created_at(&object).to_owned(),
             spec_type: spec_type(&object).to_owned(),
-            allocate: write.allocate.clone(),
-            history: write.history.clone(),
+            allocate: allocate.to_vec(),
+            history: history.clone(),
         });
         plan.outcomes.push(Ok(Applied::Write {
             event: Event {
@@ -138,7 +175,7 @@ pub(in crate::store) fn plan(ops: &[BatchOp], shared: &Shared, revision: Revisio
                 object: stored,
             },
             object,
-            allocated: write.allocate.clone(),
+            allocated: allocate.to_vec(),
             released: Vec::new(),
             stored: true,
         }));

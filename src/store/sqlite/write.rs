@@ -143,7 +143,7 @@ impl Writer {
     /// full disk fails writes only while it is full.
     pub(in crate::store) fn commit_batch(
         &mut self,
-        ops: &[BatchOp],
+        ops: &mut [BatchOp],
         shared: &Shared,
     ) -> Result<Vec<Result<Applied, StoreError>>, sqlx::Error> {
         let retention = *shared
