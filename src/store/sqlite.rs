@@ -35,6 +35,11 @@ const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
 /// Connections in the read pool.
 const READ_CONNECTIONS: u32 = 8;
 
+/// The one kind paged in SQL (the console's Services page): the list indexes hold only its rows
+/// (migration 0004), and the page statements that use them name it as a literal, which SQLite
+/// needs to use a partial index. Every other kind is listed from the in-memory cache.
+const SQL_PAGED_KIND: &str = "services";
+
 /// The page queries of [`Reader::list_page`], one per (order, namespace or all, type filter or
 /// not). Each takes its text parameters in order and the limit last; `INDEXED BY` pins the index
 /// each is written for, so a planner without statistics cannot pick one that needs a sort.
@@ -46,8 +51,8 @@ mod page_sql {
     /// By name in one namespace, one type: kind, type, namespace, after name, name contains.
     pub(super) const NAME_IN_NAMESPACE_OF_TYPE: &str = "SELECT namespace, name, uid, revision, \
         object FROM objects INDEXED BY objects_by_type \
-        WHERE kind = $1 AND spec_type = $2 AND namespace = $3 AND name > $4 \
-        AND instr(name, $5) > 0 ORDER BY name LIMIT $6";
+        WHERE kind = $1 AND kind = 'services' AND spec_type = $2 AND namespace = $3 \
+        AND name > $4 AND instr(name, $5) > 0 ORDER BY name LIMIT $6";
     /// By (namespace, name): kind, after namespace, after name, name contains.
     pub(super) const NAME_ALL: &str = "SELECT namespace, name, uid, revision, object \
         FROM objects WHERE kind = $1 AND (namespace, name) > ($2, $3) AND instr(name, $4) > 0 \
@@ -55,32 +60,36 @@ mod page_sql {
     /// By (namespace, name), one type: kind, type, after namespace, after name, name contains.
     pub(super) const NAME_ALL_OF_TYPE: &str = "SELECT namespace, name, uid, revision, object \
         FROM objects INDEXED BY objects_by_type \
-        WHERE kind = $1 AND spec_type = $2 AND (namespace, name) > ($3, $4) \
-        AND instr(name, $5) > 0 ORDER BY namespace, name LIMIT $6";
+        WHERE kind = $1 AND kind = 'services' AND spec_type = $2 \
+        AND (namespace, name) > ($3, $4) AND instr(name, $5) > 0 ORDER BY namespace, name LIMIT $6";
     /// Oldest first in one namespace: kind, namespace, after created_at, after name, name
     /// contains, type (`''`: any).
     pub(super) const CREATED_ASC_IN_NAMESPACE: &str = "SELECT namespace, name, uid, revision, \
         object FROM objects INDEXED BY objects_by_created \
-        WHERE kind = $1 AND namespace = $2 AND (created_at, name) > ($3, $4) \
+        WHERE kind = $1 AND kind = 'services' AND namespace = $2 \
+        AND (created_at, name) > ($3, $4) \
         AND instr(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
         ORDER BY created_at, name LIMIT $7";
     /// Newest first in one namespace; parameters as [`CREATED_ASC_IN_NAMESPACE`].
     pub(super) const CREATED_DESC_IN_NAMESPACE: &str = "SELECT namespace, name, uid, revision, \
         object FROM objects INDEXED BY objects_by_created \
-        WHERE kind = $1 AND namespace = $2 AND (created_at, name) < ($3, $4) \
+        WHERE kind = $1 AND kind = 'services' AND namespace = $2 \
+        AND (created_at, name) < ($3, $4) \
         AND instr(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
         ORDER BY created_at DESC, name DESC LIMIT $7";
     /// Oldest first across namespaces: kind, after created_at, after namespace, after name,
     /// name contains, type (`''`: any).
     pub(super) const CREATED_ASC_ALL: &str = "SELECT namespace, name, uid, revision, object \
         FROM objects INDEXED BY objects_by_created_all \
-        WHERE kind = $1 AND (created_at, namespace, name) > ($2, $3, $4) \
+        WHERE kind = $1 AND kind = 'services' \
+        AND (created_at, namespace, name) > ($2, $3, $4) \
         AND instr(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
         ORDER BY created_at, namespace, name LIMIT $7";
     /// Newest first across namespaces; parameters as [`CREATED_ASC_ALL`].
     pub(super) const CREATED_DESC_ALL: &str = "SELECT namespace, name, uid, revision, object \
         FROM objects INDEXED BY objects_by_created_all \
-        WHERE kind = $1 AND (created_at, namespace, name) < ($2, $3, $4) \
+        WHERE kind = $1 AND kind = 'services' \
+        AND (created_at, namespace, name) < ($2, $3, $4) \
         AND instr(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
         ORDER BY created_at DESC, namespace DESC, name DESC LIMIT $7";
 }
@@ -236,6 +245,11 @@ impl Reader {
         kind: &str,
         query: &ListQuery,
     ) -> Result<(Vec<StoredObject>, Revision), StoreError> {
+        if kind != SQL_PAGED_KIND {
+            return Err(StoreError::Database(sqlx::Error::Protocol(format!(
+                "only {SQL_PAGED_KIND} are paged in SQL, not {kind}"
+            ))));
+        }
         let (sql, params) = page_statement(&PAGE_STATEMENTS, kind, query);
         let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
         let mut tx = self.pool.begin().await?;
