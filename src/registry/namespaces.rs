@@ -30,7 +30,10 @@ const NAME_LABEL: &str = "kubernetes.io/metadata.name";
 impl Registry {
     /// A create in a namespace that does not exist is a 404 for the namespace.
     pub async fn require_namespace(&self, namespace: &str) -> Result<(), RegistryError> {
-        match self.get_raw(NAMESPACES.plural, "", namespace).await? {
+        // Whether it exists is all this asks: the stored object is not decoded (every create
+        // of a namespaced object comes here).
+        let key = ObjectKey::new(NAMESPACES.plural, "", namespace);
+        match self.store().get_encoded(&key) {
             Some(_) => Ok(()),
             None => Err(RegistryError::NotFound {
                 resource: NAMESPACES,

@@ -9,8 +9,8 @@ use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::flowcontrol::v1::{FlowSchema, PriorityLevelConfiguration};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use service_plan::codec::{self, FieldValidation, Gvk};
 use service_plan::field::FieldErrors;
@@ -547,10 +547,10 @@ pub fn kind_by_plural(plural: &str) -> Option<&'static Kind> {
 }
 
 fn meta_of(object: &Value) -> ObjectMeta {
+    // Deserialized from the borrowed tree: copying `metadata` first cost as much again.
     object
         .get("metadata")
-        .cloned()
-        .and_then(|m| serde_json::from_value(m).ok())
+        .and_then(|m| ObjectMeta::deserialize(m).ok())
         .unwrap_or_default()
 }
 
