@@ -3,6 +3,7 @@
 //! computes (the CLI receives it over the plan API). Every value here is preformatted.
 
 use serde_json::Value;
+use service_plan::json::Pointer as _;
 
 /// The path prefix of the plan API (`POST {PLAN_PREFIX}/namespaces/{namespace}/services`).
 pub const PLAN_PREFIX: &str = "/plan/v1";
@@ -126,12 +127,12 @@ pub struct BackendMatch {
 
 /// The string at `pointer`, empty when absent.
 pub fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
-    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    v.at(pointer).and_then(Value::as_str).unwrap_or("")
 }
 
 /// The array at `pointer`, empty when absent.
 pub fn list<'a>(v: &'a Value, pointer: &str) -> &'a [Value] {
-    v.pointer(pointer)
+    v.at(pointer)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default()
@@ -310,11 +311,11 @@ impl PlanView {
 /// What a node port of `svc` is for: "for port 80/TCP", or the health check of
 /// `externalTrafficPolicy: Local`; empty when the Service does not hold it.
 fn node_port_use(svc: &Value, port: &str) -> String {
-    if text(svc.pointer("/spec/healthCheckNodePort")) == port {
+    if text(svc.at("/spec/healthCheckNodePort")) == port {
         return " (health check of externalTrafficPolicy Local: the SLB probes each node on it)"
             .into();
     }
-    let ports = svc.pointer("/spec/ports").and_then(Value::as_array);
+    let ports = svc.at("/spec/ports").and_then(Value::as_array);
     ports
         .into_iter()
         .flatten()

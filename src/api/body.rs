@@ -9,6 +9,7 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use serde_json::Value;
 use service_plan::codec;
+use service_plan::json::Pointer as _;
 
 use super::error::{ApiError, MAX_BODY_BYTES, OBJECT_MEDIA_TYPES};
 use super::negotiate::body_media_type;
@@ -149,12 +150,7 @@ impl DeleteBody {
                 "json: cannot unmarshal non-object into Go value of type v1.DeleteOptions",
             ));
         }
-        let text = |pointer: &str| {
-            value
-                .pointer(pointer)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
+        let text = |pointer: &str| value.at(pointer).and_then(Value::as_str).map(str::to_owned);
         let dry_run = match value.get("dryRun") {
             Some(Value::Array(items)) => items
                 .iter()

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{Value, json};
+use service_plan::json::Pointer as _;
 use service_plan::k8s_openapi::jiff::Timestamp;
 use service_plan::table::{IncludeObject, Table, TableKind, TableListMeta};
 
@@ -313,7 +314,7 @@ pub fn with_type_meta(kind: &Kind, mut object: Value) -> Value {
 /// `metadata.resourceVersion` of an object.
 pub fn resource_version(object: &Value) -> Option<String> {
     object
-        .pointer("/metadata/resourceVersion")
+        .at("/metadata/resourceVersion")
         .and_then(Value::as_str)
         .map(str::to_owned)
 }

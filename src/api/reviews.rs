@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use k8s_openapi::api::authorization::v1::SelfSubjectAccessReviewSpec;
 use serde_json::{Value, json};
+use service_plan::json::Pointer as _;
 use service_plan::rbac::authorizer::rules_review;
 use service_plan::rbac::review::access_review;
 use service_plan::user::UserInfo;
@@ -55,7 +56,7 @@ pub async fn self_subject_rules_review(
     let user = user_of(&request);
     let review = review_body(request, "SelfSubjectRulesReview").await?;
     let namespace = review
-        .pointer("/spec/namespace")
+        .at("/spec/namespace")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use service_plan::json::Pointer as _;
 
 use super::body::RawBody;
 use super::error::ApiError;
@@ -16,7 +17,7 @@ use crate::registry::{Kind, Registry, RegistryError, WriteOptions};
 fn scale_of(deployment: &Value) -> Value {
     let meta = &deployment["metadata"];
     let selector = deployment
-        .pointer("/spec/selector/matchLabels")
+        .at("/spec/selector/matchLabels")
         .and_then(Value::as_object)
         .map(|m| {
             m.iter()
@@ -35,9 +36,9 @@ fn scale_of(deployment: &Value) -> Value {
             "resourceVersion": meta["resourceVersion"],
             "creationTimestamp": meta["creationTimestamp"],
         },
-        "spec": {"replicas": deployment.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
+        "spec": {"replicas": deployment.at("/spec/replicas").cloned().unwrap_or(json!(1))},
         "status": {
-            "replicas": deployment.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
+            "replicas": deployment.at("/status/replicas").cloned().unwrap_or(json!(0)),
             "selector": selector,
         },
     })
@@ -45,7 +46,7 @@ fn scale_of(deployment: &Value) -> Value {
 
 /// The Deployment with the replicas a new Scale asks for.
 fn with_replicas(deployment: &Value, scale: &Value) -> Result<Value, RegistryError> {
-    let replicas = match scale.pointer("/spec/replicas") {
+    let replicas = match scale.at("/spec/replicas") {
         None | Some(Value::Null) => 0,
         Some(v) => v.as_i64().filter(|r| i32::try_from(*r).is_ok()).ok_or_else(|| {
             RegistryError::BadRequest(format!(

@@ -5,6 +5,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use service_plan::json::Pointer as _;
 use service_plan::token_request;
 
 use super::body::RawBody;
@@ -31,7 +32,7 @@ pub async fn create(app: &AppState, target: &Target, body: &RawBody) -> Result<R
     let (audiences, seconds) = (spec.audiences, spec.expiration_seconds);
     let account = app.registry.get(target.kind, namespace, name).await?;
     let uid = account
-        .pointer("/metadata/uid")
+        .at("/metadata/uid")
         .and_then(Value::as_str)
         .unwrap_or_default();
     let now = jiff::Timestamp::now().as_second();

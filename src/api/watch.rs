@@ -2,6 +2,7 @@
 //! namespace and selectors, Table-wrapped on request, with bookmarks and a deadline. An
 //! expired resourceVersion is an ERROR event carrying the 410 Status, as upstream sends it.
 
+use service_plan::json::Pointer as _;
 use std::collections::HashSet;
 use std::convert::Infallible;
 use std::time::Duration;
@@ -207,7 +208,7 @@ enum Step {
 fn key_of(object: &Value) -> (String, String) {
     let text = |p: &str| {
         object
-            .pointer(p)
+            .at(p)
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_owned()

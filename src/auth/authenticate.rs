@@ -2,6 +2,7 @@
 //! bearer token, then anonymous. A bearer token that does not verify (and no certificate) is a
 //! 401, not anonymous.
 
+use service_plan::json::Pointer as _;
 use std::sync::Arc;
 
 use axum::http::header::AUTHORIZATION;
@@ -84,7 +85,7 @@ pub async fn service_account_holds(
         return false;
     };
     match state.registry.get(kind, namespace, name).await {
-        Ok(account) => account.pointer("/metadata/uid").and_then(|v| v.as_str()) == Some(uid),
+        Ok(account) => account.at("/metadata/uid").and_then(|v| v.as_str()) == Some(uid),
         Err(_) => false,
     }
 }

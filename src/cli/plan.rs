@@ -4,6 +4,7 @@
 //! it readably (the plan view the console renders, as text) or as the server's JSON. It
 //! speaks plain http (the console's default, usually on localhost) through reqwest.
 
+use service_plan::json::Pointer as _;
 use std::io::Read;
 use std::time::Duration;
 
@@ -50,7 +51,7 @@ pub async fn run(args: &PlanArgs) -> anyhow::Result<i32> {
     let mut failed = false;
     for doc in &docs {
         let namespace = doc
-            .pointer("/metadata/namespace")
+            .at("/metadata/namespace")
             .and_then(Value::as_str)
             .filter(|n| !n.is_empty())
             .unwrap_or(&args.namespace);

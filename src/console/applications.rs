@@ -6,6 +6,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::Value;
+use service_plan::json::Pointer as _;
 
 use service_plan::traffic::{pod_ready, string_map};
 
@@ -82,19 +83,16 @@ fn now() -> i64 {
 pub fn application_row(d: &Value, now: i64) -> ApplicationRow {
     let namespace = s(d, "/metadata/namespace").to_string();
     let name = s(d, "/metadata/name").to_string();
-    let desired = d
-        .pointer("/spec/replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1);
+    let desired = d.at("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
     let ready = d
-        .pointer("/status/readyReplicas")
+        .at("/status/readyReplicas")
         .and_then(Value::as_i64)
         .unwrap_or(0);
     ApplicationRow {
         pods_url: format!("{SECTION}/{}/{}", encode(&namespace), encode(&name)),
         ready: format!("{ready}/{desired}"),
         all_ready: ready >= desired,
-        selector: selector_text(&string_map(d.pointer("/spec/selector/matchLabels"))),
+        selector: selector_text(&string_map(d.at("/spec/selector/matchLabels"))),
         images: list(d, "/spec/template/spec/containers")
             .iter()
             .map(|c| s(c, "/image").to_string())
@@ -192,17 +190,17 @@ impl ApplicationShowPage {
     /// The page of `deployment` with the `pods` of its namespace that its selector matches.
     pub fn new(layout: Layout, deployment: &Value, pods: &[Value]) -> ApplicationShowPage {
         let now = now();
-        let selector = string_map(deployment.pointer("/spec/selector/matchLabels"));
+        let selector = string_map(deployment.at("/spec/selector/matchLabels"));
         let namespace = deployment
-            .pointer("/metadata/namespace")
+            .at("/metadata/namespace")
             .and_then(Value::as_str)
             .unwrap_or_default();
         ApplicationShowPage {
             layout,
-            ports: container_ports(deployment.pointer("/spec/template/spec")),
+            ports: container_ports(deployment.at("/spec/template/spec")),
             pods: pods
                 .iter()
-                .filter(|p| selects(&selector, p.pointer("/metadata/labels")))
+                .filter(|p| selects(&selector, p.at("/metadata/labels")))
                 .map(|p| pod_row(p, now))
                 .collect(),
             create_service_url: format!("/services/new?namespace={}", encode(namespace)),

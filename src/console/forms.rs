@@ -2,6 +2,7 @@
 //! manifest would give (no empty fields), and keys the registry's errors by field path so
 //! each sits next to its input. No Service rule lives here; the registry decides validity.
 
+use service_plan::json::Pointer as _;
 pub use service_plan::traffic::string_map;
 use std::collections::BTreeMap;
 
@@ -182,8 +183,8 @@ pub struct Backend {
 impl Backend {
     /// The backend of a Deployment object; `None` without `spec.selector.matchLabels`.
     pub fn from_deployment(object: &Value) -> Option<Backend> {
-        let name = object.pointer("/metadata/name")?.as_str()?.to_string();
-        let labels = object.pointer("/spec/selector/matchLabels")?.as_object()?;
+        let name = object.at("/metadata/name")?.as_str()?.to_string();
+        let labels = object.at("/spec/selector/matchLabels")?.as_object()?;
         let match_labels: BTreeMap<String, String> = labels
             .iter()
             .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
@@ -363,18 +364,13 @@ impl ServiceForm {
 
     /// The form of an existing Service, for Update.
     pub fn from_service(svc: &Value, backends: &[Backend]) -> ServiceForm {
-        let s = |p: &str| {
-            svc.pointer(p)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
+        let s = |p: &str| svc.at(p).and_then(Value::as_str).unwrap_or("").to_string();
         let text = |v: Option<&Value>| match v {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
             _ => String::new(),
         };
-        let mut annotations = string_map(svc.pointer("/metadata/annotations"));
+        let mut annotations = string_map(svc.at("/metadata/annotations"));
         let slb = SlbForm {
             internal: annotations
                 .get(ANN_ADDRESS_TYPE)
@@ -391,7 +387,7 @@ impl ServiceForm {
             annotations.retain(|k, _| !SLB_ANNOTATIONS.contains(&k.as_str()));
         }
         let ports: Vec<PortRow> = svc
-            .pointer("/spec/ports")
+            .at("/spec/ports")
             .and_then(Value::as_array)
             .map(|ports| {
                 ports
@@ -414,7 +410,7 @@ impl ServiceForm {
             external_traffic_policy: Some(s("/spec/externalTrafficPolicy"))
                 .filter(|p| !p.is_empty())
                 .unwrap_or_else(|| TRAFFIC_POLICY_CLUSTER.into()),
-            backend: backend_of(&string_map(svc.pointer("/spec/selector")), backends),
+            backend: backend_of(&string_map(svc.at("/spec/selector")), backends),
             ports: if ports.is_empty() {
                 vec![PortRow::default()]
             } else {
@@ -428,7 +424,7 @@ impl ServiceForm {
                     value,
                 })
                 .collect(),
-            labels: string_map(svc.pointer("/metadata/labels"))
+            labels: string_map(svc.at("/metadata/labels"))
                 .into_iter()
                 .map(|(key, value)| LabelRow { key, value })
                 .collect(),
@@ -649,7 +645,7 @@ impl ServiceForm {
             let mut annotations = self.annotation_map();
             if self.service_type != TYPE_LOAD_BALANCER {
                 // Annotations the SLB section does not show are kept as they are.
-                for (k, v) in string_map(current.pointer("/metadata/annotations")) {
+                for (k, v) in string_map(current.at("/metadata/annotations")) {
                     if SLB_ANNOTATIONS.contains(&k.as_str()) && !annotations.contains_key(&k) {
                         annotations.insert(k, v.into());
                     }
@@ -664,7 +660,7 @@ impl ServiceForm {
         }
         if let Some(spec) = body.get_mut("spec").and_then(Value::as_object_mut) {
             spec.insert("type".into(), self.service_type.clone().into());
-            let ports = keep_unshown_port_fields(self.ports_json(), current.pointer("/spec/ports"));
+            let ports = keep_unshown_port_fields(self.ports_json(), current.at("/spec/ports"));
             spec.insert("ports".into(), Value::Array(ports));
             match selector.filter(|s| !s.is_empty()) {
                 Some(s) => spec.insert("selector".into(), json!(s)),

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use service_plan::diff::ChangeClass;
 use service_plan::history;
+use service_plan::json::Pointer as _;
 
 use super::views::{
     CompareView, Crumb, DeletedServiceView, DeletedServicesPage, HistoryEntryView,
@@ -313,7 +314,7 @@ fn allocations_of(svc: &serde_json::Value) -> Vec<String> {
         lines.push(format!("Cluster IP {ip}"));
     }
     for port in svc
-        .pointer("/spec/ports")
+        .at("/spec/ports")
         .and_then(serde_json::Value::as_array)
         .into_iter()
         .flatten()

@@ -1,5 +1,6 @@
 //! The Nodes page: every node with its internal IP, zone, readiness and pod count.
 
+use service_plan::json::Pointer as _;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -49,14 +50,14 @@ pub fn node_row(node: &Value, pods: usize) -> NodeRow {
         .iter()
         .any(|c| s(c, "/type") == "Ready" && s(c, "/status") == "True");
     let unschedulable = node
-        .pointer("/spec/unschedulable")
+        .at("/spec/unschedulable")
         .and_then(Value::as_bool)
         .unwrap_or(false);
     NodeRow {
         name: s(node, "/metadata/name").to_string(),
         internal_ip: address,
         zone: node
-            .pointer("/metadata/labels")
+            .at("/metadata/labels")
             .and_then(|l| l.get(LABEL_ZONE))
             .and_then(Value::as_str)
             .unwrap_or("-")

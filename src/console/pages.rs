@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use service_plan::json::Pointer as _;
 
 use super::forms::{Backend, FormErrors, ServiceForm};
 use super::views::{Crumb, FormContext, Layout, ServiceFormPage, details_url, services_crumb};
@@ -105,7 +106,7 @@ async fn namespaces(registry: &Registry) -> Result<Vec<String>, ConsoleError> {
     Ok(page
         .items
         .iter()
-        .filter_map(|n| n.pointer("/metadata/name")?.as_str().map(str::to_string))
+        .filter_map(|n| n.at("/metadata/name")?.as_str().map(str::to_string))
         .collect())
 }
 

@@ -3,6 +3,7 @@
 //! policy and plug-in. The registry computes the plan (`plan_service`); this module puts
 //! its [`PlanView`] on the form, Details and the Delete page.
 
+use service_plan::json::Pointer as _;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -103,11 +104,11 @@ pub async fn backend_match(
         .items;
     let matched = pods
         .iter()
-        .filter(|p| selects(&backend.match_labels, p.pointer("/metadata/labels")))
+        .filter(|p| selects(&backend.match_labels, p.at("/metadata/labels")))
         .count();
     let ports = match kind_by_plural("deployments") {
         Some(kind) => match registry.get(kind, &form.namespace, &backend.name).await {
-            Ok(d) => container_ports(d.pointer("/spec/template/spec")),
+            Ok(d) => container_ports(d.at("/spec/template/spec")),
             Err(RegistryError::NotFound { .. }) => Vec::new(),
             Err(e) => return Err(e),
         },
@@ -348,7 +349,7 @@ pub async fn enrich_details(
     let pending = s(svc, "/spec/type") == service_plan::service::types::TYPE_LOAD_BALANCER
         && list(svc, "/status/loadBalancer/ingress").is_empty();
     let selected = svc
-        .pointer("/spec/selector")
+        .at("/spec/selector")
         .and_then(Value::as_object)
         .is_some_and(|m| !m.is_empty());
     if ready == 0 || pending || selected {

@@ -2,6 +2,7 @@
 //! delete, plus the bulk delete, the YAML create and preview, and the live-update stream.
 //! Each extracts, calls the registry, and shapes a page or a redirect.
 
+use service_plan::json::Pointer as _;
 use std::convert::Infallible;
 
 use axum::extract::{Path, Query, State};
@@ -337,7 +338,7 @@ async fn create_from_manifest(
     let body = crate::manifest::parse_yaml_body(text)
         .map_err(|e| YamlCreateError::Form(FormErrors::message(e)))?;
     let namespace = body
-        .pointer("/metadata/namespace")
+        .at("/metadata/namespace")
         .and_then(Value::as_str)
         .unwrap_or(page_namespace)
         .to_string();
@@ -795,11 +796,11 @@ impl FormErrors {
 
 fn created_redirect(object: &Value) -> Response {
     let ns = object
-        .pointer("/metadata/namespace")
+        .at("/metadata/namespace")
         .and_then(Value::as_str)
         .unwrap_or("");
     let name = object
-        .pointer("/metadata/name")
+        .at("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or("");
     redirect_with_flash(
@@ -874,7 +875,7 @@ async fn node_address_for(
 ) -> Result<Option<String>, ConsoleError> {
     let any_node_port = services
         .iter()
-        .any(|s| s.pointer("/spec/type").and_then(Value::as_str) == Some("NodePort"));
+        .any(|s| s.at("/spec/type").and_then(Value::as_str) == Some("NodePort"));
     if !any_node_port {
         return Ok(None);
     }

@@ -1,6 +1,7 @@
 //! View models: one askama struct per template, with every value preformatted in Rust
 //! (using `service_plan::table` where kubectl prints the same thing, so both agree).
 
+use service_plan::json::Pointer as _;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -216,11 +217,11 @@ pub fn details_url(namespace: &str, name: &str) -> String {
 }
 
 fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
-    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    v.at(pointer).and_then(Value::as_str).unwrap_or("")
 }
 
 fn array_at<'a>(v: &'a Value, pointer: &str) -> &'a [Value] {
-    v.pointer(pointer)
+    v.at(pointer)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default()
@@ -239,7 +240,7 @@ pub fn created_at(svc: &Value) -> String {
 /// kubectl's AGE of an object.
 pub(super) fn age(obj: &Value, now: i64) -> String {
     let ts = obj
-        .pointer("/metadata/creationTimestamp")
+        .at("/metadata/creationTimestamp")
         .and_then(Value::as_str);
     table::translate_timestamp_since(ts, now)
 }
@@ -665,7 +666,7 @@ impl ServiceShowPage {
             cluster_ip: cluster_ip(svc),
             created_at: created_at(svc),
             age: age(svc, related.now),
-            selector: or_dash(&selector_text(&string_map(svc.pointer("/spec/selector")))),
+            selector: or_dash(&selector_text(&string_map(svc.at("/spec/selector")))),
             session_affinity: or_dash(str_at(svc, "/spec/sessionAffinity")),
             external_traffic_policy: or_dash(str_at(svc, "/spec/externalTrafficPolicy")),
             internal_traffic_policy: or_dash(str_at(svc, "/spec/internalTrafficPolicy")),
@@ -683,8 +684,8 @@ impl ServiceShowPage {
                 })
                 .collect(),
             endpoints: endpoint_views(related.endpoint_slices, related.endpoints),
-            labels: pairs(string_map(svc.pointer("/metadata/labels"))),
-            annotations: pairs(string_map(svc.pointer("/metadata/annotations"))),
+            labels: pairs(string_map(svc.at("/metadata/labels"))),
+            annotations: pairs(string_map(svc.at("/metadata/annotations"))),
             events: related
                 .events
                 .iter()
@@ -749,7 +750,7 @@ fn endpoint_views(slices: &[Value], endpoints: Option<&Value>) -> Vec<EndpointVi
     for slice in slices {
         for ep in array_at(slice, "/endpoints") {
             let ready = ep
-                .pointer("/conditions/ready")
+                .at("/conditions/ready")
                 .and_then(Value::as_bool)
                 .unwrap_or(true);
             for ip in array_at(ep, "/addresses").iter().filter_map(Value::as_str) {
@@ -1275,14 +1276,11 @@ pub fn released(svc: &Value) -> (Vec<String>, Vec<String>) {
             released.push(format!("Node port {node_port}/{}", str_at(p, "/protocol")));
         }
     }
-    if let Some(port) = svc
-        .pointer("/spec/healthCheckNodePort")
-        .and_then(Value::as_i64)
-    {
+    if let Some(port) = svc.at("/spec/healthCheckNodePort").and_then(Value::as_i64) {
         released.push(format!("Health check node port {port}"));
     }
     if str_at(svc, "/spec/type") == TYPE_LOAD_BALANCER {
-        let annotations = string_map(svc.pointer("/metadata/annotations"));
+        let annotations = string_map(svc.at("/metadata/annotations"));
         match annotations.get(ANN_LB_ID) {
             Some(id) => kept.push(format!("The existing SLB instance {id} is kept; only this Service's listeners and vServer groups are removed")),
             None => released.push("The SLB instance created for this Service".into()),

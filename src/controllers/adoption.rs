@@ -4,6 +4,7 @@
 //! index of orphans by namespace, so nothing else in the namespace is looked at.
 
 use serde_json::{Value, json};
+use service_plan::json::Pointer as _;
 use service_plan::selector::LabelSelector;
 
 use super::informer::Informer;
@@ -23,13 +24,13 @@ pub async fn adopt(
 ) -> Result<Vec<Value>, RegistryError> {
     let namespace = str_at(owner, "/metadata/namespace");
     let orphans = informer.index_keys(index, namespace);
-    if orphans.is_empty() || owner.pointer("/metadata/deletionTimestamp").is_some() {
+    if orphans.is_empty() || owner.at("/metadata/deletionTimestamp").is_some() {
         return Ok(Vec::new());
     }
     // A selector that does not parse was refused when the owner was written; an empty one
     // would claim everything, which validation refuses too.
     let Some(selector) = owner
-        .pointer("/spec/selector")
+        .at("/spec/selector")
         .and_then(|s| serde_json::from_value(s.clone()).ok())
         .and_then(|s| LabelSelector::from_label_selector(&s).ok())
         .filter(|s| !s.is_empty())
@@ -42,7 +43,7 @@ pub async fn adopt(
         let Some(orphan) = informer.get(&key) else {
             continue;
         };
-        if orphan.pointer("/metadata/deletionTimestamp").is_some()
+        if orphan.at("/metadata/deletionTimestamp").is_some()
             || !selector.matches(&labels_of(&orphan))
         {
             continue;

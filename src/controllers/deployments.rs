@@ -4,6 +4,7 @@
 //! maxSurge/maxUnavailable, or Recreate), one step per sync, and the Deployment's status and
 //! revision annotation follow. The rules come from `service_plan::workload::rollout`.
 
+use service_plan::json::Pointer as _;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -144,7 +145,7 @@ fn uid_of(object: &Value) -> &str {
 
 fn controller_uid(object: &Value) -> Option<&str> {
     object
-        .pointer("/metadata/ownerReferences")
+        .at("/metadata/ownerReferences")
         .and_then(Value::as_array)?
         .iter()
         .find(|r| r.get("controller") == Some(&Value::Bool(true)))?
@@ -169,7 +170,7 @@ fn active(rss: &[Value]) -> Vec<Value> {
 
 fn annotations_of(object: &Value) -> Map<String, Value> {
     object
-        .pointer("/metadata/annotations")
+        .at("/metadata/annotations")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default()
@@ -231,7 +232,7 @@ impl DeploymentSync<'_> {
         };
         // Being deleted: the garbage collector decides what becomes of its ReplicaSets
         // (upstream syncs only its status then).
-        if deployment.pointer("/metadata/deletionTimestamp").is_some() {
+        if deployment.at("/metadata/deletionTimestamp").is_some() {
             return Ok(());
         }
         // `ClaimReplicaSets`: orphans the selector matches are taken back.
@@ -258,7 +259,7 @@ impl DeploymentSync<'_> {
         rs_list: Vec<Value>,
     ) -> Result<(), RegistryError> {
         self.check_paused_conditions(d).await?;
-        let paused = d.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
+        let paused = d.at("/spec/paused").and_then(Value::as_bool) == Some(true);
         if paused || is_scaling_event(d, &rs_list) {
             return self.sync(d, rs_list, paused).await;
         }
@@ -280,7 +281,7 @@ impl DeploymentSync<'_> {
         if reason.as_deref() == Some(REASON_TIMED_OUT) {
             return Ok(());
         }
-        let paused = d.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
+        let paused = d.at("/spec/paused").and_then(Value::as_bool) == Some(true);
         let paused_condition = reason.as_deref() == Some(REASON_PAUSED);
         let (reason, message) = match (paused, paused_condition) {
             (true, false) => (REASON_PAUSED, "Deployment is paused"),
@@ -303,13 +304,10 @@ impl DeploymentSync<'_> {
         rs_list: &[Value],
         create: bool,
     ) -> Result<(Option<Value>, Vec<Value>), RegistryError> {
-        let template = d.pointer("/spec/template").cloned().unwrap_or(Value::Null);
+        let template = d.at("/spec/template").cloned().unwrap_or(Value::Null);
         // FindNewReplicaSet: the oldest one with the Deployment's template.
         let found = rs_list.iter().position(|rs| {
-            rollout::equal_ignore_hash(
-                rs.pointer("/spec/template").unwrap_or(&Value::Null),
-                &template,
-            )
+            rollout::equal_ignore_hash(rs.at("/spec/template").unwrap_or(&Value::Null), &template)
         });
         let old: Vec<Value> = rs_list
             .iter()
@@ -322,8 +320,8 @@ impl DeploymentSync<'_> {
             let mut rs = rs_list[i].clone();
             let mut annotations = annotations_of(&rs);
             let changed = rollout::set_new_rs_annotations(d, &mut annotations, new_revision, true);
-            let min_ready = d.pointer("/spec/minReadySeconds").cloned();
-            if changed || rs.pointer("/spec/minReadySeconds") != min_ready.as_ref() {
+            let min_ready = d.at("/spec/minReadySeconds").cloned();
+            if changed || rs.at("/spec/minReadySeconds") != min_ready.as_ref() {
                 rs = self
                     .update_replica_set(&rs, move |next| {
                         // Onto the stored annotations: a concurrent change to others stays.
@@ -384,11 +382,11 @@ impl DeploymentSync<'_> {
         old: &[Value],
         new_revision: i64,
     ) -> Result<Value, RegistryError> {
-        let collision_count = d.pointer("/status/collisionCount").and_then(Value::as_i64);
+        let collision_count = d.at("/status/collisionCount").and_then(Value::as_i64);
         let hash = rollout::compute_hash(template, collision_count);
         let mut rs_template = template.clone();
-        rs_template["metadata"]["labels"] = with_hash(template.pointer("/metadata/labels"), &hash);
-        let mut selector = d.pointer("/spec/selector").cloned().unwrap_or(json!({}));
+        rs_template["metadata"]["labels"] = with_hash(template.at("/metadata/labels"), &hash);
+        let mut selector = d.at("/spec/selector").cloned().unwrap_or(json!({}));
         selector["matchLabels"] = with_hash(selector.get("matchLabels"), &hash);
         let replicas = rollout::new_rs_new_replicas(d, rollout::spec_total(old), 0);
         let mut annotations = Map::new();
@@ -396,7 +394,7 @@ impl DeploymentSync<'_> {
         let namespace = str_at(d, "/metadata/namespace").to_string();
         let name = format!("{}-{hash}", name_of(d));
         let mut spec = json!({"replicas": replicas, "selector": selector, "template": rs_template});
-        if let Some(min_ready) = d.pointer("/spec/minReadySeconds") {
+        if let Some(min_ready) = d.at("/spec/minReadySeconds") {
             spec["minReadySeconds"] = min_ready.clone();
         }
         let body = json!({
@@ -432,7 +430,7 @@ impl DeploymentSync<'_> {
                     Some(rs)
                         if controller_uid(&rs) == Some(uid_of(d))
                             && rollout::equal_ignore_hash(
-                                rs.pointer("/spec/template").unwrap_or(&Value::Null),
+                                rs.at("/spec/template").unwrap_or(&Value::Null),
                                 template,
                             ) =>
                     {
@@ -725,15 +723,12 @@ impl DeploymentSync<'_> {
 
     /// `cleanupDeployment`: the oldest revisions beyond `revisionHistoryLimit` go, if empty.
     async fn cleanup(&mut self, d: &Value, old: &[Value]) -> Result<(), RegistryError> {
-        let Some(limit) = d
-            .pointer("/spec/revisionHistoryLimit")
-            .and_then(Value::as_i64)
-        else {
+        let Some(limit) = d.at("/spec/revisionHistoryLimit").and_then(Value::as_i64) else {
             return Ok(());
         };
         let mut cleanable: Vec<&Value> = old
             .iter()
-            .filter(|rs| rs.pointer("/metadata/deletionTimestamp").is_none())
+            .filter(|rs| rs.at("/metadata/deletionTimestamp").is_none())
             .collect();
         let diff = i64::try_from(cleanable.len()).unwrap_or(i64::MAX) - limit;
         if diff <= 0 {

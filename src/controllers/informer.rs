@@ -12,6 +12,7 @@
 //! reconcile reads what it needs and hot paths that only need keys ([`Informer::keys`],
 //! [`Informer::index_keys`], [`Informer::keys_covered_by`]) decode nothing.
 
+use service_plan::json::Pointer as _;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -638,7 +639,7 @@ fn pods_by_ip(pod: &Value) -> Vec<String> {
 /// and key in the object's namespace.
 pub fn controller_of(object: &Value) -> Option<(&str, Key)> {
     let owner = object
-        .pointer("/metadata/ownerReferences")
+        .at("/metadata/ownerReferences")
         .and_then(Value::as_array)?
         .iter()
         .find(|r| r.get("controller") == Some(&Value::Bool(true)))?;
@@ -670,7 +671,7 @@ fn by_owner(object: &Value) -> Vec<String> {
 
 /// A Service's `spec.selector` as a map.
 pub fn selector_of(svc: &Value) -> BTreeMap<String, String> {
-    string_map(svc.pointer("/spec/selector"))
+    string_map(svc.at("/spec/selector"))
 }
 
 fn services_by_selector(svc: &Value) -> Vec<String> {
@@ -682,7 +683,7 @@ fn services_by_selector(svc: &Value) -> Vec<String> {
 }
 
 fn annotations_of(object: &Value) -> BTreeMap<String, String> {
-    string_map(object.pointer("/metadata/annotations"))
+    string_map(object.at("/metadata/annotations"))
 }
 
 /// The SLB instance ids a Service names: its `…-loadbalancer-id` annotation and CCM's label
@@ -718,7 +719,7 @@ fn managed_slices_by_service(slice: &Value) -> Vec<String> {
 
 fn instances_by_owner(instance: &Value) -> Vec<String> {
     instance
-        .pointer("/spec/tags")
+        .at("/spec/tags")
         .and_then(|t| t.get(TAG_KEY_SERVICE))
         .and_then(Value::as_str)
         .map(str::to_string)
@@ -1054,7 +1055,7 @@ mod tests {
         let Some(Notification::Added(added)) = n else {
             panic!("expected Added, got {n:?}");
         };
-        assert!(added.pointer("/metadata/managedFields").is_none());
+        assert!(added.at("/metadata/managedFields").is_none());
         let cached = services.get(&Key::new("default", "a")).expect("cached");
         assert_eq!(*cached, *added);
         assert_eq!(str_at(&cached, "/spec/type"), "ClusterIP");

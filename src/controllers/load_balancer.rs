@@ -3,6 +3,7 @@
 //! preserve or release an instance; listeners and vServer groups with their backends), sets
 //! `status.loadBalancer.ingress`, and records CCM's Events.
 
+use service_plan::json::Pointer as _;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -176,7 +177,7 @@ impl LoadBalancerReconciler {
         // to do nothing (CCM's `needsCleanup` is false), so skip making it, which reads every
         // node and the Service's pods.
         if !is_load_balancer(object)
-            && object.pointer("/status/loadBalancer/ingress").is_none()
+            && object.at("/status/loadBalancer/ingress").is_none()
             && self.candidate_instances(&svc).is_empty()
         {
             return Ok(());
@@ -500,7 +501,7 @@ async fn set_ingress(
     ingress: Value,
 ) -> Result<bool, RegistryError> {
     let current = object
-        .pointer("/status/loadBalancer/ingress")
+        .at("/status/loadBalancer/ingress")
         .cloned()
         .unwrap_or_else(|| json!([]));
     if current == ingress {
@@ -571,8 +572,7 @@ async fn apply(
     let mut created = None;
     let (mut instance, released) = match &plan.instance {
         InstancePlan::None { .. } => {
-            if !is_load_balancer(object) && object.pointer("/status/loadBalancer/ingress").is_some()
-            {
+            if !is_load_balancer(object) && object.at("/status/loadBalancer/ingress").is_some() {
                 set_ingress(registry, object, json!([])).await?;
             }
             return Ok(());
@@ -643,7 +643,7 @@ async fn apply(
     );
     let changed = registry.save_load_balancer(&instance, &backends).await?;
     if released {
-        if is_load_balancer(object) || object.pointer("/status/loadBalancer/ingress").is_some() {
+        if is_load_balancer(object) || object.at("/status/loadBalancer/ingress").is_some() {
             set_ingress(registry, object, json!([])).await?;
         }
         return if changed {

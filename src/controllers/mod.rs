@@ -16,6 +16,7 @@ pub mod queue;
 mod stripped;
 pub mod workloads;
 
+use service_plan::json::Pointer as _;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::hash::Hash;
@@ -422,7 +423,7 @@ fn overlay(current: &Value, desired: &Value) -> Value {
     let meta = merged.get_mut("metadata").and_then(Value::as_object_mut);
     if let Some(meta) = meta {
         for key in ["labels", "annotations", "ownerReferences"] {
-            match desired.pointer(&format!("/metadata/{key}")) {
+            match desired.at(&format!("/metadata/{key}")) {
                 Some(v) if !v.is_null() => {
                     meta.insert(key.to_string(), v.clone());
                 }
@@ -497,7 +498,7 @@ pub async fn upsert(
 ) -> Result<Option<Revision>, RegistryError> {
     let kind = kind(plural)?;
     let name = desired
-        .pointer("/metadata/name")
+        .at("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
@@ -678,7 +679,7 @@ pub async fn record_event(
 
 /// Labels of an object as a map.
 pub fn labels_of(object: &Value) -> BTreeMap<String, String> {
-    service_plan::traffic::string_map(object.pointer("/metadata/labels"))
+    service_plan::traffic::string_map(object.at("/metadata/labels"))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! per node, as Flannel hands out), spread over the ready Nodes deterministically; the
 //! ReplicaSet's status follows its Pods (pkg/controller/replicaset/replica_set.go).
 
+use service_plan::json::Pointer as _;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -188,7 +189,7 @@ fn random_suffix() -> String {
 }
 
 fn is_ready_node(node: &Value) -> bool {
-    node.pointer("/status/conditions")
+    node.at("/status/conditions")
         .and_then(Value::as_array)
         .is_some_and(|cs| {
             cs.iter()
@@ -197,7 +198,7 @@ fn is_ready_node(node: &Value) -> bool {
 }
 
 fn internal_ip(node: &Value) -> String {
-    node.pointer("/status/addresses")
+    node.at("/status/addresses")
         .and_then(Value::as_array)
         .and_then(|a| a.iter().find(|a| str_at(a, "/type") == "InternalIP"))
         .map(|a| str_at(a, "/address").to_string())
@@ -231,7 +232,7 @@ fn node_slots(nodes: &[Arc<Value>], pod_cidr: Ipv4Net) -> Vec<NodeSlot> {
 }
 
 fn owner_uid(pod: &Value) -> Option<&str> {
-    pod.pointer("/metadata/ownerReferences")
+    pod.at("/metadata/ownerReferences")
         .and_then(Value::as_array)
         .and_then(|refs| {
             refs.iter().find(|r| {
@@ -251,9 +252,9 @@ fn pod_for(
     started: &Value,
 ) -> Value {
     let namespace = str_at(rs, "/metadata/namespace");
-    let template = rs.pointer("/spec/template").cloned().unwrap_or(Value::Null);
+    let template = rs.at("/spec/template").cloned().unwrap_or(Value::Null);
     let labels = template
-        .pointer("/metadata/labels")
+        .at("/metadata/labels")
         .cloned()
         .unwrap_or_else(|| json!({}));
     let mut spec = template
@@ -276,7 +277,7 @@ fn pod_for(
             "ownerReferences": [controller_ref(rs)],
         },
     });
-    if let Some(annotations) = template.pointer("/metadata/annotations") {
+    if let Some(annotations) = template.at("/metadata/annotations") {
         pod["metadata"]["annotations"] = annotations.clone();
     }
     let Some((node, ip)) = placement else {
@@ -372,7 +373,7 @@ fn deletion_rank(pod: &Value) -> (bool, bool, bool, std::cmp::Reverse<String>) {
 }
 
 fn is_ready_pod(pod: &Value) -> bool {
-    pod.pointer("/status/conditions")
+    pod.at("/status/conditions")
         .and_then(Value::as_array)
         .is_some_and(|cs| {
             cs.iter()
@@ -439,7 +440,7 @@ async fn reconcile(
     let rs = &*rs;
     // Being deleted: the garbage collector decides what becomes of its pods (upstream
     // manages replicas only while `DeletionTimestamp` is nil).
-    if rs.pointer("/metadata/deletionTimestamp").is_some() {
+    if rs.at("/metadata/deletionTimestamp").is_some() {
         return Ok((wrote.then(|| registry.current_revision()), None));
     }
     // `ClaimPods`: orphans the selector matches are taken back.
@@ -559,11 +560,11 @@ async fn reconcile(
         i64::try_from(result.iter().filter(|p| keep(p)).count()).unwrap_or(i64::MAX)
     };
     let template_labels =
-        service_plan::traffic::string_map(rs.pointer("/spec/template/metadata/labels"));
+        service_plan::traffic::string_map(rs.at("/spec/template/metadata/labels"));
     let ready = count(&is_ready_pod);
     // podutil.IsPodAvailable: ready for minReadySeconds.
     let min_ready = rs
-        .pointer("/spec/minReadySeconds")
+        .at("/spec/minReadySeconds")
         .and_then(Value::as_i64)
         .unwrap_or(0);
     let waits: Vec<i64> = result
@@ -584,7 +585,7 @@ async fn reconcile(
         }),
         "readyReplicas": ready,
         "availableReplicas": available,
-        "observedGeneration": rs.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1),
+        "observedGeneration": rs.at("/metadata/generation").and_then(Value::as_i64).unwrap_or(1),
     });
     // Every count but `replicas` is omitempty.
     if let Some(o) = status.as_object_mut() {

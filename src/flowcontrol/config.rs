@@ -12,6 +12,7 @@
 //! The objects live in memory here (a few dozen), filled by one list and then the store's
 //! watch; a request never reads storage to be classified.
 
+use service_plan::json::Pointer as _;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -137,11 +138,11 @@ async fn remove_unwanted(registry: &Registry) -> Result<(), RegistryError> {
             .await?;
         for item in page.items {
             let name = item
-                .pointer("/metadata/name")
+                .at("/metadata/name")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
             let auto_update = item
-                .pointer("/metadata/annotations")
+                .at("/metadata/annotations")
                 .and_then(|a| a.get(AUTO_UPDATE_ANNOTATION))
                 .and_then(Value::as_str)
                 .and_then(service_plan::format::parse_go_bool)
@@ -151,7 +152,7 @@ async fn remove_unwanted(registry: &Registry) -> Result<(), RegistryError> {
             }
             let preconditions = DeletePreconditions {
                 resource_version: item
-                    .pointer("/metadata/resourceVersion")
+                    .at("/metadata/resourceVersion")
                     .and_then(Value::as_str)
                     .map(str::to_owned),
                 ..Default::default()
@@ -248,7 +249,7 @@ impl Config {
         let classifier = self.classifier();
         for fs in self.flow_schemas.values() {
             let level = fs
-                .pointer("/spec/priorityLevelConfiguration/name")
+                .at("/spec/priorityLevelConfiguration/name")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
             if let Err(e) =
@@ -269,7 +270,7 @@ async fn sync_dangling(
     dangling: bool,
 ) -> Result<(), RegistryError> {
     let level = fs
-        .pointer("/spec/priorityLevelConfiguration/name")
+        .at("/spec/priorityLevelConfiguration/name")
         .and_then(Value::as_str)
         .unwrap_or_default();
     let (status, reason, message) = if dangling {
@@ -292,7 +293,7 @@ async fn sync_dangling(
         )
     };
     let conditions = fs
-        .pointer("/status/conditions")
+        .at("/status/conditions")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -310,7 +311,7 @@ async fn sync_dangling(
         "message": message,
     });
     let name = fs
-        .pointer("/metadata/name")
+        .at("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or_default();
     let written = registry
@@ -322,7 +323,7 @@ async fn sync_dangling(
             |stored| {
                 let mut object = stored.clone();
                 let mut kept: Vec<Value> = object
-                    .pointer("/status/conditions")
+                    .at("/status/conditions")
                     .and_then(Value::as_array)
                     .cloned()
                     .unwrap_or_default()

@@ -8,6 +8,7 @@ use serde_json::Value;
 use service_plan::apply::{self as plan, ApplyError, UpdateWrite};
 use service_plan::codec::{self, Gvk};
 use service_plan::field::go_quote;
+use service_plan::json::Pointer as _;
 use service_plan::status::Resource;
 
 use super::str_at;
@@ -63,7 +64,7 @@ impl Tracking {
         };
         match self {
             Tracking::Apply => {
-                let entries = request.pointer("/metadata/managedFields").cloned();
+                let entries = request.at("/metadata/managedFields").cloned();
                 if let Some(meta) = new.get_mut("metadata").and_then(Value::as_object_mut) {
                     match entries {
                         Some(entries) => meta.insert("managedFields".into(), entries),

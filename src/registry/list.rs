@@ -2,6 +2,7 @@
 //! registry delete each, so Services release what they hold as a single delete would.
 
 use serde_json::Value;
+use service_plan::json::Pointer as _;
 
 use super::namespaces::NAMESPACES;
 use super::{DeletePreconditions, Kind, ListOptions, Registry, RegistryError, WriteOptions};
@@ -30,12 +31,7 @@ impl Registry {
         let page = self.list(kind.resource.plural, namespace, &unpaged).await?;
         let mut deleted = Vec::with_capacity(page.items.len());
         for item in page.items {
-            let text = |p: &str| {
-                item.pointer(p)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned()
-            };
+            let text = |p: &str| item.at(p).and_then(Value::as_str).unwrap_or("").to_owned();
             let (ns, name) = (text("/metadata/namespace"), text("/metadata/name"));
             match self
                 .delete(kind, &ns, &name, &DeletePreconditions::default(), write)

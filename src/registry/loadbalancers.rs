@@ -2,6 +2,7 @@
 //! keyed by `lb-…`, not served through Kubernetes discovery), their addresses taken from the
 //! configured pools, and the sharing rules checked when a Service is written.
 
+use service_plan::json::Pointer as _;
 use std::collections::BTreeMap;
 use std::sync::{PoisonError, RwLock};
 
@@ -177,7 +178,7 @@ fn object_for(
 /// The backends stored beside an instance, as JSON, by vServer-group id.
 pub fn stored_backends(object: &Value) -> BTreeMap<String, Value> {
     object
-        .pointer("/spec/vserverGroups")
+        .at("/spec/vserverGroups")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -426,7 +427,7 @@ impl Registry {
         self.guaranteed_update(LOAD_BALANCERS, key, |stored| async move {
             let created = stored
                 .object
-                .pointer("/metadata/creationTimestamp")
+                .at("/metadata/creationTimestamp")
                 .cloned()
                 .unwrap_or(Value::Null);
             let mut merged = stored_backends(&stored.object);
@@ -434,7 +435,7 @@ impl Registry {
             let mut object = object_for(instance, &merged, &stored.uid, &created)?;
             object["metadata"]["resourceVersion"] = stored
                 .object
-                .pointer("/metadata/resourceVersion")
+                .at("/metadata/resourceVersion")
                 .cloned()
                 .unwrap_or(Value::Null);
             if object == stored.object {
@@ -514,7 +515,7 @@ impl Registry {
             .iter()
             .flat_map(|r| {
                 r.object
-                    .pointer("/status/addresses")
+                    .at("/status/addresses")
                     .and_then(Value::as_array)
                     .cloned()
                     .unwrap_or_default()

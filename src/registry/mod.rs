@@ -15,6 +15,7 @@ pub mod rbac;
 mod services;
 mod write;
 
+use service_plan::json::Pointer as _;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -384,7 +385,7 @@ impl Registry {
     pub fn matches(&self, resource: &str, object: &Value, opts: &ListOptions) -> bool {
         if let Some(sel) = &opts.label_selector {
             let labels = object
-                .pointer("/metadata/labels")
+                .at("/metadata/labels")
                 .and_then(Value::as_object)
                 .map(|m| {
                     m.iter()
@@ -487,10 +488,7 @@ fn reads_as_stored(resource: &str, object: &Value) -> bool {
 
 /// A string field of a JSON object, `""` when absent.
 pub fn str_at<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or("")
+    object.at(pointer).and_then(Value::as_str).unwrap_or("")
 }
 
 /// The Kind of a served resource, for field selectors (`""` for anything else).

@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use service_plan::codec::{self, FieldValidation, Gvk};
 use service_plan::field::FieldErrors;
 use service_plan::format;
+use service_plan::json::Pointer as _;
 use service_plan::meta::{
     NameCheck, validate_object_meta_generic, validate_object_meta_update_generic,
 };
@@ -1032,8 +1033,8 @@ impl Registry {
                 // the annotations with a status write; an apply keeps the managed fields its
                 // merge computed.
                 let status = object.get("status").cloned();
-                let annotations = object.pointer("/metadata/annotations").cloned();
-                let managed = object.pointer("/metadata/managedFields").cloned();
+                let annotations = object.at("/metadata/annotations").cloned();
+                let managed = object.at("/metadata/managedFields").cloned();
                 object = old.clone();
                 if WORKLOAD_KINDS.contains(&kind.resource.kind) {
                     set_meta(&mut object, "annotations", annotations.unwrap_or(Value::Null));
@@ -1063,7 +1064,7 @@ impl Registry {
                     "deletionTimestamp",
                     "generation",
                 ] {
-                    if let Some(v) = old.pointer(&format!("/metadata/{keep}")) {
+                    if let Some(v) = old.at(&format!("/metadata/{keep}")) {
                         if keep == "uid" && !str_at(&object, "/metadata/uid").is_empty() {
                             continue;
                         }
@@ -1327,7 +1328,7 @@ impl Registry {
             .iter()
             .filter(|object| {
                 object
-                    .pointer("/metadata/ownerReferences")
+                    .at("/metadata/ownerReferences")
                     .and_then(Value::as_array)
                     .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid))
             })
@@ -1445,7 +1446,7 @@ fn default_on_create(kind: &Kind, object: &mut Value) {
         }
         "Pod" => {
             service_plan::workload::defaults::set_pod_defaults(object);
-            if object.pointer("/status/phase").is_none() {
+            if object.at("/status/phase").is_none() {
                 let qos_class = service_plan::workload::qos::pod_qos_class(object);
                 object["status"] = serde_json::json!({"phase": "Pending", "qosClass": qos_class});
             }
@@ -1471,11 +1472,11 @@ fn bump_generation(kind: &Kind, old: &Value, object: &mut Value) {
         return;
     }
     let generation = old
-        .pointer("/metadata/generation")
+        .at("/metadata/generation")
         .and_then(Value::as_i64)
         .unwrap_or(1);
     let annotations_changed = kind.resource.kind == "Deployment"
-        && old.pointer("/metadata/annotations") != object.pointer("/metadata/annotations");
+        && old.at("/metadata/annotations") != object.at("/metadata/annotations");
     let next = if old.get("spec") != object.get("spec") || annotations_changed {
         generation + 1
     } else {

@@ -1,6 +1,7 @@
 //! The plan preview: what a proposed Service change would allocate, release and do to Server
 //! Load Balancer instances, computed against the current cluster without storing anything.
 
+use service_plan::json::Pointer as _;
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -173,7 +174,7 @@ impl Registry {
         change: SlbChange,
     ) -> Result<ServicePlan, RegistryError> {
         let name = proposed
-            .pointer("/metadata/name")
+            .at("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();

@@ -17,6 +17,7 @@ mod sqlite;
 pub use cache::Encoded;
 pub use database_url::DatabaseUrl;
 
+use service_plan::json::Pointer as _;
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -1168,7 +1169,7 @@ impl Watch {
 /// `metadata.creationTimestamp` of an object, as the `created_at` column stores it.
 fn created_at(object: &Value) -> &str {
     object
-        .pointer("/metadata/creationTimestamp")
+        .at("/metadata/creationTimestamp")
         .and_then(Value::as_str)
         .unwrap_or("")
 }
@@ -1176,7 +1177,7 @@ fn created_at(object: &Value) -> &str {
 /// `spec.type` of an object, as the `spec_type` column stores it.
 fn spec_type(object: &Value) -> &str {
     object
-        .pointer("/spec/type")
+        .at("/spec/type")
         .and_then(Value::as_str)
         .unwrap_or("")
 }

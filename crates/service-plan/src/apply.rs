@@ -3,6 +3,7 @@
 //! configuration into the live object with pruning, per-field ownership conflicts, and the
 //! `Update` entries every other write records. Pure functions over JSON; no I/O.
 
+use crate::json::Pointer as _;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, btree_map};
 use std::fmt;
@@ -1201,7 +1202,7 @@ pub struct Managed {
 impl Managed {
     /// Decodes `metadata.managedFields` of `object`; anything malformed yields an error.
     pub fn of(object: &Value) -> Result<Managed, String> {
-        match object.pointer("/metadata/managedFields") {
+        match object.at("/metadata/managedFields") {
             None | Some(Value::Null) => Ok(Managed::default()),
             Some(list) => Managed::decode(list),
         }
@@ -1706,7 +1707,7 @@ pub fn apply(
     now: &Time,
 ) -> Result<ApplyOutcome, ApplyError> {
     if config
-        .pointer("/metadata/managedFields")
+        .at("/metadata/managedFields")
         .is_some_and(|v| !v.is_null())
     {
         return Err(ApplyError::BadRequest(
@@ -1732,7 +1733,7 @@ pub fn apply(
     };
     let ignored = schema.reset_fields(subresource);
     // `skipNonAppliedManager`: what an untracked object holds belongs to `before-first-apply`.
-    if managed.is_empty() && live.pointer("/metadata/uid").is_some() {
+    if managed.is_empty() && live.at("/metadata/uid").is_some() {
         let record = UpdateWrite {
             live: None,
             request: &live,
@@ -1820,7 +1821,7 @@ fn prune(merged: &Value, managed: &Managed, last: &FieldSet, schema: &ApplySchem
 
 fn last_applied(object: &Value) -> Option<&str> {
     object
-        .pointer("/metadata/annotations")
+        .at("/metadata/annotations")
         .and_then(|a| a.get(LAST_APPLIED_ANNOTATION))
         .and_then(Value::as_str)
 }

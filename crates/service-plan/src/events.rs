@@ -5,6 +5,7 @@
 //! `pkg/apis/core/validation/events.go` (`ValidateEventCreate`, `ValidateEventUpdate`), which
 //! is strict only for requests through events.k8s.io/v1.
 
+use crate::json::Pointer as _;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::{Map, Value};
 
@@ -106,12 +107,12 @@ impl RequestApi {
 }
 
 fn text<'a>(event: &'a Value, pointer: &str) -> &'a str {
-    event.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    event.at(pointer).and_then(Value::as_str).unwrap_or("")
 }
 
 /// Whether a timestamp field is unset (Go's zero `time.Time`): absent or null.
 fn time_is_zero(event: &Value, pointer: &str) -> bool {
-    event.pointer(pointer).is_none_or(Value::is_null)
+    event.at(pointer).is_none_or(Value::is_null)
 }
 
 fn count_of(event: &Value) -> i64 {

@@ -2,6 +2,7 @@
 //! through what (the console, `kubectl edit`, `kubectl apply`, a controller) and what changed
 //! since the revision before it, with status-only and bookkeeping-only revisions marked to fold.
 
+use crate::json::Pointer as _;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -221,7 +222,7 @@ pub fn restore_body(
             for field in SERVER_METADATA {
                 meta.remove(*field);
             }
-            if let Some(rv) = current.and_then(|c| c.pointer("/metadata/resourceVersion")) {
+            if let Some(rv) = current.and_then(|c| c.at("/metadata/resourceVersion")) {
                 meta.insert("resourceVersion".into(), rv.clone());
             }
         }

@@ -19,6 +19,7 @@ pub mod field;
 pub mod flowcontrol;
 pub mod format;
 pub mod history;
+pub mod json;
 pub mod lease;
 pub mod meta;
 pub mod nesting;

@@ -4,6 +4,7 @@
 //! conversions of `pkg/apis/core/v1/conversion.go` and the `…ToSelectableFields` functions of
 //! `pkg/registry/*/strategy.go`. Every error is the text kube-apiserver puts in its 400 BadRequest.
 
+use crate::json::Pointer as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -1058,7 +1059,7 @@ fn convert_field_label<'a>(kind: &str, label: &'a str) -> Result<&'a str, String
 /// Reads a string at a JSON pointer; absent and non-string values read as `""`.
 fn string_at(object: &Value, pointer: &str) -> String {
     object
-        .pointer(pointer)
+        .at(pointer)
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
@@ -1067,7 +1068,7 @@ fn string_at(object: &Value, pointer: &str) -> String {
 /// Reads a boolean at a JSON pointer as Go prints it; absent reads as `false`.
 fn bool_at(object: &Value, pointer: &str) -> String {
     object
-        .pointer(pointer)
+        .at(pointer)
         .and_then(Value::as_bool)
         .unwrap_or(false)
         .to_string()

@@ -2,6 +2,7 @@
 //! pending), say why, from the Service, the namespace's pods and the Service's events. Pure
 //! functions over the objects; the console's Details page shows them.
 
+use crate::json::Pointer as _;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{PodSpec, ServicePort};
@@ -12,11 +13,11 @@ use crate::service::types::{TYPE_EXTERNAL_NAME, TYPE_LOAD_BALANCER};
 use crate::target_ports::{UnexposedTarget, exposed_ports, unexposed_targets};
 
 fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
-    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    v.at(pointer).and_then(Value::as_str).unwrap_or("")
 }
 
 fn list<'a>(v: &'a Value, pointer: &str) -> &'a [Value] {
-    v.pointer(pointer)
+    v.at(pointer)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default()
@@ -51,7 +52,7 @@ pub fn why_no_traffic(
 ) -> Vec<String> {
     let mut reasons = Vec::new();
     let namespace = s(svc, "/metadata/namespace");
-    let selector: BTreeMap<String, String> = string_map(svc.pointer("/spec/selector"));
+    let selector: BTreeMap<String, String> = string_map(svc.at("/spec/selector"));
     let pending = s(svc, "/spec/type") == TYPE_LOAD_BALANCER
         && list(svc, "/status/loadBalancer/ingress").is_empty();
     if ready_endpoints == 0 && s(svc, "/spec/type") != TYPE_EXTERNAL_NAME {
@@ -64,10 +65,7 @@ pub fn why_no_traffic(
             let matching: Vec<&Value> = pods
                 .iter()
                 .filter(|p| {
-                    matches_service_selector(
-                        Some(&selector),
-                        &string_map(p.pointer("/metadata/labels")),
-                    )
+                    matches_service_selector(Some(&selector), &string_map(p.at("/metadata/labels")))
                 })
                 .collect();
             let text = selector
@@ -128,14 +126,14 @@ pub fn why_no_traffic(
 /// The ports of `svc` whose targetPort the pods its selector matches among `pods` do not
 /// expose (see [`crate::target_ports`]); empty for a Service without a selector.
 pub fn unexposed_in(svc: &Value, pods: &[Value]) -> Vec<UnexposedTarget> {
-    let selector = string_map(svc.pointer("/spec/selector"));
+    let selector = string_map(svc.at("/spec/selector"));
     if selector.is_empty() {
         return Vec::new();
     }
     let specs: Vec<PodSpec> = pods
         .iter()
         .filter(|p| {
-            matches_service_selector(Some(&selector), &string_map(p.pointer("/metadata/labels")))
+            matches_service_selector(Some(&selector), &string_map(p.at("/metadata/labels")))
         })
         .filter_map(|p| serde_json::from_value(p.get("spec")?.clone()).ok())
         .collect();
@@ -143,7 +141,7 @@ pub fn unexposed_in(svc: &Value, pods: &[Value]) -> Vec<UnexposedTarget> {
         return Vec::new();
     }
     let ports: Vec<ServicePort> = svc
-        .pointer("/spec/ports")
+        .at("/spec/ports")
         .and_then(|p| serde_json::from_value(p.clone()).ok())
         .unwrap_or_default();
     unexposed_targets(&ports, &exposed_ports(&specs))

@@ -2,6 +2,7 @@
 //! from `service_plan::rbac::request_info` — the same reading RBAC authorises.
 
 use serde::Serialize;
+use service_plan::json::Pointer as _;
 
 /// `audit.k8s.io/v1` ObjectReference, in upstream's field order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -31,7 +32,7 @@ impl ObjectRef {
     pub fn fill_from(&mut self, object: &serde_json::Value) {
         let meta = |field: &str| {
             object
-                .pointer(&format!("/metadata/{field}"))
+                .at(&format!("/metadata/{field}"))
                 .and_then(serde_json::Value::as_str)
                 .unwrap_or("")
                 .to_owned()

@@ -9,6 +9,7 @@
 //! (`autoscaling.alpha.kubernetes.io/current-metrics`) are not written: v1 shows the cpu
 //! utilization only, and a status write through v1 keeps only that.
 
+use crate::json::Pointer as _;
 use serde_json::{Map, Value, json};
 
 use super::{STORED_API_VERSION, V1_API_VERSION, cpu_utilization_metric, v1_metrics};
@@ -73,13 +74,13 @@ fn set_annotation(meta: &mut Map<String, Value>, key: &str, value: &Value) {
 
 fn has_utilization(metric: &Value) -> bool {
     metric
-        .pointer("/resource/target/averageUtilization")
+        .at("/resource/target/averageUtilization")
         .is_some_and(|u| !u.is_null())
 }
 
 fn is_cpu_resource(metric: &Value) -> bool {
     metric.get("type").and_then(Value::as_str) == Some("Resource")
-        && metric.pointer("/resource/name").and_then(Value::as_str) == Some("cpu")
+        && metric.at("/resource/name").and_then(Value::as_str) == Some("cpu")
 }
 
 /// Copies the `keys` of `from` that are set into `to`.
@@ -133,7 +134,7 @@ pub fn to_v1(hpa: &Value) -> Value {
     }
     if let Some(cpu) = metrics.into_iter().flatten().find(|m| is_cpu_resource(m))
         && let Some(u) = cpu
-            .pointer("/resource/target/averageUtilization")
+            .at("/resource/target/averageUtilization")
             .filter(|u| !u.is_null())
     {
         v1_spec.insert("targetCPUUtilizationPercentage".into(), u.clone());
@@ -153,7 +154,7 @@ pub fn to_v1(hpa: &Value) -> Value {
     let current = status.get("currentMetrics").and_then(Value::as_array);
     for metric in current.into_iter().flatten().filter(|m| is_cpu_resource(m)) {
         if let Some(u) = metric
-            .pointer("/resource/current/averageUtilization")
+            .at("/resource/current/averageUtilization")
             .filter(|u| !u.is_null())
         {
             v1_status.insert("currentCPUUtilizationPercentage".into(), u.clone());

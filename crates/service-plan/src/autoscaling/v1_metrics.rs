@@ -4,6 +4,7 @@
 //! (pkg/apis/autoscaling/v1/conversion.go, `Convert_autoscaling_*MetricSource_To_v1_*` and back).
 //! Fields are written in the Go structs' order, as `json.Marshal` writes them.
 
+use crate::json::Pointer as _;
 use serde_json::{Map, Value};
 
 /// Copies `from[from_key]` to `to[to_key]` when set.
@@ -14,7 +15,7 @@ fn put(to: &mut Map<String, Value>, to_key: &str, from: Option<&Value>) {
 }
 
 fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    v.pointer(path)
+    v.at(path)
 }
 
 /// A v2 metric as v1's annotation spells it.

@@ -3,6 +3,7 @@
 //! validated by the registry's generic rules (names are DNS subdomains,
 //! `ValidateReplicationControllerName`).
 
+use crate::json::Pointer as _;
 use serde_json::Value;
 
 use crate::field::{FieldError, FieldErrors, Raw};
@@ -50,7 +51,7 @@ fn quantity_sign(q: &Value) -> Option<i128> {
 pub fn validate(hpa: &Value, old: Option<&Value>) -> FieldErrors {
     // An update may keep minReplicas 0 if the stored object has it (the gate was on once).
     let lower_bound = match old
-        .and_then(|o| o.pointer("/spec/minReplicas"))
+        .and_then(|o| o.at("/spec/minReplicas"))
         .and_then(Value::as_i64)
     {
         Some(0) => 0,

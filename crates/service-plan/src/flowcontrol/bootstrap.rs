@@ -6,6 +6,7 @@
 //! missing and put back only while their `apf.kubernetes.io/autoupdate-spec` is `true` (or
 //! absent on an object still at generation 1).
 
+use crate::json::Pointer as _;
 use serde_json::{Value, json};
 
 use super::{AUTO_UPDATE_ANNOTATION, NAME_CATCH_ALL, NAME_EXEMPT};
@@ -367,26 +368,21 @@ pub fn mandatory(resource: &str, name: &str) -> Option<BootstrapObject> {
 /// object nobody has changed since it was created (generation 1).
 fn should_update_spec(current: &Value) -> bool {
     let annotation = current
-        .pointer(&format!(
+        .at(&format!(
             "/metadata/annotations/{}",
             AUTO_UPDATE_ANNOTATION.replace('/', "~1")
         ))
         .and_then(Value::as_str);
     match annotation.and_then(crate::format::parse_go_bool) {
         Some(update) => update,
-        None => {
-            current
-                .pointer("/metadata/generation")
-                .and_then(Value::as_i64)
-                == Some(1)
-        }
+        None => current.at("/metadata/generation").and_then(Value::as_i64) == Some(1),
     }
 }
 
 /// `shouldUpdateAnnotation`: unless the annotation already says `desired`.
 fn should_update_annotation(current: &Value, desired: bool) -> bool {
     let annotation = current
-        .pointer(&format!(
+        .at(&format!(
             "/metadata/annotations/{}",
             AUTO_UPDATE_ANNOTATION.replace('/', "~1")
         ))

@@ -4,6 +4,7 @@
 //! (pkg/apis/flowcontrol/validation/validation.go), with upstream's texts. Metadata is validated
 //! by the registry's generic rules; objects are the decoded JSON.
 
+use crate::json::Pointer as _;
 use k8s_openapi::api::flowcontrol::v1::{
     FlowSchemaSpec, LimitResponse, LimitedPriorityLevelConfiguration, NonResourcePolicyRule,
     PolicyRulesWithSubjects, PriorityLevelConfigurationSpec, QueuingConfiguration,
@@ -113,7 +114,7 @@ pub fn prepare_for_create(object: &mut Value) {
 /// an update validates the new object alone).
 pub fn validate(object: &Value) -> FieldErrors {
     let name = object
-        .pointer("/metadata/name")
+        .at("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or_default();
     let spec = object.get("spec").cloned().unwrap_or(json!({}));
@@ -707,7 +708,7 @@ fn validate_queuing(queuing: &QueuingConfiguration, path: &str) -> FieldErrors {
 fn validate_status(object: &Value) -> FieldErrors {
     let mut errs = FieldErrors::new();
     let conditions = object
-        .pointer("/status/conditions")
+        .at("/status/conditions")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();

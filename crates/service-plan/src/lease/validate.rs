@@ -2,6 +2,7 @@
 //! and `ValidateLeaseSpec` (pkg/apis/coordination/validation/validation.go). The object is
 //! the decoded JSON; metadata is validated by the registry's generic rules.
 
+use crate::json::Pointer as _;
 use k8s_openapi::api::coordination::v1::LeaseSpec;
 use serde_json::Value;
 
@@ -28,10 +29,7 @@ pub fn prepare_for_create(lease: &mut Value) {
 pub fn prepare_for_update(lease: &mut Value, old: &Value) {
     let kept: Vec<bool> = GATED_FIELDS
         .iter()
-        .map(|f| {
-            old.pointer(&format!("/spec/{f}"))
-                .is_some_and(|v| !v.is_null())
-        })
+        .map(|f| old.at(&format!("/spec/{f}")).is_some_and(|v| !v.is_null()))
         .collect();
     if let Some(spec) = lease.get_mut("spec").and_then(Value::as_object_mut) {
         for (field, keep) in GATED_FIELDS.iter().zip(kept) {

@@ -5,6 +5,7 @@
 //! deployment_util.go, pkg/controller/deployment/{sync,rolling,progress}.go and
 //! pkg/controller/controller_utils.go (`ComputeHash`). Objects are the stored JSON.
 
+use crate::json::Pointer as _;
 use serde_json::{Map, Value, json};
 
 use super::defaults::STRATEGY_ROLLING_UPDATE;
@@ -147,13 +148,13 @@ pub fn equal_ignore_hash(a: &Value, b: &Value) -> bool {
 
 /// An integer at `pointer`, 0 when absent.
 pub fn int_at(object: &Value, pointer: &str) -> i64 {
-    object.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
+    object.at(pointer).and_then(Value::as_i64).unwrap_or(0)
 }
 
 /// `spec.replicas` (defaulted to 1 on every stored object).
 pub fn spec_replicas(object: &Value) -> i64 {
     object
-        .pointer("/spec/replicas")
+        .at("/spec/replicas")
         .and_then(Value::as_i64)
         .unwrap_or(1)
 }
@@ -161,7 +162,7 @@ pub fn spec_replicas(object: &Value) -> i64 {
 /// An annotation of `object`, if set.
 pub fn annotation<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
     object
-        .pointer("/metadata/annotations")
+        .at("/metadata/annotations")
         .and_then(Value::as_object)
         .and_then(|a| a.get(key))
         .and_then(Value::as_str)
@@ -201,13 +202,13 @@ pub fn scaled_value(value: Option<&Value>, total: i64, round_up: bool) -> i64 {
 
 /// Whether the Deployment rolls out with `RollingUpdate`.
 pub fn is_rolling_update(d: &Value) -> bool {
-    d.pointer("/spec/strategy/type").and_then(Value::as_str) == Some(STRATEGY_ROLLING_UPDATE)
+    d.at("/spec/strategy/type").and_then(Value::as_str) == Some(STRATEGY_ROLLING_UPDATE)
 }
 
 /// `ResolveFenceposts`: the surge and unavailability a rolling update allows for `desired`
 /// replicas; both zero (rounding) gives one unavailable.
 pub fn resolve_fenceposts(d: &Value, desired: i64) -> (i64, i64) {
-    let rolling = d.pointer("/spec/strategy/rollingUpdate");
+    let rolling = d.at("/spec/strategy/rollingUpdate");
     let surge = scaled_value(rolling.and_then(|r| r.get("maxSurge")), desired, true);
     let unavailable = scaled_value(
         rolling.and_then(|r| r.get("maxUnavailable")),
@@ -240,7 +241,7 @@ pub fn max_unavailable(d: &Value) -> i64 {
 
 /// `HasProgressDeadline`.
 pub fn has_progress_deadline(d: &Value) -> bool {
-    d.pointer("/spec/progressDeadlineSeconds")
+    d.at("/spec/progressDeadlineSeconds")
         .and_then(Value::as_i64)
         .is_some_and(|s| s != NO_DEADLINE)
 }
@@ -306,10 +307,7 @@ pub fn set_new_rs_annotations(
     exists: bool,
 ) -> bool {
     let mut changed = false;
-    if let Some(from) = d
-        .pointer("/metadata/annotations")
-        .and_then(Value::as_object)
-    {
+    if let Some(from) = d.at("/metadata/annotations").and_then(Value::as_object) {
         for (k, v) in from {
             if ANNOTATIONS_TO_SKIP.contains(&k.as_str()) || annotations.get(k) == Some(v) {
                 continue;
@@ -441,10 +439,10 @@ pub fn calculate_status(d: &Value, all: &[&Value], new_rs: Option<&Value>, now: 
     if let Some(o) = status.as_object_mut() {
         o.retain(|_, v| v.as_i64() != Some(0));
     }
-    if let Some(conditions) = d.pointer("/status/conditions").filter(|c| c.is_array()) {
+    if let Some(conditions) = d.at("/status/conditions").filter(|c| c.is_array()) {
         status["conditions"] = conditions.clone();
     }
-    if let Some(count) = d.pointer("/status/collisionCount").filter(|c| !c.is_null()) {
+    if let Some(count) = d.at("/status/collisionCount").filter(|c| !c.is_null()) {
         status["collisionCount"] = count.clone();
     }
     let condition = if available >= spec_replicas(d) - max_unavailable(d) {
@@ -542,7 +540,7 @@ pub fn requeue_after(d: &Value, status: &Value, now: &Value) -> Option<i64> {
 /// seconds until it will be.
 pub fn pod_available_in(pod: &Value, min_ready_seconds: i64, now: &Value) -> Option<i64> {
     let ready = pod
-        .pointer("/status/conditions")
+        .at("/status/conditions")
         .and_then(Value::as_array)?
         .iter()
         .find(|c| str_of(c, "type") == "Ready" && str_of(c, "status") == "True")?;
@@ -571,7 +569,7 @@ pub fn rollout_status(d: &Value, all: &[&Value], new_rs: Option<&Value>, now: &V
             .is_some_and(|c| str_of(c, "reason") == REASON_NEW_RS_AVAILABLE);
     if has_progress_deadline(d) && !complete_before {
         let name = new_rs.map(|rs| {
-            rs.pointer("/metadata/name")
+            rs.at("/metadata/name")
                 .and_then(Value::as_str)
                 .unwrap_or("")
         });

@@ -14,6 +14,7 @@ mod pod_spec;
 mod probes;
 mod volumes;
 
+use crate::json::Pointer as _;
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as metav1;
@@ -87,7 +88,7 @@ pub fn validate_replica_set_spec(replica_set: &Value) -> FieldErrors {
 pub fn validate_pod(pod: &Value) -> FieldErrors {
     let mut errs = FieldErrors::new();
     let name = pod
-        .pointer("/metadata/name")
+        .at("/metadata/name")
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty());
     let spec = pod.get("spec").unwrap_or(&Value::Null);
@@ -100,10 +101,7 @@ pub fn validate_pod(pod: &Value) -> FieldErrors {
 /// the strategies' `ValidateUpdate`).
 pub fn validate_selector_unchanged(object: &Value, old: &Value) -> FieldErrors {
     let mut errs = FieldErrors::new();
-    let (new, old) = (
-        object.pointer("/spec/selector"),
-        old.pointer("/spec/selector"),
-    );
+    let (new, old) = (object.at("/spec/selector"), old.at("/spec/selector"));
     if new != old {
         errs.push(FieldError::invalid(
             "spec.selector",

@@ -3,6 +3,7 @@
 //! collide with each other. The subPath, mountPropagation and recursiveReadOnly errors name
 //! the list rather than the item, as upstream's do.
 
+use crate::json::Pointer as _;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
@@ -101,7 +102,7 @@ fn mount_propagation(errs: &mut FieldErrors, propagation: &str, container: &Valu
         errs.push(FieldError::not_supported(path, propagation, &SUPPORTED));
     }
     let privileged = container
-        .pointer("/securityContext/privileged")
+        .at("/securityContext/privileged")
         .and_then(Value::as_bool)
         == Some(true);
     if propagation == "Bidirectional" && !privileged {
