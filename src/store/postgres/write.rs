@@ -248,42 +248,43 @@ async fn check_and_allocate<'w>(
 
     let mut released = Vec::new();
     for allocation in &write.release {
-        let deleted = sqlx::query(
-            "DELETE FROM allocations WHERE pool = $1 AND value = $2 \
-             AND owner_kind = $3 AND owner_namespace = $4 AND owner_name = $5",
-        )
-        .bind(&allocation.pool)
-        .bind(&allocation.value)
-        .bind(&key.kind)
-        .bind(&key.namespace)
-        .bind(&key.name)
-        .execute(&mut *conn)
-        .await?;
-        if deleted.rows_affected() > 0 {
+        let release = "DELETE FROM allocations WHERE pool = $1 AND value = $2 \
+             AND owner_kind = $3 AND owner_namespace = $4 AND owner_name = $5";
+        if execute_for_allocation(conn, release, allocation, key).await? > 0 {
             released.push(allocation.clone());
         }
     }
 
     let mut allocated = Vec::new();
     for allocation in &write.allocate {
-        let inserted = sqlx::query(
-            "INSERT INTO allocations (pool, value, owner_kind, owner_namespace, owner_name) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (pool, value) DO NOTHING",
-        )
-        .bind(&allocation.pool)
-        .bind(&allocation.value)
-        .bind(&key.kind)
-        .bind(&key.namespace)
-        .bind(&key.name)
-        .execute(&mut *conn)
-        .await?;
-        if inserted.rows_affected() == 0 {
+        let take = "INSERT INTO allocations (pool, value, owner_kind, owner_namespace, owner_name) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (pool, value) DO NOTHING";
+        if execute_for_allocation(conn, take, allocation, key).await? == 0 {
             return Err(StoreError::AllocationTaken(allocation.clone()));
         }
         released.retain(|released| released != allocation);
         allocated.push(allocation.clone());
     }
     Ok((key, current, allocated, released))
+}
+
+/// Runs an allocation statement (pool, value, owner kind, namespace, name) and returns the rows
+/// it changed.
+async fn execute_for_allocation(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    allocation: &Allocation,
+    owner: &ObjectKey,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(sql)
+        .bind(&allocation.pool)
+        .bind(&allocation.value)
+        .bind(&owner.kind)
+        .bind(&owner.namespace)
+        .bind(&owner.name)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 async fn apply_write(

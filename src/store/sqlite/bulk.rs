@@ -13,8 +13,8 @@ use crate::store::HistoryNote;
 
 use super::super::rows::{HistoryClock, NewHistoryRow, to_json};
 use super::super::{
-    Allocation, Applied, BatchOp, Encoded, Event, EventType, ObjectKey, Precondition, Revision,
-    Shared, StoreError, Write, WriteOp, created_at, spec_type, with_resource_version,
+    Allocation, Applied, BatchOp, Encoded, Event, EventType, ObjectKey, Revision, Shared,
+    StoreError, Write, WriteOp, created_at, spec_type, with_resource_version,
 };
 use super::write::{insert_allocation, insert_event, insert_history, put_object, write_sql};
 
@@ -40,17 +40,6 @@ struct Row {
     history: Option<HistoryNote>,
 }
 
-/// One put of the batch, borrowed from its op, with the object to move out.
-struct Put<'a> {
-    key: &'a ObjectKey,
-    uid: &'a String,
-    object: &'a mut serde_json::Value,
-    precondition: &'a Precondition,
-    allocate: &'a [Allocation],
-    history: &'a Option<HistoryNote>,
-    read_as_is: Option<bool>,
-}
-
 /// Decides `ops` in memory, or `None` when the batch needs the general path (a delete, a
 /// release, whose owners only the allocations table knows, or a compaction). A planned put's
 /// object is moved out of its op into the outcome, not copied: this runs on the writer, where
@@ -60,36 +49,12 @@ pub(in crate::store) fn plan(
     shared: &Shared,
     revision: Revision,
 ) -> Option<Plan> {
-    let mut puts = Vec::with_capacity(ops.len());
-    for op in ops.iter_mut() {
-        let BatchOp::Write(Write {
-            op:
-                WriteOp::Put {
-                    key,
-                    uid,
-                    object,
-                    precondition,
-                },
-            allocate,
-            release,
-            history,
-            read_as_is,
-        }) = op
-        else {
-            return None;
-        };
-        if !release.is_empty() {
-            return None;
-        }
-        puts.push(Put {
-            key,
-            uid,
-            object,
-            precondition,
-            allocate,
-            history,
-            read_as_is: *read_as_is,
-        });
+    let puts_only = ops.iter().all(|op| {
+        matches!(op, BatchOp::Write(write)
+            if write.release.is_empty() && matches!(write.op, WriteOp::Put { .. }))
+    });
+    if !puts_only {
+        return None;
     }
     let cache = shared.read_objects();
     let taken = shared
@@ -101,19 +66,32 @@ pub(in crate::store) fn plan(
     let mut plan = Plan {
         revision_before: revision,
         revision_after: revision,
-        outcomes: Vec::with_capacity(puts.len()),
-        rows: Vec::with_capacity(puts.len()),
+        outcomes: Vec::with_capacity(ops.len()),
+        rows: Vec::with_capacity(ops.len()),
     };
-    for put in puts {
-        let Put {
-            key,
-            uid,
-            object,
-            precondition,
+    for op in ops.iter_mut() {
+        let BatchOp::Write(Write {
+            op:
+                WriteOp::Put {
+                    key,
+                    uid,
+                    object,
+                    precondition,
+                },
             allocate,
             history,
             read_as_is,
-        } = put;
+            ..
+        }) = op
+        else {
+            // Not reached (every op is a put, as checked above); an outcome keeps the replies
+            // in step all the same.
+            plan.outcomes.push(Err(StoreError::Corrupt(
+                "a planned batch holds only puts".to_owned(),
+            )));
+            continue;
+        };
+        let read_as_is = *read_as_is;
         let cached = cache.get(key);
         let current = written
             .get(key)

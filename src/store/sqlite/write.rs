@@ -31,6 +31,14 @@ pub(super) mod write_sql {
     /// Takes a pool value for an owner: pool, value, owner kind, namespace, name.
     pub(in crate::store) const INSERT_ALLOCATION: &str = "INSERT INTO allocations \
         (pool, value, owner_kind, owner_namespace, owner_name) VALUES (?1, ?2, ?3, ?4, ?5)";
+    /// As [`INSERT_ALLOCATION`], changing nothing when the value is taken already.
+    pub(in crate::store) const TAKE_ALLOCATION: &str = "INSERT INTO allocations \
+        (pool, value, owner_kind, owner_namespace, owner_name) VALUES (?1, ?2, ?3, ?4, ?5) \
+        ON CONFLICT (pool, value) DO NOTHING";
+    /// Gives a value back, if the owner holds it; parameters as [`INSERT_ALLOCATION`].
+    pub(in crate::store) const RELEASE_ALLOCATION: &str = "DELETE FROM allocations \
+        WHERE pool = ?1 AND value = ?2 \
+        AND owner_kind = ?3 AND owner_namespace = ?4 AND owner_name = ?5";
     /// Writes an object: kind, namespace, name, uid, revision, object, created_at, spec_type.
     /// created_at and spec_type are derived from the object by the caller, in the same
     /// statement as the object, so the list indexes can never disagree with what is stored.
@@ -322,37 +330,13 @@ fn apply_write(
 
     let mut released = Vec::new();
     for allocation in &write.release {
-        let deleted = conn
-            .prepare_cached(
-                "DELETE FROM allocations WHERE pool = ?1 AND value = ?2 \
-                 AND owner_kind = ?3 AND owner_namespace = ?4 AND owner_name = ?5",
-            )?
-            .execute(params![
-                allocation.pool,
-                allocation.value,
-                key.kind,
-                key.namespace,
-                key.name
-            ])?;
-        if deleted > 0 {
+        if execute_for_allocation(conn, write_sql::RELEASE_ALLOCATION, allocation, key)? > 0 {
             released.push(allocation.clone());
         }
     }
     let mut allocated = Vec::new();
     for allocation in &write.allocate {
-        let inserted = conn
-            .prepare_cached(
-                "INSERT INTO allocations (pool, value, owner_kind, owner_namespace, owner_name) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (pool, value) DO NOTHING",
-            )?
-            .execute(params![
-                allocation.pool,
-                allocation.value,
-                key.kind,
-                key.namespace,
-                key.name
-            ])?;
-        if inserted == 0 {
+        if execute_for_allocation(conn, write_sql::TAKE_ALLOCATION, allocation, key)? == 0 {
             return Err(StoreError::AllocationTaken(allocation.clone()));
         }
         released.retain(|released| released != allocation);
@@ -442,15 +426,24 @@ pub(super) fn insert_allocation(
     allocation: &Allocation,
     owner: &ObjectKey,
 ) -> rusqlite::Result<()> {
-    conn.prepare_cached(write_sql::INSERT_ALLOCATION)?
-        .execute(params![
-            allocation.pool,
-            allocation.value,
-            owner.kind,
-            owner.namespace,
-            owner.name
-        ])?;
-    Ok(())
+    execute_for_allocation(conn, write_sql::INSERT_ALLOCATION, allocation, owner).map(drop)
+}
+
+/// Runs one of the allocation statements (pool, value, owner kind, namespace, name) and
+/// returns the rows it changed.
+fn execute_for_allocation(
+    conn: &Connection,
+    sql: &str,
+    allocation: &Allocation,
+    owner: &ObjectKey,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params![
+        allocation.pool,
+        allocation.value,
+        owner.kind,
+        owner.namespace,
+        owner.name
+    ])
 }
 
 /// Writes an object's row (see [`write_sql::PUT_OBJECT`]).
