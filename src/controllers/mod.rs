@@ -439,6 +439,9 @@ fn overlay(current: &Value, desired: &Value) -> Value {
 /// What a controller must write so that `stored` holds the fields of `desired` it owns: the
 /// whole object (`None`: it already does) and a changed `status` for a status subresource.
 fn changes(kind: &Kind, stored: &Value, desired: &Value) -> (Option<Value>, Option<Value>) {
+    if holds(stored, desired) {
+        return (None, None);
+    }
     let has_status = kind.subresources.contains(&"status");
     let mut body = overlay(stored, desired);
     let status = desired
@@ -452,13 +455,18 @@ fn changes(kind: &Kind, stored: &Value, desired: &Value) -> (Option<Value>, Opti
     (body, status.filter(|_| has_status))
 }
 
-/// Whether `stored` already holds the fields of `desired` a controller owns: whether
-/// [`changes`] would find nothing to write, decided without building the overlay (every event
-/// of a controller's own write asks this, and the copy cost more than the rest of the check).
+/// Whether `stored` already holds the fields of `desired` a controller owns.
 pub fn is_current(plural: &str, stored: &Value, desired: &Value) -> Result<bool, RegistryError> {
     kind(plural)?;
+    Ok(holds(stored, desired))
+}
+
+/// Whether `stored` already holds the fields of `desired` a controller owns (those [`overlay`]
+/// copies, and a `status`), decided without building the overlay: every event of a controller's
+/// own write asks this, and the copy cost more than the rest of the check.
+fn holds(stored: &Value, desired: &Value) -> bool {
     let (Some(have), Some(want)) = (stored.as_object(), desired.as_object()) else {
-        return Ok(stored == desired);
+        return stored == desired;
     };
     let owned = |key: &String| key != "metadata" && key != "status";
     let fields = want
@@ -484,7 +492,7 @@ pub fn is_current(plural: &str, stored: &Value, desired: &Value) -> Result<bool,
     let status = desired
         .get("status")
         .is_none_or(|status| stored.get("status") == Some(status));
-    Ok(fields && meta && status)
+    fields && meta && status
 }
 
 /// Creates `desired`, or updates the stored object when the fields the controller owns

@@ -1173,22 +1173,18 @@ impl Registry {
     ) -> Result<Value, RegistryError> {
         let ns = if kind.namespaced { namespace } else { "" };
         let key = &ObjectKey::new(kind.resource.plural, ns, name);
-        if !opts.dry_run && dependents_of(kind).is_some() {
-            match opts.propagation {
-                Propagation::Background => {}
-                Propagation::Orphan => {
-                    let uid = self
-                        .mark_deleting(kind, key, preconditions, ORPHAN_FINALIZER)
-                        .await?;
-                    self.orphan_dependents(kind, namespace, &uid).await?;
-                }
-                Propagation::Foreground => {
-                    let uid = self
-                        .mark_deleting(kind, key, preconditions, FOREGROUND_FINALIZER)
-                        .await?;
-                    Box::pin(self.delete_dependents(kind, namespace, &uid)).await?;
-                }
-            }
+        let finalizer = match opts.propagation {
+            Propagation::Background => None,
+            Propagation::Orphan => Some(ORPHAN_FINALIZER),
+            Propagation::Foreground => Some(FOREGROUND_FINALIZER),
+        };
+        if let Some(finalizer) =
+            finalizer.filter(|_| !opts.dry_run && dependents_of(kind).is_some())
+        {
+            let uid = self
+                .mark_deleting(kind, key, preconditions, finalizer)
+                .await?;
+            Box::pin(self.collect_dependents(kind, namespace, &uid, opts.propagation)).await?;
         }
         self.guaranteed_update(kind.resource, key, |stored| async move {
             check_delete_preconditions(kind.resource, name, &stored, preconditions)?;
@@ -1241,66 +1237,54 @@ impl Registry {
         .await
     }
 
-    /// What the garbage collector does for an owner deleted with `propagationPolicy: Orphan`
-    /// before it goes: its dependents lose their owner reference to it and stay
-    /// (`orphanDependents` in `pkg/controller/garbagecollector/garbagecollector.go`), for the
-    /// kinds [`dependents_of`] names.
-    async fn orphan_dependents(
+    /// What the garbage collector does to an owner's dependents before the owner goes, for the
+    /// kinds [`dependents_of`] names. With `Orphan` they lose their owner reference to it and
+    /// stay (`orphanDependents` in `pkg/controller/garbagecollector/garbagecollector.go`); with
+    /// `Foreground` they are deleted first, each in the foreground too.
+    async fn collect_dependents(
         &self,
         owner: &'static Kind,
         namespace: &str,
         uid: &str,
+        propagation: Propagation,
     ) -> Result<(), RegistryError> {
         let Some((kind, names)) = self.dependents(owner, namespace, uid).await? else {
             return Ok(());
         };
-        for name in &names {
-            let orphaned = self
-                .update_with(kind, namespace, name, &collector(), false, |current| {
-                    let mut object = current.clone();
-                    let refs = object
-                        .pointer_mut("/metadata/ownerReferences")
-                        .and_then(Value::as_array_mut);
-                    let left = refs.map_or(0, |refs| {
-                        refs.retain(|r| r["uid"] != uid);
-                        refs.len()
-                    });
-                    if left == 0 {
-                        set_meta(&mut object, "ownerReferences", Value::Null);
-                    }
-                    Ok(object)
-                })
-                .await;
-            match orphaned {
-                // Deleted meanwhile: nothing left to orphan.
-                Ok(_) | Err(RegistryError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
-    }
-
-    /// What the garbage collector does for an owner deleted with `propagationPolicy:
-    /// Foreground` before it goes: its dependents are deleted first, each in the foreground
-    /// too.
-    async fn delete_dependents(
-        &self,
-        owner: &'static Kind,
-        namespace: &str,
-        uid: &str,
-    ) -> Result<(), RegistryError> {
-        let Some((kind, names)) = self.dependents(owner, namespace, uid).await? else {
-            return Ok(());
-        };
-        let opts = WriteOptions {
+        let foreground = WriteOptions {
             propagation: Propagation::Foreground,
             ..collector()
         };
         for name in &names {
-            let pre = DeletePreconditions::default();
-            match self.delete_object(kind, namespace, name, &pre, &opts).await {
-                // Deleted meanwhile: nothing left to delete.
-                Ok(_) | Err(RegistryError::NotFound { .. }) => {}
+            let done = match propagation {
+                Propagation::Background => return Ok(()),
+                Propagation::Orphan => self
+                    .update_with(kind, namespace, name, &collector(), false, |current| {
+                        let mut object = current.clone();
+                        let refs = object
+                            .pointer_mut("/metadata/ownerReferences")
+                            .and_then(Value::as_array_mut);
+                        let left = refs.map_or(0, |refs| {
+                            refs.retain(|r| r["uid"] != uid);
+                            refs.len()
+                        });
+                        if left == 0 {
+                            set_meta(&mut object, "ownerReferences", Value::Null);
+                        }
+                        Ok(object)
+                    })
+                    .await
+                    .map(drop),
+                Propagation::Foreground => {
+                    let pre = DeletePreconditions::default();
+                    self.delete_object(kind, namespace, name, &pre, &foreground)
+                        .await
+                        .map(drop)
+                }
+            };
+            match done {
+                // Deleted meanwhile: nothing left to orphan or delete.
+                Ok(()) | Err(RegistryError::NotFound { .. }) => {}
                 Err(e) => return Err(e),
             }
         }

@@ -1,6 +1,7 @@
-//! SQLite specifics: connection options (WAL, `synchronous=FULL`, busy timeout), the one write
-//! connection committing batches with `BEGIN IMMEDIATE` and a savepoint per write, and the
-//! read pool. Its SQL is SQLite's own (`INDEXED BY`, `instr`); PostgreSQL gets its own module.
+//! SQLite specifics: opening and migrating the database, the read pool and the checkpointer on
+//! sqlx, and the one write connection (`write`: rusqlite, on a thread of its own) committing
+//! batches with `BEGIN IMMEDIATE` and a savepoint per write. Its SQL is SQLite's own
+//! (`INDEXED BY`, `instr`); PostgreSQL gets its own module.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,11 +26,6 @@ pub(super) use write::{Writer, spawn};
 
 /// How long a statement waits for a lock held by another connection before failing.
 const BUSY_TIMEOUT_SECS: u64 = 5;
-/// The write connection's page cache, in SQLite's negative-KiB form (32 MiB).
-const WRITER_CACHE_KIB: i64 = -32 * 1024;
-/// WAL pages at which the writer checkpoints by itself (SQLite's default is 1,000): only the
-/// frames the [`Checkpointer`] has not copied yet, so a backstop rather than the rule.
-const WAL_AUTOCHECKPOINT_PAGES: u32 = 8_000;
 /// How often the [`Checkpointer`] copies committed WAL frames into the database file.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
 /// Connections in the read pool.
@@ -114,27 +110,15 @@ pub(super) async fn open(
     path: &Path,
     max_page_count: Option<u64>,
 ) -> Result<(Writer, Reader, StartState), StoreError> {
-    // synchronous=FULL in WAL mode fsyncs the WAL on every COMMIT: an acknowledged write
-    // survives power loss, and group commit keeps that to one fsync per batch.
+    // This connection migrates and reads the start state; the writer's own (see `write`) sets
+    // what committing needs besides.
     let options = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(BUSY_TIMEOUT_SECS));
-    // The writer inserts at random places in every index (generated names), so its working
-    // set is the whole index tree: a page cache that holds the indexes of a large store keeps
-    // each commit from re-reading them, and fewer, larger checkpoints copy each hot page once.
-    let write_options = options
-        .clone()
-        .pragma("cache_size", WRITER_CACHE_KIB.to_string())
-        .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
-    let write_options = match max_page_count {
-        Some(pages) => write_options.pragma("max_page_count", pages.to_string()),
-        None => write_options,
-    };
-
-    let mut conn = write_options.clone().connect().await?;
+    let mut conn = options.clone().connect().await?;
     sqlx::migrate!("./migrations/sqlite")
         .run(&mut conn)
         .await
@@ -151,7 +135,7 @@ pub(super) async fn open(
     // Readers never write; query_only turns a stray write into an error instead of a lock fight.
     let pool = SqlitePoolOptions::new()
         .max_connections(READ_CONNECTIONS)
-        .connect_with(options.pragma("query_only", "ON"))
+        .connect_with(options.clone().pragma("query_only", "ON"))
         .await?;
 
     // Every object, once, for the in-memory cache that serves reads.
@@ -178,7 +162,7 @@ pub(super) async fn open(
     };
     // The writer's own connection (rusqlite, see `write`) replaces this one.
     conn.close().await?;
-    let checkpointer = Checkpointer::start(write_options).await?;
+    let checkpointer = Checkpointer::start(options).await?;
     let writer = Writer::open(path, max_page_count, (revision, compacted), checkpointer)?;
     Ok((writer, Reader { pool }, start))
 }

@@ -20,10 +20,13 @@ use super::super::{
     Allocation, Applied, BatchOp, Encoded, Event, EventType, ObjectKey, Revision, Shared,
     StoreError, Write, WriteOp, created_at, spec_type, with_resource_version,
 };
-use super::{
-    BUSY_TIMEOUT_SECS, Checkpointer, WAL_AUTOCHECKPOINT_PAGES, WRITER_CACHE_KIB, bulk, history_sql,
-    is_full,
-};
+use super::{BUSY_TIMEOUT_SECS, Checkpointer, bulk, history_sql, is_full};
+
+/// The write connection's page cache, in SQLite's negative-KiB form (32 MiB).
+const WRITER_CACHE_KIB: i64 = -32 * 1024;
+/// WAL pages at which the writer checkpoints by itself (SQLite's default is 1,000): only the
+/// frames the [`Checkpointer`] has not copied yet, so a backstop rather than the rule.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 8_000;
 
 /// The statements both commit paths share. Parameters are numbered (`?N`): rusqlite binds by
 /// position, and a name used twice or out of order would shift the others.
@@ -102,7 +105,7 @@ fn connect(path: &Path, max_page_count: Option<u64>) -> rusqlite::Result<Connect
     // survives power loss, and group commit keeps that to one fsync per batch. The writer
     // inserts at random places in every index (generated names), so its working set is the
     // whole index tree: a page cache that holds the indexes of a large store keeps each
-    // commit from re-reading them.
+    // commit from re-reading them, and fewer, larger checkpoints copy each hot page once.
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
          PRAGMA cache_size = {WRITER_CACHE_KIB}; \
