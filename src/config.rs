@@ -228,14 +228,14 @@ pub struct LimitArgs {
     #[arg(
         long,
         env = "SERVICE_CONSOLE_MAX_REQUESTS_INFLIGHT",
-        default_value_t = 400
+        default_value_t = crate::inflight::DEFAULT_READS
     )]
     pub max_requests_inflight: usize,
     /// Writes served at once; more are answered 429 with Retry-After.
     #[arg(
         long,
         env = "SERVICE_CONSOLE_MAX_MUTATING_REQUESTS_INFLIGHT",
-        default_value_t = 200
+        default_value_t = crate::inflight::DEFAULT_WRITES
     )]
     pub max_mutating_requests_inflight: usize,
     /// Connections open at once (default: what the open-file limit allows, raised to its
@@ -251,7 +251,11 @@ pub struct LimitArgs {
     )]
     pub header_read_timeout: u64,
     /// Seconds a request (not a watch) may take before it is answered 504.
-    #[arg(long, env = "SERVICE_CONSOLE_REQUEST_TIMEOUT", default_value_t = 60)]
+    #[arg(
+        long,
+        env = "SERVICE_CONSOLE_REQUEST_TIMEOUT",
+        default_value_t = crate::inflight::DEFAULT_DEADLINE_SECS
+    )]
     pub request_timeout: u64,
     /// Seconds in-flight requests may finish in after SIGTERM or SIGINT.
     #[arg(long, env = "SERVICE_CONSOLE_SHUTDOWN_GRACE", default_value_t = 10)]

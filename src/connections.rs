@@ -5,15 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use std::net::SocketAddr;
-
-use axum::Router;
-use axum::extract::ConnectInfo;
+use crate::front::Front;
 use axum::http::Request;
 use hyper::body::Incoming;
-use tower::ServiceExt;
-
-use crate::auth::tls::ClientCertificateUser;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -49,7 +43,7 @@ pub fn connections_within_file_limit() -> usize {
 /// resolves (a second signal), for open requests to finish.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: Front,
     tls: Option<Arc<rustls::ServerConfig>>,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
@@ -107,7 +101,7 @@ pub async fn serve(
             }
             match tls {
                 None => {
-                    let service = per_connection(app, peer, None);
+                    let service = TowerToHyperService::new(app.for_connection(peer, None));
                     serve_connection(&builder, TokioIo::new(stream), service, watcher).await;
                 }
                 Some(config) => {
@@ -123,7 +117,7 @@ pub async fn serve(
                         .peer_certificates()
                         .and_then(|chain| chain.first())
                         .and_then(|leaf| crate::auth::tls::certificate_user(leaf));
-                    let service = per_connection(app, peer, certificate);
+                    let service = TowerToHyperService::new(app.for_connection(peer, certificate));
                     serve_connection(&builder, TokioIo::new(stream), service, watcher).await;
                 }
             }
@@ -140,32 +134,6 @@ pub async fn serve(
         }
         () = force => tracing::warn!("second signal; exiting at once"),
     }
-}
-
-/// The router with what the connection knows about its requests: the client's address
-/// (`ConnectInfo`) and the user of its verified client certificate.
-fn per_connection(
-    app: Router,
-    remote: SocketAddr,
-    certificate: Option<ClientCertificateUser>,
-) -> TowerToHyperService<
-    impl Clone
-    + tower::Service<
-        Request<Incoming>,
-        Response = axum::response::Response,
-        Error = std::convert::Infallible,
-        Future: Send,
-    > + Send
-    + 'static,
-> {
-    TowerToHyperService::new(app.map_request(move |mut request: Request<Incoming>| {
-        // The peer's address, for the audit log's sourceIPs.
-        request.extensions_mut().insert(ConnectInfo(remote));
-        if let Some(certificate) = &certificate {
-            request.extensions_mut().insert(certificate.clone());
-        }
-        request
-    }))
 }
 
 /// Serves one connection until it ends or the graceful shutdown closes it.

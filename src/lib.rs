@@ -11,6 +11,7 @@ pub mod connections;
 pub mod console;
 pub mod controllers;
 pub mod flowcontrol;
+pub mod front;
 pub mod health;
 pub mod inflight;
 pub mod manifest;
@@ -25,12 +26,17 @@ use axum::Router;
 
 pub use state::AppState;
 
-/// The whole HTTP application.
-pub fn app(state: AppState) -> Router {
-    with_legacy_watch_paths(routes(state))
+/// The whole HTTP application, as `serve` runs it in local mode with the default limits.
+pub fn app(state: AppState) -> front::Front {
+    front::Front::new(
+        routes(state),
+        inflight::Inflight::new(inflight::DEFAULT_READS, inflight::DEFAULT_WRITES),
+        std::time::Duration::from_secs(inflight::DEFAULT_DEADLINE_SECS),
+        front::Exposure::Local,
+    )
 }
 
-/// Every route, without the rewriting of deprecated paths.
+/// Every route; the server serves them behind [`front::Front`].
 pub fn routes(state: AppState) -> Router {
     Router::new()
         // Probes are classified too (the `probes` FlowSchema), though not authenticated: a
@@ -50,12 +56,4 @@ pub fn routes(state: AppState) -> Router {
             ),
         )
         .with_state(state)
-}
-
-/// `service` behind the rewriting of the deprecated `/api/v1/watch/...` paths, so that it
-/// (its middleware included) sees them as the watches they are.
-pub fn with_legacy_watch_paths(service: Router) -> Router {
-    Router::new()
-        .fallback_service(service)
-        .layer(axum::middleware::map_request(api::legacy_watch::rewrite))
 }

@@ -14,10 +14,11 @@ use crate::config::{DatabaseArgs, LimitArgs, ServeArgs};
 use crate::connections::{self, ConnectionLimits};
 use crate::controllers::ControllerOptions;
 use crate::controllers::leader::ControllerManager;
-use crate::inflight::{self, Inflight};
+use crate::front::{Exposure, Front};
+use crate::inflight::Inflight;
 use crate::registry::Registry;
 use crate::store::{Store, StoreError};
-use crate::{AppState, routes, with_legacy_watch_paths};
+use crate::{AppState, routes};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "service-console.db";
@@ -97,31 +98,11 @@ pub async fn serve(
         limits.max_mutating_requests_inflight,
     );
     let deadline = Duration::from_secs(limits.request_timeout.max(1));
-    let local = matches!(state.auth, AuthMode::Local);
-    let mut app = with_legacy_watch_paths(
-        routes(state)
-            .layer(axum::middleware::from_fn_with_state(
-                deadline,
-                inflight::deadline,
-            ))
-            .layer(axum::middleware::from_fn_with_state(
-                inflight,
-                inflight::limit,
-            )),
-    );
-    if local {
-        app = app.layer(axum::middleware::from_fn(
-            crate::auth::local::accept_loopback_hosts,
-        ));
-    } else {
-        // Browsers that once reached the team console over HTTPS never try plain HTTP again.
-        app = app.layer(
-            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-                axum::http::header::STRICT_TRANSPORT_SECURITY,
-                axum::http::HeaderValue::from_static("max-age=31536000"),
-            ),
-        );
-    }
+    let exposure = match state.auth {
+        AuthMode::Local => Exposure::Local,
+        AuthMode::Team(_) => Exposure::Team,
+    };
+    let app = Front::new(routes(state), inflight, deadline, exposure);
     let connections = ConnectionLimits {
         max_connections: limits
             .max_connections

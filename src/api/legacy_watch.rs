@@ -9,12 +9,11 @@ use axum::http::Uri;
 
 use super::target::Target;
 
-/// The request with a deprecated watch path rewritten; any other request as it is.
-pub async fn rewrite(mut request: Request) -> Request {
+/// Rewrites a deprecated watch path; leaves any other request as it is.
+pub fn rewrite<B>(request: &mut Request<B>) {
     if let Some(uri) = rewritten(request.uri()) {
         *request.uri_mut() = uri;
     }
-    request
 }
 
 /// Where the `watch` segment of a deprecated watch path is, among the path's `/`-separated
@@ -28,6 +27,10 @@ fn watch_segment(segments: &[&str]) -> Option<usize> {
 }
 
 fn rewritten(uri: &Uri) -> Option<Uri> {
+    // Every request passes here: most are told apart without splitting their path.
+    if !uri.path().contains("/watch/") {
+        return None;
+    }
     let mut segments: Vec<&str> = uri.path().split('/').collect();
     let at = watch_segment(&segments)?;
     segments.remove(at);

@@ -2,8 +2,7 @@
 //! bindings, after `system:masters` (kube-apiserver's privileged-group authorizer), and a
 //! refusal is the 403 Status kube-apiserver writes, word for word.
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use service_plan::rbac::{Attributes, new_request_info};
 use service_plan::status::Status;
@@ -12,8 +11,13 @@ use super::{AuthMode, user_of};
 use crate::AppState;
 use crate::status_response::status_response;
 
-/// Middleware of the API in team mode: refuses what the request's user may not do.
-pub async fn authorize(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// The API's authorization in team mode: runs `inner` if the request's user may do what it
+/// asks, or answers 403.
+pub async fn authorized<Fut: Future<Output = Response>>(
+    state: &AppState,
+    request: Request,
+    inner: impl FnOnce(Request) -> Fut,
+) -> Response {
     let user = user_of(&request);
     let uri = request.uri();
     let info = match new_request_info(
@@ -33,8 +37,8 @@ pub async fn authorize(State(state): State<AppState>, request: Request, next: Ne
         }
         None => Attributes::for_request(&user, &info),
     };
-    match permit(&state, &attrs) {
-        Ok(()) => next.run(request).await,
+    match permit(state, &attrs) {
+        Ok(()) => inner(request).await,
         Err(forbidden) => status_response(&forbidden).into_response(),
     }
 }

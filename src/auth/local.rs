@@ -9,7 +9,6 @@ use std::sync::Arc;
 use axum::extract::Request;
 use axum::http::header::{CONTENT_TYPE, HOST, USER_AGENT, X_CONTENT_TYPE_OPTIONS};
 use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use service_plan::user::{ANONYMOUS, MASTERS, UserInfo};
 
@@ -52,32 +51,33 @@ fn is_port(text: &str) -> bool {
         .is_ok()
 }
 
-/// Middleware: answers 403 to a request whose `Host` is not this machine. A request without
-/// `Host` (HTTP/1.0, in-process callers) cannot come from a rebinding browser and is served.
-pub async fn accept_loopback_hosts(request: Request, next: Next) -> Response {
+/// The 403 for a request whose `Host` is not this machine, or `None` to serve it. A request
+/// without `Host` (HTTP/1.0, in-process callers) cannot come from a rebinding browser and is
+/// served.
+pub fn refuse_other_hosts<B>(request: &Request<B>) -> Option<Response> {
     let host = request
         .headers()
         .get(HOST)
         .map(|v| v.to_str().unwrap_or_default())
-        .or_else(|| request.uri().authority().map(|a| a.as_str()));
-    match host {
-        Some(host) if !is_loopback_host(host) => {
-            tracing::warn!(host = %host.escape_debug(), "refused a request for a host that is not this machine");
-            (
-                StatusCode::FORBIDDEN,
-                [
-                    (
-                        CONTENT_TYPE,
-                        HeaderValue::from_static("text/plain; charset=utf-8"),
-                    ),
-                    (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-                ],
-                "Forbidden: this server only answers requests addressed to localhost\n",
-            )
-                .into_response()
-        }
-        _ => next.run(request).await,
+        .or_else(|| request.uri().authority().map(|a| a.as_str()))?;
+    if is_loopback_host(host) {
+        return None;
     }
+    tracing::warn!(host = %host.escape_debug(), "refused a request for a host that is not this machine");
+    Some(
+        (
+            StatusCode::FORBIDDEN,
+            [
+                (
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                ),
+                (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            ],
+            "Forbidden: this server only answers requests addressed to localhost\n",
+        )
+            .into_response(),
+    )
 }
 
 /// A local-mode user: everything is allowed, so the user is in `system:masters`.

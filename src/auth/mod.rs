@@ -46,13 +46,16 @@ pub fn user_of(request: &Request) -> Arc<UserInfo> {
         .unwrap_or_else(|| Arc::new(UserInfo::anonymous()))
 }
 
-/// Middleware of the API: attaches the request's user.
-pub async fn api_user(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+/// The API's authentication: attaches the request's user and runs `inner`, or answers 401.
+pub async fn with_api_user<Fut: Future<Output = Response>>(
+    state: &AppState,
+    mut request: Request,
+    inner: impl FnOnce(Request) -> Fut,
+) -> Response {
     let user = match &state.auth {
         AuthMode::Local => local::api_user(&request),
         AuthMode::Team(team) => {
-            match authenticate::api_user(&state, team, request.headers(), request.extensions())
-                .await
+            match authenticate::api_user(state, team, request.headers(), request.extensions()).await
             {
                 Ok(user) => user,
                 Err(unauthorized) => return unauthorized,
@@ -60,7 +63,7 @@ pub async fn api_user(State(state): State<AppState>, mut request: Request, next:
         }
     };
     request.extensions_mut().insert(user);
-    next.run(request).await
+    inner(request).await
 }
 
 /// Middleware of the console: attaches the request's user; in team mode the user of the

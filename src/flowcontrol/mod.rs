@@ -53,6 +53,15 @@ impl FlowControl {
 /// `WithPriorityAndFairness` is: a refused (403) request is classified too; one that does not
 /// authenticate (401) never gets here.
 pub async fn classify(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    classified(&state, request, |request| next.run(request)).await
+}
+
+/// [`classify`] around `inner`.
+pub async fn classified<Fut: Future<Output = Response>>(
+    state: &AppState,
+    request: Request,
+    inner: impl FnOnce(Request) -> Fut,
+) -> Response {
     let user = user_of(&request);
     let uri = request.uri();
     let classifier = state.flowcontrol.classifier();
@@ -68,7 +77,7 @@ pub async fn classify(State(state): State<AppState>, request: Request, next: Nex
         .ok()
         .map(|info| classifier.classify(&user, &info))
     });
-    let mut response = next.run(request).await;
+    let mut response = inner(request).await;
     if let Some(c) = classification {
         let headers = response.headers_mut();
         for (name, uid) in [

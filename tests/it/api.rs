@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
+use service_console::front::Front;
 use tower::ServiceExt;
 
 use crate::support::TestCluster;
@@ -21,7 +21,7 @@ const SERVICES: &str = "/api/v1/namespaces/default/services";
 /// The test server: a cluster and the application router over it.
 struct Api {
     cluster: TestCluster,
-    app: Router,
+    app: Front,
 }
 
 /// A response, read whole.

@@ -16,7 +16,7 @@ const DNS1035: &str = "a DNS-1035 label must consist of lower case alphanumeric 
 
 /// A browser without JavaScript: keeps the CSRF cookie and posts forms with its token.
 struct Browser {
-    app: axum::Router,
+    app: service_console::front::Front,
     csrf: String,
 }
 

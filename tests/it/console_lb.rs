@@ -20,7 +20,7 @@ const LB_ID: &str = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id";
 
 /// A browser without JavaScript that keeps the CSRF cookie.
 struct Browser {
-    app: axum::Router,
+    app: service_console::front::Front,
     csrf: String,
 }
 

@@ -4,11 +4,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
+use service_console::front::Front;
 use service_console::store::{ObjectKey, Precondition, Store, StoreError, Write, WriteOp};
 use tower::ServiceExt;
 
@@ -17,7 +17,7 @@ use crate::support::{TestCluster, pools};
 const SERVICES: &str = "/api/v1/namespaces/default/services";
 
 async fn send(
-    app: &Router,
+    app: &Front,
     method: &str,
     uri: &str,
     content_type: &str,
@@ -54,7 +54,7 @@ fn service(name: &str) -> String {
 }
 
 /// A cluster with one Service, `web`, and the router over it.
-async fn with_web() -> (TestCluster, Router, Value) {
+async fn with_web() -> (TestCluster, Front, Value) {
     let cluster = TestCluster::new().await;
     let app = service_console::app(cluster.state.clone());
     let (status, created) = send(&app, "POST", SERVICES, "application/json", service("web")).await;
@@ -63,7 +63,7 @@ async fn with_web() -> (TestCluster, Router, Value) {
 }
 
 /// The Service is still there, unchanged, and the server still answers.
-async fn assert_unchanged(app: &Router, created: &Value) {
+async fn assert_unchanged(app: &Front, created: &Value) {
     let (status, now) = send(
         app,
         "GET",

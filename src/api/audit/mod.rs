@@ -34,7 +34,16 @@ pub const AUDIT_ID_HEADER: &str = "audit-id";
 pub struct AuditId(pub String);
 
 /// Middleware: assigns the request id, logs internal errors with it and records the event.
-pub async fn audit(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn audit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    audited(&state, request, |request| next.run(request)).await
+}
+
+/// [`audit`] around `inner`.
+pub async fn audited<Fut: Future<Output = Response>>(
+    state: &AppState,
+    mut request: Request,
+    inner: impl FnOnce(Request) -> Fut,
+) -> Response {
     let received = MicroTime::now();
     let id = uuid::Uuid::new_v4().to_string();
     request.extensions_mut().insert(AuditId(id.clone()));
@@ -51,7 +60,7 @@ pub async fn audit(State(state): State<AppState>, mut request: Request, next: Ne
         },
         _ => (request, None),
     };
-    let mut response = next.run(request).await;
+    let mut response = inner(request).await;
     if let Some(InternalDetail(detail)) = response.extensions_mut().remove::<InternalDetail>() {
         tracing::error!(request_id = %id, %method, %path, error = %detail, "internal error");
     }

@@ -83,7 +83,7 @@ impl BrowserTest {
     /// Like [`BrowserTest::start`], serving the router `app` builds over the cluster.
     pub async fn start_serving(
         name: &str,
-        app: impl FnOnce(&TestCluster) -> axum::Router,
+        app: impl FnOnce(&TestCluster) -> service_console::front::Front,
     ) -> Option<BrowserTest> {
         BrowserTest::start_with_chromium_args(name, &[], app).await
     }
@@ -92,7 +92,7 @@ impl BrowserTest {
     pub async fn start_with_chromium_args(
         name: &str,
         extra: &[&str],
-        app: impl FnOnce(&TestCluster) -> axum::Router,
+        app: impl FnOnce(&TestCluster) -> service_console::front::Front,
     ) -> Option<BrowserTest> {
         let driver_path = chromedriver_path()?;
         let permit = BROWSERS
@@ -111,7 +111,9 @@ impl BrowserTest {
         let addr: SocketAddr = listener.local_addr().expect("listener address");
         let app = app(&cluster);
         let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("serve the app");
+            axum::serve(listener, tower::make::Shared::new(app))
+                .await
+                .expect("serve the app");
         });
         Some(BrowserTest {
             cluster,

@@ -113,7 +113,9 @@ impl Kubectl {
         let base_url = format!("http://{}", listener.local_addr().expect("local address"));
         let app = service_console::app(cluster.state.clone());
         let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
+            axum::serve(listener, tower::make::Shared::new(app))
+                .await
+                .expect("serve");
         });
         Kubectl::configured(kubectl, base_url, Some(cluster), Some(server))
     }
