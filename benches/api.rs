@@ -205,7 +205,11 @@ async fn bench() {
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("local address"));
     let app = service_console::app(state);
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    tokio::spawn(async move {
+        axum::serve(listener, tower::make::Shared::new(app))
+            .await
+            .expect("serve")
+    });
     // Sanity check and the sizes of the list responses, once.
     let client = reqwest::Client::new();
     let list: Value = client

@@ -7,12 +7,12 @@
 
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use futures::StreamExt;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
+use service_console::front::Front;
 use service_console::registry::WriteOptions;
 use service_console::server::open_state;
 use service_console::store::{
@@ -201,7 +201,7 @@ async fn fill(state: &service_console::AppState, store: &Store) -> Duration {
     start.elapsed()
 }
 
-async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
+async fn get(app: &Front, uri: &str) -> (StatusCode, String) {
     let request = Request::builder()
         .uri(uri)
         .body(Body::empty())
@@ -222,7 +222,7 @@ async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
 }
 
 /// Times `REQUESTS` GETs of `uris` (cycled) and prints p50 and p99.
-async fn measure(app: &Router, label: &str, uris: &[String]) {
+async fn measure(app: &Front, label: &str, uris: &[String]) {
     let (status, body) = get(app, &uris[0]).await;
     assert_eq!(
         status,
@@ -255,7 +255,7 @@ fn next_link(body: &str) -> Option<String> {
     Some(body[start..end].replace("&amp;", "&").replace("&#38;", "&"))
 }
 
-async fn later_page(app: &Router, first: &str) -> String {
+async fn later_page(app: &Front, first: &str) -> String {
     let mut uri = first.to_owned();
     for _ in 1..LATER_PAGE {
         let (_, body) = get(app, &uri).await;
@@ -265,7 +265,7 @@ async fn later_page(app: &Router, first: &str) -> String {
 }
 
 /// Bytes of the list page and of the CSS and JavaScript it references.
-async fn page_weight(app: &Router, uri: &str) {
+async fn page_weight(app: &Front, uri: &str) {
     let (_, html) = get(app, uri).await;
     let mut assets = Vec::new();
     for marker in ["href=\"/static/", "src=\"/static/"] {

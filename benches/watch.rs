@@ -49,7 +49,7 @@ fn main() {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("address"));
-        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+        tokio::spawn(async move { axum::serve(listener, tower::make::Shared::new(app)).await.expect("serve") });
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(0)
             .build()
