@@ -440,7 +440,11 @@ impl FieldSet {
         let Some((first, rest)) = path.split_first() else {
             return;
         };
-        let node = self.nodes.entry(first.clone()).or_default();
+        // Most inserts pass through nodes that exist: the element is copied only for a new one.
+        let node = match self.nodes.get_mut(first) {
+            Some(node) => node,
+            None => self.nodes.entry(first.clone()).or_default(),
+        };
         if rest.is_empty() {
             node.member = true;
         } else {
@@ -862,15 +866,24 @@ impl Comparison {
 /// Compares `lhs` (live) with `rhs` (new).
 pub fn compare(lhs: &Value, rhs: &Value, schema: &ApplySchema) -> Comparison {
     let mut c = Comparison::default();
-    compare_walk(Some(lhs), Some(rhs), schema, "", &mut Vec::new(), &mut c);
+    compare_walk(
+        Some(lhs),
+        Some(rhs),
+        schema,
+        &mut String::new(),
+        &mut Vec::new(),
+        &mut c,
+    );
     c
 }
 
+/// `path` is the schema path of the values (as [`join`] builds it), extended and restored in
+/// place rather than copied per field.
 fn compare_walk(
     lhs: Option<&Value>,
     rhs: Option<&Value>,
     schema: &ApplySchema,
-    path: &str,
+    path: &mut String,
     prefix: &mut Vec<PathElement>,
     c: &mut Comparison,
 ) {
@@ -888,6 +901,7 @@ fn compare_walk(
             if schema.is_atomic_map(path) || empty {
                 return leaf(c, prefix);
             }
+            let parent = path.len();
             let keys: Vec<&String> = {
                 let mut keys: Vec<&String> = l.map(|m| m.keys().collect()).unwrap_or_default();
                 if let Some(r) = r {
@@ -900,16 +914,21 @@ fn compare_walk(
                 if path == "metadata" && k == "managedFields" {
                     continue;
                 }
+                if parent > 0 {
+                    path.push('.');
+                }
+                path.push_str(k);
                 prefix.push(PathElement::Field(k.clone()));
                 compare_walk(
                     l.and_then(|m| m.get(k)),
                     r.and_then(|m| m.get(k)),
                     schema,
-                    &join(path, k),
+                    path,
                     prefix,
                     c,
                 );
                 prefix.pop();
+                path.truncate(parent);
             }
         }
         Shape::List => {
@@ -1339,6 +1358,10 @@ impl Managed {
         except: Option<&ManagerId>,
         force: bool,
     ) -> Result<(), Conflicts> {
+        // A create, or an object nobody manages yet: there is nobody to take from.
+        if self.entries.keys().all(|id| Some(id) == except) {
+            return Ok(());
+        }
         let changed = cmp.modified.union(&cmp.added);
         let mut conflicts = Vec::new();
         for (id, e) in &self.entries {
