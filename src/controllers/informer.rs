@@ -7,7 +7,8 @@
 //! store caches and its events carry), so an informer adds only its keys and index values, not
 //! a second copy of every object. A `serde_json::Value` tree (an `IndexMap` per object with
 //! `preserve_order`) costs 8–12 KB for a 1.5 KB Service; the shared text costs nothing more.
-//! Readers get `Arc<Value>`s decoded on access, without `metadata.managedFields` (no
+//! Readers get `Arc<Value>`s decoded on access (an event's own decode is kept for a while in a
+//! small bounded table, for the reconcile it starts), without `metadata.managedFields` (no
 //! controller reads them, as client-go's informers with a stripping transform), so a
 //! reconcile reads what it needs and hot paths that only need keys ([`Informer::keys`],
 //! [`Informer::index_keys`], [`Informer::keys_covered_by`]) decode nothing.
@@ -41,6 +42,8 @@ pub const CATCH_UP_TIMEOUT_MS: u64 = 10_000;
 /// Objects decoded at a time while (re-)listing: a list never holds a whole resource as
 /// `Value` trees, only one page of them.
 pub const LIST_PAGE_LEN: usize = 500;
+/// Slots of an informer's [`Recent`] decodes.
+const RECENT_SLOTS: usize = 256;
 /// How long the informers wait before listing again after a storage failure.
 const RETRY_AFTER_FAILURE_MS: u64 = 500;
 
@@ -147,6 +150,45 @@ pub struct Informer {
     /// Events at or below this revision are already in the last list.
     listed: AtomicI64,
     subscribers: Mutex<Vec<mpsc::Sender<Notification>>>,
+    recent: Recent,
+}
+
+/// The objects this informer decoded last, so that the reconcile an event starts reads the
+/// object the event decoded instead of decoding it again. A direct-mapped table of a few
+/// hundred slots (by key hash): bounded memory, and a slot serves only while it holds the
+/// cached text itself (the same `Arc`), so it can never answer with another revision.
+struct Recent {
+    slots: Box<[Mutex<Option<(Arc<Encoded>, Arc<Value>)>>]>,
+}
+
+impl Recent {
+    fn new() -> Recent {
+        Recent {
+            slots: (0..RECENT_SLOTS).map(|_| Mutex::new(None)).collect(),
+        }
+    }
+
+    fn slot(&self, key: &Key) -> std::sync::MutexGuard<'_, Option<(Arc<Encoded>, Arc<Value>)>> {
+        use std::hash::BuildHasher as _;
+        static HASHER: std::sync::LazyLock<std::collections::hash_map::RandomState> =
+            std::sync::LazyLock::new(Default::default);
+        let index = usize::try_from(HASHER.hash_one(key)).unwrap_or(0) % self.slots.len();
+        self.slots[index]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The decoded object of `text`, if it is the one held for `key`.
+    fn get(&self, key: &Key, text: &Arc<Encoded>) -> Option<Arc<Value>> {
+        match &*self.slot(key) {
+            Some((held, object)) if Arc::ptr_eq(held, text) => Some(Arc::clone(object)),
+            _ => None,
+        }
+    }
+
+    fn put(&self, key: &Key, text: Arc<Encoded>, object: Arc<Value>) {
+        *self.slot(key) = Some((text, object));
+    }
 }
 
 /// One cached object.
@@ -217,6 +259,7 @@ impl Informer {
             cache: RwLock::new(Cache::default()),
             listed: AtomicI64::new(0),
             subscribers: Mutex::new(Vec::new()),
+            recent: Recent::new(),
         }
     }
 
@@ -257,7 +300,12 @@ impl Informer {
     /// One cached object, decoded.
     pub fn get(&self, key: &Key) -> Option<Arc<Value>> {
         let text = Arc::clone(&self.read().objects.get(key)?.text);
-        decode(&text).map(Arc::new)
+        if let Some(object) = self.recent.get(key, &text) {
+            return Some(object);
+        }
+        let object = Arc::new(decode(&text)?);
+        self.recent.put(key, text, Arc::clone(&object));
+        Some(object)
     }
 
     /// Whether an object is cached at `key` (decodes nothing).
@@ -575,8 +623,10 @@ impl Informer {
             }
             EventType::Added | EventType::Modified => {
                 let object = decode(&event.object)?;
-                let prepared = self.prepare(event.object, &object);
+                let prepared = self.prepare(Arc::clone(&event.object), &object);
                 let new = Arc::new(object);
+                self.recent
+                    .put(&prepared.key, event.object, Arc::clone(&new));
                 Some(match self.put(&mut self.write(), prepared) {
                     Some(old) => Notification::Updated {
                         old: Arc::new(old),
@@ -1060,6 +1110,44 @@ mod tests {
         assert_eq!(*cached, *added);
         assert_eq!(str_at(&cached, "/spec/type"), "ClusterIP");
         assert_eq!(services.keys(), vec![Key::new("default", "a")]);
+    }
+
+    /// A get after an event reads the event's own decode, and after the next event the new
+    /// object: never a decode of another revision, however the slots are shared.
+    #[test]
+    fn a_get_reads_the_events_decode_and_never_an_older_revision() {
+        let services = Informer::new("services", &[]);
+        let key = Key::new("default", "a");
+        let Some(Notification::Added(added)) =
+            services.apply(service_event(1, service("a", json!({}), "ClusterIP")))
+        else {
+            panic!("expected Added");
+        };
+        let read = services.get(&key).expect("cached");
+        assert!(Arc::ptr_eq(&read, &added), "decoded again");
+
+        let mut modified = service_event(2, service("a", json!({}), "NodePort"));
+        modified.event_type = EventType::Modified;
+        services.apply(modified);
+        assert_eq!(
+            str_at(&services.get(&key).expect("cached"), "/spec/type"),
+            "NodePort"
+        );
+
+        // More keys than slots: every read is still the object's own, decoded or held.
+        for i in 0..(RECENT_SLOTS as Revision * 2) {
+            let name = format!("s{i}");
+            services.apply(service_event(3 + i, service(&name, json!({}), "ClusterIP")));
+        }
+        for i in 0..(RECENT_SLOTS * 2) {
+            let name = format!("s{i}");
+            let read = services.get(&Key::new("default", &name)).expect("cached");
+            assert_eq!(str_at(&read, "/metadata/name"), name);
+        }
+        assert_eq!(
+            str_at(&services.get(&key).expect("cached"), "/spec/type"),
+            "NodePort"
+        );
     }
 
     #[test]
