@@ -158,8 +158,11 @@ pub struct Informer {
 /// hundred slots (by key hash): bounded memory, and a slot serves only while it holds the
 /// cached text itself (the same `Arc`), so it can never answer with another revision.
 struct Recent {
-    slots: Box<[Mutex<Option<(Arc<Encoded>, Arc<Value>)>>]>,
+    slots: Box<[Mutex<Option<Decoded>>]>,
 }
+
+/// A cached text and its decode.
+type Decoded = (Arc<Encoded>, Arc<Value>);
 
 impl Recent {
     fn new() -> Recent {
@@ -168,7 +171,7 @@ impl Recent {
         }
     }
 
-    fn slot(&self, key: &Key) -> std::sync::MutexGuard<'_, Option<(Arc<Encoded>, Arc<Value>)>> {
+    fn slot(&self, key: &Key) -> std::sync::MutexGuard<'_, Option<Decoded>> {
         use std::hash::BuildHasher as _;
         static HASHER: std::sync::LazyLock<std::collections::hash_map::RandomState> =
             std::sync::LazyLock::new(Default::default);
