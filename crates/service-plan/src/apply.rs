@@ -308,7 +308,12 @@ impl PathElement {
     /// The FieldsV1 key: `f:name`, `k:{"port":80}`, `v:"x"`, `i:0`.
     fn fields_v1_key(&self) -> String {
         match self {
-            PathElement::Field(name) => format!("f:{name}"),
+            PathElement::Field(name) => {
+                let mut key = String::with_capacity(name.len() + 2);
+                key.push_str("f:");
+                key.push_str(name);
+                key
+            }
             PathElement::Key(fields) => {
                 let map: Map<String, Value> = fields.iter().cloned().collect();
                 format!("k:{}", Value::Object(map))
@@ -637,20 +642,21 @@ impl FieldSet {
     /// The FieldsV1 JSON of the set: `{"f:spec":{"f:ports":{"k:{…}":{".":{},"f:port":{}}}}}`.
     pub fn to_fields_v1(&self) -> Value {
         let mut map = Map::new();
+        self.fields_v1_into(&mut map);
+        Value::Object(map)
+    }
+
+    /// The set's FieldsV1 entries, added to `map` in order. A member with children marks
+    /// itself with `"."` before them.
+    fn fields_v1_into(&self, map: &mut Map<String, Value>) {
         for (pe, node) in &self.nodes {
-            let mut inner = match node.children.to_fields_v1() {
-                Value::Object(m) => m,
-                _ => Map::new(),
-            };
-            if node.member && !inner.is_empty() {
-                let mut with_self = Map::new();
-                with_self.insert(".".into(), Value::Object(Map::new()));
-                with_self.extend(std::mem::take(&mut inner));
-                inner = with_self;
+            let mut inner = Map::new();
+            if node.member && !node.children.is_empty() {
+                inner.insert(".".into(), Value::Object(Map::new()));
             }
+            node.children.fields_v1_into(&mut inner);
             map.insert(pe.fields_v1_key(), Value::Object(inner));
         }
-        Value::Object(map)
     }
 
     /// Parses FieldsV1 JSON.
