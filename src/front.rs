@@ -156,6 +156,20 @@ mod tests {
             .expect("request")
     }
 
+    async fn reply(front: &Front, method: &str, uri: &str) -> Response {
+        front
+            .clone()
+            .oneshot(request(method, uri))
+            .await
+            .expect("reply")
+    }
+
+    async fn body_of(response: Response) -> bytes::Bytes {
+        axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("body")
+    }
+
     #[tokio::test]
     async fn a_write_past_the_limit_is_refused_with_retry_after_and_reads_have_their_own_slots() {
         let release = Arc::new(Notify::new());
@@ -181,19 +195,11 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
 
-        let refused = front
-            .clone()
-            .oneshot(request("POST", "/api/v1/services"))
-            .await
-            .expect("reply");
+        let refused = reply(&front, "POST", "/api/v1/services").await;
         assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(refused.headers()["retry-after"], "1");
         // Reads have their own slots.
-        let read = front
-            .clone()
-            .oneshot(request("GET", "/api/v1/services"))
-            .await
-            .expect("reply");
+        let read = reply(&front, "GET", "/api/v1/services").await;
         assert_eq!(read.status(), StatusCode::OK);
 
         release.notify_one();
@@ -224,29 +230,20 @@ mod tests {
             Duration::from_millis(50),
             Exposure::Team,
         );
-        let late = front
-            .clone()
-            .oneshot(request("GET", "/api/v1/services"))
-            .await
-            .expect("reply");
+        let late = reply(&front, "GET", "/api/v1/services").await;
         assert_eq!(late.status(), StatusCode::GATEWAY_TIMEOUT);
         assert_eq!(
             late.headers()[header::STRICT_TRANSPORT_SECURITY],
             "max-age=31536000"
         );
-        let body = axum::body::to_bytes(late.into_body(), 1 << 16)
-            .await
-            .expect("body");
+        let body = body_of(late).await;
         let status: serde_json::Value = serde_json::from_slice(&body).expect("a Status");
         assert_eq!(
             status["message"],
             "Timeout: request did not complete within requested timeout - context deadline exceeded"
         );
         assert_eq!(status["reason"], "Timeout");
-        let watch = front
-            .oneshot(request("GET", "/api/v1/services?watch=true"))
-            .await
-            .expect("reply");
+        let watch = reply(&front, "GET", "/api/v1/services?watch=true").await;
         assert_eq!(watch.status(), StatusCode::OK);
     }
 
@@ -262,15 +259,9 @@ mod tests {
             Duration::from_secs(60),
             Exposure::Local,
         );
-        let routed = front
-            .clone()
-            .oneshot(request("GET", "/api/v1/watch/namespaces/default/services"))
-            .await
-            .expect("reply");
+        let routed = reply(&front, "GET", "/api/v1/watch/namespaces/default/services").await;
         assert_eq!(routed.status(), StatusCode::OK);
-        let body = axum::body::to_bytes(routed.into_body(), 1 << 16)
-            .await
-            .expect("body");
+        let body = body_of(routed).await;
         assert_eq!(&body[..], b"/api/v1/namespaces/default/services?watch=true");
 
         let mut foreign = request("GET", "/api/v1/namespaces/default/services");

@@ -526,18 +526,7 @@ mod tests {
             write::write_sql::SET_REVISION,
             history_sql::PRUNE_OBJECT,
         ] {
-            let mut explain = writer
-                .connection()
-                .prepare(&format!("EXPLAIN {sql}"))
-                .expect("explain");
-            let nulls = vec![rusqlite::types::Null; explain.parameter_count()];
-            let opcodes: Vec<String> = explain
-                .query_map(rusqlite::params_from_iter(nulls), |row| {
-                    row.get::<_, String>(1)
-                })
-                .expect("explain")
-                .collect::<Result<_, _>>()
-                .expect("explain");
+            let opcodes = explain(&writer, "EXPLAIN", sql, 1);
             assert!(
                 opcodes.iter().all(|op| op != "OpenEphemeral"),
                 "{sql}: {opcodes:?}"
@@ -547,15 +536,20 @@ mod tests {
 
     /// The detail lines of SQLite's `EXPLAIN QUERY PLAN` for `sql`.
     fn query_plan(writer: &Writer, sql: &str) -> Vec<String> {
-        let conn = writer.connection();
-        let mut explain = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        explain(writer, "EXPLAIN QUERY PLAN", sql, 3)
+    }
+
+    /// One text column of what `how` (`EXPLAIN`, `EXPLAIN QUERY PLAN`) answers for `sql`.
+    fn explain(writer: &Writer, how: &str, sql: &str, column: usize) -> Vec<String> {
+        let mut explain = writer
+            .connection()
+            .prepare(&format!("{how} {sql}"))
             .expect("explain");
         // The plan does not depend on the values: every parameter is NULL.
         let nulls = vec![rusqlite::types::Null; explain.parameter_count()];
         explain
             .query_map(rusqlite::params_from_iter(nulls), |row| {
-                row.get::<_, String>(3)
+                row.get::<_, String>(column)
             })
             .expect("explain")
             .collect::<Result<_, _>>()
