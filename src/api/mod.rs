@@ -120,8 +120,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 /// The API's middleware, in kube-apiserver's order: authentication, audit, priority and
 /// fairness (between authentication and authorization, as upstream's filter: refused requests
 /// carry its headers, unauthenticated ones do not), then authorization in team mode (local
-/// mode allows everyone everything). One layer rather than four: each `from_fn` layer clones
-/// and boxes the rest of the stack per request, a seventh of a small GET's time.
+/// mode allows everyone everything). One layer rather than four, because each `from_fn` layer
+/// clones and boxes the rest of the stack on every request.
 async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let state = &state;
     crate::auth::with_api_user(state, request, |request| {
