@@ -107,20 +107,24 @@ where
         {
             return answer(refused);
         }
-        if inflight::is_long_running(&request) {
-            let routed = self.app.call(request);
-            return Box::pin(async move { Ok(with_exposure(routed.await?, exposure)) });
-        }
-        let Some(slot) = self.inflight.try_slot(request.method()) else {
-            return answer(inflight::too_many_requests());
-        };
-        let (deadline, routed) = (self.deadline, self.app.call(request));
-        Box::pin(async move {
-            let response = match tokio::time::timeout(deadline, routed).await {
-                Ok(response) => response?,
-                Err(_) => inflight::deadline_exceeded(),
+        // A long-running request holds no slot and has no deadline.
+        let limits = if inflight::is_long_running(&request) {
+            None
+        } else {
+            let Some(slot) = self.inflight.try_slot(request.method()) else {
+                return answer(inflight::too_many_requests());
             };
-            drop(slot);
+            Some((slot, self.deadline))
+        };
+        let routed = self.app.call(request);
+        Box::pin(async move {
+            let response = match limits {
+                None => routed.await?,
+                Some((_slot, deadline)) => match tokio::time::timeout(deadline, routed).await {
+                    Ok(response) => response?,
+                    Err(_) => inflight::deadline_exceeded(),
+                },
+            };
             Ok(with_exposure(response, exposure))
         })
     }

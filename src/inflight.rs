@@ -36,9 +36,7 @@ impl Inflight {
             mutating: Arc::new(Semaphore::new(mutating.max(1))),
         }
     }
-}
 
-impl Inflight {
     /// A slot of the request's pool for its lifetime, or `None` when the pool is full.
     pub fn try_slot(&self, method: &Method) -> Option<OwnedSemaphorePermit> {
         let pool = match *method {

@@ -31,7 +31,6 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 
 use crate::AppState;
-use crate::auth::AuthMode;
 
 /// The methods served on resource paths; any other is a 405 Status.
 fn resource_methods() -> MethodRouter<AppState> {
@@ -119,23 +118,16 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 
 /// The API's middleware, in kube-apiserver's order: authentication, audit, priority and
 /// fairness (between authentication and authorization, as upstream's filter: refused requests
-/// carry its headers, unauthenticated ones do not), then authorization in team mode (local
-/// mode allows everyone everything). One layer rather than four, because each `from_fn` layer
-/// clones and boxes the rest of the stack on every request.
+/// carry its headers, unauthenticated ones do not), then authorization. One layer rather than
+/// four, because each `from_fn` layer clones and boxes the rest of the stack on every request.
 async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    use crate::auth::{authorize::authorized, with_api_user};
+    use crate::flowcontrol::classified;
     let state = &state;
-    crate::auth::with_api_user(state, request, |request| {
+    with_api_user(state, request, |request| {
         audit::audited(state, request, |request| {
-            crate::flowcontrol::classified(state, request, |request| async move {
-                match state.auth {
-                    AuthMode::Local => next.run(request).await,
-                    AuthMode::Team(_) => {
-                        crate::auth::authorize::authorized(state, request, |request| {
-                            next.run(request)
-                        })
-                        .await
-                    }
-                }
+            classified(state, request, |request| {
+                authorized(state, request, |request| next.run(request))
             })
         })
     })

@@ -172,10 +172,10 @@ impl Recent {
     }
 
     fn slot(&self, key: &Key) -> std::sync::MutexGuard<'_, Option<Decoded>> {
-        use std::hash::BuildHasher as _;
-        static HASHER: std::sync::LazyLock<std::collections::hash_map::RandomState> =
-            std::sync::LazyLock::new(Default::default);
-        let index = usize::try_from(HASHER.hash_one(key)).unwrap_or(0) % self.slots.len();
+        use std::hash::{Hash as _, Hasher as _};
+        let mut hasher = std::hash::DefaultHasher::new();
+        key.hash(&mut hasher);
+        let index = usize::try_from(hasher.finish() % self.slots.len() as u64).unwrap_or(0);
         self.slots[index]
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -429,12 +429,20 @@ impl Reader {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn write_connection_uses_wal_and_full_sync() {
+    /// The writer of a new database in a temporary directory, which lives as long as it.
+    async fn fresh_writer() -> (tempfile::TempDir, Writer) {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let (writer, _reader, _start) = open(&dir.path().join("store.db"), None)
+        let (writer, _reader, _start) = open(&dir.path().join(TEST_DB), None)
             .await
             .expect("a fresh temporary directory holds a new database");
+        (dir, writer)
+    }
+
+    const TEST_DB: &str = "store.db";
+
+    #[tokio::test]
+    async fn write_connection_uses_wal_and_full_sync() {
+        let (_dir, writer) = fresh_writer().await;
         let pragma = |name: &str| {
             writer
                 .connection()
@@ -454,11 +462,8 @@ mod tests {
     /// checkpoint threshold: the checkpointer copied them, not a commit.
     #[tokio::test]
     async fn the_checkpointer_copies_commits_into_the_database_file() {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("store.db");
-        let (writer, _reader, _start) = open(&path, None)
-            .await
-            .expect("a fresh temporary directory holds a new database");
+        let (dir, writer) = fresh_writer().await;
+        let path = dir.path().join(TEST_DB);
         tokio::time::sleep(CHECKPOINT_INTERVAL * 3).await;
         let before = std::fs::metadata(&path).expect("database file").len();
         writer
@@ -486,10 +491,7 @@ mod tests {
     /// Every history statement reaches its rows through an index: none scans the table.
     #[tokio::test]
     async fn history_statements_use_an_index() {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let (writer, _reader, _start) = open(&dir.path().join("store.db"), None)
-            .await
-            .expect("a fresh temporary directory holds a new database");
+        let (_dir, writer) = fresh_writer().await;
         for sql in [
             history_sql::PRUNE_OBJECT,
             history_sql::PRUNE_BY_AGE,
@@ -512,10 +514,7 @@ mod tests {
     /// every event): each would be built and dropped on every row the writer writes.
     #[tokio::test]
     async fn write_statements_build_no_temporary_btree() {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let (writer, _reader, _start) = open(&dir.path().join("store.db"), None)
-            .await
-            .expect("a fresh temporary directory holds a new database");
+        let (_dir, writer) = fresh_writer().await;
         for sql in [
             write::write_sql::INSERT_ALLOCATION,
             write::write_sql::TAKE_ALLOCATION,
@@ -559,10 +558,7 @@ mod tests {
     /// Every page query walks an index in its order: no full scan, no sort of the matches.
     #[tokio::test]
     async fn page_queries_walk_an_index_without_sorting() {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let (writer, _reader, _start) = open(&dir.path().join("store.db"), None)
-            .await
-            .expect("a fresh temporary directory holds a new database");
+        let (_dir, writer) = fresh_writer().await;
         let statements = [
             page_sql::NAME_IN_NAMESPACE,
             page_sql::NAME_IN_NAMESPACE_OF_TYPE,

@@ -308,12 +308,7 @@ impl PathElement {
     /// The FieldsV1 key: `f:name`, `k:{"port":80}`, `v:"x"`, `i:0`.
     fn fields_v1_key(&self) -> String {
         match self {
-            PathElement::Field(name) => {
-                let mut key = String::with_capacity(name.len() + 2);
-                key.push_str("f:");
-                key.push_str(name);
-                key
-            }
+            PathElement::Field(name) => ["f:", name].concat(),
             PathElement::Key(fields) => {
                 let map: Map<String, Value> = fields.iter().cloned().collect();
                 format!("k:{}", Value::Object(map))
