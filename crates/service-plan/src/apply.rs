@@ -852,6 +852,22 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// Adds a child's comparison under `pe`, in each set where it holds anything. Items and
+    /// keys are unique within their parent, so no node is attached twice.
+    fn attach(&mut self, pe: impl Fn() -> PathElement, (child, here): (Comparison, Option<Change>)) {
+        let sets = [
+            (&mut self.removed, child.removed, Change::Removed),
+            (&mut self.modified, child.modified, Change::Modified),
+            (&mut self.added, child.added, Change::Added),
+        ];
+        for (set, children, change) in sets {
+            let member = here == Some(change);
+            if member || !children.is_empty() {
+                set.nodes.insert(pe(), Node { member, children });
+            }
+        }
+    }
+
     fn exclude(&mut self, fields: &FieldSet) {
         self.removed.remove_recursive(fields);
         self.modified.remove_recursive(fields);
@@ -866,18 +882,22 @@ impl Comparison {
 
 /// Compares `lhs` (live) with `rhs` (new).
 pub fn compare(lhs: &Value, rhs: &Value, schema: &ApplySchema) -> Comparison {
-    let mut c = Comparison::default();
-    compare_walk(
-        Some(lhs),
-        Some(rhs),
-        schema,
-        &mut String::new(),
-        &mut Vec::new(),
-        &mut c,
-    );
-    c
+    compare_walk(Some(lhs), Some(rhs), schema, &mut String::new()).0
 }
 
+/// Which of a [`Comparison`]'s sets a value itself belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Removed,
+    Modified,
+    Added,
+}
+
+/// Compares two values at one schema path: the paths beneath them that differ, relative to
+/// them, and how the values themselves differ. Each set is built bottom-up, a node attached
+/// once to its parent, rather than every path inserted again from the root: a create's
+/// comparison (every field added) was a third of recording its managed fields.
+///
 /// `path` is the schema path of the values (as [`join`] builds it), extended and restored in
 /// place rather than copied per field.
 fn compare_walk(
@@ -885,32 +905,29 @@ fn compare_walk(
     rhs: Option<&Value>,
     schema: &ApplySchema,
     path: &mut String,
-    prefix: &mut Vec<PathElement>,
-    c: &mut Comparison,
-) {
-    let leaf = |c: &mut Comparison, prefix: &[PathElement]| match (lhs, rhs) {
-        (None, Some(_)) => c.added.insert(prefix),
-        (Some(_), None) => c.removed.insert(prefix),
-        (Some(l), Some(r)) if l != r => c.modified.insert(prefix),
-        _ => {}
+) -> (Comparison, Option<Change>) {
+    let leaf = || match (lhs, rhs) {
+        (None, Some(_)) => Some(Change::Added),
+        (Some(_), None) => Some(Change::Removed),
+        (Some(l), Some(r)) if l != r => Some(Change::Modified),
+        _ => None,
     };
+    let mut c = Comparison::default();
     match shape(lhs, rhs) {
-        Shape::Leaf => return leaf(c, prefix),
+        Shape::Leaf => return (c, leaf()),
         Shape::Map => {
             let (l, r) = (as_map(lhs), as_map(rhs));
             let empty = l.is_none_or(Map::is_empty) && r.is_none_or(Map::is_empty);
             if schema.is_atomic_map(path) || empty {
-                return leaf(c, prefix);
+                return (c, leaf());
             }
             let parent = path.len();
-            let keys: Vec<&String> = {
-                let mut keys: Vec<&String> = l.map(|m| m.keys().collect()).unwrap_or_default();
-                if let Some(r) = r {
-                    keys.extend(r.keys().filter(|k| l.is_none_or(|l| !l.contains_key(*k))));
-                }
-                keys
-            };
-            for k in keys {
+            let live_keys = l.into_iter().flat_map(|m| m.keys());
+            let new_keys = r
+                .into_iter()
+                .flat_map(|m| m.keys())
+                .filter(|k| l.is_none_or(|l| !l.contains_key(*k)));
+            for k in live_keys.chain(new_keys) {
                 // Managed fields describe the object; they are never part of what it holds.
                 if path == "metadata" && k == "managedFields" {
                     continue;
@@ -919,45 +936,41 @@ fn compare_walk(
                     path.push('.');
                 }
                 path.push_str(k);
-                prefix.push(PathElement::Field(k.clone()));
-                compare_walk(
+                let child = compare_walk(
                     l.and_then(|m| m.get(k)),
                     r.and_then(|m| m.get(k)),
                     schema,
                     path,
-                    prefix,
-                    c,
                 );
-                prefix.pop();
                 path.truncate(parent);
+                c.attach(|| PathElement::Field(k.clone()), child);
             }
         }
         Shape::List => {
             let list = schema.list_type(path);
             let (l, r) = (as_list(lhs), as_list(rhs));
             if *list == ListType::Atomic || (l.is_empty() && r.is_empty()) {
-                return leaf(c, prefix);
+                return (c, leaf());
             }
             let (li, ri) = (index_items(l, list), index_items(r, list));
-            for (pe, item) in &ri {
+            for (pe, item) in ri.iter() {
                 let live = li.iter().find(|(p, _)| p == pe).map(|(_, v)| *v);
-                prefix.push(pe.clone());
-                compare_walk(live, Some(item), schema, path, prefix, c);
-                prefix.pop();
+                let child = compare_walk(live, Some(item), schema, path);
+                c.attach(|| pe.clone(), child);
             }
             for (pe, item) in li.iter().filter(|(pe, _)| !ri.iter().any(|(p, _)| p == pe)) {
-                prefix.push(pe.clone());
-                compare_walk(Some(item), None, schema, path, prefix, c);
-                prefix.pop();
+                let child = compare_walk(Some(item), None, schema, path);
+                c.attach(|| pe.clone(), child);
             }
         }
     }
     // The post-item hook: a whole map, list or item that appears or disappears.
-    match (lhs, rhs) {
-        (None, Some(_)) => c.added.insert(prefix),
-        (Some(_), None) => c.removed.insert(prefix),
-        _ => {}
-    }
+    let here = match (lhs, rhs) {
+        (None, Some(_)) => Some(Change::Added),
+        (Some(_), None) => Some(Change::Removed),
+        _ => None,
+    };
+    (c, here)
 }
 
 /// `TypedValue.Merge`: the config's values win; maps and associative lists merge by key.
