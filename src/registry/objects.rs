@@ -133,7 +133,9 @@ impl Kind {
 fn decode_typed<T: DeserializeOwned + Serialize>(
     value: &Value,
 ) -> Result<(Value, Vec<String>), String> {
-    let typed: T = serde_json::from_value(value.clone()).map_err(|e| format!("json: {e}"))?;
+    // Deserialized from the borrowed tree: the same errors as from an owned one, without a
+    // copy of the whole object per write.
+    let typed = T::deserialize(value).map_err(|e| format!("json: {e}"))?;
     let canonical = serde_json::to_value(&typed).map_err(|e| format!("json: {e}"))?;
     let mut unknown = Vec::new();
     unknown_fields(value, &canonical, "", &mut unknown);

@@ -69,7 +69,7 @@ fn written(event: Committed, warnings: Vec<String>) -> Applied {
 }
 
 fn from_stored(object: &Value) -> Result<Service, RegistryError> {
-    serde_json::from_value(object.clone())
+    Service::deserialize(object)
         .map_err(|e| RegistryError::Internal(format!("decoding stored service: {e}")))
 }
 

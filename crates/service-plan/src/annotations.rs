@@ -3,6 +3,7 @@
 //! of them that the SLB plan ([`crate::slb`]) reads. Texts are CCM's where CCM has one.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -156,7 +157,15 @@ pub fn canonical_key(key: &str) -> String {
 /// an empty value counts as unset.
 pub fn get<'a>(annotations: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
     let value = annotations.get(key).or_else(|| {
-        key.strip_prefix(PREFIX)
+        // Most Services carry no legacy key at all: one ordered lookup saves building the
+        // legacy spelling of each of the dozens of keys a Service's view reads.
+        let any_legacy = annotations
+            .range::<str, _>((Bound::Included(LEGACY_PREFIX), Bound::Unbounded))
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(LEGACY_PREFIX));
+        any_legacy
+            .then(|| key.strip_prefix(PREFIX))
+            .flatten()
             .and_then(|suffix| annotations.get(&format!("{LEGACY_PREFIX}{suffix}")))
     })?;
     (!value.is_empty()).then_some(value.as_str())
