@@ -127,12 +127,14 @@ pub async fn serve(
 }
 
 /// The controllers' own runtime, as kube-controller-manager is a process of its own: a create
-/// storm's reconciles queue on its threads, never ahead of an API request on the server's. On
-/// one shared runtime a create's reply, woken by the writer thread, waited about 2 ms behind
-/// the controllers' tasks. Half the cores (at least one), so the API keeps the rest; it lives
-/// as long as the process.
+/// storm's reconciles queue on its threads, never in the run queues of API requests. Measured
+/// with a create storm (`wrk`, 16 clients, until the endpoints caught up): about 10% less CPU
+/// per create and 5% more creates per second than on one shared runtime. As many threads as
+/// the API's: with one, the controllers got too small a share of the CPU during a storm, and
+/// the endpoints caught up 7.6 s after 30,000 creates instead of 3 s. It lives as long as the
+/// process.
 fn controller_runtime() -> anyhow::Result<&'static tokio::runtime::Runtime> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1));
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .thread_name("controllers")
