@@ -854,7 +854,11 @@ pub struct Comparison {
 impl Comparison {
     /// Adds a child's comparison under `pe`, in each set where it holds anything. Items and
     /// keys are unique within their parent, so no node is attached twice.
-    fn attach(&mut self, pe: impl Fn() -> PathElement, (child, here): (Comparison, Option<Change>)) {
+    fn attach(
+        &mut self,
+        pe: impl Fn() -> PathElement,
+        (child, here): (Comparison, Option<Change>),
+    ) {
         let sets = [
             (&mut self.removed, child.removed, Change::Removed),
             (&mut self.modified, child.modified, Change::Modified),
