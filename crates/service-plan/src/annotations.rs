@@ -163,9 +163,8 @@ pub fn get<'a>(annotations: &'a BTreeMap<String, String>, key: &str) -> Option<&
             .range::<str, _>((Bound::Included(LEGACY_PREFIX), Bound::Unbounded))
             .next()
             .is_some_and(|(k, _)| k.starts_with(LEGACY_PREFIX));
-        any_legacy
-            .then(|| key.strip_prefix(PREFIX))
-            .flatten()
+        key.strip_prefix(PREFIX)
+            .filter(|_| any_legacy)
             .and_then(|suffix| annotations.get(&format!("{LEGACY_PREFIX}{suffix}")))
     })?;
     (!value.is_empty()).then_some(value.as_str())
