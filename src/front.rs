@@ -168,6 +168,11 @@ mod tests {
             .expect("reply")
     }
 
+    /// `app` behind a front door whose slots never run out.
+    fn roomy(app: Router, deadline: Duration, exposure: Exposure) -> Front {
+        Front::new(app, Inflight::new(8, 8), deadline, exposure)
+    }
+
     async fn body_of(response: Response) -> bytes::Bytes {
         axum::body::to_bytes(response.into_body(), 1 << 16)
             .await
@@ -228,12 +233,7 @@ mod tests {
                 "late"
             }),
         );
-        let front = Front::new(
-            app,
-            Inflight::new(8, 8),
-            Duration::from_millis(50),
-            Exposure::Team,
-        );
+        let front = roomy(app, Duration::from_millis(50), Exposure::Team);
         let late = reply(&front, "GET", "/api/v1/services").await;
         assert_eq!(late.status(), StatusCode::GATEWAY_TIMEOUT);
         assert_eq!(
@@ -257,12 +257,7 @@ mod tests {
             "/api/v1/namespaces/{namespace}/services",
             get(|uri: axum::http::Uri| async move { uri.to_string() }),
         );
-        let front = Front::new(
-            app,
-            Inflight::new(8, 8),
-            Duration::from_secs(60),
-            Exposure::Local,
-        );
+        let front = roomy(app, Duration::from_secs(60), Exposure::Local);
         let routed = reply(&front, "GET", "/api/v1/watch/namespaces/default/services").await;
         assert_eq!(routed.status(), StatusCode::OK);
         let body = body_of(routed).await;

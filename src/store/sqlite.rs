@@ -429,6 +429,8 @@ impl Reader {
 mod tests {
     use super::*;
 
+    const TEST_DB: &str = "store.db";
+
     /// The writer of a new database in a temporary directory, which lives as long as it.
     async fn fresh_writer() -> (tempfile::TempDir, Writer) {
         let dir = tempfile::tempdir().expect("temporary directory");
@@ -437,8 +439,6 @@ mod tests {
             .expect("a fresh temporary directory holds a new database");
         (dir, writer)
     }
-
-    const TEST_DB: &str = "store.db";
 
     #[tokio::test]
     async fn write_connection_uses_wal_and_full_sync() {

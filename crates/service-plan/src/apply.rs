@@ -227,12 +227,19 @@ impl ApplySchema {
     }
 }
 
+/// A schema path one field deeper: `spec` and `ports` make `spec.ports`.
 fn join(path: &str, field: &str) -> String {
-    if path.is_empty() {
-        field.to_string()
-    } else {
-        format!("{path}.{field}")
+    let mut joined = path.to_owned();
+    push_field(&mut joined, field);
+    joined
+}
+
+/// Extends a schema path by one field in place, as [`join`] does.
+fn push_field(path: &mut String, field: &str) {
+    if !path.is_empty() {
+        path.push('.');
     }
+    path.push_str(field);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -902,8 +909,8 @@ enum Change {
 /// once to its parent, rather than every path inserted again from the root: a create's
 /// comparison (every field added) was a third of recording its managed fields.
 ///
-/// `path` is the schema path of the values (as [`join`] builds it), extended and restored in
-/// place rather than copied per field.
+/// `path` is the schema path of the values, extended ([`push_field`]) and restored in place
+/// rather than copied per field.
 fn compare_walk(
     lhs: Option<&Value>,
     rhs: Option<&Value>,
@@ -936,10 +943,7 @@ fn compare_walk(
                 if path == "metadata" && k == "managedFields" {
                     continue;
                 }
-                if parent > 0 {
-                    path.push('.');
-                }
-                path.push_str(k);
+                push_field(path, k);
                 let child = compare_walk(
                     l.and_then(|m| m.get(k)),
                     r.and_then(|m| m.get(k)),
@@ -957,7 +961,7 @@ fn compare_walk(
                 return (c, leaf());
             }
             let (li, ri) = (index_items(l, list), index_items(r, list));
-            for (pe, item) in ri.iter() {
+            for (pe, item) in &ri {
                 let live = li.iter().find(|(p, _)| p == pe).map(|(_, v)| *v);
                 let child = compare_walk(live, Some(item), schema, path);
                 c.attach(|| pe.clone(), child);
