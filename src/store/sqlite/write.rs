@@ -22,8 +22,15 @@ use super::super::{
 };
 use super::{BUSY_TIMEOUT_SECS, Checkpointer, bulk, history_sql, is_full};
 
-/// The write connection's page cache, in SQLite's negative-KiB form (32 MiB).
-const WRITER_CACHE_KIB: i64 = -32 * 1024;
+/// The write connection's page cache, in SQLite's negative-KiB form (8 MiB).
+///
+/// Not larger: when a B-tree page splits, SQLite swaps page numbers through the lock page's
+/// number (`balance_nonroot`), and the commit after it then walks the whole cache to drop
+/// pages past the end of the file (`pcache1TruncateUnsafe`). In a create storm that is about
+/// one commit in four, so the cost of every such commit grows with the cache: at 32 MiB the
+/// walk took 2.1% of the server's CPU, at 8 MiB 0.5%, and creates/s at 30,000 and 60,000
+/// Services were no lower (`scale.sh`), the indexes' hot pages still fitting.
+const WRITER_CACHE_KIB: i64 = -8 * 1024;
 /// WAL pages at which the writer checkpoints by itself (SQLite's default is 1,000): only the
 /// frames the [`Checkpointer`] has not copied yet, so a backstop rather than the rule.
 const WAL_AUTOCHECKPOINT_PAGES: u32 = 8_000;
@@ -103,9 +110,9 @@ fn connect(path: &Path, max_page_count: Option<u64>) -> rusqlite::Result<Connect
     conn.busy_timeout(Duration::from_secs(BUSY_TIMEOUT_SECS))?;
     // synchronous=FULL in WAL mode fsyncs the WAL on every COMMIT: an acknowledged write
     // survives power loss, and group commit keeps that to one fsync per batch. The writer
-    // inserts at random places in every index (generated names), so its working set is the
-    // whole index tree: a page cache that holds the indexes of a large store keeps each
-    // commit from re-reading them, and fewer, larger checkpoints copy each hot page once.
+    // inserts at random places in every index (generated names): a page cache four times
+    // SQLite's default keeps the indexes' upper levels and hot leaves between commits (see
+    // WRITER_CACHE_KIB for why not more), and fewer, larger checkpoints copy each hot page once.
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
          PRAGMA cache_size = {WRITER_CACHE_KIB}; \
