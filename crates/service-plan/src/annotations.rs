@@ -157,17 +157,20 @@ pub fn canonical_key(key: &str) -> String {
 /// an empty value counts as unset.
 pub fn get<'a>(annotations: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
     let value = annotations.get(key).or_else(|| {
-        // Most Services carry no legacy key at all: one ordered lookup saves building the
-        // legacy spelling of each of the dozens of keys a Service's view reads.
-        let any_legacy = annotations
-            .range::<str, _>((Bound::Included(LEGACY_PREFIX), Bound::Unbounded))
-            .next()
-            .is_some_and(|(k, _)| k.starts_with(LEGACY_PREFIX));
         key.strip_prefix(PREFIX)
-            .filter(|_| any_legacy)
+            .filter(|_| any_legacy(annotations))
             .and_then(|suffix| annotations.get(&format!("{LEGACY_PREFIX}{suffix}")))
     })?;
     (!value.is_empty()).then_some(value.as_str())
+}
+
+/// Whether any key has the legacy prefix. Most Services carry none: one ordered lookup saves
+/// building the legacy spelling of each of the dozens of keys a Service's view reads.
+fn any_legacy(annotations: &BTreeMap<String, String>) -> bool {
+    annotations
+        .range::<str, _>((Bound::Included(LEGACY_PREFIX), Bound::Unbounded))
+        .next()
+        .is_some_and(|(k, _)| k.starts_with(LEGACY_PREFIX))
 }
 
 /// A CLB address type.
