@@ -81,7 +81,7 @@ impl EndpointsReconciler {
     }
 
     /// The pods the Service's selector picks out, by the label index; ordered by name.
-    fn selected_pods(&self, svc: &Value) -> Vec<Pod> {
+    fn selected_pods(&self, svc: &Value) -> Vec<Arc<Pod>> {
         let selector = selector_of(svc);
         self.informers
             .pods_selected_by(str_at(svc, "/metadata/namespace"), &selector)
@@ -89,7 +89,7 @@ impl EndpointsReconciler {
 
     /// The zone of each node the pods run on (each node decoded once, however many pods it
     /// runs).
-    fn zones(&self, pods: &[Pod]) -> BTreeMap<String, String> {
+    fn zones(&self, pods: &[Arc<Pod>]) -> BTreeMap<String, String> {
         let nodes: BTreeSet<String> = pods
             .iter()
             .filter_map(|p| p.spec.as_ref()?.node_name.clone())

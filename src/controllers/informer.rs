@@ -12,8 +12,12 @@
 //! controller reads them, as client-go's informers with a stripping transform), so a
 //! reconcile reads what it needs and hot paths that only need keys ([`Informer::keys`],
 //! [`Informer::index_keys`], [`Informer::keys_covered_by`]) decode nothing.
+//! An informer may also keep a small typed projection of each object, built once per stored
+//! version (the pods' [`endpoints::endpoints_view`]), for readers that would otherwise decode
+//! the same objects on every reconcile.
 
 use service_plan::json::Pointer as _;
+use std::any::Any;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -21,10 +25,14 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use futures::StreamExt;
+use k8s_openapi::api::core::v1::Pod;
+use serde::Deserialize as _;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use service_plan::annotations;
-use service_plan::endpoints::{ENDPOINTSLICE_CONTROLLER, LABEL_MANAGED_BY, LABEL_SERVICE_NAME};
+use service_plan::endpoints::{
+    self, ENDPOINTSLICE_CONTROLLER, LABEL_MANAGED_BY, LABEL_SERVICE_NAME,
+};
 use service_plan::slb::events::{LABEL_LOAD_BALANCER_ID, TAG_KEY_SERVICE};
 use service_plan::traffic::string_map;
 use tokio::sync::{mpsc, watch};
@@ -79,6 +87,14 @@ pub const INSTANCES_BY_NAME: &str = "name";
 
 /// Computes the values an object is indexed under.
 pub type IndexFn = fn(&Value) -> Vec<String>;
+
+/// A typed part of an object an informer keeps next to its text, built once per stored
+/// version, so that a hot reader takes it without decoding (a Service's reconcile reads its
+/// pods' [`endpoints::endpoints_view`]).
+pub type Projection = Arc<dyn Any + Send + Sync>;
+
+/// Builds an object's [`Projection`]; `None` when the object has none.
+pub type ProjectFn = fn(&Value) -> Option<Projection>;
 
 /// Where an object lives: its namespace (`""` when cluster-scoped) and name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -151,6 +167,7 @@ pub struct Informer {
     listed: AtomicI64,
     subscribers: Mutex<Vec<mpsc::Sender<Notification>>>,
     recent: Recent,
+    project: Option<ProjectFn>,
 }
 
 /// The objects this informer decoded last, so that the reconcile an event starts reads the
@@ -201,6 +218,8 @@ struct Entry {
     /// How many values the object has in each of the informer's indexers, in their order
     /// (what [`Informer::keys_covered_by`] compares with).
     counts: Box<[u32]>,
+    /// What the informer's [`ProjectFn`] made of this version.
+    projection: Option<Projection>,
 }
 
 /// The objects by key and the indexes; every index shares the object's `Arc<Key>`.
@@ -215,6 +234,7 @@ struct Prepared {
     key: Key,
     text: Arc<Encoded>,
     values: Vec<(&'static str, Vec<String>)>,
+    projection: Option<Projection>,
 }
 
 /// Decodes a cached object, without its managedFields (see [`super::stripped`]). The text is
@@ -233,7 +253,6 @@ fn decode(text: &Encoded) -> Option<Value> {
 fn decode_all_as<T: DeserializeOwned>(texts: &[Arc<Encoded>]) -> Vec<T> {
     texts.iter().filter_map(|t| t.decode_as().ok()).collect()
 }
-
 fn decode_all(texts: Vec<Arc<Encoded>>) -> Vec<Arc<Value>> {
     texts
         .iter()
@@ -243,8 +262,12 @@ fn decode_all(texts: Vec<Arc<Encoded>>) -> Vec<Arc<Value>> {
 
 impl Cache {
     fn texts(&self, keys: Vec<&Arc<Key>>) -> Vec<Arc<Encoded>> {
+        self.take(keys, |e| Some(Arc::clone(&e.text)))
+    }
+
+    fn take<R>(&self, keys: Vec<&Arc<Key>>, part: impl Fn(&Entry) -> Option<R>) -> Vec<R> {
         keys.into_iter()
-            .filter_map(|k| self.objects.get(k).map(|e| Arc::clone(&e.text)))
+            .filter_map(|k| self.objects.get(k).and_then(&part))
             .collect()
     }
 }
@@ -263,6 +286,15 @@ impl Informer {
             listed: AtomicI64::new(0),
             subscribers: Mutex::new(Vec::new()),
             recent: Recent::new(),
+            project: None,
+        }
+    }
+
+    /// The same informer, keeping each object's [`Projection`] by `project`.
+    pub fn projecting(self, project: ProjectFn) -> Informer {
+        Informer {
+            project: Some(project),
+            ..self
         }
     }
 
@@ -445,13 +477,28 @@ impl Informer {
         decode_all(self.all_texts(index, values))
     }
 
-    /// [`Informer::by_all`], decoded straight into `T` (skipping the `Value` tree); objects
-    /// that are not a `T` are left out.
-    pub fn by_all_as<T: DeserializeOwned>(&self, index: &str, values: &[String]) -> Vec<T> {
-        decode_all_as(&self.all_texts(index, values))
+    /// The [`Projection`]s of [`Informer::by_all`]'s objects, as `T` (decodes nothing);
+    /// objects without one of type `T` are left out.
+    pub fn by_all_projected<T: Any + Send + Sync>(
+        &self,
+        index: &str,
+        values: &[String],
+    ) -> Vec<Arc<T>> {
+        self.all_entries(index, values, |e| {
+            Arc::clone(e.projection.as_ref()?).downcast::<T>().ok()
+        })
     }
 
     fn all_texts(&self, index: &str, values: &[String]) -> Vec<Arc<Encoded>> {
+        self.all_entries(index, values, |e| Some(Arc::clone(&e.text)))
+    }
+
+    fn all_entries<R>(
+        &self,
+        index: &str,
+        values: &[String],
+        part: impl Fn(&Entry) -> Option<R>,
+    ) -> Vec<R> {
         {
             let cache = self.read();
             let Some(idx) = cache.indices.get(index) else {
@@ -473,7 +520,7 @@ impl Informer {
                 .filter(|k| rest.iter().all(|s| s.contains(*k)))
                 .collect();
             keys.sort();
-            cache.texts(keys)
+            cache.take(keys, part)
         }
     }
 
@@ -489,13 +536,14 @@ impl Informer {
             .collect()
     }
 
-    /// Readies an object to cache: its stored text and its index values, computed from the
-    /// decoded tree.
+    /// Readies an object to cache: its stored text, and its index values and projection,
+    /// computed from the decoded tree.
     fn prepare(&self, text: Arc<Encoded>, object: &Value) -> Prepared {
         Prepared {
             key: Key::of(object),
             text,
             values: self.index_values(object),
+            projection: self.project.and_then(|project| project(object)),
         }
     }
 
@@ -517,7 +565,12 @@ impl Informer {
 
     /// Caches a prepared object; returns the state it replaced, decoded.
     fn put(&self, cache: &mut Cache, prepared: Prepared) -> Option<Value> {
-        let Prepared { key, text, values } = prepared;
+        let Prepared {
+            key,
+            text,
+            values,
+            projection,
+        } = prepared;
         let old = self.remove(cache, &key);
         let key = Arc::new(key);
         let counts = values
@@ -531,7 +584,14 @@ impl Informer {
                 index.entry(v).or_default().insert(Arc::clone(&key));
             }
         }
-        cache.objects.insert(key, Entry { text, counts });
+        cache.objects.insert(
+            key,
+            Entry {
+                text,
+                counts,
+                projection,
+            },
+        );
         old
     }
 
@@ -754,6 +814,12 @@ pub fn load_balancer_ids(svc: &Value) -> Vec<String> {
     ids
 }
 
+/// A pod's [`endpoints::endpoints_view`], the pods informer's projection.
+fn pod_endpoints_view(pod: &Value) -> Option<Projection> {
+    let pod = Pod::deserialize(pod).ok()?;
+    Some(Arc::new(endpoints::endpoints_view(pod)))
+}
+
 fn services_by_type(svc: &Value) -> Vec<String> {
     vec![str_at(svc, "/spec/type").to_string()]
 }
@@ -822,13 +888,14 @@ impl Informers {
     }
 
     /// The pods in `namespace` that a Service selector picks out, by the label index (the
-    /// smallest matching set, never the namespace); ordered by name. An empty selector picks
-    /// nothing, as for a Service without one.
+    /// smallest matching set, never the namespace); ordered by name, each as its
+    /// [`endpoints::endpoints_view`] (nothing is decoded). An empty selector picks nothing, as
+    /// for a Service without one.
     pub fn pods_selected_by<'a>(
         &self,
         namespace: &str,
         selector: impl IntoIterator<Item = (&'a String, &'a String)>,
-    ) -> Vec<k8s_openapi::api::core::v1::Pod> {
+    ) -> Vec<Arc<Pod>> {
         let terms: Vec<String> = selector
             .into_iter()
             .map(|(k, v)| label_term(namespace, k, v))
@@ -836,7 +903,7 @@ impl Informers {
         if terms.is_empty() {
             return Vec::new();
         }
-        self.pods.by_all_as(PODS_BY_LABEL, &terms)
+        self.pods.by_all_projected(PODS_BY_LABEL, &terms)
     }
 
     /// Empty informers; [`Informers::run`] fills and follows them.
@@ -859,7 +926,8 @@ impl Informers {
                     (ORPHANS, super::adoption::orphans_by_namespace),
                     (PODS_BY_IP, pods_by_ip),
                 ],
-            ),
+            )
+            .projecting(pod_endpoints_view),
             nodes: Informer::new("nodes", &[]),
             endpoints: Informer::new("endpoints", &[]),
             endpoint_slices: Informer::new(
@@ -1067,8 +1135,20 @@ mod tests {
         let t = label_term("default", "t", "1");
         assert_eq!(pods.index_len(PODS_BY_LABEL, &x), 2);
         assert_eq!(pods.by_all(PODS_BY_LABEL, &[x.clone(), t.clone()]).len(), 1);
-        let typed: Vec<k8s_openapi::api::core::v1::Pod> =
-            pods.by_all_as(PODS_BY_LABEL, std::slice::from_ref(&x));
+        let typed: Vec<Arc<Pod>> = pods.by_all_projected(PODS_BY_LABEL, std::slice::from_ref(&x));
+        assert!(
+            typed.is_empty(),
+            "an informer without a projection has none"
+        );
+        let pods =
+            Informer::new("pods", &[(PODS_BY_LABEL, pods_by_label)]).projecting(pod_endpoints_view);
+        pods.apply(event(1, EventType::Added, pod("a", json!({"app": "x"}))));
+        pods.apply(event(
+            2,
+            EventType::Added,
+            pod("b", json!({"app": "x", "t": "1"})),
+        ));
+        let typed: Vec<Arc<Pod>> = pods.by_all_projected(PODS_BY_LABEL, std::slice::from_ref(&x));
         let names: Vec<_> = typed
             .iter()
             .filter_map(|p| p.metadata.name.as_deref())

@@ -117,7 +117,7 @@ impl LoadBalancerReconciler {
         slb::plan_load_balancer(svc, change, &ctx)
     }
 
-    fn selected_pods(&self, namespace: &str, svc: &Service) -> Vec<Pod> {
+    fn selected_pods(&self, namespace: &str, svc: &Service) -> Vec<Arc<Pod>> {
         let selector = svc.spec.as_ref().and_then(|s| s.selector.as_ref());
         self.informers
             .pods_selected_by(namespace, selector.into_iter().flatten())

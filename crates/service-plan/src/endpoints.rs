@@ -2,6 +2,7 @@
 //! manager's endpoints and EndpointSlice controllers (v1.32) compute them. Output is sorted and
 //! named deterministically, so recomputing an unchanged cluster yields equal objects.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{
@@ -142,9 +143,9 @@ pub struct ServiceEndpoints {
 ///
 /// `node_zones` maps node names to their `topology.kubernetes.io/zone` label ("" when unset);
 /// see [`compute_endpoint_slices`].
-pub fn compute(
+pub fn compute<P: Borrow<Pod>>(
     svc: &Service,
-    pods: &[Pod],
+    pods: &[P],
     node_zones: Option<&BTreeMap<String, String>>,
 ) -> Option<ServiceEndpoints> {
     Some(ServiceEndpoints {
@@ -163,11 +164,14 @@ fn has_selector(svc: &Service) -> bool {
 }
 
 /// The pods of the Service's namespace its selector matches.
-fn selected_pods<'a>(svc: &'a Service, pods: &'a [Pod]) -> impl Iterator<Item = &'a Pod> + 'a {
+fn selected_pods<'a, P: Borrow<Pod>>(
+    svc: &'a Service,
+    pods: &'a [P],
+) -> impl Iterator<Item = &'a Pod> + 'a {
     let selector = svc.spec.as_ref().and_then(|s| s.selector.as_ref());
     let namespace = svc.metadata.namespace.as_deref();
     let empty = BTreeMap::new();
-    pods.iter().filter(move |pod| {
+    pods.iter().map(Borrow::borrow).filter(move |pod: &&Pod| {
         let same_ns = match (namespace, pod.metadata.namespace.as_deref()) {
             (Some(a), Some(b)) => a == b,
             _ => true,
@@ -175,6 +179,66 @@ fn selected_pods<'a>(svc: &'a Service, pods: &'a [Pod]) -> impl Iterator<Item = 
         same_ns
             && matches_service_selector(selector, pod.metadata.labels.as_ref().unwrap_or(&empty))
     })
+}
+
+/// The part of a pod that [`compute`] reads, and nothing else: what an informer keeps per pod
+/// so that a Service's reconcile reads its pods without decoding them (a Service selecting a
+/// hundred pods would otherwise decode a hundred whole pods, managed fields and all, on every
+/// reconcile). The metadata the endpoints name (namespace, name, uid, labels, deletion),
+/// `restartPolicy`, `hostname`, `subdomain`, `nodeName`, each container's ports (and an init
+/// container's `restartPolicy`), and the status' phase, IPs and conditions.
+pub fn endpoints_view(pod: Pod) -> Pod {
+    use k8s_openapi::api::core::v1::{Container, PodCondition, PodSpec, PodStatus};
+    let containers = |list: Vec<Container>| -> Vec<Container> {
+        list.into_iter()
+            .map(|c| Container {
+                name: c.name,
+                ports: c.ports,
+                restart_policy: c.restart_policy,
+                ..Container::default()
+            })
+            .collect()
+    };
+    let Pod {
+        metadata,
+        spec,
+        status,
+        ..
+    } = pod;
+    Pod {
+        metadata: ObjectMeta {
+            namespace: metadata.namespace,
+            name: metadata.name,
+            uid: metadata.uid,
+            labels: metadata.labels,
+            deletion_timestamp: metadata.deletion_timestamp,
+            ..ObjectMeta::default()
+        },
+        spec: spec.map(|s| PodSpec {
+            containers: containers(s.containers),
+            init_containers: s.init_containers.map(containers),
+            restart_policy: s.restart_policy,
+            hostname: s.hostname,
+            subdomain: s.subdomain,
+            node_name: s.node_name,
+            ..PodSpec::default()
+        }),
+        status: status.map(|s| PodStatus {
+            phase: s.phase,
+            pod_ip: s.pod_ip,
+            pod_ips: s.pod_ips,
+            conditions: s.conditions.map(|cs| {
+                cs.into_iter()
+                    .map(|c| PodCondition {
+                        type_: c.type_,
+                        status: c.status,
+                        ..PodCondition::default()
+                    })
+                    .collect()
+            }),
+            ..PodStatus::default()
+        }),
+    }
 }
 
 /// Mirrors `podutil.IsPodReady`: the `Ready` condition is `True`.
@@ -304,7 +368,7 @@ fn is_headless(svc: &Service) -> bool {
 /// out of that port. Subsets are repacked so each holds the addresses sharing one port set.
 /// Unlike Go, which orders ports and subsets by hash, ports are sorted by name, number and
 /// protocol and subsets by their addresses, so the order is stable and readable.
-pub fn compute_endpoints(svc: &Service, pods: &[Pod]) -> Option<Endpoints> {
+pub fn compute_endpoints<P: Borrow<Pod>>(svc: &Service, pods: &[P]) -> Option<Endpoints> {
     if !has_selector(svc) {
         return None;
     }
@@ -458,9 +522,9 @@ impl PortKey {
 /// `publishNotReadyAddresses`) and endpoints get their node's zone; with `None` nodes are not
 /// checked. The controller names slices `generateName` + random suffix; here the suffix is a
 /// hash of the Service, family and slice index, so recomputing gives the same names.
-pub fn compute_endpoint_slices(
+pub fn compute_endpoint_slices<P: Borrow<Pod>>(
     svc: &Service,
-    pods: &[Pod],
+    pods: &[P],
     node_zones: Option<&BTreeMap<String, String>>,
 ) -> Option<Vec<EndpointSlice>> {
     if !has_selector(svc) {
@@ -989,5 +1053,100 @@ mod tests {
         let mut reversed = pods.clone();
         reversed.reverse();
         assert_eq!(compute(&svc, &pods, None), compute(&svc, &reversed, None));
+    }
+
+    #[test]
+    fn the_endpoints_view_of_pods_computes_the_same_endpoints() {
+        use k8s_openapi::api::core::v1::{EnvVar, PodIP};
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
+        let mut pods = vec![
+            pod("a", "10.1.0.1", "n1", true, &[("http", 8080)]),
+            pod("b", "10.1.0.2", "n2", false, &[("http", 8081)]),
+            pod("c", "10.1.0.3", "n1", true, &[]),
+            pod("d", "10.1.0.4", "n3", true, &[("http", 8080)]),
+            pod("e", "10.1.0.5", "n2", true, &[("http", 8080)]),
+        ];
+        // What the view leaves out, on every pod; it must change nothing.
+        for p in &mut pods {
+            p.metadata.annotations = labels(&[("note", "x")]);
+            p.metadata.resource_version = Some("7".into());
+            p.metadata.managed_fields = Some(vec![ManagedFieldsEntry::default()]);
+            let spec = p.spec.as_mut().expect("spec");
+            spec.service_account_name = Some("default".into());
+            let c = &mut spec.containers[0];
+            c.image = Some("nginx".into());
+            c.env = Some(vec![EnvVar {
+                name: "A".into(),
+                value: Some("1".into()),
+                ..EnvVar::default()
+            }]);
+            let status = p.status.as_mut().expect("status");
+            status.host_ip = Some("192.168.0.1".into());
+            status.conditions.as_mut().expect("conditions")[0].reason = Some("r".into());
+        }
+        // And what it keeps, in every shape the rules look at.
+        pods[1].metadata.deletion_timestamp = Some(Time("2026-01-01T00:00:00Z".parse().unwrap()));
+        let spec = pods[2].spec.as_mut().expect("spec");
+        spec.hostname = Some("c".into());
+        spec.subdomain = Some("web".into());
+        spec.init_containers = Some(vec![Container {
+            name: "sidecar".into(),
+            image: Some("envoy".into()),
+            restart_policy: Some("Always".into()),
+            ports: Some(vec![ContainerPort {
+                name: Some("http".into()),
+                container_port: 9090,
+                ..ContainerPort::default()
+            }]),
+            ..Container::default()
+        }]);
+        pods[3].spec.as_mut().expect("spec").restart_policy = Some("Never".into());
+        pods[3].status.as_mut().expect("status").phase = Some("Failed".into());
+        pods[4].status.as_mut().expect("status").pod_ips = Some(vec![
+            PodIP {
+                ip: "10.1.0.5".into(),
+            },
+            PodIP {
+                ip: "fd00::5".into(),
+            },
+        ]);
+        let views: Vec<Pod> = pods.iter().cloned().map(endpoints_view).collect();
+        assert!(views[0].metadata.managed_fields.is_none());
+
+        let named = || port(Some("http"), 80, IntOrString::String("http".into()));
+        let mut services = vec![
+            service(Some(&[("app", "web")]), vec![named()]),
+            service(
+                Some(&[("app", "web")]),
+                vec![named(), port(Some("raw"), 81, IntOrString::Int(9000))],
+            ),
+        ];
+        let mut published = service(Some(&[("app", "web")]), vec![named()]);
+        published
+            .spec
+            .as_mut()
+            .expect("spec")
+            .publish_not_ready_addresses = Some(true);
+        services.push(published);
+        let mut dual = service(Some(&[("app", "web")]), vec![named()]);
+        dual.spec.as_mut().expect("spec").ip_families =
+            Some(vec![IP_FAMILY_IPV4.into(), IP_FAMILY_IPV6.into()]);
+        services.push(dual);
+        let mut headless = service(Some(&[("app", "web")]), Vec::new());
+        headless.spec.as_mut().expect("spec").cluster_ip = Some(CLUSTER_IP_NONE.into());
+        services.push(headless);
+
+        let zones: BTreeMap<String, String> = [("n1", "z1"), ("n2", "")]
+            .into_iter()
+            .map(|(n, z)| (n.to_string(), z.to_string()))
+            .collect();
+        for svc in &services {
+            for zones in [None, Some(&zones)] {
+                let full = compute(svc, &pods, zones).expect("selected");
+                let viewed = compute(svc, &views, zones).expect("selected");
+                assert_eq!(full.endpoints, viewed.endpoints);
+                assert_eq!(full.slices, viewed.slices);
+            }
+        }
     }
 }
