@@ -26,7 +26,6 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
-use serde::Deserialize as _;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use service_plan::annotations;
@@ -253,6 +252,7 @@ fn decode(text: &Encoded) -> Option<Value> {
 fn decode_all_as<T: DeserializeOwned>(texts: &[Arc<Encoded>]) -> Vec<T> {
     texts.iter().filter_map(|t| t.decode_as().ok()).collect()
 }
+
 fn decode_all(texts: Vec<Arc<Encoded>>) -> Vec<Arc<Value>> {
     texts
         .iter()
@@ -816,8 +816,8 @@ pub fn load_balancer_ids(svc: &Value) -> Vec<String> {
 
 /// A pod's [`endpoints::endpoints_view`], the pods informer's projection.
 fn pod_endpoints_view(pod: &Value) -> Option<Projection> {
-    let pod = Pod::deserialize(pod).ok()?;
-    Some(Arc::new(endpoints::endpoints_view(pod)))
+    let view = endpoints::endpoints_view(pod).ok()?;
+    Some(Arc::new(view))
 }
 
 fn services_by_type(svc: &Value) -> Vec<String> {

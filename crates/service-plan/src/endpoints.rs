@@ -14,6 +14,7 @@ use k8s_openapi::api::discovery::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde::Deserialize as _;
 
 use crate::format::{is_dns1123_subdomain, is_ipv6_string};
 use crate::selector::matches_service_selector;
@@ -184,60 +185,131 @@ fn selected_pods<'a, P: Borrow<Pod>>(
 /// The part of a pod that [`compute`] reads, and nothing else: what an informer keeps per pod
 /// so that a Service's reconcile reads its pods without decoding them (a Service selecting a
 /// hundred pods would otherwise decode a hundred whole pods, managed fields and all, on every
-/// reconcile). The metadata the endpoints name (namespace, name, uid, labels, deletion),
-/// `restartPolicy`, `hostname`, `subdomain`, `nodeName`, each container's ports (and an init
-/// container's `restartPolicy`), and the status' phase, IPs and conditions.
-pub fn endpoints_view(pod: Pod) -> Pod {
-    use k8s_openapi::api::core::v1::{Container, PodCondition, PodSpec, PodStatus};
-    let containers = |list: Vec<Container>| -> Vec<Container> {
-        list.into_iter()
-            .map(|c| Container {
-                name: c.name,
+/// reconcile). Decoded straight from the pod's JSON, skipping every other field: the
+/// metadata the endpoints name (namespace, name, uid, labels, deletion), `restartPolicy`,
+/// `hostname`, `subdomain`, `nodeName`, each container's name and ports (and an init
+/// container's `restartPolicy`), and the status' phase, IPs and conditions. Each field reads
+/// as k8s-openapi reads it (a missing or null list or string is empty), so the view is the
+/// whole pod's decode with the other fields left unset.
+pub fn endpoints_view(pod: &serde_json::Value) -> Result<Pod, serde_json::Error> {
+    view::Pod::deserialize(pod).map(Pod::from)
+}
+
+/// The fields [`endpoints_view`] decodes, as the k8s-openapi types name them.
+mod view {
+    use std::collections::BTreeMap;
+
+    use k8s_openapi::api::core::v1 as core;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    pub(super) struct Pod {
+        metadata: Option<Meta>,
+        spec: Option<Spec>,
+        status: Option<Status>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Meta {
+        namespace: Option<String>,
+        name: Option<String>,
+        uid: Option<String>,
+        labels: Option<BTreeMap<String, String>>,
+        deletion_timestamp: Option<Time>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Spec {
+        containers: Option<Vec<Container>>,
+        init_containers: Option<Vec<Container>>,
+        restart_policy: Option<String>,
+        hostname: Option<String>,
+        subdomain: Option<String>,
+        node_name: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Container {
+        name: Option<String>,
+        ports: Option<Vec<core::ContainerPort>>,
+        restart_policy: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct Status {
+        phase: Option<String>,
+        #[serde(rename = "podIP")]
+        pod_ip: Option<String>,
+        #[serde(rename = "podIPs")]
+        pod_ips: Option<Vec<core::PodIP>>,
+        conditions: Option<Vec<Condition>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Condition {
+        #[serde(rename = "type")]
+        type_: Option<String>,
+        status: Option<String>,
+    }
+
+    impl From<Container> for core::Container {
+        fn from(c: Container) -> core::Container {
+            core::Container {
+                name: c.name.unwrap_or_default(),
                 ports: c.ports,
                 restart_policy: c.restart_policy,
-                ..Container::default()
-            })
-            .collect()
-    };
-    let Pod {
-        metadata,
-        spec,
-        status,
-        ..
-    } = pod;
-    Pod {
-        metadata: ObjectMeta {
-            namespace: metadata.namespace,
-            name: metadata.name,
-            uid: metadata.uid,
-            labels: metadata.labels,
-            deletion_timestamp: metadata.deletion_timestamp,
-            ..ObjectMeta::default()
-        },
-        spec: spec.map(|s| PodSpec {
-            containers: containers(s.containers),
-            init_containers: s.init_containers.map(containers),
-            restart_policy: s.restart_policy,
-            hostname: s.hostname,
-            subdomain: s.subdomain,
-            node_name: s.node_name,
-            ..PodSpec::default()
-        }),
-        status: status.map(|s| PodStatus {
-            phase: s.phase,
-            pod_ip: s.pod_ip,
-            pod_ips: s.pod_ips,
-            conditions: s.conditions.map(|cs| {
-                cs.into_iter()
-                    .map(|c| PodCondition {
-                        type_: c.type_,
-                        status: c.status,
-                        ..PodCondition::default()
-                    })
-                    .collect()
-            }),
-            ..PodStatus::default()
-        }),
+                ..core::Container::default()
+            }
+        }
+    }
+
+    fn containers(list: Option<Vec<Container>>) -> Option<Vec<core::Container>> {
+        list.map(|l| l.into_iter().map(core::Container::from).collect())
+    }
+
+    impl From<Pod> for core::Pod {
+        fn from(pod: Pod) -> core::Pod {
+            core::Pod {
+                metadata: pod
+                    .metadata
+                    .map_or_else(ObjectMeta::default, |m| ObjectMeta {
+                        namespace: m.namespace,
+                        name: m.name,
+                        uid: m.uid,
+                        labels: m.labels,
+                        deletion_timestamp: m.deletion_timestamp,
+                        ..ObjectMeta::default()
+                    }),
+                spec: pod.spec.map(|s| core::PodSpec {
+                    containers: containers(s.containers).unwrap_or_default(),
+                    init_containers: containers(s.init_containers),
+                    restart_policy: s.restart_policy,
+                    hostname: s.hostname,
+                    subdomain: s.subdomain,
+                    node_name: s.node_name,
+                    ..core::PodSpec::default()
+                }),
+                status: pod.status.map(|s| core::PodStatus {
+                    phase: s.phase,
+                    pod_ip: s.pod_ip,
+                    pod_ips: s.pod_ips,
+                    conditions: s.conditions.map(|cs| {
+                        cs.into_iter()
+                            .map(|c| core::PodCondition {
+                                type_: c.type_.unwrap_or_default(),
+                                status: c.status.unwrap_or_default(),
+                                ..core::PodCondition::default()
+                            })
+                            .collect()
+                    }),
+                    ..core::PodStatus::default()
+                }),
+            }
+        }
     }
 }
 
@@ -1110,8 +1182,16 @@ mod tests {
                 ip: "fd00::5".into(),
             },
         ]);
-        let views: Vec<Pod> = pods.iter().cloned().map(endpoints_view).collect();
+        let views: Vec<Pod> = pods
+            .iter()
+            .map(|p| endpoints_view(&serde_json::to_value(p).expect("encodes")).expect("decodes"))
+            .collect();
         assert!(views[0].metadata.managed_fields.is_none());
+        assert!(
+            views[0].spec.as_ref().expect("spec").containers[0]
+                .image
+                .is_none()
+        );
 
         let named = || port(Some("http"), 80, IntOrString::String("http".into()));
         let mut services = vec![
@@ -1147,6 +1227,45 @@ mod tests {
                 assert_eq!(full.endpoints, viewed.endpoints);
                 assert_eq!(full.slices, viewed.slices);
             }
+        }
+    }
+
+    #[test]
+    fn the_endpoints_view_reads_nulls_and_gaps_as_the_whole_pod_does() {
+        let pods = [
+            serde_json::json!({"metadata": null, "spec": null, "status": null}),
+            serde_json::json!({
+                "metadata": {"name": "p", "labels": null, "annotations": {"a": "b"}},
+                "spec": {"containers": null, "initContainers": [{"name": "i", "ports": null}],
+                         "hostname": null, "nodeName": "n1"},
+                "status": {"podIP": "10.0.0.1", "podIPs": null,
+                           "conditions": [{"type": "Ready", "status": "True", "reason": null},
+                                          {"status": "False"}]},
+            }),
+        ];
+        for json in &pods {
+            let whole = Pod::deserialize(json).expect("a pod");
+            let view = endpoints_view(json).expect("a view");
+            assert_eq!(view.metadata.name, whole.metadata.name);
+            assert_eq!(view.metadata.labels, whole.metadata.labels);
+            assert_eq!(
+                view.spec
+                    .as_ref()
+                    .map(|s| (&s.containers, &s.init_containers, &s.node_name)),
+                whole
+                    .spec
+                    .as_ref()
+                    .map(|s| (&s.containers, &s.init_containers, &s.node_name))
+            );
+            assert_eq!(
+                view.status
+                    .as_ref()
+                    .map(|s| (&s.pod_ip, &s.pod_ips, &s.conditions)),
+                whole
+                    .status
+                    .as_ref()
+                    .map(|s| (&s.pod_ip, &s.pod_ips, &s.conditions))
+            );
         }
     }
 }
