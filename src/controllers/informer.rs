@@ -499,29 +499,27 @@ impl Informer {
         values: &[String],
         part: impl Fn(&Entry) -> Option<R>,
     ) -> Vec<R> {
-        {
-            let cache = self.read();
-            let Some(idx) = cache.indices.get(index) else {
-                return Vec::new();
-            };
-            let mut sets = Vec::with_capacity(values.len());
-            for v in values {
-                match idx.get(v) {
-                    Some(set) => sets.push(set),
-                    None => return Vec::new(),
-                }
+        let cache = self.read();
+        let Some(idx) = cache.indices.get(index) else {
+            return Vec::new();
+        };
+        let mut sets = Vec::with_capacity(values.len());
+        for v in values {
+            match idx.get(v) {
+                Some(set) => sets.push(set),
+                None => return Vec::new(),
             }
-            sets.sort_by_key(|s| s.len());
-            let Some((first, rest)) = sets.split_first() else {
-                return Vec::new();
-            };
-            let mut keys: Vec<&Arc<Key>> = first
-                .iter()
-                .filter(|k| rest.iter().all(|s| s.contains(*k)))
-                .collect();
-            keys.sort();
-            cache.take(keys, part)
         }
+        sets.sort_by_key(|s| s.len());
+        let Some((first, rest)) = sets.split_first() else {
+            return Vec::new();
+        };
+        let mut keys: Vec<&Arc<Key>> = first
+            .iter()
+            .filter(|k| rest.iter().all(|s| s.contains(*k)))
+            .collect();
+        keys.sort();
+        cache.take(keys, part)
     }
 
     /// The values `object` is indexed under, per index, each list sorted and without repeats.
