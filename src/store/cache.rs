@@ -17,20 +17,46 @@ use super::{ObjectKey, Revision, StoreError, StoredObject};
 /// EndpointSlice, Endpoints and a Service, as this server writes them), one per line: the keys
 /// and common values that nearly every stored object repeats. LZ4 finds them as matches, so a
 /// 1.4 KB Service is kept in a few hundred bytes without a per-object table of its own.
+///
+/// Part of SQLite's stored format since [`STORED_LZ4_V1`]: the stored bytes decompress only
+/// against this exact dictionary, so it never changes. A better one needs a format byte of
+/// its own, with this one kept to read the rows written before it.
 static DICTIONARY: &[u8] = include_bytes!("dictionary.jsonl");
+
+/// The first byte of an object stored compressed against [`DICTIONARY`]. Rows written before
+/// it hold the JSON text itself, which starts with `{`, so each row says which it is.
+const STORED_LZ4_V1: u8 = 1;
+
+/// The JSON text of an object as SQLite stores it: compressed, or the text itself in rows
+/// written before compression.
+pub(super) fn stored_json(stored: &[u8]) -> Result<std::borrow::Cow<'_, str>, String> {
+    match stored.split_first() {
+        Some((&STORED_LZ4_V1, compressed)) => {
+            let text = lz4_flex::block::decompress_size_prepended_with_dict(compressed, DICTIONARY)
+                .map_err(|e| e.to_string())?;
+            String::from_utf8(text)
+                .map(std::borrow::Cow::Owned)
+                .map_err(|e| e.to_string())
+        }
+        _ => std::str::from_utf8(stored)
+            .map(std::borrow::Cow::Borrowed)
+            .map_err(|e| e.to_string()),
+    }
+}
 
 /// One object as stored: its encoded JSON, kept once and shared by the cache, every event
 /// that carries it and every reader (kube-apiserver's `cachingObject`). A reader that needs the
 /// tree decodes it; one that only forwards it writes the text as it is.
 ///
 /// The text is held LZ4-compressed against [`DICTIONARY`]: objects are kept far longer than
-/// they are read, and well under a microsecond per read buys most of the memory back.
+/// they are read, and well under a microsecond per read buys most of the memory back. SQLite
+/// stores these same bytes ([`Encoded::stored`]), so a write compresses once for both.
 #[derive(Debug)]
 pub struct Encoded {
     uid: Box<str>,
     revision: Revision,
-    /// The JSON text, compressed, its length prepended.
-    compressed: Box<[u8]>,
+    /// [`STORED_LZ4_V1`], then the JSON text compressed, its length prepended.
+    stored: Box<[u8]>,
     /// Whether the text is exactly what a reader gets, as the registry found on first read:
     /// decided once per stored version, so later reads forward the text without decoding.
     read_as_is: std::sync::OnceLock<bool>,
@@ -39,16 +65,50 @@ pub struct Encoded {
 impl Encoded {
     /// An object encoded as `json` at `revision` by a write with `uid`.
     pub fn new(uid: &str, revision: Revision, json: &str) -> Encoded {
+        let compressed =
+            lz4_flex::block::compress_prepend_size_with_dict(json.as_bytes(), DICTIONARY);
+        let mut stored = Vec::with_capacity(1 + compressed.len());
+        stored.push(STORED_LZ4_V1);
+        stored.extend_from_slice(&compressed);
+        Encoded::from_parts(uid, revision, stored)
+    }
+
+    fn from_parts(uid: &str, revision: Revision, stored: Vec<u8>) -> Encoded {
         Encoded {
             uid: uid.into(),
             revision,
-            compressed: lz4_flex::block::compress_prepend_size_with_dict(
-                json.as_bytes(),
-                DICTIONARY,
-            )
-            .into_boxed_slice(),
+            stored: stored.into_boxed_slice(),
             read_as_is: std::sync::OnceLock::new(),
         }
+    }
+
+    /// An object as SQLite stored it (see [`Encoded::stored`]), kept as it is when compressed.
+    pub(super) fn from_stored(
+        uid: &str,
+        revision: Revision,
+        stored: Vec<u8>,
+    ) -> Result<Encoded, StoreError> {
+        if stored.first() == Some(&STORED_LZ4_V1) {
+            let encoded = Encoded::from_parts(uid, revision, stored);
+            // Reads only the length: a row cut short fails here, not in a later reader.
+            lz4_flex::block::uncompressed_size(encoded.compressed())
+                .map_err(|e| encoded.corrupt(&e))?;
+            return Ok(encoded);
+        }
+        let json = String::from_utf8(stored).map_err(|e| {
+            StoreError::Corrupt(format!("stored object at revision {revision}: {e}"))
+        })?;
+        Ok(Encoded::new(uid, revision, &json))
+    }
+
+    /// The bytes SQLite stores for the object: a format byte, then the compressed text.
+    pub(super) fn stored(&self) -> &[u8] {
+        &self.stored
+    }
+
+    /// The compressed text, its length prepended.
+    fn compressed(&self) -> &[u8] {
+        self.stored.get(1..).unwrap_or_default()
     }
 
     /// The same object, with whether readers get it as stored already decided (`None`: left
@@ -80,7 +140,7 @@ impl Encoded {
     /// Appends the object's JSON text to `out`.
     pub fn write_json(&self, out: &mut Vec<u8>) -> Result<(), StoreError> {
         let (len, compressed) =
-            lz4_flex::block::uncompressed_size(&self.compressed).map_err(|e| self.corrupt(&e))?;
+            lz4_flex::block::uncompressed_size(self.compressed()).map_err(|e| self.corrupt(&e))?;
         let start = out.len();
         out.resize(start + len, 0);
         let written =
@@ -301,11 +361,41 @@ mod tests {
         let mut out = b"prefix".to_vec();
         encoded.write_json(&mut out).expect("decompresses");
         assert_eq!(&out[6..], service.as_bytes());
-        assert!(encoded.compressed.len() * 2 < service.len());
+        assert!(encoded.stored.len() * 2 < service.len());
         assert_eq!(
             encoded.decode().expect("decodes")["metadata"]["name"],
             "web"
         );
         assert_eq!(Encoded::new("", 1, "").body().expect("empty").len(), 0);
+    }
+
+    /// The stored bytes are SQLite's format: they read back through `from_stored` unchanged,
+    /// beside rows of JSON text written before it, and a cut row is refused.
+    #[test]
+    fn stored_bytes_read_back_beside_json_text() {
+        let text = r#"{"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"web"}}"#;
+        let stored = Encoded::new("u", 3, text).stored().to_vec();
+        assert_eq!(stored[0], STORED_LZ4_V1);
+        let read = Encoded::from_stored("u", 3, stored.clone()).expect("compressed");
+        assert_eq!(read.stored(), &stored[..]);
+        assert_eq!(read.body().expect("text"), text.as_bytes());
+        assert_eq!(stored_json(&stored).expect("text"), text);
+        let legacy = Encoded::from_stored("u", 3, text.as_bytes().to_vec()).expect("text");
+        assert_eq!(legacy.stored(), &stored[..]);
+        assert_eq!(stored_json(text.as_bytes()).expect("text"), text);
+        assert!(Encoded::from_stored("u", 3, stored[..3].to_vec()).is_err());
+        assert!(stored_json(&stored[..stored.len() - 2]).is_err());
+    }
+
+    /// A row stored by the first version that compressed: the dictionary is part of SQLite's
+    /// format, and a change to it would make every stored row unreadable.
+    #[test]
+    fn the_dictionary_still_reads_rows_stored_with_it() {
+        const STORED: &[u8] = &[
+            1, 112, 0, 0, 0, 15, 28, 6, 30, 3, 19, 1, 0, 186, 0, 2, 113, 2, 12, 121, 9, 0, 213, 26,
+            3, 195, 21, 2, 190, 3, 3, 177, 1, 96, 114, 73, 80, 34, 125, 125,
+        ];
+        let text = r#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"web","namespace":"default"},"spec":{"type":"ClusterIP"}}"#;
+        assert_eq!(stored_json(STORED).expect("reads"), text);
     }
 }

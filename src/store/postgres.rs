@@ -343,7 +343,7 @@ impl Reader {
         let (revision,): (i64,) = sqlx::query_as("SELECT revision FROM meta WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;
-        let mut statement = sqlx::query_as::<_, ObjectRow>(sql);
+        let mut statement = sqlx::query_as::<_, ObjectRow<String>>(sql);
         for param in params {
             statement = statement.bind(param);
         }
@@ -456,7 +456,7 @@ impl Reader {
         before: Option<Revision>,
         limit: usize,
     ) -> Result<Vec<HistoryRow>, StoreError> {
-        let rows: Vec<HistorySqlRow> = sqlx::query_as(history_sql::OBJECT)
+        let rows: Vec<HistorySqlRow<String>> = sqlx::query_as(history_sql::OBJECT)
             .bind(&key.kind)
             .bind(&key.namespace)
             .bind(&key.name)
@@ -464,7 +464,9 @@ impl Reader {
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(|r| r.into_row().1).collect())
+        rows.into_iter()
+            .map(|r| r.into_row().map(|(_, row)| row))
+            .collect()
     }
 
     pub(super) async fn deletes(
@@ -473,12 +475,12 @@ impl Reader {
         namespace: &str,
         limit: usize,
     ) -> Result<Vec<(String, HistoryRow)>, StoreError> {
-        let rows: Vec<HistorySqlRow> = sqlx::query_as(history_sql::DELETES)
+        let rows: Vec<HistorySqlRow<String>> = sqlx::query_as(history_sql::DELETES)
             .bind(kind)
             .bind(namespace)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(HistorySqlRow::into_row).collect())
+        rows.into_iter().map(HistorySqlRow::into_row).collect()
     }
 }

@@ -2,6 +2,8 @@
 //! from, the choice of a page query, and the history clock. No SQL text lives here; each
 //! backend's module holds its own dialect.
 
+use std::borrow::Cow;
+
 use super::{
     Allocation, HistoryNote, HistoryRetention, HistoryRow, ListOrder, ListQuery, ObjectKey,
     Revision, StoreError, StoredObject, history_time,
@@ -20,19 +22,39 @@ pub(super) struct StartState {
     pub(super) allocations: Vec<Allocation>,
 }
 
+/// An object column as a backend reads it: PostgreSQL's JSON text, or SQLite's stored bytes
+/// (see [`super::cache::stored_json`]).
+pub(super) trait ObjectColumn {
+    /// The object's JSON text.
+    fn json(&self, revision: Revision) -> Result<Cow<'_, str>, StoreError>;
+}
+
+impl ObjectColumn for String {
+    fn json(&self, _revision: Revision) -> Result<Cow<'_, str>, StoreError> {
+        Ok(Cow::Borrowed(self))
+    }
+}
+
+impl ObjectColumn for Vec<u8> {
+    fn json(&self, revision: Revision) -> Result<Cow<'_, str>, StoreError> {
+        super::cache::stored_json(self)
+            .map_err(|error| StoreError::Corrupt(format!("object at revision {revision}: {error}")))
+    }
+}
+
 #[derive(sqlx::FromRow)]
-pub(super) struct ObjectRow {
+pub(super) struct ObjectRow<O> {
     namespace: String,
     name: String,
     uid: String,
     revision: i64,
-    object: String,
+    object: O,
 }
 
-impl ObjectRow {
+impl<O: ObjectColumn> ObjectRow<O> {
     pub(super) fn into_stored(self, kind: &str) -> Result<StoredObject, StoreError> {
         Ok(StoredObject {
-            object: parse_json(&self.object, self.revision)?,
+            object: parse_json(&self.object.json(self.revision)?, self.revision)?,
             key: ObjectKey {
                 kind: kind.to_owned(),
                 namespace: self.namespace,
@@ -170,17 +192,18 @@ impl HistoryClock {
     }
 }
 
-/// One history row to insert.
-pub(super) struct NewHistoryRow<'a> {
+/// One history row to insert, its object as the backend stores it (JSON text, or SQLite's
+/// stored bytes).
+pub(super) struct NewHistoryRow<'a, O: ?Sized = str> {
     pub(super) key: &'a ObjectKey,
     pub(super) revision: Revision,
     pub(super) uid: &'a str,
     pub(super) note: &'a HistoryNote,
-    pub(super) text: &'a str,
+    pub(super) object: &'a O,
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct HistorySqlRow {
+pub(super) struct HistorySqlRow<O> {
     name: String,
     revision: i64,
     uid: String,
@@ -190,12 +213,13 @@ pub(super) struct HistorySqlRow {
     user_agent: String,
     manager: String,
     written_at: String,
-    object: String,
+    object: O,
 }
 
-impl HistorySqlRow {
-    pub(super) fn into_row(self) -> (String, HistoryRow) {
-        (
+impl<O: ObjectColumn> HistorySqlRow<O> {
+    pub(super) fn into_row(self) -> Result<(String, HistoryRow), StoreError> {
+        let object = self.object.json(self.revision)?.into_owned();
+        Ok((
             self.name,
             HistoryRow {
                 revision: self.revision,
@@ -208,8 +232,8 @@ impl HistorySqlRow {
                     manager: self.manager,
                 },
                 written_at: self.written_at,
-                object: self.object,
+                object,
             },
-        )
+        ))
     }
 }

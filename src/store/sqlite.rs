@@ -13,7 +13,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Connection};
 
-use super::rows::{HistorySqlRow, ObjectRow, PageStatements, StartState, page_statement};
+use super::rows::{
+    HistorySqlRow, ObjectColumn, ObjectRow, PageStatements, StartState, page_statement,
+};
 use super::{
     Allocation, Encoded, Event, EventType, HistoryRow, ListQuery, ObjectKey, Revision, StoreError,
     StoredObject,
@@ -140,14 +142,14 @@ pub(super) async fn open(
 
     // Every object, once, for the in-memory cache that serves reads.
     let mut objects = super::cache::ObjectCache::default();
-    let mut rows = sqlx::query_as::<_, (String, String, String, String, i64, String)>(
+    let mut rows = sqlx::query_as::<_, (String, String, String, String, i64, Vec<u8>)>(
         "SELECT kind, namespace, name, uid, revision, object FROM objects",
     )
     .fetch(&mut conn);
-    while let Some((kind, namespace, name, uid, revision, json)) = rows.try_next().await? {
+    while let Some((kind, namespace, name, uid, revision, stored)) = rows.try_next().await? {
         objects.apply(
             &ObjectKey::new(kind, namespace, name),
-            Some(Arc::new(Encoded::new(&uid, revision, &json))),
+            Some(Arc::new(Encoded::from_stored(&uid, revision, stored)?)),
         );
     }
     drop(rows);
@@ -174,7 +176,7 @@ struct EventRow {
     namespace: String,
     name: String,
     event_type: String,
-    object: String,
+    object: Vec<u8>,
 }
 
 impl EventRow {
@@ -185,9 +187,9 @@ impl EventRow {
                 self.revision, self.event_type
             )));
         };
-        let uid = uid_in(&self.object, self.revision)?;
+        let uid = uid_in(&self.object.json(self.revision)?, self.revision)?;
         Ok(Event {
-            object: Arc::new(Encoded::new(&uid, self.revision, &self.object)),
+            object: Arc::new(Encoded::from_stored(&uid, self.revision, self.object)?),
             revision: self.revision,
             event_type,
             key: ObjectKey {
@@ -240,7 +242,7 @@ impl Reader {
         let (revision,): (i64,) = sqlx::query_as("SELECT revision FROM meta WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;
-        let mut statement = sqlx::query_as::<_, ObjectRow>(sql);
+        let mut statement = sqlx::query_as::<_, ObjectRow<Vec<u8>>>(sql);
         for param in params {
             statement = statement.bind(param);
         }
@@ -398,7 +400,7 @@ impl Reader {
         before: Option<Revision>,
         limit: usize,
     ) -> Result<Vec<HistoryRow>, StoreError> {
-        let rows: Vec<HistorySqlRow> = sqlx::query_as(history_sql::OBJECT)
+        let rows: Vec<HistorySqlRow<Vec<u8>>> = sqlx::query_as(history_sql::OBJECT)
             .bind(&key.kind)
             .bind(&key.namespace)
             .bind(&key.name)
@@ -406,7 +408,9 @@ impl Reader {
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(|r| r.into_row().1).collect())
+        rows.into_iter()
+            .map(|r| r.into_row().map(|(_, row)| row))
+            .collect()
     }
 
     pub(super) async fn deletes(
@@ -415,13 +419,13 @@ impl Reader {
         namespace: &str,
         limit: usize,
     ) -> Result<Vec<(String, HistoryRow)>, StoreError> {
-        let rows: Vec<HistorySqlRow> = sqlx::query_as(history_sql::DELETES)
+        let rows: Vec<HistorySqlRow<Vec<u8>>> = sqlx::query_as(history_sql::DELETES)
             .bind(kind)
             .bind(namespace)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(HistorySqlRow::into_row).collect())
+        rows.into_iter().map(HistorySqlRow::into_row).collect()
     }
 }
 
@@ -553,6 +557,82 @@ mod tests {
             .expect("explain")
             .collect::<Result<_, _>>()
             .expect("explain")
+    }
+
+    /// Rows written before objects were stored compressed hold the JSON text itself: a store
+    /// opened on them reads them beside compressed rows, in every read that reaches SQL.
+    #[tokio::test]
+    async fn rows_of_json_text_read_beside_compressed_rows() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join(TEST_DB);
+        let (writer, _reader, _start) = open(&path, None).await.expect("a new database");
+        let service = |name: &str, revision: i64| {
+            serde_json::json!({
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": name, "namespace": "default", "uid": format!("uid-{name}"),
+                             "resourceVersion": revision.to_string(),
+                             "creationTimestamp": "2026-12-06T00:00:00Z"},
+                "spec": {"type": "ClusterIP", "ports": [{"port": 80, "protocol": "TCP"}]},
+            })
+            .to_string()
+        };
+        let (old, new) = (service("old", 1), service("new", 2));
+        let key = |name: &str| ObjectKey::new("services", "default", name);
+        let conn = writer.connection();
+        let row = |revision: i64, name: &str, object: &dyn rusqlite::ToSql| {
+            let params = rusqlite::params![revision, name, format!("uid-{name}"), object];
+            conn.execute(
+                "INSERT INTO objects (kind, namespace, name, uid, revision, object, created_at, \
+                 spec_type) VALUES ('services', 'default', ?2, ?3, ?1, ?4, \
+                 '2026-12-06T00:00:00Z', 'ClusterIP')",
+                params,
+            )
+            .expect("object row");
+            conn.execute(
+                "INSERT INTO events (revision, kind, namespace, name, event_type, object) \
+                 VALUES (?1, 'services', 'default', ?2, 'ADDED', ?4)",
+                params,
+            )
+            .expect("event row");
+            conn.execute(
+                "INSERT INTO history (kind, namespace, name, revision, uid, verb, subresource, \
+                 username, user_agent, manager, written_at, object) VALUES ('services', \
+                 'default', ?2, ?1, ?3, 'create', '', 'u', 'a', 'm', '2026-12-06T00:00:00Z', ?4)",
+                params,
+            )
+            .expect("history row");
+        };
+        row(1, "old", &old);
+        row(2, "new", &Encoded::new("uid-new", 2, &new).stored());
+        conn.execute("UPDATE meta SET revision = 2", [])
+            .expect("revision");
+        let stored: Vec<(String, i64)> = conn
+            .prepare("SELECT typeof(object), length(object) FROM objects ORDER BY revision")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .expect("stored types");
+        assert_eq!(stored[0], ("text".to_owned(), old.len() as i64));
+        assert_eq!(stored[1].0, "blob");
+        assert!(stored[1].1 * 2 < new.len() as i64, "{stored:?}");
+        writer.close();
+
+        let (_writer, reader, start) = open(&path, None).await.expect("reopens");
+        let events = reader.events_after(None, 0, 10).await.expect("events");
+        let page = ListQuery {
+            namespace: Some("default".to_owned()),
+            limit: 10,
+            ..ListQuery::default()
+        };
+        let (listed, _) = reader.list_page("services", &page).await.expect("page");
+        for (i, (name, text)) in [("new", &new), ("old", &old)].into_iter().enumerate() {
+            let cached = start.objects.get(&key(name)).expect("loaded");
+            assert_eq!(cached.body().expect("cached"), text.as_bytes());
+            let event = &events[1 - i];
+            assert_eq!(event.object.uid(), format!("uid-{name}"));
+            assert_eq!(event.object.body().expect("event"), text.as_bytes());
+            let history = reader.history(&key(name), None, 10).await.expect("history");
+            assert_eq!(history[0].object, *text);
+            assert_eq!(listed[i].object.to_string(), *text);
+        }
     }
 
     /// Every page query walks an index in its order: no full scan, no sort of the matches.

@@ -378,7 +378,7 @@ async fn apply_write(
             revision,
             uid: &uid,
             note,
-            text: &text,
+            object: text.as_str(),
         };
         insert_history(&mut *conn, &[row], clock).await?;
     }
@@ -420,7 +420,7 @@ async fn insert_history(
                 .push_bind(row.note.user_agent.as_str())
                 .push_bind(row.note.manager.as_str())
                 .push_bind(clock.now.as_str())
-                .push_bind(row.text);
+                .push_bind(row.object);
         });
         insert.build().execute(&mut *conn).await?;
     }

@@ -32,8 +32,8 @@ struct Row {
     event_type: EventType,
     uid: String,
     revision: Revision,
-    /// The object's JSON text, as the rows store it.
-    text: String,
+    /// The object as the rows store it, and as the outcome's event carries it.
+    stored: Arc<Encoded>,
     created_at: String,
     spec_type: String,
     allocate: Vec<Allocation>,
@@ -139,7 +139,7 @@ pub(in crate::store) fn plan(
             event_type,
             uid: uid.clone(),
             revision: next,
-            text,
+            stored: Arc::clone(&stored),
             created_at: created_at(&object).to_owned(),
             spec_type: spec_type(&object).to_owned(),
             allocate: allocate.to_vec(),
@@ -180,12 +180,18 @@ impl Plan {
                 &row.key,
                 &row.uid,
                 row.revision,
-                &row.text,
+                row.stored.stored(),
                 (&row.created_at, &row.spec_type),
             )?;
-            insert_event(conn, row.revision, &row.key, row.event_type, &row.text)?;
+            insert_event(
+                conn,
+                row.revision,
+                &row.key,
+                row.event_type,
+                row.stored.stored(),
+            )?;
         }
-        let history: Vec<NewHistoryRow<'_>> = self
+        let history: Vec<NewHistoryRow<'_, [u8]>> = self
             .rows
             .iter()
             .filter_map(|row| {
@@ -194,7 +200,7 @@ impl Plan {
                     revision: row.revision,
                     uid: &row.uid,
                     note: row.history.as_ref()?,
-                    text: &row.text,
+                    object: row.stored.stored(),
                 })
             })
             .collect();

@@ -13,9 +13,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use serde_json::Value;
 
-use super::super::rows::{HistoryClock, NewHistoryRow, parse_json, to_json};
+use super::super::rows::{HistoryClock, NewHistoryRow, ObjectColumn, parse_json, to_json};
 use super::super::{
     Allocation, Applied, BatchOp, Encoded, Event, EventType, ObjectKey, Revision, Shared,
     StoreError, Write, WriteOp, created_at, spec_type, with_resource_version,
@@ -328,7 +330,7 @@ fn apply_write(
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
+                stored_bytes(row.get_ref(2)?)?,
             ))
         })
         .optional()?;
@@ -353,29 +355,33 @@ fn apply_write(
         allocated.push(allocation.clone());
     }
 
-    let (event_type, object, text, uid) = match (&write.op, current) {
+    let encode = |uid: &str, object: &Value| -> Result<Encoded, StoreError> {
+        let encoded = Encoded::new(uid, revision, &to_json(object)?);
+        Ok(encoded.with_read_as_is(write.read_as_is))
+    };
+    let (event_type, object, stored, uid) = match (&write.op, current) {
         (WriteOp::Put { uid, object, .. }, current) => {
             let object = with_resource_version(object.clone(), revision)?;
-            let text = to_json(&object)?;
+            let stored = encode(uid, &object)?;
             put_object(
                 conn,
                 key,
                 uid,
                 revision,
-                &text,
+                stored.stored(),
                 (created_at(&object), spec_type(&object)),
             )?;
             let event_type = match current {
                 Some(_) => EventType::Modified,
                 None => EventType::Added,
             };
-            (event_type, object, text, uid.clone())
+            (event_type, object, stored, uid.clone())
         }
         (WriteOp::Delete { .. }, None) => return Err(StoreError::NotFound),
-        (WriteOp::Delete { .. }, Some((uid, current_revision, current_text))) => {
-            let last = parse_json(&current_text, current_revision)?;
+        (WriteOp::Delete { .. }, Some((uid, current_revision, current))) => {
+            let last = parse_json(&current.json(current_revision)?, current_revision)?;
             let object = with_resource_version(last, revision)?;
-            let text = to_json(&object)?;
+            let stored = encode(&uid, &object)?;
             conn.prepare_cached(
                 "DELETE FROM objects WHERE kind = ?1 AND namespace = ?2 AND name = ?3",
             )?
@@ -400,18 +406,18 @@ fn apply_write(
                     released.push(allocation);
                 }
             }
-            (EventType::Deleted, object, text, uid)
+            (EventType::Deleted, object, stored, uid)
         }
     };
 
-    insert_event(conn, revision, key, event_type, &text)?;
+    insert_event(conn, revision, key, event_type, stored.stored())?;
     if let Some(note) = &write.history {
         let row = NewHistoryRow {
             key,
             revision,
             uid: &uid,
             note,
-            text: &text,
+            object: stored.stored(),
         };
         insert_history(conn, &[row], clock)?;
     }
@@ -421,7 +427,7 @@ fn apply_write(
             revision,
             event_type,
             key: key.clone(),
-            object: Arc::new(Encoded::new(&uid, revision, &text).with_read_as_is(write.read_as_is)),
+            object: Arc::new(stored),
         },
         object,
         allocated,
@@ -456,13 +462,21 @@ fn execute_for_allocation(
     ])
 }
 
-/// Writes an object's row (see [`write_sql::PUT_OBJECT`]).
+/// An object column as read, whether it holds stored bytes or, written before them, text.
+fn stored_bytes(value: ValueRef<'_>) -> rusqlite::Result<Vec<u8>> {
+    match value {
+        ValueRef::Blob(bytes) | ValueRef::Text(bytes) => Ok(bytes.to_vec()),
+        _ => Err(rusqlite::types::FromSqlError::InvalidType.into()),
+    }
+}
+
+/// Writes an object's row (see [`write_sql::PUT_OBJECT`]); `stored` is [`Encoded::stored`].
 pub(super) fn put_object(
     conn: &Connection,
     key: &ObjectKey,
     uid: &str,
     revision: Revision,
-    text: &str,
+    stored: &[u8],
     (created_at, spec_type): (&str, &str),
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(write_sql::PUT_OBJECT)?
@@ -472,20 +486,20 @@ pub(super) fn put_object(
             key.name,
             uid,
             revision,
-            text,
+            stored,
             created_at,
             spec_type
         ])?;
     Ok(())
 }
 
-/// Appends one event to the log.
+/// Appends one event to the log; `stored` is [`Encoded::stored`].
 pub(super) fn insert_event(
     conn: &Connection,
     revision: Revision,
     key: &ObjectKey,
     event_type: EventType,
-    text: &str,
+    stored: &[u8],
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(write_sql::INSERT_EVENT)?
         .execute(params![
@@ -494,7 +508,7 @@ pub(super) fn insert_event(
             key.namespace,
             key.name,
             event_type.as_str(),
-            text
+            stored
         ])?;
     Ok(())
 }
@@ -503,7 +517,7 @@ pub(super) fn insert_event(
 /// that object's rows, through the primary key, however large the table is.
 pub(super) fn insert_history(
     conn: &Connection,
-    rows: &[NewHistoryRow<'_>],
+    rows: &[NewHistoryRow<'_, [u8]>],
     clock: &HistoryClock,
 ) -> rusqlite::Result<()> {
     let mut insert = conn.prepare_cached(write_sql::INSERT_HISTORY)?;
@@ -520,7 +534,7 @@ pub(super) fn insert_history(
             row.note.user_agent,
             row.note.manager,
             clock.now,
-            row.text
+            row.object
         ])?;
     }
     let mut prune = conn.prepare_cached(history_sql::PRUNE_OBJECT)?;
