@@ -25,20 +25,24 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use service_plan::annotations;
 use service_plan::endpoints::{
     self, ENDPOINTSLICE_CONTROLLER, LABEL_MANAGED_BY, LABEL_SERVICE_NAME,
 };
+use service_plan::slb::ClusterNode;
 use service_plan::slb::events::{LABEL_LOAD_BALANCER_ID, TAG_KEY_SERVICE};
 use service_plan::traffic::string_map;
 use tokio::sync::{mpsc, watch};
 
 use super::{labels_of, str_at};
 use crate::registry::{Encoded, Event, EventType, Revision, StoreError};
-use crate::registry::{LOAD_BALANCERS, REPLICA_SETS, ReadObject, Registry, RegistryError};
+use crate::registry::{
+    LOAD_BALANCERS, REPLICA_SETS, ReadObject, Registry, RegistryError, cluster_node,
+};
 
 /// How many notifications wait for a slow subscriber before the informer waits for it. Each
 /// holds decoded objects (shared by the subscribers), so this bounds their memory too; the
@@ -354,10 +358,20 @@ impl Informer {
     }
 
     fn texts_by_key(&self) -> Vec<Arc<Encoded>> {
+        self.take_by_key(|e| Some(Arc::clone(&e.text)))
+    }
+
+    /// Every cached object's [`Projection`] as `T`, ordered by key (decodes nothing); objects
+    /// without one of type `T` are left out.
+    pub fn list_projected<T: Any + Send + Sync>(&self) -> Vec<Arc<T>> {
+        self.take_by_key(|e| Arc::clone(e.projection.as_ref()?).downcast::<T>().ok())
+    }
+
+    fn take_by_key<R>(&self, part: impl Fn(&Entry) -> Option<R>) -> Vec<R> {
         let cache = self.read();
         let mut keys: Vec<&Arc<Key>> = cache.objects.keys().collect();
         keys.sort();
-        cache.texts(keys)
+        cache.take(keys, part)
     }
 
     /// Every cached object decoded straight into `T` (skipping the `Value` tree), ordered by
@@ -812,6 +826,28 @@ pub fn load_balancer_ids(svc: &Value) -> Vec<String> {
     ids
 }
 
+/// A node as the controllers read it, the nodes informer's projection: the SLB planner's
+/// [`ClusterNode`] and the pod subnet the node was given (`spec.podCIDR`), so that a
+/// reconcile that reads every node (an SLB plan, a ReplicaSet's placement) decodes none.
+#[derive(Debug)]
+pub struct NodeView {
+    pub node: ClusterNode,
+    pub pod_cidr: String,
+}
+
+fn node_view(node: &Value) -> Option<Projection> {
+    let typed = Node::deserialize(node).ok()?;
+    let pod_cidr = typed
+        .spec
+        .as_ref()
+        .and_then(|s| s.pod_cidr.clone())
+        .unwrap_or_default();
+    Some(Arc::new(NodeView {
+        node: cluster_node(&typed),
+        pod_cidr,
+    }))
+}
+
 /// A pod's [`endpoints::endpoints_view`], the pods informer's projection.
 fn pod_endpoints_view(pod: &Value) -> Option<Projection> {
     let view = endpoints::endpoints_view(pod).ok()?;
@@ -926,7 +962,7 @@ impl Informers {
                 ],
             )
             .projecting(pod_endpoints_view),
-            nodes: Informer::new("nodes", &[]),
+            nodes: Informer::new("nodes", &[]).projecting(node_view),
             endpoints: Informer::new("endpoints", &[]),
             endpoint_slices: Informer::new(
                 "endpointslices",
@@ -1106,6 +1142,7 @@ mod tests {
 
     use super::*;
     use crate::registry::ObjectKey;
+    use service_plan::endpoints::LABEL_ZONE;
 
     fn pod(name: &str, labels: Value) -> Value {
         json!({"metadata": {"namespace": "default", "name": name, "labels": labels}})
@@ -1118,6 +1155,50 @@ mod tests {
             key: ObjectKey::new("pods", "default", str_at(&object, "/metadata/name")),
             object: Arc::new(Encoded::new("", revision, &object.to_string())),
         }
+    }
+
+    /// The nodes informer's views hold what the SLB planner and the ReplicaSet controller
+    /// read from the whole node, in key order, and follow each new version of a node.
+    #[test]
+    fn node_views_follow_the_nodes_in_key_order() {
+        let informers = Informers::new();
+        let node = |name: &str, ready: &str| {
+            json!({
+                "apiVersion": "v1", "kind": "Node",
+                "metadata": {"name": name, "labels": {LABEL_ZONE: "cn-hangzhou-k", "pool": "a"}},
+                "spec": {"podCIDR": "172.20.3.0/24", "unschedulable": true},
+                "status": {
+                    "addresses": [{"type": "Hostname", "address": name},
+                                  {"type": "InternalIP", "address": "192.168.0.7"}],
+                    "conditions": [{"type": "Ready", "status": ready}],
+                    "images": [{"names": ["nginx"], "sizeBytes": 1}],
+                },
+            })
+        };
+        let event = |revision, event_type, object: &Value| Event {
+            revision,
+            event_type,
+            key: ObjectKey::new("nodes", "", str_at(object, "/metadata/name")),
+            object: Arc::new(Encoded::new("", revision, &object.to_string())),
+        };
+        for (revision, name) in [(1, "node-b"), (2, "node-a")] {
+            informers
+                .nodes
+                .apply(event(revision, EventType::Added, &node(name, "True")));
+        }
+        let views: Vec<Arc<NodeView>> = informers.nodes.list_projected();
+        let whole: Node = serde_json::from_value(node("node-a", "True")).expect("a node");
+        assert_eq!(views.len(), 2);
+        assert_eq!(views[0].node, cluster_node(&whole));
+        assert_eq!(views[0].pod_cidr, "172.20.3.0/24");
+        assert_eq!(views[1].node.name, "node-b");
+
+        informers
+            .nodes
+            .apply(event(3, EventType::Modified, &node("node-a", "False")));
+        let views: Vec<Arc<NodeView>> = informers.nodes.list_projected();
+        assert!(!views[0].node.ready);
+        assert!(views[1].node.ready);
     }
 
     #[test]

@@ -17,8 +17,8 @@ use service_plan::slb::{
 };
 
 use super::informer::{
-    INSTANCES_BY_NAME, INSTANCES_BY_OWNER, Informers, Key, Notification, SERVICES_BY_LOAD_BALANCER,
-    SERVICES_BY_TYPE, typed,
+    INSTANCES_BY_NAME, INSTANCES_BY_OWNER, Informers, Key, NodeView, Notification,
+    SERVICES_BY_LOAD_BALANCER, SERVICES_BY_TYPE, typed,
 };
 use super::{Controller, EventRecord, Reconciler, Sync, record_event, str_at};
 use crate::registry::{
@@ -95,15 +95,19 @@ impl LoadBalancerReconciler {
     /// can share them.
     fn plan(&self, svc: &Service, change: SlbChange) -> SlbPlan {
         let settings = self.registry.settings();
-        let nodes: Vec<Node> = self.informers.nodes.list_as::<Node>();
+        let nodes: Vec<Arc<NodeView>> = self.informers.nodes.list_projected();
         let namespace = svc.metadata.namespace.clone().unwrap_or_default();
         let pods = self.selected_pods(&namespace, svc);
-        let zones = endpoints::node_zones(&nodes);
+        // `endpoints::node_zones`, from the zone the view already read.
+        let zones: BTreeMap<String, String> = nodes
+            .iter()
+            .map(|n| (n.node.name.clone(), n.node.zone.clone()))
+            .collect();
         let slices =
             endpoints::compute_endpoint_slices(svc, &pods, Some(&zones)).unwrap_or_default();
         let instances = self.candidate_instances(svc);
         let services = self.sharing_services(&instances);
-        let nodes: Vec<slb::ClusterNode> = nodes.iter().map(cluster_node).collect();
+        let nodes: Vec<slb::ClusterNode> = nodes.iter().map(|n| n.node.clone()).collect();
         let backends = slb::backend_pods(&slices);
         let ctx = SlbContext {
             cluster_id: &settings.cluster_id,

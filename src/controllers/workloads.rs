@@ -15,8 +15,8 @@ use service_plan::workload::rollout::{self, spec_replicas};
 
 use super::deployments::DeploymentReconciler;
 use super::informer::{
-    Informers, Key, Notification, ORPHANS, PODS_BY_IP, PODS_BY_NODE, PODS_BY_OWNER, controlled_by,
-    owner_value,
+    Informers, Key, NodeView, Notification, ORPHANS, PODS_BY_IP, PODS_BY_NODE, PODS_BY_OWNER,
+    controlled_by, owner_value,
 };
 use super::{
     Controller, EventRecord, Reconciler, Sync, delete_if_present, record_event, resync_once,
@@ -180,6 +180,8 @@ struct NodeSlot {
     name: String,
     internal_ip: String,
     subnet: Ipv4Net,
+    /// Only a ready node takes new pods; the others still hold their subnet's index.
+    ready: bool,
 }
 
 fn random_suffix() -> String {
@@ -206,26 +208,28 @@ fn internal_ip(node: &Value) -> String {
 }
 
 /// Each node's pod subnet: its `spec.podCIDR`, else the /24 of the pod CIDR at its index.
-fn node_slots(nodes: &[Arc<Value>], pod_cidr: Ipv4Net) -> Vec<NodeSlot> {
-    let mut names: Vec<&Value> = nodes.iter().map(|n| &**n).collect();
-    names.sort_by_key(|n| str_at(n, "/metadata/name").to_string());
+fn node_slots(nodes: &[Arc<NodeView>], pod_cidr: Ipv4Net) -> Vec<NodeSlot> {
+    let mut names: Vec<&NodeView> = nodes.iter().map(|n| &**n).collect();
+    names.sort_by(|a, b| a.node.name.cmp(&b.node.name));
     names
         .iter()
         .enumerate()
-        .map(|(index, node)| {
+        .map(|(index, view)| {
             let by_index = pod_cidr
                 .subnets(NODE_SUBNET_PREFIX.max(pod_cidr.prefix_len()))
                 .ok()
                 .and_then(|mut s| s.nth(index));
-            let subnet = str_at(node, "/spec/podCIDR")
+            let subnet = view
+                .pod_cidr
                 .parse::<Ipv4Net>()
                 .ok()
                 .or(by_index)
                 .unwrap_or(pod_cidr);
             NodeSlot {
-                name: str_at(node, "/metadata/name").to_string(),
-                internal_ip: internal_ip(node),
+                name: view.node.name.clone(),
+                internal_ip: view.node.internal_ip.clone(),
                 subnet,
+                ready: view.node.ready,
             }
         })
         .collect()
@@ -390,18 +394,11 @@ async fn reconcile(
     key: &Key,
 ) -> Result<(Option<Revision>, Option<Duration>), RegistryError> {
     let settings = registry.settings();
-    let nodes = informers.nodes.list();
-    let node_names: BTreeSet<String> = nodes
-        .iter()
-        .map(|n| str_at(n, "/metadata/name").to_string())
-        .collect();
+    let nodes: Vec<Arc<NodeView>> = informers.nodes.list_projected();
+    let node_names: BTreeSet<&str> = nodes.iter().map(|n| n.node.name.as_str()).collect();
     let slots: Vec<NodeSlot> = node_slots(&nodes, settings.pod_cidr)
         .into_iter()
-        .filter(|s| {
-            nodes
-                .iter()
-                .any(|n| is_ready_node(n) && str_at(n, "/metadata/name") == s.name)
-        })
+        .filter(|s| s.ready)
         .collect();
     let now = serde_json::to_value(crate::registry::now()).unwrap_or(Value::Null);
     let rs = informers.replica_sets.get(key);
@@ -418,7 +415,7 @@ async fn reconcile(
     {
         let orphan = owner_uid(&pod) != uid;
         let node = str_at(&pod, "/spec/nodeName");
-        let lost = !node.is_empty() && !node_names.contains(node);
+        let lost = !node.is_empty() && !node_names.contains(&node);
         if orphan || lost {
             wrote |= delete_if_present(
                 registry,
