@@ -1,4 +1,5 @@
-//! Console benchmark: the Services list and Details with 100,000 Services in the store.
+//! Console benchmark: the Services list and Details with 100,000 Services in the store, and
+//! the checks of a LoadBalancer Service that reuses an SLB instance.
 //!
 //! Run with `cargo bench --bench console`. Fills a durable SQLite store with a realistic mix of
 //! Services (shaped exactly as the registry stores them), then times in-process requests through
@@ -13,7 +14,7 @@ use futures::StreamExt;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use service_console::front::Front;
-use service_console::registry::WriteOptions;
+use service_console::registry::{NewLoadBalancer, WriteOptions};
 use service_console::server::open_state;
 use service_console::store::{
     Allocation, HistoryNote, ObjectKey, Precondition, Store, Write, WriteOp,
@@ -29,6 +30,8 @@ const TEAM_NAMESPACES: usize = 10;
 const REQUESTS: usize = 200;
 /// Writes in flight while filling the store (the writer group-commits up to 256).
 const FILL_CONCURRENCY: usize = 512;
+/// Creates of Services reusing one instance, each timed.
+const REUSE_CREATES: usize = 50;
 /// The page a "later page" figure times: reached by following Next links.
 const LATER_PAGE: usize = 50;
 /// Spread of creation times: one slot a minute, two Services a slot (so some tie).
@@ -406,6 +409,63 @@ async fn run() {
     let json = format!("/history/v1/namespaces/default/services/{name}");
     measure(&app, "history JSON (50 revisions)", &[json]).await;
     page_weight(&app, &list).await;
+    reuse(&state).await;
+}
+
+/// A LoadBalancer Service naming an instance to reuse: its create (the write-time sharing
+/// check reads the instance's other Services), the console's reuse choices and the instance's
+/// users, each over the whole store.
+async fn reuse(state: &service_console::AppState) {
+    let registry = &state.registry;
+    let instance = registry
+        .create_load_balancer(NewLoadBalancer {
+            name: "shared".into(),
+            spec: "slb.s1.small".into(),
+            address_type: "intranet".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("manual instance");
+    let mut creates = Vec::with_capacity(REUSE_CREATES);
+    for i in 0..REUSE_CREATES {
+        let body = json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": format!("reuse-{i}"), "annotations": {
+                "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id": instance.id}},
+            "spec": {"type": "LoadBalancer", "ports": [{"port": 1000 + i}]}});
+        let start = Instant::now();
+        registry
+            .create_service("default", &body, &WriteOptions::default())
+            .await
+            .expect("a Service reusing the instance");
+        creates.push(start.elapsed());
+    }
+    let start = Instant::now();
+    let choices = registry
+        .reuse_choices("default", "next")
+        .await
+        .expect("reuse choices");
+    let choosing = start.elapsed();
+    let start = Instant::now();
+    let users = registry
+        .load_balancer_users(&instance.id)
+        .await
+        .expect("users");
+    let listing = start.elapsed();
+    assert_eq!(
+        users.len(),
+        REUSE_CREATES,
+        "every create reuses the instance"
+    );
+    creates.sort();
+    println!(
+        "reuse: {REUSE_CREATES} creates of a LoadBalancer Service reusing an instance: p50 {:.2} ms, p99 {:.2} ms; reuse choices ({} instance) {:.2} ms; the instance's {} users {:.2} ms",
+        percentile(&creates, 0.50).as_secs_f64() * 1e3,
+        percentile(&creates, 0.99).as_secs_f64() * 1e3,
+        choices.len(),
+        choosing.as_secs_f64() * 1e3,
+        users.len(),
+        listing.as_secs_f64() * 1e3,
+    );
 }
 
 /// Gives one Service of the default namespace 49 more revisions (a label each); returns its

@@ -245,7 +245,7 @@ impl Registry {
         if instances.is_empty() {
             return Ok(Vec::new());
         }
-        let services = self.typed_services().await?;
+        let services = self.services_naming(instances.iter().map(|i| i.id.as_str()));
         let cluster_id = self.settings().cluster_id;
         Ok(slb::reuse::reuse_choices(
             &instances,
@@ -301,7 +301,11 @@ impl Registry {
         let instance = self.load_balancer(id).await?;
         let owner = instance.tags.get(events::TAG_KEY_SERVICE).cloned();
         let mut users = Vec::new();
-        for svc in self.typed_services().await? {
+        let candidates = self.services_indexed(
+            std::iter::once(slb::instance_index_by_id(id))
+                .chain(owner.as_deref().map(slb::instance_index_by_owner)),
+        );
+        for svc in candidates {
             let own = owner.as_deref().is_some_and(|o| {
                 svc.metadata
                     .uid
@@ -524,17 +528,30 @@ impl Registry {
             .collect())
     }
 
-    /// Every Service, typed, as stored (with read-time defaults).
-    pub(super) async fn typed_services(&self) -> Result<Vec<Service>, RegistryError> {
-        let (rows, _) = self
-            .inner
-            .store
-            .list(SERVICES.plural, None, None, None)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| serde_json::from_value(super::services::decorate(r.object)).ok())
-            .collect())
+    /// The Services that name one of the instances `ids`, typed, as stored (with read-time
+    /// defaults), in (namespace, name) order: what the SLB rules read to find an instance's
+    /// other users, found through the store's index instead of decoding every Service. The
+    /// index may hold a few more (another type); the rules decide about each as before.
+    pub(super) fn services_naming<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<Service> {
+        self.services_indexed(ids.into_iter().map(slb::instance_index_by_id))
+    }
+
+    /// The Services the store indexes under any of `values` (see
+    /// [`slb::instance_index_values`]), typed, once each, in (namespace, name) order.
+    fn services_indexed(&self, values: impl IntoIterator<Item = String>) -> Vec<Service> {
+        let mut found = BTreeMap::new();
+        for value in values {
+            for row in self.inner.store.indexed(SERVICES.plural, &value) {
+                found.entry(row.key).or_insert(row.object);
+            }
+        }
+        found
+            .into_values()
+            .filter_map(|o| serde_json::from_value(super::services::decorate(o)).ok())
+            .collect()
     }
 
     /// The write-time check of a planned Service: CLB annotation values (422 on the
@@ -586,7 +603,7 @@ impl Registry {
             instance.tags.get(events::TAG_KEY_SERVICE)
                 == Some(&slb::default_load_balancer_name(uid))
         });
-        let services = self.typed_services().await?;
+        let services = self.services_naming([id.as_str()]);
         let settings = self.settings();
         let instances = [instance];
         let ctx = SlbContext {

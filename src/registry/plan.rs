@@ -119,11 +119,12 @@ impl Registry {
         let zones = endpoints::node_zones(&nodes);
         let slices =
             endpoints::compute_endpoint_slices(svc, &pods, Some(&zones)).unwrap_or_default();
+        let instances = self.load_balancers().await?;
         Ok(SlbInputs {
             nodes: nodes.iter().map(cluster_node).collect(),
             backends: slb::backend_pods(&slices),
-            instances: self.load_balancers().await?,
-            services: self.typed_services().await?,
+            services: self.services_naming(instances.iter().map(|i| i.id.as_str())),
+            instances,
         })
     }
 

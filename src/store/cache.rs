@@ -6,7 +6,7 @@
 //! with the revision under one lock, so a list never blocks the writer and sees exactly the
 //! objects of one revision.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -201,20 +201,96 @@ impl Encoded {
     }
 }
 
+impl Index {
+    /// Files the object at `at` under `values` alone.
+    fn put(&mut self, at: &(String, String), values: Vec<String>) {
+        let old = if values.is_empty() {
+            self.held.remove(at).unwrap_or_default()
+        } else {
+            self.held
+                .insert(at.clone(), values.clone())
+                .unwrap_or_default()
+        };
+        for value in old.iter().filter(|v| !values.contains(v)) {
+            if let Some(keys) = self.keys.get_mut(value) {
+                keys.remove(at);
+                if keys.is_empty() {
+                    self.keys.remove(value);
+                }
+            }
+        }
+        for value in values.into_iter().filter(|v| !old.contains(v)) {
+            self.keys.entry(value).or_default().insert(at.clone());
+        }
+    }
+}
+
 /// Objects of one kind by (namespace, name).
 pub(super) type Objects = imbl::OrdMap<(String, String), Arc<Encoded>>;
 
+/// The kinds whose objects the cache also finds by derived values, and how it derives them:
+/// Services by the SLB instances they use, which each write of a LoadBalancer Service checks
+/// (the sharing rules) and which would otherwise mean decoding every Service.
+const INDEXES: &[(&str, IndexValues)] = &[("services", service_plan::slb::instance_index_values)];
+
+/// The values an index files an object under.
+type IndexValues = fn(&Value) -> Vec<String>;
+
+/// One kind's objects by each value [`INDEXES`] derives from them.
+struct Index {
+    values_of: IndexValues,
+    keys: HashMap<String, BTreeSet<(String, String)>>,
+    /// Each object's values, to take it out of their sets when it changes.
+    held: HashMap<(String, String), Vec<String>>,
+}
+
 /// Every object at one revision.
-#[derive(Default)]
 pub(super) struct ObjectCache {
     kinds: HashMap<String, Objects>,
+    indexes: HashMap<&'static str, Index>,
+}
+
+impl Default for ObjectCache {
+    fn default() -> ObjectCache {
+        ObjectCache {
+            kinds: HashMap::new(),
+            indexes: INDEXES
+                .iter()
+                .map(|&(kind, values_of)| {
+                    let index = Index {
+                        values_of,
+                        keys: HashMap::new(),
+                        held: HashMap::new(),
+                    };
+                    (kind, index)
+                })
+                .collect(),
+        }
+    }
 }
 
 impl ObjectCache {
-    /// Records a write: the object as stored, `None` for a delete.
-    pub(super) fn apply(&mut self, key: &ObjectKey, write: Option<Arc<Encoded>>) {
-        let objects = self.kinds.entry(key.kind.clone()).or_default();
+    /// Records a write: the object as stored, `None` for a delete. `decoded` is the stored
+    /// object when the caller has it, so that an indexed kind's write is not decoded again.
+    pub(super) fn apply(
+        &mut self,
+        key: &ObjectKey,
+        write: Option<Arc<Encoded>>,
+        decoded: Option<&Value>,
+    ) {
         let at = (key.namespace.clone(), key.name.clone());
+        if let Some(index) = self.indexes.get_mut(key.kind.as_str()) {
+            let values = match (&write, decoded) {
+                (None, _) => Vec::new(),
+                (Some(_), Some(object)) => (index.values_of)(object),
+                (Some(encoded), None) => encoded
+                    .decode()
+                    .map(|object| (index.values_of)(&object))
+                    .unwrap_or_default(),
+            };
+            index.put(&at, values);
+        }
+        let objects = self.kinds.entry(key.kind.clone()).or_default();
         match write {
             Some(cached) => {
                 objects.insert(at, cached);
@@ -223,6 +299,27 @@ impl ObjectCache {
                 objects.remove(&at);
             }
         }
+    }
+
+    /// The objects of `kind` whose derived values (see [`INDEXES`]) include `value`, by
+    /// (namespace, name).
+    pub(super) fn indexed(&self, kind: &str, value: &str) -> Vec<(ObjectKey, Arc<Encoded>)> {
+        let (Some(index), Some(objects)) = (self.indexes.get(kind), self.kinds.get(kind)) else {
+            return Vec::new();
+        };
+        index
+            .keys
+            .get(value)
+            .into_iter()
+            .flatten()
+            .filter_map(|at| {
+                let object = objects.get(at)?;
+                Some((
+                    ObjectKey::new(kind, at.0.as_str(), at.1.as_str()),
+                    Arc::clone(object),
+                ))
+            })
+            .collect()
     }
 
     /// One object.
@@ -385,6 +482,45 @@ mod tests {
         assert_eq!(stored_json(text.as_bytes()).expect("text"), text);
         assert!(Encoded::from_stored("u", 3, stored[..3].to_vec()).is_err());
         assert!(stored_json(&stored[..stored.len() - 2]).is_err());
+    }
+
+    /// Services are found by the instances they name through every change, whether the
+    /// write brings the decoded object or only its text (a tailed write, a load at start).
+    #[test]
+    fn the_index_follows_each_services_instances() {
+        let service = |name: &str, id: &str| {
+            serde_json::json!({"metadata": {"namespace": "default", "name": name,
+                "annotations": {"service.beta.kubernetes.io/alibaba-cloud-loadbalancer-id": id}}})
+        };
+        let key = |name: &str| ObjectKey::new("services", "default", name);
+        let names = |cache: &ObjectCache, id: &str| -> Vec<String> {
+            let value = service_plan::slb::instance_index_by_id(id);
+            cache
+                .indexed("services", &value)
+                .into_iter()
+                .map(|(k, _)| k.name)
+                .collect()
+        };
+        let mut cache = ObjectCache::default();
+        for (name, id, decoded) in [
+            ("b", "lb-1", true),
+            ("a", "lb-1", false),
+            ("c", "lb-2", true),
+        ] {
+            let object = service(name, id);
+            let text = Arc::new(Encoded::new("", 1, &object.to_string()));
+            cache.apply(&key(name), Some(text), decoded.then_some(&object));
+        }
+        assert_eq!(names(&cache, "lb-1"), ["a", "b"]);
+        assert_eq!(names(&cache, "lb-2"), ["c"]);
+
+        let moved = service("a", "lb-2");
+        let text = Arc::new(Encoded::new("", 2, &moved.to_string()));
+        cache.apply(&key("a"), Some(text), None);
+        cache.apply(&key("c"), None, None);
+        assert_eq!(names(&cache, "lb-1"), ["b"]);
+        assert_eq!(names(&cache, "lb-2"), ["a"]);
+        assert!(cache.indexed("endpoints", "id:lb-1").is_empty());
     }
 
     /// A row stored by the first version that compressed: the dictionary is part of SQLite's

@@ -685,6 +685,17 @@ impl Store {
         self.shared.read_objects().get(key)
     }
 
+    /// The objects of `kind` that the cache indexes under `value` (Services by the SLB
+    /// instances they use: [`service_plan::slb::instance_index_values`]), from memory, in
+    /// (namespace, name) order; an undecodable object is left out.
+    pub fn indexed(&self, kind: &str, value: &str) -> Vec<StoredObject> {
+        let found = self.shared.read_objects().indexed(kind, value);
+        found
+            .into_iter()
+            .filter_map(|(key, object)| object.to_stored(key).ok())
+            .collect()
+    }
+
     /// Lists objects of `kind` ordered by (namespace, name), with the store's revision at the
     /// time, from memory.
     ///
@@ -1056,8 +1067,20 @@ impl Shared {
         {
             let mut cache = self.objects.write().unwrap_or_else(PoisonError::into_inner);
             for outcome in outcomes {
-                if let Ok(Applied::Write { event, stored, .. }) = outcome {
-                    cache.apply(&event.key, stored.then(|| Arc::clone(&event.object)));
+                if let Ok(Applied::Write {
+                    event,
+                    stored,
+                    object,
+                    ..
+                }) = outcome
+                {
+                    // The tailer's writes come without the decoded object (`Null`).
+                    let decoded = Some(object).filter(|o| !o.is_null());
+                    cache.apply(
+                        &event.key,
+                        stored.then(|| Arc::clone(&event.object)),
+                        decoded,
+                    );
                 }
             }
             // Under the cache's lock: a reader's snapshot and revision always agree.

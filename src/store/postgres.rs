@@ -207,6 +207,7 @@ async fn load_state(conn: &mut PgConnection) -> Result<StartState, StoreError> {
             objects.apply(
                 &ObjectKey::new(kind, namespace, name),
                 Some(Arc::new(Encoded::new(&uid, revision, &json))),
+                None,
             );
         }
     }

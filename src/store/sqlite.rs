@@ -150,6 +150,7 @@ pub(super) async fn open(
         objects.apply(
             &ObjectKey::new(kind, namespace, name),
             Some(Arc::new(Encoded::from_stored(&uid, revision, stored)?)),
+            None,
         );
     }
     drop(rows);

@@ -692,6 +692,55 @@ fn listener_protocol(anns: &ClbAnnotations, port: &ServicePort) -> String {
         })
 }
 
+/// The values under which a stored Service is indexed for finding it from an SLB instance:
+/// [`instance_index_by_id`] of each instance id it names (the `…-loadbalancer-id` annotation,
+/// in either spelling, or CCM's label), and [`instance_index_by_owner`] of the name of the
+/// instance CCM creates for it. Each lookup finds a superset of the Services the relation
+/// holds for (a Service of another type, say): readers still decide with the relation's own
+/// rule ([`shares_instance`], the owner tag).
+pub fn instance_index_values(svc: &serde_json::Value) -> Vec<String> {
+    let strings = |field: &str| -> BTreeMap<String, String> {
+        svc.get("metadata")
+            .and_then(|m| m.get(field))
+            .and_then(serde_json::Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut values = Vec::new();
+    if let Some(id) = annotations::get(&strings("annotations"), annotations::LOAD_BALANCER_ID) {
+        values.push(instance_index_by_id(id));
+    }
+    if let Some(id) = strings("labels").get(events::LABEL_LOAD_BALANCER_ID) {
+        values.push(instance_index_by_id(id));
+    }
+    let uid = svc
+        .get("metadata")
+        .and_then(|m| m.get("uid"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    if !uid.is_empty() {
+        values.push(instance_index_by_owner(&default_load_balancer_name(uid)));
+    }
+    values.sort();
+    values.dedup();
+    values
+}
+
+/// The index value of the Services naming instance `id` (see [`instance_index_values`]).
+pub fn instance_index_by_id(id: &str) -> String {
+    format!("id:{id}")
+}
+
+/// The index value of the Service the instance named `name` was created for (the value of its
+/// `kubernetes.do.not.delete` tag; see [`instance_index_values`]).
+pub fn instance_index_by_owner(name: &str) -> String {
+    format!("owner:{name}")
+}
+
 /// Whether `other` uses the CLB `id` (by annotation or by CCM's label).
 fn shares_instance(other: &Service, id: &str) -> bool {
     let by_annotation = other

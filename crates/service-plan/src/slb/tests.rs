@@ -1203,3 +1203,43 @@ fn reuse_choices_are_manual_instances_of_this_cluster_with_their_taken_ports() {
         "lb-x (manual) · internet 47.0.0.9 · every port free"
     );
 }
+
+/// A Service is indexed under each instance it names, in either annotation spelling or by
+/// CCM's label, and under the instance created for it; an empty annotation names none.
+#[test]
+fn a_service_is_indexed_under_the_instances_it_uses() {
+    let svc = |annotations: serde_json::Value, labels: serde_json::Value| {
+        serde_json::json!({"metadata": {
+            "uid": "3f1c2f4e-1d2b-4c3a-9e8f-0a1b2c3d4e5f",
+            "annotations": annotations, "labels": labels}})
+    };
+    let owner = instance_index_by_owner("a3f1c2f4e1d2b4c3a9e8f0a1b2c3d4e5");
+    let current = format!("{}id", ann::PREFIX);
+    let legacy = format!("{}id", ann::LEGACY_PREFIX);
+    assert_eq!(
+        instance_index_values(&svc(
+            serde_json::json!({current.as_str(): "lb-1"}),
+            serde_json::json!({events::LABEL_LOAD_BALANCER_ID: "lb-2"})
+        )),
+        [
+            instance_index_by_id("lb-1"),
+            instance_index_by_id("lb-2"),
+            owner.clone()
+        ]
+    );
+    assert_eq!(
+        instance_index_values(&svc(
+            serde_json::json!({legacy.as_str(): "lb-3"}),
+            serde_json::json!({})
+        )),
+        [instance_index_by_id("lb-3"), owner.clone()]
+    );
+    assert_eq!(
+        instance_index_values(&svc(
+            serde_json::json!({current.as_str(): ""}),
+            serde_json::json!({events::LABEL_LOAD_BALANCER_ID: "lb-1"})
+        )),
+        [instance_index_by_id("lb-1"), owner]
+    );
+    assert!(instance_index_values(&serde_json::json!({"metadata": {}})).is_empty());
+}
