@@ -201,6 +201,25 @@ impl Encoded {
     }
 }
 
+/// Objects of one kind by (namespace, name).
+pub(super) type Objects = imbl::OrdMap<(String, String), Arc<Encoded>>;
+
+/// The kinds whose objects the cache also finds by derived values, and how it derives them:
+/// Services by the SLB instances they use, which each write of a Service reusing an instance
+/// checks (the sharing rules) and which would otherwise mean decoding every Service.
+const INDEXES: &[(&str, IndexValues)] = &[("services", service_plan::slb::instance_index_values)];
+
+/// The values an index files an object under.
+type IndexValues = fn(&Value) -> Vec<String>;
+
+/// One kind's objects by each value [`INDEXES`] derives from them.
+struct Index {
+    values_of: IndexValues,
+    keys: HashMap<String, BTreeSet<(String, String)>>,
+    /// Each object's values, to take it out of their sets when it changes.
+    held: HashMap<(String, String), Vec<String>>,
+}
+
 impl Index {
     /// Files the object at `at` under `values` alone.
     fn put(&mut self, at: &(String, String), values: Vec<String>) {
@@ -223,25 +242,6 @@ impl Index {
             self.keys.entry(value).or_default().insert(at.clone());
         }
     }
-}
-
-/// Objects of one kind by (namespace, name).
-pub(super) type Objects = imbl::OrdMap<(String, String), Arc<Encoded>>;
-
-/// The kinds whose objects the cache also finds by derived values, and how it derives them:
-/// Services by the SLB instances they use, which each write of a LoadBalancer Service checks
-/// (the sharing rules) and which would otherwise mean decoding every Service.
-const INDEXES: &[(&str, IndexValues)] = &[("services", service_plan::slb::instance_index_values)];
-
-/// The values an index files an object under.
-type IndexValues = fn(&Value) -> Vec<String>;
-
-/// One kind's objects by each value [`INDEXES`] derives from them.
-struct Index {
-    values_of: IndexValues,
-    keys: HashMap<String, BTreeSet<(String, String)>>,
-    /// Each object's values, to take it out of their sets when it changes.
-    held: HashMap<(String, String), Vec<String>>,
 }
 
 /// Every object at one revision.

@@ -694,10 +694,11 @@ fn listener_protocol(anns: &ClbAnnotations, port: &ServicePort) -> String {
 
 /// The values under which a stored Service is indexed for finding it from an SLB instance:
 /// [`instance_index_by_id`] of each instance id it names (the `…-loadbalancer-id` annotation,
-/// in either spelling, or CCM's label), and [`instance_index_by_owner`] of the name of the
-/// instance CCM creates for it. Each lookup finds a superset of the Services the relation
-/// holds for (a Service of another type, say): readers still decide with the relation's own
-/// rule ([`shares_instance`], the owner tag).
+/// in either spelling, or CCM's label), and, for a LoadBalancer Service,
+/// [`instance_index_by_owner`] of the name of the instance CCM creates for it. A ClusterIP
+/// Service, the common case, has no value, so the index costs nothing per Service. A lookup may find more Services than the
+/// relation holds for (one of another type naming an instance): readers still decide with the
+/// relation's own rule ([`shares_instance`], the owner tag).
 pub fn instance_index_values(svc: &serde_json::Value) -> Vec<String> {
     let strings = |field: &str| -> BTreeMap<String, String> {
         svc.get("metadata")
@@ -722,7 +723,12 @@ pub fn instance_index_values(svc: &serde_json::Value) -> Vec<String> {
         .and_then(|m| m.get("uid"))
         .and_then(serde_json::Value::as_str)
         .unwrap_or_default();
-    if !uid.is_empty() {
+    let is_lb = svc
+        .get("spec")
+        .and_then(|s| s.get("type"))
+        .and_then(serde_json::Value::as_str)
+        == Some(TYPE_LOAD_BALANCER);
+    if is_lb && !uid.is_empty() {
         values.push(instance_index_by_owner(&default_load_balancer_name(uid)));
     }
     values.sort();

@@ -1211,7 +1211,8 @@ fn a_service_is_indexed_under_the_instances_it_uses() {
     let svc = |annotations: serde_json::Value, labels: serde_json::Value| {
         serde_json::json!({"metadata": {
             "uid": "3f1c2f4e-1d2b-4c3a-9e8f-0a1b2c3d4e5f",
-            "annotations": annotations, "labels": labels}})
+            "annotations": annotations, "labels": labels},
+            "spec": {"type": "LoadBalancer"}})
     };
     let owner = instance_index_by_owner("a3f1c2f4e1d2b4c3a9e8f0a1b2c3d4e5");
     let current = format!("{}id", ann::PREFIX);
@@ -1241,5 +1242,7 @@ fn a_service_is_indexed_under_the_instances_it_uses() {
         )),
         [instance_index_by_id("lb-1"), owner]
     );
-    assert!(instance_index_values(&serde_json::json!({"metadata": {}})).is_empty());
+    let mut cluster_ip = svc(serde_json::json!({}), serde_json::json!({}));
+    cluster_ip["spec"]["type"] = "ClusterIP".into();
+    assert!(instance_index_values(&cluster_ip).is_empty());
 }
