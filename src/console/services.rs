@@ -24,7 +24,7 @@ use super::views::{
 };
 use super::{Access, ConsoleError, Ctx, Oversized, redirect_with_flash};
 use crate::AppState;
-use crate::registry::pages::{ListOrder, PageCursor, PageQuery};
+use crate::registry::pages::{ListOrder, MAX_SCANNED_PER_PAGE, PageCursor, PageQuery};
 use crate::registry::{
     Applied, DeletePreconditions, ListOptions, Registry, RegistryError, WriteOptions,
     kind_by_plural,
@@ -36,6 +36,13 @@ pub const PAGE_SIZE: usize = 20;
 pub const PAGE_SIZES: [usize; 3] = [20, 50, 100];
 /// Matches a filtered list counts at most; past them the total says "more than".
 const MAX_COUNTED: usize = 5_000;
+/// Services a page of a filtered count holds.
+const COUNT_PAGE: usize = 500;
+/// Services a count with a label selector reads at most. No index serves a label selector, so
+/// its pages scan (at most [`MAX_SCANNED_PER_PAGE`] each): a rare match is counted over this
+/// many and the total says "at least", rather than every view of the page reading the whole
+/// namespace (1.8 s with 100,000 Services).
+const MAX_LABEL_COUNT_SCANNED: usize = 10_000;
 /// The namespace the console opens in.
 pub const DEFAULT_NAMESPACE: &str = "default";
 /// First-page marker in the `prev` stack of the list's pagination.
@@ -968,21 +975,28 @@ async fn count_services(
         limit: "100".into(),
         ..q.clone()
     };
+    // Indexed filters reach MAX_COUNTED within these pages; a label selector's scan stops.
+    let pages = if q.label.trim().is_empty() {
+        MAX_COUNTED / COUNT_PAGE
+    } else {
+        MAX_LABEL_COUNT_SCANNED / MAX_SCANNED_PER_PAGE
+    };
     let mut matched = 0;
-    loop {
-        let page = find_services_page(registry, &query, 500).await?;
+    for _ in 0..pages {
+        let page = find_services_page(registry, &query, COUNT_PAGE).await?;
         matched += page.items.len();
         match page.next {
-            Some(token) if matched < MAX_COUNTED => query.continue_token = Some(token),
-            Some(_) => {
+            Some(_) if matched >= MAX_COUNTED => {
                 return Ok(format!(
                     "More than {MAX_COUNTED} of {all} {} match",
                     plural(all)
                 ));
             }
+            Some(token) => query.continue_token = Some(token),
             None => return Ok(format!("{matched} of {all} {} match", plural(all))),
         }
     }
+    Ok(format!("At least {matched} of {all} {} match", plural(all)))
 }
 
 fn results_view(ctx: &Ctx, q: &IndexQuery, found: Found, node: Option<&str>) -> ServiceResults {

@@ -1302,6 +1302,64 @@ async fn the_list_shows_its_total_and_offers_20_50_or_100_per_page() {
     assert_eq!(odd.body.matches("name=\"selected\"").count(), 20);
 }
 
+/// A label selector no index serves counts its matches over a bounded stretch of the
+/// namespace, and says so: a page view never reads every Service to count a rare match.
+#[tokio::test]
+async fn a_label_count_reads_a_bounded_stretch_and_says_at_least() {
+    use futures::StreamExt;
+    use service_console::store::{ObjectKey, Precondition, Write, WriteOp};
+
+    let cluster = TestCluster::new().await;
+    let store = cluster.state.registry.store().clone();
+    // Two in 10,500: the first by name, and one past the first 10,000 the count reads.
+    let fillers = 10_500;
+    let writes = futures::stream::iter(0..fillers)
+        .map(|i| {
+            let name = format!("svc-{i:05}");
+            let mut object = service(
+                &name,
+                "default",
+                json!({"type": "ClusterIP", "ports": [{"port": 80}]}),
+            );
+            object["metadata"]["creationTimestamp"] = json!("2026-12-06T00:00:00Z");
+            if i == 0 || i == 10_400 {
+                object["metadata"]["labels"] = json!({"rare": "yes"});
+            }
+            let write = Write::new(WriteOp::Put {
+                key: ObjectKey::new("services", "default", name.as_str()),
+                uid: format!("uid-{i}"),
+                object,
+                precondition: Precondition::MustNotExist,
+            });
+            let store = store.clone();
+            async move { store.commit(write).await }
+        })
+        .buffer_unordered(256);
+    futures::pin_mut!(writes);
+    while let Some(committed) = writes.next().await {
+        committed.expect("commit");
+    }
+    let browser = Browser::open(&cluster).await;
+    let rare = browser
+        .get("/services?namespace=default&label=rare%3Dyes")
+        .await;
+    // The 10,500 and the API server's own `kubernetes`.
+    assert!(
+        rare.body
+            .contains(">At least 1 of 10501 Services match</p>"),
+        "{}",
+        rare.body
+    );
+    assert!(rare.body.contains("svc-00000"), "the first match is listed");
+    let web = browser
+        .get("/services?namespace=default&name=svc-1040")
+        .await;
+    assert!(
+        web.body.contains(">10 of 10501 Services match</p>"),
+        "an indexed filter still counts them all"
+    );
+}
+
 #[tokio::test]
 async fn bulk_delete_with_nothing_selected_returns_to_the_filtered_list() {
     let cluster = TestCluster::new().await;
