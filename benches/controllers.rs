@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Node, Pod};
 use serde_json::json;
-use service_console::controllers::informer::{Informers, NodeView, PODS_BY_LABEL, label_term};
+use service_console::controllers::informer::{
+    Informers, NodeView, PODS_BY_LABEL, label_term, typed,
+};
 use service_console::controllers::queue::{DEFAULT_CAPACITY, WorkQueue};
 use service_console::controllers::{ControllerOptions, start_controllers};
 use service_console::registry::WriteOptions;
@@ -189,7 +191,7 @@ fn node_event(revision: i64, i: usize) -> Event {
     }
 }
 
-/// Every node as an SLB plan reads them: decoded from the cache (as before the nodes informer
+/// Every node as a reconcile reads them: decoded from the cache (as before the nodes informer
 /// kept a view of each), and as the views.
 fn bench_nodes() {
     let informers = Informers::new();
@@ -199,7 +201,12 @@ fn bench_nodes() {
     let start = Instant::now();
     let mut ready = 0;
     for _ in 0..NODE_READS {
-        let nodes: Vec<Node> = informers.nodes.list_as::<Node>();
+        let nodes: Vec<Node> = informers
+            .nodes
+            .list()
+            .iter()
+            .filter_map(|n| typed::<Node>(n))
+            .collect();
         ready += nodes
             .iter()
             .map(service_console::registry::cluster_node)

@@ -27,7 +27,6 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use service_plan::annotations;
 use service_plan::endpoints::{
@@ -253,10 +252,6 @@ fn decode(text: &Encoded) -> Option<Value> {
     }
 }
 
-fn decode_all_as<T: DeserializeOwned>(texts: &[Arc<Encoded>]) -> Vec<T> {
-    texts.iter().filter_map(|t| t.decode_as().ok()).collect()
-}
-
 fn decode_all(texts: Vec<Arc<Encoded>>) -> Vec<Arc<Value>> {
     texts
         .iter()
@@ -372,12 +367,6 @@ impl Informer {
         let mut keys: Vec<&Arc<Key>> = cache.objects.keys().collect();
         keys.sort();
         cache.take(keys, part)
-    }
-
-    /// Every cached object decoded straight into `T` (skipping the `Value` tree), ordered by
-    /// key; objects that are not a `T` are left out.
-    pub fn list_as<T: DeserializeOwned>(&self) -> Vec<T> {
-        decode_all_as(&self.texts_by_key())
     }
 
     /// Every cached object's key, ordered (decodes nothing).
