@@ -28,12 +28,11 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use serde::Deserialize;
 use serde_json::Value;
-use service_plan::annotations;
 use service_plan::endpoints::{
     self, ENDPOINTSLICE_CONTROLLER, LABEL_MANAGED_BY, LABEL_SERVICE_NAME,
 };
-use service_plan::slb::ClusterNode;
-use service_plan::slb::events::{LABEL_LOAD_BALANCER_ID, TAG_KEY_SERVICE};
+use service_plan::slb::events::TAG_KEY_SERVICE;
+use service_plan::slb::{self, ClusterNode};
 use service_plan::traffic::string_map;
 use tokio::sync::{mpsc, watch};
 
@@ -259,11 +258,17 @@ fn decode_all(texts: Vec<Arc<Encoded>>) -> Vec<Arc<Value>> {
         .collect()
 }
 
-impl Cache {
-    fn texts(&self, keys: Vec<&Arc<Key>>) -> Vec<Arc<Encoded>> {
-        self.take(keys, |e| Some(Arc::clone(&e.text)))
+impl Entry {
+    fn text(&self) -> Option<Arc<Encoded>> {
+        Some(Arc::clone(&self.text))
     }
 
+    fn projection<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        Arc::clone(self.projection.as_ref()?).downcast::<T>().ok()
+    }
+}
+
+impl Cache {
     fn take<R>(&self, keys: Vec<&Arc<Key>>, part: impl Fn(&Entry) -> Option<R>) -> Vec<R> {
         keys.into_iter()
             .filter_map(|k| self.objects.get(k).and_then(&part))
@@ -353,13 +358,13 @@ impl Informer {
     }
 
     fn texts_by_key(&self) -> Vec<Arc<Encoded>> {
-        self.take_by_key(|e| Some(Arc::clone(&e.text)))
+        self.take_by_key(Entry::text)
     }
 
     /// Every cached object's [`Projection`] as `T`, ordered by key (decodes nothing); objects
     /// without one of type `T` are left out.
     pub fn list_projected<T: Any + Send + Sync>(&self) -> Vec<Arc<T>> {
-        self.take_by_key(|e| Arc::clone(e.projection.as_ref()?).downcast::<T>().ok())
+        self.take_by_key(Entry::projection::<T>)
     }
 
     fn take_by_key<R>(&self, part: impl Fn(&Entry) -> Option<R>) -> Vec<R> {
@@ -408,7 +413,7 @@ impl Informer {
             };
             let mut keys: Vec<&Arc<Key>> = set.iter().collect();
             keys.sort();
-            cache.texts(keys)
+            cache.take(keys, Entry::text)
         };
         decode_all(texts)
     }
@@ -487,13 +492,11 @@ impl Informer {
         index: &str,
         values: &[String],
     ) -> Vec<Arc<T>> {
-        self.all_entries(index, values, |e| {
-            Arc::clone(e.projection.as_ref()?).downcast::<T>().ok()
-        })
+        self.all_entries(index, values, Entry::projection::<T>)
     }
 
     fn all_texts(&self, index: &str, values: &[String]) -> Vec<Arc<Encoded>> {
-        self.all_entries(index, values, |e| Some(Arc::clone(&e.text)))
+        self.all_entries(index, values, Entry::text)
     }
 
     fn all_entries<R>(
@@ -796,25 +799,6 @@ fn services_by_selector(svc: &Value) -> Vec<String> {
         .collect()
 }
 
-fn annotations_of(object: &Value) -> BTreeMap<String, String> {
-    string_map(object.at("/metadata/annotations"))
-}
-
-/// The SLB instance ids a Service names: its `…-loadbalancer-id` annotation and CCM's label
-/// (what `service_plan::slb` counts as sharing an instance).
-pub fn load_balancer_ids(svc: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = Vec::new();
-    if let Some(id) = annotations::get(&annotations_of(svc), annotations::LOAD_BALANCER_ID) {
-        ids.push(id.to_string());
-    }
-    if let Some(id) = labels_of(svc).get(LABEL_LOAD_BALANCER_ID) {
-        ids.push(id.clone());
-    }
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
 /// A node as the controllers read it, the nodes informer's projection: the SLB planner's
 /// [`ClusterNode`] and the pod subnet the node was given (`spec.podCIDR`), so that a
 /// reconcile that reads every node (an SLB plan, a ReplicaSet's placement) decodes none.
@@ -824,17 +808,24 @@ pub struct NodeView {
     pub pod_cidr: String,
 }
 
+impl NodeView {
+    /// The view of a node; `None` when it does not decode as one.
+    pub fn of(node: &Value) -> Option<NodeView> {
+        let typed = Node::deserialize(node).ok()?;
+        let pod_cidr = typed
+            .spec
+            .as_ref()
+            .and_then(|s| s.pod_cidr.clone())
+            .unwrap_or_default();
+        Some(NodeView {
+            node: cluster_node(&typed),
+            pod_cidr,
+        })
+    }
+}
+
 fn node_view(node: &Value) -> Option<Projection> {
-    let typed = Node::deserialize(node).ok()?;
-    let pod_cidr = typed
-        .spec
-        .as_ref()
-        .and_then(|s| s.pod_cidr.clone())
-        .unwrap_or_default();
-    Some(Arc::new(NodeView {
-        node: cluster_node(&typed),
-        pod_cidr,
-    }))
+    Some(Arc::new(NodeView::of(node)?))
 }
 
 /// A pod's [`endpoints::endpoints_view`], the pods informer's projection.
@@ -936,7 +927,7 @@ impl Informers {
                 "services",
                 &[
                     (SERVICES_BY_SELECTOR, services_by_selector),
-                    (SERVICES_BY_LOAD_BALANCER, load_balancer_ids),
+                    (SERVICES_BY_LOAD_BALANCER, slb::instance_ids),
                     (SERVICES_BY_TYPE, services_by_type),
                 ],
             ),

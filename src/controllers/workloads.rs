@@ -100,12 +100,10 @@ impl WorkloadsReconciler {
     }
 }
 
-fn placement_inputs(node: &Value) -> (bool, String, String) {
-    (
-        is_ready_node(node),
-        internal_ip(node),
-        str_at(node, "/spec/podCIDR").to_string(),
-    )
+/// What placing a pod reads of a node (see [`node_slots`]).
+fn placement_inputs(node: &Value) -> Option<(bool, String, String)> {
+    let view = NodeView::of(node)?;
+    Some((view.node.ready, view.node.internal_ip, view.pod_cidr))
 }
 
 impl Reconciler for WorkloadsReconciler {
@@ -188,23 +186,6 @@ fn random_suffix() -> String {
     (0..SUFFIX_CHARS)
         .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
         .collect()
-}
-
-fn is_ready_node(node: &Value) -> bool {
-    node.at("/status/conditions")
-        .and_then(Value::as_array)
-        .is_some_and(|cs| {
-            cs.iter()
-                .any(|c| str_at(c, "/type") == "Ready" && str_at(c, "/status") == "True")
-        })
-}
-
-fn internal_ip(node: &Value) -> String {
-    node.at("/status/addresses")
-        .and_then(Value::as_array)
-        .and_then(|a| a.iter().find(|a| str_at(a, "/type") == "InternalIP"))
-        .map(|a| str_at(a, "/address").to_string())
-        .unwrap_or_default()
 }
 
 /// Each node's pod subnet: its `spec.podCIDR`, else the /24 of the pod CIDR at its index.

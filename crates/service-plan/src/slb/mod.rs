@@ -32,6 +32,7 @@ pub use self::naming::{
 };
 use crate::annotations::{self, AddressType, ClbAnnotations};
 use crate::service::types::{PROTOCOL_TCP, TRAFFIC_POLICY_LOCAL, TYPE_LOAD_BALANCER};
+use crate::traffic::string_map;
 
 /// `instance-charge-type: PayBySpec`.
 pub const PAY_BY_SPEC: &str = "PayBySpec";
@@ -692,47 +693,45 @@ fn listener_protocol(anns: &ClbAnnotations, port: &ServicePort) -> String {
         })
 }
 
+/// The SLB instance ids a stored Service names: its `…-loadbalancer-id` annotation (in either
+/// spelling) and CCM's label, sorted, without repeats. A Service of another type may name one
+/// too; [`shares_instance`] decides whether it uses it.
+pub fn instance_ids(svc: &serde_json::Value) -> Vec<String> {
+    let metadata = |field: &str| string_map(svc.get("metadata").and_then(|m| m.get(field)));
+    let mut ids = Vec::new();
+    if let Some(id) = annotations::get(&metadata("annotations"), annotations::LOAD_BALANCER_ID) {
+        ids.push(id.to_owned());
+    }
+    if let Some(id) = metadata("labels").remove(events::LABEL_LOAD_BALANCER_ID) {
+        ids.push(id);
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 /// The values under which a stored Service is indexed for finding it from an SLB instance:
-/// [`instance_index_by_id`] of each instance id it names (the `…-loadbalancer-id` annotation,
-/// in either spelling, or CCM's label), and, for a LoadBalancer Service,
+/// [`instance_index_by_id`] of each of its [`instance_ids`], and, for a LoadBalancer Service,
 /// [`instance_index_by_owner`] of the name of the instance CCM creates for it. A ClusterIP
-/// Service, the common case, has no value, so the index costs nothing per Service. A lookup may find more Services than the
-/// relation holds for (one of another type naming an instance): readers still decide with the
-/// relation's own rule ([`shares_instance`], the owner tag).
+/// Service, the common case, has no value, so the index costs nothing per Service. A lookup
+/// may find more Services than the relation holds for (one of another type naming an
+/// instance): readers still decide with the relation's own rule ([`shares_instance`], the
+/// owner tag).
 pub fn instance_index_values(svc: &serde_json::Value) -> Vec<String> {
-    let strings = |field: &str| -> BTreeMap<String, String> {
-        svc.get("metadata")
-            .and_then(|m| m.get(field))
-            .and_then(serde_json::Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                    .collect()
-            })
+    let mut values: Vec<String> = instance_ids(svc)
+        .iter()
+        .map(|id| instance_index_by_id(id))
+        .collect();
+    let field = |path: [&str; 2]| {
+        svc.get(path[0])
+            .and_then(|v| v.get(path[1]))
+            .and_then(serde_json::Value::as_str)
             .unwrap_or_default()
     };
-    let mut values = Vec::new();
-    if let Some(id) = annotations::get(&strings("annotations"), annotations::LOAD_BALANCER_ID) {
-        values.push(instance_index_by_id(id));
-    }
-    if let Some(id) = strings("labels").get(events::LABEL_LOAD_BALANCER_ID) {
-        values.push(instance_index_by_id(id));
-    }
-    let uid = svc
-        .get("metadata")
-        .and_then(|m| m.get("uid"))
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or_default();
-    let is_lb = svc
-        .get("spec")
-        .and_then(|s| s.get("type"))
-        .and_then(serde_json::Value::as_str)
-        == Some(TYPE_LOAD_BALANCER);
-    if is_lb && !uid.is_empty() {
+    let uid = field(["metadata", "uid"]);
+    if field(["spec", "type"]) == TYPE_LOAD_BALANCER && !uid.is_empty() {
         values.push(instance_index_by_owner(&default_load_balancer_name(uid)));
     }
-    values.sort();
-    values.dedup();
     values
 }
 
