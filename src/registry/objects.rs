@@ -8,7 +8,7 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::flowcontrol::v1::{FlowSchema, PriorityLevelConfiguration};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, ObjectMeta};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -138,37 +138,76 @@ fn decode_typed<T: DeserializeOwned + Serialize>(
     let typed = T::deserialize(value).map_err(|e| format!("json: {e}"))?;
     let canonical = serde_json::to_value(&typed).map_err(|e| format!("json: {e}"))?;
     let mut unknown = Vec::new();
-    unknown_fields(value, &canonical, "", &mut unknown);
+    unknown_fields(value, &canonical, &mut unknown);
     Ok((canonical, unknown))
 }
 
-fn unknown_fields(input: &Value, known: &Value, path: &str, out: &mut Vec<String>) {
+/// The fields of `input` that `known` (its typed round trip) dropped, as `unknown field
+/// "spec.x"`. The path is kept as a stack of its steps and printed only for a field reported:
+/// formatting it for every field was most of the cost of this check on every write.
+fn unknown_fields(input: &Value, known: &Value, out: &mut Vec<String>) {
+    walk_unknown(input, known, &mut Vec::new(), out);
+}
+
+/// One step of a path: a field name or a list index.
+enum Step<'a> {
+    Field(&'a str),
+    Index(usize),
+}
+
+fn walk_unknown<'a>(
+    input: &'a Value,
+    known: &Value,
+    path: &mut Vec<Step<'a>>,
+    out: &mut Vec<String>,
+) {
     match (input, known) {
         (Value::Object(a), Value::Object(b)) => {
             for (k, v) in a {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
                 match b.get(k) {
-                    Some(kv) => unknown_fields(v, kv, &p, out),
+                    Some(kv) => {
+                        path.push(Step::Field(k));
+                        walk_unknown(v, kv, path, out);
+                        path.pop();
+                    }
                     None if v.is_null() => {}
                     None if matches!(k.as_str(), "apiVersion" | "kind") && path.is_empty() => {}
-                    None => out.push(format!(
-                        "unknown field {}",
-                        service_plan::field::go_quote(&p)
-                    )),
+                    None => {
+                        path.push(Step::Field(k));
+                        out.push(format!(
+                            "unknown field {}",
+                            service_plan::field::go_quote(&printed(path))
+                        ));
+                        path.pop();
+                    }
                 }
             }
         }
         (Value::Array(a), Value::Array(b)) => {
             for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                unknown_fields(x, y, &format!("{path}[{i}]"), out);
+                path.push(Step::Index(i));
+                walk_unknown(x, y, path, out);
+                path.pop();
             }
         }
         _ => {}
     }
+}
+
+/// A path as the unknown-field warning prints it: `spec.ports[0].x`.
+fn printed(path: &[Step<'_>]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Field(name) if out.is_empty() => out.push_str(name),
+            Step::Field(name) => {
+                out.push('.');
+                out.push_str(name);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
 }
 
 const NO_STRINGS: &[&str] = &[];
@@ -549,12 +588,40 @@ pub fn kind_by_plural(plural: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.resource.plural == plural)
 }
 
+/// The object's metadata, for validation, without the managed-fields entries' `fieldsV1`:
+/// validation reads only their manager, operation, type and subresource, and deserializing
+/// the field sets (a deep copy of each) was most of the cost of this on every controller write.
 fn meta_of(object: &Value) -> ObjectMeta {
     // Deserialized from the borrowed tree: copying `metadata` first cost as much again.
-    object
-        .get("metadata")
-        .and_then(|m| ObjectMeta::deserialize(m).ok())
-        .unwrap_or_default()
+    let Some(Value::Object(meta)) = object.get("metadata") else {
+        return ObjectMeta::default();
+    };
+    let decoded = without(meta, "managedFields").and_then(|mut decoded: ObjectMeta| {
+        decoded.managed_fields = match meta.get("managedFields") {
+            Some(Value::Array(entries)) => Some(
+                entries
+                    .iter()
+                    .map(|entry| match entry {
+                        Value::Object(entry) => without(entry, "fieldsV1"),
+                        other => ManagedFieldsEntry::deserialize(other),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            Some(other) => Option::deserialize(other)?,
+            None => None,
+        };
+        Ok(decoded)
+    });
+    decoded.unwrap_or_default()
+}
+
+/// `T` deserialized from the fields of `map` but `skipped`.
+fn without<T: DeserializeOwned>(map: &Map<String, Value>, skipped: &str) -> serde_json::Result<T> {
+    let fields = map
+        .iter()
+        .filter(|(key, _)| key.as_str() != skipped)
+        .map(|(key, value)| (key.as_str(), value));
+    T::deserialize(serde::de::value::MapDeserializer::new(fields))
 }
 
 /// The finalizer of an owner whose dependents the garbage collector orphans.
@@ -1469,4 +1536,69 @@ fn bump_generation(kind: &Kind, old: &Value, object: &mut Value) {
         generation
     };
     set_meta(object, "generation", Value::from(next));
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// Unknown fields are named by their whole path, through maps and lists, and a null or
+    /// the top level's type fields are never reported.
+    #[test]
+    fn unknown_fields_are_named_by_their_path() {
+        let input = json!({"apiVersion": "v1", "kind": "Endpoints", "x": 1, "gone": null,
+            "metadata": {"name": "web", "extra": {"a": 1}},
+            "subsets": [{"addresses": [{"ip": "10.0.0.1", "zone": "z"}]}, {"y": true}]});
+        let known = json!({"metadata": {"name": "web"},
+            "subsets": [{"addresses": [{"ip": "10.0.0.1"}]}, {}]});
+        let mut found = Vec::new();
+
+        unknown_fields(&input, &known, &mut found);
+
+        assert_eq!(
+            found,
+            [
+                r#"unknown field "x""#,
+                r#"unknown field "metadata.extra""#,
+                r#"unknown field "subsets[0].addresses[0].zone""#,
+                r#"unknown field "subsets[1].y""#,
+            ]
+        );
+    }
+
+    /// Validation's view of the metadata is the whole metadata but the field sets: a bad
+    /// manager is still seen, and an entry or a metadata that does not decode still yields
+    /// none, as a full decode would.
+    #[test]
+    fn meta_of_is_the_metadata_without_field_sets() {
+        let object = json!({"metadata": {
+            "name": "web", "namespace": "default", "labels": {"app": "web"},
+            "managedFields": [
+                {"manager": "kubectl", "operation": "Update", "apiVersion": "v1",
+                 "time": "2026-12-06T07:00:00Z", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:metadata": {"f:labels": {"f:app": {}}}}},
+                {"manager": "x".repeat(200), "operation": "Bad", "subresource": "status"},
+            ],
+        }});
+        let full = ObjectMeta::deserialize(&object["metadata"]).expect("metadata");
+        let mut expected = full.clone();
+        for entry in expected.managed_fields.iter_mut().flatten() {
+            entry.fields_v1 = None;
+        }
+
+        assert_eq!(meta_of(&object), expected);
+        assert!(full.managed_fields.expect("entries")[0].fields_v1.is_some());
+        let mut bad_entry = object.clone();
+        bad_entry["metadata"]["managedFields"][0]["manager"] = json!(7);
+        assert_eq!(meta_of(&bad_entry), ObjectMeta::default());
+        let mut bad_list = object.clone();
+        bad_list["metadata"]["managedFields"] = json!("no list");
+        assert_eq!(meta_of(&bad_list), ObjectMeta::default());
+        let mut no_list = object.clone();
+        no_list["metadata"]["managedFields"] = Value::Null;
+        assert_eq!(meta_of(&no_list).managed_fields, None);
+        assert_eq!(meta_of(&no_list).name.as_deref(), Some("web"));
+    }
 }
