@@ -120,25 +120,30 @@ fn bench_record_create() {
             "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}, {"name": "https", "port": 8443, "protocol": "TCP"}]}),
         ),
     ];
-    let start = Instant::now();
-    for _ in 0..ROUNDS {
-        for (manager, request) in &objects {
-            let mut new = request.clone();
-            let write = service_plan::apply::UpdateWrite {
-                live: None,
-                request,
-                manager,
-                subresource: None,
-                now: &now,
-            };
-            service_plan::apply::record_update(&write, &mut new);
-            assert!(new["metadata"]["managedFields"].is_array());
+    // The best of five runs: this machine's other load only ever adds time.
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let start = Instant::now();
+        for _ in 0..ROUNDS / 5 {
+            for (manager, request) in &objects {
+                let mut new = request.clone();
+                let write = service_plan::apply::UpdateWrite {
+                    live: None,
+                    request,
+                    manager,
+                    subresource: None,
+                    now: &now,
+                };
+                service_plan::apply::record_update(&write, &mut new);
+                assert!(new["metadata"]["managedFields"].is_array());
+            }
         }
+        best = best.min(start.elapsed().as_secs_f64() / (ROUNDS / 5 * objects.len()) as f64);
     }
-    let each = start.elapsed().as_secs_f64() / (ROUNDS * objects.len()) as f64;
     println!(
-        "managed fields of a create: {:.2} µs per object (a Service, its Endpoints and its EndpointSlice, {ROUNDS} rounds)",
-        each * 1e6
+        "managed fields of a create: {:.2} µs per object (a Service, its Endpoints and its EndpointSlice; best of 5 runs of {} rounds)",
+        best * 1e6,
+        ROUNDS / 5
     );
 }
 

@@ -90,8 +90,24 @@ pub struct ApplySchema {
 
 impl ApplySchema {
     /// The schema of `kind` in kube-apiserver v1.32's OpenAPI (`x-kubernetes-list-type`,
-    /// `x-kubernetes-list-map-keys`, `x-kubernetes-map-type`); other lists are atomic.
-    pub fn for_kind(kind: &str) -> Self {
+    /// `x-kubernetes-list-map-keys`, `x-kubernetes-map-type`); other lists are atomic. Built
+    /// once per kind: every write records its managed fields through it.
+    pub fn for_kind(kind: &str) -> &'static ApplySchema {
+        static WITH_STATUS: LazyLock<Vec<(&str, ApplySchema)>> = LazyLock::new(|| {
+            KINDS_WITH_STATUS
+                .iter()
+                .map(|kind| (*kind, ApplySchema::build(kind)))
+                .collect()
+        });
+        // Every kind with a schema of its own has a status; the others share one.
+        static OTHERS: LazyLock<ApplySchema> = LazyLock::new(|| ApplySchema::build(""));
+        WITH_STATUS
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(&*OTHERS, |(_, schema)| schema)
+    }
+
+    fn build(kind: &str) -> Self {
         let mut s = Self {
             reset_main: KINDS_WITH_STATUS.contains(&kind),
             ..Self::default()
@@ -540,6 +556,12 @@ impl FieldSet {
 
     /// `self ∪ other`, in place: `other`'s nodes are moved, not copied.
     fn union_with(&mut self, other: FieldSet) {
+        // Into an empty set (every create's), the other set moves whole instead of being
+        // taken apart and inserted again node by node.
+        if self.nodes.is_empty() {
+            *self = other;
+            return;
+        }
         for (key, node) in other.nodes {
             match self.nodes.entry(key) {
                 btree_map::Entry::Vacant(slot) => {
@@ -1515,7 +1537,7 @@ pub fn record_update(write: &UpdateWrite<'_>, new: &mut Value) {
             &created
         }
     };
-    let mut cmp = compare(live, write.request, &schema);
+    let mut cmp = compare(live, write.request, schema);
     let ignored = schema.reset_fields(write.subresource);
     cmp.exclude(&ignored);
     // Forced: an ordinary write always wins.
@@ -1761,7 +1783,7 @@ pub fn apply(
     }
     let (kind, api_version) = kind_and_version(config);
     let schema = ApplySchema::for_kind(&kind);
-    validate_config(config, &schema, "", &mut String::new()).map_err(|e| {
+    validate_config(config, schema, "", &mut String::new()).map_err(|e| {
         let (group, version) = api_version
             .rsplit_once('/')
             .unwrap_or(("", api_version.as_str()));
@@ -1795,10 +1817,10 @@ pub fn apply(
         subresource: subresource.unwrap_or("").into(),
         ..ManagerId::apply(manager)
     };
-    let merged = merge(&live, config, &schema);
+    let merged = merge(&live, config, schema);
     let last = managed.entries.get(&applier).map(|e| e.set.clone());
     let previous_time = managed.entries.get(&applier).and_then(|e| e.time.clone());
-    let applied = field_set(config, &schema).recursive_difference(&ignored);
+    let applied = field_set(config, schema).recursive_difference(&ignored);
     managed.entries.insert(
         applier.clone(),
         Entry {
@@ -1808,11 +1830,11 @@ pub fn apply(
         },
     );
     let mut result = match last {
-        Some(last) if !last.is_empty() => prune(&merged, &managed, &last, &schema),
+        Some(last) if !last.is_empty() => prune(&merged, &managed, &last, schema),
         _ => merged,
     };
 
-    let mut cmp = compare(&live, &result, &schema);
+    let mut cmp = compare(&live, &result, schema);
     cmp.exclude(&ignored);
     managed
         .take_from_others(&cmp, Some(&applier), force)
@@ -1976,7 +1998,7 @@ mod tests {
 
     #[test]
     fn fields_v1_round_trips() {
-        let set = field_set(&nginx(), &ApplySchema::for_kind("Service"));
+        let set = field_set(&nginx(), ApplySchema::for_kind("Service"));
         let encoded = set.to_fields_v1();
         assert_eq!(FieldSet::from_fields_v1(&encoded).unwrap(), set);
     }
@@ -1985,7 +2007,7 @@ mod tests {
     fn missing_protocol_takes_the_tcp_default_in_the_key() {
         let mut config = nginx();
         config["spec"]["ports"] = json!([{"port":80,"targetPort":80}]);
-        let paths: Vec<String> = field_set(&config, &ApplySchema::for_kind("Service"))
+        let paths: Vec<String> = field_set(&config, ApplySchema::for_kind("Service"))
             .paths()
             .iter()
             .map(ToString::to_string)
@@ -2150,7 +2172,7 @@ mod tests {
         assert_eq!(
             m.applied_by("kubectl"),
             Some(
-                &field_set(&nginx(), &ApplySchema::for_kind("Service"))
+                &field_set(&nginx(), ApplySchema::for_kind("Service"))
                     .difference(FieldSet::stripped())
             )
         );
