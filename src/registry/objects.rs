@@ -2,6 +2,8 @@
 //! to their own pipeline. Other kinds get kube-apiserver's decoding and generic metadata
 //! rules; their behaviour (pods for deployments, endpoints for services) is the controllers'.
 
+use std::fmt::Write as _;
+
 use super::Propagation;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
@@ -138,15 +140,8 @@ fn decode_typed<T: DeserializeOwned + Serialize>(
     let typed = T::deserialize(value).map_err(|e| format!("json: {e}"))?;
     let canonical = serde_json::to_value(&typed).map_err(|e| format!("json: {e}"))?;
     let mut unknown = Vec::new();
-    unknown_fields(value, &canonical, &mut unknown);
+    walk_unknown(value, &canonical, &mut Vec::new(), &mut unknown);
     Ok((canonical, unknown))
-}
-
-/// The fields of `input` that `known` (its typed round trip) dropped, as `unknown field
-/// "spec.x"`. The path is kept as a stack of its steps and printed only for a field reported:
-/// formatting it for every field was most of the cost of this check on every write.
-fn unknown_fields(input: &Value, known: &Value, out: &mut Vec<String>) {
-    walk_unknown(input, known, &mut Vec::new(), out);
 }
 
 /// One step of a path: a field name or a list index.
@@ -155,6 +150,10 @@ enum Step<'a> {
     Index(usize),
 }
 
+/// The fields of `input` that `known` (its typed round trip) dropped, as `unknown field
+/// "spec.x"`, `path` leading to both. The path is kept as a stack of its steps and printed
+/// only for a field reported: formatting it for every field was most of the cost of this
+/// check on every write.
 fn walk_unknown<'a>(
     input: &'a Value,
     known: &Value,
@@ -204,7 +203,9 @@ fn printed(path: &[Step<'_>]) -> String {
                 out.push('.');
                 out.push_str(name);
             }
-            Step::Index(i) => out.push_str(&format!("[{i}]")),
+            Step::Index(i) => {
+                let _ = write!(out, "[{i}]");
+            }
         }
     }
     out
@@ -1555,7 +1556,7 @@ mod tests {
             "subsets": [{"addresses": [{"ip": "10.0.0.1"}]}, {}]});
         let mut found = Vec::new();
 
-        unknown_fields(&input, &known, &mut found);
+        walk_unknown(&input, &known, &mut Vec::new(), &mut found);
 
         assert_eq!(
             found,

@@ -31,6 +31,7 @@ pub use self::naming::{
     vserver_group_name,
 };
 use crate::annotations::{self, AddressType, ClbAnnotations};
+use crate::json::Pointer as _;
 use crate::service::types::{PROTOCOL_TCP, TRAFFIC_POLICY_LOCAL, TYPE_LOAD_BALANCER};
 use crate::traffic::string_map;
 
@@ -722,14 +723,13 @@ pub fn instance_index_values(svc: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|id| instance_index_by_id(id))
         .collect();
-    let field = |path: [&str; 2]| {
-        svc.get(path[0])
-            .and_then(|v| v.get(path[1]))
+    let field = |pointer: &str| {
+        svc.at(pointer)
             .and_then(serde_json::Value::as_str)
             .unwrap_or_default()
     };
-    let uid = field(["metadata", "uid"]);
-    if field(["spec", "type"]) == TYPE_LOAD_BALANCER && !uid.is_empty() {
+    let uid = field("/metadata/uid");
+    if field("/spec/type") == TYPE_LOAD_BALANCER && !uid.is_empty() {
         values.push(instance_index_by_owner(&default_load_balancer_name(uid)));
     }
     values
