@@ -171,6 +171,8 @@ impl Params {
                 self.get("orphanDependents").map(|v| v == "true"),
             )
             .unwrap_or_default(),
+            // A client's body always takes the typed round trip.
+            canonical_body: false,
         })
     }
 

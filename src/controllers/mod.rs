@@ -497,13 +497,22 @@ fn holds(stored: &Value, desired: &Value) -> bool {
 
 /// Creates `desired`, or updates the stored object when the fields the controller owns
 /// differ; stores nothing otherwise. Returns the revision of its last write, if it wrote.
+/// `canonical`: `desired` is a typed object serialized as it is, so a create takes it as it is
+/// (see [`WriteOptions::canonical_body`]); an update's body is `desired` merged onto the
+/// stored object, whose added fields may sit out of their canonical order, so it is always
+/// decoded.
 pub async fn upsert(
     registry: &Registry,
     plural: &str,
     namespace: &str,
     desired: &Value,
     manager: &str,
+    canonical: bool,
 ) -> Result<Option<Revision>, RegistryError> {
+    let create = WriteOptions {
+        canonical_body: canonical,
+        ..writer(manager)
+    };
     let kind = kind(plural)?;
     let name = desired
         .at("/metadata/name")
@@ -514,10 +523,7 @@ pub async fn upsert(
     match registry.get_raw(plural, ns, &name).await? {
         None => {
             authorized(registry, manager, "create", kind, "", namespace, "")?;
-            match registry
-                .create(kind, namespace, desired, &writer(manager))
-                .await
-            {
+            match registry.create(kind, namespace, desired, &create).await {
                 Ok(applied) => Ok(revision_of(&applied.object)),
                 // Someone else created it meanwhile: the next event reconciles it.
                 Err(RegistryError::AlreadyExists { .. }) => Ok(None),

@@ -40,7 +40,8 @@ impl OwnWrites {
     /// [`upsert`], skipped when the cached copy already holds `desired` (the informer brings
     /// any later change back as a notification, so a stale cache only delays the write), and
     /// expecting its write's event: the expectation is in place before the write, so its
-    /// event always finds it.
+    /// event always finds it. `desired` is a typed object serialized as it is (its create
+    /// skips the typed round trip: [`upsert`]'s `canonical`).
     pub async fn upsert(
         &self,
         registry: &Registry,
@@ -63,7 +64,7 @@ impl OwnWrites {
             }
             pending.insert(key.clone(), Arc::clone(&desired));
         }
-        let wrote = upsert(registry, self.plural, namespace, &desired, manager).await;
+        let wrote = upsert(registry, self.plural, namespace, &desired, manager, true).await;
         if !matches!(wrote, Ok(Some(_))) {
             // No write, so no event of it: forget it unless its event came meanwhile.
             let mut pending = self.pending();

@@ -501,7 +501,7 @@ async fn reconcile(
         *mine.entry(slot.name.clone()).or_default() += 1;
         *per_node.entry(slot.name.clone()).or_default() += 1;
         let placed = pod_for(rs, &pod_name, Some((slot, ip)), &now);
-        wrote |= upsert(registry, "pods", namespace, &placed, MANAGER)
+        wrote |= upsert(registry, "pods", namespace, &placed, MANAGER, false)
             .await?
             .is_some();
         result.push(placed);
@@ -516,7 +516,7 @@ async fn reconcile(
             *per_node.entry(slot.name.clone()).or_default() += 1;
         }
         let pod = pod_for(rs, &pod_name, placement, &now);
-        if upsert(registry, "pods", namespace, &pod, MANAGER)
+        if upsert(registry, "pods", namespace, &pod, MANAGER, false)
             .await?
             .is_some()
         {

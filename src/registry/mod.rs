@@ -68,6 +68,11 @@ pub struct WriteOptions {
     pub user_agent: Option<String>,
     /// A delete's `propagationPolicy` (or the deprecated `orphanDependents`).
     pub propagation: Propagation,
+    /// The body is a typed object that this process serialized (a controller's desired
+    /// object), so it is in its kind's canonical form already and has no unknown fields: it is
+    /// taken as it is instead of through the typed round trip every client body takes. Never
+    /// set for a body from a client.
+    pub canonical_body: bool,
 }
 
 /// What becomes of a deleted object's dependents (`DeletionPropagation`).

@@ -667,12 +667,18 @@ impl Registry {
         &self,
         kind: &Kind,
         body: &Value,
-        validation: FieldValidation,
+        opts: &WriteOptions,
     ) -> Result<(Value, Vec<String>), RegistryError> {
+        let validation = opts.field_validation;
         codec::check_type_meta(body, kind.gvk())
             .map_err(|e| RegistryError::BadRequest(e.message))?;
         let version = codec::data_version(body, kind.version);
-        let (mut object, unknown) = (kind.decode)(body).map_err(|e| {
+        let decoded = if opts.canonical_body {
+            Ok((body.clone(), Vec::new()))
+        } else {
+            (kind.decode)(body)
+        };
+        let (mut object, unknown) = decoded.map_err(|e| {
             RegistryError::BadRequest(format!(
                 "{} in version {} cannot be handled as a {}: {e}",
                 kind.resource.kind,
@@ -766,7 +772,7 @@ impl Registry {
         opts: &WriteOptions,
         tracking: Tracking,
     ) -> Result<Applied, RegistryError> {
-        let (mut object, warnings) = self.decode_object(kind, body, opts.field_validation)?;
+        let (mut object, warnings) = self.decode_object(kind, body, opts)?;
         if kind.namespaced {
             match str_at(&object, "/metadata/namespace") {
                 "" => set_meta(&mut object, "namespace", Value::String(namespace.into())),
@@ -1062,7 +1068,7 @@ impl Registry {
         let updated = self.guaranteed_update(kind.resource, key, |stored| async move {
             // A patch applies to the object as the client reads it.
             let body = body_for(&kind.served_ref(&stored.object))?;
-            let (mut object, warnings) = self.decode_object(kind, &body, opts.field_validation)?;
+            let (mut object, warnings) = self.decode_object(kind, &body, opts)?;
             // Every update body is defaulted as it is decoded, as kube-apiserver does.
             service_plan::workload::defaults::set_object_defaults(kind.resource.kind, &mut object);
             let body_name = str_at(&object, "/metadata/name").to_string();
@@ -1567,6 +1573,57 @@ mod tests {
                 r#"unknown field "subsets[1].y""#,
             ]
         );
+    }
+
+    /// What the endpoints controller writes is canonical already, as `canonical_body`
+    /// assumes: the typed round trip gives each of its objects back unchanged, key order
+    /// included, with no unknown field.
+    #[test]
+    fn computed_endpoints_are_canonical() {
+        let service: k8s_openapi::api::core::v1::Service = serde_json::from_value(json!({
+            "metadata": {"name": "web", "namespace": "shop", "uid": "u1",
+                "labels": {"app": "web"}, "annotations": {"a": "b"}},
+            "spec": {"selector": {"app": "web"}, "clusterIP": "10.96.0.10",
+                "ipFamilies": ["IPv4"], "publishNotReadyAddresses": false,
+                "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"},
+                    {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 5353}]}}))
+        .expect("a Service");
+        let pod = |name: &str, ip: &str, ready: &str| -> Pod {
+            serde_json::from_value(json!({
+                "metadata": {"name": name, "namespace": "shop", "uid": name,
+                    "labels": {"app": "web"}, "resourceVersion": "7"},
+                "spec": {"nodeName": "node-a", "hostname": name, "containers": [{"name": "c",
+                    "ports": [{"name": "http", "containerPort": 8080}]}]},
+                "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}],
+                    "conditions": [{"type": "Ready", "status": ready}]}}))
+            .expect("a Pod")
+        };
+        let pods = [pod("a", "10.0.0.1", "True"), pod("b", "10.0.0.2", "False")];
+        let zones = [("node-a".to_owned(), "zone-1".to_owned())].into();
+        let computed = service_plan::endpoints::compute(&service, &pods, Some(&zones))
+            .expect("a selector has endpoints");
+        let mut objects = vec![(
+            "endpoints",
+            serde_json::to_value(&computed.endpoints).expect("encodes"),
+        )];
+        for slice in &computed.slices {
+            objects.push((
+                "endpointslices",
+                serde_json::to_value(slice).expect("encodes"),
+            ));
+        }
+
+        for (plural, object) in objects {
+            let kind = kind_by_plural(plural).expect("served");
+            let (decoded, unknown) = (kind.decode)(&object).expect("decodes");
+
+            assert!(unknown.is_empty(), "{plural}: {unknown:?}");
+            assert_eq!(
+                serde_json::to_string(&decoded).expect("encodes"),
+                serde_json::to_string(&object).expect("encodes"),
+                "{plural}"
+            );
+        }
     }
 
     /// Validation's view of the metadata is the whole metadata but the field sets: a bad
