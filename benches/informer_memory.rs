@@ -12,7 +12,7 @@
 //! Run with `cargo bench --bench informer_memory`. Prints one line per figure;
 //! `BENCH_ONLY=list` (or `fill`) runs one part, so that the other's freed memory, which the
 //! allocator may keep, does not hide growth.
-//! The bench uses the server's allocator (mimalloc), so the figures are the server's.
+//! The bench uses the server's allocator (jemalloc), so the figures are the server's.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,7 +25,7 @@ use service_console::store::{Encoded, Event, EventType, ObjectKey};
 use service_plan::alloc::{Pools, PortRange, ServiceCidr};
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 const SERVICES: usize = 20_000;
 
