@@ -509,10 +509,6 @@ pub async fn upsert(
     manager: &str,
     canonical: bool,
 ) -> Result<Option<Revision>, RegistryError> {
-    let create = WriteOptions {
-        canonical_body: canonical,
-        ..writer(manager)
-    };
     let kind = kind(plural)?;
     let name = desired
         .at("/metadata/name")
@@ -523,7 +519,11 @@ pub async fn upsert(
     match registry.get_raw(plural, ns, &name).await? {
         None => {
             authorized(registry, manager, "create", kind, "", namespace, "")?;
-            match registry.create(kind, namespace, desired, &create).await {
+            let opts = WriteOptions {
+                canonical_body: canonical,
+                ..writer(manager)
+            };
+            match registry.create(kind, namespace, desired, &opts).await {
                 Ok(applied) => Ok(revision_of(&applied.object)),
                 // Someone else created it meanwhile: the next event reconciles it.
                 Err(RegistryError::AlreadyExists { .. }) => Ok(None),
