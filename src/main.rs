@@ -12,8 +12,8 @@ use tracing_subscriber::EnvFilter;
 /// before: in a create storm 16% of the CPU was mimalloc's, much of it collecting frees made
 /// on other threads (a request's object is freed on the writer, the writer's text in an
 /// informer). Against it in six alternated storms jemalloc did 4% more creates per second with
-/// 3% less CPU each, 20% more GETs of one Service, and left 160 MiB resident at 30,000
-/// Services instead of 174 MiB (`scale.sh`).
+/// 3% less CPU each, and in three `scale.sh` runs each it left 148–164 MiB resident at 30,000
+/// Services instead of 174–179 MiB. GETs of one Service were the same (nine runs).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
