@@ -5,8 +5,7 @@
 use std::future::Future;
 
 use super::{
-    Applied, BatchOp, Event, HistoryRow, ListQuery, ObjectKey, Revision, Shared, StoreError,
-    StoredObject, postgres, sqlite,
+    Applied, BatchOp, Event, HistoryRow, ObjectKey, Revision, Shared, StoreError, postgres, sqlite,
 };
 
 /// The read side of the chosen backend.
@@ -17,17 +16,6 @@ pub(super) enum Reader {
 }
 
 impl Reader {
-    pub(super) async fn list_page(
-        &self,
-        kind: &str,
-        query: &ListQuery,
-    ) -> Result<(Vec<StoredObject>, Revision), StoreError> {
-        match self {
-            Reader::Sqlite(reader) => reader.list_page(kind, query).await,
-            Reader::Postgres(reader) => reader.list_page(kind, query).await,
-        }
-    }
-
     pub(super) async fn count(
         &self,
         kind: &str,

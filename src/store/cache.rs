@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::page_orders::{Orders, PAGED_KIND, PageOrders};
 use super::{ObjectKey, Revision, StoreError, StoredObject};
 
 /// Typical stored objects (an Event, a Node, a Namespace, a Deployment, a Pod, an
@@ -248,6 +249,8 @@ impl Index {
 pub(super) struct ObjectCache {
     kinds: HashMap<String, Objects>,
     indexes: HashMap<&'static str, Index>,
+    /// The orders the console pages Services in.
+    pages: PageOrders,
 }
 
 impl Default for ObjectCache {
@@ -265,6 +268,7 @@ impl Default for ObjectCache {
                     (kind, index)
                 })
                 .collect(),
+            pages: PageOrders::default(),
         }
     }
 }
@@ -279,16 +283,26 @@ impl ObjectCache {
         decoded: Option<&Value>,
     ) {
         let at = (key.namespace.clone(), key.name.clone());
-        if let Some(index) = self.indexes.get_mut(key.kind.as_str()) {
-            let values = match (&write, decoded) {
-                (None, _) => Vec::new(),
-                (Some(_), Some(object)) => (index.values_of)(object),
-                (Some(encoded), None) => encoded
-                    .decode()
-                    .map(|object| (index.values_of)(&object))
-                    .unwrap_or_default(),
+        let index = self.indexes.get_mut(key.kind.as_str());
+        let paged = key.kind == PAGED_KIND;
+        if index.is_some() || paged {
+            // Decoded at most once, for both.
+            let owned;
+            let object = match (&write, decoded) {
+                (None, _) => None,
+                (Some(_), Some(object)) => Some(object),
+                (Some(encoded), None) => {
+                    owned = encoded.decode().ok();
+                    owned.as_ref()
+                }
             };
-            index.put(&at, values);
+            if let Some(index) = index {
+                index.put(&at, object.map(index.values_of).unwrap_or_default());
+            }
+            if paged {
+                let columns = object.map(|o| (super::created_at(o), super::spec_type(o)));
+                self.pages.put(&at, columns);
+            }
         }
         let objects = self.kinds.entry(key.kind.clone()).or_default();
         match write {
@@ -333,6 +347,11 @@ impl ObjectCache {
     /// A snapshot of one kind's objects (O(1)).
     pub(super) fn objects(&self, kind: &str) -> Objects {
         self.kinds.get(kind).cloned().unwrap_or_default()
+    }
+
+    /// A snapshot of the Services and of the orders they are paged in (O(1)).
+    pub(super) fn paged(&self) -> (Orders, Objects) {
+        (self.pages.orders(), self.objects(PAGED_KIND))
     }
 }
 

@@ -10,6 +10,7 @@
 mod backend;
 mod cache;
 mod database_url;
+mod page_orders;
 mod postgres;
 mod rows;
 mod sqlite;
@@ -752,19 +753,35 @@ impl Store {
     }
 
     /// Lists up to `query.limit` objects of `kind` that `query` selects, in its order, with the
-    /// store's revision at the time.
+    /// store's revision at the time. Only Services are paged this way (the console's Services
+    /// page); other kinds are an error.
     ///
-    /// Each call costs about one page of index entries, however many objects there are: filters
-    /// and orders use indexed columns the writer derives from each object, and paging is by key
-    /// (continue after a [`PageCursor`]), never by offset. A name filter is checked in the index
-    /// while walking the order, so a rare name costs a walk of the index, not of the objects.
+    /// Each call costs about one page of entries of an in-memory order, however many objects
+    /// there are ([`page_orders`]), and paging is by key (continue after a [`PageCursor`]),
+    /// never by offset. A name filter is checked while walking the order, so a rare name costs
+    /// a walk of the order, not a decode of the objects.
     pub async fn list_page(
         &self,
         kind: &str,
         query: &ListQuery,
     ) -> Result<(Vec<StoredObject>, Revision), StoreError> {
-        let (reader, kind, query) = (self.reader.clone(), kind.to_owned(), query.clone());
-        detached(async move { reader.list_page(&kind, &query).await }).await
+        if kind != page_orders::PAGED_KIND {
+            return Err(StoreError::Corrupt(format!(
+                "only {} are paged, not {kind}",
+                page_orders::PAGED_KIND
+            )));
+        }
+        self.sync().await?;
+        let ((orders, objects), revision) = {
+            let cache = self.shared.read_objects();
+            // Under the cache's lock, as the writer stores it: the two agree.
+            (cache.paged(), self.current_revision())
+        };
+        let rows = page_orders::page(&orders, &objects, query)
+            .into_iter()
+            .map(|(key, encoded)| encoded.to_stored(key))
+            .collect::<Result<_, _>>()?;
+        Ok((rows, revision))
     }
 
     /// Counts objects of `kind` in `namespace` (`None`: in all namespaces).

@@ -45,10 +45,9 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolO
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{Notify, oneshot};
 
-use super::rows::{HistorySqlRow, ObjectRow, PageStatements, StartState, page_statement};
+use super::rows::{HistorySqlRow, StartState};
 use super::{
-    Allocation, Encoded, Event, EventType, HistoryRow, ListQuery, ObjectKey, Revision, Shared,
-    StoreError, StoredObject,
+    Allocation, Encoded, Event, EventType, HistoryRow, ObjectKey, Revision, Shared, StoreError,
 };
 
 mod tail;
@@ -64,39 +63,6 @@ const NOTIFY_CHANNEL: &str = "service_console_events";
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long the writer waits to open its connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// PostgreSQL's page queries: SQLite's, with `strpos` for `instr` and no index hints (the
-/// planner has statistics).
-const PAGE_STATEMENTS: PageStatements = PageStatements {
-    name_in_namespace: "SELECT namespace, name, uid, revision, object \
-        FROM objects WHERE kind = $1 AND namespace = $2 AND name > $3 AND strpos(name, $4) > 0 \
-        ORDER BY name LIMIT $5",
-    name_in_namespace_of_type: "SELECT namespace, name, uid, revision, object FROM objects \
-        WHERE kind = $1 AND spec_type = $2 AND namespace = $3 AND name > $4 \
-        AND strpos(name, $5) > 0 ORDER BY name LIMIT $6",
-    name_all: "SELECT namespace, name, uid, revision, object \
-        FROM objects WHERE kind = $1 AND (namespace, name) > ($2, $3) AND strpos(name, $4) > 0 \
-        ORDER BY namespace, name LIMIT $5",
-    name_all_of_type: "SELECT namespace, name, uid, revision, object FROM objects \
-        WHERE kind = $1 AND spec_type = $2 AND (namespace, name) > ($3, $4) \
-        AND strpos(name, $5) > 0 ORDER BY namespace, name LIMIT $6",
-    created_asc_in_namespace: "SELECT namespace, name, uid, revision, object FROM objects \
-        WHERE kind = $1 AND namespace = $2 AND (created_at, name) > ($3, $4) \
-        AND strpos(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
-        ORDER BY created_at, name LIMIT $7",
-    created_desc_in_namespace: "SELECT namespace, name, uid, revision, object FROM objects \
-        WHERE kind = $1 AND namespace = $2 AND (created_at, name) < ($3, $4) \
-        AND strpos(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
-        ORDER BY created_at DESC, name DESC LIMIT $7",
-    created_asc_all: "SELECT namespace, name, uid, revision, object FROM objects \
-        WHERE kind = $1 AND (created_at, namespace, name) > ($2, $3, $4) \
-        AND strpos(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
-        ORDER BY created_at, namespace, name LIMIT $7",
-    created_desc_all: "SELECT namespace, name, uid, revision, object FROM objects \
-        WHERE kind = $1 AND (created_at, namespace, name) < ($2, $3, $4) \
-        AND strpos(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
-        ORDER BY created_at DESC, namespace DESC, name DESC LIMIT $7",
-};
 
 /// The history statements; parameters as SQLite's.
 mod history_sql {
@@ -328,33 +294,6 @@ impl Reader {
             .fetch_one(&self.pool)
             .await?;
         Ok(revision)
-    }
-
-    pub(super) async fn list_page(
-        &self,
-        kind: &str,
-        query: &ListQuery,
-    ) -> Result<(Vec<StoredObject>, Revision), StoreError> {
-        let (sql, params) = page_statement(&PAGE_STATEMENTS, kind, query);
-        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .await?;
-        let (revision,): (i64,) = sqlx::query_as("SELECT revision FROM meta WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let mut statement = sqlx::query_as::<_, ObjectRow<String>>(sql);
-        for param in params {
-            statement = statement.bind(param);
-        }
-        let rows = statement.bind(limit).fetch_all(&mut *tx).await?;
-        tx.commit().await?;
-        let objects = rows
-            .into_iter()
-            .map(|row| row.into_stored(kind))
-            .collect::<Result<_, _>>()?;
-        Ok((objects, revision))
     }
 
     pub(super) async fn count(

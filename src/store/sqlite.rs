@@ -13,13 +13,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Connection};
 
-use super::rows::{
-    HistorySqlRow, ObjectColumn, ObjectRow, PageStatements, StartState, page_statement,
-};
-use super::{
-    Allocation, Encoded, Event, EventType, HistoryRow, ListQuery, ObjectKey, Revision, StoreError,
-    StoredObject,
-};
+use super::rows::{HistorySqlRow, ObjectColumn, StartState};
+use super::{Allocation, Encoded, Event, EventType, HistoryRow, ObjectKey, Revision, StoreError};
 
 mod bulk;
 mod write;
@@ -32,77 +27,6 @@ const BUSY_TIMEOUT_SECS: u64 = 5;
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
 /// Connections in the read pool.
 const READ_CONNECTIONS: u32 = 8;
-
-/// The one kind paged in SQL (the console's Services page): the list indexes hold only its rows
-/// (migration 0004), and the page statements that use them name it as a literal, which SQLite
-/// needs to use a partial index. Every other kind is listed from the in-memory cache.
-const SQL_PAGED_KIND: &str = "services";
-
-/// The page queries of [`Reader::list_page`], one per (order, namespace or all, type filter or
-/// not). Each takes its text parameters in order and the limit last; `INDEXED BY` pins the index
-/// each is written for, so a planner without statistics cannot pick one that needs a sort.
-mod page_sql {
-    /// By name in one namespace: kind, namespace, after name, name contains.
-    pub(super) const NAME_IN_NAMESPACE: &str = "SELECT namespace, name, uid, revision, object \
-        FROM objects WHERE kind = $1 AND namespace = $2 AND name > $3 AND instr(name, $4) > 0 \
-        ORDER BY name LIMIT $5";
-    /// By name in one namespace, one type: kind, type, namespace, after name, name contains.
-    pub(super) const NAME_IN_NAMESPACE_OF_TYPE: &str = "SELECT namespace, name, uid, revision, \
-        object FROM objects INDEXED BY objects_by_type \
-        WHERE kind = $1 AND kind = 'services' AND spec_type = $2 AND namespace = $3 \
-        AND name > $4 AND instr(name, $5) > 0 ORDER BY name LIMIT $6";
-    /// By (namespace, name): kind, after namespace, after name, name contains.
-    pub(super) const NAME_ALL: &str = "SELECT namespace, name, uid, revision, object \
-        FROM objects WHERE kind = $1 AND (namespace, name) > ($2, $3) AND instr(name, $4) > 0 \
-        ORDER BY namespace, name LIMIT $5";
-    /// By (namespace, name), one type: kind, type, after namespace, after name, name contains.
-    pub(super) const NAME_ALL_OF_TYPE: &str = "SELECT namespace, name, uid, revision, object \
-        FROM objects INDEXED BY objects_by_type \
-        WHERE kind = $1 AND kind = 'services' AND spec_type = $2 \
-        AND (namespace, name) > ($3, $4) AND instr(name, $5) > 0 ORDER BY namespace, name LIMIT $6";
-    /// Oldest first in one namespace: kind, namespace, after created_at, after name, name
-    /// contains, type (`''`: any).
-    pub(super) const CREATED_ASC_IN_NAMESPACE: &str = "SELECT namespace, name, uid, revision, \
-        object FROM objects INDEXED BY objects_by_created \
-        WHERE kind = $1 AND kind = 'services' AND namespace = $2 \
-        AND (created_at, name) > ($3, $4) \
-        AND instr(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
-        ORDER BY created_at, name LIMIT $7";
-    /// Newest first in one namespace; parameters as [`CREATED_ASC_IN_NAMESPACE`].
-    pub(super) const CREATED_DESC_IN_NAMESPACE: &str = "SELECT namespace, name, uid, revision, \
-        object FROM objects INDEXED BY objects_by_created \
-        WHERE kind = $1 AND kind = 'services' AND namespace = $2 \
-        AND (created_at, name) < ($3, $4) \
-        AND instr(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
-        ORDER BY created_at DESC, name DESC LIMIT $7";
-    /// Oldest first across namespaces: kind, after created_at, after namespace, after name,
-    /// name contains, type (`''`: any).
-    pub(super) const CREATED_ASC_ALL: &str = "SELECT namespace, name, uid, revision, object \
-        FROM objects INDEXED BY objects_by_created_all \
-        WHERE kind = $1 AND kind = 'services' \
-        AND (created_at, namespace, name) > ($2, $3, $4) \
-        AND instr(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
-        ORDER BY created_at, namespace, name LIMIT $7";
-    /// Newest first across namespaces; parameters as [`CREATED_ASC_ALL`].
-    pub(super) const CREATED_DESC_ALL: &str = "SELECT namespace, name, uid, revision, object \
-        FROM objects INDEXED BY objects_by_created_all \
-        WHERE kind = $1 AND kind = 'services' \
-        AND (created_at, namespace, name) < ($2, $3, $4) \
-        AND instr(name, $5) > 0 AND ($6 = '' OR spec_type = $6) \
-        ORDER BY created_at DESC, namespace DESC, name DESC LIMIT $7";
-}
-
-/// SQLite's page queries, for [`page_statement`].
-const PAGE_STATEMENTS: PageStatements = PageStatements {
-    name_in_namespace: page_sql::NAME_IN_NAMESPACE,
-    name_in_namespace_of_type: page_sql::NAME_IN_NAMESPACE_OF_TYPE,
-    name_all: page_sql::NAME_ALL,
-    name_all_of_type: page_sql::NAME_ALL_OF_TYPE,
-    created_asc_in_namespace: page_sql::CREATED_ASC_IN_NAMESPACE,
-    created_desc_in_namespace: page_sql::CREATED_DESC_IN_NAMESPACE,
-    created_asc_all: page_sql::CREATED_ASC_ALL,
-    created_desc_all: page_sql::CREATED_DESC_ALL,
-};
 
 /// Opens the database: the write connection (which also migrates it) and the read pool.
 ///
@@ -227,35 +151,6 @@ pub(super) struct Reader {
 }
 
 impl Reader {
-    pub(super) async fn list_page(
-        &self,
-        kind: &str,
-        query: &ListQuery,
-    ) -> Result<(Vec<StoredObject>, Revision), StoreError> {
-        if kind != SQL_PAGED_KIND {
-            return Err(StoreError::Database(sqlx::Error::Protocol(format!(
-                "only {SQL_PAGED_KIND} are paged in SQL, not {kind}"
-            ))));
-        }
-        let (sql, params) = page_statement(&PAGE_STATEMENTS, kind, query);
-        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-        let mut tx = self.pool.begin().await?;
-        let (revision,): (i64,) = sqlx::query_as("SELECT revision FROM meta WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let mut statement = sqlx::query_as::<_, ObjectRow<Vec<u8>>>(sql);
-        for param in params {
-            statement = statement.bind(param);
-        }
-        let rows = statement.bind(limit).fetch_all(&mut *tx).await?;
-        tx.commit().await?;
-        let objects = rows
-            .into_iter()
-            .map(|row| row.into_stored(kind))
-            .collect::<Result<_, _>>()?;
-        Ok((objects, revision))
-    }
-
     pub(super) async fn count(
         &self,
         kind: &str,
@@ -618,12 +513,6 @@ mod tests {
 
         let (_writer, reader, start) = open(&path, None).await.expect("reopens");
         let events = reader.events_after(None, 0, 10).await.expect("events");
-        let page = ListQuery {
-            namespace: Some("default".to_owned()),
-            limit: 10,
-            ..ListQuery::default()
-        };
-        let (listed, _) = reader.list_page("services", &page).await.expect("page");
         for (i, (name, text)) in [("new", &new), ("old", &old)].into_iter().enumerate() {
             let cached = start.objects.get(&key(name)).expect("loaded");
             assert_eq!(cached.body().expect("cached"), text.as_bytes());
@@ -632,32 +521,6 @@ mod tests {
             assert_eq!(event.object.body().expect("event"), text.as_bytes());
             let history = reader.history(&key(name), None, 10).await.expect("history");
             assert_eq!(history[0].object, *text);
-            assert_eq!(listed[i].object.to_string(), *text);
-        }
-    }
-
-    /// Every page query walks an index in its order: no full scan, no sort of the matches.
-    #[tokio::test]
-    async fn page_queries_walk_an_index_without_sorting() {
-        let (_dir, writer) = fresh_writer().await;
-        let statements = [
-            page_sql::NAME_IN_NAMESPACE,
-            page_sql::NAME_IN_NAMESPACE_OF_TYPE,
-            page_sql::NAME_ALL,
-            page_sql::NAME_ALL_OF_TYPE,
-            page_sql::CREATED_ASC_IN_NAMESPACE,
-            page_sql::CREATED_DESC_IN_NAMESPACE,
-            page_sql::CREATED_ASC_ALL,
-            page_sql::CREATED_DESC_ALL,
-        ];
-        for sql in statements {
-            let details = query_plan(&writer, sql);
-            assert!(
-                details
-                    .iter()
-                    .all(|d| d.starts_with("SEARCH") && !d.contains("TEMP B-TREE")),
-                "{sql}: {details:?}"
-            );
         }
     }
 }

@@ -858,6 +858,35 @@ async fn list_page_follows_an_update_of_the_type(db: &Db) {
     assert_eq!(keys(&page), ["a/old", "a/web-1"]);
 }
 
+/// The orders are rebuilt from the database when a store opens, and a deleted Service leaves
+/// every one of them.
+async fn list_page_orders_survive_a_restart_and_forget_a_delete(db: &Db) {
+    let store = paged_store(db).await;
+    store
+        .commit(delete(service_key("a", "web-2")))
+        .await
+        .expect("delete");
+    drop(store);
+    let store = db.open().await;
+    let query = |order, namespace: Option<&str>, spec_type: Option<&str>| ListQuery {
+        namespace: namespace.map(str::to_owned),
+        spec_type: spec_type.map(str::to_owned),
+        order,
+        limit: 1,
+        ..Default::default()
+    };
+
+    let oldest_in_a = walk(&store, query(ListOrder::CreatedAsc, Some("a"), None)).await;
+    let newest_first = walk(&store, query(ListOrder::CreatedDesc, None, None)).await;
+    let cluster_ips = walk(&store, query(ListOrder::Name, None, Some("ClusterIP"))).await;
+    let by_name_in_a = walk(&store, query(ListOrder::Name, Some("a"), None)).await;
+
+    assert_eq!(oldest_in_a, ["a/old", "a/web-1"]);
+    assert_eq!(newest_first, ["a/web-1", "b/web-3", "a/old"]);
+    assert_eq!(cluster_ips, ["a/old"]);
+    assert_eq!(by_name_in_a, ["a/old", "a/web-1"]);
+}
+
 fn note(verb: &str) -> HistoryNote {
     HistoryNote {
         verb: verb.to_owned(),
@@ -954,4 +983,5 @@ on_both_backends!(
     list_page_orders_by_creation_time_both_ways_across_pages,
     list_page_filters_by_name_and_type_in_every_order,
     list_page_follows_an_update_of_the_type,
+    list_page_orders_survive_a_restart_and_forget_a_delete,
 );

@@ -12,7 +12,7 @@ use super::{NOTIFY_CHANNEL, allocations_json, connect, history_sql};
 use crate::store::rows::{CurrentRow, HistoryClock, NewHistoryRow, parse_json, to_json};
 use crate::store::{
     Allocation, Applied, BatchOp, Encoded, Event, EventType, ObjectKey, Revision, Shared,
-    StoreError, Write, WriteOp, created_at, spec_type, with_resource_version,
+    StoreError, Write, WriteOp, with_resource_version,
 };
 
 /// Rows per multi-row insert: well under PostgreSQL's 65,535 bound parameters.
@@ -300,12 +300,10 @@ async fn apply_write(
             let object = with_resource_version(object.clone(), revision)?;
             let text = to_json(&object)?;
             sqlx::query(
-                "INSERT INTO objects \
-                 (kind, namespace, name, uid, revision, object, created_at, spec_type) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                "INSERT INTO objects (kind, namespace, name, uid, revision, object) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (kind, namespace, name) DO UPDATE SET uid = excluded.uid, \
-                 revision = excluded.revision, object = excluded.object, \
-                 created_at = excluded.created_at, spec_type = excluded.spec_type",
+                 revision = excluded.revision, object = excluded.object",
             )
             .bind(&key.kind)
             .bind(&key.namespace)
@@ -313,8 +311,6 @@ async fn apply_write(
             .bind(uid)
             .bind(revision)
             .bind(&text)
-            .bind(created_at(&object))
-            .bind(spec_type(&object))
             .execute(&mut *conn)
             .await?;
             let event_type = match current {

@@ -14,7 +14,7 @@ use crate::store::HistoryNote;
 use super::super::rows::{HistoryClock, NewHistoryRow, to_json};
 use super::super::{
     Allocation, Applied, BatchOp, Encoded, Event, EventType, ObjectKey, Revision, Shared,
-    StoreError, Write, WriteOp, created_at, spec_type, with_resource_version,
+    StoreError, Write, WriteOp, with_resource_version,
 };
 use super::write::{insert_allocation, insert_event, insert_history, put_object, write_sql};
 
@@ -34,8 +34,6 @@ struct Row {
     revision: Revision,
     /// The object as the rows store it, and as the outcome's event carries it.
     stored: Arc<Encoded>,
-    created_at: String,
-    spec_type: String,
     allocate: Vec<Allocation>,
     history: Option<HistoryNote>,
 }
@@ -140,8 +138,6 @@ pub(in crate::store) fn plan(
             uid: uid.clone(),
             revision: next,
             stored: Arc::clone(&stored),
-            created_at: created_at(&object).to_owned(),
-            spec_type: spec_type(&object).to_owned(),
             allocate: allocate.to_vec(),
             history: history.clone(),
         });
@@ -175,14 +171,7 @@ impl Plan {
             for allocation in &row.allocate {
                 insert_allocation(conn, allocation, &row.key)?;
             }
-            put_object(
-                conn,
-                &row.key,
-                &row.uid,
-                row.revision,
-                row.stored.stored(),
-                (&row.created_at, &row.spec_type),
-            )?;
+            put_object(conn, &row.key, &row.uid, row.revision, row.stored.stored())?;
             insert_event(
                 conn,
                 row.revision,

@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::super::rows::{HistoryClock, NewHistoryRow, ObjectColumn, parse_json, to_json};
 use super::super::{
     Allocation, Applied, BatchOp, Encoded, Event, EventType, ObjectKey, Revision, Shared,
-    StoreError, Write, WriteOp, created_at, spec_type, with_resource_version,
+    StoreError, Write, WriteOp, with_resource_version,
 };
 use super::{BUSY_TIMEOUT_SECS, Checkpointer, bulk, history_sql, is_full};
 
@@ -51,15 +51,11 @@ pub(super) mod write_sql {
     pub(in crate::store) const RELEASE_ALLOCATION: &str = "DELETE FROM allocations \
         WHERE pool = ?1 AND value = ?2 \
         AND owner_kind = ?3 AND owner_namespace = ?4 AND owner_name = ?5";
-    /// Writes an object: kind, namespace, name, uid, revision, object, created_at, spec_type.
-    /// created_at and spec_type are derived from the object by the caller, in the same
-    /// statement as the object, so the list indexes can never disagree with what is stored.
+    /// Writes an object: kind, namespace, name, uid, revision, object.
     pub(in crate::store) const PUT_OBJECT: &str = "INSERT INTO objects \
-        (kind, namespace, name, uid, revision, object, created_at, spec_type) \
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+        (kind, namespace, name, uid, revision, object) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
         ON CONFLICT (kind, namespace, name) DO UPDATE SET uid = excluded.uid, \
-        revision = excluded.revision, object = excluded.object, \
-        created_at = excluded.created_at, spec_type = excluded.spec_type";
+        revision = excluded.revision, object = excluded.object";
     /// Appends to the event log: revision, kind, namespace, name, event type, object.
     pub(in crate::store) const INSERT_EVENT: &str = "INSERT INTO events \
         (revision, kind, namespace, name, event_type, object) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -363,14 +359,7 @@ fn apply_write(
         (WriteOp::Put { uid, object, .. }, current) => {
             let object = with_resource_version(object.clone(), revision)?;
             let stored = encode(uid, &object)?;
-            put_object(
-                conn,
-                key,
-                uid,
-                revision,
-                stored.stored(),
-                (created_at(&object), spec_type(&object)),
-            )?;
+            put_object(conn, key, uid, revision, stored.stored())?;
             let event_type = match current {
                 Some(_) => EventType::Modified,
                 None => EventType::Added,
@@ -477,7 +466,6 @@ pub(super) fn put_object(
     uid: &str,
     revision: Revision,
     stored: &[u8],
-    (created_at, spec_type): (&str, &str),
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(write_sql::PUT_OBJECT)?
         .execute(params![
@@ -486,9 +474,7 @@ pub(super) fn put_object(
             key.name,
             uid,
             revision,
-            stored,
-            created_at,
-            spec_type
+            stored
         ])?;
     Ok(())
 }
