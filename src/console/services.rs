@@ -954,10 +954,9 @@ async fn find_services_page(
     })
 }
 
-/// "45 Services", or for a filtered list "12 of them match"; a filtered count stops at
-/// [`MAX_COUNTED`]. Unfiltered, the store's cache counts without reading the objects.
-/// The list's total, with how many match when it is filtered; `found` is the page on
-/// screen (a filter it could not apply leaves the plain total).
+/// The list's total, "45 Services", or for a filtered list "12 of 45 Services match"; a
+/// filtered count stops past [`MAX_COUNTED`]. Only a label filter reads the objects. `found`
+/// is the page on screen (a filter it could not apply leaves the plain total).
 async fn count_services(
     registry: &Registry,
     q: &IndexQuery,
@@ -969,20 +968,31 @@ async fn count_services(
     if !q.filtered() || found.error.is_some() {
         return Ok(format!("{all} {}", plural(all)));
     }
+    if q.label.trim().is_empty() {
+        let query = PageQuery {
+            namespace: namespace.map(str::to_owned),
+            name_contains: q.name.trim().to_string(),
+            spec_type: Some(q.service_type.clone()).filter(|t| !t.is_empty()),
+            ..PageQuery::default()
+        };
+        let matched = registry
+            .count_page(SERVICES, &query, MAX_COUNTED + 1)
+            .await?;
+        return Ok(if matched > MAX_COUNTED {
+            format!("More than {MAX_COUNTED} of {all} {} match", plural(all))
+        } else {
+            format!("{matched} of {all} {} match", plural(all))
+        });
+    }
     let mut query = IndexQuery {
         continue_token: None,
         prev: String::new(),
         limit: "100".into(),
         ..q.clone()
     };
-    // Indexed filters reach MAX_COUNTED within these pages; a label selector's scan stops.
-    let pages = if q.label.trim().is_empty() {
-        MAX_COUNTED / COUNT_PAGE
-    } else {
-        MAX_LABEL_COUNT_SCANNED / MAX_SCANNED_PER_PAGE
-    };
+    // A label selector's scan stops after these pages.
     let mut matched = 0;
-    for _ in 0..pages {
+    for _ in 0..MAX_LABEL_COUNT_SCANNED / MAX_SCANNED_PER_PAGE {
         let page = find_services_page(registry, &query, COUNT_PAGE).await?;
         matched += page.items.len();
         match page.next {

@@ -115,6 +115,24 @@ impl Registry {
         }
     }
 
+    /// How many objects of `resource` the name, type and namespace of `query` select (its
+    /// cursor, order and limit aside), counting no further than `cap` and decoding nothing.
+    /// A label selector needs the objects: it is no part of this count.
+    pub async fn count_page(
+        &self,
+        resource: &str,
+        query: &PageQuery,
+        cap: usize,
+    ) -> Result<usize, RegistryError> {
+        let store_query = ListQuery {
+            namespace: query.namespace.clone(),
+            name_contains: query.name_contains.clone(),
+            spec_type: query.spec_type.clone().filter(|t| !t.is_empty()),
+            ..ListQuery::default()
+        };
+        Ok(self.store().count_page(resource, &store_query, cap).await?)
+    }
+
     fn decorate_all(&self, resource: &str, rows: Vec<StoredObject>) -> Vec<Value> {
         rows.into_iter()
             .map(|row| self.decorate(resource, row.object))

@@ -765,6 +765,32 @@ impl Store {
         kind: &str,
         query: &ListQuery,
     ) -> Result<(Vec<StoredObject>, Revision), StoreError> {
+        let (orders, objects, revision) = self.paged(kind).await?;
+        let rows = page_orders::page(&orders, &objects, query)
+            .into_iter()
+            .map(|(key, encoded)| encoded.to_stored(key))
+            .collect::<Result<_, _>>()?;
+        Ok((rows, revision))
+    }
+
+    /// How many objects of `kind` `query` selects after its cursor (its limit aside), counting
+    /// no further than `cap` and reading no object: a filtered list's total.
+    pub async fn count_page(
+        &self,
+        kind: &str,
+        query: &ListQuery,
+        cap: usize,
+    ) -> Result<usize, StoreError> {
+        let (orders, objects, _) = self.paged(kind).await?;
+        Ok(page_orders::count(&orders, &objects, query, cap))
+    }
+
+    /// The Services and the orders they are paged in, as this replica's cache holds every
+    /// committed write, and the revision they show.
+    async fn paged(
+        &self,
+        kind: &str,
+    ) -> Result<(page_orders::Orders, cache::Objects, Revision), StoreError> {
         if kind != page_orders::PAGED_KIND {
             return Err(StoreError::Corrupt(format!(
                 "only {} are paged, not {kind}",
@@ -772,16 +798,10 @@ impl Store {
             )));
         }
         self.sync().await?;
-        let ((orders, objects), revision) = {
-            let cache = self.shared.read_objects();
-            // Under the cache's lock, as the writer stores it: the two agree.
-            (cache.paged(), self.current_revision())
-        };
-        let rows = page_orders::page(&orders, &objects, query)
-            .into_iter()
-            .map(|(key, encoded)| encoded.to_stored(key))
-            .collect::<Result<_, _>>()?;
-        Ok((rows, revision))
+        let cache = self.shared.read_objects();
+        let (orders, objects) = cache.paged();
+        // Under the cache's lock, as the writer stores it: the two agree.
+        Ok((orders, objects, self.current_revision()))
     }
 
     /// Counts objects of `kind` in `namespace` (`None`: in all namespaces).

@@ -140,30 +140,48 @@ pub(super) fn page(
     objects: &Objects,
     query: &ListQuery,
 ) -> Vec<(ObjectKey, Arc<Encoded>)> {
+    matching(orders, objects, query)
+        .filter_map(|(namespace, name)| {
+            let at = (namespace.to_owned(), name.to_owned());
+            let object = Arc::clone(objects.get(&at)?);
+            Some((ObjectKey::new(PAGED_KIND, at.0, at.1), object))
+        })
+        .take(query.limit)
+        .collect()
+}
+
+/// How many objects `query` selects after its cursor, counting no further than `cap`: what
+/// a filtered list's total shows, without reading one object.
+pub(super) fn count(orders: &Orders, objects: &Objects, query: &ListQuery, cap: usize) -> usize {
+    matching(orders, objects, query).take(cap).count()
+}
+
+/// The (namespace, name) of every object `query` selects after its cursor, in its order.
+fn matching<'a>(
+    orders: &'a Orders,
+    objects: &'a Objects,
+    query: &'a ListQuery,
+) -> Box<dyn Iterator<Item = (&'a str, &'a str)> + 'a> {
     let after = query.after.as_ref();
     let (after_namespace, after_name) =
         after.map_or(("", ""), |a| (a.namespace.as_str(), a.name.as_str()));
     let spec_type = query.spec_type.as_deref().unwrap_or("");
     let namespace = query.namespace.as_deref();
-    let in_namespace = |row: &Row| namespace.is_none_or(|ns| ns == row.namespace);
+    let contains = query.name_contains.as_str();
+    let in_namespace = move |row: &Row| namespace.is_none_or(|ns| ns == row.namespace);
     // In one namespace a page continues after a name there, whatever namespace the cursor
     // names; names are never empty, so "" starts before every one.
     let (start_namespace, start_name) = (namespace.unwrap_or(after_namespace), after_name);
-    let rows: Box<dyn Iterator<Item = &Arc<Row>> + '_> = match (query.order, namespace, spec_type) {
+    let rows: Box<dyn Iterator<Item = &Arc<Row>> + 'a> = match (query.order, namespace, spec_type) {
         (ListOrder::Name, _, "") => {
             let start = (start_namespace.to_owned(), start_name.to_owned());
-            let keys = objects
-                .range((Bound::Excluded(start), Bound::Unbounded))
-                .map(|((ns, name), _)| (ns, name))
-                .take_while(|(ns, _)| namespace.is_none_or(|wanted| wanted == *ns))
-                .filter(|(_, name)| name.contains(&query.name_contains));
-            return keys
-                .filter_map(|(ns, name)| {
-                    let key = ObjectKey::new(PAGED_KIND, ns.as_str(), name.as_str());
-                    Some((key, Arc::clone(objects.get(&(ns.clone(), name.clone()))?)))
-                })
-                .take(query.limit)
-                .collect();
+            return Box::new(
+                objects
+                    .range((Bound::Excluded(start), Bound::Unbounded))
+                    .map(|((ns, name), _)| (ns.as_str(), name.as_str()))
+                    .take_while(move |(ns, _)| namespace.is_none_or(|wanted| wanted == *ns))
+                    .filter(move |(_, name)| name.contains(contains)),
+            );
         }
         (ListOrder::Name, _, ty) => {
             let start = probe(start_namespace, start_name, "", ty);
@@ -176,8 +194,8 @@ pub(super) fn page(
             )
         }
         (ListOrder::CreatedAsc, Some(ns), _) => {
-            let (created, name) = after.map_or(("", ""), |a| (a.created_at.as_str(), after_name));
-            let start = ByCreated(probe(ns, name, created, ""));
+            let created = after.map_or("", |a| a.created_at.as_str());
+            let start = ByCreated(probe(ns, after_name, created, ""));
             Box::new(
                 orders
                     .by_created
@@ -187,10 +205,8 @@ pub(super) fn page(
             )
         }
         (ListOrder::CreatedDesc, Some(ns), _) => {
-            let (created, name) = after.map_or((AFTER_EVERY_TIMESTAMP, ""), |a| {
-                (a.created_at.as_str(), after_name)
-            });
-            let end = ByCreated(probe(ns, name, created, ""));
+            let created = after.map_or(AFTER_EVERY_TIMESTAMP, |a| a.created_at.as_str());
+            let end = ByCreated(probe(ns, after_name, created, ""));
             Box::new(
                 orders
                     .by_created
@@ -222,13 +238,9 @@ pub(super) fn page(
             )
         }
     };
-    rows.filter(|r| r.name.contains(&query.name_contains))
-        .filter(|r| spec_type.is_empty() || r.spec_type == spec_type)
-        .filter_map(|r| {
-            let at = (r.namespace.clone(), r.name.clone());
-            let object = Arc::clone(objects.get(&at)?);
-            Some((ObjectKey::new(PAGED_KIND, at.0, at.1), object))
-        })
-        .take(query.limit)
-        .collect()
+    Box::new(
+        rows.filter(move |r| r.name.contains(contains))
+            .filter(move |r| spec_type.is_empty() || r.spec_type == spec_type)
+            .map(|r| (r.namespace.as_str(), r.name.as_str())),
+    )
 }

@@ -1358,6 +1358,13 @@ async fn a_label_count_reads_a_bounded_stretch_and_says_at_least() {
         web.body.contains(">10 of 10501 Services match</p>"),
         "an indexed filter still counts them all"
     );
+    let all = browser.get("/services?namespace=default&name=svc-").await;
+    assert!(
+        all.body
+            .contains(">More than 5000 of 10501 Services match</p>"),
+        "{}",
+        all.body
+    );
 }
 
 #[tokio::test]
