@@ -968,6 +968,12 @@ async fn count_services(
     if !q.filtered() || found.error.is_some() {
         return Ok(format!("{all} {}", plural(all)));
     }
+    if q.continue_token.is_none() && found.next.is_none() {
+        // A first page that holds every match is its own count: a rare name, which walks the
+        // whole namespace, is not walked twice.
+        let matched = found.items.len();
+        return Ok(format!("{matched} of {all} {} match", plural(all)));
+    }
     if q.label.trim().is_empty() {
         let query = PageQuery {
             namespace: namespace.map(str::to_owned),

@@ -1297,6 +1297,13 @@ async fn the_list_shows_its_total_and_offers_20_50_or_100_per_page() {
         "{}",
         filtered.body
     );
+    // More matches than a page: counted past it.
+    let web = browser.get("/services?namespace=default&name=web-").await;
+    assert!(
+        web.body.contains(">45 of 46 Services match</p>"),
+        "{}",
+        web.body
+    );
     // A size the list does not offer falls back to 20.
     let odd = browser.get("/services?namespace=default&limit=7").await;
     assert_eq!(odd.body.matches("name=\"selected\"").count(), 20);
