@@ -1,11 +1,10 @@
 //! The orders the console pages Services in (by creation time, in one namespace or across
 //! them, and by type), kept in memory beside the object cache, as every other read is.
 //!
-//! They were SQL indexes until the writer's profile showed what they cost: three more B-trees
-//! to update on every Service write, at a place that moves with each name, which was a sixth of
-//! the pages each commit wrote to the WAL (`pwrite` per write 5.8 → 4.9 without them). Here an
-//! update is three inserts into persistent sets, and a page takes them in O(1) and walks them
-//! outside the cache's lock.
+//! They were SQL indexes, three more B-trees to update on every Service write, each at a place
+//! that moves with the name: without them a create storm writes 13% fewer WAL pages per write.
+//! Here an update is three inserts into persistent sets, and a page takes them in O(1) and
+//! walks them outside the cache's lock.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -25,7 +24,7 @@ pub(super) const PAGED_KIND: &str = "services";
 const AFTER_EVERY_TIMESTAMP: &str = "\u{10FFFF}";
 
 /// What a page's order and filters read of one object.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 struct Row {
     namespace: String,
     name: String,
@@ -103,18 +102,13 @@ impl PageOrders {
         let Some((created_at, spec_type)) = columns else {
             return;
         };
-        let row = Arc::new(Row {
-            namespace: at.0.clone(),
-            name: at.1.clone(),
-            created_at: created_at.to_owned(),
-            spec_type: spec_type.to_owned(),
-        });
-        self.orders.by_created.insert(ByCreated(Arc::clone(&row)));
+        let filed = row(&at.0, &at.1, created_at, spec_type);
+        self.orders.by_created.insert(ByCreated(Arc::clone(&filed)));
         self.orders
             .by_created_all
-            .insert(ByCreatedAll(Arc::clone(&row)));
-        self.orders.by_type.insert(ByType(Arc::clone(&row)));
-        self.rows.insert(at.clone(), row);
+            .insert(ByCreatedAll(Arc::clone(&filed)));
+        self.orders.by_type.insert(ByType(Arc::clone(&filed)));
+        self.rows.insert(at.clone(), filed);
     }
 
     /// The orders as they are now (O(1)).
@@ -123,7 +117,8 @@ impl PageOrders {
     }
 }
 
-fn probe(namespace: &str, name: &str, created_at: &str, spec_type: &str) -> Arc<Row> {
+/// A row, to file or to start a walk from.
+fn row(namespace: &str, name: &str, created_at: &str, spec_type: &str) -> Arc<Row> {
     Arc::new(Row {
         namespace: namespace.to_owned(),
         name: name.to_owned(),
@@ -184,7 +179,7 @@ fn matching<'a>(
             );
         }
         (ListOrder::Name, _, ty) => {
-            let start = probe(start_namespace, start_name, "", ty);
+            let start = row(start_namespace, start_name, "", ty);
             Box::new(
                 orders
                     .by_type
@@ -195,7 +190,7 @@ fn matching<'a>(
         }
         (ListOrder::CreatedAsc, Some(ns), _) => {
             let created = after.map_or("", |a| a.created_at.as_str());
-            let start = ByCreated(probe(ns, after_name, created, ""));
+            let start = ByCreated(row(ns, after_name, created, ""));
             Box::new(
                 orders
                     .by_created
@@ -206,7 +201,7 @@ fn matching<'a>(
         }
         (ListOrder::CreatedDesc, Some(ns), _) => {
             let created = after.map_or(AFTER_EVERY_TIMESTAMP, |a| a.created_at.as_str());
-            let end = ByCreated(probe(ns, after_name, created, ""));
+            let end = ByCreated(row(ns, after_name, created, ""));
             Box::new(
                 orders
                     .by_created
@@ -218,7 +213,7 @@ fn matching<'a>(
         }
         (ListOrder::CreatedAsc, None, _) => {
             let created = after.map_or("", |a| a.created_at.as_str());
-            let start = ByCreatedAll(probe(after_namespace, after_name, created, ""));
+            let start = ByCreatedAll(row(after_namespace, after_name, created, ""));
             Box::new(
                 orders
                     .by_created_all
@@ -228,7 +223,7 @@ fn matching<'a>(
         }
         (ListOrder::CreatedDesc, None, _) => {
             let created = after.map_or(AFTER_EVERY_TIMESTAMP, |a| a.created_at.as_str());
-            let end = ByCreatedAll(probe(after_namespace, after_name, created, ""));
+            let end = ByCreatedAll(row(after_namespace, after_name, created, ""));
             Box::new(
                 orders
                     .by_created_all
