@@ -937,13 +937,11 @@ async fn find_services_page(
         },
     };
     let query = PageQuery {
-        namespace: Some(q.namespace().to_string()).filter(|n| !n.is_empty()),
-        name_contains: q.name.trim().to_string(),
-        spec_type: Some(q.service_type.clone()).filter(|t| !t.is_empty()),
         label_selector,
         order: q.order(),
         after: q.continue_token.as_deref().and_then(PageCursor::from_token),
         limit,
+        ..page_filters(q)
     };
     let page = registry.list_page(SERVICES, &query).await?;
     Ok(Found {
@@ -952,6 +950,16 @@ async fn find_services_page(
         revision: page.revision,
         error: None,
     })
+}
+
+/// The namespace, name and type filters of the list, as a page query.
+fn page_filters(q: &IndexQuery) -> PageQuery {
+    PageQuery {
+        namespace: Some(q.namespace().to_string()).filter(|n| !n.is_empty()),
+        name_contains: q.name.trim().to_string(),
+        spec_type: Some(q.service_type.clone()).filter(|t| !t.is_empty()),
+        ..PageQuery::default()
+    }
 }
 
 /// The list's total, "45 Services", or for a filtered list "12 of 45 Services match"; a
@@ -975,14 +983,8 @@ async fn count_services(
         return Ok(format!("{matched} of {all} {} match", plural(all)));
     }
     if q.label.trim().is_empty() {
-        let query = PageQuery {
-            namespace: namespace.map(str::to_owned),
-            name_contains: q.name.trim().to_string(),
-            spec_type: Some(q.service_type.clone()).filter(|t| !t.is_empty()),
-            ..PageQuery::default()
-        };
         let matched = registry
-            .count_page(SERVICES, &query, MAX_COUNTED + 1)
+            .count_page(SERVICES, &page_filters(q), MAX_COUNTED + 1)
             .await?;
         return Ok(if matched > MAX_COUNTED {
             format!("More than {MAX_COUNTED} of {all} {} match", plural(all))

@@ -56,13 +56,11 @@ impl Registry {
         query: &PageQuery,
     ) -> Result<Page, RegistryError> {
         let mut store_query = ListQuery {
-            namespace: query.namespace.clone(),
-            name_contains: query.name_contains.clone(),
-            spec_type: query.spec_type.clone().filter(|t| !t.is_empty()),
             order: query.order,
             after: query.after.clone(),
             // One more than a page tells whether there is a next one.
             limit: query.limit + 1,
+            ..filters(query)
         };
         let Some(selector) = &query.label_selector else {
             let (mut rows, revision) = self.store().list_page(resource, &store_query).await?;
@@ -124,19 +122,26 @@ impl Registry {
         query: &PageQuery,
         cap: usize,
     ) -> Result<usize, RegistryError> {
-        let store_query = ListQuery {
-            namespace: query.namespace.clone(),
-            name_contains: query.name_contains.clone(),
-            spec_type: query.spec_type.clone().filter(|t| !t.is_empty()),
-            ..ListQuery::default()
-        };
-        Ok(self.store().count_page(resource, &store_query, cap).await?)
+        Ok(self
+            .store()
+            .count_page(resource, &filters(query), cap)
+            .await?)
     }
 
     fn decorate_all(&self, resource: &str, rows: Vec<StoredObject>) -> Vec<Value> {
         rows.into_iter()
             .map(|row| self.decorate(resource, row.object))
             .collect()
+    }
+}
+
+/// The store's query for the namespace, name and type filters of `query`.
+fn filters(query: &PageQuery) -> ListQuery {
+    ListQuery {
+        namespace: query.namespace.clone(),
+        name_contains: query.name_contains.clone(),
+        spec_type: query.spec_type.clone().filter(|t| !t.is_empty()),
+        ..ListQuery::default()
     }
 }
 

@@ -188,49 +188,27 @@ fn matching<'a>(
                     .take_while(move |r| r.spec_type == ty && in_namespace(r)),
             )
         }
-        (ListOrder::CreatedAsc, Some(ns), _) => {
-            let created = after.map_or("", |a| a.created_at.as_str());
-            let start = ByCreated(row(ns, after_name, created, ""));
-            Box::new(
-                orders
-                    .by_created
-                    .range((Bound::Excluded(start), Bound::Unbounded))
-                    .map(|r| &r.0)
-                    .take_while(move |r| r.namespace == ns),
-            )
-        }
-        (ListOrder::CreatedDesc, Some(ns), _) => {
-            let created = after.map_or(AFTER_EVERY_TIMESTAMP, |a| a.created_at.as_str());
-            let end = ByCreated(row(ns, after_name, created, ""));
-            Box::new(
-                orders
-                    .by_created
-                    .range((Bound::Unbounded, Bound::Excluded(end)))
-                    .rev()
-                    .map(|r| &r.0)
-                    .take_while(move |r| r.namespace == ns),
-            )
-        }
-        (ListOrder::CreatedAsc, None, _) => {
-            let created = after.map_or("", |a| a.created_at.as_str());
-            let start = ByCreatedAll(row(after_namespace, after_name, created, ""));
-            Box::new(
-                orders
-                    .by_created_all
-                    .range((Bound::Excluded(start), Bound::Unbounded))
-                    .map(|r| &r.0),
-            )
-        }
-        (ListOrder::CreatedDesc, None, _) => {
-            let created = after.map_or(AFTER_EVERY_TIMESTAMP, |a| a.created_at.as_str());
-            let end = ByCreatedAll(row(after_namespace, after_name, created, ""));
-            Box::new(
-                orders
-                    .by_created_all
-                    .range((Bound::Unbounded, Bound::Excluded(end)))
-                    .rev()
-                    .map(|r| &r.0),
-            )
+        (ListOrder::CreatedAsc | ListOrder::CreatedDesc, _, _) => {
+            let descending = query.order == ListOrder::CreatedDesc;
+            let created = match after {
+                Some(a) => a.created_at.as_str(),
+                None if descending => AFTER_EVERY_TIMESTAMP,
+                None => "",
+            };
+            match namespace {
+                Some(ns) => {
+                    let from = ByCreated(row(ns, after_name, created, ""));
+                    Box::new(
+                        walk(&orders.by_created, from, descending)
+                            .map(|r| &r.0)
+                            .take_while(move |r| r.namespace == ns),
+                    )
+                }
+                None => {
+                    let from = ByCreatedAll(row(after_namespace, after_name, created, ""));
+                    Box::new(walk(&orders.by_created_all, from, descending).map(|r| &r.0))
+                }
+            }
         }
     };
     Box::new(
@@ -238,4 +216,18 @@ fn matching<'a>(
             .filter(move |r| spec_type.is_empty() || r.spec_type == spec_type)
             .map(|r| (r.namespace.as_str(), r.name.as_str())),
     )
+}
+
+/// The entries of `set` after `from` in the walk's direction: above it ascending, below it
+/// descending (newest first), `from` itself excluded.
+fn walk<'a, T: Ord + Clone>(
+    set: &'a OrdSet<T>,
+    from: T,
+    descending: bool,
+) -> Box<dyn Iterator<Item = &'a T> + 'a> {
+    if descending {
+        Box::new(set.range((Bound::Unbounded, Bound::Excluded(from))).rev())
+    } else {
+        Box::new(set.range((Bound::Excluded(from), Bound::Unbounded)))
+    }
 }
