@@ -170,6 +170,7 @@ fn service(i: usize, templates: &[(&'static str, Value)], base: i64) -> Write {
         allocate,
         release: Vec::new(),
         read_as_is: None,
+        hand_over: false,
         // Every create through the registry keeps its history row: so does the fill.
         history: Some(HistoryNote {
             verb: "create".into(),

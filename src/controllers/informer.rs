@@ -678,6 +678,12 @@ impl Informer {
     /// Applies one watch event (decorated); `None` when the list already held it. In the
     /// server only [`Informers::run`] calls it; benches and tests feed events directly.
     pub fn apply(&self, event: Event) -> Option<Notification> {
+        self.apply_decoded(event, None)
+    }
+
+    /// [`Informer::apply`], with the event's object already decoded when the caller has it
+    /// (a controller's own write, as the writer handed it over: [`Registry::handed_over`]).
+    fn apply_decoded(&self, event: Event, decoded: Option<Value>) -> Option<Notification> {
         if event.revision <= self.listed.load(Ordering::Acquire) {
             return None;
         }
@@ -689,7 +695,7 @@ impl Informer {
                 Some(Notification::Deleted(Arc::new(old)))
             }
             EventType::Added | EventType::Modified => {
-                let object = decode(&event.object)?;
+                let object = decoded.or_else(|| decode(&event.object))?;
                 let prepared = self.prepare(Arc::clone(&event.object), &object);
                 let new = Arc::new(object);
                 self.recent
@@ -1049,15 +1055,20 @@ impl Informers {
             match item {
                 Ok(mut event) => {
                     let revision = event.revision;
+                    let handed = registry.handed_over(revision);
                     if let Some(informer) = self.of(&event.key.kind) {
-                        match as_read(registry, informer.resource, event.object) {
+                        let stored = Arc::clone(&event.object);
+                        match as_read(registry, informer.resource, Arc::clone(&stored)) {
                             Ok(text) => event.object = text,
                             Err(e) => {
                                 tracing::warn!(error = %e, "informers: an event does not decode");
                                 return;
                             }
                         }
-                        if let Some(n) = informer.apply(event) {
+                        // The writer's object is the object as stored: it stands for the text
+                        // only when that is read as stored.
+                        let decoded = handed.filter(|_| Arc::ptr_eq(&event.object, &stored));
+                        if let Some(n) = informer.apply_decoded(event, decoded) {
                             informer.notify(n).await;
                         }
                     }

@@ -13,7 +13,7 @@ pub mod leader;
 pub mod load_balancer;
 mod own_writes;
 pub mod queue;
-mod stripped;
+pub(crate) mod stripped;
 pub mod workloads;
 
 use service_plan::json::Pointer as _;

@@ -404,6 +404,7 @@ impl Registry {
                 allocate: vec![Allocation::new(pool, instance.address.clone())],
                 release: Vec::new(),
                 read_as_is: None,
+                hand_over: false,
             };
             let address_taken = req.ip.is_some().then(|| {
                 RegistryError::BadRequest(format!(
@@ -485,6 +486,7 @@ impl Registry {
                     instance.address.clone(),
                 )],
                 read_as_is: None,
+                hand_over: false,
             };
             Ok(Commit::new(write, |_| ()).into())
         })

@@ -71,7 +71,8 @@ pub struct WriteOptions {
     /// The body is a typed object that this process serialized (a controller's desired
     /// object), so it is in its kind's canonical form already and has no unknown fields: it is
     /// taken as it is instead of through the typed round trip every client body takes. Never
-    /// set for a body from a client.
+    /// set for a body from a client. A create with it also hands its object to the informers
+    /// ([`crate::store::Write::hand_over`]): they read a controller's own object next.
     pub canonical_body: bool,
 }
 
@@ -459,6 +460,12 @@ impl Registry {
     /// each event is read once and the informers know which revision they show.
     pub async fn watch_all(&self, from: Revision) -> Result<EventStream, RegistryError> {
         Ok(self.inner.store.watch(None, from).await?)
+    }
+
+    /// The object written at `revision`, as the writer handed it to the informers (see
+    /// [`crate::store::Write::hand_over`]); `None` when it was not, or was taken already.
+    pub fn handed_over(&self, revision: Revision) -> Option<Value> {
+        self.inner.store.handed_over(revision)
     }
 
     /// Every stored object of `resource` at the current revision, still encoded, for an

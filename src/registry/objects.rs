@@ -838,12 +838,16 @@ impl Registry {
                 changed: true,
             });
         }
-        let write = Write::new(WriteOp::Put {
-            key: ObjectKey::new(kind.resource.plural, ns, &name),
-            uid: meta.uid,
-            object,
-            precondition: Precondition::MustNotExist,
-        });
+        let write = Write {
+            // A controller's own object: its informer reads it next (see `canonical_body`).
+            hand_over: opts.canonical_body,
+            ..Write::new(WriteOp::Put {
+                key: ObjectKey::new(kind.resource.plural, ns, &name),
+                uid: meta.uid,
+                object,
+                precondition: Precondition::MustNotExist,
+            })
+        };
         match self.commit(write).await {
             Ok(event) => {
                 if kind.resource == NAMESPACES {

@@ -196,6 +196,7 @@ impl Registry {
                 release,
                 history: Some(opts.history_note(tracking.verb("create"), "")),
                 read_as_is: None,
+                hand_over: false,
             };
             Ok(Commit::new(write, move |event| written(event, warnings)).into())
         })
@@ -339,6 +340,7 @@ impl Registry {
                 release,
                 history: Some(opts.history_note(verb, "")),
                 read_as_is: None,
+                hand_over: false,
             };
             Ok(Commit::new(write, move |event| written(event, warnings)).into())
         })
@@ -512,6 +514,7 @@ impl Registry {
                 release,
                 history: Some(opts.history_note("delete", "")),
                 read_as_is: None,
+                hand_over: false,
             };
             Ok(Commit::new(write, |event| decorate(event.object)).into())
         })

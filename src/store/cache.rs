@@ -274,6 +274,12 @@ impl Default for ObjectCache {
 }
 
 impl ObjectCache {
+    /// Whether [`ObjectCache::apply`] reads the written object of `kind` (to index or order
+    /// it), not only its text.
+    pub(super) fn reads_written_object(kind: &str) -> bool {
+        kind == PAGED_KIND || INDEXES.iter().any(|(indexed, _)| *indexed == kind)
+    }
+
     /// Records a write: the object as stored, `None` for a delete. `decoded` is the stored
     /// object when the caller has it, so that an indexed kind's write is not decoded again.
     pub(super) fn apply(

@@ -10,6 +10,7 @@
 mod backend;
 mod cache;
 mod database_url;
+mod handoff;
 mod page_orders;
 mod postgres;
 mod rows;
@@ -203,6 +204,11 @@ pub struct Write {
     /// Whether readers get the object exactly as stored, when the writer knows: saves decoding
     /// it on its first read ([`Encoded::read_as_is`]).
     pub read_as_is: Option<bool>,
+    /// Whether the writer hands the written object to the informers with its event (see
+    /// [`handoff`]) instead of back to the writer, whose [`Committed::object`] then holds only
+    /// `metadata.resourceVersion`: for a controller's own objects, which it reads next from its
+    /// informer. Ignored for the kinds the store indexes (Services), which it reads itself.
+    pub hand_over: bool,
 }
 
 impl Write {
@@ -214,6 +220,7 @@ impl Write {
             release: Vec::new(),
             history: None,
             read_as_is: None,
+            hand_over: false,
         }
     }
 
@@ -494,6 +501,8 @@ struct Shared {
     events: broadcast::Sender<Event>,
     /// How much history the writer keeps per object.
     history: RwLock<HistoryRetention>,
+    /// Copies of written objects waiting for the informers.
+    handoff: handoff::Handoff,
 }
 
 /// The objects of one kind at one revision, as a list reads them.
@@ -665,6 +674,7 @@ impl Store {
             allocations: RwLock::new(allocations),
             events,
             history: RwLock::new(HistoryRetention::default()),
+            handoff: handoff::Handoff::default(),
         });
         let (requests, queue) = mpsc::channel(WRITE_QUEUE_LEN);
         W::spawn(run_writer(writer, queue, Arc::clone(&shared)));
@@ -848,6 +858,12 @@ impl Store {
         }
     }
 
+    /// The object written at `revision` without `metadata.managedFields`, when its write was
+    /// handed over (see [`handoff`]). For the informers alone: it is taken once.
+    pub fn handed_over(&self, revision: Revision) -> Option<Value> {
+        self.shared.handoff.take(revision)
+    }
+
     /// Sets how much history is kept per object, from the next write on.
     pub fn set_history_retention(&self, retention: HistoryRetention) {
         *self
@@ -1023,8 +1039,19 @@ async fn run_writer(
             .map(|request| (request.op, request.reply))
             .unzip();
         match writer.commit_batch(&mut ops, &shared).await {
-            Ok(outcomes) => {
+            Ok(mut outcomes) => {
                 shared.writable.store(true, Ordering::Release);
+                // Before the events go out, so that the informers find every object.
+                for (op, outcome) in ops.iter().zip(&mut outcomes) {
+                    if let (BatchOp::Write(write), Ok(Applied::Write { event, object, .. })) =
+                        (op, outcome)
+                        && write.hand_over
+                        && !cache::ObjectCache::reads_written_object(&event.key.kind)
+                    {
+                        let written = std::mem::replace(object, handoff::receipt(event.revision));
+                        shared.handoff.push(event.revision, written);
+                    }
+                }
                 writer.publish(&outcomes, &shared);
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     // The caller may have gone away; its write is committed regardless.

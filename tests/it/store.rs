@@ -743,6 +743,92 @@ async fn concurrent_writes_taking_one_value_leave_exactly_one_owner_after_restar
 }
 
 /// A Service with a creation time and a type, as the registry stores them.
+fn endpoints(name: &str) -> (ObjectKey, Value) {
+    let object = json!({
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "labels": {"app": "web"},
+            "managedFields": [{"manager": "endpoint-controller", "operation": "Update"}],
+        },
+        "subsets": [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80}]}],
+    });
+    (ObjectKey::new("endpoints", "default", name), object)
+}
+
+fn handed_over(key: ObjectKey, object: Value) -> Write {
+    Write {
+        hand_over: true,
+        ..put(key, object, Precondition::MustNotExist)
+    }
+}
+
+async fn a_handed_over_write_waits_for_the_informers_without_its_managed_fields(db: &Db) {
+    let store = db.open().await;
+    let (key, object) = endpoints("own");
+    let own = store
+        .commit(handed_over(key.clone(), object))
+        .await
+        .expect("commit");
+    assert_eq!(
+        own.object,
+        json!({"metadata": {"resourceVersion": own.revision.to_string()}}),
+        "the writer answers with a receipt"
+    );
+
+    let stored = store
+        .get(&key)
+        .await
+        .expect("get")
+        .expect("the object exists");
+    let mut expected = stored.object;
+    expected["metadata"]
+        .as_object_mut()
+        .expect("metadata")
+        .shift_remove("managedFields")
+        .expect("stored with its managed fields");
+    let handed = store.handed_over(own.revision).expect("handed over");
+    assert_eq!(
+        handed.to_string(),
+        expected.to_string(),
+        "as stored, in order"
+    );
+    assert_eq!(store.handed_over(own.revision), None, "taken once");
+
+    let (key, object) = endpoints("passed");
+    let passed = store
+        .commit(handed_over(key, object))
+        .await
+        .expect("commit");
+    let (key, object) = endpoints("kept");
+    let kept = store
+        .commit(put(key, object, Precondition::MustNotExist))
+        .await
+        .expect("commit");
+    assert_eq!(kept.object["metadata"]["name"], "kept", "answered whole");
+    assert_eq!(store.handed_over(kept.revision), None, "not handed over");
+    assert_eq!(
+        store.handed_over(passed.revision),
+        None,
+        "dropped once a newer revision was asked for"
+    );
+
+    let service = store
+        .commit(Write {
+            hand_over: true,
+            ..create("default", "web")
+        })
+        .await
+        .expect("commit");
+    assert_eq!(
+        service.object["metadata"]["name"], "web",
+        "the store reads Services itself"
+    );
+    assert_eq!(store.handed_over(service.revision), None);
+}
+
 fn typed_service(namespace: &str, name: &str, created: &str, service_type: &str) -> Write {
     let mut object = service(namespace, name, 80);
     object["metadata"]["creationTimestamp"] = json!(created);
@@ -984,4 +1070,5 @@ on_both_backends!(
     list_page_filters_by_name_and_type_in_every_order,
     list_page_follows_an_update_of_the_type,
     list_page_orders_survive_a_restart_and_forget_a_delete,
+    a_handed_over_write_waits_for_the_informers_without_its_managed_fields,
 );
