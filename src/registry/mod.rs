@@ -72,7 +72,8 @@ pub struct WriteOptions {
     /// object), so it is in its kind's canonical form already and has no unknown fields: it is
     /// taken as it is instead of through the typed round trip every client body takes. Never
     /// set for a body from a client. A create with it also hands its object to the informers
-    /// ([`crate::store::Write::hand_over`]): they read a controller's own object next.
+    /// ([`crate::store::Write::hand_over`]), which a controller reads it from next, and
+    /// answers with its `metadata.resourceVersion` alone.
     pub canonical_body: bool,
 }
 

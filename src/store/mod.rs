@@ -205,7 +205,7 @@ pub struct Write {
     /// it on its first read ([`Encoded::read_as_is`]).
     pub read_as_is: Option<bool>,
     /// Whether the writer hands the written object to the informers with its event (see
-    /// [`handoff`]) instead of back to the writer, whose [`Committed::object`] then holds only
+    /// [`handoff`]) instead of back to the caller, whose [`Committed::object`] then holds only
     /// `metadata.resourceVersion`: for a controller's own objects, which it reads next from its
     /// informer. Ignored for the kinds the store indexes (Services), which it reads itself.
     pub hand_over: bool,
