@@ -289,9 +289,7 @@ impl ObjectCache {
         decoded: Option<&Value>,
     ) {
         let at = (key.namespace.clone(), key.name.clone());
-        let index = self.indexes.get_mut(key.kind.as_str());
-        let paged = key.kind == PAGED_KIND;
-        if index.is_some() || paged {
+        if Self::reads_written_object(&key.kind) {
             // Decoded at most once, for both.
             let owned;
             let object = match (&write, decoded) {
@@ -302,10 +300,10 @@ impl ObjectCache {
                     owned.as_ref()
                 }
             };
-            if let Some(index) = index {
+            if let Some(index) = self.indexes.get_mut(key.kind.as_str()) {
                 index.put(&at, object.map(index.values_of).unwrap_or_default());
             }
-            if paged {
+            if key.kind == PAGED_KIND {
                 let columns = object.map(|o| (super::created_at(o), super::spec_type(o)));
                 self.pages.put(&at, columns);
             }

@@ -18,7 +18,8 @@ use std::sync::{Mutex, PoisonError};
 
 use serde_json::{Value, json};
 
-use super::Revision;
+use super::cache::ObjectCache;
+use super::{Applied, BatchOp, Revision, StoreError};
 
 /// Objects kept for the informers; they take each within an event or two of its commit.
 pub const HANDOFF_LEN: usize = 256;
@@ -34,8 +35,23 @@ impl Handoff {
         self.trees.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Takes the objects of a committed batch's handed-over writes out of their outcomes,
+    /// leaving each a [`receipt`], and files them. The store's cache reads the written objects
+    /// of some kinds itself: those stay.
+    pub(super) fn take_over(&self, ops: &[BatchOp], outcomes: &mut [Result<Applied, StoreError>]) {
+        for (op, outcome) in ops.iter().zip(outcomes) {
+            if let (BatchOp::Write(write), Ok(Applied::Write { event, object, .. })) = (op, outcome)
+                && write.hand_over
+                && !ObjectCache::reads_written_object(&event.key.kind)
+            {
+                let written = std::mem::replace(object, receipt(event.revision));
+                self.push(event.revision, written);
+            }
+        }
+    }
+
     /// Files the object written at `revision`.
-    pub(super) fn push(&self, revision: Revision, object: Value) {
+    fn push(&self, revision: Revision, object: Value) {
         let mut trees = self.trees();
         if trees.len() >= HANDOFF_LEN {
             trees.pop_front();
@@ -66,7 +82,7 @@ impl Handoff {
 
 /// What the writer answers a handed-over write with: the revision it committed at, where a
 /// reader of an object looks for it.
-pub(super) fn receipt(revision: Revision) -> Value {
+fn receipt(revision: Revision) -> Value {
     json!({"metadata": {"resourceVersion": revision.to_string()}})
 }
 

@@ -501,7 +501,7 @@ struct Shared {
     events: broadcast::Sender<Event>,
     /// How much history the writer keeps per object.
     history: RwLock<HistoryRetention>,
-    /// Copies of written objects waiting for the informers.
+    /// Written objects waiting for the informers.
     handoff: handoff::Handoff,
 }
 
@@ -1042,16 +1042,7 @@ async fn run_writer(
             Ok(mut outcomes) => {
                 shared.writable.store(true, Ordering::Release);
                 // Before the events go out, so that the informers find every object.
-                for (op, outcome) in ops.iter().zip(&mut outcomes) {
-                    if let (BatchOp::Write(write), Ok(Applied::Write { event, object, .. })) =
-                        (op, outcome)
-                        && write.hand_over
-                        && !cache::ObjectCache::reads_written_object(&event.key.kind)
-                    {
-                        let written = std::mem::replace(object, handoff::receipt(event.revision));
-                        shared.handoff.push(event.revision, written);
-                    }
-                }
+                shared.handoff.take_over(&ops, &mut outcomes);
                 writer.publish(&outcomes, &shared);
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     // The caller may have gone away; its write is committed regardless.
