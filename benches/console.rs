@@ -161,16 +161,7 @@ fn service(i: usize, templates: &[(&'static str, Value)], base: i64) -> Write {
     }
     let key = ObjectKey::new("services", namespace, name);
     Write {
-        op: WriteOp::Put {
-            key,
-            uid,
-            object,
-            precondition: Precondition::MustNotExist,
-        },
         allocate,
-        release: Vec::new(),
-        read_as_is: None,
-        hand_over: false,
         // Every create through the registry keeps its history row: so does the fill.
         history: Some(HistoryNote {
             verb: "create".into(),
@@ -178,6 +169,12 @@ fn service(i: usize, templates: &[(&'static str, Value)], base: i64) -> Write {
             manager: "kubectl-create".into(),
             ..Default::default()
         }),
+        ..Write::new(WriteOp::Put {
+            key,
+            uid,
+            object,
+            precondition: Precondition::MustNotExist,
+        })
     }
 }
 

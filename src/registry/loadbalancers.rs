@@ -394,17 +394,13 @@ impl Registry {
             let created = serde_json::to_value(&meta.now).unwrap_or(Value::Null);
             let object = object_for(&instance, &GroupBackends::new(), &meta.uid, &created)?;
             let write = Write {
-                history: None,
-                op: WriteOp::Put {
+                allocate: vec![Allocation::new(pool, instance.address.clone())],
+                ..Write::new(WriteOp::Put {
                     key: ObjectKey::new(LOAD_BALANCERS.plural, "", &instance.id),
                     uid: meta.uid,
                     object,
                     precondition: Precondition::MustNotExist,
-                },
-                allocate: vec![Allocation::new(pool, instance.address.clone())],
-                release: Vec::new(),
-                read_as_is: None,
-                hand_over: false,
+                })
             };
             let address_taken = req.ip.is_some().then(|| {
                 RegistryError::BadRequest(format!(
@@ -475,18 +471,14 @@ impl Registry {
         self.guaranteed_update(LOAD_BALANCERS, key, |stored| async move {
             let instance = instance_of(&stored)?;
             let write = Write {
-                history: None,
-                op: WriteOp::Delete {
-                    key: key.clone(),
-                    precondition: Precondition::Revision(stored.revision),
-                },
-                allocate: Vec::new(),
                 release: vec![Allocation::new(
                     pool_of(instance.address_type),
                     instance.address.clone(),
                 )],
-                read_as_is: None,
-                hand_over: false,
+                ..Write::new(WriteOp::Delete {
+                    key: key.clone(),
+                    precondition: Precondition::Revision(stored.revision),
+                })
             };
             Ok(Commit::new(write, |_| ()).into())
         })

@@ -186,17 +186,15 @@ impl Registry {
             }
             let (allocate, release) = super::store_allocations(&planned.allocations);
             let write = Write {
-                op: WriteOp::Put {
+                allocate,
+                release,
+                history: Some(opts.history_note(tracking.verb("create"), "")),
+                ..Write::new(WriteOp::Put {
                     key: ObjectKey::new(SERVICES.plural, namespace, &name),
                     uid: meta.uid.clone(),
                     object,
                     precondition: Precondition::MustNotExist,
-                },
-                allocate,
-                release,
-                history: Some(opts.history_note(tracking.verb("create"), "")),
-                read_as_is: None,
-                hand_over: false,
+                })
             };
             Ok(Commit::new(write, move |event| written(event, warnings)).into())
         })
@@ -330,17 +328,15 @@ impl Registry {
             }
             let (allocate, release) = super::store_allocations(&planned.allocations);
             let write = Write {
-                op: WriteOp::Put {
+                allocate,
+                release,
+                history: Some(opts.history_note(verb, "")),
+                ..Write::new(WriteOp::Put {
                     key: key.clone(),
                     uid: stored.uid.clone(),
                     object,
                     precondition: Precondition::Revision(stored.revision),
-                },
-                allocate,
-                release,
-                history: Some(opts.history_note(verb, "")),
-                read_as_is: None,
-                hand_over: false,
+                })
             };
             Ok(Commit::new(write, move |event| written(event, warnings)).into())
         })
@@ -506,15 +502,12 @@ impl Registry {
             }
             let (_, release) = super::store_allocations(&plan);
             let write = Write {
-                op: WriteOp::Delete {
-                    key: key.clone(),
-                    precondition: Precondition::Revision(stored.revision),
-                },
-                allocate: Vec::new(),
                 release,
                 history: Some(opts.history_note("delete", "")),
-                read_as_is: None,
-                hand_over: false,
+                ..Write::new(WriteOp::Delete {
+                    key: key.clone(),
+                    precondition: Precondition::Revision(stored.revision),
+                })
             };
             Ok(Commit::new(write, |event| decorate(event.object)).into())
         })
