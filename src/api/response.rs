@@ -67,7 +67,7 @@ impl Negotiated {
     }
 
     /// A Table of `objects` (with column definitions), as JSON.
-    pub fn table(&self, kind: &Kind, objects: &[Value], metadata: TableListMeta) -> Value {
+    pub fn table(&self, kind: &Kind, objects: Vec<Value>, metadata: TableListMeta) -> Value {
         self.printed(kind, objects, metadata)
             .and_then(|table| serde_json::to_value(&table).ok())
             .unwrap_or(Value::Null)
@@ -75,7 +75,7 @@ impl Negotiated {
 
     /// A Table of `objects` in the apiVersion the client asked for; `None` for a kind
     /// without a printer.
-    fn printed(&self, kind: &Kind, objects: &[Value], metadata: TableListMeta) -> Option<Table> {
+    fn printed(&self, kind: &Kind, objects: Vec<Value>, metadata: TableListMeta) -> Option<Table> {
         let mut table = printer(kind)?.table(objects, now(), metadata, self.include);
         if let Some(api_version) = self.output.table_api_version() {
             api_version.clone_into(&mut table.api_version);
@@ -99,7 +99,7 @@ impl Negotiated {
                     resource_version: resource_version(&object),
                     ..Default::default()
                 };
-                self.table(kind, std::slice::from_ref(&object), metadata)
+                self.table(kind, vec![object], metadata)
             }
         };
         respond(code, output.content_type(), &body, warnings)
@@ -147,23 +147,31 @@ impl Negotiated {
                     continue_: listed.continue_token,
                     remaining_item_count: listed.remaining.and_then(|n| i64::try_from(n).ok()),
                 };
-                // Printed a batch at a time: rows are small, the decoded objects are not.
+                // Printed a batch at a time: rows are small, the decoded objects are not. A
+                // row shows no managedFields, and they are often most of an object, so they
+                // are not decoded unless the row carries the whole object.
+                let decode = match self.include {
+                    IncludeObject::Object => ReadObject::into_value,
+                    IncludeObject::None | IncludeObject::Metadata => {
+                        ReadObject::into_value_without_managed_fields
+                    }
+                };
                 let mut items = listed.items.into_iter();
                 let mut next_batch = || {
                     items
                         .by_ref()
                         .take(TABLE_DECODE_BATCH)
-                        .map(ReadObject::into_value)
+                        .map(decode)
                         .collect::<Result<Vec<Value>, _>>()
                 };
-                let mut table = self.printed(kind, &next_batch()?, metadata);
+                let mut table = self.printed(kind, next_batch()?, metadata);
                 if let Some(table) = table.as_mut() {
                     loop {
                         let batch = next_batch()?;
                         if batch.is_empty() {
                             break;
                         }
-                        let more = self.printed(kind, &batch, TableListMeta::default());
+                        let more = self.printed(kind, batch, TableListMeta::default());
                         table.rows.extend(more.into_iter().flat_map(|t| t.rows));
                     }
                 }

@@ -330,9 +330,7 @@ impl Encoder {
                     resource_version: resource_version(&object),
                     ..Default::default()
                 };
-                let mut table =
-                    self.negotiated
-                        .table(self.kind, std::slice::from_ref(&object), metadata);
+                let mut table = self.negotiated.table(self.kind, vec![object], metadata);
                 if let Some(fields) = table.as_object_mut().filter(|_| self.columns_sent) {
                     fields.shift_remove("columnDefinitions");
                 }

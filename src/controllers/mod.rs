@@ -13,7 +13,6 @@ pub mod leader;
 pub mod load_balancer;
 mod own_writes;
 pub mod queue;
-pub(crate) mod stripped;
 pub mod workloads;
 
 use service_plan::json::Pointer as _;

@@ -175,6 +175,15 @@ impl ReadObject {
             ReadObject::Decorated(object) => Ok(object),
         }
     }
+
+    /// The object as a tree, for a reader that never looks at `metadata.managedFields`: a
+    /// stored text is decoded without them; a decorated object keeps them.
+    pub fn into_value_without_managed_fields(self) -> Result<Value, RegistryError> {
+        match self {
+            ReadObject::AsIs(encoded) => Ok(encoded.decode_without_managed_fields()?),
+            ReadObject::Decorated(object) => Ok(object),
+        }
+    }
 }
 
 /// Filters and paging of a list or watch.

@@ -168,8 +168,14 @@ impl Encoded {
         self.decode_with(|de| T::deserialize(de))
     }
 
+    /// Decodes the object without `metadata.managedFields`, for a reader that never looks at
+    /// them (see [`super::stripped`]).
+    pub fn decode_without_managed_fields(&self) -> Result<Value, StoreError> {
+        self.decode_with(|de| super::stripped::decode(de))
+    }
+
     /// Decodes the object with `decode`, which may leave out what its reader never looks at.
-    pub fn decode_with<T>(
+    fn decode_with<T>(
         &self,
         decode: impl FnOnce(
             &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,

@@ -123,7 +123,7 @@ mod tests {
         });
         let text = object.to_string();
         let decoded =
-            crate::controllers::stripped::decode(&mut serde_json::Deserializer::from_str(&text))
+            super::super::stripped::decode(&mut serde_json::Deserializer::from_str(&text))
                 .expect("decodes");
         let handoff = Handoff::default();
         handoff.push(7, object);

@@ -1364,6 +1364,39 @@ async fn table_list_carries_the_list_resource_version() {
     assert!(no_object["rows"][0].get("object").is_none());
 }
 
+#[tokio::test]
+async fn table_list_rows_carry_the_object_as_include_object_asks() {
+    let api = Api::new().await;
+    api.create(&nginx()).await;
+    let stored = api.get(&format!("{SERVICES}/my-nginx-svc")).await.json();
+    assert!(stored["metadata"]["managedFields"].is_array());
+    let row_object = |table: Value| {
+        table["rows"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|row| row["cells"][0] == "my-nginx-svc"))
+            .map(|row| row["object"].clone())
+    };
+    // The default row carries the metadata without its managedFields, a whole-object row all
+    // of the object.
+    let mut metadata = stored["metadata"].clone();
+    metadata
+        .as_object_mut()
+        .and_then(|m| m.shift_remove("managedFields"));
+    assert_eq!(
+        row_object(api.get_table(SERVICES).await.json()),
+        Some(json!({
+            "kind": "PartialObjectMetadata",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": metadata,
+        }))
+    );
+    let whole = api
+        .get_table(&format!("{SERVICES}?includeObject=Object"))
+        .await
+        .json();
+    assert_eq!(row_object(whole), Some(stored));
+}
+
 // ---- selectors and paging ----------------------------------------------------------------------
 
 #[tokio::test]

@@ -366,7 +366,7 @@ mod tests {
     #[test]
     fn role_table_serializes_with_a_date_column() {
         let table = TableKind::Role.table(
-            &[json!({"metadata": meta("pod-reader")})],
+            vec![json!({"metadata": meta("pod-reader")})],
             CREATED,
             super::super::TableListMeta::default(),
             super::super::IncludeObject::None,

@@ -274,18 +274,19 @@ impl TableKind {
     }
 
     /// The row for `obj`, carrying the object as `include` asks.
-    pub fn row(self, obj: &Value, now: i64, include: IncludeObject) -> TableRow {
+    pub fn row(self, obj: Value, now: i64, include: IncludeObject) -> TableRow {
+        let cells = self.cells(&obj, now);
+        let conditions = match self {
+            Self::Pod => pod_row_conditions(&obj),
+            _ => Vec::new(),
+        };
         let object = match include {
             IncludeObject::None => Value::Null,
             IncludeObject::Metadata => partial_object_metadata(obj),
-            IncludeObject::Object => obj.clone(),
-        };
-        let conditions = match self {
-            Self::Pod => pod_row_conditions(obj),
-            _ => Vec::new(),
+            IncludeObject::Object => obj,
         };
         TableRow {
-            cells: self.cells(obj, now),
+            cells,
             conditions,
             object,
         }
@@ -294,7 +295,7 @@ impl TableKind {
     /// A whole Table for `objects` (a list, or one object for a single GET).
     pub fn table(
         self,
-        objects: &[Value],
+        objects: Vec<Value>,
         now: i64,
         metadata: TableListMeta,
         include: IncludeObject,
@@ -304,25 +305,22 @@ impl TableKind {
             api_version: TABLE_API_VERSION.to_owned(),
             metadata,
             column_definitions: self.columns(),
-            rows: objects.iter().map(|o| self.row(o, now, include)).collect(),
+            rows: objects
+                .into_iter()
+                .map(|o| self.row(o, now, include))
+                .collect(),
         }
     }
 }
 
 /// The `PartialObjectMetadata` kubectl reads namespace and labels from: the object's
 /// metadata without `managedFields`.
-pub fn partial_object_metadata(obj: &Value) -> Value {
-    // Copies all but managedFields, which can be most of the metadata.
-    let metadata: Map<String, Value> = obj
-        .get("metadata")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter(|(key, _)| *key != "managedFields")
-                .map(|(key, value)| (key.clone(), value.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
+pub fn partial_object_metadata(mut obj: Value) -> Value {
+    let mut metadata = match obj.get_mut("metadata").map(Value::take) {
+        Some(Value::Object(metadata)) => metadata,
+        _ => Map::new(),
+    };
+    metadata.retain(|key, _| key != "managedFields");
     json!({
         "kind": PARTIAL_OBJECT_METADATA_KIND,
         "apiVersion": TABLE_API_VERSION,
@@ -1482,7 +1480,7 @@ mod tests {
 
     #[test]
     fn row_object_is_partial_object_metadata_without_managed_fields() {
-        let row = TableKind::Service.row(&lb_service(), CREATED, IncludeObject::Metadata);
+        let row = TableKind::Service.row(lb_service(), CREATED, IncludeObject::Metadata);
         assert_eq!(
             row.object,
             json!({
@@ -1497,7 +1495,7 @@ mod tests {
         );
         assert_eq!(
             TableKind::Service
-                .row(&lb_service(), CREATED, IncludeObject::None)
+                .row(lb_service(), CREATED, IncludeObject::None)
                 .object,
             Value::Null
         );
@@ -1506,7 +1504,7 @@ mod tests {
     #[test]
     fn table_serializes_in_the_captured_shape() {
         let table = TableKind::Service.table(
-            &[lb_service()],
+            vec![lb_service()],
             CREATED,
             TableListMeta {
                 resource_version: Some("1014".into()),
@@ -1533,7 +1531,7 @@ mod tests {
         assert_eq!(v["columnDefinitions"][0]["format"], json!("name"));
         assert!(v["rows"][0].get("conditions").is_none());
         let empty = TableKind::Service.table(
-            &[],
+            Vec::new(),
             CREATED,
             TableListMeta::default(),
             IncludeObject::Metadata,
@@ -1630,7 +1628,7 @@ mod tests {
             cells(TableKind::Pod, &exited, CREATED)[2],
             json!("ExitCode:137")
         );
-        let row = TableKind::Pod.row(&exited, CREATED, IncludeObject::None);
+        let row = TableKind::Pod.row(exited, CREATED, IncludeObject::None);
         assert_eq!(row.conditions[0].reason, "Failed");
         assert_eq!(row.conditions[0].message, "The pod failed.");
     }

@@ -1,6 +1,7 @@
-//! Decoding a stored object without `metadata.managedFields`: no controller reads them, and
-//! they are often the largest part of an object, so the parser skips them instead of building
-//! a tree only to drop it (client-go's informers strip them with a transform after decoding).
+//! Decoding a stored object without `metadata.managedFields`: no controller reads them, nor
+//! does a Table row (its `PartialObjectMetadata` leaves them out), and they are often the
+//! largest part of an object, so the parser skips them instead of building a tree only to drop
+//! it (client-go's informers strip them with a transform after decoding).
 
 use std::fmt;
 
