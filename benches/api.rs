@@ -33,6 +33,7 @@ enum Case {
     ListNamespace,
     ListAll,
     ListAllTable,
+    PageTable,
     Create,
 }
 
@@ -43,6 +44,7 @@ impl Case {
             Case::ListNamespace => "LIST one namespace (1,000, JSON)",
             Case::ListAll => "LIST all namespaces (10,000, JSON)",
             Case::ListAllTable => "LIST all namespaces (10,000, Table)",
+            Case::PageTable => "LIST a page of 500 (Table), as kubectl",
             Case::Create => "POST create Service",
         }
     }
@@ -60,6 +62,8 @@ impl Case {
             Case::ListNamespace => client.get(format!("{base}/api/v1/namespaces/ns-3/services")),
             Case::ListAll => client.get(format!("{base}/api/v1/services")),
             Case::ListAllTable => client.get(format!("{base}/api/v1/services")).header(ACCEPT, TABLE_ACCEPT),
+            // `kubectl get svc -A`'s first page (its default --chunk-size).
+            Case::PageTable => client.get(format!("{base}/api/v1/services?limit=500")).header(ACCEPT, TABLE_ACCEPT),
             Case::Create => client
                 .post(format!("{base}/api/v1/namespaces/ns-{}/services", i % NAMESPACES))
                 .header(CONTENT_TYPE, "application/json")
@@ -175,7 +179,7 @@ async fn run(base: &str, case: Case, clients: usize) {
     let elapsed = start.elapsed();
     latencies.sort();
     let size = match case {
-        Case::ListAll | Case::ListAllTable => {
+        Case::ListAll | Case::ListAllTable | Case::PageTable => {
             format!("; response {:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
         }
         _ => String::new(),
@@ -230,6 +234,7 @@ async fn bench() {
         Case::ListNamespace,
         Case::ListAll,
         Case::ListAllTable,
+        Case::PageTable,
         Case::Create,
     ] {
         for clients in [1, 16] {
