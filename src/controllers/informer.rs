@@ -238,9 +238,9 @@ struct Prepared {
     projection: Option<Projection>,
 }
 
-/// Decodes a cached object, without its managedFields. The text is
-/// `serde_json`'s own output, so this does not fail; if it ever did, the object would read as
-/// absent rather than as something else.
+/// Decodes a cached object, without its managedFields. The text is `serde_json`'s own output,
+/// so this does not fail; if it ever did, the object would read as absent rather than as
+/// something else.
 fn decode(text: &Encoded) -> Option<Value> {
     match text.decode_without_managed_fields() {
         Ok(object) => Some(object),
