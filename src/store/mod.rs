@@ -15,7 +15,7 @@ mod page_orders;
 mod postgres;
 mod rows;
 mod sqlite;
-pub(crate) mod stripped;
+mod stripped;
 
 pub use cache::Encoded;
 pub use database_url::DatabaseUrl;
